@@ -1,0 +1,108 @@
+import type { z } from 'zod'
+import type { Json, JsonObject } from './json.js'
+import type { Usage } from './usage.js'
+import type { RetryPolicy } from './workflow.js'
+
+export const BACKEND_SPECIFICATION_VERSION = 'weft.backend.v1' as const
+
+/** What a backend can do. Honest values: the scheduler and the UI rely on them. */
+export interface BackendCapabilities {
+  /** Emits text deltas while it runs. */
+  streaming: boolean
+  /** Emits messages, tool calls or usage while it runs. */
+  events: boolean
+  /** Stops promptly when `ctx.signal` aborts. */
+  cancel: boolean
+  /** Implements `pause`/`resume` of a running task (e.g. SIGSTOP/SIGCONT). */
+  pause: boolean
+  /** Can continue an earlier session given `request.sessionId`. */
+  resumeSession: boolean
+  /** Reports token usage. */
+  usage: boolean
+  /** Runs tools (agent CLIs). */
+  tools: boolean
+}
+
+/** Everything a backend needs to run one attempt of a task; templates are already rendered. */
+export interface TaskRequest {
+  runId: string
+  taskId: string
+  attempt: number
+  prompt?: string
+  input?: Json
+  model?: string
+  /** The task's `with`, parsed by the backend's `optionsSchema` when it has one. */
+  options: JsonObject
+  /** Outputs of the upstream tasks this task may see, by task id. */
+  upstream: Record<string, { output?: Json; text?: string }>
+  timeoutMs?: number
+  /** Session of an earlier attempt, for backends that can resume one. */
+  sessionId?: string
+}
+
+/** Events a backend reports while it runs. The runtime turns them into stored events. */
+export type BackendEvent =
+  | { type: 'message'; role?: 'assistant' | 'user' | 'system'; text: string }
+  | { type: 'delta'; text: string }
+  | { type: 'tool_start'; toolId: string; name: string; input?: Json }
+  | { type: 'tool_end'; toolId: string; name: string; output?: Json; error?: string }
+  | ({ type: 'usage'; model?: string } & Partial<Usage>)
+  | { type: 'session'; sessionId: string }
+  | { type: 'log'; level?: 'debug' | 'info' | 'warn' | 'error'; message: string; stream?: 'stdout' | 'stderr' }
+
+export interface BackendLogger {
+  debug(message: string): void
+  info(message: string): void
+  warn(message: string): void
+  error(message: string): void
+}
+
+export interface TaskContext {
+  runId: string
+  taskId: string
+  attempt: number
+  /** Aborts on cancel, on the task's timeout and on the run's timeout; `signal.reason` says which. */
+  signal: AbortSignal
+  emit(event: BackendEvent): void
+  log: BackendLogger
+  /** The directory the task runs in (the runtime's working directory unless configured). */
+  workDir: string
+}
+
+export interface TaskResult {
+  /** The task's output: any JSON value, the thing `${{ tasks.<id>.output }}` refers to. */
+  output?: Json
+  /** A plain-text rendering of the output, when it differs. */
+  text?: string
+  usage?: Partial<Usage> & { model?: string }
+  sessionId?: string
+  artifacts?: { name: string; path?: string; contentType?: string }[]
+}
+
+export interface BackendHealth {
+  ok: boolean
+  /** e.g. the CLI's version, "key present", "endpoint reachable". */
+  details?: string
+  version?: string
+}
+
+/**
+ * An execution backend. Implementations live in their own packages and depend on `@weft/core`
+ * as a peer. Failures are thrown as `BackendError` with a code and `retryable`.
+ */
+export interface Backend {
+  specificationVersion: typeof BACKEND_SPECIFICATION_VERSION
+  /** The name workflows use in `backend:`. */
+  id: string
+  label: string
+  capabilities: BackendCapabilities
+  /** Validates `with`. Errors are reported at validation time with the task's path. */
+  optionsSchema?: z.ZodType
+  /** Used when neither the run nor the workflow sets a retry policy. */
+  retry?: RetryPolicy
+  execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult>
+  healthcheck?(): Promise<BackendHealth>
+  pause?(ctx: TaskContext): Promise<void>
+  resume?(ctx: TaskContext): Promise<void>
+  dispose?(): Promise<void>
+}

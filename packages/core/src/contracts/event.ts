@@ -1,0 +1,124 @@
+import { z } from 'zod'
+import type { Diagnostic } from './diagnostic.js'
+import type { Json, JsonObject } from './json.js'
+import type { PauseInfo, RunStatus } from './run.js'
+import type { ErrorInfo } from './task.js'
+import type { Usage } from './usage.js'
+
+/**
+ * The one record of everything that happens. The log is append-only, `seq` is per run, gapless and
+ * starts at 1, and a run's state can be rebuilt from its events.
+ */
+export const EVENT_TYPES = [
+  'run.created',
+  'run.started',
+  'run.paused',
+  'run.resumed',
+  'run.canceling',
+  'run.succeeded',
+  'run.failed',
+  'run.canceled',
+  'task.added',
+  'task.queued',
+  'task.started',
+  'task.retry_scheduled',
+  'task.waiting',
+  'task.approved',
+  'task.succeeded',
+  'task.failed',
+  'task.canceled',
+  'task.skipped',
+  'agent.message',
+  'agent.delta',
+  'tool.started',
+  'tool.finished',
+  'usage.recorded',
+  'budget.exceeded',
+  'context.built',
+  'context.compacted',
+  'diagnostic',
+  'log',
+] as const
+export const EventTypeSchema = z.enum(EVENT_TYPES)
+export type EventType = z.infer<typeof EventTypeSchema>
+
+/** Live-only event types: delivered to followers but never persisted one by one. */
+export const EPHEMERAL_EVENT_TYPES: ReadonlySet<EventType> = new Set(['agent.delta'])
+
+export const SeveritySchema = z.enum(['debug', 'info', 'warn', 'error'])
+export type Severity = z.infer<typeof SeveritySchema>
+
+export const WeftEventSchema = z.object({
+  runId: z.string(),
+  /** Per-run sequence number, gapless from 1. Ephemeral events carry the seq of the last stored event. */
+  seq: z.number().int().nonnegative(),
+  ts: z.string(),
+  type: EventTypeSchema,
+  taskId: z.string().optional(),
+  attempt: z.number().int().positive().optional(),
+  severity: SeveritySchema,
+  data: z.record(z.string(), z.unknown()),
+})
+
+/** The data each event type carries. */
+export interface EventDataMap {
+  'run.created': { name: string; source?: string; inputs: JsonObject; taskIds: string[]; diagnostics: Diagnostic[] }
+  'run.started': { maxParallelism: number; mode: string }
+  'run.paused': PauseInfo
+  'run.resumed': { reason: string; token?: string; taskId?: string }
+  'run.canceling': { reason: string }
+  'run.succeeded': { outputs: JsonObject; usage: Usage; durationMs: number }
+  'run.failed': { error: ErrorInfo; usage: Usage; durationMs: number }
+  'run.canceled': { reason: string; usage: Usage; durationMs: number }
+  'task.added': { needs: string[]; priority: number; backend?: string; dynamic?: boolean }
+  'task.queued': Record<string, never>
+  'task.started': { backend?: string; model?: string; sessionId?: string }
+  'task.retry_scheduled': { error: ErrorInfo; delayMs: number; nextAttempt: number; maxAttempts: number }
+  'task.waiting': { token: string; message: string }
+  'task.approved': { token: string; input?: Json }
+  'task.succeeded': { output?: Json; text?: string; durationMs: number; usage?: Usage; sessionId?: string }
+  'task.failed': { error: ErrorInfo; durationMs?: number; attempts: number }
+  'task.canceled': { reason: string }
+  'task.skipped': { reason: string }
+  'agent.message': { role: 'assistant' | 'user' | 'system'; text: string }
+  'agent.delta': { text: string }
+  'tool.started': { toolId: string; name: string; input?: Json }
+  'tool.finished': { toolId: string; name: string; output?: Json; error?: string }
+  'usage.recorded': Usage & { model?: string; backend?: string }
+  'budget.exceeded': JsonObject
+  'context.built': JsonObject
+  'context.compacted': JsonObject
+  diagnostic: Diagnostic
+  log: { message: string; stream?: 'stdout' | 'stderr'; fields?: JsonObject }
+}
+
+interface EventBase<T extends EventType> {
+  runId: string
+  seq: number
+  ts: string
+  type: T
+  taskId?: string
+  attempt?: number
+  severity: Severity
+  data: EventDataMap[T]
+}
+
+/** The event union: `event.type` narrows `event.data`. */
+export type WeftEvent = { [T in EventType]: EventBase<T> }[EventType]
+
+/** An event before the store gives it its `seq` (and the runtime its `runId` and `ts`). */
+export type EventDraft = {
+  [T in EventType]: { type: T; taskId?: string; attempt?: number; severity?: Severity; data: EventDataMap[T] }
+}[EventType]
+
+export const RUN_TERMINAL_EVENT: Record<'succeeded' | 'failed' | 'canceled', EventType> = {
+  succeeded: 'run.succeeded',
+  failed: 'run.failed',
+  canceled: 'run.canceled',
+}
+
+export function isRunStatusEvent(type: EventType): boolean {
+  return type.startsWith('run.')
+}
+
+export type { RunStatus }

@@ -1,0 +1,26 @@
+import type { Backend } from './backend.js'
+import type { Store } from './store.js'
+
+export const PLUGIN_SPECIFICATION_VERSION = 'weft.plugin.v1' as const
+
+/** Opens a store from a URL-like location (`sqlite:./weft.db`, `memory:`). */
+export interface StoreFactory {
+  /** URL scheme this factory serves, e.g. `sqlite`. */
+  scheme: string
+  create(location: string): Store | Promise<Store>
+}
+
+/**
+ * What a package contributes to a runtime. A package exports it as `plugin` (or as the module
+ * itself) and a config file names the package.
+ */
+export interface WeftPlugin {
+  specificationVersion: typeof PLUGIN_SPECIFICATION_VERSION
+  name: string
+  backends?: Backend[]
+  stores?: StoreFactory[]
+}
+
+export function definePlugin(plugin: Omit<WeftPlugin, 'specificationVersion'>): WeftPlugin {
+  return { specificationVersion: PLUGIN_SPECIFICATION_VERSION, ...plugin }
+}

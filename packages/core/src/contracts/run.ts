@@ -1,0 +1,95 @@
+import { z } from 'zod'
+import { DiagnosticSchema, DiagnosticsModeSchema } from './diagnostic.js'
+import { JsonSchema } from './json.js'
+import { TaskStatusSchema, ErrorInfoSchema } from './task.js'
+import { UsageSchema } from './usage.js'
+import { RetryPolicySchema, SchedulingModeSchema, WorkflowSpecSchema } from './workflow.js'
+
+/** pending → running ⇄ paused → succeeded | failed | canceled, with `canceling` while tasks wind down. */
+export const RUN_STATUSES = ['pending', 'running', 'paused', 'canceling', 'succeeded', 'failed', 'canceled'] as const
+export const RunStatusSchema = z.enum(RUN_STATUSES)
+export type RunStatus = z.infer<typeof RunStatusSchema>
+
+export const TERMINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'canceled'])
+export function isTerminalRunStatus(status: RunStatus): boolean {
+  return TERMINAL_RUN_STATUSES.has(status)
+}
+
+export const InitiatorSchema = z.enum(['cli', 'api', 'ui', 'ci', 'schedule', 'code'])
+export type Initiator = z.infer<typeof InitiatorSchema>
+
+/** What to run and how: one execution request of a workflow. */
+export const RunSpecSchema = z.object({
+  workflow: WorkflowSpecSchema,
+  /** Where the workflow came from (a file path), for messages and reruns. */
+  source: z.string().optional(),
+  inputs: z.record(z.string(), JsonSchema).default({}),
+  initiator: InitiatorSchema.default('code'),
+  tags: z.array(z.string()).default([]),
+  params: z.record(z.string(), JsonSchema).optional(),
+  /** Per-run overrides: they win over the workflow's own settings. */
+  backend: z.string().optional(),
+  maxParallelism: z.number().int().min(1).optional(),
+  mode: SchedulingModeSchema.optional(),
+  failFast: z.boolean().optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  retry: RetryPolicySchema.optional(),
+  diagnostics: DiagnosticsModeSchema.optional(),
+})
+export type RunSpec = z.infer<typeof RunSpecSchema>
+export type RunSpecInput = z.input<typeof RunSpecSchema>
+
+export const RunHealthSchema = z.enum(['ok', 'warning', 'error'])
+
+export const TaskCountsSchema = z.record(TaskStatusSchema, z.number().int()).and(z.object({ total: z.number().int() }))
+export type TaskCounts = Record<z.infer<typeof TaskStatusSchema>, number> & { total: number }
+
+export const PauseInfoSchema = z.object({
+  reason: z.enum(['manual', 'approval', 'budget']),
+  since: z.string(),
+  /** Approval gates waiting for `resume(runId, { token })`. */
+  waiting: z.array(z.object({ taskId: z.string(), token: z.string(), message: z.string() })).default([]),
+})
+export type PauseInfo = z.infer<typeof PauseInfoSchema>
+
+/** The state of a run as lists and dashboards show it. */
+export const RunSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: RunStatusSchema,
+  health: RunHealthSchema,
+  initiator: InitiatorSchema,
+  source: z.string().optional(),
+  tags: z.array(z.string()),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  completedAt: z.string().optional(),
+  updatedAt: z.string(),
+  error: ErrorInfoSchema.optional(),
+  pause: PauseInfoSchema.optional(),
+  outputs: z.record(z.string(), JsonSchema).optional(),
+  usage: UsageSchema,
+  taskCounts: TaskCountsSchema,
+  diagnostics: z.array(DiagnosticSchema).default([]),
+  /** The seq of the last event written for this run. */
+  lastSeq: z.number().int().nonnegative(),
+})
+export type RunSummary = z.infer<typeof RunSummarySchema>
+
+export const RunFilterSchema = z.object({
+  status: z.array(RunStatusSchema).optional(),
+  name: z.string().optional(),
+  tag: z.string().optional(),
+  /** Runs created before this ISO time (newest first order). */
+  createdBefore: z.string().optional(),
+  limit: z.number().int().min(1).max(1000).default(50),
+  /** Opaque cursor from a previous page. */
+  cursor: z.string().optional(),
+})
+export type RunFilter = z.input<typeof RunFilterSchema>
+
+export interface Page<T> {
+  items: T[]
+  /** Pass as `cursor` to get the next page; absent on the last page. */
+  nextCursor?: string
+}

@@ -1,0 +1,101 @@
+import type { EventDraft, EventType, Severity, WeftEvent } from './event.js'
+import type { Json } from './json.js'
+import type { Page, RunFilter, RunSpec, RunSummary } from './run.js'
+import type { TaskState } from './task.js'
+
+export const STORE_SPECIFICATION_VERSION = 'weft.store.v1' as const
+
+export interface StoreCapabilities {
+  /** `commit` is atomic: state and events are written together or not at all. */
+  transactions: boolean
+  /** Several processes can open the same store at once. */
+  multiProcess: boolean
+  /** Leased claims (a later version adds worker leases). */
+  leases: boolean
+}
+
+/**
+ * The one write path: a run's state change together with the events that describe it.
+ * The store assigns each event the next `seq` of the run, atomically with the state.
+ */
+export interface Commit {
+  runId: string
+  /** Only on the first commit of a run. */
+  create?: { spec: RunSpec }
+  /** Replaces the stored spec (tasks added to a running run). */
+  spec?: RunSpec
+  /** The run's new summary (replaces the stored one). `lastSeq` is set by the store. */
+  run?: RunSummary
+  /** Tasks whose state changed (each replaces the stored one). */
+  tasks?: TaskState[]
+  events: (EventDraft & { ts: string })[]
+  /**
+   * Optimistic concurrency: the commit is refused with a `conflict` error unless the run's last
+   * seq equals this. A process that acts on a run it loaded from the store sets it, so that two
+   * processes cannot both act on the same state (e.g. two resumes of one approval).
+   */
+  expectLastSeq?: number
+}
+
+export interface EventQuery {
+  runId?: string
+  types?: EventType[]
+  taskId?: string
+  severities?: Severity[]
+  since?: string
+  until?: string
+  limit?: number
+}
+
+export interface RunStore {
+  get(runId: string): Promise<RunSummary | undefined>
+  getSpec(runId: string): Promise<RunSpec | undefined>
+  list(filter?: RunFilter): Promise<Page<RunSummary>>
+}
+
+export interface TaskStore {
+  list(runId: string): Promise<TaskState[]>
+  get(runId: string, taskId: string): Promise<TaskState | undefined>
+}
+
+export interface EventStore {
+  /** Events of one run with `seq > afterSeq`, in order, at most `limit` (default 1000). */
+  read(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<WeftEvent[]>
+  query(query: EventQuery): Promise<WeftEvent[]>
+}
+
+/** A request to the process that runs a run, from another process (e.g. `weft runs cancel`). */
+export interface Signal {
+  id: number
+  runId: string
+  kind: 'cancel' | 'pause' | 'resume'
+  data?: Json
+  createdAt: string
+}
+
+export interface SignalStore {
+  send(signal: Omit<Signal, 'id' | 'createdAt'>): Promise<Signal>
+  /** Signals for these runs with `id > afterId`, oldest first. */
+  receive(runIds: string[], afterId: number): Promise<Signal[]>
+  /** The id of the newest signal (0 when there is none): where a new reader starts. */
+  lastId(): Promise<number>
+}
+
+/**
+ * A store, split by concern. Implementations pass `describeStore` of `@weft/testing`.
+ */
+export interface Store {
+  specificationVersion: typeof STORE_SPECIFICATION_VERSION
+  /** e.g. `memory`, `sqlite:/path/to/weft.db`. */
+  id: string
+  capabilities: StoreCapabilities
+  /** Opens the store and applies pending migrations. Idempotent. */
+  init(): Promise<void>
+  /** Applies a commit atomically; returns the stored events with their seqs. */
+  commit(commit: Commit): Promise<WeftEvent[]>
+  runs: RunStore
+  tasks: TaskStore
+  events: EventStore
+  signals: SignalStore
+  close(): Promise<void>
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod'
+import { JsonSchema } from './json.js'
+
+/**
+ * The workflow document (YAML, JSON or an object in code). Objects are strict: an unknown key is
+ * reported (it is almost always a typo), never silently ignored.
+ */
+
+export const RetryPolicySchema = z.strictObject({
+  /** Attempts in total, the first one included. 1 means no retry. */
+  maxAttempts: z.number().int().min(1).max(100).optional(),
+  /** Delay before the first retry; later retries multiply it by `factor`. */
+  backoffMs: z.number().int().min(0).optional(),
+  factor: z.number().min(1).max(10).optional(),
+  maxBackoffMs: z.number().int().min(0).optional(),
+  /** Fraction of the delay that is randomised (0 = exact, 0.2 = ±20 %). */
+  jitter: z.number().min(0).max(1).optional(),
+})
+export type RetryPolicy = z.infer<typeof RetryPolicySchema>
+export type ResolvedRetryPolicy = Required<RetryPolicy>
+
+export const ApprovalSpecSchema = z.strictObject({
+  message: z.string().min(1).default('Approve to continue?'),
+})
+export type ApprovalSpec = z.infer<typeof ApprovalSpecSchema>
+
+export const TaskContextSpecSchema = z.strictObject({
+  /** Upstream task ids whose outputs are included; default: the task's direct `needs`. */
+  from: z.array(z.string()).optional(),
+  maxTokens: z.number().int().positive().optional(),
+  strategy: z.string().optional(),
+})
+
+export const TaskSpecSchema = z.strictObject({
+  description: z.string().optional(),
+  needs: z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (typeof v === 'string' ? [v] : v))
+    .optional(),
+  backend: z.string().min(1).optional(),
+  /** A named agent profile from the config file (backend + model + options). */
+  agent: z.string().min(1).optional(),
+  model: z.string().min(1).optional(),
+  prompt: z.string().optional(),
+  /** Structured input handed to the backend as is (templates inside strings are rendered). */
+  input: JsonSchema.optional(),
+  /** The backend's own options, validated by the backend's schema. */
+  with: z.record(z.string(), JsonSchema).optional(),
+  /** 0 is the highest priority, 100 the lowest. */
+  priority: z.number().int().min(0).max(100).optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  retry: RetryPolicySchema.optional(),
+  context: TaskContextSpecSchema.optional(),
+  /** A condition (`${{ tasks.check.output.ok }}`); when it is false the task is skipped. */
+  when: z.string().optional(),
+  /** A human-in-the-loop gate: the task waits for `resume(runId, { token, input })`. */
+  approval: ApprovalSpecSchema.optional(),
+})
+export type TaskSpec = z.infer<typeof TaskSpecSchema>
+
+export const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array', 'json'] as const
+export const InputSpecSchema = z.strictObject({
+  type: z.enum(INPUT_TYPES).default('string'),
+  description: z.string().optional(),
+  default: JsonSchema.optional(),
+  /** Inputs without a default are required unless `required: false`. */
+  required: z.boolean().optional(),
+})
+export type InputSpec = z.infer<typeof InputSpecSchema>
+
+export const WorkflowDefaultsSchema = z.strictObject({
+  backend: z.string().min(1).optional(),
+  model: z.string().min(1).optional(),
+  agent: z.string().min(1).optional(),
+  priority: z.number().int().min(0).max(100).optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  retry: RetryPolicySchema.optional(),
+})
+
+export const BudgetSpecSchema = z.strictObject({
+  maxCostUsd: z.number().nonnegative().optional(),
+  maxTokens: z.number().int().nonnegative().optional(),
+  onExceeded: z.enum(['fail_task', 'fail_run', 'pause']).optional(),
+})
+export type BudgetSpec = z.infer<typeof BudgetSpecSchema>
+
+export const SCHEDULING_MODES = ['eager', 'batched'] as const
+export const SchedulingModeSchema = z.enum(SCHEDULING_MODES)
+export type SchedulingMode = z.infer<typeof SchedulingModeSchema>
+
+export const WorkflowSpecSchema = z.strictObject({
+  weft: z.literal(1),
+  name: z.string().min(1),
+  description: z.string().optional(),
+  inputs: z.record(z.string(), InputSpecSchema).optional(),
+  defaults: WorkflowDefaultsSchema.optional(),
+  maxParallelism: z.number().int().min(1).max(10_000).optional(),
+  /** `eager` fills a free slot at once; `batched` runs the ready set in barriers. */
+  mode: SchedulingModeSchema.optional(),
+  /** Stop the whole run at the first failed task instead of finishing independent branches. */
+  failFast: z.boolean().optional(),
+  /** Whole-run timeout. */
+  timeoutMs: z.number().int().positive().optional(),
+  budget: BudgetSpecSchema.optional(),
+  /** Named run outputs as templates; default: the outputs of the tasks nothing depends on. */
+  outputs: z.record(z.string(), z.string()).optional(),
+  tasks: z.record(z.string(), TaskSpecSchema),
+})
+export type WorkflowSpec = z.infer<typeof WorkflowSpecSchema>
+/** What a user writes, before defaults are applied. */
+export type WorkflowInput = z.input<typeof WorkflowSpecSchema>
+
+export const TASK_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/
+export const DEFAULT_PRIORITY = 50

@@ -1,0 +1,68 @@
+import { access, readFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { DiagnosticsModeSchema } from '../contracts/diagnostic.js'
+import { WeftError } from '../contracts/errors.js'
+import { JsonSchema } from '../contracts/json.js'
+import { RetryPolicySchema } from '../contracts/workflow.js'
+
+/** `weft.config.{json,yaml,yml,js,mjs}`: which plugins to load and how the runtime behaves. */
+export const WeftConfigSchema = z.strictObject({
+  /** Package names of plugins (backends, stores) to load. */
+  plugins: z.array(z.string().min(1)).default([]),
+  /** Default store location, e.g. `.weft/weft.db` or `sqlite:/var/lib/weft.db`. */
+  store: z.string().optional(),
+  maxParallelism: z.number().int().min(1).optional(),
+  diagnostics: DiagnosticsModeSchema.optional(),
+  retryDefaults: RetryPolicySchema.optional(),
+  agents: z
+    .record(z.string(), z.strictObject({ backend: z.string(), model: z.string().optional(), with: z.record(z.string(), JsonSchema).optional() }))
+    .default({}),
+})
+export type WeftConfig = z.infer<typeof WeftConfigSchema>
+
+export const CONFIG_FILE_NAMES = ['weft.config.json', 'weft.config.yaml', 'weft.config.yml', 'weft.config.js', 'weft.config.mjs']
+
+/** Finds the config file in `dir` or its parents. */
+export async function findConfigFile(dir: string): Promise<string | undefined> {
+  let current = resolve(dir)
+  for (;;) {
+    for (const name of CONFIG_FILE_NAMES) {
+      const candidate = join(current, name)
+      try {
+        await access(candidate)
+        return candidate
+      } catch {
+        /* not here */
+      }
+    }
+    const parent = dirname(current)
+    if (parent === current) return undefined
+    current = parent
+  }
+}
+
+export async function loadConfig(file: string): Promise<WeftConfig> {
+  let raw: unknown
+  try {
+    if (/\.(m?js)$/.test(file)) {
+      const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>
+      raw = mod.config ?? mod.default
+    } else {
+      const text = await readFile(file, 'utf8')
+      raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
+    }
+  } catch (err) {
+    throw new WeftError('config_invalid', `cannot read ${file}: ${(err as Error).message}`, { cause: err })
+  }
+  const parsed = WeftConfigSchema.safeParse(raw ?? {})
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    throw new WeftError('config_invalid', `${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, {
+      hint: `allowed keys: ${Object.keys(WeftConfigSchema.shape).join(', ')}`,
+    })
+  }
+  return parsed.data
+}

@@ -1,0 +1,37 @@
+import { isBackendError, isWeftError } from '../contracts/errors.js'
+import type { Json } from '../contracts/json.js'
+import type { ErrorInfo } from '../contracts/task.js'
+
+/** Why an attempt's signal was aborted. The runtime decides the outcome from this, not from the error. */
+export interface AbortReason {
+  kind: 'cancel' | 'timeout' | 'run_timeout' | 'fail_fast' | 'shutdown'
+  message: string
+}
+
+export function abortReasonOf(signal: AbortSignal): AbortReason | undefined {
+  if (!signal.aborted) return undefined
+  const r = signal.reason as Partial<AbortReason> | undefined
+  return r && typeof r.kind === 'string' ? (r as AbortReason) : { kind: 'cancel', message: String(signal.reason) }
+}
+
+export function toErrorInfo(err: unknown): ErrorInfo {
+  if (isBackendError(err)) {
+    return {
+      code: err.code,
+      message: err.message,
+      retryable: err.retryable,
+      ...(err.exitCode !== undefined ? { exitCode: err.exitCode } : {}),
+      ...(err.details !== undefined ? { details: err.details } : {}),
+    }
+  }
+  if (isWeftError(err)) return { code: err.code, message: err.message, retryable: false }
+  if (err instanceof Error) return { code: 'failed', message: err.message || err.name, retryable: false }
+  return { code: 'failed', message: String(err), retryable: false }
+}
+
+/** Makes a backend's output a JSON value (undefined becomes null); fails on what JSON cannot hold. */
+export function toJsonValue(value: unknown): Json {
+  if (value === undefined) return null
+  const text = JSON.stringify(value)
+  return text === undefined ? null : (JSON.parse(text) as Json)
+}

@@ -1,0 +1,77 @@
+import type { Json } from '../contracts/json.js'
+import type { RunSpec } from '../contracts/run.js'
+import { DEFAULT_PRIORITY, type RetryPolicy, type SchedulingMode, type TaskSpec } from '../contracts/workflow.js'
+
+/** A task with the workflow's defaults and the run's overrides applied. */
+export interface PlannedTask {
+  id: string
+  order: number
+  needs: string[]
+  priority: number
+  backend?: string
+  model?: string
+  prompt?: string
+  input?: Json
+  with: Record<string, Json>
+  timeoutMs?: number
+  retry?: RetryPolicy
+  workflowRetry?: RetryPolicy
+  when?: string
+  approval?: { message: string }
+  contextFrom?: string[]
+}
+
+export interface RunPlan {
+  tasks: Map<string, PlannedTask>
+  maxParallelism: number
+  mode: SchedulingMode
+  failFast: boolean
+  timeoutMs?: number
+}
+
+export interface AgentProfile {
+  backend: string
+  model?: string
+  with?: Record<string, Json>
+}
+
+export function planTask(
+  id: string,
+  task: TaskSpec,
+  order: number,
+  spec: RunSpec,
+  agents: Record<string, AgentProfile> = {},
+): PlannedTask {
+  const defaults = spec.workflow.defaults ?? {}
+  const agentName = task.agent ?? defaults.agent
+  const agent = agentName ? agents[agentName] : undefined
+  return {
+    id,
+    order,
+    needs: task.needs ?? [],
+    priority: task.priority ?? defaults.priority ?? DEFAULT_PRIORITY,
+    backend: task.approval ? undefined : (spec.backend ?? task.backend ?? agent?.backend ?? defaults.backend),
+    model: task.model ?? agent?.model ?? defaults.model,
+    prompt: task.prompt,
+    input: task.input,
+    with: { ...(agent?.with ?? {}), ...(task.with ?? {}) },
+    timeoutMs: task.timeoutMs ?? defaults.timeoutMs,
+    retry: task.retry,
+    workflowRetry: defaults.retry,
+    when: task.when,
+    approval: task.approval ? { message: task.approval.message } : undefined,
+    contextFrom: task.context?.from,
+  }
+}
+
+export function planRun(spec: RunSpec, agents?: Record<string, AgentProfile>, defaultParallelism = 4): RunPlan {
+  const tasks = new Map<string, PlannedTask>()
+  Object.entries(spec.workflow.tasks).forEach(([id, task], i) => tasks.set(id, planTask(id, task, i, spec, agents)))
+  return {
+    tasks,
+    maxParallelism: spec.maxParallelism ?? spec.workflow.maxParallelism ?? defaultParallelism,
+    mode: spec.mode ?? spec.workflow.mode ?? 'eager',
+    failFast: spec.failFast ?? spec.workflow.failFast ?? false,
+    timeoutMs: spec.timeoutMs ?? spec.workflow.timeoutMs,
+  }
+}

@@ -1,0 +1,972 @@
+/**
+ * One run being executed: the scheduler. It owns the run's state in memory, commits every
+ * transition through the store (state and events together) before acting on it, and decides what
+ * runs next. All decisions happen in `step()`, which is synchronous; I/O happens in the commit
+ * chain and in attempts.
+ */
+import type { Backend, BackendEvent, TaskContext } from '../contracts/backend.js'
+import type { Diagnostic } from '../contracts/diagnostic.js'
+import { BackendError, WeftError } from '../contracts/errors.js'
+import type { EventDraft, Severity, WeftEvent } from '../contracts/event.js'
+import type { Json, JsonObject } from '../contracts/json.js'
+import type { RunSpec, RunSummary, TaskCounts } from '../contracts/run.js'
+import type { Commit, Store } from '../contracts/store.js'
+import { type ErrorInfo, TASK_STATUSES, type TaskState, isTerminalTaskStatus } from '../contracts/task.js'
+import { addUsage, emptyUsage, type Usage } from '../contracts/usage.js'
+import type { RetryPolicy, TaskSpec } from '../contracts/workflow.js'
+import { isTruthy, type Scope } from '../template/expression.js'
+import { renderDeep, renderTemplate, TemplateError } from '../template/template.js'
+import type { SlotPool } from './concurrency.js'
+import { type AbortReason, abortReasonOf, toErrorInfo, toJsonValue } from './errors.js'
+import type { EventBus } from './event-bus.js'
+import { newResumeToken, nowIso } from './ids.js'
+import { type AgentProfile, type PlannedTask, type RunPlan, planRun, planTask } from './plan.js'
+import { resolveRetryPolicy, retryDelayMs } from './retry.js'
+
+export interface ExecutionDeps {
+  store: Store
+  bus: EventBus
+  slots: SlotPool
+  backends: ReadonlyMap<string, Backend>
+  agents: Record<string, AgentProfile>
+  retryDefaults?: RetryPolicy
+  defaultParallelism: number
+  workDir: string
+  random: () => number
+  /** How long a backend may take to stop after its signal aborted before it is abandoned. */
+  cancelGraceMs: number
+  warn(message: string, context?: unknown): void
+  traceSink?: (event: WeftEvent) => void
+  /** A slot of the shared pool became free: other runs may dispatch. */
+  onSlotFreed(): void
+  onFinished(execution: RunExecution): void
+}
+
+interface Attempt {
+  taskId: string
+  number: number
+  controller: AbortController
+  startedMs: number
+  done: boolean
+  suspended: boolean
+  ctx?: TaskContext
+  backend?: Backend
+  timers: NodeJS.Timeout[]
+}
+
+type Outcome = { ok: true; result: Awaited<ReturnType<Backend['execute']>> } | { ok: false; error: unknown }
+
+interface Stopping {
+  kind: 'cancel' | 'fail_fast' | 'run_timeout'
+  reason: string
+  error?: ErrorInfo
+}
+
+const SEVERITY: Partial<Record<EventDraft['type'], Severity>> = {
+  'task.failed': 'error',
+  'run.failed': 'error',
+  'task.retry_scheduled': 'warn',
+  'run.canceling': 'warn',
+  'run.canceled': 'warn',
+  'agent.delta': 'debug',
+}
+
+export class RunExecution {
+  readonly id: string
+  spec: RunSpec
+  summary: RunSummary
+  readonly tasks = new Map<string, TaskState>()
+  private plan: RunPlan
+  /** Tasks in an order where every task comes after the tasks it needs. */
+  private topo: string[] = []
+  private readonly running = new Map<string, Attempt>()
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>()
+  private readonly retryDue = new Set<string>()
+  private batch?: Set<string>
+  private stopping?: Stopping
+  private runTimer?: NodeJS.Timeout
+  private finished = false
+  private halted?: Error
+  private closed = false
+  private lastSeq: number
+  private chain: Promise<void> = Promise.resolve()
+  private buffer: { events: EventDraft[]; tasks: Set<string>; spec: boolean } = { events: [], tasks: new Set(), spec: false }
+  private pumping = false
+  private pumpAgain = false
+  private waiters: { resolve(s: RunSummary): void; reject(e: Error): void }[] = []
+
+  private constructor(
+    private readonly deps: ExecutionDeps,
+    spec: RunSpec,
+    summary: RunSummary,
+    tasks: TaskState[],
+  ) {
+    this.id = summary.id
+    this.spec = spec
+    this.summary = summary
+    this.lastSeq = summary.lastSeq
+    this.plan = planRun(spec, deps.agents, deps.defaultParallelism)
+    for (const t of tasks) this.tasks.set(t.taskId, t)
+    this.computeTopo()
+  }
+
+  /** Creates a new run: commits `run.created` and its tasks, then starts it. */
+  static async create(deps: ExecutionDeps, id: string, spec: RunSpec, diagnostics: Diagnostic[]): Promise<RunExecution> {
+    const now = nowIso()
+    const plan = planRun(spec, deps.agents, deps.defaultParallelism)
+    const tasks: TaskState[] = [...plan.tasks.values()].map((p) => ({
+      runId: id,
+      taskId: p.id,
+      status: 'pending',
+      attempt: 0,
+      priority: p.priority,
+      order: p.order,
+      needs: p.needs,
+      ...(p.backend ? { backend: p.backend } : {}),
+    }))
+    const summary: RunSummary = {
+      id,
+      name: spec.workflow.name,
+      status: 'pending',
+      health: diagnostics.some((d) => d.level === 'warning') ? 'warning' : 'ok',
+      initiator: spec.initiator,
+      ...(spec.source ? { source: spec.source } : {}),
+      tags: spec.tags,
+      createdAt: now,
+      updatedAt: now,
+      usage: emptyUsage(),
+      taskCounts: countTasks(tasks),
+      diagnostics,
+      lastSeq: 0,
+    }
+    const exec = new RunExecution(deps, spec, summary, tasks)
+    exec.record({
+      type: 'run.created',
+      data: {
+        name: spec.workflow.name,
+        ...(spec.source ? { source: spec.source } : {}),
+        inputs: spec.inputs as JsonObject,
+        taskIds: tasks.map((t) => t.taskId),
+        diagnostics,
+      },
+    })
+    for (const t of tasks) {
+      exec.record(
+        { type: 'task.added', taskId: t.taskId, data: { needs: t.needs, priority: t.priority, ...(t.backend ? { backend: t.backend } : {}) } },
+        t.taskId,
+      )
+    }
+    await exec.flush(true)
+    return exec
+  }
+
+  /** Rebuilds an execution from the store, to act on a run that no process is running (e.g. paused). */
+  static async load(deps: ExecutionDeps, id: string): Promise<RunExecution | undefined> {
+    const [summary, spec, tasks] = await Promise.all([
+      deps.store.runs.get(id),
+      deps.store.runs.getSpec(id),
+      deps.store.tasks.list(id),
+    ])
+    if (!summary || !spec) return undefined
+    const exec = new RunExecution(deps, spec, summary, tasks)
+    exec.finished = isTerminalRun(summary.status)
+    if (!exec.finished) {
+      for (const t of tasks) if (t.status === 'retrying') exec.scheduleRetryTimer(t.taskId, t.nextRetryAt)
+      exec.armRunTimer()
+    }
+    return exec
+  }
+
+  /** Running tasks recorded in the store that this process did not start (another process, or a crash). */
+  get orphanedRunningTasks(): string[] {
+    return [...this.tasks.values()].filter((t) => t.status === 'running' && !this.running.has(t.taskId)).map((t) => t.taskId)
+  }
+
+  get isFinished(): boolean {
+    return this.finished
+  }
+
+  begin(): Promise<void> {
+    const now = nowIso()
+    this.summary.status = 'running'
+    this.summary.startedAt = now
+    this.record({ type: 'run.started', data: { maxParallelism: this.plan.maxParallelism, mode: this.plan.mode } })
+    this.armRunTimer()
+    const committed = this.flush()
+    this.pump()
+    return committed
+  }
+
+  // ── public operations ─────────────────────────────────────────────────────────────────────────
+
+  cancel(reason = 'canceled'): Promise<void> {
+    if (this.finished) return this.chain
+    this.stop({ kind: 'cancel', reason })
+    return this.flush()
+  }
+
+  pause(reason: 'manual' | 'budget' = 'manual'): Promise<void> {
+    this.assertActive()
+    if (this.summary.status === 'paused') return this.chain
+    if (this.summary.status === 'canceling') {
+      throw new WeftError('run_finished', `run ${this.id} is being canceled and cannot be paused`)
+    }
+    this.enterPause(reason)
+    for (const a of this.running.values()) void this.suspend(a)
+    this.pump()
+    return this.flush()
+  }
+
+  resume(options: { token?: string; input?: Json } = {}): Promise<void> {
+    this.assertActive()
+    const waiting = this.waitingApprovals()
+    if (options.token !== undefined) {
+      const task = [...this.tasks.values()].find((t) => t.approval?.token === options.token)
+      if (!task) {
+        throw new WeftError('resume_token_invalid', `run ${this.id} has no approval with token '${options.token}'`, {
+          hint: waiting.length
+            ? `waiting approvals: ${waiting.map((w) => `${w.taskId} (token ${w.token})`).join(', ')}`
+            : 'this run has no approval waiting',
+        })
+      }
+      if (task.approval!.status !== 'waiting') {
+        throw new WeftError('resume_token_used', `the approval token of task '${task.taskId}' was already used`, {
+          hint: `task '${task.taskId}' is ${task.status}; nothing to resume`,
+        })
+      }
+      const now = nowIso()
+      task.approval = { ...task.approval!, status: 'approved', respondedAt: now }
+      task.status = 'succeeded'
+      task.completedAt = now
+      task.output = options.input ?? { approved: true }
+      this.record({ type: 'task.approved', taskId: task.taskId, data: { token: options.token, ...(options.input !== undefined ? { input: options.input } : {}) } }, task.taskId)
+      this.record({ type: 'task.succeeded', taskId: task.taskId, data: { output: task.output, durationMs: Date.parse(now) - Date.parse(task.startedAt ?? now) } }, task.taskId)
+      if (this.summary.status === 'paused' && this.summary.pause?.reason === 'approval') {
+        this.leavePause({ reason: 'approval', token: options.token, taskId: task.taskId })
+      } else if (this.summary.pause) {
+        this.summary.pause = { ...this.summary.pause, waiting: this.waitingApprovals() }
+      }
+    } else {
+      if (this.summary.status !== 'paused') {
+        throw new WeftError('run_not_paused', `run ${this.id} is ${this.summary.status}, not paused`)
+      }
+      if (this.summary.pause?.reason === 'approval') {
+        throw new WeftError('resume_token_required', `run ${this.id} waits for an approval; resume it with its token`, {
+          hint: waiting.map((w) => `weft runs resume ${this.id} --token ${w.token}   # ${w.taskId}: ${w.message}`).join('\n'),
+        })
+      }
+      this.leavePause({ reason: this.summary.pause?.reason ?? 'manual' })
+      for (const a of this.running.values()) void this.unsuspend(a)
+    }
+    this.pump()
+    return this.flush()
+  }
+
+  addTasks(specs: Record<string, TaskSpec>): Promise<void> {
+    this.assertActive()
+    const workflow = { ...this.spec.workflow, tasks: { ...this.spec.workflow.tasks, ...specs } }
+    this.spec = { ...this.spec, workflow }
+    this.buffer.spec = true
+    let order = this.tasks.size
+    for (const [id, spec] of Object.entries(specs)) {
+      const planned = planTask(id, spec, order++, this.spec, this.deps.agents)
+      this.plan.tasks.set(id, planned)
+      const state: TaskState = {
+        runId: this.id,
+        taskId: id,
+        status: 'pending',
+        attempt: 0,
+        priority: planned.priority,
+        order: planned.order,
+        needs: planned.needs,
+        ...(planned.backend ? { backend: planned.backend } : {}),
+      }
+      this.tasks.set(id, state)
+      this.record({ type: 'task.added', taskId: id, data: { needs: state.needs, priority: state.priority, dynamic: true, ...(state.backend ? { backend: state.backend } : {}) } }, id)
+    }
+    this.computeTopo()
+    this.pump()
+    return this.flush()
+  }
+
+  /** Resolves when the run is finished, or paused with nothing running: a point where someone must act. */
+  settled(): Promise<RunSummary> {
+    if (this.halted) return Promise.reject(this.halted)
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject })
+      this.checkSettled()
+    })
+  }
+
+  /** Stops acting on this run without recording anything: the store keeps what was committed. */
+  async detach(): Promise<void> {
+    this.closed = true
+    this.clearTimers()
+    for (const a of this.running.values()) a.controller.abort({ kind: 'shutdown', message: 'the runtime is closing' } satisfies AbortReason)
+    await this.chain
+  }
+
+  /** Called by the runtime when slots free up elsewhere, or when it wants this run re-examined. */
+  pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true
+      return
+    }
+    this.pumping = true
+    try {
+      do {
+        this.pumpAgain = false
+        this.step()
+      } while (this.pumpAgain)
+    } finally {
+      this.pumping = false
+    }
+    void this.flush()
+    this.checkSettled()
+  }
+
+  // ── the scheduler ─────────────────────────────────────────────────────────────────────────────
+
+  private step(): void {
+    if (this.finished || this.halted || this.closed) return
+    this.resolvePending()
+
+    if (this.stopping) {
+      this.cancelUnstarted(this.stopping.reason)
+      if (this.running.size === 0) this.finalize()
+      return
+    }
+    if (this.summary.status !== 'running') return
+
+    // Approval gates need no slot: they wait for a person as soon as they are ready.
+    for (const id of this.topo) {
+      const t = this.tasks.get(id)!
+      if (t.status === 'queued' && this.plan.tasks.get(id)!.approval) this.openApproval(t)
+    }
+
+    const ready = this.readyTasks()
+    if (this.plan.mode === 'batched') this.dispatchBatch(ready)
+    else for (const t of ready) if (!this.tryDispatch(t)) break
+
+    const quiescent = this.running.size === 0 && this.retryTimers.size === 0 && this.readyTasks().length === 0
+    if (!quiescent) return
+    const open = [...this.tasks.values()].filter((t) => !isTerminalTaskStatus(t.status))
+    if (open.length === 0) return this.finalize()
+    if (open.some((t) => t.status === 'waiting')) return this.enterPause('approval')
+    // Nothing runs, nothing can start, work is left: the run can never finish on its own.
+    const stuck = open.map((t) => t.taskId)
+    this.record({
+      type: 'diagnostic',
+      severity: 'error',
+      data: {
+        level: 'error',
+        code: 'deadlock',
+        message: `nothing is running and nothing can start, but tasks are unfinished: ${stuck.join(', ')}`,
+        hint: 'check the needs of these tasks',
+      },
+    })
+    this.stopping = { kind: 'fail_fast', reason: 'deadlock', error: { code: 'deadlock', message: `deadlock: stuck tasks ${stuck.join(', ')}` } }
+    this.cancelUnstarted('the run is deadlocked')
+    this.finalize()
+  }
+
+  /** Moves pending tasks on: skipped when a need did not succeed, queued when all needs did. */
+  private resolvePending(): void {
+    for (const id of this.topo) {
+      const t = this.tasks.get(id)!
+      if (t.status !== 'pending') continue
+      const needs = t.needs.map((n) => this.tasks.get(n)!)
+      const broken = needs.find((n) => n.status === 'failed' || n.status === 'canceled' || n.status === 'skipped')
+      if (broken) {
+        this.finishWithout(t, 'skipped', `needs '${broken.taskId}', which ${broken.status === 'skipped' ? 'was skipped' : broken.status}`)
+        continue
+      }
+      if (!needs.every((n) => n.status === 'succeeded')) continue
+      const when = this.plan.tasks.get(id)!.when
+      if (when !== undefined) {
+        let pass: boolean
+        try {
+          pass = isTruthy(renderTemplate(when, this.scope()))
+        } catch (err) {
+          this.fail(t, { code: 'template', message: `when: ${(err as Error).message}`, retryable: false })
+          continue
+        }
+        if (!pass) {
+          this.finishWithout(t, 'skipped', `condition ${when} is false`)
+          continue
+        }
+      }
+      t.status = 'queued'
+      t.queuedAt = nowIso()
+      this.record({ type: 'task.queued', taskId: id, data: {} }, id)
+    }
+  }
+
+  /** Queued tasks and retries that are due, by priority then declaration order. */
+  private readyTasks(): TaskState[] {
+    const out: TaskState[] = []
+    for (const t of this.tasks.values()) {
+      if (t.status === 'queued' || (t.status === 'retrying' && this.retryDue.has(t.taskId))) out.push(t)
+    }
+    return out.sort((a, b) => a.priority - b.priority || a.order - b.order)
+  }
+
+  private tryDispatch(t: TaskState): boolean {
+    if (this.running.size >= this.plan.maxParallelism) return false
+    if (!this.deps.slots.tryAcquire()) return false
+    this.startAttempt(t)
+    return true
+  }
+
+  /** Batched mode: the ready set runs as a batch; the next batch starts when this one is done. */
+  private dispatchBatch(ready: TaskState[]): void {
+    const batchOpen = this.batch && [...this.batch].some((id) => {
+      const s = this.tasks.get(id)!.status
+      return s === 'running' || s === 'retrying' || s === 'queued'
+    })
+    if (!batchOpen) {
+      if (ready.length === 0) return
+      this.batch = new Set(ready.slice(0, this.plan.maxParallelism).map((t) => t.taskId))
+    }
+    for (const t of ready) {
+      if (!this.batch!.has(t.taskId) || this.running.has(t.taskId)) continue
+      if (!this.tryDispatch(t)) break
+    }
+  }
+
+  private openApproval(t: TaskState): void {
+    const planned = this.plan.tasks.get(t.taskId)!
+    const token = newResumeToken()
+    const now = nowIso()
+    t.status = 'waiting'
+    t.startedAt = now
+    t.approval = { token, message: planned.approval!.message, requestedAt: now, status: 'waiting' }
+    this.record({ type: 'task.waiting', taskId: t.taskId, data: { token, message: planned.approval!.message } }, t.taskId)
+  }
+
+  private enterPause(reason: 'manual' | 'approval' | 'budget'): void {
+    this.summary.status = 'paused'
+    this.summary.pause = { reason, since: nowIso(), waiting: this.waitingApprovals() }
+    this.record({ type: 'run.paused', data: this.summary.pause })
+  }
+
+  private leavePause(data: { reason: string; token?: string; taskId?: string }): void {
+    this.summary.status = 'running'
+    delete this.summary.pause
+    this.record({ type: 'run.resumed', data })
+  }
+
+  private waitingApprovals() {
+    return [...this.tasks.values()]
+      .filter((t) => t.status === 'waiting' && t.approval?.status === 'waiting')
+      .map((t) => ({ taskId: t.taskId, token: t.approval!.token, message: t.approval!.message }))
+  }
+
+  private stop(stopping: Stopping): void {
+    if (this.stopping || this.finished) return
+    this.stopping = stopping
+    this.summary.status = 'canceling'
+    delete this.summary.pause
+    this.record({ type: 'run.canceling', data: { reason: stopping.reason } })
+    if (this.runTimer) clearTimeout(this.runTimer)
+    const kind = stopping.kind === 'cancel' ? 'cancel' : stopping.kind === 'run_timeout' ? 'run_timeout' : 'fail_fast'
+    for (const a of this.running.values()) this.abortAttempt(a, { kind, message: stopping.reason })
+    this.pump()
+  }
+
+  private cancelUnstarted(reason: string): void {
+    for (const t of this.tasks.values()) {
+      if (t.status === 'pending' || t.status === 'queued' || t.status === 'retrying' || t.status === 'waiting') {
+        const timer = this.retryTimers.get(t.taskId)
+        if (timer) clearTimeout(timer)
+        this.retryTimers.delete(t.taskId)
+        this.retryDue.delete(t.taskId)
+        if (t.approval?.status === 'waiting') t.approval = { ...t.approval, status: 'canceled' }
+        this.finishWithout(t, 'canceled', reason)
+      }
+    }
+  }
+
+  private finishWithout(t: TaskState, status: 'skipped' | 'canceled', reason: string): void {
+    t.status = status
+    t.reason = reason
+    t.completedAt = nowIso()
+    delete t.nextRetryAt
+    this.record(status === 'skipped' ? { type: 'task.skipped', taskId: t.taskId, data: { reason } } : { type: 'task.canceled', taskId: t.taskId, data: { reason } }, t.taskId)
+  }
+
+  private fail(t: TaskState, error: ErrorInfo, durationMs?: number): void {
+    t.status = 'failed'
+    t.error = error
+    t.completedAt = nowIso()
+    delete t.nextRetryAt
+    this.record({ type: 'task.failed', taskId: t.taskId, attempt: t.attempt || undefined, data: { error, attempts: t.attempt, ...(durationMs !== undefined ? { durationMs } : {}) } }, t.taskId)
+    if (this.plan.failFast && !this.stopping) {
+      this.stop({ kind: 'fail_fast', reason: `task '${t.taskId}' failed (failFast)`, error: { code: 'task_failed', message: `task '${t.taskId}' failed: ${error.message}` } })
+    }
+  }
+
+  private finalize(): void {
+    if (this.finished) return
+    this.finished = true
+    this.clearTimers()
+    const now = nowIso()
+    const durationMs = Date.parse(now) - Date.parse(this.summary.startedAt ?? this.summary.createdAt)
+    const usage = this.summary.usage
+    this.summary.completedAt = now
+    delete this.summary.pause
+    const failed = [...this.tasks.values()].filter((t) => t.status === 'failed')
+    if (this.stopping?.kind === 'cancel') {
+      this.summary.status = 'canceled'
+      this.record({ type: 'run.canceled', data: { reason: this.stopping.reason, usage, durationMs } })
+    } else if (this.stopping || failed.length > 0) {
+      const error = this.stopping?.error ?? {
+        code: 'task_failed',
+        message:
+          failed.length === 1
+            ? `task '${failed[0]!.taskId}' failed: ${failed[0]!.error?.message ?? 'unknown error'}`
+            : `${failed.length} tasks failed: ${failed.map((t) => t.taskId).join(', ')}`,
+      }
+      this.summary.status = 'failed'
+      this.summary.error = error
+      this.summary.health = 'error'
+      this.record({ type: 'run.failed', data: { error, usage, durationMs } })
+    } else {
+      const outputs = this.computeOutputs()
+      this.summary.status = 'succeeded'
+      this.summary.outputs = outputs
+      this.record({ type: 'run.succeeded', data: { outputs, usage, durationMs } })
+    }
+    void this.flush().then(() => this.deps.onFinished(this))
+  }
+
+  private computeOutputs(): JsonObject {
+    const outputs: JsonObject = {}
+    const declared = this.spec.workflow.outputs
+    if (declared) {
+      const scope = this.scope()
+      for (const [name, template] of Object.entries(declared)) {
+        try {
+          outputs[name] = renderTemplate(template, scope)
+        } catch (err) {
+          this.record({ type: 'diagnostic', severity: 'warn', data: { level: 'warning', code: 'output_template', message: `output '${name}': ${(err as Error).message}`, path: `outputs.${name}` } })
+        }
+      }
+      return outputs
+    }
+    const needed = new Set([...this.tasks.values()].flatMap((t) => t.needs))
+    for (const t of this.tasks.values()) {
+      if (!needed.has(t.taskId) && t.status === 'succeeded') outputs[t.taskId] = t.output ?? null
+    }
+    return outputs
+  }
+
+  // ── attempts ──────────────────────────────────────────────────────────────────────────────────
+
+  private startAttempt(t: TaskState): void {
+    const planned = this.plan.tasks.get(t.taskId)!
+    this.retryDue.delete(t.taskId)
+    t.attempt += 1
+    t.status = 'running'
+    t.startedAt = nowIso()
+    delete t.nextRetryAt
+    const attempt: Attempt = {
+      taskId: t.taskId,
+      number: t.attempt,
+      controller: new AbortController(),
+      startedMs: Date.now(),
+      done: false,
+      suspended: false,
+      timers: [],
+    }
+    this.running.set(t.taskId, attempt)
+    this.record(
+      {
+        type: 'task.started',
+        taskId: t.taskId,
+        attempt: t.attempt,
+        data: { ...(planned.backend ? { backend: planned.backend } : {}), ...(planned.model ? { model: planned.model } : {}), ...(t.sessionId ? { sessionId: t.sessionId } : {}) },
+      },
+      t.taskId,
+    )
+    if (planned.timeoutMs !== undefined) {
+      const ms = planned.timeoutMs
+      attempt.timers.push(
+        setTimeout(() => this.abortAttempt(attempt, { kind: 'timeout', message: `task '${t.taskId}' timed out after ${ms} ms` }), ms),
+      )
+    }
+    // The start is committed before the backend is called: a crash never hides a running attempt.
+    const committed = this.flush()
+    committed
+      .then(() => this.execute(t, planned, attempt))
+      .then(
+        (result) => this.settleAttempt(attempt, { ok: true, result }),
+        (error) => this.settleAttempt(attempt, { ok: false, error }),
+      )
+  }
+
+  private async execute(t: TaskState, planned: PlannedTask, attempt: Attempt) {
+    if (attempt.controller.signal.aborted) throw new BackendError('canceled', 'canceled before it started')
+    const backend = planned.backend ? this.deps.backends.get(planned.backend) : undefined
+    if (!backend) {
+      throw new BackendError('not_installed', `backend '${planned.backend}' is not available in this runtime`, { retryable: false })
+    }
+    attempt.backend = backend
+    const scope = this.scope()
+    let prompt: string | undefined
+    let input: Json | undefined
+    let options: Record<string, Json>
+    try {
+      if (planned.prompt !== undefined) {
+        const rendered = renderTemplate(planned.prompt, scope)
+        prompt = typeof rendered === 'string' ? rendered : JSON.stringify(rendered)
+      }
+      if (planned.input !== undefined) input = renderDeep(planned.input, scope)
+      options = renderDeep(planned.with, scope) as Record<string, Json>
+    } catch (err) {
+      const message = err instanceof TemplateError ? err.message : String(err)
+      throw new BackendError('template', `cannot render the task: ${message}`, { retryable: false })
+    }
+    if (backend.optionsSchema) {
+      const parsed = backend.optionsSchema.safeParse(options)
+      if (!parsed.success) {
+        const detail = parsed.error.issues.map((i) => `with.${i.path.join('.')}: ${i.message}`).join('; ')
+        throw new BackendError('bad_options', `bad options for backend '${backend.id}': ${detail}`, { retryable: false })
+      }
+      options = parsed.data as Record<string, Json>
+    }
+    const upstream: Record<string, { output?: Json; text?: string }> = {}
+    for (const dep of planned.contextFrom ?? planned.needs) {
+      const d = this.tasks.get(dep)
+      if (d?.status === 'succeeded') upstream[dep] = { output: d.output, ...(d.text !== undefined ? { text: d.text } : {}) }
+    }
+    const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string) => this.onBackendEvent(attempt, { type: 'log', level, message })
+    const ctx: TaskContext = {
+      runId: this.id,
+      taskId: t.taskId,
+      attempt: attempt.number,
+      signal: attempt.controller.signal,
+      emit: (event) => this.onBackendEvent(attempt, event),
+      log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+      workDir: this.deps.workDir,
+    }
+    attempt.ctx = ctx
+    if (this.summary.status === 'paused') void this.suspend(attempt)
+    return backend.execute(
+      {
+        runId: this.id,
+        taskId: t.taskId,
+        attempt: attempt.number,
+        ...(prompt !== undefined ? { prompt } : {}),
+        ...(input !== undefined ? { input } : {}),
+        ...(planned.model ? { model: planned.model } : {}),
+        options,
+        upstream,
+        ...(planned.timeoutMs !== undefined ? { timeoutMs: planned.timeoutMs } : {}),
+        ...(t.sessionId ? { sessionId: t.sessionId } : {}),
+      },
+      ctx,
+    )
+  }
+
+  private onBackendEvent(attempt: Attempt, event: BackendEvent): void {
+    if (attempt.done || this.closed) return
+    const t = this.tasks.get(attempt.taskId)!
+    const base = { taskId: attempt.taskId, attempt: attempt.number }
+    switch (event.type) {
+      case 'delta':
+        // Deltas are live only: followers see them, the log keeps the messages they add up to.
+        this.publish({ ...base, runId: this.id, seq: this.lastSeq, ts: nowIso(), type: 'agent.delta', severity: 'debug', data: { text: event.text } })
+        return
+      case 'message':
+        this.record({ ...base, type: 'agent.message', data: { role: event.role ?? 'assistant', text: event.text } })
+        break
+      case 'tool_start':
+        this.record({ ...base, type: 'tool.started', data: { toolId: event.toolId, name: event.name, ...(event.input !== undefined ? { input: event.input } : {}) } })
+        break
+      case 'tool_end':
+        this.record({ ...base, type: 'tool.finished', data: { toolId: event.toolId, name: event.name, ...(event.output !== undefined ? { output: event.output } : {}), ...(event.error !== undefined ? { error: event.error } : {}) } })
+        break
+      case 'usage': {
+        const { type: _type, ...usage } = event
+        this.recordUsage(t, attempt.number, usage)
+        break
+      }
+      case 'session':
+        t.sessionId = event.sessionId
+        this.record({ ...base, type: 'log', severity: 'debug', data: { message: `session ${event.sessionId}`, fields: { sessionId: event.sessionId } } }, t.taskId)
+        break
+      case 'log':
+        this.record({ ...base, type: 'log', severity: event.level ?? 'info', data: { message: event.message, ...(event.stream ? { stream: event.stream } : {}) } })
+        break
+    }
+    void this.flush()
+  }
+
+  private settleAttempt(attempt: Attempt, outcome: Outcome): void {
+    if (attempt.done) return
+    attempt.done = true
+    for (const timer of attempt.timers) clearTimeout(timer)
+    this.running.delete(attempt.taskId)
+    this.deps.slots.release()
+    queueMicrotask(() => this.deps.onSlotFreed())
+    if (this.closed || this.halted) return
+    const t = this.tasks.get(attempt.taskId)!
+    const durationMs = Date.now() - attempt.startedMs
+    const abort = abortReasonOf(attempt.controller.signal)
+
+    if (outcome.ok) {
+      let output: Json
+      try {
+        output = toJsonValue(outcome.result.output ?? outcome.result.text ?? null)
+      } catch (err) {
+        return this.afterFailure(t, { code: 'bad_output', message: `the output is not JSON: ${(err as Error).message}`, retryable: false }, durationMs)
+      }
+      const usage = outcome.result.usage
+      if (usage && !this.usageSeen.has(`${t.taskId}#${attempt.number}`)) this.recordUsage(t, attempt.number, usage)
+      t.status = 'succeeded'
+      t.output = output
+      if (outcome.result.text !== undefined) t.text = outcome.result.text
+      if (outcome.result.sessionId) t.sessionId = outcome.result.sessionId
+      t.completedAt = nowIso()
+      delete t.error
+      this.record(
+        {
+          type: 'task.succeeded',
+          taskId: t.taskId,
+          attempt: attempt.number,
+          data: {
+            output,
+            ...(t.text !== undefined ? { text: t.text } : {}),
+            durationMs,
+            ...(t.usage ? { usage: t.usage } : {}),
+            ...(t.sessionId ? { sessionId: t.sessionId } : {}),
+          },
+        },
+        t.taskId,
+      )
+    } else if (abort && abort.kind !== 'timeout') {
+      this.finishWithout(t, 'canceled', abort.message)
+    } else {
+      const error: ErrorInfo = abort ? { code: 'timeout', message: abort.message, retryable: true } : toErrorInfo(outcome.error)
+      this.afterFailure(t, error, durationMs)
+    }
+    this.pump()
+  }
+
+  /** Attempts that reported usage as events; their result's usage is then not counted again. */
+  private readonly usageSeen = new Set<string>()
+
+  private recordUsage(t: TaskState, attempt: number, reported: Partial<Usage> & { model?: string }): void {
+    const { model, ...usage } = reported
+    this.usageSeen.add(`${t.taskId}#${attempt}`)
+    t.usage = addUsage(t.usage ?? emptyUsage(), usage)
+    this.summary.usage = addUsage(this.summary.usage, usage)
+    this.record(
+      {
+        type: 'usage.recorded',
+        taskId: t.taskId,
+        attempt,
+        data: { ...addUsage(emptyUsage(), usage), ...(model ? { model } : {}), ...(t.backend ? { backend: t.backend } : {}) },
+      },
+      t.taskId,
+    )
+  }
+
+  private afterFailure(t: TaskState, error: ErrorInfo, durationMs: number): void {
+    const planned = this.plan.tasks.get(t.taskId)!
+    const backend = planned.backend ? this.deps.backends.get(planned.backend) : undefined
+    const policy = resolveRetryPolicy(this.deps.retryDefaults, backend?.retry, planned.workflowRetry, planned.retry, this.spec.retry)
+    if (error.retryable && t.attempt < policy.maxAttempts && !this.stopping) {
+      const delayMs = retryDelayMs(policy, t.attempt, this.deps.random)
+      t.status = 'retrying'
+      t.error = error
+      t.nextRetryAt = new Date(Date.now() + delayMs).toISOString()
+      this.record({ type: 'task.retry_scheduled', taskId: t.taskId, attempt: t.attempt, data: { error, delayMs, nextAttempt: t.attempt + 1, maxAttempts: policy.maxAttempts } }, t.taskId)
+      this.scheduleRetryTimer(t.taskId, t.nextRetryAt)
+    } else {
+      this.fail(t, error, durationMs)
+    }
+    this.pump()
+  }
+
+  private scheduleRetryTimer(taskId: string, dueAt: string | undefined): void {
+    const delay = Math.max(0, (dueAt ? Date.parse(dueAt) : Date.now()) - Date.now())
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(taskId)
+      this.retryDue.add(taskId)
+      this.pump()
+    }, delay)
+    this.retryTimers.set(taskId, timer)
+  }
+
+  private abortAttempt(attempt: Attempt, reason: AbortReason): void {
+    if (attempt.done || attempt.controller.signal.aborted) return
+    if (attempt.suspended) void this.unsuspend(attempt)
+    attempt.controller.abort(reason)
+    // A backend that ignores its signal is abandoned after a grace period, so cancel always ends.
+    const grace = setTimeout(() => {
+      if (attempt.done) return
+      this.record({ type: 'log', taskId: attempt.taskId, attempt: attempt.number, severity: 'warn', data: { message: `backend did not stop within ${this.deps.cancelGraceMs} ms of ${reason.kind}; abandoning the attempt` } })
+      this.settleAttempt(attempt, { ok: false, error: new BackendError('canceled', reason.message) })
+    }, this.deps.cancelGraceMs)
+    grace.unref()
+    attempt.timers.push(grace)
+  }
+
+  private async suspend(attempt: Attempt): Promise<void> {
+    if (!attempt.backend?.pause || !attempt.ctx || attempt.suspended) return
+    attempt.suspended = true
+    try {
+      await attempt.backend.pause(attempt.ctx)
+    } catch (err) {
+      this.deps.warn(`could not pause task ${attempt.taskId}: ${(err as Error).message}`)
+    }
+  }
+
+  private async unsuspend(attempt: Attempt): Promise<void> {
+    if (!attempt.backend?.resume || !attempt.ctx || !attempt.suspended) return
+    attempt.suspended = false
+    try {
+      await attempt.backend.resume(attempt.ctx)
+    } catch (err) {
+      this.deps.warn(`could not resume task ${attempt.taskId}: ${(err as Error).message}`)
+    }
+  }
+
+  // ── persistence ───────────────────────────────────────────────────────────────────────────────
+
+  private record(event: EventDraft, taskId?: string): void {
+    this.buffer.events.push(event)
+    if (taskId) this.buffer.tasks.add(taskId)
+  }
+
+  /**
+   * Commits what was recorded since the last flush, as one atomic store commit, after every
+   * earlier commit. Every commit states the last seq it expects, so a second process acting on
+   * the same run makes one of them fail loudly instead of both writing.
+   */
+  private flush(create = false): Promise<void> {
+    const { events, tasks, spec } = this.buffer
+    if (events.length === 0 && tasks.size === 0 && !spec) return this.chain
+    this.buffer = { events: [], tasks: new Set(), spec: false }
+    const ts = nowIso()
+    this.summary.updatedAt = ts
+    this.summary.taskCounts = countTasks(this.tasks.values())
+    const commit: Commit = {
+      runId: this.id,
+      ...(create ? { create: { spec: structuredClone(this.spec) } } : {}),
+      ...(spec ? { spec: structuredClone(this.spec) } : {}),
+      run: structuredClone(this.summary),
+      tasks: [...tasks].map((id) => structuredClone(this.tasks.get(id)!)),
+      events: events.map((e) => ({ ...e, severity: e.severity ?? SEVERITY[e.type] ?? 'info', ts }) as Commit['events'][number]),
+    }
+    const next = this.chain.then(async () => {
+      if (this.halted) throw this.halted
+      if (!create) commit.expectLastSeq = this.lastSeq
+      const stored = await this.deps.store.commit(commit)
+      if (stored.length) this.lastSeq = stored[stored.length - 1]!.seq
+      this.summary.lastSeq = this.lastSeq
+      for (const e of stored) this.publish(e)
+    })
+    this.chain = next.catch((err) => this.halt(err as Error))
+    return next
+  }
+
+  private publish(event: WeftEvent): void {
+    this.deps.bus.publish(event)
+    if (this.deps.traceSink) {
+      try {
+        this.deps.traceSink(event)
+      } catch (err) {
+        this.deps.warn(`traceSink failed: ${(err as Error).message}`)
+      }
+    }
+  }
+
+  /** A commit failed: the store and memory may disagree, so this process stops acting on the run. */
+  private halt(err: Error): void {
+    if (this.halted) return
+    this.halted = err
+    this.deps.warn(`run ${this.id} stopped in this process: ${err.message}`, err)
+    this.clearTimers()
+    for (const a of this.running.values()) a.controller.abort({ kind: 'shutdown', message: err.message } satisfies AbortReason)
+    for (const w of this.waiters.splice(0)) w.reject(err)
+    this.deps.onFinished(this)
+  }
+
+  private checkSettled(): void {
+    if (this.waiters.length === 0) return
+    const settled = this.finished || (this.summary.status === 'paused' && this.running.size === 0)
+    if (!settled) return
+    const waiters = this.waiters.splice(0)
+    this.chain.then(() => {
+      if (this.halted) for (const w of waiters) w.reject(this.halted)
+      else for (const w of waiters) w.resolve(structuredClone(this.summary))
+    })
+  }
+
+  // ── helpers ───────────────────────────────────────────────────────────────────────────────────
+
+  private assertActive(): void {
+    if (this.finished || this.stopping) {
+      throw new WeftError('run_finished', `run ${this.id} is ${this.summary.status}`, { hint: 'start a new run' })
+    }
+  }
+
+  private armRunTimer(): void {
+    if (this.plan.timeoutMs === undefined || this.runTimer) return
+    const started = Date.parse(this.summary.startedAt ?? this.summary.createdAt)
+    const ms = this.plan.timeoutMs
+    this.runTimer = setTimeout(
+      () => this.stop({ kind: 'run_timeout', reason: `the run timed out after ${ms} ms`, error: { code: 'run_timeout', message: `the run timed out after ${ms} ms` } }),
+      Math.max(0, started + ms - Date.now()),
+    )
+  }
+
+  private clearTimers(): void {
+    if (this.runTimer) clearTimeout(this.runTimer)
+    for (const timer of this.retryTimers.values()) clearTimeout(timer)
+    this.retryTimers.clear()
+  }
+
+  private scope(): Scope {
+    const tasks: Record<string, unknown> = {}
+    for (const t of this.tasks.values()) {
+      tasks[t.taskId] = t.status === 'succeeded' ? { output: t.output ?? null, text: t.text ?? toText(t.output), status: t.status } : { status: t.status }
+    }
+    return { inputs: this.spec.inputs, tasks, run: { id: this.id, name: this.summary.name } }
+  }
+
+  private computeTopo(): void {
+    const order: string[] = []
+    const seen = new Set<string>()
+    const visit = (id: string) => {
+      if (seen.has(id)) return
+      seen.add(id)
+      for (const n of this.tasks.get(id)?.needs ?? []) visit(n)
+      order.push(id)
+    }
+    for (const t of [...this.tasks.values()].sort((a, b) => a.order - b.order)) visit(t.taskId)
+    this.topo = order
+  }
+}
+
+function toText(value: Json | undefined): string {
+  if (value === undefined || value === null) return ''
+  return typeof value === 'string' ? value : JSON.stringify(value)
+}
+
+function isTerminalRun(status: RunSummary['status']): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'canceled'
+}
+
+export function countTasks(tasks: Iterable<TaskState>): TaskCounts {
+  const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as TaskCounts
+  counts.total = 0
+  for (const t of tasks) {
+    counts[t.status]++
+    counts.total++
+  }
+  return counts
+}

@@ -1,0 +1,124 @@
+import { type Commit, type EventQuery, type Signal, STORE_SPECIFICATION_VERSION, type Store } from '../contracts/store.js'
+import { WeftError } from '../contracts/errors.js'
+import type { WeftEvent } from '../contracts/event.js'
+import type { Page, RunFilter, RunSpec, RunSummary } from '../contracts/run.js'
+import { RunFilterSchema } from '../contracts/run.js'
+import type { TaskState } from '../contracts/task.js'
+
+interface RunRecord {
+  spec: RunSpec
+  summary?: RunSummary
+  tasks: Map<string, TaskState>
+  events: WeftEvent[]
+}
+
+const clone = <T>(v: T): T => structuredClone(v)
+
+/** A store in process memory: for tests, examples and short-lived runtimes. Nothing survives exit. */
+export function createMemoryStore(): Store {
+  const runs = new Map<string, RunRecord>()
+  const signals: Signal[] = []
+
+  const store: Store = {
+    specificationVersion: STORE_SPECIFICATION_VERSION,
+    id: 'memory',
+    capabilities: { transactions: true, multiProcess: false, leases: false },
+    async init() {},
+    async close() {},
+
+    async commit(commit: Commit) {
+      let record = runs.get(commit.runId)
+      if (commit.create) {
+        if (record) throw new WeftError('conflict', `run ${commit.runId} already exists`)
+        record = { spec: clone(commit.create.spec), tasks: new Map(), events: [] }
+      } else if (!record) {
+        throw new WeftError('run_not_found', `run ${commit.runId} does not exist`)
+      }
+      const lastSeq = record.events.length
+      if (commit.expectLastSeq !== undefined && commit.expectLastSeq !== lastSeq) {
+        throw new WeftError('conflict', `run ${commit.runId} changed (last seq ${lastSeq}, expected ${commit.expectLastSeq})`)
+      }
+      // Validate everything before mutating, so a failed commit leaves nothing behind.
+      const stored: WeftEvent[] = commit.events.map(
+        (e, i) => ({ ...clone(e), runId: commit.runId, seq: lastSeq + i + 1, severity: e.severity ?? 'info' }) as WeftEvent,
+      )
+      runs.set(commit.runId, record)
+      if (commit.spec) record.spec = clone(commit.spec)
+      for (const t of commit.tasks ?? []) record.tasks.set(t.taskId, clone(t))
+      record.events.push(...stored)
+      if (commit.run) record.summary = { ...clone(commit.run), lastSeq: record.events.length }
+      else if (record.summary) record.summary.lastSeq = record.events.length
+      return clone(stored)
+    },
+
+    runs: {
+      async get(id) {
+        const s = runs.get(id)?.summary
+        return s && clone(s)
+      },
+      async getSpec(id) {
+        const r = runs.get(id)
+        return r && clone(r.spec)
+      },
+      async list(filter: RunFilter = {}): Promise<Page<RunSummary>> {
+        const f = RunFilterSchema.parse(filter)
+        let all = [...runs.values()].flatMap((r) => (r.summary ? [r.summary] : []))
+        all.sort((a, b) => (a.id < b.id ? 1 : -1))
+        if (f.status) all = all.filter((s) => f.status!.includes(s.status))
+        if (f.name) all = all.filter((s) => s.name === f.name)
+        if (f.tag) all = all.filter((s) => s.tags.includes(f.tag!))
+        if (f.createdBefore) all = all.filter((s) => s.createdAt < f.createdBefore!)
+        if (f.cursor) all = all.filter((s) => s.id < f.cursor!)
+        const items = all.slice(0, f.limit).map(clone)
+        return all.length > f.limit ? { items, nextCursor: items[items.length - 1]!.id } : { items }
+      },
+    },
+
+    tasks: {
+      async list(runId) {
+        const r = runs.get(runId)
+        if (!r) return []
+        return [...r.tasks.values()].sort((a, b) => a.order - b.order).map(clone)
+      },
+      async get(runId, taskId) {
+        const t = runs.get(runId)?.tasks.get(taskId)
+        return t && clone(t)
+      },
+    },
+
+    events: {
+      async read(runId, options = {}) {
+        const events = runs.get(runId)?.events ?? []
+        const after = options.afterSeq ?? 0
+        return clone(events.slice(after, after + (options.limit ?? 1000)))
+      },
+      async query(q: EventQuery) {
+        const source = q.runId ? (runs.get(q.runId)?.events ?? []) : [...runs.values()].flatMap((r) => r.events)
+        const out = source.filter(
+          (e) =>
+            (!q.types || q.types.includes(e.type)) &&
+            (!q.taskId || e.taskId === q.taskId) &&
+            (!q.severities || q.severities.includes(e.severity)) &&
+            (!q.since || e.ts >= q.since) &&
+            (!q.until || e.ts < q.until),
+        )
+        return clone(out.slice(0, q.limit ?? 1000))
+      },
+    },
+
+    signals: {
+      async send(signal) {
+        const s: Signal = { ...clone(signal), id: signals.length + 1, createdAt: new Date().toISOString() }
+        signals.push(s)
+        return clone(s)
+      },
+      async receive(runIds, afterId) {
+        return clone(signals.filter((s) => s.id > afterId && runIds.includes(s.runId)))
+      },
+      async lastId() {
+        return signals.length
+      },
+    },
+  }
+  return store
+}

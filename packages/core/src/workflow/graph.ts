@@ -1,0 +1,95 @@
+/** Graph helpers over `needs` edges (task → the tasks it needs). */
+
+export type NeedsGraph = ReadonlyMap<string, readonly string[]>
+
+/**
+ * Every elementary cycle found by a depth-first search, each listed once, starting at its
+ * smallest id and ending where it began: `['a', 'b', 'a']`.
+ */
+export function findCycles(graph: NeedsGraph): string[][] {
+  const state = new Map<string, 'visiting' | 'done'>()
+  const stack: string[] = []
+  const seen = new Set<string>()
+  const cycles: string[][] = []
+
+  const visit = (id: string) => {
+    state.set(id, 'visiting')
+    stack.push(id)
+    for (const dep of graph.get(id) ?? []) {
+      if (!graph.has(dep)) continue
+      const s = state.get(dep)
+      if (s === 'visiting') {
+        const cycle = stack.slice(stack.indexOf(dep))
+        const min = cycle.indexOf([...cycle].sort()[0]!)
+        const rotated = [...cycle.slice(min), ...cycle.slice(0, min)]
+        const key = rotated.join('\u0000')
+        if (!seen.has(key)) {
+          seen.add(key)
+          cycles.push([...rotated, rotated[0]!])
+        }
+      } else if (s === undefined) visit(dep)
+    }
+    stack.pop()
+    state.set(id, 'done')
+  }
+  for (const id of graph.keys()) if (!state.has(id)) visit(id)
+  return cycles
+}
+
+/** All tasks `id` depends on, directly or through others. */
+export function ancestorsOf(graph: NeedsGraph, id: string): Set<string> {
+  const out = new Set<string>()
+  const todo = [...(graph.get(id) ?? [])]
+  while (todo.length) {
+    const next = todo.pop()!
+    if (out.has(next)) continue
+    out.add(next)
+    todo.push(...(graph.get(next) ?? []))
+  }
+  return out
+}
+
+/** Tasks that depend on `id`, directly or through others. */
+export function descendantsOf(graph: NeedsGraph, id: string): Set<string> {
+  const out = new Set<string>()
+  let frontier = [id]
+  while (frontier.length) {
+    const next: string[] = []
+    for (const [task, needs] of graph) {
+      if (!out.has(task) && needs.some((n) => frontier.includes(n))) {
+        out.add(task)
+        next.push(task)
+      }
+    }
+    frontier = next
+  }
+  return out
+}
+
+/** The closest candidate by edit distance, for "did you mean" hints. */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined
+  let bestDistance = Number.POSITIVE_INFINITY
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase())
+    if (d < bestDistance) {
+      best = c
+      bestDistance = d
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
+      prev = tmp
+    }
+  }
+  return row[b.length]!
+}

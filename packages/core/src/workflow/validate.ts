@@ -1,0 +1,388 @@
+import type { z } from 'zod'
+import type { Diagnostic, DiagnosticsMode } from '../contracts/diagnostic.js'
+import type { Json } from '../contracts/json.js'
+import {
+  type InputSpec,
+  TASK_ID_PATTERN,
+  TaskSpecSchema,
+  type WorkflowSpec,
+  WorkflowSpecSchema,
+  WorkflowDefaultsSchema,
+  InputSpecSchema,
+  RetryPolicySchema,
+  BudgetSpecSchema,
+  ApprovalSpecSchema,
+  TaskContextSpecSchema,
+} from '../contracts/workflow.js'
+import { type Expression, expressionPaths } from '../template/expression.js'
+import { collectTemplates, parseTemplate, TemplateError } from '../template/template.js'
+import { ancestorsOf, closest, findCycles } from './graph.js'
+import type { DocPath, Locator } from './load.js'
+import { coerceInputs } from './inputs.js'
+
+export interface BackendInfo {
+  id: string
+  optionsSchema?: z.ZodType
+}
+
+export interface ValidateOptions {
+  /** The file the workflow came from, for messages. */
+  file?: string
+  /** Finds lines for paths (from `loadWorkflowFile`). */
+  locate?: Locator
+  /** Backends the runtime has; when given, unknown backends and bad `with` options are errors. */
+  backends?: ReadonlyMap<string, BackendInfo>
+  /** A run's override: every task uses this backend (e.g. `mock` for a dry run). */
+  backendOverride?: string
+  /** Named agent profiles from the config (`agent:` on a task). */
+  agents?: Readonly<Record<string, { backend: string }>>
+  /** Run inputs; when given, missing required inputs and bad values are errors. */
+  inputs?: Record<string, Json>
+  mode?: DiagnosticsMode
+  /** Earlier problems (from parsing) to report together with these. */
+  diagnostics?: Diagnostic[]
+}
+
+export interface ValidationResult {
+  ok: boolean
+  workflow?: WorkflowSpec
+  /** Inputs with defaults applied and values coerced to their declared types. */
+  inputs?: Record<string, Json>
+  diagnostics: Diagnostic[]
+}
+
+const KNOWN_KEYS: [(p: DocPath) => boolean, string[]][] = [
+  [(p) => p.length === 0, Object.keys(WorkflowSpecSchema.shape)],
+  [(p) => p.length === 2 && p[0] === 'tasks', Object.keys(TaskSpecSchema.shape)],
+  [(p) => p.length === 1 && p[0] === 'defaults', Object.keys(WorkflowDefaultsSchema.shape)],
+  [(p) => p.length === 2 && p[0] === 'inputs', Object.keys(InputSpecSchema.shape)],
+  [(p) => p[p.length - 1] === 'retry', Object.keys(RetryPolicySchema.shape)],
+  [(p) => p.length === 1 && p[0] === 'budget', Object.keys(BudgetSpecSchema.shape)],
+  [(p) => p[p.length - 1] === 'approval', Object.keys(ApprovalSpecSchema.shape)],
+  [(p) => p[p.length - 1] === 'context', Object.keys(TaskContextSpecSchema.shape)],
+]
+
+export function formatPath(path: DocPath): string {
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('')
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+/**
+ * Validates a workflow and collects every problem at once: schema errors, ids, needs, cycles,
+ * backends and their options, templates and inputs. Nothing is thrown for a bad workflow.
+ */
+export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): ValidationResult {
+  const diagnostics: Diagnostic[] = [...(options.diagnostics ?? [])]
+  const add = (d: Omit<Diagnostic, 'file' | 'line' | 'column' | 'path'> & { path?: DocPath }) => {
+    const pos = d.path && options.locate ? options.locate(d.path) : undefined
+    diagnostics.push({
+      level: d.level,
+      code: d.code,
+      message: d.message,
+      ...(d.path ? { path: formatPath(d.path) } : {}),
+      ...(options.file ? { file: options.file } : {}),
+      ...(pos ? { line: pos.line, column: pos.column } : {}),
+      ...(d.hint ? { hint: d.hint } : {}),
+    })
+  }
+
+  if (raw === undefined && diagnostics.length > 0) return finish(diagnostics, options.mode)
+  if (!isObject(raw)) {
+    add({
+      level: 'error',
+      code: 'not_a_workflow',
+      message: 'a workflow must be a mapping with `weft: 1`, `name` and `tasks`',
+      hint: 'start from examples/hello.yaml',
+    })
+    return finish(diagnostics, options.mode)
+  }
+
+  // 1. Shape and values.
+  const parsed = WorkflowSpecSchema.safeParse(raw)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) schemaIssue(issue, add)
+  }
+
+  // 2. The graph, from the raw document so that it is checked even when other fields are bad.
+  const rawTasks = isObject(raw.tasks) ? raw.tasks : undefined
+  if (rawTasks && Object.keys(rawTasks).length === 0) {
+    add({ level: 'error', code: 'no_tasks', message: 'the workflow has no tasks', path: ['tasks'], hint: 'add at least one task under `tasks:`' })
+  }
+  const taskIds = rawTasks ? Object.keys(rawTasks) : []
+  const graph = new Map<string, string[]>()
+  for (const id of taskIds) {
+    const task = rawTasks![id]
+    if (!TASK_ID_PATTERN.test(id)) {
+      add({
+        level: 'error',
+        code: 'task_id_malformed',
+        message: `task id '${id}' is malformed`,
+        path: ['tasks', id],
+        hint: 'use letters, digits, `_` and `-`, starting with a letter or `_` (at most 128 characters)',
+      })
+    }
+    const needsRaw = isObject(task) ? task.needs : undefined
+    const needs = typeof needsRaw === 'string' ? [needsRaw] : Array.isArray(needsRaw) ? needsRaw.filter((n): n is string => typeof n === 'string') : []
+    const valid: string[] = []
+    const seen = new Set<string>()
+    needs.forEach((dep, i) => {
+      const path = typeof needsRaw === 'string' ? ['tasks', id, 'needs'] : ['tasks', id, 'needs', i]
+      if (dep === id) {
+        add({ level: 'error', code: 'self_dependency', message: `task '${id}' needs itself`, path, hint: `remove '${id}' from its own needs` })
+      } else if (!Object.hasOwn(rawTasks!, dep)) {
+        const guess = closest(dep, taskIds)
+        add({
+          level: 'error',
+          code: 'unknown_need',
+          message: `task '${id}' needs '${dep}', which is not a task of this workflow`,
+          path,
+          hint: guess ? `did you mean '${guess}'?` : `known tasks: ${taskIds.join(', ')}`,
+        })
+      } else if (seen.has(dep)) {
+        add({ level: 'warning', code: 'duplicate_need', message: `task '${id}' lists '${dep}' twice in needs`, path, hint: 'remove the repeat' })
+      } else valid.push(dep)
+      seen.add(dep)
+    })
+    graph.set(id, valid)
+  }
+  for (const cycle of findCycles(graph)) {
+    add({
+      level: 'error',
+      code: 'cycle',
+      message: `the tasks form a cycle: ${cycle.join(' → ')}`,
+      path: ['tasks', cycle[0]!, 'needs'],
+      hint: `remove one of these needs so that the graph has no loop`,
+    })
+  }
+
+  // 3. Backends, options and approval gates.
+  const defaults = isObject(raw.defaults) ? raw.defaults : {}
+  for (const id of taskIds) {
+    const task = rawTasks![id]
+    if (!isObject(task)) continue
+    if (task.approval !== undefined) {
+      for (const k of ['backend', 'prompt', 'with', 'input'] as const) {
+        if (task[k] !== undefined) {
+          add({
+            level: 'warning',
+            code: 'approval_ignores',
+            message: `task '${id}' is an approval gate; its \`${k}\` is not used`,
+            path: ['tasks', id, k],
+            hint: 'move the work to a task that needs this gate, or remove the key',
+          })
+        }
+      }
+      continue
+    }
+    const agentName = (task.agent ?? defaults.agent) as unknown
+    const agent = typeof agentName === 'string' ? options.agents?.[agentName] : undefined
+    if (typeof agentName === 'string' && !agent) {
+      const known = Object.keys(options.agents ?? {})
+      const guess = closest(agentName, known)
+      add({
+        level: 'error',
+        code: 'unknown_agent',
+        message: `task '${id}' uses agent '${agentName}', which is not defined`,
+        path: task.agent !== undefined ? ['tasks', id, 'agent'] : ['defaults', 'agent'],
+        hint: guess ? `did you mean '${guess}'?` : 'define it under `agents:` in weft.config',
+      })
+      continue
+    }
+    const backend = (options.backendOverride ?? task.backend ?? agent?.backend ?? defaults.backend) as unknown
+    if (backend === undefined) {
+      add({
+        level: 'error',
+        code: 'no_backend',
+        message: `task '${id}' has no backend`,
+        path: ['tasks', id],
+        hint: 'set `backend:` on the task or `defaults.backend` for the workflow (e.g. `backend: mock`)',
+      })
+      continue
+    }
+    if (typeof backend !== 'string' || !options.backends) continue
+    const info = options.backends.get(backend)
+    const path = options.backendOverride ? ['tasks', id] : task.backend !== undefined ? ['tasks', id, 'backend'] : ['defaults', 'backend']
+    if (!info) {
+      const known = [...options.backends.keys()]
+      const guess = closest(backend, known)
+      add({
+        level: 'error',
+        code: 'unknown_backend',
+        message: `task '${id}' uses backend '${backend}', which this runtime does not have`,
+        path,
+        hint: `${guess ? `did you mean '${guess}'? ` : ''}available: ${known.join(', ') || 'none'}; to add one, install its package (e.g. @weft/backend-${backend}) and list it under \`plugins\` in weft.config`,
+      })
+      continue
+    }
+    const withValue = task.with ?? {}
+    if (info.optionsSchema && collectTemplates(withValue).length === 0) {
+      const res = info.optionsSchema.safeParse(withValue)
+      if (!res.success) {
+        for (const issue of res.error.issues) {
+          const p = ['tasks', id, 'with', ...(issue.path as (string | number)[])]
+          add({
+            level: 'error',
+            code: 'bad_options',
+            message: `${formatPath(p)}: ${issue.message} (options of backend '${backend}')`,
+            path: p,
+            hint: `see the README of the '${backend}' backend for its options`,
+          })
+        }
+      }
+    }
+  }
+
+  // 4. Templates.
+  const declaredInputs = isObject(raw.inputs) ? raw.inputs : {}
+  const checkTemplate = (text: string, path: DocPath, allowed: Set<string> | 'all', taskId?: string) => {
+    let exprs: Expression[]
+    try {
+      exprs = parseTemplate(text).flatMap((p) => (typeof p === 'string' ? [] : [p.expr]))
+    } catch (err) {
+      add({
+        level: 'error',
+        code: 'template_syntax',
+        message: `bad template: ${(err as TemplateError).message}`,
+        path,
+        hint: 'write `${{ inputs.name }}` or `${{ tasks.<id>.output }}`; strings go in quotes',
+      })
+      return
+    }
+    for (const ref of exprs.flatMap(expressionPaths)) {
+      const [root, name, field] = ref.segments
+      if (root === 'inputs') {
+        if (typeof name !== 'string' || !Object.hasOwn(declaredInputs, name)) {
+          const guess = typeof name === 'string' ? closest(name, Object.keys(declaredInputs)) : undefined
+          add({
+            level: 'error',
+            code: 'template_unknown_input',
+            message: `template reads '${ref.source}', but the workflow declares no input '${String(name)}'`,
+            path,
+            hint: guess ? `did you mean 'inputs.${guess}'?` : `declare it under \`inputs:\` (e.g. \`${String(name)}: { type: string }\`)`,
+          })
+        }
+      } else if (root === 'tasks') {
+        if (typeof name !== 'string' || !Object.hasOwn(rawTasks ?? {}, name)) {
+          const guess = typeof name === 'string' ? closest(name, taskIds) : undefined
+          add({
+            level: 'error',
+            code: 'template_unknown_task',
+            message: `template reads '${ref.source}', but there is no task '${String(name)}'`,
+            path,
+            hint: guess ? `did you mean 'tasks.${guess}'?` : `known tasks: ${taskIds.join(', ')}`,
+          })
+        } else if (allowed !== 'all' && !allowed.has(name)) {
+          add({
+            level: 'error',
+            code: 'template_not_upstream',
+            message: `task '${taskId}' reads '${ref.source}', but '${name}' is not upstream of it, so its output may not exist yet`,
+            path,
+            hint: `add '${name}' to the needs of '${taskId}'`,
+          })
+        } else if (field !== undefined && !['output', 'text', 'status'].includes(String(field))) {
+          add({
+            level: 'error',
+            code: 'template_unknown_field',
+            message: `template reads '${ref.source}'; a task has 'output', 'text' and 'status', not '${String(field)}'`,
+            path,
+            hint: `write 'tasks.${name}.output.${String(field)}' to read a member of its output`,
+          })
+        }
+      } else if (root !== 'run') {
+        add({
+          level: 'error',
+          code: 'template_unknown_root',
+          message: `template reads '${ref.source}'; templates can read 'inputs', 'tasks' and 'run'`,
+          path,
+          hint: `did you mean 'inputs.${String(root)}'?`,
+        })
+      }
+    }
+  }
+  for (const id of taskIds) {
+    const task = rawTasks![id]
+    if (!isObject(task)) continue
+    const upstream = ancestorsOf(graph, id)
+    for (const key of ['prompt', 'when', 'input', 'with'] as const) {
+      for (const t of collectTemplates(task[key], ['tasks', id, key])) checkTemplate(t.text, t.path, upstream, id)
+    }
+    if (typeof task.when === 'string' && !task.when.includes('${{')) {
+      add({
+        level: 'error',
+        code: 'when_not_template',
+        message: `task '${id}' has \`when: ${task.when}\`, which is not a template`,
+        path: ['tasks', id, 'when'],
+        hint: "write the condition inside ${{ }}, e.g. `when: \"${{ tasks.check.output.ok == true }}\"`",
+      })
+    }
+  }
+  for (const t of collectTemplates(raw.outputs, ['outputs'])) checkTemplate(t.text, t.path, 'all')
+  for (const t of collectTemplates(raw.inputs, ['inputs'])) {
+    add({ level: 'error', code: 'template_in_inputs', message: 'input declarations cannot contain templates', path: t.path, hint: 'use a literal default' })
+  }
+
+  // 5. Inputs.
+  let inputs: Record<string, Json> | undefined
+  if (options.inputs && parsed.success) {
+    const coerced = coerceInputs(parsed.data.inputs ?? {}, options.inputs)
+    inputs = coerced.values
+    for (const p of coerced.problems) add({ ...p, path: p.path })
+  }
+
+  const result = finish(diagnostics, options.mode)
+  if (result.ok && parsed.success) {
+    result.workflow = parsed.data
+    result.inputs = inputs ?? coerceInputs(parsed.data.inputs ?? {}, {}).values
+  }
+  return result
+}
+
+function finish(diagnostics: Diagnostic[], mode: DiagnosticsMode = 'default'): ValidationResult {
+  const out = mode === 'strict' ? diagnostics.map((d) => (d.level === 'warning' ? { ...d, level: 'error' as const } : d)) : diagnostics
+  return { ok: !out.some((d) => d.level === 'error'), diagnostics: out }
+}
+
+function schemaIssue(issue: z.core.$ZodIssue, add: (d: Omit<Diagnostic, 'file' | 'line' | 'column' | 'path'> & { path?: DocPath }) => void) {
+  const path = issue.path as DocPath
+  const where = path.length ? formatPath(path) : 'the workflow'
+  if (issue.code === 'unrecognized_keys') {
+    const known = KNOWN_KEYS.find(([m]) => m(path))?.[1] ?? []
+    for (const key of issue.keys) {
+      const guess = closest(key, known)
+      add({
+        level: 'error',
+        code: 'unknown_key',
+        message: `${where} has an unknown key '${key}'`,
+        path: [...path, key],
+        hint: guess ? `did you mean '${guess}'?` : known.length ? `allowed keys: ${known.join(', ')}` : 'remove it',
+      })
+    }
+    return
+  }
+  if (path.length === 1 && path[0] === 'weft') {
+    add({ level: 'error', code: 'bad_version', message: 'the workflow must start with `weft: 1`', path, hint: 'add `weft: 1` at the top of the file' })
+    return
+  }
+  const missing = issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined
+  add({
+    level: 'error',
+    code: missing ? 'missing_field' : 'bad_value',
+    message: missing ? `${where} is required` : `${where}: ${issue.message}`,
+    path,
+    hint: hintFor(issue, path),
+  })
+}
+
+function hintFor(issue: z.core.$ZodIssue, path: DocPath): string | undefined {
+  const last = path[path.length - 1]
+  if (last === 'priority') return 'priority is an integer from 0 (highest) to 100 (lowest); the default is 50'
+  if (last === 'needs') return 'needs is a task id or a list of task ids'
+  if (last === 'name') return 'give the workflow a `name:`'
+  if (last === 'tasks') return 'add a `tasks:` mapping of task ids to tasks'
+  if (typeof last === 'string' && /Ms$/.test(last)) return `${last} is a whole number of milliseconds`
+  if (issue.code === 'invalid_value' && 'values' in issue) return `use one of: ${(issue.values as unknown[]).join(', ')}`
+  return undefined
+}
+
+export type { InputSpec }
