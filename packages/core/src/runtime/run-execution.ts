@@ -89,7 +89,9 @@ export class RunExecution {
   private halted?: Error
   private closed = false
   private lastSeq: number
+  /** Commits run one after another; `chain` never rejects, `lastCommit` is the newest commit itself. */
   private chain: Promise<void> = Promise.resolve()
+  private lastCommit: Promise<void> = Promise.resolve()
   private buffer: { events: EventDraft[]; tasks: Set<string>; spec: boolean } = { events: [], tasks: new Set(), spec: false }
   private pumping = false
   private pumpAgain = false
@@ -848,7 +850,8 @@ export class RunExecution {
    */
   private flush(create = false): Promise<void> {
     const { events, tasks, spec } = this.buffer
-    if (events.length === 0 && tasks.size === 0 && !spec) return this.chain
+    // Nothing new: report on the latest commit, so a caller learns if it (or the run) failed.
+    if (events.length === 0 && tasks.size === 0 && !spec) return this.halted ? handledRejection(this.halted) : this.lastCommit
     this.buffer = { events: [], tasks: new Set(), spec: false }
     const ts = nowIso()
     this.summary.updatedAt = ts
@@ -870,6 +873,7 @@ export class RunExecution {
       for (const e of stored) this.publish(e)
     })
     this.chain = next.catch((err) => this.halt(err as Error))
+    this.lastCommit = next
     return next
   }
 
@@ -888,7 +892,8 @@ export class RunExecution {
   private halt(err: Error): void {
     if (this.halted) return
     this.halted = err
-    this.deps.warn(`run ${this.id} stopped in this process: ${err.message}`, err)
+    // A conflict means another process acted on the run first; the caller reloads and decides.
+    if (!(err instanceof WeftError && err.code === 'conflict')) this.deps.warn(`run ${this.id} stopped in this process: ${err.message}`, err)
     this.clearTimers()
     for (const a of this.running.values()) a.controller.abort({ kind: 'shutdown', message: err.message } satisfies AbortReason)
     for (const w of this.waiters.splice(0)) w.reject(err)
@@ -950,6 +955,13 @@ export class RunExecution {
     for (const t of [...this.tasks.values()].sort((a, b) => a.order - b.order)) visit(t.taskId)
     this.topo = order
   }
+}
+
+/** A rejected promise that does not count as unhandled when a caller ignores it. */
+function handledRejection(err: Error): Promise<never> {
+  const p = Promise.reject(err)
+  p.catch(() => {})
+  return p
 }
 
 function toText(value: Json | undefined): string {

@@ -225,9 +225,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     kind: 'cancel' | 'pause' | 'resume',
     op: (exec: RunExecution) => Promise<void>,
     data?: Json,
+    precheck?: () => Promise<void>,
   ): Promise<RunSummary> {
     await guard()
     for (let attempt = 0; ; attempt++) {
+      // Checks against the stored state when this process does not hold the run (or lost a race).
+      if (precheck && !active.has(runId)) await precheck()
       const exec = await executionFor(runId)
       if (exec === 'remote') {
         await store.signals.send({ runId, kind, ...(data !== undefined ? { data } : {}) })
@@ -329,9 +332,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     },
 
     async resume(runId, opts = {}) {
-      await guard()
-      if (opts.token !== undefined && !active.has(runId)) await checkToken(runId, opts.token)
-      return control(runId, 'resume', (exec) => exec.resume(opts), opts as Json)
+      const token = opts.token
+      return control(runId, 'resume', (exec) => exec.resume(opts), opts as Json, token === undefined ? undefined : () => checkToken(runId, token))
     },
 
     async addTasks(runId, tasks) {

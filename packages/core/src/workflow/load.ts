@@ -25,7 +25,7 @@ export function parseWorkflowText(text: string, file?: string): LoadedDocument {
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false })
   const diagnostics: Diagnostic[] = []
   for (const err of doc.errors) {
-    const pos = err.linePos?.[0]
+    const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0])
     const duplicate = err.code === 'DUPLICATE_KEY'
     diagnostics.push({
       level: 'error',
