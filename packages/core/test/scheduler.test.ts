@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { createMemoryStore, isWeftError, type WeftEvent, WeftError } from '../src/index.js'
+import { createMemoryStore, isWeftError, type TaskInput, type WeftEvent, type WeftError, type WorkflowInput } from '../src/index.js'
 import { allEvents, makeRuntime, maxConcurrent } from './helpers/test-backend.js'
 
-const wf = (tasks: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+const wf = (tasks: Record<string, TaskInput>, extra: Partial<WorkflowInput> = {}): WorkflowInput => ({
   weft: 1 as const,
   name: 'test',
   defaults: { backend: 'test' },

@@ -61,6 +61,7 @@ export interface TaskStore {
 export interface EventStore {
   /** Events of one run with `seq > afterSeq`, in order, at most `limit` (default 1000). */
   read(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<WeftEvent[]>
+  /** Events matching every given filter, ordered by `ts`, then `runId`, then `seq`. `since` is inclusive, `until` exclusive. */
   query(query: EventQuery): Promise<WeftEvent[]>
 }
 

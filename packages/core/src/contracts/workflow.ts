@@ -57,6 +57,8 @@ export const TaskSpecSchema = z.strictObject({
   approval: ApprovalSpecSchema.optional(),
 })
 export type TaskSpec = z.infer<typeof TaskSpecSchema>
+/** A task as a user writes it (e.g. `needs` may be a single id). */
+export type TaskInput = z.input<typeof TaskSpecSchema>
 
 export const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array', 'json'] as const
 export const InputSpecSchema = z.strictObject({

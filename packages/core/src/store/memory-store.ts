@@ -93,7 +93,11 @@ export function createMemoryStore(): Store {
         return clone(events.slice(after, after + (options.limit ?? 1000)))
       },
       async query(q: EventQuery) {
-        const source = q.runId ? (runs.get(q.runId)?.events ?? []) : [...runs.values()].flatMap((r) => r.events)
+        const source = q.runId
+          ? (runs.get(q.runId)?.events ?? [])
+          : [...runs.values()]
+              .flatMap((r) => r.events)
+              .sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : a.seq - b.seq))
         const out = source.filter(
           (e) =>
             (!q.types || q.types.includes(e.type)) &&

@@ -1,0 +1,4 @@
+import { describeStore } from '@weft/testing'
+import { createMemoryStore } from '../src/index.js'
+
+describeStore('memory', async () => ({ store: createMemoryStore() }))

@@ -1,0 +1,3 @@
+export { SCHEMA_VERSION } from './migrations.js'
+export { plugin } from './plugin.js'
+export { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js'

@@ -1,0 +1,137 @@
+import { WeftError } from '@weft/core'
+import type { Database } from 'better-sqlite3'
+
+export interface Migration {
+  /** 1, 2, 3, … in order, never reused: the number a database records once it is applied. */
+  version: number
+  name: string
+  sql: string
+}
+
+/**
+ * The schema, as an append-only list. A released migration is never edited: a change to the
+ * schema is a new entry, so every database reaches the same schema by the same steps.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+      -- One row per run. name/status/created_at are copies of summary fields, kept as columns so
+      -- that lists filter and sort on indexes instead of parsing JSON. summary is NULL until the
+      -- first commit that carries one.
+      CREATE TABLE runs (
+        id          TEXT PRIMARY KEY,
+        name        TEXT,
+        status      TEXT,
+        created_at  TEXT,
+        updated_at  TEXT,
+        summary     TEXT,
+        spec        TEXT NOT NULL,
+        last_seq    INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE INDEX runs_by_status ON runs (status, id);
+      CREATE INDEX runs_by_name ON runs (name, id);
+      CREATE INDEX runs_by_created_at ON runs (created_at);
+
+      -- Tags are a list, so a side table makes "runs with tag X" an index lookup.
+      CREATE TABLE run_tags (
+        run_id  TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        tag     TEXT NOT NULL,
+        PRIMARY KEY (run_id, tag)
+      ) STRICT;
+      CREATE INDEX run_tags_by_tag ON run_tags (tag, run_id);
+
+      CREATE TABLE tasks (
+        run_id   TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        task_id  TEXT NOT NULL,
+        ord      INTEGER NOT NULL,
+        status   TEXT NOT NULL,
+        state    TEXT NOT NULL,
+        PRIMARY KEY (run_id, task_id)
+      ) STRICT;
+      CREATE INDEX tasks_by_order ON tasks (run_id, ord);
+
+      CREATE TABLE events (
+        run_id    TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        seq       INTEGER NOT NULL,
+        ts        TEXT NOT NULL,
+        type      TEXT NOT NULL,
+        task_id   TEXT,
+        attempt   INTEGER,
+        severity  TEXT NOT NULL,
+        data      TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      ) STRICT;
+      CREATE INDEX events_by_type ON events (type, ts);
+      CREATE INDEX events_by_task ON events (run_id, task_id, seq);
+      CREATE INDEX events_by_severity ON events (severity, ts);
+      CREATE INDEX events_by_ts ON events (ts);
+
+      -- AUTOINCREMENT so that ids are never reused: readers remember the last id they saw.
+      CREATE TABLE signals (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id      TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        data        TEXT,
+        created_at  TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX signals_by_run ON signals (run_id, id);
+    `,
+  },
+]
+
+/** The newest schema version this code knows. */
+export const SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]!.version
+
+/** The highest version recorded in the database, 0 for a new one. Only reads. */
+export function schemaVersion(db: Database): number {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'weft_schema'").get()
+  if (!table) return 0
+  return db.prepare('SELECT coalesce(max(version), 0) FROM weft_schema').pluck().get() as number
+}
+
+/**
+ * Brings the database to the newest known schema and returns its version.
+ *
+ * An up-to-date database is only read, so opening it never waits for another process's write
+ * transaction. Pending migrations all run in one IMMEDIATE transaction: two processes opening a
+ * new file at once do not both migrate (the second waits, then finds nothing to do), and a
+ * failing migration leaves the previous schema untouched.
+ */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): number {
+  const known = migrations.length ? migrations[migrations.length - 1]!.version : 0
+  const check = (current: number) => {
+    if (current <= known) return
+    throw new WeftError(
+      'store_version',
+      `the database ${db.name} has schema version ${current}, but this @weft/storage-sqlite knows versions up to ${known}`,
+      {
+        hint: 'a newer weft wrote this database: upgrade weft (and @weft/storage-sqlite) to open it',
+        details: { databaseVersion: current, knownVersion: known },
+      },
+    )
+  }
+  const seen = schemaVersion(db)
+  check(seen)
+  if (seen === known) return seen
+
+  const apply = db.transaction(() => {
+    db.exec(`CREATE TABLE IF NOT EXISTS weft_schema (
+      version     INTEGER PRIMARY KEY,
+      name        TEXT NOT NULL,
+      applied_at  TEXT NOT NULL
+    ) STRICT`)
+    // Read again under the write lock: another process may have migrated meanwhile.
+    const current = schemaVersion(db)
+    check(current)
+    const record = db.prepare('INSERT INTO weft_schema (version, name, applied_at) VALUES (?, ?, ?)')
+    for (const m of migrations) {
+      if (m.version <= current) continue
+      db.exec(m.sql)
+      record.run(m.version, m.name, new Date().toISOString())
+    }
+    return schemaVersion(db)
+  })
+  return apply.immediate()
+}

@@ -1,0 +1,62 @@
+import type { Store } from '@weft/core'
+import { createSqliteStore } from '../src/index.js'
+
+/**
+ * A Store over one SQLite file that closes the database and opens it again after every write,
+ * so the conformance suite's reads all come from what reached the file, never from a live
+ * connection. Calls are serialised so that none runs on a connection being swapped.
+ */
+export function reopeningStore(path: string): Store {
+  let current = createSqliteStore({ path })
+  let chain: Promise<unknown> = Promise.resolve()
+
+  function serial<T>(op: (store: Store) => Promise<T>): Promise<T> {
+    const next = chain.then(() => op(current))
+    chain = next.catch(() => undefined)
+    return next
+  }
+
+  async function reopen(): Promise<void> {
+    await current.close()
+    current = createSqliteStore({ path })
+    await current.init()
+  }
+
+  /** A write, then a fresh connection for whatever comes next. */
+  function write<T>(op: (store: Store) => Promise<T>): Promise<T> {
+    return serial(async (s) => {
+      try {
+        return await op(s)
+      } finally {
+        await reopen()
+      }
+    })
+  }
+
+  return {
+    specificationVersion: current.specificationVersion,
+    id: current.id,
+    capabilities: current.capabilities,
+    init: () => serial((s) => s.init()),
+    close: () => serial((s) => s.close()),
+    commit: (commit) => write((s) => s.commit(commit)),
+    runs: {
+      get: (...a) => serial((s) => s.runs.get(...a)),
+      getSpec: (...a) => serial((s) => s.runs.getSpec(...a)),
+      list: (...a) => serial((s) => s.runs.list(...a)),
+    },
+    tasks: {
+      list: (...a) => serial((s) => s.tasks.list(...a)),
+      get: (...a) => serial((s) => s.tasks.get(...a)),
+    },
+    events: {
+      read: (...a) => serial((s) => s.events.read(...a)),
+      query: (...a) => serial((s) => s.events.query(...a)),
+    },
+    signals: {
+      send: (...a) => write((s) => s.signals.send(...a)),
+      receive: (...a) => serial((s) => s.signals.receive(...a)),
+      lastId: () => serial((s) => s.signals.lastId()),
+    },
+  }
+}

@@ -1,0 +1,386 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Commit, newRunId, type Store } from '@weft/core'
+import { describeStore } from '@weft/testing'
+import Database from 'better-sqlite3'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createSqliteStore, plugin, SCHEMA_VERSION } from '../src/index.js'
+import { MIGRATIONS, migrate, schemaVersion } from '../src/migrations.js'
+import { reopeningStore } from './reopening-store.js'
+
+const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const root = mkdtempSync(join(tmpdir(), 'weft-sqlite-'))
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+let counter = 0
+/** A path in a directory that does not exist yet: the store must create it. */
+const newDbPath = () => join(root, `db-${++counter}`, 'nested', 'weft.db')
+
+describeStore('sqlite', async () => ({ store: createSqliteStore({ path: newDbPath() }) }))
+
+// Every commit closes the database and opens it again, so every read comes from the file.
+describeStore('sqlite, reopened after every commit', async () => ({ store: reopeningStore(newDbPath()) }))
+
+describeStore('sqlite :memory:', async () => ({ store: createSqliteStore({ path: ':memory:' }) }))
+
+const log = (message: string): Commit['events'][number] => ({
+  type: 'log',
+  ts: new Date().toISOString(),
+  data: { message },
+})
+
+function createCommit(runId: string, name = 'sqlite-test'): Commit {
+  const now = new Date().toISOString()
+  const spec: NonNullable<Commit['create']>['spec'] = {
+    workflow: { weft: 1, name, tasks: { a: { prompt: 'a' } } },
+    inputs: {},
+    initiator: 'code',
+    tags: ['t'],
+  }
+  return {
+    runId,
+    create: { spec },
+    run: {
+      id: runId,
+      name,
+      status: 'pending',
+      health: 'ok',
+      initiator: 'code',
+      tags: ['t'],
+      createdAt: now,
+      updatedAt: now,
+      usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
+      taskCounts: {
+        pending: 1,
+        queued: 0,
+        running: 0,
+        retrying: 0,
+        waiting: 0,
+        succeeded: 0,
+        failed: 0,
+        canceled: 0,
+        skipped: 0,
+        total: 1,
+      },
+      diagnostics: [],
+      lastSeq: 0,
+    },
+    tasks: [{ runId, taskId: 'a', status: 'pending', attempt: 0, priority: 50, order: 0, needs: [] }],
+    events: [log('one'), log('two'), log('three')],
+  }
+}
+
+async function openStore(path: string): Promise<Store> {
+  const store = createSqliteStore({ path })
+  await store.init()
+  return store
+}
+
+describe('sqlite store', () => {
+  it('creates the parent directory, names itself by absolute path and uses WAL', async () => {
+    const path = newDbPath()
+    expect(existsSync(dirname(path))).toBe(false)
+    const relative = join(root, `rel-${++counter}`, 'weft.db').replace(`${process.cwd()}/`, '')
+    const store = createSqliteStore({ path })
+    expect(store.id).toBe(`sqlite:${path}`)
+    expect(store.capabilities).toEqual({ transactions: true, multiProcess: true, leases: false })
+    await store.init()
+    expect(existsSync(path)).toBe(true)
+    await store.close()
+
+    const raw = new Database(path, { readonly: true })
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal')
+    raw.close()
+    expect(createSqliteStore({ path: relative }).id).toBe(`sqlite:${resolve(relative)}`)
+  })
+
+  it('keeps everything across close and reopen', async () => {
+    const path = newDbPath()
+    const runId = newRunId()
+    const first = await openStore(path)
+    const commit = createCommit(runId)
+    await first.commit(commit)
+    await first.commit({
+      runId,
+      tasks: [{ ...commit.tasks![0]!, status: 'running', attempt: 1 }],
+      events: [log('four')],
+    })
+    const signal = await first.signals.send({ runId, kind: 'pause', data: { why: 'test' } })
+    const before = {
+      summary: await first.runs.get(runId),
+      spec: await first.runs.getSpec(runId),
+      tasks: await first.tasks.list(runId),
+      events: await first.events.read(runId),
+      list: await first.runs.list(),
+    }
+    await first.close()
+
+    const second = await openStore(path)
+    expect({
+      summary: await second.runs.get(runId),
+      spec: await second.runs.getSpec(runId),
+      tasks: await second.tasks.list(runId),
+      events: await second.events.read(runId),
+      list: await second.runs.list(),
+    }).toEqual(before)
+    expect(before.summary?.lastSeq).toBe(4)
+    expect(await second.signals.receive([runId], 0)).toEqual([signal])
+    expect(await second.signals.lastId()).toBe(signal.id)
+    // Seqs and signal ids continue where the first process stopped.
+    expect((await second.commit({ runId, expectLastSeq: 4, events: [log('five')] }))[0]!.seq).toBe(5)
+    expect((await second.signals.send({ runId, kind: 'resume' })).id).toBeGreaterThan(signal.id)
+    await second.close()
+  })
+
+  it('is closed for good after close(), which may be called again', async () => {
+    const store = await openStore(newDbPath())
+    await store.close()
+    await store.close()
+    await expect(store.runs.list()).rejects.toMatchObject({ name: 'WeftError', code: 'internal' })
+  })
+
+  it('is served by its plugin under the sqlite scheme', async () => {
+    expect(plugin.name).toBe('@weft/storage-sqlite')
+    expect(plugin.specificationVersion).toBe('weft.plugin.v1')
+    const factory = plugin.stores?.find((s) => s.scheme === 'sqlite')
+    expect(factory).toBeDefined()
+    const path = newDbPath()
+    for (const location of [path, `sqlite:${path}`]) {
+      const store = await factory!.create(location)
+      expect(store.id).toBe(`sqlite:${path}`)
+      await store.init()
+      await store.close()
+    }
+  })
+})
+
+describe('sqlite migrations', () => {
+  const versions = (path: string) => {
+    const raw = new Database(path, { readonly: true })
+    try {
+      return raw.prepare('SELECT version FROM weft_schema ORDER BY version').pluck().all() as number[]
+    } finally {
+      raw.close()
+    }
+  }
+
+  it('records every migration once, however often the store is opened', async () => {
+    const path = newDbPath()
+    const store = await openStore(path)
+    await store.init()
+    await store.init()
+    await store.close()
+    for (let i = 0; i < 3; i++) await (await openStore(path)).close()
+    expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version))
+    expect(SCHEMA_VERSION).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version)
+  })
+
+  it('refuses a database written by a newer schema with store_version, and leaves it untouched', async () => {
+    const path = newDbPath()
+    const runId = newRunId()
+    const store = await openStore(path)
+    await store.commit(createCommit(runId))
+    await store.close()
+
+    const raw = new Database(path)
+    raw
+      .prepare('INSERT INTO weft_schema (version, name, applied_at) VALUES (?, ?, ?)')
+      .run(SCHEMA_VERSION + 1, 'from the future', new Date().toISOString())
+    raw.close()
+
+    const newer = createSqliteStore({ path })
+    const err = await newer.init().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(err).toMatchObject({ name: 'WeftError', code: 'store_version' })
+    const { message, hint } = err as { message: string; hint: string }
+    expect(message).toContain(String(SCHEMA_VERSION + 1))
+    expect(message).toContain(String(SCHEMA_VERSION))
+    expect(hint).toMatch(/upgrade weft/)
+    // Every later call reports the same, instead of working on a schema it does not know.
+    await expect(newer.runs.get(runId)).rejects.toMatchObject({ code: 'store_version' })
+    await newer.close()
+    expect(versions(path)).toEqual([...MIGRATIONS.map((m) => m.version), SCHEMA_VERSION + 1])
+  })
+
+  it('applies pending migrations in order, all or nothing', () => {
+    const path = join(root, `migrate-${++counter}.db`)
+    const v1 = { version: 1, name: 'one', sql: 'CREATE TABLE t1 (a INTEGER)' }
+    const v2 = {
+      version: 2,
+      name: 'two',
+      sql: 'ALTER TABLE t1 ADD COLUMN b TEXT; CREATE INDEX t1_b ON t1 (b)',
+    }
+    const broken = { version: 3, name: 'broken', sql: 'CREATE TABLE t3 (x); THIS IS NOT SQL' }
+    const db = new Database(path)
+    try {
+      // v1 and v2 would apply, v3 fails: nothing of the three is kept.
+      expect(() => migrate(db, [v1, v2, broken])).toThrow()
+      expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('t1', 't3')").pluck().get()).toBe(
+        0,
+      )
+      expect(schemaVersion(db)).toBe(0)
+
+      expect(migrate(db, [v1])).toBe(1)
+      // v2 runs after v1 and depends on it; v1 is not applied twice.
+      expect(migrate(db, [v1, v2])).toBe(2)
+      expect(migrate(db, [v1, v2])).toBe(2)
+      expect(db.prepare('SELECT version, name FROM weft_schema ORDER BY version').all()).toEqual([
+        { version: 1, name: 'one' },
+        { version: 2, name: 'two' },
+      ])
+      expect(() => migrate(db, [v1])).toThrow(expect.objectContaining({ code: 'store_version' }))
+    } finally {
+      db.close()
+    }
+  })
+})
+
+describe('sqlite with a second process', () => {
+  interface ChildRun {
+    lines: Record<string, unknown>[]
+    code: number | null
+    stderr: string
+  }
+
+  /** Runs test/fixtures/child.ts in a real node process with the store's TypeScript sources. */
+  function startChild(args: string[]): {
+    child: ChildProcess
+    done: Promise<ChildRun>
+    line: (step: string) => Promise<Record<string, unknown>>
+  } {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=development', '--import', 'tsx', 'test/fixtures/child.ts', ...args],
+      {
+        cwd: packageDir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    const lines: Record<string, unknown>[] = []
+    const waiting = new Map<string, (line: Record<string, unknown>) => void>()
+    let buffered = ''
+    let stderr = ''
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const line = JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>
+        buffered = buffered.slice(nl + 1)
+        lines.push(line)
+        waiting.get(String(line.step))?.(line)
+      }
+    })
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk
+    })
+    const done = new Promise<ChildRun>((resolveDone, reject) => {
+      child.on('error', reject)
+      child.on('close', (code) => resolveDone({ lines, code, stderr }))
+    })
+    const line = (step: string) =>
+      new Promise<Record<string, unknown>>((resolveLine, reject) => {
+        const seen = lines.find((l) => l.step === step)
+        if (seen) return resolveLine(seen)
+        waiting.set(step, resolveLine)
+        void done.then((r) => reject(new Error(`child exited (${r.code}) before "${step}": ${r.stderr}`)))
+      })
+    return { child, done, line }
+  }
+
+  it('reads while this process holds a write transaction, and its write waits instead of failing', async () => {
+    const path = newDbPath()
+    const runId = newRunId()
+    const store = await openStore(path)
+    await store.commit(createCommit(runId))
+
+    // A second connection of this process opens a write transaction and keeps it open.
+    const writer = new Database(path, { timeout: 5000 })
+    writer.exec('BEGIN IMMEDIATE')
+    writer
+      .prepare('INSERT INTO events (run_id, seq, ts, type, severity, data) VALUES (?, 4, ?, ?, ?, ?)')
+      .run(runId, new Date().toISOString(), 'log', 'info', JSON.stringify({ message: 'parent, in flight' }))
+    writer.prepare('UPDATE runs SET last_seq = 4 WHERE id = ?').run(runId)
+
+    const { done, line } = startChild(['read-then-write', path, runId])
+    try {
+      const read = await line('read')
+      // The child saw the last committed state, not the open transaction, and did not wait for it.
+      expect(read.seqs).toEqual([1, 2, 3])
+      expect(read.lastSeq).toBe(3)
+      expect(read.ms as number).toBeLessThan(1000)
+      // Its commit now queues on the lock: after a while it is still waiting, not failed.
+      let exited = false
+      void done.then(() => {
+        exited = true
+      })
+      await new Promise((r) => setTimeout(r, 400))
+      expect(exited).toBe(false)
+    } finally {
+      writer.exec('COMMIT')
+      writer.close()
+    }
+    const result = await done
+    expect(result.stderr).not.toMatch(/SQLITE_BUSY|database is locked/)
+    expect(result.code).toBe(0)
+    expect(result.lines.find((l) => l.step === 'wrote')?.seqs).toEqual([5])
+    expect((await store.events.read(runId)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5])
+    await store.close()
+  })
+
+  it('two processes write and read the same database continuously without SQLITE_BUSY or torn reads', async () => {
+    const path = newDbPath()
+    const childRun = newRunId()
+    const parentRun = newRunId()
+    const store = await openStore(path)
+    await store.commit(createCommit(childRun, 'child-run'))
+    await store.commit(createCommit(parentRun, 'parent-run'))
+    const rounds = 200
+
+    const { done, line } = startChild(['write-loop', path, childRun, String(rounds), parentRun])
+    let exited = false
+    void done.then(() => {
+      exited = true
+    })
+    await line('ready')
+    // Keep writing and reading for as long as the child does (and at least `rounds` times).
+    let lastSeq = 3
+    let commits = 0
+    const childLengthsSeen = new Set<number>()
+    while (!exited || commits < rounds) {
+      const stored = await store.commit({
+        runId: parentRun,
+        expectLastSeq: lastSeq,
+        events: [log(`parent ${commits} a`), log(`parent ${commits} b`)],
+      })
+      lastSeq = stored[stored.length - 1]!.seq
+      commits++
+      // Every read shows whole commits of the child: 3 creation events plus pairs.
+      const seqs = (await store.events.read(childRun, { limit: 100_000 })).map((e) => e.seq)
+      expect(seqs).toEqual(seqs.map((_, k) => k + 1))
+      expect((seqs.length - 3) % 2).toBe(0)
+      childLengthsSeen.add(seqs.length)
+      // Let the event loop run (the child's exit is noticed there), like a runtime awaiting backends.
+      await new Promise((r) => setImmediate(r))
+    }
+    const result = await done
+    expect(result.stderr).not.toMatch(/SQLITE_BUSY|database is locked/)
+    expect(result.code).toBe(0)
+    expect(result.lines.at(-1)).toMatchObject({ step: 'done', lastSeq: 3 + rounds * 2, reads: rounds })
+    // The two really wrote at the same time: this process saw the child's run at many lengths,
+    // and the child saw this process's run grow.
+    expect(childLengthsSeen.size).toBeGreaterThan(5)
+    expect(result.lines.at(-1)!.otherLengths as number).toBeGreaterThan(5)
+
+    const expected = { [childRun]: 3 + rounds * 2, [parentRun]: 3 + commits * 2 }
+    for (const runId of [childRun, parentRun]) {
+      const events = await store.events.read(runId, { limit: 100_000 })
+      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: expected[runId]! }, (_, k) => k + 1))
+      expect((await store.runs.get(runId))?.lastSeq).toBe(expected[runId])
+    }
+    await store.close()
+  })
+})

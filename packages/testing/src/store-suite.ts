@@ -1,0 +1,860 @@
+import {
+  type Commit,
+  type Json,
+  newRunId,
+  RunSpecSchema,
+  type RunSummary,
+  RunSummarySchema,
+  type Store,
+  TaskStateSchema,
+  type WeftEvent,
+  WeftEventSchema,
+} from '@weft/core'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  buildCreateCommit,
+  buildRunSpec,
+  buildRunSummary,
+  buildTaskState,
+  isoAt,
+  logEvent,
+  withTs,
+} from './fixtures.js'
+
+/**
+ * Opens a fresh, EMPTY store for one test. The suite calls `init()` and `close()` itself; `cleanup`
+ * runs after `close()` (delete a temp file, drop a schema, …).
+ */
+export type StoreFactory = () => Promise<{ store: Store; cleanup?: () => Promise<void> }>
+
+/**
+ * The conformance suite every `Store` implementation must pass. Call it at the top level of a
+ * vitest test file:
+ *
+ *   describeStore('sqlite', async () => ({ store: createSqliteStore({ path: tmpFile() }) }))
+ */
+export function describeStore(name: string, factory: StoreFactory): void {
+  describe(`store conformance: ${name}`, () => {
+    let store: Store
+    let cleanup: (() => Promise<void>) | undefined
+
+    beforeEach(async () => {
+      const made = await factory()
+      store = made.store
+      cleanup = made.cleanup
+      await store.init()
+    })
+
+    afterEach(async () => {
+      await store.close()
+      await cleanup?.()
+    })
+
+    /** Creates a run with the fixture's two tasks and its `run.created` + `task.added` events. */
+    async function createRun(options: Parameters<typeof buildCreateCommit>[1] = {}, runId = newRunId()) {
+      const commit = buildCreateCommit(runId, options)
+      const stored = await store.commit(commit)
+      return { runId, commit, stored }
+    }
+
+    /** Everything a commit may touch, to prove a refused commit wrote nothing. */
+    async function snapshot(runId: string) {
+      return {
+        summary: await store.runs.get(runId),
+        spec: await store.runs.getSpec(runId),
+        tasks: await store.tasks.list(runId),
+        events: await store.events.read(runId),
+        list: await store.runs.list(),
+      }
+    }
+
+    describe('lifecycle', () => {
+      it('describes itself', () => {
+        expect(store.specificationVersion).toBe('weft.store.v1')
+        expect(typeof store.id).toBe('string')
+        expect(store.id.length).toBeGreaterThan(0)
+        for (const key of ['transactions', 'multiProcess', 'leases'] as const) {
+          expect(typeof store.capabilities[key]).toBe('boolean')
+        }
+      })
+
+      it('init is idempotent and keeps what was written', async () => {
+        const { runId } = await createRun()
+        await store.init()
+        await store.init()
+        expect((await store.runs.get(runId))?.id).toBe(runId)
+        expect(await store.events.read(runId)).toHaveLength(3)
+      })
+
+      it('answers "nothing" for unknown runs instead of throwing', async () => {
+        const id = newRunId()
+        expect(await store.runs.get(id)).toBeUndefined()
+        expect(await store.runs.getSpec(id)).toBeUndefined()
+        expect(await store.tasks.list(id)).toEqual([])
+        expect(await store.tasks.get(id, 'a')).toBeUndefined()
+        expect(await store.events.read(id)).toEqual([])
+        expect(await store.events.query({ runId: id })).toEqual([])
+        expect(await store.runs.list()).toEqual({ items: [] })
+      })
+    })
+
+    describe('commit', () => {
+      it('create stores spec, summary, tasks and events, and returns the events with seqs 1..n', async () => {
+        const { runId, commit, stored } = await createRun({
+          name: 'first',
+          tags: ['x'],
+          inputs: { topic: 'store' },
+        })
+
+        expect(stored.map((e) => e.seq)).toEqual([1, 2, 3])
+        expect(stored.map((e) => e.type)).toEqual(['run.created', 'task.added', 'task.added'])
+        for (const e of stored) {
+          expect(e.runId).toBe(runId)
+          expect(e.ts).toBe(isoAt(0))
+          expect(e.severity).toBe('info')
+        }
+        expect(stored[1]).toMatchObject({ taskId: 'a', data: { needs: [], priority: 50 } })
+        expect(stored[2]).toMatchObject({ taskId: 'b', data: { needs: ['a'], priority: 50 } })
+
+        expect(await store.runs.getSpec(runId)).toEqual(commit.create!.spec)
+        expect(await store.runs.get(runId)).toEqual({ ...commit.run, lastSeq: 3 })
+        expect(await store.tasks.list(runId)).toEqual(commit.tasks)
+        expect(await store.tasks.get(runId, 'b')).toEqual(commit.tasks![1])
+        expect(await store.tasks.get(runId, 'nope')).toBeUndefined()
+        expect(await store.events.read(runId)).toEqual(stored)
+
+        // What comes back is valid by core's own schemas (e.g. no `null` where a field is optional).
+        RunSpecSchema.parse(await store.runs.getSpec(runId))
+        RunSummarySchema.parse(await store.runs.get(runId))
+        for (const t of await store.tasks.list(runId)) TaskStateSchema.parse(t)
+        for (const e of await store.events.read(runId)) WeftEventSchema.parse(e)
+      })
+
+      it('keeps taskId, attempt and severity of events and defaults severity to info', async () => {
+        const { runId } = await createRun()
+        const stored = await store.commit({
+          runId,
+          events: [
+            logEvent('plain'),
+            logEvent('tasked', { taskId: 'a', attempt: 2, severity: 'warn' }),
+            logEvent('bad', { severity: 'error' }),
+            logEvent('chatty', { severity: 'debug' }),
+          ],
+        })
+        expect(stored).toHaveLength(4)
+        expect(stored[0]!.severity).toBe('info')
+        expect(stored[0]!.taskId).toBeUndefined()
+        expect(stored[0]!.attempt).toBeUndefined()
+        expect(stored[1]).toMatchObject({
+          taskId: 'a',
+          attempt: 2,
+          severity: 'warn',
+          data: { message: 'tasked' },
+        })
+        expect(stored.map((e) => e.severity)).toEqual(['info', 'warn', 'error', 'debug'])
+        expect(await store.events.read(runId, { afterSeq: 3 })).toEqual(stored)
+        for (const e of stored) WeftEventSchema.parse(e)
+      })
+
+      it('assigns gapless seqs that continue across commits', async () => {
+        const { runId } = await createRun()
+        const second = await store.commit({ runId, events: [logEvent('4'), logEvent('5')] })
+        const third = await store.commit({ runId, events: [logEvent('6')] })
+        const fourth = await store.commit({ runId, events: [logEvent('7'), logEvent('8'), logEvent('9')] })
+        expect(second.map((e) => e.seq)).toEqual([4, 5])
+        expect(third.map((e) => e.seq)).toEqual([6])
+        expect(fourth.map((e) => e.seq)).toEqual([7, 8, 9])
+        const all = await store.events.read(runId)
+        expect(all.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
+        expect(all.slice(3).map((e) => (e.data as { message: string }).message)).toEqual([
+          '4',
+          '5',
+          '6',
+          '7',
+          '8',
+          '9',
+        ])
+      })
+
+      it('accepts a commit without events and keeps the last seq', async () => {
+        const { runId, commit } = await createRun()
+        const stored = await store.commit({
+          runId,
+          tasks: [buildTaskState(runId, 'a', 0, { status: 'queued', queuedAt: isoAt(1) })],
+          events: [],
+        })
+        expect(stored).toEqual([])
+        expect((await store.tasks.get(runId, 'a'))?.status).toBe('queued')
+        expect((await store.runs.get(runId))?.lastSeq).toBe(3)
+        expect(await store.runs.get(runId)).toEqual({ ...commit.run, lastSeq: 3 })
+        expect((await store.commit({ runId, events: [logEvent('next')] }))[0]!.seq).toBe(4)
+      })
+
+      it('refuses a second create of the same run with `conflict` and leaves the first intact', async () => {
+        const { runId } = await createRun({ name: 'original' })
+        const before = await snapshot(runId)
+        const again = buildCreateCommit(runId, { name: 'impostor', taskIds: ['x', 'y', 'z'] })
+        await expectWeftError(store.commit(again), 'conflict')
+        expect(await snapshot(runId)).toEqual(before)
+      })
+
+      it('refuses a commit to an unknown run with `run_not_found` and creates nothing', async () => {
+        const runId = newRunId()
+        const spec = buildRunSpec()
+        await expectWeftError(
+          store.commit({
+            runId,
+            run: buildRunSummary(runId, spec),
+            tasks: [buildTaskState(runId, 'a', 0)],
+            events: [logEvent('orphan')],
+          }),
+          'run_not_found',
+        )
+        expect(await store.runs.get(runId)).toBeUndefined()
+        expect(await store.runs.getSpec(runId)).toBeUndefined()
+        expect(await store.tasks.list(runId)).toEqual([])
+        expect(await store.events.read(runId)).toEqual([])
+        expect(await store.events.query({})).toEqual([])
+        expect((await store.runs.list()).items).toEqual([])
+      })
+
+      it('applies a commit whose expectLastSeq matches', async () => {
+        const { runId } = await createRun()
+        const stored = await store.commit({ runId, expectLastSeq: 3, events: [logEvent('ok')] })
+        expect(stored.map((e) => e.seq)).toEqual([4])
+        const next = await store.commit({ runId, expectLastSeq: 4, events: [] })
+        expect(next).toEqual([])
+      })
+
+      it('refuses an expectLastSeq mismatch with `conflict` and writes NOTHING (atomicity)', async () => {
+        const { runId, commit } = await createRun()
+        const before = await snapshot(runId)
+        const spec = buildRunSpec({ name: 'changed', taskIds: ['a', 'b', 'c'] })
+        const changed: Commit = {
+          runId,
+          expectLastSeq: 2,
+          spec,
+          run: { ...commit.run!, status: 'running', name: 'changed', updatedAt: isoAt(5) },
+          tasks: [
+            buildTaskState(runId, 'a', 0, { status: 'running', attempt: 1 }),
+            buildTaskState(runId, 'c', 2, { status: 'queued' }),
+          ],
+          events: [
+            withTs({ type: 'run.started', data: { maxParallelism: 2, mode: 'eager' } }, isoAt(5)),
+            logEvent('x'),
+          ],
+        }
+        await expectWeftError(store.commit(changed), 'conflict')
+        await expectWeftError(store.commit({ ...changed, expectLastSeq: 4 }), 'conflict')
+        expect(await snapshot(runId)).toEqual(before)
+        expect(await store.events.query({})).toEqual(before.events)
+
+        // The same commit with the right expectation goes through, with the seqs it would have had.
+        const stored = await store.commit({ ...changed, expectLastSeq: 3 })
+        expect(stored.map((e) => e.seq)).toEqual([4, 5])
+        expect((await store.runs.get(runId))?.status).toBe('running')
+      })
+
+      it('sets run.lastSeq in the stored summary to the last event seq', async () => {
+        const { runId, commit } = await createRun()
+        expect((await store.runs.get(runId))?.lastSeq).toBe(3)
+        // Whatever lastSeq the caller sends, the store's own count wins.
+        await store.commit({
+          runId,
+          run: { ...commit.run!, lastSeq: 999 },
+          events: [logEvent('a'), logEvent('b')],
+        })
+        expect((await store.runs.get(runId))?.lastSeq).toBe(5)
+        // A commit without a summary still moves the stored summary's lastSeq.
+        await store.commit({ runId, events: [logEvent('c')] })
+        const summary = await store.runs.get(runId)
+        expect(summary?.lastSeq).toBe(6)
+        expect(summary).toEqual({ ...commit.run, lastSeq: 6 })
+        const listed = (await store.runs.list()).items[0]
+        expect(listed?.lastSeq).toBe(6)
+      })
+
+      it('replaces the summary with each commit that carries one', async () => {
+        const { runId, commit } = await createRun()
+        const running: RunSummary = {
+          ...commit.run!,
+          status: 'running',
+          startedAt: isoAt(1),
+          updatedAt: isoAt(1),
+        }
+        await store.commit({
+          runId,
+          run: running,
+          events: [withTs({ type: 'run.started', data: { maxParallelism: 1, mode: 'eager' } }, isoAt(1))],
+        })
+        expect(await store.runs.get(runId)).toEqual({ ...running, lastSeq: 4 })
+        const done: RunSummary = {
+          ...running,
+          status: 'succeeded',
+          completedAt: isoAt(2),
+          updatedAt: isoAt(2),
+          outputs: { b: { ok: true } },
+          usage: {
+            inputTokens: 10,
+            outputTokens: 20,
+            cacheReadTokens: 0,
+            cacheWriteTokens: 0,
+            reasoningTokens: 0,
+            costUsd: 0.0125,
+          },
+        }
+        await store.commit({ runId, run: done, events: [] })
+        expect(await store.runs.get(runId)).toEqual({ ...done, lastSeq: 4 })
+      })
+
+      it('replaces the spec when a commit carries one', async () => {
+        const { runId } = await createRun()
+        const grown = buildRunSpec({ taskIds: ['a', 'b', 'late'] })
+        await store.commit({
+          runId,
+          spec: grown,
+          tasks: [buildTaskState(runId, 'late', 2, { needs: ['b'] })],
+          events: [
+            withTs(
+              { type: 'task.added', taskId: 'late', data: { needs: ['b'], priority: 50, dynamic: true } },
+              isoAt(3),
+            ),
+          ],
+        })
+        expect(await store.runs.getSpec(runId)).toEqual(grown)
+        expect((await store.tasks.list(runId)).map((t) => t.taskId)).toEqual(['a', 'b', 'late'])
+      })
+
+      it('upserts tasks by id and lists them ordered by `order`', async () => {
+        const runId = newRunId()
+        const spec = buildRunSpec({ taskIds: ['first', 'second', 'third', 'fourth'] })
+        // Written out of order on purpose: listing order is `order`, not insertion order.
+        await store.commit({
+          runId,
+          create: { spec },
+          run: buildRunSummary(runId, spec),
+          tasks: [buildTaskState(runId, 'third', 2), buildTaskState(runId, 'first', 0)],
+          events: [],
+        })
+        await store.commit({
+          runId,
+          tasks: [buildTaskState(runId, 'fourth', 3), buildTaskState(runId, 'second', 1)],
+          events: [],
+        })
+        expect((await store.tasks.list(runId)).map((t) => t.taskId)).toEqual([
+          'first',
+          'second',
+          'third',
+          'fourth',
+        ])
+
+        const finished = buildTaskState(runId, 'second', 1, {
+          status: 'succeeded',
+          attempt: 2,
+          startedAt: isoAt(1),
+          completedAt: isoAt(2),
+          output: { answer: 42 },
+          text: 'forty-two',
+          sessionId: 'sess-1',
+          usage: {
+            inputTokens: 1,
+            outputTokens: 2,
+            cacheReadTokens: 3,
+            cacheWriteTokens: 4,
+            reasoningTokens: 5,
+          },
+        })
+        await store.commit({ runId, tasks: [finished], events: [] })
+        const tasks = await store.tasks.list(runId)
+        expect(tasks).toHaveLength(4)
+        expect(tasks[1]).toEqual(finished)
+        expect(await store.tasks.get(runId, 'second')).toEqual(finished)
+        // Upsert replaces the whole state: fields absent from the new state are gone.
+        const reset = buildTaskState(runId, 'second', 1, { status: 'pending' })
+        await store.commit({ runId, tasks: [reset], events: [] })
+        expect(await store.tasks.get(runId, 'second')).toEqual(reset)
+      })
+
+      it('keeps tasks and events of different runs apart', async () => {
+        const one = await createRun({ taskIds: ['a'] })
+        const two = await createRun({ taskIds: ['a'] })
+        await store.commit({
+          runId: one.runId,
+          tasks: [buildTaskState(one.runId, 'a', 0, { status: 'running' })],
+          events: [logEvent('one')],
+        })
+        expect((await store.tasks.get(two.runId, 'a'))?.status).toBe('pending')
+        expect((await store.events.read(two.runId)).map((e) => e.seq)).toEqual([1, 2])
+        expect((await store.events.read(one.runId)).map((e) => e.seq)).toEqual([1, 2, 3])
+      })
+
+      it('serialises concurrent commits to one run: seqs stay gapless and distinct', async () => {
+        const { runId } = await createRun()
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            store.commit({ runId, events: [logEvent(`c${i}-0`), logEvent(`c${i}-1`)] }),
+          ),
+        )
+        const seqs = results
+          .flat()
+          .map((e) => e.seq)
+          .sort((a, b) => a - b)
+        expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 4))
+        for (const r of results) expect(r[1]!.seq).toBe(r[0]!.seq + 1)
+        const all = await store.events.read(runId)
+        expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 23 }, (_, i) => i + 1))
+        expect((await store.runs.get(runId))?.lastSeq).toBe(23)
+      })
+
+      it('lets exactly one of several concurrent commits with the same expectLastSeq win', async () => {
+        const { runId } = await createRun()
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 5 }, (_, i) =>
+            store.commit({ runId, expectLastSeq: 3, events: [logEvent(`resume ${i}`)] }),
+          ),
+        )
+        const won = outcomes.filter((o) => o.status === 'fulfilled')
+        const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')
+        expect(won).toHaveLength(1)
+        expect(lost).toHaveLength(4)
+        for (const l of lost) expect(l.reason).toMatchObject({ name: 'WeftError', code: 'conflict' })
+        expect((await store.events.read(runId)).map((e) => e.seq)).toEqual([1, 2, 3, 4])
+      })
+
+      it('does not mix up concurrent commits to different runs', async () => {
+        const runs = await Promise.all(Array.from({ length: 5 }, (_, i) => createRun({ name: `run-${i}` })))
+        await Promise.all(
+          Array.from({ length: 8 }, (_, round) =>
+            runs.map(({ runId }, i) =>
+              store.commit({
+                runId,
+                tasks: [buildTaskState(runId, 'a', 0, { status: 'running', attempt: round + 1 })],
+                events: [logEvent(`run-${i} round-${round}`)],
+              }),
+            ),
+          ).flat(),
+        )
+        for (const [i, { runId }] of runs.entries()) {
+          const events = await store.events.read(runId)
+          expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 11 }, (_, k) => k + 1))
+          expect(events.every((e) => e.runId === runId)).toBe(true)
+          const messages = events.slice(3).map((e) => (e.data as { message: string }).message)
+          expect(messages.every((m) => m.startsWith(`run-${i} `))).toBe(true)
+          expect(new Set(messages).size).toBe(8)
+          const summary = await store.runs.get(runId)
+          expect(summary).toMatchObject({ name: `run-${i}`, lastSeq: 11 })
+          expect((await store.tasks.get(runId, 'a'))?.status).toBe('running')
+        }
+      })
+    })
+
+    describe('runs.list', () => {
+      /** Six runs, created in this order (so newest first is the reverse). */
+      async function seedRuns() {
+        const specs = [
+          { name: 'alpha', tags: ['nightly'], status: 'succeeded' },
+          { name: 'beta', tags: [], status: 'failed' },
+          { name: 'alpha', tags: ['nightly', 'prod'], status: 'running' },
+          { name: 'gamma', tags: ['prod'], status: 'paused' },
+          { name: 'alpha', tags: [], status: 'succeeded' },
+          { name: 'beta', tags: ['nightly'], status: 'canceled' },
+        ] as const
+        const created: string[] = []
+        for (const [i, s] of specs.entries()) {
+          const { runId } = await createRun({
+            name: s.name,
+            tags: [...s.tags],
+            summary: { status: s.status, createdAt: isoAt(i * 60) },
+          })
+          created.push(runId)
+        }
+        return { ids: created, newestFirst: [...created].reverse() }
+      }
+
+      it('lists runs newest first with their summaries', async () => {
+        const { newestFirst } = await seedRuns()
+        const page = await store.runs.list()
+        expect(ids(page)).toEqual(newestFirst)
+        expect(page.nextCursor).toBeUndefined()
+        expect(page.items[0]).toEqual(await store.runs.get(newestFirst[0]!))
+      })
+
+      it('filters by status, name, tag and createdBefore, alone and combined', async () => {
+        const { ids: all } = await seedRuns()
+        const pick = (...i: number[]) => i.map((k) => all[k]!).reverse()
+        expect(ids(await store.runs.list({ status: ['succeeded'] }))).toEqual(pick(0, 4))
+        expect(ids(await store.runs.list({ status: ['running', 'paused'] }))).toEqual(pick(2, 3))
+        expect(ids(await store.runs.list({ status: ['pending'] }))).toEqual([])
+        expect(ids(await store.runs.list({ name: 'alpha' }))).toEqual(pick(0, 2, 4))
+        expect(ids(await store.runs.list({ name: 'alp' }))).toEqual([])
+        expect(ids(await store.runs.list({ tag: 'nightly' }))).toEqual(pick(0, 2, 5))
+        expect(ids(await store.runs.list({ tag: 'prod' }))).toEqual(pick(2, 3))
+        expect(ids(await store.runs.list({ tag: 'night' }))).toEqual([])
+        expect(ids(await store.runs.list({ createdBefore: isoAt(120) }))).toEqual(pick(0, 1))
+        expect(ids(await store.runs.list({ name: 'alpha', tag: 'nightly' }))).toEqual(pick(0, 2))
+        expect(ids(await store.runs.list({ name: 'alpha', status: ['succeeded'], tag: 'nightly' }))).toEqual(
+          pick(0),
+        )
+      })
+
+      it('reflects status changes in filters', async () => {
+        const { runId, commit } = await createRun()
+        expect(ids(await store.runs.list({ status: ['pending'] }))).toEqual([runId])
+        await store.commit({ runId, run: { ...commit.run!, status: 'running' }, events: [] })
+        expect(ids(await store.runs.list({ status: ['pending'] }))).toEqual([])
+        expect(ids(await store.runs.list({ status: ['running'] }))).toEqual([runId])
+        await store.commit({ runId, run: { ...commit.run!, status: 'running', tags: ['late'] }, events: [] })
+        expect(ids(await store.runs.list({ tag: 'late' }))).toEqual([runId])
+      })
+
+      it('pages with limit and nextCursor, each run exactly once, no cursor on the last page', async () => {
+        const { newestFirst } = await seedRuns()
+        const first = await store.runs.list({ limit: 4 })
+        expect(ids(first)).toEqual(newestFirst.slice(0, 4))
+        expect(typeof first.nextCursor).toBe('string')
+        const second = await store.runs.list({ limit: 4, cursor: first.nextCursor! })
+        expect(ids(second)).toEqual(newestFirst.slice(4))
+        expect(second.nextCursor).toBeUndefined()
+
+        const seen: string[] = []
+        let cursor: string | undefined
+        let pages = 0
+        do {
+          const page = await store.runs.list({ limit: 1, ...(cursor ? { cursor } : {}) })
+          expect(page.items.length).toBe(1)
+          seen.push(...ids(page))
+          cursor = page.nextCursor
+          pages++
+        } while (cursor && pages < 20)
+        expect(seen).toEqual(newestFirst)
+
+        // A page that ends exactly at the last run is the last page.
+        const exact = await store.runs.list({ limit: 6 })
+        expect(ids(exact)).toEqual(newestFirst)
+        expect(exact.nextCursor).toBeUndefined()
+      })
+
+      it('pages through a filtered list', async () => {
+        const { ids: all } = await seedRuns()
+        const first = await store.runs.list({ tag: 'nightly', limit: 2 })
+        expect(ids(first)).toEqual([all[5], all[2]])
+        expect(first.nextCursor).toBeDefined()
+        const second = await store.runs.list({ tag: 'nightly', limit: 2, cursor: first.nextCursor! })
+        expect(ids(second)).toEqual([all[0]])
+        expect(second.nextCursor).toBeUndefined()
+      })
+    })
+
+    describe('events', () => {
+      /** One run with 20 log events after the 3 creation events, ts = isoAt(seq). */
+      async function seedEvents() {
+        const { runId } = await createRun()
+        await store.commit({
+          runId,
+          events: Array.from({ length: 20 }, (_, i) => logEvent(`e${i + 4}`, { ts: isoAt(i + 4) })),
+        })
+        return runId
+      }
+
+      it('reads after a seq, in order, with a limit', async () => {
+        const runId = await seedEvents()
+        expect((await store.events.read(runId)).map((e) => e.seq)).toEqual(
+          Array.from({ length: 23 }, (_, i) => i + 1),
+        )
+        expect((await store.events.read(runId, { afterSeq: 10 })).map((e) => e.seq)).toEqual(
+          Array.from({ length: 13 }, (_, i) => i + 11),
+        )
+        expect((await store.events.read(runId, { afterSeq: 10, limit: 3 })).map((e) => e.seq)).toEqual([
+          11, 12, 13,
+        ])
+        expect((await store.events.read(runId, { limit: 2 })).map((e) => e.seq)).toEqual([1, 2])
+        expect(await store.events.read(runId, { afterSeq: 23 })).toEqual([])
+        expect(await store.events.read(runId, { afterSeq: 100 })).toEqual([])
+        expect((await store.events.read(runId, { afterSeq: 0 }))[0]?.seq).toBe(1)
+      })
+
+      it('reads every event with the default limit when there are fewer than 1000', async () => {
+        const { runId } = await createRun()
+        await store.commit({ runId, events: Array.from({ length: 400 }, (_, i) => logEvent(`bulk ${i}`)) })
+        expect(await store.events.read(runId)).toHaveLength(403)
+      })
+
+      async function seedQuery() {
+        const one = await createRun({ taskIds: ['a', 'b'] })
+        const two = await createRun({ taskIds: ['a'] })
+        const drafts = (runTag: string) => [
+          withTs({ type: 'task.started', taskId: 'a', attempt: 1, data: { backend: 'mock' } }, isoAt(10)),
+          logEvent(`${runTag} a log`, { taskId: 'a', attempt: 1, ts: isoAt(11), severity: 'debug' }),
+          withTs(
+            {
+              type: 'task.failed',
+              taskId: 'a',
+              attempt: 1,
+              severity: 'error',
+              data: { error: { code: 'timeout', message: 'slow' }, attempts: 1 },
+            },
+            isoAt(12),
+          ),
+          logEvent(`${runTag} warn`, { ts: isoAt(13), severity: 'warn' }),
+          withTs(
+            {
+              type: 'run.failed',
+              severity: 'error',
+              data: {
+                error: { code: 'task_failed', message: 'a failed' },
+                usage: {
+                  inputTokens: 0,
+                  outputTokens: 0,
+                  cacheReadTokens: 0,
+                  cacheWriteTokens: 0,
+                  reasoningTokens: 0,
+                },
+                durationMs: 5,
+              },
+            },
+            isoAt(14),
+          ),
+        ]
+        await store.commit({ runId: one.runId, events: drafts('one') })
+        await store.commit({ runId: two.runId, events: drafts('two') })
+        return { one: one.runId, two: two.runId }
+      }
+
+      const key = (e: WeftEvent) => `${e.runId}#${e.seq}`
+      const keys = (events: WeftEvent[]) => events.map(key).sort()
+
+      it('queries by run, in seq order', async () => {
+        const { one } = await seedQuery()
+        const events = await store.events.query({ runId: one })
+        expect(events).toEqual(await store.events.read(one))
+        expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+      })
+
+      it('queries across runs when no run is given, ordered by ts, then run, then seq', async () => {
+        const { one, two } = await seedQuery()
+        const all = await store.events.query({})
+        expect(keys(all)).toEqual(
+          keys([...(await store.events.read(one)), ...(await store.events.read(two))]),
+        )
+        const expected = [...all].sort((a, b) =>
+          a.ts !== b.ts ? (a.ts < b.ts ? -1 : 1) : a.runId !== b.runId ? (a.runId < b.runId ? -1 : 1) : a.seq - b.seq,
+        )
+        expect(all.map(key)).toEqual(expected.map(key))
+      })
+
+      it('queries by types, taskId and severities', async () => {
+        const { one, two } = await seedQuery()
+        const failed = await store.events.query({ types: ['task.failed'] })
+        expect(keys(failed)).toEqual([`${one}#6`, `${two}#5`].sort())
+        expect(failed[0]).toMatchObject({
+          type: 'task.failed',
+          taskId: 'a',
+          attempt: 1,
+          severity: 'error',
+          data: { error: { code: 'timeout' } },
+        })
+
+        const starts = await store.events.query({ runId: one, types: ['task.started', 'run.failed'] })
+        expect(starts.map((e) => e.seq)).toEqual([4, 8])
+
+        const taskA = await store.events.query({ runId: one, taskId: 'a' })
+        expect(taskA.map((e) => e.seq)).toEqual([2, 4, 5, 6])
+        expect((await store.events.query({ taskId: 'b' })).map(key)).toEqual([`${one}#3`])
+
+        const errors = await store.events.query({ severities: ['error'] })
+        expect(keys(errors)).toEqual([`${one}#6`, `${one}#8`, `${two}#5`, `${two}#7`].sort())
+        const noisy = await store.events.query({ runId: two, severities: ['warn', 'debug'] })
+        expect(noisy.map((e) => e.seq)).toEqual([4, 6])
+
+        const combined = await store.events.query({
+          runId: one,
+          taskId: 'a',
+          types: ['log'],
+          severities: ['debug'],
+        })
+        expect(combined.map((e) => e.seq)).toEqual([5])
+        expect(combined[0]!.data).toEqual({ message: 'one a log' })
+      })
+
+      it('queries a time window: since is inclusive, until is exclusive', async () => {
+        const { one, two } = await seedQuery()
+        const window = await store.events.query({ since: isoAt(11), until: isoAt(13) })
+        expect(keys(window)).toEqual([`${one}#5`, `${one}#6`, `${two}#4`, `${two}#5`].sort())
+        expect((await store.events.query({ runId: one, since: isoAt(14) })).map((e) => e.seq)).toEqual([8])
+        expect((await store.events.query({ runId: one, until: isoAt(10) })).map((e) => e.seq)).toEqual([
+          1, 2, 3,
+        ])
+        expect(await store.events.query({ since: isoAt(100) })).toEqual([])
+      })
+
+      it('limits query results (first matches of a run in seq order)', async () => {
+        const { one } = await seedQuery()
+        expect((await store.events.query({ runId: one, limit: 3 })).map((e) => e.seq)).toEqual([1, 2, 3])
+        expect(
+          (await store.events.query({ runId: one, severities: ['error'], limit: 1 })).map((e) => e.seq),
+        ).toEqual([6])
+        expect(await store.events.query({ limit: 2 })).toHaveLength(2)
+      })
+
+      it('matches nothing for empty type or severity lists and unknown task ids', async () => {
+        const { one } = await seedQuery()
+        expect(await store.events.query({ runId: one, types: [] })).toEqual([])
+        expect(await store.events.query({ runId: one, severities: [] })).toEqual([])
+        expect(await store.events.query({ runId: one, taskId: 'zzz' })).toEqual([])
+      })
+    })
+
+    describe('signals', () => {
+      it('starts at lastId 0 and numbers signals upwards', async () => {
+        expect(await store.signals.lastId()).toBe(0)
+        const a = await store.signals.send({ runId: 'run_A', kind: 'pause' })
+        const b = await store.signals.send({ runId: 'run_B', kind: 'cancel', data: 'because' })
+        expect(a).toMatchObject({ runId: 'run_A', kind: 'pause' })
+        expect(a.data).toBeUndefined()
+        expect(Number.isInteger(a.id) && a.id > 0).toBe(true)
+        expect(b.id).toBeGreaterThan(a.id)
+        expect(Number.isNaN(Date.parse(a.createdAt))).toBe(false)
+        expect(await store.signals.lastId()).toBe(b.id)
+      })
+
+      it('receives signals of the given runs after an id, oldest first', async () => {
+        const start = await store.signals.lastId()
+        const s1 = await store.signals.send({ runId: 'run_A', kind: 'pause' })
+        const s2 = await store.signals.send({ runId: 'run_B', kind: 'pause' })
+        const s3 = await store.signals.send({
+          runId: 'run_A',
+          kind: 'resume',
+          data: { token: 'tok_1', input: { ok: true, n: [1, 2] } },
+        })
+        const s4 = await store.signals.send({ runId: 'run_C', kind: 'cancel', data: null })
+
+        expect(await store.signals.receive(['run_A'], start)).toEqual([s1, s3])
+        expect(await store.signals.receive(['run_A', 'run_C'], s1.id)).toEqual([s3, s4])
+        expect(await store.signals.receive(['run_A', 'run_B', 'run_C'], start)).toEqual([s1, s2, s3, s4])
+        expect(await store.signals.receive(['run_A'], s3.id)).toEqual([])
+        expect(await store.signals.receive([], start)).toEqual([])
+        expect(await store.signals.receive(['run_Z'], start)).toEqual([])
+
+        const [resume] = await store.signals.receive(['run_A'], s1.id)
+        expect(resume!.data).toEqual({ token: 'tok_1', input: { ok: true, n: [1, 2] } })
+        expect((await store.signals.receive(['run_C'], start))[0]!.data).toBeNull()
+        expect(await store.signals.lastId()).toBe(s4.id)
+      })
+    })
+
+    describe('data fidelity', () => {
+      const tricky: Json = {
+        nested: { deeper: { deepest: [1, [2, [3, { four: 4 }]]] } },
+        unicode: 'héllo wörld — 你好 — こんにちは — שלום — 🧵🚀👩🏽‍💻 — e\u0301',
+        escapes: 'quote " backslash \\ newline \n tab \t cr \r slash / and \u2028\u2029',
+        numbers: [0, -1, 1.5, 0.1, 1e21, 2 ** 53 - 1, -(2 ** 53 - 1), 1e-7],
+        booleans: [true, false],
+        empty: { object: {}, array: [], string: '' },
+        nullValue: null,
+        'key with spaces & ünïcode 🔑': 'v',
+        sqlish: "'; DROP TABLE runs; --",
+      }
+
+      it('round-trips nested JSON and unicode in spec, summary, tasks, events and signals', async () => {
+        const runId = newRunId()
+        const spec = buildRunSpec({
+          name: 'fidélité 🧵',
+          tags: ['ünï', 'tag with space'],
+          inputs: { doc: tricky },
+        })
+        const summary = buildRunSummary(runId, spec, {
+          outputs: { result: tricky },
+          error: { code: 'x', message: '✗ failed', details: tricky },
+        })
+        const task = buildTaskState(runId, 'a', 0, {
+          status: 'succeeded',
+          output: tricky,
+          text: (tricky as { unicode: string }).unicode,
+        })
+        const stored = await store.commit({
+          runId,
+          create: { spec },
+          run: summary,
+          tasks: [task],
+          events: [
+            withTs({
+              type: 'task.succeeded',
+              taskId: 'a',
+              attempt: 1,
+              data: { output: tricky, durationMs: 12 },
+            }),
+            withTs({
+              type: 'tool.finished',
+              taskId: 'a',
+              data: { toolId: 't1', name: 'grep', output: tricky },
+            }),
+          ],
+        })
+        expect(await store.runs.getSpec(runId)).toEqual(spec)
+        expect(await store.runs.get(runId)).toEqual({ ...summary, lastSeq: 2 })
+        expect(await store.tasks.get(runId, 'a')).toEqual(task)
+        const events = await store.events.read(runId)
+        expect(events).toEqual(stored)
+        expect(events[0]!.data).toEqual({ output: tricky, durationMs: 12 })
+        expect(events[1]!.data).toEqual({ toolId: 't1', name: 'grep', output: tricky })
+        expect(ids(await store.runs.list({ tag: 'ünï' }))).toEqual([runId])
+        expect(ids(await store.runs.list({ name: 'fidélité 🧵' }))).toEqual([runId])
+
+        const signal = await store.signals.send({ runId, kind: 'resume', data: tricky })
+        expect((await store.signals.receive([runId], 0))[0]).toEqual(signal)
+        expect(signal.data).toEqual(tricky)
+      })
+
+      it('round-trips large outputs exactly', async () => {
+        const { runId } = await createRun()
+        const big = 'lorem ipsum 🧵 '.repeat(150_000) // ~2.4 MB of UTF-16, with astral characters
+        const rows = Array.from({ length: 5_000 }, (_, i) => ({
+          i,
+          name: `row ${i}`,
+          tags: ['x', 'y'],
+          score: i / 7,
+        }))
+        const task = buildTaskState(runId, 'a', 0, { status: 'succeeded', output: { rows }, text: big })
+        const [event] = await store.commit({
+          runId,
+          tasks: [task],
+          events: [
+            withTs({
+              type: 'task.succeeded',
+              taskId: 'a',
+              attempt: 1,
+              data: { output: { rows }, text: big, durationMs: 1 },
+            }),
+          ],
+        })
+        const back = await store.tasks.get(runId, 'a')
+        expect(back?.text?.length).toBe(big.length)
+        expect(back?.text === big).toBe(true)
+        expect(back).toEqual(task)
+        const [read] = await store.events.read(runId, { afterSeq: event!.seq - 1 })
+        expect(read).toEqual(event)
+        expect((read!.data as { text: string }).text === big).toBe(true)
+      })
+    })
+
+    describe('close', () => {
+      it('can be closed twice', async () => {
+        await store.close()
+        await store.close()
+        // afterEach closes a third time.
+      })
+    })
+  })
+}
+
+const ids = (page: { items: RunSummary[] }) => page.items.map((r) => r.id)
+
+/** Checks the error by name and code, not `instanceof`: a store may load another copy of core. */
+async function expectWeftError(promise: Promise<unknown>, code: string): Promise<void> {
+  const outcome = await promise.then(
+    () => ({ ok: true as const }),
+    (err: unknown) => ({ ok: false as const, err }),
+  )
+  expect(outcome.ok, `expected the call to fail with WeftError '${code}'`).toBe(false)
+  if (!outcome.ok) expect(outcome.err).toMatchObject({ name: 'WeftError', code })
+}
