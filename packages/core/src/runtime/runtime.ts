@@ -76,7 +76,10 @@ export interface Runtime {
   readonly store: Store
   readonly backends: ReadonlyMap<string, Backend>
   /** Validates a workflow against this runtime's backends without running it. */
-  validate(workflow: unknown, options?: StartOptions & { inputs?: Record<string, Json>; backend?: string }): ValidationResult
+  validate(
+    workflow: unknown,
+    options?: StartOptions & { inputs?: Record<string, Json>; backend?: string; diagnostics?: DiagnosticsMode },
+  ): ValidationResult
   /** Validates and starts a run. Throws `workflow_invalid` with every diagnostic; writes nothing then. */
   start(spec: RunSpecInput | (Omit<RunSpecInput, 'workflow'> & { workflow: WorkflowInput }), options?: StartOptions): Promise<RunSummary>
   get(runId: string): Promise<RunSummary | undefined>
@@ -132,12 +135,15 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     },
   }
 
-  const ready = (async () => {
-    await store.init()
-    signalCursor = await store.signals.lastId()
-  })()
-  // Keep an unhandled rejection from escaping before the first call awaits it.
-  ready.catch(() => {})
+  // The store opens on first use, so validating a workflow never creates a database file.
+  let opened: Promise<void> | undefined
+  function ready(): Promise<void> {
+    opened ??= (async () => {
+      await store.init()
+      signalCursor = await store.signals.lastId()
+    })()
+    return opened
+  }
 
   const poller = setInterval(() => void pollSignals(), options.signalPollMs ?? 250)
   poller.unref()
@@ -146,7 +152,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     if (polling || closed || active.size === 0) return
     polling = true
     try {
-      await ready
+      await ready()
       const signals = await store.signals.receive([...active.keys()], signalCursor)
       for (const s of signals) {
         signalCursor = Math.max(signalCursor, s.id)
@@ -169,7 +175,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
   async function guard() {
     if (closed) throw new WeftError('runtime_closed', 'the runtime is closed')
-    await ready
+    await ready()
   }
 
   function validate(workflow: unknown, opts: StartOptions & { inputs?: Record<string, Json>; backend?: string; diagnostics?: DiagnosticsMode } = {}) {
@@ -373,7 +379,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       if (closed) return
       closed = true
       clearInterval(poller)
-      await ready.catch(() => {})
+      await opened?.catch(() => {})
       await Promise.all([...active.values()].map((e) => e.detach()))
       active.clear()
       await Promise.all([...backends.values()].map((b) => b.dispose?.().catch(() => {})))
@@ -423,7 +429,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
           if (page.length < 500) break
         }
         if (!opts.follow) return
-        summary = await runtime.get(runId)
+        // The stored summary, not the in-memory one: there status and lastSeq are committed together.
+        summary = await store.runs.get(runId)
         if (summary && isTerminalRunStatus(summary.status) && summary.lastSeq <= after) return
         // Then live events from this process, or a short poll for other processes' writes.
         while (queue.length === 0) {

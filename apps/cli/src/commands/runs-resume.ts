@@ -1,0 +1,63 @@
+import type { Json } from '@weft/core'
+import type { Command } from 'commander'
+import type { CliContext } from '../context.js'
+import { parseJsonInput } from '../inputs.js'
+import type { CliIo } from '../io.js'
+import { watchRun } from '../watch-run.js'
+import { requireRun, storeArgs, storeOption, withRuntime } from './shared.js'
+
+export interface RunsResumeOptions {
+  token?: string
+  input?: string
+  json?: boolean
+  quiet?: boolean
+  store?: string
+}
+
+export function registerRunsResumeCommand(runs: Command, ctx: CliContext): void {
+  runs
+    .command('resume')
+    .description(
+      'answer an approval (--token) or resume a paused run, then continue it here with live progress',
+    )
+    .argument('<run-id>', 'the paused run')
+    .option(
+      '-t, --token <token>',
+      'the resume token of the approval (printed when the run paused; see `weft runs show`)',
+    )
+    .option(
+      '-i, --input <json>',
+      "the approval's answer as JSON (it becomes the task's output); @file reads it from a file",
+    )
+    .option('--json', 'print only the final run summary as JSON on stdout')
+    .option('-q, --quiet', 'no progress lines, only the summary')
+    .addOption(storeOption())
+    .action(async (runId: string, opts: RunsResumeOptions) => {
+      ctx.exitCode = await runsResumeCommand(runId, opts, ctx.io)
+    })
+}
+
+/**
+ * Resumes in this process: the runtime loads the paused run from the store and continues it, so
+ * the exit codes are those of `weft run` (0 succeeded or paused again, 1 failed or canceled).
+ */
+export async function runsResumeCommand(runId: string, opts: RunsResumeOptions, io: CliIo): Promise<number> {
+  const input: Json | undefined = opts.input !== undefined ? parseJsonInput(opts.input, io.cwd) : undefined
+  return withRuntime(io, opts.store ? { store: opts.store } : {}, async ({ runtime, store }) => {
+    const before = await requireRun(runtime, runId)
+    const extraArgs = storeArgs(store)
+    return watchRun({
+      runtime,
+      io,
+      json: opts.json,
+      quiet: opts.quiet,
+      ...(extraArgs ? { extraArgs } : {}),
+      afterSeq: before.lastSeq,
+      begin: () =>
+        runtime.resume(runId, {
+          ...(opts.token !== undefined ? { token: opts.token } : {}),
+          ...(input !== undefined ? { input } : {}),
+        }),
+    })
+  })
+}

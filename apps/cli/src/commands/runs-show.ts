@@ -1,0 +1,53 @@
+import type { Command } from 'commander'
+import { colorsFor } from '../colors.js'
+import type { CliContext } from '../context.js'
+import { formatDiagnostics } from '../diagnostics.js'
+import { ExitCode } from '../exit-codes.js'
+import { formatDateTime } from '../format.js'
+import type { CliIo } from '../io.js'
+import { formatRunSummary } from '../summary.js'
+import { requireRun, storeArgs, storeOption, withRuntime } from './shared.js'
+
+export interface RunsShowOptions {
+  json?: boolean
+  store?: string
+}
+
+export function registerRunsShowCommand(runs: Command, ctx: CliContext): void {
+  runs
+    .command('show')
+    .description('show a run: summary, tasks (status, attempts, duration, error), pause and resume commands')
+    .argument('<run-id>', 'the run')
+    .option('--json', 'print { run, tasks } as JSON')
+    .addOption(storeOption())
+    .action(async (runId: string, opts: RunsShowOptions) => {
+      ctx.exitCode = await runsShowCommand(runId, opts, ctx.io)
+    })
+}
+
+export async function runsShowCommand(runId: string, opts: RunsShowOptions, io: CliIo): Promise<number> {
+  return withRuntime(io, opts.store ? { store: opts.store } : {}, async ({ runtime, store }) => {
+    const run = await requireRun(runtime, runId)
+    const tasks = await runtime.tasks(runId)
+    if (opts.json) {
+      io.stdout.write(`${JSON.stringify({ run, tasks }, null, 2)}\n`)
+      return ExitCode.ok
+    }
+    const c = colorsFor(io.stdout, io.env)
+    const extraArgs = storeArgs(store)
+    const details = [
+      run.source ? `  ${c.dim('source   ')}  ${run.source}` : undefined,
+      `  ${c.dim('initiator')}  ${run.initiator}${run.tags.length ? `  ${c.dim('tags')} ${run.tags.join(', ')}` : ''}`,
+      `  ${c.dim('created  ')}  ${formatDateTime(run.createdAt)}  ${c.dim('started')} ${formatDateTime(run.startedAt)}  ${c.dim('completed')} ${formatDateTime(run.completedAt)}`,
+    ].filter((l): l is string => l !== undefined)
+    const [head, ...rest] = formatRunSummary(run, tasks, {
+      colors: c,
+      ...(extraArgs ? { extraArgs } : {}),
+    }).split('\n')
+    const out = [head, ...details, ...rest]
+    if (run.diagnostics.length > 0)
+      out.push('', `  ${c.bold('diagnostics')}`, formatDiagnostics(run.diagnostics, c))
+    io.stdout.write(`${out.join('\n')}\n`)
+    return ExitCode.ok
+  })
+}

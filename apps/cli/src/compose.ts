@@ -1,0 +1,84 @@
+import { dirname } from 'node:path'
+import { createMockBackend } from '@weft/backend-mock'
+import { createShellBackend } from '@weft/backend-shell'
+import {
+  type Backend,
+  createRuntime,
+  type DiagnosticsMode,
+  findConfigFile,
+  loadConfig,
+  loadPlugins,
+  type Runtime,
+  type WeftConfig,
+  WeftConfigSchema,
+  type WeftPlugin,
+} from '@weft/core'
+import { openStore, resolveStoreLocation, type StoreLocation } from './store.js'
+
+export interface CliRuntimeOptions {
+  /** Where to look for weft.config.* (upward) and where relative paths start. Default: `process.cwd()`. */
+  cwd?: string
+  /** For `WEFT_STORE`. Default: `process.env`. */
+  env?: NodeJS.ProcessEnv
+  /** A store location that wins over everything else (`--store`). */
+  store?: string
+  /** Raises the runtime-wide cap when the config file does not set one (e.g. `--max-parallel 32`). */
+  maxParallelism?: number
+  /** Overrides the config's `diagnostics` (e.g. `--strict`). */
+  diagnostics?: DiagnosticsMode
+  /** Backends besides the built-in `mock` and `shell` and the plugins' (an embedding app's own). */
+  backends?: Backend[]
+  /** Where runtime warnings go. Default: stderr as `warning: …`. */
+  reporter?: { warn(message: string, context?: unknown): void }
+}
+
+export interface CliRuntime {
+  runtime: Runtime
+  config: WeftConfig
+  configFile?: string
+  plugins: WeftPlugin[]
+  store: StoreLocation
+}
+
+/** The config file found from `cwd` upward (or the defaults when there is none). */
+export async function loadCliConfig(cwd: string): Promise<{ config: WeftConfig; configFile?: string }> {
+  const configFile = await findConfigFile(cwd)
+  if (!configFile) return { config: WeftConfigSchema.parse({}) }
+  return { config: await loadConfig(configFile), configFile }
+}
+
+/**
+ * The runtime the `weft` command uses, composed the way a user would compose their own: the
+ * built-in mock and shell backends, the plugins that weft.config names, the store chosen by
+ * `--store` / `WEFT_STORE` / config / default, and the config's policies.
+ */
+export async function createCliRuntime(options: CliRuntimeOptions = {}): Promise<CliRuntime> {
+  const cwd = options.cwd ?? process.cwd()
+  const env = options.env ?? process.env
+  const { config, configFile } = await loadCliConfig(cwd)
+  const configDir = configFile ? dirname(configFile) : cwd
+  const plugins = await loadPlugins(config.plugins, configDir)
+  const location = resolveStoreLocation({ flag: options.store, env, config: config.store, configDir, cwd })
+  const store = await openStore(location, plugins)
+  const reporter = options.reporter ?? {
+    warn: (message: string) => process.stderr.write(`warning: ${message}\n`),
+  }
+  const runtimeCap =
+    config.maxParallelism ??
+    (options.maxParallelism && options.maxParallelism > 16 ? options.maxParallelism : undefined)
+  const runtime = createRuntime({
+    store,
+    // Built-ins come last so that a plugin cannot silently replace `mock` or `shell`.
+    plugins,
+    backends: [createMockBackend(), createShellBackend(), ...(options.backends ?? [])],
+    agents: config.agents,
+    ...(runtimeCap !== undefined ? { maxParallelism: runtimeCap } : {}),
+    ...((options.diagnostics ?? config.diagnostics)
+      ? { diagnostics: options.diagnostics ?? config.diagnostics }
+      : {}),
+    ...(config.retryDefaults ? { retryDefaults: config.retryDefaults } : {}),
+    workDir: cwd,
+    reporter,
+  })
+  return { runtime, config, ...(configFile ? { configFile } : {}), plugins, store: location }
+}

@@ -1,0 +1,7 @@
+import type { CliIo } from './io.js'
+
+/** What a command needs from `main`: where to write, and where to leave its exit code. */
+export interface CliContext {
+  io: CliIo
+  exitCode: number
+}

@@ -1,0 +1,16 @@
+export { type CliRuntime, type CliRuntimeOptions, createCliRuntime, loadCliConfig } from './compose.js'
+export { exitCodeFor, printError } from './errors.js'
+export { formatEventLine } from './event-line.js'
+export { ExitCode, type ExitCodeValue } from './exit-codes.js'
+export type { CliIo, OutStream } from './io.js'
+export { main } from './main.js'
+export { createProgress, type Progress, type ProgressMode, pickProgressMode } from './progress.js'
+export {
+  DEFAULT_STORE_PATH,
+  openStore,
+  resolveStoreLocation,
+  type StoreLocation,
+  type StoreSource,
+} from './store.js'
+export { formatRunSummary } from './summary.js'
+export { type WatchRunOptions, watchRun } from './watch-run.js'

@@ -1,0 +1,125 @@
+import type { RunSummary, Runtime } from '@weft/core'
+import { colorsFor } from './colors.js'
+import { ExitCode } from './exit-codes.js'
+import type { CliIo } from './io.js'
+import { createProgress, pickProgressMode } from './progress.js'
+import { formatRunSummary } from './summary.js'
+
+export interface WatchRunOptions {
+  runtime: Runtime
+  io: CliIo
+  json?: boolean
+  quiet?: boolean
+  /** Arguments the printed resume commands need (e.g. `--store PATH`). */
+  extraArgs?: string
+  /**
+   * Starts (or resumes) the run once Ctrl-C is handled, so that an interrupt at any moment
+   * cancels the run instead of leaving it `running` with no process behind it.
+   */
+  begin(): Promise<RunSummary>
+  /** Show events after this seq (0 for a new run, the last seq before a resume). */
+  afterSeq?: number
+}
+
+/** How long to let the event stream catch up with the final state before the summary prints. */
+const DRAIN_MS = 3000
+
+/**
+ * Runs a run to its next stop in this process: live progress, Ctrl-C → cancel, the closing
+ * summary, and the exit code (0 succeeded or paused, 1 failed or canceled, 130 interrupted).
+ */
+export async function watchRun(options: WatchRunOptions): Promise<number> {
+  const { runtime, io } = options
+  const mode = pickProgressMode({ out: io.stdout, json: options.json, quiet: options.quiet })
+  const progress = createProgress(mode, { out: io.stdout, colors: colorsFor(io.stdout, io.env) })
+  const note = (text: string) => (mode === 'off' ? io.stderr.write(`${text}\n`) : progress.note(text))
+
+  let runId: string | undefined
+  let interrupted: NodeJS.Signals | undefined
+  const cancel = (signal: NodeJS.Signals) => {
+    if (!runId) return
+    runtime
+      .cancel(runId, `interrupted (${signal})`)
+      .catch((err: Error) => note(`could not cancel: ${err.message}`))
+  }
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) {
+      // A second Ctrl-C means "now": the store keeps what was committed; recovery can continue it.
+      io.stderr.write('\ninterrupted again: exiting without waiting\n')
+      process.exit(exitForSignal(signal))
+    }
+    interrupted = signal
+    note(
+      `${signal === 'SIGINT' ? 'Ctrl-C' : signal}: canceling the run… (press Ctrl-C again to exit at once)`,
+    )
+    cancel(signal)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  const controller = new AbortController()
+  try {
+    const started = await options.begin()
+    runId = started.id
+    if (interrupted) cancel(interrupted)
+    progress.begin(started, await runtime.tasks(runId))
+
+    // Events are shown from the store-backed stream, so none is missed between begin() and here.
+    let seen = options.afterSeq ?? 0
+    let notify: (() => void) | undefined
+    const consumer = (async () => {
+      for await (const e of runtime.events(runId, { after: seen, follow: true, signal: controller.signal })) {
+        progress.event(e)
+        seen = e.seq
+        notify?.()
+      }
+    })()
+    consumer.catch(() => {})
+
+    const final = await runtime.wait(runId)
+    await Promise.race([
+      consumer,
+      new Promise<void>((resolve) => {
+        const check = () => (seen >= final.lastSeq ? resolve() : undefined)
+        notify = check
+        check()
+      }),
+      new Promise<void>((resolve) => setTimeout(resolve, DRAIN_MS).unref()),
+    ])
+    controller.abort()
+    await consumer.catch(() => {})
+    // The follow stream of a run in this process can end early: core sees the in-memory status
+    // turn terminal before the final events are committed. Whatever it missed is in the store.
+    if (seen < final.lastSeq) {
+      for await (const e of runtime.events(runId, { after: seen })) progress.event(e)
+    }
+    progress.end()
+
+    if (options.json) {
+      io.stdout.write(`${JSON.stringify(final, null, 2)}\n`)
+    } else {
+      const tasks = await runtime.tasks(runId)
+      const summary = formatRunSummary(final, tasks, {
+        colors: colorsFor(io.stdout, io.env),
+        ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
+      })
+      io.stdout.write(`${mode === 'lines' ? '\n' : ''}${summary}\n`)
+    }
+    if (interrupted) return exitForSignal(interrupted)
+    return exitForRun(final)
+  } finally {
+    controller.abort()
+    progress.end()
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+/** A paused run waits for a person, which is not a failure of the command. */
+export function exitForRun(run: RunSummary): number {
+  return run.status === 'succeeded' || run.status === 'paused' ? ExitCode.ok : ExitCode.failed
+}
+
+function exitForSignal(signal: NodeJS.Signals): number {
+  return signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted
+}
