@@ -1,16 +1,34 @@
 export * from './contracts/index.js'
-export { createRuntime, type Runtime, type RuntimeOptions, type StartOptions, type EventsOptions } from './runtime/runtime.js'
-export { resolveRetryPolicy, retryDelayMs, BASE_RETRY_POLICY } from './runtime/retry.js'
-export type { AgentProfile } from './runtime/plan.js'
+export {
+  CONFIG_FILE_NAMES,
+  findConfigFile,
+  loadConfig,
+  type WeftConfig,
+  WeftConfigSchema,
+} from './plugin/config.js'
+export { loadPlugins } from './plugin/load-plugins.js'
 export type { EventListener } from './runtime/event-bus.js'
-export { newRunId, newResumeToken } from './runtime/ids.js'
+export { newResumeToken, newRunId } from './runtime/ids.js'
+export type { AgentProfile } from './runtime/plan.js'
+export { BASE_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './runtime/retry.js'
+export {
+  createRuntime,
+  type EventsOptions,
+  type Runtime,
+  type RuntimeOptions,
+  type StartOptions,
+} from './runtime/runtime.js'
 export { createMemoryStore } from './store/memory-store.js'
-export { loadWorkflowFile, parseWorkflowText, type LoadedDocument, type Locator } from './workflow/load.js'
-export { validateWorkflow, formatPath, type ValidateOptions, type ValidationResult, type BackendInfo } from './workflow/validate.js'
+export { ExpressionError, evaluateExpression, parseExpression } from './template/expression.js'
+export { parseTemplate, renderDeep, renderTemplate, TemplateError } from './template/template.js'
 export { formatDiagnostic } from './workflow/format.js'
 export { findCycles } from './workflow/graph.js'
 export { coerceInputs } from './workflow/inputs.js'
-export { parseTemplate, renderTemplate, renderDeep, TemplateError } from './template/template.js'
-export { parseExpression, evaluateExpression, ExpressionError } from './template/expression.js'
-export { loadPlugins } from './plugin/load-plugins.js'
-export { loadConfig, findConfigFile, WeftConfigSchema, CONFIG_FILE_NAMES, type WeftConfig } from './plugin/config.js'
+export { type LoadedDocument, type Locator, loadWorkflowFile, parseWorkflowText } from './workflow/load.js'
+export {
+  type BackendInfo,
+  formatPath,
+  type ValidateOptions,
+  type ValidationResult,
+  validateWorkflow,
+} from './workflow/validate.js'

@@ -10,7 +10,10 @@ const workflow = {
     draft: { with: { output: 'notes' } },
     side: { with: { delayMs: 30 } },
     approve: { needs: ['draft'], approval: { message: 'Publish these notes?' } },
-    publish: { needs: ['approve'], prompt: 'publish ${{ tasks.draft.output }} as ${{ tasks.approve.output.channel }}' },
+    publish: {
+      needs: ['approve'],
+      prompt: 'publish ${{ tasks.draft.output }} as ${{ tasks.approve.output.channel }}',
+    },
   },
 }
 
@@ -29,7 +32,10 @@ describe('approval gates', () => {
     const run = await runtime.start({ workflow })
     const paused = await runtime.wait(run.id)
     expect(paused.status).toBe('paused')
-    expect(paused.pause).toMatchObject({ reason: 'approval', waiting: [{ taskId: 'approve', message: 'Publish these notes?' }] })
+    expect(paused.pause).toMatchObject({
+      reason: 'approval',
+      waiting: [{ taskId: 'approve', message: 'Publish these notes?' }],
+    })
     const token = paused.pause!.waiting[0]!.token
     expect(token).toMatch(/^tok_[\w-]{20,}$/)
     // the independent branch finished before the run paused
@@ -53,7 +59,10 @@ describe('approval gates', () => {
     const { runtime, backend } = makeRuntime()
     const run = await runtime.start({ workflow })
     const token = (await runtime.wait(run.id)).pause!.waiting[0]!.token
-    const results = await Promise.allSettled([runtime.resume(run.id, { token, input: { channel: 'a' } }), runtime.resume(run.id, { token, input: { channel: 'b' } })])
+    const results = await Promise.allSettled([
+      runtime.resume(run.id, { token, input: { channel: 'a' } }),
+      runtime.resume(run.id, { token, input: { channel: 'b' } }),
+    ])
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
     const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
     expect((rejected.reason as WeftError).code).toBe('resume_token_used')
@@ -71,7 +80,10 @@ describe('approval gates', () => {
 
     const a = makeRuntime({ store })
     const b = makeRuntime({ store })
-    const results = await Promise.allSettled([a.runtime.resume(run.id, { token, input: { channel: 'x' } }), b.runtime.resume(run.id, { token, input: { channel: 'y' } })])
+    const results = await Promise.allSettled([
+      a.runtime.resume(run.id, { token, input: { channel: 'x' } }),
+      b.runtime.resume(run.id, { token, input: { channel: 'y' } }),
+    ])
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
     const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
     expect(['resume_token_used', 'conflict']).toContain((loser.reason as WeftError).code)
@@ -100,12 +112,26 @@ describe('approval gates', () => {
 describe('addTasks', () => {
   it('adds tasks to a running run, validated against the live graph', async () => {
     const { runtime, backend } = makeRuntime()
-    const run = await runtime.start({ workflow: { weft: 1, name: 'grow', defaults: { backend: 'test' }, tasks: { a: { with: { delayMs: 50 } } } } })
-    await runtime.addTasks(run.id, { b: { needs: ['a'], prompt: 'after ${{ tasks.a.output }}' }, c: { needs: ['b'] } })
+    const run = await runtime.start({
+      workflow: {
+        weft: 1,
+        name: 'grow',
+        defaults: { backend: 'test' },
+        tasks: { a: { with: { delayMs: 50 } } },
+      },
+    })
+    await runtime.addTasks(run.id, {
+      b: { needs: ['a'], prompt: 'after ${{ tasks.a.output }}' },
+      c: { needs: ['b'] },
+    })
     expect(await codeOf(runtime.addTasks(run.id, { a: {} }))).toBe('tasks_invalid')
     expect(await codeOf(runtime.addTasks(run.id, { x: { needs: ['ghost'] } }))).toBe('tasks_invalid')
-    expect(await codeOf(runtime.addTasks(run.id, { p: { needs: ['q'] }, q: { needs: ['p'] } }))).toBe('tasks_invalid')
-    expect(await codeOf(runtime.addTasks(run.id, { t: { prompt: '${{ tasks.c.output }}' } }))).toBe('tasks_invalid')
+    expect(await codeOf(runtime.addTasks(run.id, { p: { needs: ['q'] }, q: { needs: ['p'] } }))).toBe(
+      'tasks_invalid',
+    )
+    expect(await codeOf(runtime.addTasks(run.id, { t: { prompt: '${{ tasks.c.output }}' } }))).toBe(
+      'tasks_invalid',
+    )
     const done = await runtime.wait(run.id)
     expect(done.status).toBe('succeeded')
     expect(done.taskCounts.total).toBe(3)

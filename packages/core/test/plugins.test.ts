@@ -8,7 +8,14 @@ async function project() {
   const dir = await mkdtemp(join(tmpdir(), 'weft-plugins-'))
   const pkg = join(dir, 'node_modules', 'weft-backend-echo')
   await mkdir(pkg, { recursive: true })
-  await writeFile(join(pkg, 'package.json'), JSON.stringify({ name: 'weft-backend-echo', type: 'module', exports: { '.': { import: './index.js', default: './index.js' } } }))
+  await writeFile(
+    join(pkg, 'package.json'),
+    JSON.stringify({
+      name: 'weft-backend-echo',
+      type: 'module',
+      exports: { '.': { import: './index.js', default: './index.js' } },
+    }),
+  )
   await writeFile(
     join(pkg, 'index.js'),
     `export const plugin = {
@@ -23,7 +30,10 @@ async function project() {
   )
   const bad = join(dir, 'node_modules', 'not-a-plugin')
   await mkdir(bad, { recursive: true })
-  await writeFile(join(bad, 'package.json'), JSON.stringify({ name: 'not-a-plugin', type: 'module', main: 'index.js' }))
+  await writeFile(
+    join(bad, 'package.json'),
+    JSON.stringify({ name: 'not-a-plugin', type: 'module', main: 'index.js' }),
+  )
   await writeFile(join(bad, 'index.js'), 'export const hello = 1\n')
   return dir
 }
@@ -39,7 +49,9 @@ describe('plugins and config', () => {
     expect(config).toMatchObject({ plugins: ['weft-backend-echo'], maxParallelism: 3 })
     const plugins = await loadPlugins(config.plugins, dir)
     const runtime = createRuntime({ plugins })
-    const run = await runtime.start({ workflow: { weft: 1, name: 'p', tasks: { a: { backend: 'echo', prompt: 'hi' } } } })
+    const run = await runtime.start({
+      workflow: { weft: 1, name: 'p', tasks: { a: { backend: 'echo', prompt: 'hi' } } },
+    })
     expect(await runtime.wait(run.id)).toMatchObject({ status: 'succeeded', outputs: { a: 'HI' } })
     await runtime.close()
   })

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { createMemoryStore, isWeftError, type TaskInput, type WeftEvent, type WeftError, type WorkflowInput } from '../src/index.js'
+import {
+  createMemoryStore,
+  isWeftError,
+  type TaskInput,
+  type WeftError,
+  type WeftEvent,
+  type WorkflowInput,
+} from '../src/index.js'
 import { allEvents, makeRuntime, maxConcurrent } from './helpers/test-backend.js'
 
 const wf = (tasks: Record<string, TaskInput>, extra: Partial<WorkflowInput> = {}): WorkflowInput => ({
@@ -11,7 +18,8 @@ const wf = (tasks: Record<string, TaskInput>, extra: Partial<WorkflowInput> = {}
 })
 
 const started = (events: WeftEvent[]) => events.filter((e) => e.type === 'task.started').map((e) => e.taskId)
-const indexOf = (events: WeftEvent[], type: string, taskId: string) => events.findIndex((e) => e.type === type && e.taskId === taskId)
+const indexOf = (events: WeftEvent[], type: string, taskId: string) =>
+  events.findIndex((e) => e.type === type && e.taskId === taskId)
 
 async function rejectsWith(promise: Promise<unknown>, code: string) {
   const err = await promise.then(
@@ -41,7 +49,10 @@ describe('scheduler', () => {
     expect(done.usage).toMatchObject({ inputTokens: 40, outputTokens: 20 })
     expect(backend.calls.find((c) => c.taskId === 'b')!.prompt).toBe('b got out:a')
     expect(backend.calls.find((c) => c.taskId === 'd')!.prompt).toBe('n=2')
-    expect(backend.calls.find((c) => c.taskId === 'd')!.upstream).toEqual({ b: { output: 'out:b' }, c: { output: { n: 2 } } })
+    expect(backend.calls.find((c) => c.taskId === 'd')!.upstream).toEqual({
+      b: { output: 'out:b' },
+      c: { output: { n: 2 } },
+    })
     const events = await allEvents(runtime, run.id)
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1))
     expect(events[0]!.type).toBe('run.created')
@@ -64,7 +75,9 @@ describe('scheduler', () => {
 
   it('never exceeds the run cap, and fills it', async () => {
     const { runtime, backend } = makeRuntime()
-    const tasks = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`t${i}`, { with: { delayMs: 20 } }]))
+    const tasks = Object.fromEntries(
+      Array.from({ length: 10 }, (_, i) => [`t${i}`, { with: { delayMs: 20 } }]),
+    )
     const run = await runtime.start({ workflow: wf(tasks, { maxParallelism: 3 }) })
     await runtime.wait(run.id)
     expect(maxConcurrent(await allEvents(runtime, run.id))).toBe(3)
@@ -74,8 +87,12 @@ describe('scheduler', () => {
 
   it('honours the runtime-wide cap across runs', async () => {
     const { runtime, backend } = makeRuntime({ maxParallelism: 2 })
-    const tasks = Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`t${i}`, { with: { delayMs: 20 } }]))
-    const runs = await Promise.all([1, 2, 3].map(() => runtime.start({ workflow: wf(tasks, { maxParallelism: 4 }) })))
+    const tasks = Object.fromEntries(
+      Array.from({ length: 4 }, (_, i) => [`t${i}`, { with: { delayMs: 20 } }]),
+    )
+    const runs = await Promise.all(
+      [1, 2, 3].map(() => runtime.start({ workflow: wf(tasks, { maxParallelism: 4 }) })),
+    )
     const results = await Promise.all(runs.map((r) => runtime.wait(r.id)))
     expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded'])
     expect(backend.maxActive).toBe(2)
@@ -102,11 +119,16 @@ describe('scheduler', () => {
 
   it('does not retry a non-retryable error, and the run override beats the workflow', async () => {
     const { runtime, backend } = makeRuntime()
-    const run = await runtime.start({ workflow: wf({ bad: { with: { error: 'boom' }, retry: { maxAttempts: 5, backoffMs: 1 } } }) })
+    const run = await runtime.start({
+      workflow: wf({ bad: { with: { error: 'boom' }, retry: { maxAttempts: 5, backoffMs: 1 } } }),
+    })
     expect((await runtime.wait(run.id)).status).toBe('failed')
     expect(backend.calls).toHaveLength(1)
     const run2 = await runtime.start({
-      workflow: wf({ flaky: { with: { failTimes: 3 } } }, { defaults: { backend: 'test', retry: { maxAttempts: 5, backoffMs: 1 } } }),
+      workflow: wf(
+        { flaky: { with: { failTimes: 3 } } },
+        { defaults: { backend: 'test', retry: { maxAttempts: 5, backoffMs: 1 } } },
+      ),
       retry: { maxAttempts: 2 },
     })
     const done2 = await runtime.wait(run2.id)
@@ -140,7 +162,14 @@ describe('scheduler', () => {
   it('failFast stops the run at the first failure', async () => {
     const { runtime } = makeRuntime()
     const run = await runtime.start({
-      workflow: wf({ bad: { with: { error: 'x', delayMs: 20 } }, slow: { with: { hang: true } }, later: { needs: ['slow'] } }, { failFast: true }),
+      workflow: wf(
+        {
+          bad: { with: { error: 'x', delayMs: 20 } },
+          slow: { with: { hang: true } },
+          later: { needs: ['slow'] },
+        },
+        { failFast: true },
+      ),
     })
     const done = await runtime.wait(run.id)
     expect(done.status).toBe('failed')
@@ -151,17 +180,26 @@ describe('scheduler', () => {
 
   it('times out a task, as a retryable failure', async () => {
     const { runtime, backend } = makeRuntime()
-    const run = await runtime.start({ workflow: wf({ slow: { with: { hang: true }, timeoutMs: 50, retry: { maxAttempts: 2, backoffMs: 1 } } }) })
+    const run = await runtime.start({
+      workflow: wf({
+        slow: { with: { hang: true }, timeoutMs: 50, retry: { maxAttempts: 2, backoffMs: 1 } },
+      }),
+    })
     const done = await runtime.wait(run.id)
     expect(done.status).toBe('failed')
     expect(backend.calls).toHaveLength(2)
-    expect((await runtime.tasks(run.id))[0]!.error).toMatchObject({ code: 'timeout', message: "task 'slow' timed out after 50 ms" })
+    expect((await runtime.tasks(run.id))[0]!.error).toMatchObject({
+      code: 'timeout',
+      message: "task 'slow' timed out after 50 ms",
+    })
     await runtime.close()
   })
 
   it('times out a run', async () => {
     const { runtime } = makeRuntime()
-    const run = await runtime.start({ workflow: wf({ slow: { with: { hang: true } }, next: { needs: ['slow'] } }, { timeoutMs: 80 }) })
+    const run = await runtime.start({
+      workflow: wf({ slow: { with: { hang: true } }, next: { needs: ['slow'] } }, { timeoutMs: 80 }),
+    })
     const done = await runtime.wait(run.id)
     expect(done).toMatchObject({ status: 'failed', error: { code: 'run_timeout' } })
     const tasks = Object.fromEntries((await runtime.tasks(run.id)).map((t) => [t.taskId, t.status]))
@@ -172,9 +210,13 @@ describe('scheduler', () => {
   it('cancel reaches a running task and a retry wait', async () => {
     const { runtime } = makeRuntime()
     const run = await runtime.start({
-      workflow: wf({ hang: { with: { hang: true } }, flaky: { with: { failTimes: 5 }, retry: { maxAttempts: 3, backoffMs: 60_000 } } }),
+      workflow: wf({
+        hang: { with: { hang: true } },
+        flaky: { with: { failTimes: 5 }, retry: { maxAttempts: 3, backoffMs: 60_000 } },
+      }),
     })
-    for await (const e of runtime.events(run.id, { follow: true })) if (e.type === 'task.retry_scheduled') break
+    for await (const e of runtime.events(run.id, { follow: true }))
+      if (e.type === 'task.retry_scheduled') break
     const t0 = Date.now()
     await runtime.cancel(run.id, 'user said stop')
     const done = await runtime.wait(run.id)
@@ -192,7 +234,9 @@ describe('scheduler', () => {
 
   it('abandons a backend that ignores cancel after the grace period', async () => {
     const { runtime } = makeRuntime({ cancelGraceMs: 50 })
-    const run = await runtime.start({ workflow: wf({ stubborn: { with: { hang: true, ignoreAbort: true } } }) })
+    const run = await runtime.start({
+      workflow: wf({ stubborn: { with: { hang: true, ignoreAbort: true } } }),
+    })
     await new Promise((r) => setTimeout(r, 20))
     await runtime.cancel(run.id)
     expect((await runtime.wait(run.id)).status).toBe('canceled')
@@ -218,7 +262,11 @@ describe('scheduler', () => {
 
   it('runs the ready set in barriers in batched mode', async () => {
     const { runtime } = makeRuntime()
-    const tasks = { slow: { with: { delayMs: 60 } }, fast: { with: { delayMs: 5 } }, third: { with: { delayMs: 5 } } }
+    const tasks = {
+      slow: { with: { delayMs: 60 } },
+      fast: { with: { delayMs: 5 } },
+      third: { with: { delayMs: 5 } },
+    }
     const batched = await runtime.start({ workflow: wf(tasks, { maxParallelism: 2, mode: 'batched' }) })
     await runtime.wait(batched.id)
     const be = await allEvents(runtime, batched.id)
@@ -250,7 +298,10 @@ describe('scheduler', () => {
 
   it('rejects an invalid workflow with every diagnostic and writes nothing', async () => {
     const { runtime } = makeRuntime()
-    const err = await rejectsWith(runtime.start({ workflow: wf({ a: { needs: ['b'] }, c: { backend: 'nope' } }) }), 'workflow_invalid')
+    const err = await rejectsWith(
+      runtime.start({ workflow: wf({ a: { needs: ['b'] }, c: { backend: 'nope' } }) }),
+      'workflow_invalid',
+    )
     expect(err.diagnostics.map((d) => d.code).sort()).toEqual(['unknown_backend', 'unknown_need'])
     expect((await runtime.list()).items).toEqual([])
     await runtime.close()
@@ -258,7 +309,9 @@ describe('scheduler', () => {
 
   it('follows events live until the run ends', async () => {
     const { runtime } = makeRuntime()
-    const run = await runtime.start({ workflow: wf({ a: { with: { delayMs: 20 } }, b: { needs: ['a'], with: { delayMs: 20 } } }) })
+    const run = await runtime.start({
+      workflow: wf({ a: { with: { delayMs: 20 } }, b: { needs: ['a'], with: { delayMs: 20 } } }),
+    })
     const seen: WeftEvent[] = []
     for await (const e of runtime.events(run.id, { follow: true })) seen.push(e)
     expect(seen.map((e) => e.seq)).toEqual(seen.map((_, i) => i + 1))
@@ -283,7 +336,15 @@ describe('scheduler', () => {
       runId: run.id,
       spec,
       run: summary,
-      tasks: ['x', 'y'].map((id, i) => ({ runId: run.id, taskId: id, status: 'pending' as const, attempt: 0, priority: 50, order: 1 + i, needs: [id === 'x' ? 'y' : 'x'] })),
+      tasks: ['x', 'y'].map((id, i) => ({
+        runId: run.id,
+        taskId: id,
+        status: 'pending' as const,
+        attempt: 0,
+        priority: 50,
+        order: 1 + i,
+        needs: [id === 'x' ? 'y' : 'x'],
+      })),
       events: [],
     })
     const { runtime: second } = makeRuntime({ store })

@@ -3,7 +3,9 @@ import { parseExpression, renderDeep, renderTemplate } from '../src/index.js'
 
 const scope = {
   inputs: { repo: 'acme/api', n: 3, flag: false },
-  tasks: { a: { output: { items: [{ title: 'x' }, { title: 'y' }], ok: true }, text: 'A', status: 'succeeded' } },
+  tasks: {
+    a: { output: { items: [{ title: 'x' }, { title: 'y' }], ok: true }, text: 'A', status: 'succeeded' },
+  },
   run: { id: 'run_1', name: 'demo' },
 }
 
@@ -28,7 +30,9 @@ describe('templates', () => {
   })
 
   it('names the missing member and what exists', () => {
-    expect(() => renderTemplate('${{ tasks.a.output.nope }}', scope)).toThrow(/tasks.a.output has no member 'nope' \(it has: items, ok\)/)
+    expect(() => renderTemplate('${{ tasks.a.output.nope }}', scope)).toThrow(
+      /tasks.a.output has no member 'nope' \(it has: items, ok\)/,
+    )
     expect(() => renderTemplate('${{ tasks.a.output.items[5] }}', scope)).toThrow(/index 5 is out of range/)
   })
 

@@ -14,7 +14,16 @@ async function validateFile(text: string, name = 'wf.yaml', extra = {}) {
   const file = join(dir, name)
   await writeFile(file, text)
   const doc = await loadWorkflowFile(file)
-  return { file, ...validateWorkflow(doc.value, { file, locate: doc.locate, backends, diagnostics: doc.diagnostics, ...extra }) }
+  return {
+    file,
+    ...validateWorkflow(doc.value, {
+      file,
+      locate: doc.locate,
+      backends,
+      diagnostics: doc.diagnostics,
+      ...extra,
+    }),
+  }
 }
 
 describe('validateWorkflow', () => {
@@ -76,14 +85,19 @@ tasks:
     const unknownNeed = r.diagnostics.find((d) => d.code === 'unknown_need')!
     expect(unknownNeed.path).toBe('tasks.b.needs[1]')
     expect(unknownNeed.line).toBe(5)
-    expect(r.diagnostics.find((d) => d.code === 'template_not_upstream')!.hint).toBe("add 'e' to the needs of 'g'")
+    expect(r.diagnostics.find((d) => d.code === 'template_not_upstream')!.hint).toBe(
+      "add 'e' to the needs of 'g'",
+    )
   })
 
   it('reports duplicate task ids in YAML and JSON', async () => {
     const y = await validateFile('weft: 1\nname: d\ntasks:\n  a: { backend: mock }\n  a: { backend: mock }\n')
     expect(y.diagnostics.map((d) => d.code)).toEqual(['duplicate_key'])
     expect(y.diagnostics[0]!.line).toBe(5)
-    const j = await validateFile('{"weft":1,"name":"d","tasks":{"a":{"backend":"mock"},"a":{"backend":"mock"}}}', 'wf.json')
+    const j = await validateFile(
+      '{"weft":1,"name":"d","tasks":{"a":{"backend":"mock"},"a":{"backend":"mock"}}}',
+      'wf.json',
+    )
     expect(j.ok).toBe(false)
     expect(j.diagnostics[0]!.code).toBe('duplicate_key')
   })
@@ -130,8 +144,13 @@ tasks:
 
   it('validates backend options with the backend schema', async () => {
     const { z } = await import('zod')
-    const withSchema = new Map<string, BackendInfo>([['shell', { id: 'shell', optionsSchema: z.object({ command: z.array(z.string()).min(1) }) }]])
-    const r = validateWorkflow({ weft: 1, name: 'o', tasks: { a: { backend: 'shell', with: { command: 'ls' } } } }, { backends: withSchema })
+    const withSchema = new Map<string, BackendInfo>([
+      ['shell', { id: 'shell', optionsSchema: z.object({ command: z.array(z.string()).min(1) }) }],
+    ])
+    const r = validateWorkflow(
+      { weft: 1, name: 'o', tasks: { a: { backend: 'shell', with: { command: 'ls' } } } },
+      { backends: withSchema },
+    )
     expect(r.diagnostics[0]).toMatchObject({ code: 'bad_options', path: 'tasks.a.with.command' })
   })
 })

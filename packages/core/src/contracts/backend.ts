@@ -48,7 +48,12 @@ export type BackendEvent =
   | { type: 'tool_end'; toolId: string; name: string; output?: Json; error?: string }
   | ({ type: 'usage'; model?: string } & Partial<Usage>)
   | { type: 'session'; sessionId: string }
-  | { type: 'log'; level?: 'debug' | 'info' | 'warn' | 'error'; message: string; stream?: 'stdout' | 'stderr' }
+  | {
+      type: 'log'
+      level?: 'debug' | 'info' | 'warn' | 'error'
+      message: string
+      stream?: 'stdout' | 'stderr'
+    }
 
 export interface BackendLogger {
   debug(message: string): void

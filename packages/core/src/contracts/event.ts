@@ -62,7 +62,13 @@ export const WeftEventSchema = z.object({
 
 /** The data each event type carries. */
 export interface EventDataMap {
-  'run.created': { name: string; source?: string; inputs: JsonObject; taskIds: string[]; diagnostics: Diagnostic[] }
+  'run.created': {
+    name: string
+    source?: string
+    inputs: JsonObject
+    taskIds: string[]
+    diagnostics: Diagnostic[]
+  }
   'run.started': { maxParallelism: number; mode: string }
   'run.paused': PauseInfo
   'run.resumed': { reason: string; token?: string; taskId?: string }

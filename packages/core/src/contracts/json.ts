@@ -4,7 +4,14 @@ import { z } from 'zod'
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json }
 
 export const JsonSchema: z.ZodType<Json> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(JsonSchema), z.record(z.string(), JsonSchema)]),
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(JsonSchema),
+    z.record(z.string(), JsonSchema),
+  ]),
 )
 
 export const JsonObjectSchema = z.record(z.string(), JsonSchema)

@@ -1,12 +1,20 @@
 import { z } from 'zod'
 import { DiagnosticSchema, DiagnosticsModeSchema } from './diagnostic.js'
 import { JsonSchema } from './json.js'
-import { TaskStatusSchema, ErrorInfoSchema } from './task.js'
+import { ErrorInfoSchema, TaskStatusSchema } from './task.js'
 import { UsageSchema } from './usage.js'
 import { RetryPolicySchema, SchedulingModeSchema, WorkflowSpecSchema } from './workflow.js'
 
 /** pending → running ⇄ paused → succeeded | failed | canceled, with `canceling` while tasks wind down. */
-export const RUN_STATUSES = ['pending', 'running', 'paused', 'canceling', 'succeeded', 'failed', 'canceled'] as const
+export const RUN_STATUSES = [
+  'pending',
+  'running',
+  'paused',
+  'canceling',
+  'succeeded',
+  'failed',
+  'canceled',
+] as const
 export const RunStatusSchema = z.enum(RUN_STATUSES)
 export type RunStatus = z.infer<typeof RunStatusSchema>
 
@@ -41,7 +49,9 @@ export type RunSpecInput = z.input<typeof RunSpecSchema>
 
 export const RunHealthSchema = z.enum(['ok', 'warning', 'error'])
 
-export const TaskCountsSchema = z.record(TaskStatusSchema, z.number().int()).and(z.object({ total: z.number().int() }))
+export const TaskCountsSchema = z
+  .record(TaskStatusSchema, z.number().int())
+  .and(z.object({ total: z.number().int() }))
 export type TaskCounts = Record<z.infer<typeof TaskStatusSchema>, number> & { total: number }
 
 export const PauseInfoSchema = z.object({

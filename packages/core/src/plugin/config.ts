@@ -18,12 +18,25 @@ export const WeftConfigSchema = z.strictObject({
   diagnostics: DiagnosticsModeSchema.optional(),
   retryDefaults: RetryPolicySchema.optional(),
   agents: z
-    .record(z.string(), z.strictObject({ backend: z.string(), model: z.string().optional(), with: z.record(z.string(), JsonSchema).optional() }))
+    .record(
+      z.string(),
+      z.strictObject({
+        backend: z.string(),
+        model: z.string().optional(),
+        with: z.record(z.string(), JsonSchema).optional(),
+      }),
+    )
     .default({}),
 })
 export type WeftConfig = z.infer<typeof WeftConfigSchema>
 
-export const CONFIG_FILE_NAMES = ['weft.config.json', 'weft.config.yaml', 'weft.config.yml', 'weft.config.js', 'weft.config.mjs']
+export const CONFIG_FILE_NAMES = [
+  'weft.config.json',
+  'weft.config.yaml',
+  'weft.config.yml',
+  'weft.config.js',
+  'weft.config.mjs',
+]
 
 /** Finds the config file in `dir` or its parents. */
 export async function findConfigFile(dir: string): Promise<string | undefined> {

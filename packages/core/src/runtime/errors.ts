@@ -11,7 +11,9 @@ export interface AbortReason {
 export function abortReasonOf(signal: AbortSignal): AbortReason | undefined {
   if (!signal.aborted) return undefined
   const r = signal.reason as Partial<AbortReason> | undefined
-  return r && typeof r.kind === 'string' ? (r as AbortReason) : { kind: 'cancel', message: String(signal.reason) }
+  return r && typeof r.kind === 'string'
+    ? (r as AbortReason)
+    : { kind: 'cancel', message: String(signal.reason) }
 }
 
 export function toErrorInfo(err: unknown): ErrorInfo {

@@ -12,8 +12,8 @@ export class EventBus {
       this.all.add(listener)
       return () => this.all.delete(listener)
     }
-    let set = this.byRun.get(runId)
-    if (!set) this.byRun.set(runId, (set = new Set()))
+    const set = this.byRun.get(runId) ?? new Set<EventListener>()
+    this.byRun.set(runId, set)
     set.add(listener)
     return () => {
       set.delete(listener)

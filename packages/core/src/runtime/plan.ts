@@ -1,6 +1,11 @@
 import type { Json } from '../contracts/json.js'
 import type { RunSpec } from '../contracts/run.js'
-import { DEFAULT_PRIORITY, type RetryPolicy, type SchedulingMode, type TaskSpec } from '../contracts/workflow.js'
+import {
+  DEFAULT_PRIORITY,
+  type RetryPolicy,
+  type SchedulingMode,
+  type TaskSpec,
+} from '../contracts/workflow.js'
 
 /** A task with the workflow's defaults and the run's overrides applied. */
 export interface PlannedTask {
@@ -64,9 +69,15 @@ export function planTask(
   }
 }
 
-export function planRun(spec: RunSpec, agents?: Record<string, AgentProfile>, defaultParallelism = 4): RunPlan {
+export function planRun(
+  spec: RunSpec,
+  agents?: Record<string, AgentProfile>,
+  defaultParallelism = 4,
+): RunPlan {
   const tasks = new Map<string, PlannedTask>()
-  Object.entries(spec.workflow.tasks).forEach(([id, task], i) => tasks.set(id, planTask(id, task, i, spec, agents)))
+  for (const [i, [id, task]] of Object.entries(spec.workflow.tasks).entries()) {
+    tasks.set(id, planTask(id, task, i, spec, agents))
+  }
   return {
     tasks,
     maxParallelism: spec.maxParallelism ?? spec.workflow.maxParallelism ?? defaultParallelism,

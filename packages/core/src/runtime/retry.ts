@@ -23,7 +23,11 @@ export function resolveRetryPolicy(...layers: (RetryPolicy | undefined)[]): Reso
 }
 
 /** Exponential backoff with jitter: the delay before attempt `attempt + 1`. */
-export function retryDelayMs(policy: ResolvedRetryPolicy, attempt: number, random: () => number = Math.random): number {
+export function retryDelayMs(
+  policy: ResolvedRetryPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const exp = policy.backoffMs * policy.factor ** Math.max(0, attempt - 1)
   const capped = Math.min(policy.maxBackoffMs, exp)
   const spread = capped * policy.jitter

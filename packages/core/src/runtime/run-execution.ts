@@ -11,7 +11,7 @@ import type { EventDraft, Severity, WeftEvent } from '../contracts/event.js'
 import type { Json, JsonObject } from '../contracts/json.js'
 import type { RunSpec, RunSummary, TaskCounts } from '../contracts/run.js'
 import type { Commit, Store } from '../contracts/store.js'
-import { type ErrorInfo, TASK_STATUSES, type TaskState, isTerminalTaskStatus } from '../contracts/task.js'
+import { type ErrorInfo, isTerminalTaskStatus, TASK_STATUSES, type TaskState } from '../contracts/task.js'
 import { addUsage, emptyUsage, type Usage } from '../contracts/usage.js'
 import type { RetryPolicy, TaskSpec } from '../contracts/workflow.js'
 import { isTruthy, type Scope } from '../template/expression.js'
@@ -20,7 +20,7 @@ import type { SlotPool } from './concurrency.js'
 import { type AbortReason, abortReasonOf, toErrorInfo, toJsonValue } from './errors.js'
 import type { EventBus } from './event-bus.js'
 import { newResumeToken, nowIso } from './ids.js'
-import { type AgentProfile, type PlannedTask, type RunPlan, planRun, planTask } from './plan.js'
+import { type AgentProfile, type PlannedTask, planRun, planTask, type RunPlan } from './plan.js'
 import { resolveRetryPolicy, retryDelayMs } from './retry.js'
 
 export interface ExecutionDeps {
@@ -92,7 +92,11 @@ export class RunExecution {
   /** Commits run one after another; `chain` never rejects, `lastCommit` is the newest commit itself. */
   private chain: Promise<void> = Promise.resolve()
   private lastCommit: Promise<void> = Promise.resolve()
-  private buffer: { events: EventDraft[]; tasks: Set<string>; spec: boolean } = { events: [], tasks: new Set(), spec: false }
+  private buffer: { events: EventDraft[]; tasks: Set<string>; spec: boolean } = {
+    events: [],
+    tasks: new Set(),
+    spec: false,
+  }
   private pumping = false
   private pumpAgain = false
   private waiters: { resolve(s: RunSummary): void; reject(e: Error): void }[] = []
@@ -113,7 +117,12 @@ export class RunExecution {
   }
 
   /** Creates a new run: commits `run.created` and its tasks, then starts it. */
-  static async create(deps: ExecutionDeps, id: string, spec: RunSpec, diagnostics: Diagnostic[]): Promise<RunExecution> {
+  static async create(
+    deps: ExecutionDeps,
+    id: string,
+    spec: RunSpec,
+    diagnostics: Diagnostic[],
+  ): Promise<RunExecution> {
     const now = nowIso()
     const plan = planRun(spec, deps.agents, deps.defaultParallelism)
     const tasks: TaskState[] = [...plan.tasks.values()].map((p) => ({
@@ -154,7 +163,11 @@ export class RunExecution {
     })
     for (const t of tasks) {
       exec.record(
-        { type: 'task.added', taskId: t.taskId, data: { needs: t.needs, priority: t.priority, ...(t.backend ? { backend: t.backend } : {}) } },
+        {
+          type: 'task.added',
+          taskId: t.taskId,
+          data: { needs: t.needs, priority: t.priority, ...(t.backend ? { backend: t.backend } : {}) },
+        },
         t.taskId,
       )
     }
@@ -181,7 +194,9 @@ export class RunExecution {
 
   /** Running tasks recorded in the store that this process did not start (another process, or a crash). */
   get orphanedRunningTasks(): string[] {
-    return [...this.tasks.values()].filter((t) => t.status === 'running' && !this.running.has(t.taskId)).map((t) => t.taskId)
+    return [...this.tasks.values()]
+      .filter((t) => t.status === 'running' && !this.running.has(t.taskId))
+      .map((t) => t.taskId)
   }
 
   get isFinished(): boolean {
@@ -192,7 +207,10 @@ export class RunExecution {
     const now = nowIso()
     this.summary.status = 'running'
     this.summary.startedAt = now
-    this.record({ type: 'run.started', data: { maxParallelism: this.plan.maxParallelism, mode: this.plan.mode } })
+    this.record({
+      type: 'run.started',
+      data: { maxParallelism: this.plan.maxParallelism, mode: this.plan.mode },
+    })
     this.armRunTimer()
     const committed = this.flush()
     this.pump()
@@ -225,24 +243,46 @@ export class RunExecution {
     if (options.token !== undefined) {
       const task = [...this.tasks.values()].find((t) => t.approval?.token === options.token)
       if (!task) {
-        throw new WeftError('resume_token_invalid', `run ${this.id} has no approval with token '${options.token}'`, {
-          hint: waiting.length
-            ? `waiting approvals: ${waiting.map((w) => `${w.taskId} (token ${w.token})`).join(', ')}`
-            : 'this run has no approval waiting',
-        })
+        throw new WeftError(
+          'resume_token_invalid',
+          `run ${this.id} has no approval with token '${options.token}'`,
+          {
+            hint: waiting.length
+              ? `waiting approvals: ${waiting.map((w) => `${w.taskId} (token ${w.token})`).join(', ')}`
+              : 'this run has no approval waiting',
+          },
+        )
       }
       if (task.approval!.status !== 'waiting') {
-        throw new WeftError('resume_token_used', `the approval token of task '${task.taskId}' was already used`, {
-          hint: `task '${task.taskId}' is ${task.status}; nothing to resume`,
-        })
+        throw new WeftError(
+          'resume_token_used',
+          `the approval token of task '${task.taskId}' was already used`,
+          {
+            hint: `task '${task.taskId}' is ${task.status}; nothing to resume`,
+          },
+        )
       }
       const now = nowIso()
       task.approval = { ...task.approval!, status: 'approved', respondedAt: now }
       task.status = 'succeeded'
       task.completedAt = now
       task.output = options.input ?? { approved: true }
-      this.record({ type: 'task.approved', taskId: task.taskId, data: { token: options.token, ...(options.input !== undefined ? { input: options.input } : {}) } }, task.taskId)
-      this.record({ type: 'task.succeeded', taskId: task.taskId, data: { output: task.output, durationMs: Date.parse(now) - Date.parse(task.startedAt ?? now) } }, task.taskId)
+      this.record(
+        {
+          type: 'task.approved',
+          taskId: task.taskId,
+          data: { token: options.token, ...(options.input !== undefined ? { input: options.input } : {}) },
+        },
+        task.taskId,
+      )
+      this.record(
+        {
+          type: 'task.succeeded',
+          taskId: task.taskId,
+          data: { output: task.output, durationMs: Date.parse(now) - Date.parse(task.startedAt ?? now) },
+        },
+        task.taskId,
+      )
       if (this.summary.status === 'paused' && this.summary.pause?.reason === 'approval') {
         this.leavePause({ reason: 'approval', token: options.token, taskId: task.taskId })
       } else if (this.summary.pause) {
@@ -253,9 +293,15 @@ export class RunExecution {
         throw new WeftError('run_not_paused', `run ${this.id} is ${this.summary.status}, not paused`)
       }
       if (this.summary.pause?.reason === 'approval') {
-        throw new WeftError('resume_token_required', `run ${this.id} waits for an approval; resume it with its token`, {
-          hint: waiting.map((w) => `weft runs resume ${this.id} --token ${w.token}   # ${w.taskId}: ${w.message}`).join('\n'),
-        })
+        throw new WeftError(
+          'resume_token_required',
+          `run ${this.id} waits for an approval; resume it with its token`,
+          {
+            hint: waiting
+              .map((w) => `weft runs resume ${this.id} --token ${w.token}   # ${w.taskId}: ${w.message}`)
+              .join('\n'),
+          },
+        )
       }
       this.leavePause({ reason: this.summary.pause?.reason ?? 'manual' })
       for (const a of this.running.values()) void this.unsuspend(a)
@@ -284,7 +330,19 @@ export class RunExecution {
         ...(planned.backend ? { backend: planned.backend } : {}),
       }
       this.tasks.set(id, state)
-      this.record({ type: 'task.added', taskId: id, data: { needs: state.needs, priority: state.priority, dynamic: true, ...(state.backend ? { backend: state.backend } : {}) } }, id)
+      this.record(
+        {
+          type: 'task.added',
+          taskId: id,
+          data: {
+            needs: state.needs,
+            priority: state.priority,
+            dynamic: true,
+            ...(state.backend ? { backend: state.backend } : {}),
+          },
+        },
+        id,
+      )
     }
     this.computeTopo()
     this.pump()
@@ -304,7 +362,8 @@ export class RunExecution {
   async detach(): Promise<void> {
     this.closed = true
     this.clearTimers()
-    for (const a of this.running.values()) a.controller.abort({ kind: 'shutdown', message: 'the runtime is closing' } satisfies AbortReason)
+    for (const a of this.running.values())
+      a.controller.abort({ kind: 'shutdown', message: 'the runtime is closing' } satisfies AbortReason)
     await this.chain
   }
 
@@ -353,8 +412,14 @@ export class RunExecution {
     const quiescent = this.running.size === 0 && this.retryTimers.size === 0 && this.readyTasks().length === 0
     if (!quiescent) return
     const open = [...this.tasks.values()].filter((t) => !isTerminalTaskStatus(t.status))
-    if (open.length === 0) return this.finalize()
-    if (open.some((t) => t.status === 'waiting')) return this.enterPause('approval')
+    if (open.length === 0) {
+      this.finalize()
+      return
+    }
+    if (open.some((t) => t.status === 'waiting')) {
+      this.enterPause('approval')
+      return
+    }
     // Nothing runs, nothing can start, work is left: the run can never finish on its own.
     const stuck = open.map((t) => t.taskId)
     this.record({
@@ -367,7 +432,11 @@ export class RunExecution {
         hint: 'check the needs of these tasks',
       },
     })
-    this.stopping = { kind: 'fail_fast', reason: 'deadlock', error: { code: 'deadlock', message: `deadlock: stuck tasks ${stuck.join(', ')}` } }
+    this.stopping = {
+      kind: 'fail_fast',
+      reason: 'deadlock',
+      error: { code: 'deadlock', message: `deadlock: stuck tasks ${stuck.join(', ')}` },
+    }
     this.cancelUnstarted('the run is deadlocked')
     this.finalize()
   }
@@ -378,9 +447,15 @@ export class RunExecution {
       const t = this.tasks.get(id)!
       if (t.status !== 'pending') continue
       const needs = t.needs.map((n) => this.tasks.get(n)!)
-      const broken = needs.find((n) => n.status === 'failed' || n.status === 'canceled' || n.status === 'skipped')
+      const broken = needs.find(
+        (n) => n.status === 'failed' || n.status === 'canceled' || n.status === 'skipped',
+      )
       if (broken) {
-        this.finishWithout(t, 'skipped', `needs '${broken.taskId}', which ${broken.status === 'skipped' ? 'was skipped' : broken.status}`)
+        this.finishWithout(
+          t,
+          'skipped',
+          `needs '${broken.taskId}', which ${broken.status === 'skipped' ? 'was skipped' : broken.status}`,
+        )
         continue
       }
       if (!needs.every((n) => n.status === 'succeeded')) continue
@@ -422,10 +497,12 @@ export class RunExecution {
 
   /** Batched mode: the ready set runs as a batch; the next batch starts when this one is done. */
   private dispatchBatch(ready: TaskState[]): void {
-    const batchOpen = this.batch && [...this.batch].some((id) => {
-      const s = this.tasks.get(id)!.status
-      return s === 'running' || s === 'retrying' || s === 'queued'
-    })
+    const batchOpen =
+      this.batch &&
+      [...this.batch].some((id) => {
+        const s = this.tasks.get(id)!.status
+        return s === 'running' || s === 'retrying' || s === 'queued'
+      })
     if (!batchOpen) {
       if (ready.length === 0) return
       this.batch = new Set(ready.slice(0, this.plan.maxParallelism).map((t) => t.taskId))
@@ -443,7 +520,10 @@ export class RunExecution {
     t.status = 'waiting'
     t.startedAt = now
     t.approval = { token, message: planned.approval!.message, requestedAt: now, status: 'waiting' }
-    this.record({ type: 'task.waiting', taskId: t.taskId, data: { token, message: planned.approval!.message } }, t.taskId)
+    this.record(
+      { type: 'task.waiting', taskId: t.taskId, data: { token, message: planned.approval!.message } },
+      t.taskId,
+    )
   }
 
   private enterPause(reason: 'manual' | 'approval' | 'budget'): void {
@@ -471,14 +551,20 @@ export class RunExecution {
     delete this.summary.pause
     this.record({ type: 'run.canceling', data: { reason: stopping.reason } })
     if (this.runTimer) clearTimeout(this.runTimer)
-    const kind = stopping.kind === 'cancel' ? 'cancel' : stopping.kind === 'run_timeout' ? 'run_timeout' : 'fail_fast'
+    const kind =
+      stopping.kind === 'cancel' ? 'cancel' : stopping.kind === 'run_timeout' ? 'run_timeout' : 'fail_fast'
     for (const a of this.running.values()) this.abortAttempt(a, { kind, message: stopping.reason })
     this.pump()
   }
 
   private cancelUnstarted(reason: string): void {
     for (const t of this.tasks.values()) {
-      if (t.status === 'pending' || t.status === 'queued' || t.status === 'retrying' || t.status === 'waiting') {
+      if (
+        t.status === 'pending' ||
+        t.status === 'queued' ||
+        t.status === 'retrying' ||
+        t.status === 'waiting'
+      ) {
         const timer = this.retryTimers.get(t.taskId)
         if (timer) clearTimeout(timer)
         this.retryTimers.delete(t.taskId)
@@ -494,7 +580,12 @@ export class RunExecution {
     t.reason = reason
     t.completedAt = nowIso()
     delete t.nextRetryAt
-    this.record(status === 'skipped' ? { type: 'task.skipped', taskId: t.taskId, data: { reason } } : { type: 'task.canceled', taskId: t.taskId, data: { reason } }, t.taskId)
+    this.record(
+      status === 'skipped'
+        ? { type: 'task.skipped', taskId: t.taskId, data: { reason } }
+        : { type: 'task.canceled', taskId: t.taskId, data: { reason } },
+      t.taskId,
+    )
   }
 
   private fail(t: TaskState, error: ErrorInfo, durationMs?: number): void {
@@ -502,9 +593,21 @@ export class RunExecution {
     t.error = error
     t.completedAt = nowIso()
     delete t.nextRetryAt
-    this.record({ type: 'task.failed', taskId: t.taskId, attempt: t.attempt || undefined, data: { error, attempts: t.attempt, ...(durationMs !== undefined ? { durationMs } : {}) } }, t.taskId)
+    this.record(
+      {
+        type: 'task.failed',
+        taskId: t.taskId,
+        attempt: t.attempt || undefined,
+        data: { error, attempts: t.attempt, ...(durationMs !== undefined ? { durationMs } : {}) },
+      },
+      t.taskId,
+    )
     if (this.plan.failFast && !this.stopping) {
-      this.stop({ kind: 'fail_fast', reason: `task '${t.taskId}' failed (failFast)`, error: { code: 'task_failed', message: `task '${t.taskId}' failed: ${error.message}` } })
+      this.stop({
+        kind: 'fail_fast',
+        reason: `task '${t.taskId}' failed (failFast)`,
+        error: { code: 'task_failed', message: `task '${t.taskId}' failed: ${error.message}` },
+      })
     }
   }
 
@@ -551,7 +654,16 @@ export class RunExecution {
         try {
           outputs[name] = renderTemplate(template, scope)
         } catch (err) {
-          this.record({ type: 'diagnostic', severity: 'warn', data: { level: 'warning', code: 'output_template', message: `output '${name}': ${(err as Error).message}`, path: `outputs.${name}` } })
+          this.record({
+            type: 'diagnostic',
+            severity: 'warn',
+            data: {
+              level: 'warning',
+              code: 'output_template',
+              message: `output '${name}': ${(err as Error).message}`,
+              path: `outputs.${name}`,
+            },
+          })
         }
       }
       return outputs
@@ -587,14 +699,25 @@ export class RunExecution {
         type: 'task.started',
         taskId: t.taskId,
         attempt: t.attempt,
-        data: { ...(planned.backend ? { backend: planned.backend } : {}), ...(planned.model ? { model: planned.model } : {}), ...(t.sessionId ? { sessionId: t.sessionId } : {}) },
+        data: {
+          ...(planned.backend ? { backend: planned.backend } : {}),
+          ...(planned.model ? { model: planned.model } : {}),
+          ...(t.sessionId ? { sessionId: t.sessionId } : {}),
+        },
       },
       t.taskId,
     )
     if (planned.timeoutMs !== undefined) {
       const ms = planned.timeoutMs
       attempt.timers.push(
-        setTimeout(() => this.abortAttempt(attempt, { kind: 'timeout', message: `task '${t.taskId}' timed out after ${ms} ms` }), ms),
+        setTimeout(
+          () =>
+            this.abortAttempt(attempt, {
+              kind: 'timeout',
+              message: `task '${t.taskId}' timed out after ${ms} ms`,
+            }),
+          ms,
+        ),
       )
     }
     // The start is committed before the backend is called: a crash never hides a running attempt.
@@ -611,7 +734,11 @@ export class RunExecution {
     if (attempt.controller.signal.aborted) throw new BackendError('canceled', 'canceled before it started')
     const backend = planned.backend ? this.deps.backends.get(planned.backend) : undefined
     if (!backend) {
-      throw new BackendError('not_installed', `backend '${planned.backend}' is not available in this runtime`, { retryable: false })
+      throw new BackendError(
+        'not_installed',
+        `backend '${planned.backend}' is not available in this runtime`,
+        { retryable: false },
+      )
     }
     attempt.backend = backend
     const scope = this.scope()
@@ -633,16 +760,20 @@ export class RunExecution {
       const parsed = backend.optionsSchema.safeParse(options)
       if (!parsed.success) {
         const detail = parsed.error.issues.map((i) => `with.${i.path.join('.')}: ${i.message}`).join('; ')
-        throw new BackendError('bad_options', `bad options for backend '${backend.id}': ${detail}`, { retryable: false })
+        throw new BackendError('bad_options', `bad options for backend '${backend.id}': ${detail}`, {
+          retryable: false,
+        })
       }
       options = parsed.data as Record<string, Json>
     }
     const upstream: Record<string, { output?: Json; text?: string }> = {}
     for (const dep of planned.contextFrom ?? planned.needs) {
       const d = this.tasks.get(dep)
-      if (d?.status === 'succeeded') upstream[dep] = { output: d.output, ...(d.text !== undefined ? { text: d.text } : {}) }
+      if (d?.status === 'succeeded')
+        upstream[dep] = { output: d.output, ...(d.text !== undefined ? { text: d.text } : {}) }
     }
-    const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string) => this.onBackendEvent(attempt, { type: 'log', level, message })
+    const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string) =>
+      this.onBackendEvent(attempt, { type: 'log', level, message })
     const ctx: TaskContext = {
       runId: this.id,
       taskId: t.taskId,
@@ -678,16 +809,45 @@ export class RunExecution {
     switch (event.type) {
       case 'delta':
         // Deltas are live only: followers see them, the log keeps the messages they add up to.
-        this.publish({ ...base, runId: this.id, seq: this.lastSeq, ts: nowIso(), type: 'agent.delta', severity: 'debug', data: { text: event.text } })
+        this.publish({
+          ...base,
+          runId: this.id,
+          seq: this.lastSeq,
+          ts: nowIso(),
+          type: 'agent.delta',
+          severity: 'debug',
+          data: { text: event.text },
+        })
         return
       case 'message':
-        this.record({ ...base, type: 'agent.message', data: { role: event.role ?? 'assistant', text: event.text } })
+        this.record({
+          ...base,
+          type: 'agent.message',
+          data: { role: event.role ?? 'assistant', text: event.text },
+        })
         break
       case 'tool_start':
-        this.record({ ...base, type: 'tool.started', data: { toolId: event.toolId, name: event.name, ...(event.input !== undefined ? { input: event.input } : {}) } })
+        this.record({
+          ...base,
+          type: 'tool.started',
+          data: {
+            toolId: event.toolId,
+            name: event.name,
+            ...(event.input !== undefined ? { input: event.input } : {}),
+          },
+        })
         break
       case 'tool_end':
-        this.record({ ...base, type: 'tool.finished', data: { toolId: event.toolId, name: event.name, ...(event.output !== undefined ? { output: event.output } : {}), ...(event.error !== undefined ? { error: event.error } : {}) } })
+        this.record({
+          ...base,
+          type: 'tool.finished',
+          data: {
+            toolId: event.toolId,
+            name: event.name,
+            ...(event.output !== undefined ? { output: event.output } : {}),
+            ...(event.error !== undefined ? { error: event.error } : {}),
+          },
+        })
         break
       case 'usage': {
         const { type: _type, ...usage } = event
@@ -696,10 +856,23 @@ export class RunExecution {
       }
       case 'session':
         t.sessionId = event.sessionId
-        this.record({ ...base, type: 'log', severity: 'debug', data: { message: `session ${event.sessionId}`, fields: { sessionId: event.sessionId } } }, t.taskId)
+        this.record(
+          {
+            ...base,
+            type: 'log',
+            severity: 'debug',
+            data: { message: `session ${event.sessionId}`, fields: { sessionId: event.sessionId } },
+          },
+          t.taskId,
+        )
         break
       case 'log':
-        this.record({ ...base, type: 'log', severity: event.level ?? 'info', data: { message: event.message, ...(event.stream ? { stream: event.stream } : {}) } })
+        this.record({
+          ...base,
+          type: 'log',
+          severity: event.level ?? 'info',
+          data: { message: event.message, ...(event.stream ? { stream: event.stream } : {}) },
+        })
         break
     }
     void this.flush()
@@ -722,10 +895,17 @@ export class RunExecution {
       try {
         output = toJsonValue(outcome.result.output ?? outcome.result.text ?? null)
       } catch (err) {
-        return this.afterFailure(t, { code: 'bad_output', message: `the output is not JSON: ${(err as Error).message}`, retryable: false }, durationMs)
+        const error = {
+          code: 'bad_output',
+          message: `the output is not JSON: ${(err as Error).message}`,
+          retryable: false,
+        }
+        this.afterFailure(t, error, durationMs)
+        return
       }
       const usage = outcome.result.usage
-      if (usage && !this.usageSeen.has(`${t.taskId}#${attempt.number}`)) this.recordUsage(t, attempt.number, usage)
+      if (usage && !this.usageSeen.has(`${t.taskId}#${attempt.number}`))
+        this.recordUsage(t, attempt.number, usage)
       t.status = 'succeeded'
       t.output = output
       if (outcome.result.text !== undefined) t.text = outcome.result.text
@@ -750,7 +930,9 @@ export class RunExecution {
     } else if (abort && abort.kind !== 'timeout') {
       this.finishWithout(t, 'canceled', abort.message)
     } else {
-      const error: ErrorInfo = abort ? { code: 'timeout', message: abort.message, retryable: true } : toErrorInfo(outcome.error)
+      const error: ErrorInfo = abort
+        ? { code: 'timeout', message: abort.message, retryable: true }
+        : toErrorInfo(outcome.error)
       this.afterFailure(t, error, durationMs)
     }
     this.pump()
@@ -769,7 +951,11 @@ export class RunExecution {
         type: 'usage.recorded',
         taskId: t.taskId,
         attempt,
-        data: { ...addUsage(emptyUsage(), usage), ...(model ? { model } : {}), ...(t.backend ? { backend: t.backend } : {}) },
+        data: {
+          ...addUsage(emptyUsage(), usage),
+          ...(model ? { model } : {}),
+          ...(t.backend ? { backend: t.backend } : {}),
+        },
       },
       t.taskId,
     )
@@ -778,13 +964,27 @@ export class RunExecution {
   private afterFailure(t: TaskState, error: ErrorInfo, durationMs: number): void {
     const planned = this.plan.tasks.get(t.taskId)!
     const backend = planned.backend ? this.deps.backends.get(planned.backend) : undefined
-    const policy = resolveRetryPolicy(this.deps.retryDefaults, backend?.retry, planned.workflowRetry, planned.retry, this.spec.retry)
+    const policy = resolveRetryPolicy(
+      this.deps.retryDefaults,
+      backend?.retry,
+      planned.workflowRetry,
+      planned.retry,
+      this.spec.retry,
+    )
     if (error.retryable && t.attempt < policy.maxAttempts && !this.stopping) {
       const delayMs = retryDelayMs(policy, t.attempt, this.deps.random)
       t.status = 'retrying'
       t.error = error
       t.nextRetryAt = new Date(Date.now() + delayMs).toISOString()
-      this.record({ type: 'task.retry_scheduled', taskId: t.taskId, attempt: t.attempt, data: { error, delayMs, nextAttempt: t.attempt + 1, maxAttempts: policy.maxAttempts } }, t.taskId)
+      this.record(
+        {
+          type: 'task.retry_scheduled',
+          taskId: t.taskId,
+          attempt: t.attempt,
+          data: { error, delayMs, nextAttempt: t.attempt + 1, maxAttempts: policy.maxAttempts },
+        },
+        t.taskId,
+      )
       this.scheduleRetryTimer(t.taskId, t.nextRetryAt)
     } else {
       this.fail(t, error, durationMs)
@@ -809,7 +1009,15 @@ export class RunExecution {
     // A backend that ignores its signal is abandoned after a grace period, so cancel always ends.
     const grace = setTimeout(() => {
       if (attempt.done) return
-      this.record({ type: 'log', taskId: attempt.taskId, attempt: attempt.number, severity: 'warn', data: { message: `backend did not stop within ${this.deps.cancelGraceMs} ms of ${reason.kind}; abandoning the attempt` } })
+      this.record({
+        type: 'log',
+        taskId: attempt.taskId,
+        attempt: attempt.number,
+        severity: 'warn',
+        data: {
+          message: `backend did not stop within ${this.deps.cancelGraceMs} ms of ${reason.kind}; abandoning the attempt`,
+        },
+      })
       this.settleAttempt(attempt, { ok: false, error: new BackendError('canceled', reason.message) })
     }, this.deps.cancelGraceMs)
     grace.unref()
@@ -851,7 +1059,8 @@ export class RunExecution {
   private flush(create = false): Promise<void> {
     const { events, tasks, spec } = this.buffer
     // Nothing new: report on the latest commit, so a caller learns if it (or the run) failed.
-    if (events.length === 0 && tasks.size === 0 && !spec) return this.halted ? handledRejection(this.halted) : this.lastCommit
+    if (events.length === 0 && tasks.size === 0 && !spec)
+      return this.halted ? handledRejection(this.halted) : this.lastCommit
     this.buffer = { events: [], tasks: new Set(), spec: false }
     const ts = nowIso()
     this.summary.updatedAt = ts
@@ -862,7 +1071,9 @@ export class RunExecution {
       ...(spec ? { spec: structuredClone(this.spec) } : {}),
       run: structuredClone(this.summary),
       tasks: [...tasks].map((id) => structuredClone(this.tasks.get(id)!)),
-      events: events.map((e) => ({ ...e, severity: e.severity ?? SEVERITY[e.type] ?? 'info', ts }) as Commit['events'][number]),
+      events: events.map(
+        (e) => ({ ...e, severity: e.severity ?? SEVERITY[e.type] ?? 'info', ts }) as Commit['events'][number],
+      ),
     }
     const next = this.chain.then(async () => {
       if (this.halted) throw this.halted
@@ -893,9 +1104,11 @@ export class RunExecution {
     if (this.halted) return
     this.halted = err
     // A conflict means another process acted on the run first; the caller reloads and decides.
-    if (!(err instanceof WeftError && err.code === 'conflict')) this.deps.warn(`run ${this.id} stopped in this process: ${err.message}`, err)
+    if (!(err instanceof WeftError && err.code === 'conflict'))
+      this.deps.warn(`run ${this.id} stopped in this process: ${err.message}`, err)
     this.clearTimers()
-    for (const a of this.running.values()) a.controller.abort({ kind: 'shutdown', message: err.message } satisfies AbortReason)
+    for (const a of this.running.values())
+      a.controller.abort({ kind: 'shutdown', message: err.message } satisfies AbortReason)
     for (const w of this.waiters.splice(0)) w.reject(err)
     this.deps.onFinished(this)
   }
@@ -915,7 +1128,9 @@ export class RunExecution {
 
   private assertActive(): void {
     if (this.finished || this.stopping) {
-      throw new WeftError('run_finished', `run ${this.id} is ${this.summary.status}`, { hint: 'start a new run' })
+      throw new WeftError('run_finished', `run ${this.id} is ${this.summary.status}`, {
+        hint: 'start a new run',
+      })
     }
   }
 
@@ -924,7 +1139,12 @@ export class RunExecution {
     const started = Date.parse(this.summary.startedAt ?? this.summary.createdAt)
     const ms = this.plan.timeoutMs
     this.runTimer = setTimeout(
-      () => this.stop({ kind: 'run_timeout', reason: `the run timed out after ${ms} ms`, error: { code: 'run_timeout', message: `the run timed out after ${ms} ms` } }),
+      () =>
+        this.stop({
+          kind: 'run_timeout',
+          reason: `the run timed out after ${ms} ms`,
+          error: { code: 'run_timeout', message: `the run timed out after ${ms} ms` },
+        }),
       Math.max(0, started + ms - Date.now()),
     )
   }
@@ -938,7 +1158,10 @@ export class RunExecution {
   private scope(): Scope {
     const tasks: Record<string, unknown> = {}
     for (const t of this.tasks.values()) {
-      tasks[t.taskId] = t.status === 'succeeded' ? { output: t.output ?? null, text: t.text ?? toText(t.output), status: t.status } : { status: t.status }
+      tasks[t.taskId] =
+        t.status === 'succeeded'
+          ? { output: t.output ?? null, text: t.text ?? toText(t.output), status: t.status }
+          : { status: t.status }
     }
     return { inputs: this.spec.inputs, tasks, run: { id: this.id, name: this.summary.name } }
   }

@@ -12,8 +12,8 @@ import {
   isTerminalRunStatus,
   type Page,
   type RunFilter,
-  RunSpecSchema,
   type RunSpecInput,
+  RunSpecSchema,
   type RunSummary,
 } from '../contracts/run.js'
 import type { Store } from '../contracts/store.js'
@@ -21,7 +21,12 @@ import type { TaskState } from '../contracts/task.js'
 import { type RetryPolicy, type TaskSpec, TaskSpecSchema, type WorkflowInput } from '../contracts/workflow.js'
 import { createMemoryStore } from '../store/memory-store.js'
 import type { Locator } from '../workflow/load.js'
-import { type BackendInfo, type ValidationResult, formatPath, validateWorkflow } from '../workflow/validate.js'
+import {
+  type BackendInfo,
+  formatPath,
+  type ValidationResult,
+  validateWorkflow,
+} from '../workflow/validate.js'
 import { SlotPool } from './concurrency.js'
 import { EventBus, type EventListener } from './event-bus.js'
 import { newRunId } from './ids.js'
@@ -78,10 +83,17 @@ export interface Runtime {
   /** Validates a workflow against this runtime's backends without running it. */
   validate(
     workflow: unknown,
-    options?: StartOptions & { inputs?: Record<string, Json>; backend?: string; diagnostics?: DiagnosticsMode },
+    options?: StartOptions & {
+      inputs?: Record<string, Json>
+      backend?: string
+      diagnostics?: DiagnosticsMode
+    },
   ): ValidationResult
   /** Validates and starts a run. Throws `workflow_invalid` with every diagnostic; writes nothing then. */
-  start(spec: RunSpecInput | (Omit<RunSpecInput, 'workflow'> & { workflow: WorkflowInput }), options?: StartOptions): Promise<RunSummary>
+  start(
+    spec: RunSpecInput | (Omit<RunSpecInput, 'workflow'> & { workflow: WorkflowInput }),
+    options?: StartOptions,
+  ): Promise<RunSummary>
   get(runId: string): Promise<RunSummary | undefined>
   tasks(runId: string): Promise<TaskState[]>
   list(filter?: RunFilter): Promise<Page<RunSummary>>
@@ -102,12 +114,19 @@ export interface Runtime {
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const store = options.store ?? createMemoryStore()
   const backends = new Map<string, Backend>()
-  for (const b of [...(options.plugins ?? []).flatMap((p) => p.backends ?? []), ...(options.backends ?? [])]) {
+  for (const b of [
+    ...(options.plugins ?? []).flatMap((p) => p.backends ?? []),
+    ...(options.backends ?? []),
+  ]) {
     backends.set(b.id, b)
   }
-  const backendInfo = new Map<string, BackendInfo>([...backends].map(([id, b]) => [id, { id, optionsSchema: b.optionsSchema }]))
+  const backendInfo = new Map<string, BackendInfo>(
+    [...backends].map(([id, b]) => [id, { id, optionsSchema: b.optionsSchema }]),
+  )
   const agents = options.agents ?? {}
-  const reporter = options.reporter ?? { warn: (message: string) => process.emitWarning(message, 'WeftWarning') }
+  const reporter = options.reporter ?? {
+    warn: (message: string) => process.emitWarning(message, 'WeftWarning'),
+  }
   const bus = new EventBus()
   const active = new Map<string, RunExecution>()
   const slots = new SlotPool(options.maxParallelism ?? 16)
@@ -159,7 +178,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         const exec = active.get(s.runId)
         if (!exec) continue
         try {
-          if (s.kind === 'cancel') await exec.cancel(typeof s.data === 'string' ? s.data : 'canceled from another process')
+          if (s.kind === 'cancel')
+            await exec.cancel(typeof s.data === 'string' ? s.data : 'canceled from another process')
           else if (s.kind === 'pause') await exec.pause()
           else await exec.resume((s.data ?? {}) as { token?: string; input?: Json })
         } catch (err) {
@@ -178,7 +198,14 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     await ready()
   }
 
-  function validate(workflow: unknown, opts: StartOptions & { inputs?: Record<string, Json>; backend?: string; diagnostics?: DiagnosticsMode } = {}) {
+  function validate(
+    workflow: unknown,
+    opts: StartOptions & {
+      inputs?: Record<string, Json>
+      backend?: string
+      diagnostics?: DiagnosticsMode
+    } = {},
+  ) {
     const result = validateWorkflow(workflow, {
       file: opts.file,
       locate: opts.locate,
@@ -193,7 +220,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       const d: Diagnostic = {
         level: (opts.diagnostics ?? options.diagnostics) === 'strict' ? 'error' : 'warning',
         code: 'budget_not_enforced',
-        message: 'the workflow sets a budget, but this runtime has no cost model, so it is recorded and not enforced',
+        message:
+          'the workflow sets a budget, but this runtime has no cost model, so it is recorded and not enforced',
         path: 'budget',
         ...(opts.file ? { file: opts.file } : {}),
         hint: 'budgets are enforced once a cost model (@weft/cost) is configured',
@@ -211,7 +239,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     const summary = await store.runs.get(runId)
     if (!summary) throw notFound(runId)
     if (isTerminalRunStatus(summary.status)) {
-      throw new WeftError('run_finished', `run ${runId} already ${summary.status}`, { hint: 'start a new run' })
+      throw new WeftError('run_finished', `run ${runId} already ${summary.status}`, {
+        hint: 'start a new run',
+      })
     }
     const settledPause = summary.status === 'paused' && summary.taskCounts.running === 0
     if (!settledPause) return 'remote'
@@ -277,7 +307,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       const parsed = RunSpecSchema.safeParse({ ...raw, workflow: result.workflow, inputs: result.inputs })
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!
-        throw new WeftError('input_invalid', `bad run spec at ${formatPath(issue.path as (string | number)[]) || '(root)'}: ${issue.message}`)
+        throw new WeftError(
+          'input_invalid',
+          `bad run spec at ${formatPath(issue.path as (string | number)[]) || '(root)'}: ${issue.message}`,
+        )
       }
       const spec = { ...parsed.data, ...(opts.file && !parsed.data.source ? { source: opts.file } : {}) }
       const exec = await RunExecution.create(deps, newRunId(), spec, result.diagnostics)
@@ -339,37 +372,67 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
     async resume(runId, opts = {}) {
       const token = opts.token
-      return control(runId, 'resume', (exec) => exec.resume(opts), opts as Json, token === undefined ? undefined : () => checkToken(runId, token))
+      return control(
+        runId,
+        'resume',
+        (exec) => exec.resume(opts),
+        opts as Json,
+        token === undefined ? undefined : () => checkToken(runId, token),
+      )
     },
 
     async addTasks(runId, tasks) {
       await guard()
       const exec = await executionFor(runId)
       if (exec === 'remote') {
-        throw new WeftError('conflict', `run ${runId} is running in another process`, { hint: 'add tasks through the process (or server) that runs it' })
+        throw new WeftError('conflict', `run ${runId} is running in another process`, {
+          hint: 'add tasks through the process (or server) that runs it',
+        })
       }
       const parsed: Record<string, TaskSpec> = {}
       const diagnostics: Diagnostic[] = []
       for (const [id, task] of Object.entries(tasks ?? {})) {
         if (exec.tasks.has(id)) {
-          diagnostics.push({ level: 'error', code: 'duplicate_task', message: `run ${runId} already has a task '${id}'`, path: `tasks.${id}`, hint: 'choose another id' })
+          diagnostics.push({
+            level: 'error',
+            code: 'duplicate_task',
+            message: `run ${runId} already has a task '${id}'`,
+            path: `tasks.${id}`,
+            hint: 'choose another id',
+          })
           continue
         }
         const r = TaskSpecSchema.safeParse(task)
         if (r.success) parsed[id] = r.data
       }
       if (Object.keys(tasks ?? {}).length === 0) {
-        diagnostics.push({ level: 'error', code: 'no_tasks', message: 'no tasks to add', hint: 'pass a mapping of task ids to tasks' })
+        diagnostics.push({
+          level: 'error',
+          code: 'no_tasks',
+          message: 'no tasks to add',
+          hint: 'pass a mapping of task ids to tasks',
+        })
       }
       // Validate the new tasks inside the live graph: needs, cycles, backends and templates.
-      const merged = { ...exec.spec.workflow, tasks: { ...exec.spec.workflow.tasks, ...(tasks as Record<string, unknown>) } }
-      const result = validateWorkflow(merged, { backends: backendInfo, agents, backendOverride: exec.spec.backend })
+      const merged = {
+        ...exec.spec.workflow,
+        tasks: { ...exec.spec.workflow.tasks, ...(tasks as Record<string, unknown>) },
+      }
+      const result = validateWorkflow(merged, {
+        backends: backendInfo,
+        agents,
+        backendOverride: exec.spec.backend,
+      })
       diagnostics.push(...result.diagnostics.filter((d) => d.level === 'error'))
       if (diagnostics.length > 0) {
-        throw new WeftError('tasks_invalid', `cannot add these tasks to run ${runId}: ${diagnostics[0]!.message}`, {
-          diagnostics,
-          hint: diagnostics[0]!.hint,
-        })
+        throw new WeftError(
+          'tasks_invalid',
+          `cannot add these tasks to run ${runId}: ${diagnostics[0]!.message}`,
+          {
+            diagnostics,
+            hint: diagnostics[0]!.hint,
+          },
+        )
       }
       await exec.addTasks(parsed)
       return structuredClone(exec.summary)
@@ -475,5 +538,7 @@ function isRunEnd(e: WeftEvent): boolean {
 }
 
 function notFound(runId: string) {
-  return new WeftError('run_not_found', `there is no run '${runId}'`, { hint: 'list runs with `weft runs list`' })
+  return new WeftError('run_not_found', `there is no run '${runId}'`, {
+    hint: 'list runs with `weft runs list`',
+  })
 }

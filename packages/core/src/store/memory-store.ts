@@ -1,8 +1,14 @@
-import { type Commit, type EventQuery, type Signal, STORE_SPECIFICATION_VERSION, type Store } from '../contracts/store.js'
 import { WeftError } from '../contracts/errors.js'
 import type { WeftEvent } from '../contracts/event.js'
 import type { Page, RunFilter, RunSpec, RunSummary } from '../contracts/run.js'
 import { RunFilterSchema } from '../contracts/run.js'
+import {
+  type Commit,
+  type EventQuery,
+  type Signal,
+  STORE_SPECIFICATION_VERSION,
+  type Store,
+} from '../contracts/store.js'
 import type { TaskState } from '../contracts/task.js'
 
 interface RunRecord {
@@ -36,11 +42,20 @@ export function createMemoryStore(): Store {
       }
       const lastSeq = record.events.length
       if (commit.expectLastSeq !== undefined && commit.expectLastSeq !== lastSeq) {
-        throw new WeftError('conflict', `run ${commit.runId} changed (last seq ${lastSeq}, expected ${commit.expectLastSeq})`)
+        throw new WeftError(
+          'conflict',
+          `run ${commit.runId} changed (last seq ${lastSeq}, expected ${commit.expectLastSeq})`,
+        )
       }
       // Validate everything before mutating, so a failed commit leaves nothing behind.
       const stored: WeftEvent[] = commit.events.map(
-        (e, i) => ({ ...clone(e), runId: commit.runId, seq: lastSeq + i + 1, severity: e.severity ?? 'info' }) as WeftEvent,
+        (e, i) =>
+          ({
+            ...clone(e),
+            runId: commit.runId,
+            seq: lastSeq + i + 1,
+            severity: e.severity ?? 'info',
+          }) as WeftEvent,
       )
       runs.set(commit.runId, record)
       if (commit.spec) record.spec = clone(commit.spec)
@@ -97,7 +112,17 @@ export function createMemoryStore(): Store {
           ? (runs.get(q.runId)?.events ?? [])
           : [...runs.values()]
               .flatMap((r) => r.events)
-              .sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : a.seq - b.seq))
+              .sort((a, b) =>
+                a.ts < b.ts
+                  ? -1
+                  : a.ts > b.ts
+                    ? 1
+                    : a.runId < b.runId
+                      ? -1
+                      : a.runId > b.runId
+                        ? 1
+                        : a.seq - b.seq,
+              )
         const out = source.filter(
           (e) =>
             (!q.types || q.types.includes(e.type)) &&

@@ -212,7 +212,9 @@ export function resolvePath(segments: PathSegment[], scope: Scope): unknown {
     const seg = segments[i]!
     const here = describeSegments(segments.slice(0, i))
     if (value === null || typeof value !== 'object') {
-      throw new ExpressionError(`${here} is ${value === null ? 'null' : typeof value}, it has no member '${seg}'`)
+      throw new ExpressionError(
+        `${here} is ${value === null ? 'null' : typeof value}, it has no member '${seg}'`,
+      )
     }
     if (Array.isArray(value) && typeof seg === 'number') {
       if (seg < 0 || seg >= value.length) {

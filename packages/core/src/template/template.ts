@@ -4,7 +4,13 @@
  * string renders to text, with objects and arrays as JSON.
  */
 import type { Json } from '../contracts/json.js'
-import { type Expression, ExpressionError, evaluateExpression, parseExpression, type Scope } from './expression.js'
+import {
+  type Expression,
+  ExpressionError,
+  evaluateExpression,
+  parseExpression,
+  type Scope,
+} from './expression.js'
 
 export type TemplatePart = string | { expr: Expression; source: string }
 
@@ -81,7 +87,10 @@ export function renderDeep(value: Json, scope: Scope): Json {
 }
 
 /** Every template string inside a JSON value with its path, for validation. */
-export function collectTemplates(value: unknown, path: (string | number)[] = []): { path: (string | number)[]; text: string }[] {
+export function collectTemplates(
+  value: unknown,
+  path: (string | number)[] = [],
+): { path: (string | number)[]; text: string }[] {
   if (typeof value === 'string') return hasTemplate(value) ? [{ path, text: value }] : []
   if (Array.isArray(value)) return value.flatMap((v, i) => collectTemplates(v, [...path, i]))
   if (value !== null && typeof value === 'object') {

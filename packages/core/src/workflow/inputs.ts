@@ -41,7 +41,10 @@ export function coerceInputs(
         code: 'bad_input',
         message: `input '${name}' must be of type ${spec.type}, got ${JSON.stringify(given[name])}`,
         path,
-        hint: spec.type === 'object' || spec.type === 'array' || spec.type === 'json' ? 'pass JSON, e.g. --input x=\'{"a":1}\'' : `pass a ${spec.type}`,
+        hint:
+          spec.type === 'object' || spec.type === 'array' || spec.type === 'json'
+            ? 'pass JSON, e.g. --input x=\'{"a":1}\''
+            : `pass a ${spec.type}`,
       })
     } else values[name] = value
   }
@@ -63,7 +66,11 @@ function coerce(value: Json, type: InputSpec['type']): Json | undefined {
   const parsed = typeof value === 'string' && type !== 'string' ? tryJson(value) : value
   switch (type) {
     case 'string':
-      return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined
+      return typeof value === 'string'
+        ? value
+        : typeof value === 'number' || typeof value === 'boolean'
+          ? String(value)
+          : undefined
     case 'number':
       return typeof parsed === 'number' && Number.isFinite(parsed) ? parsed : undefined
     case 'integer':

@@ -68,8 +68,13 @@ export function parseWorkflowText(text: string, file?: string): LoadedDocument {
 }
 
 /** The key node of the last path segment, so a position points at `needs:` rather than its value. */
-function findKeyNode(doc: ReturnType<typeof parseDocument>, path: DocPath): { range?: [number, number, number] } | undefined {
-  const parent = doc.getIn(path.slice(0, -1), true) as { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] } | undefined
+function findKeyNode(
+  doc: ReturnType<typeof parseDocument>,
+  path: DocPath,
+): { range?: [number, number, number] } | undefined {
+  const parent = doc.getIn(path.slice(0, -1), true) as
+    | { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] }
+    | undefined
   const last = path[path.length - 1]
   const item = parent?.items?.find((i) => i.key?.value === last)
   return item?.key
@@ -98,7 +103,10 @@ export async function loadWorkflowFile(file: string): Promise<LoadedDocument> {
     none.diagnostics.push({
       level: 'error',
       code: 'file_not_found',
-      message: code === 'ENOENT' ? `workflow file '${file}' does not exist` : `cannot read '${file}': ${(err as Error).message}`,
+      message:
+        code === 'ENOENT'
+          ? `workflow file '${file}' does not exist`
+          : `cannot read '${file}': ${(err as Error).message}`,
       file,
       hint: code === 'ENOENT' ? 'check the path (it is resolved from the current directory)' : undefined,
     })

@@ -2,23 +2,23 @@ import type { z } from 'zod'
 import type { Diagnostic, DiagnosticsMode } from '../contracts/diagnostic.js'
 import type { Json } from '../contracts/json.js'
 import {
+  ApprovalSpecSchema,
+  BudgetSpecSchema,
   type InputSpec,
-  TASK_ID_PATTERN,
-  TaskSpecSchema,
-  type WorkflowSpec,
-  WorkflowSpecSchema,
-  WorkflowDefaultsSchema,
   InputSpecSchema,
   RetryPolicySchema,
-  BudgetSpecSchema,
-  ApprovalSpecSchema,
+  TASK_ID_PATTERN,
   TaskContextSpecSchema,
+  TaskSpecSchema,
+  WorkflowDefaultsSchema,
+  type WorkflowSpec,
+  WorkflowSpecSchema,
 } from '../contracts/workflow.js'
 import { type Expression, expressionPaths } from '../template/expression.js'
-import { collectTemplates, parseTemplate, TemplateError } from '../template/template.js'
+import { collectTemplates, parseTemplate, type TemplateError } from '../template/template.js'
 import { ancestorsOf, closest, findCycles } from './graph.js'
-import type { DocPath, Locator } from './load.js'
 import { coerceInputs } from './inputs.js'
+import type { DocPath, Locator } from './load.js'
 
 export interface BackendInfo {
   id: string
@@ -66,7 +66,8 @@ export function formatPath(path: DocPath): string {
   return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('')
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v)
 
 /**
  * Validates a workflow and collects every problem at once: schema errors, ids, needs, cycles,
@@ -107,7 +108,13 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
   // 2. The graph, from the raw document so that it is checked even when other fields are bad.
   const rawTasks = isObject(raw.tasks) ? raw.tasks : undefined
   if (rawTasks && Object.keys(rawTasks).length === 0) {
-    add({ level: 'error', code: 'no_tasks', message: 'the workflow has no tasks', path: ['tasks'], hint: 'add at least one task under `tasks:`' })
+    add({
+      level: 'error',
+      code: 'no_tasks',
+      message: 'the workflow has no tasks',
+      path: ['tasks'],
+      hint: 'add at least one task under `tasks:`',
+    })
   }
   const taskIds = rawTasks ? Object.keys(rawTasks) : []
   const graph = new Map<string, string[]>()
@@ -123,13 +130,24 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
       })
     }
     const needsRaw = isObject(task) ? task.needs : undefined
-    const needs = typeof needsRaw === 'string' ? [needsRaw] : Array.isArray(needsRaw) ? needsRaw.filter((n): n is string => typeof n === 'string') : []
+    const needs =
+      typeof needsRaw === 'string'
+        ? [needsRaw]
+        : Array.isArray(needsRaw)
+          ? needsRaw.filter((n): n is string => typeof n === 'string')
+          : []
     const valid: string[] = []
     const seen = new Set<string>()
     needs.forEach((dep, i) => {
       const path = typeof needsRaw === 'string' ? ['tasks', id, 'needs'] : ['tasks', id, 'needs', i]
       if (dep === id) {
-        add({ level: 'error', code: 'self_dependency', message: `task '${id}' needs itself`, path, hint: `remove '${id}' from its own needs` })
+        add({
+          level: 'error',
+          code: 'self_dependency',
+          message: `task '${id}' needs itself`,
+          path,
+          hint: `remove '${id}' from its own needs`,
+        })
       } else if (!Object.hasOwn(rawTasks!, dep)) {
         const guess = closest(dep, taskIds)
         add({
@@ -140,7 +158,13 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
           hint: guess ? `did you mean '${guess}'?` : `known tasks: ${taskIds.join(', ')}`,
         })
       } else if (seen.has(dep)) {
-        add({ level: 'warning', code: 'duplicate_need', message: `task '${id}' lists '${dep}' twice in needs`, path, hint: 'remove the repeat' })
+        add({
+          level: 'warning',
+          code: 'duplicate_need',
+          message: `task '${id}' lists '${dep}' twice in needs`,
+          path,
+          hint: 'remove the repeat',
+        })
       } else valid.push(dep)
       seen.add(dep)
     })
@@ -202,7 +226,11 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
     }
     if (typeof backend !== 'string' || !options.backends) continue
     const info = options.backends.get(backend)
-    const path = options.backendOverride ? ['tasks', id] : task.backend !== undefined ? ['tasks', id, 'backend'] : ['defaults', 'backend']
+    const path = options.backendOverride
+      ? ['tasks', id]
+      : task.backend !== undefined
+        ? ['tasks', id, 'backend']
+        : ['defaults', 'backend']
     if (!info) {
       const known = [...options.backends.keys()]
       const guess = closest(backend, known)
@@ -259,7 +287,9 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
             code: 'template_unknown_input',
             message: `template reads '${ref.source}', but the workflow declares no input '${String(name)}'`,
             path,
-            hint: guess ? `did you mean 'inputs.${guess}'?` : `declare it under \`inputs:\` (e.g. \`${String(name)}: { type: string }\`)`,
+            hint: guess
+              ? `did you mean 'inputs.${guess}'?`
+              : `declare it under \`inputs:\` (e.g. \`${String(name)}: { type: string }\`)`,
           })
         }
       } else if (root === 'tasks') {
@@ -305,7 +335,8 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
     if (!isObject(task)) continue
     const upstream = ancestorsOf(graph, id)
     for (const key of ['prompt', 'when', 'input', 'with'] as const) {
-      for (const t of collectTemplates(task[key], ['tasks', id, key])) checkTemplate(t.text, t.path, upstream, id)
+      for (const t of collectTemplates(task[key], ['tasks', id, key]))
+        checkTemplate(t.text, t.path, upstream, id)
     }
     if (typeof task.when === 'string' && !task.when.includes('${{')) {
       add({
@@ -313,13 +344,19 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
         code: 'when_not_template',
         message: `task '${id}' has \`when: ${task.when}\`, which is not a template`,
         path: ['tasks', id, 'when'],
-        hint: "write the condition inside ${{ }}, e.g. `when: \"${{ tasks.check.output.ok == true }}\"`",
+        hint: 'write the condition inside ${{ }}, e.g. `when: "${{ tasks.check.output.ok == true }}"`',
       })
     }
   }
   for (const t of collectTemplates(raw.outputs, ['outputs'])) checkTemplate(t.text, t.path, 'all')
   for (const t of collectTemplates(raw.inputs, ['inputs'])) {
-    add({ level: 'error', code: 'template_in_inputs', message: 'input declarations cannot contain templates', path: t.path, hint: 'use a literal default' })
+    add({
+      level: 'error',
+      code: 'template_in_inputs',
+      message: 'input declarations cannot contain templates',
+      path: t.path,
+      hint: 'use a literal default',
+    })
   }
 
   // 5. Inputs.
@@ -339,11 +376,17 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
 }
 
 function finish(diagnostics: Diagnostic[], mode: DiagnosticsMode = 'default'): ValidationResult {
-  const out = mode === 'strict' ? diagnostics.map((d) => (d.level === 'warning' ? { ...d, level: 'error' as const } : d)) : diagnostics
+  const out =
+    mode === 'strict'
+      ? diagnostics.map((d) => (d.level === 'warning' ? { ...d, level: 'error' as const } : d))
+      : diagnostics
   return { ok: !out.some((d) => d.level === 'error'), diagnostics: out }
 }
 
-function schemaIssue(issue: z.core.$ZodIssue, add: (d: Omit<Diagnostic, 'file' | 'line' | 'column' | 'path'> & { path?: DocPath }) => void) {
+function schemaIssue(
+  issue: z.core.$ZodIssue,
+  add: (d: Omit<Diagnostic, 'file' | 'line' | 'column' | 'path'> & { path?: DocPath }) => void,
+) {
   const path = issue.path as DocPath
   const where = path.length ? formatPath(path) : 'the workflow'
   if (issue.code === 'unrecognized_keys') {
@@ -355,13 +398,23 @@ function schemaIssue(issue: z.core.$ZodIssue, add: (d: Omit<Diagnostic, 'file' |
         code: 'unknown_key',
         message: `${where} has an unknown key '${key}'`,
         path: [...path, key],
-        hint: guess ? `did you mean '${guess}'?` : known.length ? `allowed keys: ${known.join(', ')}` : 'remove it',
+        hint: guess
+          ? `did you mean '${guess}'?`
+          : known.length
+            ? `allowed keys: ${known.join(', ')}`
+            : 'remove it',
       })
     }
     return
   }
   if (path.length === 1 && path[0] === 'weft') {
-    add({ level: 'error', code: 'bad_version', message: 'the workflow must start with `weft: 1`', path, hint: 'add `weft: 1` at the top of the file' })
+    add({
+      level: 'error',
+      code: 'bad_version',
+      message: 'the workflow must start with `weft: 1`',
+      path,
+      hint: 'add `weft: 1` at the top of the file',
+    })
     return
   }
   const missing = issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined
@@ -381,7 +434,8 @@ function hintFor(issue: z.core.$ZodIssue, path: DocPath): string | undefined {
   if (last === 'name') return 'give the workflow a `name:`'
   if (last === 'tasks') return 'add a `tasks:` mapping of task ids to tasks'
   if (typeof last === 'string' && /Ms$/.test(last)) return `${last} is a whole number of milliseconds`
-  if (issue.code === 'invalid_value' && 'values' in issue) return `use one of: ${(issue.values as unknown[]).join(', ')}`
+  if (issue.code === 'invalid_value' && 'values' in issue)
+    return `use one of: ${(issue.values as unknown[]).join(', ')}`
   return undefined
 }
 

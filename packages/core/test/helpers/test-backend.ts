@@ -3,7 +3,14 @@
  * depends on core). Behaviour comes from the task's `with`.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { BackendError, type Backend, type Json, createRuntime, type RuntimeOptions, type WeftEvent } from '../../src/index.js'
+import {
+  type Backend,
+  BackendError,
+  createRuntime,
+  type Json,
+  type RuntimeOptions,
+  type WeftEvent,
+} from '../../src/index.js'
 
 export interface TestBackendOptions {
   output?: Json
@@ -23,11 +30,25 @@ export function testBackend(id = 'test'): Backend & { calls: Call[]; maxActive: 
     specificationVersion: 'weft.backend.v1',
     id,
     label: 'test backend',
-    capabilities: { streaming: false, events: true, cancel: true, pause: false, resumeSession: false, usage: true, tools: false },
+    capabilities: {
+      streaming: false,
+      events: true,
+      cancel: true,
+      pause: false,
+      resumeSession: false,
+      usage: true,
+      tools: false,
+    },
     calls,
     maxActive: 0,
     async execute(req, ctx) {
-      calls.push({ taskId: req.taskId, attempt: req.attempt, prompt: req.prompt, options: req.options, upstream: req.upstream })
+      calls.push({
+        taskId: req.taskId,
+        attempt: req.attempt,
+        prompt: req.prompt,
+        options: req.options,
+        upstream: req.upstream,
+      })
       active++
       backend.maxActive = Math.max(backend.maxActive, active)
       try {
@@ -38,23 +59,24 @@ export function testBackend(id = 'test'): Backend & { calls: Call[]; maxActive: 
     },
   } satisfies Backend & { calls: Call[]; maxActive: number }
   async function run(req: Parameters<Backend['execute']>[0], ctx: Parameters<Backend['execute']>[1]) {
-      const o = req.options as TestBackendOptions
-      const wait = async (ms: number) => {
-        try {
-          await sleep(ms, undefined, o.ignoreAbort ? {} : { signal: ctx.signal })
-        } catch {
-          throw new BackendError('canceled', 'aborted')
-        }
+    const o = req.options as TestBackendOptions
+    const wait = async (ms: number) => {
+      try {
+        await sleep(ms, undefined, o.ignoreAbort ? {} : { signal: ctx.signal })
+      } catch {
+        throw new BackendError('canceled', 'aborted')
       }
-      if (o.hang) {
-        if (o.ignoreAbort) await new Promise(() => {})
-        await wait(1e9)
-      }
-      if (o.delayMs) await wait(o.delayMs)
-      if (o.failTimes && req.attempt <= o.failTimes) throw new BackendError('server_error', `flaky failure ${req.attempt}`)
-      if (o.error) throw new BackendError('failed', o.error)
-      ctx.emit({ type: 'message', text: `hello from ${req.taskId}` })
-      return { output: o.output ?? `out:${req.taskId}`, usage: { inputTokens: 10, outputTokens: 5 } }
+    }
+    if (o.hang) {
+      if (o.ignoreAbort) await new Promise(() => {})
+      await wait(1e9)
+    }
+    if (o.delayMs) await wait(o.delayMs)
+    if (o.failTimes && req.attempt <= o.failTimes)
+      throw new BackendError('server_error', `flaky failure ${req.attempt}`)
+    if (o.error) throw new BackendError('failed', o.error)
+    ctx.emit({ type: 'message', text: `hello from ${req.taskId}` })
+    return { output: o.output ?? `out:${req.taskId}`, usage: { inputTokens: 10, outputTokens: 5 } }
   }
   return backend
 }
@@ -65,7 +87,10 @@ export function makeRuntime(extra: Partial<RuntimeOptions> = {}) {
   return { runtime, backend }
 }
 
-export async function allEvents(runtime: ReturnType<typeof createRuntime>, runId: string): Promise<WeftEvent[]> {
+export async function allEvents(
+  runtime: ReturnType<typeof createRuntime>,
+  runId: string,
+): Promise<WeftEvent[]> {
   const out: WeftEvent[] = []
   for await (const e of runtime.events(runId)) out.push(e)
   return out
@@ -77,7 +102,13 @@ export function maxConcurrent(events: WeftEvent[]): number {
   let max = 0
   for (const e of events) {
     if (e.type === 'task.started') max = Math.max(max, ++now)
-    if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.retry_scheduled' || (e.type === 'task.canceled' && e.attempt)) now--
+    if (
+      e.type === 'task.succeeded' ||
+      e.type === 'task.failed' ||
+      e.type === 'task.retry_scheduled' ||
+      (e.type === 'task.canceled' && e.attempt)
+    )
+      now--
   }
   return max
 }
