@@ -1,2 +1,2 @@
+export { type BackendScenario, describeBackend } from './backend-suite.js'
 export { describeStore, type StoreFactory as StoreSuiteFactory } from './store-suite.js'
-export { describeBackend, type BackendScenario } from './backend-suite.js'

@@ -637,7 +637,15 @@ export function describeStore(name: string, factory: StoreFactory): void {
           keys([...(await store.events.read(one)), ...(await store.events.read(two))]),
         )
         const expected = [...all].sort((a, b) =>
-          a.ts !== b.ts ? (a.ts < b.ts ? -1 : 1) : a.runId !== b.runId ? (a.runId < b.runId ? -1 : 1) : a.seq - b.seq,
+          a.ts !== b.ts
+            ? a.ts < b.ts
+              ? -1
+              : 1
+            : a.runId !== b.runId
+              ? a.runId < b.runId
+                ? -1
+                : 1
+              : a.seq - b.seq,
         )
         expect(all.map(key)).toEqual(expected.map(key))
       })

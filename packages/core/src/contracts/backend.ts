@@ -107,7 +107,12 @@ export interface Backend {
   retry?: RetryPolicy
   execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult>
   healthcheck?(): Promise<BackendHealth>
+  /**
+   * Suspends the running attempt of `ctx` (e.g. SIGSTOP). May be called before `execute` has
+   * started its work (a run paused while the attempt was starting): remember it and apply it.
+   */
   pause?(ctx: TaskContext): Promise<void>
+  /** Continues an attempt suspended by `pause` (e.g. SIGCONT). */
   resume?(ctx: TaskContext): Promise<void>
   dispose?(): Promise<void>
 }

@@ -77,6 +77,8 @@ const RETRYABLE_BY_DEFAULT = new Set<BackendErrorCode>(['rate_limit', 'server_er
 
 export interface BackendErrorOptions {
   retryable?: boolean
+  /** What the user can do about it (install the CLI, set the key, …). */
+  hint?: string
   exitCode?: number
   details?: Json
   cause?: unknown
@@ -88,11 +90,13 @@ export class BackendError extends Error {
   readonly retryable: boolean
   readonly exitCode?: number
   readonly details?: Json
+  readonly hint?: string
 
   constructor(code: BackendErrorCode, message: string, options: BackendErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code)
+    this.hint = options.hint
     this.exitCode = options.exitCode
     this.details = options.details
   }

@@ -35,6 +35,7 @@ export const ErrorInfoSchema = z.object({
   message: z.string(),
   retryable: z.boolean().optional(),
   exitCode: z.number().int().optional(),
+  hint: z.string().optional(),
   details: JsonSchema.optional(),
 })
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>

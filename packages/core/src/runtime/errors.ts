@@ -23,10 +23,12 @@ export function toErrorInfo(err: unknown): ErrorInfo {
       message: err.message,
       retryable: err.retryable,
       ...(err.exitCode !== undefined ? { exitCode: err.exitCode } : {}),
+      ...(err.hint !== undefined ? { hint: err.hint } : {}),
       ...(err.details !== undefined ? { details: err.details } : {}),
     }
   }
-  if (isWeftError(err)) return { code: err.code, message: err.message, retryable: false }
+  if (isWeftError(err))
+    return { code: err.code, message: err.message, retryable: false, ...(err.hint ? { hint: err.hint } : {}) }
   if (err instanceof Error) return { code: 'failed', message: err.message || err.name, retryable: false }
   return { code: 'failed', message: String(err), retryable: false }
 }

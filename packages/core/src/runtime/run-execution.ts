@@ -1016,6 +1016,7 @@ export class RunExecution {
         severity: 'warn',
         data: {
           message: `backend did not stop within ${this.deps.cancelGraceMs} ms of ${reason.kind}; abandoning the attempt`,
+          fields: { code: 'backend_abandoned', reason: reason.kind },
         },
       })
       this.settleAttempt(attempt, { ok: false, error: new BackendError('canceled', reason.message) })

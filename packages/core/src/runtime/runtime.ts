@@ -107,7 +107,11 @@ export interface Runtime {
   /** Resumes a paused run; with `token`, answers an approval and `input` becomes the task's output. */
   resume(runId: string, options?: { token?: string; input?: Json }): Promise<RunSummary>
   addTasks(runId: string, tasks: Record<string, unknown>): Promise<RunSummary>
-  /** Stops this runtime: running attempts are abandoned (left `running` in the store), the store closes. */
+  /**
+   * Stops this runtime: running attempts are aborted (a shell command is killed) but their tasks
+   * stay `running` in the store, as after a crash, so a later recovery can run them again; then
+   * backends are disposed and the store closes.
+   */
   close(): Promise<void>
 }
 

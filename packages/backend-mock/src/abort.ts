@@ -1,0 +1,38 @@
+import { BackendError } from '@weft/core'
+
+/**
+ * The error to reject with once the task's signal aborted. The runtime decides the task's outcome
+ * from `signal.reason` itself; this only has to say truthfully why the backend stopped.
+ */
+export function abortError(signal: AbortSignal): BackendError {
+  const reason = signal.reason as { kind?: unknown; message?: unknown } | undefined
+  const message = typeof reason?.message === 'string' ? reason.message : 'the task was canceled'
+  return reason?.kind === 'timeout'
+    ? new BackendError('timeout', message)
+    : new BackendError('canceled', message, { retryable: false })
+}
+
+/** Waits `ms`, or rejects with `abortError` as soon as the signal aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(abortError(signal))
+  if (ms <= 0) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(abortError(signal))
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** Resolves never; rejects with `abortError` when the signal aborts. */
+export function untilAborted(signal: AbortSignal): Promise<never> {
+  if (signal.aborted) return Promise.reject(abortError(signal))
+  return new Promise((_, reject) => {
+    signal.addEventListener('abort', () => reject(abortError(signal)), { once: true })
+  })
+}

@@ -1,0 +1,5 @@
+import { definePlugin } from '@weft/core'
+import { createShellBackend } from './shell-backend.js'
+
+/** What a config file gets when it names `@weft/backend-shell`. */
+export const plugin = definePlugin({ name: '@weft/backend-shell', backends: [createShellBackend()] })

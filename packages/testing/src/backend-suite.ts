@@ -1,0 +1,516 @@
+/**
+ * The conformance suite every backend must pass. It checks the contract of `@weft/core`'s
+ * `Backend` twice: directly, by calling `execute` with a hand-made `TaskContext` (so a failure
+ * points at the backend, not at the runtime), and through `createRuntime` with a workflow that
+ * uses the backend (so the backend also works where it is actually used).
+ */
+import {
+  BACKEND_ERROR_CODES,
+  BACKEND_SPECIFICATION_VERSION,
+  type Backend,
+  type BackendErrorCode,
+  type BackendEvent,
+  type BackendLogger,
+  createRuntime,
+  isBackendError,
+  type Json,
+  type Runtime,
+  type TaskContext,
+  type TaskRequest,
+  type TaskResult,
+  type WeftEvent,
+} from '@weft/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+/** A request for one behaviour; unset fields get neutral defaults (attempt 1, no options, ...). */
+export type ScenarioRequest = Partial<TaskRequest>
+
+/** How the suite asks a backend for each behaviour it checks. */
+export interface BackendScenario {
+  /** A request that succeeds. `expect` may check the result further (throw or use `expect`). */
+  succeed: { request: ScenarioRequest; expect?: (result: TaskResult) => void | Promise<void> }
+  /** A request that fails; `code` is the `BackendError` code it must fail with. */
+  fail?: { request: ScenarioRequest; code?: BackendErrorCode }
+  /** A request that runs until its signal aborts: used to test cancel and timeout. */
+  hang?: { request: ScenarioRequest }
+  /** A request during which the backend emits at least one event. */
+  emitsEvents?: { request: ScenarioRequest }
+  /** How long a backend may take to stop after its signal aborted. Default 5000 ms. */
+  stopWithinMs?: number
+  /** How long `hang` runs before it is aborted, so the backend is really working. Default 200 ms. */
+  settleMs?: number
+  /** `ctx.workDir` of the hand-made contexts and of the runtime. Default `process.cwd()`. */
+  workDir?: string
+}
+
+const CAPABILITIES = ['streaming', 'events', 'cancel', 'pause', 'resumeSession', 'usage', 'tools'] as const
+const USAGE_COUNTS = [
+  'inputTokens',
+  'outputTokens',
+  'cacheReadTokens',
+  'cacheWriteTokens',
+  'reasoningTokens',
+  'costUsd',
+] as const
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error']
+
+let sequence = 0
+
+interface Harness {
+  ctx: TaskContext
+  request: TaskRequest
+  events: BackendEvent[]
+  controller: AbortController
+}
+
+export function describeBackend(
+  name: string,
+  factory: () => Backend | Promise<Backend>,
+  scenarios: BackendScenario,
+): void {
+  const stopWithinMs = scenarios.stopWithinMs ?? 5000
+  const settleMs = scenarios.settleMs ?? 200
+  const workDir = scenarios.workDir ?? process.cwd()
+
+  function harness(partial: ScenarioRequest): Harness {
+    const n = ++sequence
+    const request: TaskRequest = {
+      runId: `run_conformance_${process.pid}_${n}`,
+      taskId: 'conformance',
+      attempt: 1,
+      options: {},
+      upstream: {},
+      ...partial,
+    }
+    const events: BackendEvent[] = []
+    const controller = new AbortController()
+    const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string) =>
+      events.push({ type: 'log', level, message })
+    const logger: BackendLogger = {
+      debug: log('debug'),
+      info: log('info'),
+      warn: log('warn'),
+      error: log('error'),
+    }
+    const ctx: TaskContext = {
+      runId: request.runId,
+      taskId: request.taskId,
+      attempt: request.attempt,
+      signal: controller.signal,
+      emit: (event) => events.push(event),
+      log: logger,
+      workDir,
+    }
+    return { ctx, request, events, controller }
+  }
+
+  describe(`backend conformance: ${name}`, () => {
+    let backend: Backend
+
+    beforeAll(async () => {
+      backend = await factory()
+    })
+    afterAll(async () => {
+      await backend?.dispose?.()
+    })
+
+    describe('metadata', () => {
+      it('declares the v1 specification, an id and a label', () => {
+        expect(backend.specificationVersion).toBe(BACKEND_SPECIFICATION_VERSION)
+        expect(typeof backend.id).toBe('string')
+        // Workflows name it in `backend:`; keep it a plain identifier.
+        expect(backend.id).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)
+        expect(typeof backend.label).toBe('string')
+        expect(backend.label.length).toBeGreaterThan(0)
+        expect(typeof backend.execute).toBe('function')
+      })
+
+      it('states every capability as a boolean', () => {
+        expect(backend.capabilities).toBeTypeOf('object')
+        for (const key of CAPABILITIES) {
+          expect(typeof backend.capabilities[key], `capabilities.${key}`).toBe('boolean')
+        }
+      })
+
+      it('implements pause and resume exactly when it claims to', () => {
+        if (backend.capabilities.pause) {
+          expect(typeof backend.pause).toBe('function')
+          expect(typeof backend.resume).toBe('function')
+        }
+        // Either both or neither: a backend that can only pause would leave tasks stopped.
+        expect(typeof backend.pause === 'function').toBe(typeof backend.resume === 'function')
+      })
+
+      it('gives an options schema that zod can use, if any', () => {
+        if (!backend.optionsSchema) return
+        expect(typeof backend.optionsSchema.safeParse).toBe('function')
+      })
+
+      it('declares a hang scenario when it claims to cancel', () => {
+        // Without one the suite cannot check that cancel and timeouts stop the backend.
+        if (backend.capabilities.cancel) expect(scenarios.hang, 'scenarios.hang').toBeDefined()
+      })
+    })
+
+    describe('execute', () => {
+      it('succeeds with a JSON-serialisable result and valid events', async () => {
+        const h = harness(scenarios.succeed.request)
+        const result = await backend.execute(h.request, h.ctx)
+        expectValidResult(result)
+        expectValidEvents(h.events)
+        await scenarios.succeed.expect?.(result)
+        await expectQuietAfterSettle(h.events)
+      })
+
+      it('runs two attempts at the same time without mixing them up', async () => {
+        const a = harness({ ...scenarios.succeed.request, taskId: 'conformance_a' })
+        const b = harness({ ...scenarios.succeed.request, taskId: 'conformance_b' })
+        const [ra, rb] = await Promise.all([
+          backend.execute(a.request, a.ctx),
+          backend.execute(b.request, b.ctx),
+        ])
+        expectValidResult(ra)
+        expectValidResult(rb)
+      })
+
+      it.runIf(scenarios.fail !== undefined)(
+        'fails with a BackendError that has a valid code and retryable flag',
+        async () => {
+          const h = harness(scenarios.fail!.request)
+          const error = await captureRejection(backend.execute(h.request, h.ctx))
+          expectBackendError(error)
+          if (scenarios.fail!.code) expect((error as { code: string }).code).toBe(scenarios.fail!.code)
+          expectValidEvents(h.events)
+        },
+      )
+
+      it.runIf(scenarios.emitsEvents !== undefined)('emits valid events while it runs', async () => {
+        const h = harness(scenarios.emitsEvents!.request)
+        await backend.execute(h.request, h.ctx).catch(() => undefined)
+        expect(h.events.length, 'events emitted').toBeGreaterThan(0)
+        expectValidEvents(h.events)
+      })
+
+      it('rejects promptly when the signal is already aborted', async () => {
+        const h = harness(scenarios.hang?.request ?? scenarios.succeed.request)
+        h.controller.abort({ kind: 'cancel', message: 'canceled before it started' })
+        const error = await within(
+          stopWithinMs,
+          captureRejection(backend.execute(h.request, h.ctx)),
+          'an already-aborted signal',
+        )
+        expectBackendError(error)
+        expect(['canceled', 'timeout']).toContain((error as { code: string }).code)
+      })
+    })
+
+    describe.runIf(scenarios.hang !== undefined)('cancel', () => {
+      it('stops with a canceled BackendError soon after the signal aborts', async () => {
+        const h = harness(scenarios.hang!.request)
+        const running = captureRejection(backend.execute(h.request, h.ctx))
+        await delay(settleMs)
+        h.controller.abort({ kind: 'cancel', message: 'canceled by the conformance suite' })
+        const error = await within(stopWithinMs, running, 'cancel')
+        expectBackendError(error)
+        expect((error as { code: string }).code).toBe('canceled')
+        expectValidEvents(h.events)
+        await expectQuietAfterSettle(h.events)
+      })
+
+      it('stops soon after a timeout aborts the signal', async () => {
+        const h = harness(scenarios.hang!.request)
+        const running = captureRejection(backend.execute(h.request, h.ctx))
+        await delay(settleMs)
+        h.controller.abort({ kind: 'timeout', message: 'timed out in the conformance suite' })
+        const error = await within(stopWithinMs, running, 'timeout')
+        expectBackendError(error)
+        expect(['timeout', 'canceled']).toContain((error as { code: string }).code)
+      })
+    })
+
+    describe('lifecycle', () => {
+      it('answers healthcheck with { ok: boolean }, if it has one', async () => {
+        if (!backend.healthcheck) return
+        const health = await backend.healthcheck()
+        expect(typeof health.ok).toBe('boolean')
+        if (health.details !== undefined) expect(typeof health.details).toBe('string')
+        if (health.version !== undefined) expect(typeof health.version).toBe('string')
+      })
+
+      it('can be disposed twice, if it has dispose', async () => {
+        // A fresh instance, so the other tests keep theirs.
+        const own = await factory()
+        if (!own.dispose) return
+        await own.dispose()
+        await own.dispose()
+      })
+    })
+
+    describe('through createRuntime', () => {
+      let runtime: Runtime | undefined
+
+      afterAll(async () => {
+        await runtime?.close()
+      })
+
+      function start(request: ScenarioRequest, extra: { timeoutMs?: number } = {}) {
+        // A high grace: the run must end because the backend stopped, not because it was abandoned.
+        runtime ??= createRuntime({
+          backends: [backend],
+          workDir,
+          cancelGraceMs: 60_000,
+          reporter: { warn: () => {} },
+        })
+        return runtime.start({
+          workflow: {
+            weft: 1,
+            name: `conformance-${backend.id}`,
+            defaults: { retry: { maxAttempts: 1 } },
+            tasks: { work: { backend: backend.id, ...taskSpecOf(request), ...extra } },
+          },
+        })
+      }
+
+      it('runs a workflow task to success', async () => {
+        const run = await start(scenarios.succeed.request)
+        const done = await within(30_000, runtime!.wait(run.id), 'the run')
+        const [task] = await runtime!.tasks(run.id)
+        expect(done.status, JSON.stringify(task?.error)).toBe('succeeded')
+        expect(task?.status).toBe('succeeded')
+        expectJson(task?.output ?? null, 'task output')
+      })
+
+      it.runIf(scenarios.fail !== undefined)(
+        'records a failed task with the backend error code',
+        async () => {
+          const run = await start(scenarios.fail!.request)
+          const done = await within(30_000, runtime!.wait(run.id), 'the run')
+          const [task] = await runtime!.tasks(run.id)
+          expect(done.status).toBe('failed')
+          expect(task?.status).toBe('failed')
+          expect(BACKEND_ERROR_CODES as readonly string[]).toContain(task?.error?.code)
+          if (scenarios.fail!.code) expect(task?.error?.code).toBe(scenarios.fail!.code)
+        },
+      )
+
+      it.runIf(scenarios.hang !== undefined)('cancels a running task', async () => {
+        const run = await start(scenarios.hang!.request)
+        await untilRunning(runtime!, run.id)
+        await delay(settleMs)
+        await runtime!.cancel(run.id, 'conformance cancel')
+        const done = await within(stopWithinMs + 2000, runtime!.wait(run.id), 'a canceled run')
+        expect(done.status).toBe('canceled')
+        const [task] = await runtime!.tasks(run.id)
+        expect(task?.status).toBe('canceled')
+        expect(await abandoned(runtime!, run.id), 'the runtime had to abandon the backend').toBe(false)
+      })
+
+      it.runIf(scenarios.hang !== undefined)('fails a task that exceeds its timeoutMs', async () => {
+        const run = await start(scenarios.hang!.request, { timeoutMs: settleMs + 100 })
+        const done = await within(
+          settleMs + 100 + stopWithinMs + 2000,
+          runtime!.wait(run.id),
+          'a timed-out run',
+        )
+        expect(done.status).toBe('failed')
+        const [task] = await runtime!.tasks(run.id)
+        expect(task?.status).toBe('failed')
+        expect(task?.error?.code).toBe('timeout')
+        expect(await abandoned(runtime!, run.id), 'the runtime had to abandon the backend').toBe(false)
+      })
+    })
+  })
+}
+
+// ── checks ─────────────────────────────────────────────────────────────────────────────────────
+
+function expectValidResult(result: TaskResult): void {
+  expect(result, 'execute() must resolve to an object').toBeTypeOf('object')
+  expect(result).not.toBeNull()
+  if (result.output !== undefined) expectJson(result.output, 'result.output')
+  if (result.text !== undefined) expect(typeof result.text, 'result.text').toBe('string')
+  if (result.sessionId !== undefined) expect(typeof result.sessionId, 'result.sessionId').toBe('string')
+  if (result.usage !== undefined) expectUsage(result.usage, 'result.usage')
+  if (result.artifacts !== undefined) {
+    expect(Array.isArray(result.artifacts), 'result.artifacts').toBe(true)
+    for (const a of result.artifacts) expect(typeof a.name, 'artifact name').toBe('string')
+  }
+}
+
+function expectUsage(usage: Record<string, unknown>, label: string): void {
+  for (const key of USAGE_COUNTS) {
+    const v = usage[key]
+    if (v === undefined) continue
+    expect(
+      typeof v === 'number' && Number.isFinite(v) && v >= 0,
+      `${label}.${key} must be a non-negative number, got ${String(v)}`,
+    ).toBe(true)
+  }
+  if (usage.model !== undefined) expect(typeof usage.model, `${label}.model`).toBe('string')
+}
+
+/** JSON values survive a round trip unchanged: no undefined, functions, NaN, Dates or classes. */
+function expectJson(value: unknown, label: string): void {
+  expect(isJson(value), `${label} must be a JSON value, got ${describeValue(value)}`).toBe(true)
+}
+
+function isJson(value: unknown): value is Json {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true
+  if (typeof value === 'number') return Number.isFinite(value)
+  if (Array.isArray(value)) return value.every(isJson)
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value)
+    return (proto === Object.prototype || proto === null) && Object.values(value as object).every(isJson)
+  }
+  return false
+}
+
+function describeValue(value: unknown): string {
+  try {
+    return `${typeof value} ${String(value)}`
+  } catch {
+    return typeof value
+  }
+}
+
+/** Why an event does not match `BackendEvent`, or undefined when it does. */
+export function backendEventProblem(event: unknown): string | undefined {
+  if (typeof event !== 'object' || event === null) return 'an event must be an object'
+  const e = event as Record<string, unknown>
+  const str = (k: string) => typeof e[k] === 'string'
+  const optStr = (k: string) => e[k] === undefined || typeof e[k] === 'string'
+  switch (e.type) {
+    case 'message':
+      if (!str('text')) return 'message.text must be a string'
+      if (e.role !== undefined && !['assistant', 'user', 'system'].includes(e.role as string))
+        return `message.role '${String(e.role)}' is not assistant|user|system`
+      return undefined
+    case 'delta':
+      return str('text') ? undefined : 'delta.text must be a string'
+    case 'tool_start':
+    case 'tool_end':
+      if (!str('toolId') || !str('name')) return `${e.type} needs string toolId and name`
+      if (e.type === 'tool_start' && e.input !== undefined && !isJson(e.input))
+        return 'tool_start.input must be JSON'
+      if (e.type === 'tool_end' && e.output !== undefined && !isJson(e.output))
+        return 'tool_end.output must be JSON'
+      if (e.type === 'tool_end' && !optStr('error')) return 'tool_end.error must be a string'
+      return undefined
+    case 'usage':
+      for (const key of USAGE_COUNTS) {
+        const v = e[key]
+        if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0))
+          return `usage.${key} must be a non-negative number`
+      }
+      return optStr('model') ? undefined : 'usage.model must be a string'
+    case 'session':
+      return str('sessionId') && (e.sessionId as string).length > 0
+        ? undefined
+        : 'session.sessionId must be a non-empty string'
+    case 'log':
+      if (!str('message')) return 'log.message must be a string'
+      if (e.level !== undefined && !LOG_LEVELS.includes(e.level as string))
+        return `log.level '${String(e.level)}' is not debug|info|warn|error`
+      if (e.stream !== undefined && e.stream !== 'stdout' && e.stream !== 'stderr')
+        return `log.stream '${String(e.stream)}' is not stdout|stderr`
+      return undefined
+    default:
+      return `unknown event type '${String(e.type)}'`
+  }
+}
+
+function expectValidEvents(events: BackendEvent[]): void {
+  events.forEach((event, i) => {
+    expect(backendEventProblem(event), `event #${i} ${JSON.stringify(event)}`).toBeUndefined()
+  })
+  // A tool call that ends must have started.
+  const started = new Set(
+    events.filter((e) => e.type === 'tool_start').map((e) => (e as { toolId: string }).toolId),
+  )
+  for (const e of events)
+    if (e.type === 'tool_end')
+      expect(started.has(e.toolId), `tool_end ${e.toolId} without tool_start`).toBe(true)
+}
+
+/** Events after `execute` settled are dropped by the runtime; a backend should not send them. */
+async function expectQuietAfterSettle(events: BackendEvent[]): Promise<void> {
+  const count = events.length
+  await delay(50)
+  expect(events.slice(count), 'events emitted after execute() settled').toEqual([])
+}
+
+function expectBackendError(error: unknown): void {
+  expect(
+    isBackendError(error),
+    `expected a BackendError, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+  ).toBe(true)
+  const e = error as { code: string; retryable: unknown; message: string }
+  expect(BACKEND_ERROR_CODES as readonly string[], `code '${e.code}'`).toContain(e.code)
+  expect(typeof e.retryable, 'retryable').toBe('boolean')
+  expect(e.message.length, 'a BackendError needs a message').toBeGreaterThan(0)
+}
+
+// ── helpers ────────────────────────────────────────────────────────────────────────────────────
+
+/** Resolves with what the promise rejected with; fails the test if it resolved. */
+async function captureRejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    const value = await promise
+    throw new ResolvedInstead(value)
+  } catch (err) {
+    if (err instanceof ResolvedInstead)
+      throw new Error(`expected execute() to reject, but it resolved with ${JSON.stringify(err.value)}`)
+    return err
+  }
+}
+
+class ResolvedInstead {
+  constructor(readonly value: unknown) {}
+}
+
+async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function taskSpecOf(request: ScenarioRequest): Record<string, unknown> {
+  return {
+    ...(request.prompt !== undefined ? { prompt: request.prompt } : {}),
+    ...(request.input !== undefined ? { input: request.input } : {}),
+    ...(request.model !== undefined ? { model: request.model } : {}),
+    ...(request.options !== undefined ? { with: request.options } : {}),
+  }
+}
+
+async function untilRunning(runtime: Runtime, runId: string): Promise<void> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const [task] = await runtime.tasks(runId)
+    if (task?.status === 'running') return
+    if (task && ['succeeded', 'failed', 'canceled', 'skipped'].includes(task.status)) {
+      throw new Error(
+        `the hang task finished (${task.status}) instead of running: ${JSON.stringify(task.error ?? task.output)}`,
+      )
+    }
+    if (Date.now() > deadline) throw new Error('the hang task did not start within 10 s')
+    await delay(20)
+  }
+}
+
+/** Whether the runtime gave up waiting for the backend to stop (see `cancelGraceMs`). */
+async function abandoned(runtime: Runtime, runId: string): Promise<boolean> {
+  const events: WeftEvent[] = []
+  for await (const e of runtime.events(runId)) events.push(e)
+  return events.some((e) => e.type === 'log' && e.data.fields?.code === 'backend_abandoned')
+}
