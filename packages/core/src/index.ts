@@ -13,6 +13,8 @@ export type { AgentProfile } from './runtime/plan.js'
 export { BASE_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './runtime/retry.js'
 export {
   createRuntime,
+  type RecoveryReport,
+  type ShutdownOptions,
   type EventsOptions,
   type Runtime,
   type RuntimeOptions,
@@ -32,3 +34,16 @@ export {
   type ValidationResult,
   validateWorkflow,
 } from './workflow/validate.js'
+export {
+  EVENT_RECORD_FIELDS,
+  type EventRecord,
+  EXPORT_FORMATS,
+  type ExportEventsOptions,
+  type ExportEventsResult,
+  type ExportFormat,
+  exportEvents,
+  toEventRecord,
+} from './events/export-events.js'
+export { type PruneBatch, type PruneRunsOptions, type PruneRunsResult, pruneRuns } from './store/prune.js'
+export { replayEvents, type ReplayedRun, type ReplayedTask } from './runtime/replay.js'
+export { ancestorsOf, descendantsOf } from './workflow/graph.js'

@@ -18,16 +18,19 @@ export const EVENT_TYPES = [
   'run.succeeded',
   'run.failed',
   'run.canceled',
+  'run.recovered',
   'task.added',
   'task.queued',
   'task.started',
   'task.retry_scheduled',
+  'task.interrupted',
   'task.waiting',
   'task.approved',
   'task.succeeded',
   'task.failed',
   'task.canceled',
   'task.skipped',
+  'task.reused',
   'agent.message',
   'agent.delta',
   'tool.started',
@@ -76,12 +79,17 @@ export interface EventDataMap {
   'run.succeeded': { outputs: JsonObject; usage: Usage; durationMs: number }
   'run.failed': { error: ErrorInfo; usage: Usage; durationMs: number }
   'run.canceled': { reason: string; usage: Usage; durationMs: number }
+  'run.recovered': { owner: string; interrupted: string[]; kept: string[]; previousOwner?: string }
   'task.added': { needs: string[]; priority: number; backend?: string; dynamic?: boolean }
+  /** A rerun reuses the recorded output of a task of an earlier run instead of running it. */
+  'task.reused': { fromRunId: string; output?: Json; text?: string }
   'task.queued': Record<string, never>
   'task.started': { backend?: string; model?: string; sessionId?: string }
   'task.retry_scheduled': { error: ErrorInfo; delayMs: number; nextAttempt: number; maxAttempts: number }
+  /** The attempt's process died or shut down before it finished; the task runs again. */
+  'task.interrupted': { reason: string; sessionId?: string }
   'task.waiting': { token: string; message: string }
-  'task.approved': { token: string; input?: Json }
+  'task.approved': { token: string; input?: Json; via?: string }
   'task.succeeded': { output?: Json; text?: string; durationMs: number; usage?: Usage; sessionId?: string }
   'task.failed': { error: ErrorInfo; durationMs?: number; attempts: number }
   'task.canceled': { reason: string }

@@ -43,6 +43,8 @@ export const RunSpecSchema = z.object({
   timeoutMs: z.number().int().positive().optional(),
   retry: RetryPolicySchema.optional(),
   diagnostics: DiagnosticsModeSchema.optional(),
+  /** Set on a rerun: the run it came from and the task it restarts from. */
+  rerunOf: z.object({ runId: z.string(), from: z.string() }).optional(),
 })
 export type RunSpec = z.infer<typeof RunSpecSchema>
 export type RunSpecInput = z.input<typeof RunSpecSchema>

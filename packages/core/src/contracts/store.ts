@@ -10,7 +10,7 @@ export interface StoreCapabilities {
   transactions: boolean
   /** Several processes can open the same store at once. */
   multiProcess: boolean
-  /** Leased claims (a later version adds worker leases). */
+  /** `leases` works across every process that opens the store (run ownership). */
   leases: boolean
 }
 
@@ -51,6 +51,12 @@ export interface RunStore {
   get(runId: string): Promise<RunSummary | undefined>
   getSpec(runId: string): Promise<RunSpec | undefined>
   list(filter?: RunFilter): Promise<Page<RunSummary>>
+  /**
+   * Deletes runs with everything that belongs to them (tasks, events, artifacts, signals, lease),
+   * each run in its own transaction so writers of other runs are never blocked for long.
+   * Unknown ids are ignored. Returns how many runs were deleted.
+   */
+  delete(runIds: string[]): Promise<number>
 }
 
 export interface TaskStore {
@@ -82,6 +88,46 @@ export interface SignalStore {
   lastId(): Promise<number>
 }
 
+/** Who runs a run: one runtime at a time, proven by a lease it keeps renewing. */
+export interface RunLease {
+  runId: string
+  /** The runtime holding it, e.g. `host:pid:random`. */
+  owner: string
+  /** ISO time after which the lease is free to take. */
+  expiresAt: string
+}
+
+export interface LeaseStore {
+  /**
+   * Takes the run's lease for `owner` for `ttlMs`, atomically: succeeds when nobody holds it, the
+   * holder's lease expired, or `owner` already holds it (then it is extended). Otherwise returns
+   * the holder's lease with `acquired: false`.
+   */
+  acquire(runId: string, owner: string, ttlMs: number): Promise<{ acquired: boolean; lease: RunLease }>
+  /** Extends a lease `owner` holds; false when it no longer holds it (it expired and was taken). */
+  renew(runId: string, owner: string, ttlMs: number): Promise<boolean>
+  /** Gives the lease up if `owner` holds it. */
+  release(runId: string, owner: string): Promise<void>
+  get(runId: string): Promise<RunLease | undefined>
+}
+
+/** A file a task produced, kept with its run. */
+export interface ArtifactRef {
+  runId: string
+  taskId?: string
+  name: string
+  contentType?: string
+  size: number
+  createdAt: string
+}
+
+export interface ArtifactStore {
+  /** Stores (or replaces) an artifact of a run; `name` is a relative path such as `report.md`. */
+  put(artifact: { runId: string; taskId?: string; name: string; contentType?: string; data: Uint8Array }): Promise<ArtifactRef>
+  get(runId: string, name: string): Promise<{ ref: ArtifactRef; data: Uint8Array } | undefined>
+  list(runId: string): Promise<ArtifactRef[]>
+}
+
 /**
  * A store, split by concern. Implementations pass `describeStore` of `@weft/testing`.
  */
@@ -98,5 +144,7 @@ export interface Store {
   tasks: TaskStore
   events: EventStore
   signals: SignalStore
+  leases: LeaseStore
+  artifacts: ArtifactStore
   close(): Promise<void>
 }

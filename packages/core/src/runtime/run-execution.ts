@@ -4,7 +4,9 @@
  * runs next. All decisions happen in `step()`, which is synchronous; I/O happens in the commit
  * chain and in attempts.
  */
-import type { Backend, BackendEvent, TaskContext } from '../contracts/backend.js'
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import type { Backend, BackendEvent, TaskContext, TaskResult } from '../contracts/backend.js'
 import type { Diagnostic } from '../contracts/diagnostic.js'
 import { BackendError, WeftError } from '../contracts/errors.js'
 import type { EventDraft, Severity, WeftEvent } from '../contracts/event.js'
@@ -22,6 +24,12 @@ import type { EventBus } from './event-bus.js'
 import { newResumeToken, nowIso } from './ids.js'
 import { type AgentProfile, type PlannedTask, planRun, planTask, type RunPlan } from './plan.js'
 import { resolveRetryPolicy, retryDelayMs } from './retry.js'
+
+export interface ReusedOutput {
+  fromRunId: string
+  output?: Json
+  text?: string
+}
 
 export interface ExecutionDeps {
   store: Store
@@ -88,6 +96,9 @@ export class RunExecution {
   private finished = false
   private halted?: Error
   private closed = false
+  /** Shutting down: no new attempts start; running ones may finish. */
+  private draining = false
+  private idleWaiters: (() => void)[] = []
   private lastSeq: number
   /** Commits run one after another; `chain` never rejects, `lastCommit` is the newest commit itself. */
   private chain: Promise<void> = Promise.resolve()
@@ -116,12 +127,16 @@ export class RunExecution {
     this.computeTopo()
   }
 
-  /** Creates a new run: commits `run.created` and its tasks, then starts it. */
+  /**
+   * Creates a new run: commits `run.created` and its tasks, then the caller starts it. `reuse`
+   * (a rerun) gives tasks that start out succeeded with the output recorded by an earlier run.
+   */
   static async create(
     deps: ExecutionDeps,
     id: string,
     spec: RunSpec,
     diagnostics: Diagnostic[],
+    reuse: ReadonlyMap<string, ReusedOutput> = new Map(),
   ): Promise<RunExecution> {
     const now = nowIso()
     const plan = planRun(spec, deps.agents, deps.defaultParallelism)
@@ -167,6 +182,22 @@ export class RunExecution {
           type: 'task.added',
           taskId: t.taskId,
           data: { needs: t.needs, priority: t.priority, ...(t.backend ? { backend: t.backend } : {}) },
+        },
+        t.taskId,
+      )
+    }
+    for (const t of tasks) {
+      const reused = reuse.get(t.taskId)
+      if (!reused) continue
+      t.status = 'succeeded'
+      t.completedAt = now
+      t.output = reused.output ?? null
+      if (reused.text !== undefined) t.text = reused.text
+      exec.record(
+        {
+          type: 'task.reused',
+          taskId: t.taskId,
+          data: { fromRunId: reused.fromRunId, output: t.output, ...(reused.text !== undefined ? { text: reused.text } : {}) },
         },
         t.taskId,
       )
@@ -237,7 +268,8 @@ export class RunExecution {
     return this.flush()
   }
 
-  resume(options: { token?: string; input?: Json } = {}): Promise<void> {
+  /** `via` names who asked (e.g. `signal:12`), so a process that forwarded the request can tell it won. */
+  resume(options: { token?: string; input?: Json; via?: string } = {}): Promise<void> {
     this.assertActive()
     const waiting = this.waitingApprovals()
     if (options.token !== undefined) {
@@ -271,7 +303,11 @@ export class RunExecution {
         {
           type: 'task.approved',
           taskId: task.taskId,
-          data: { token: options.token, ...(options.input !== undefined ? { input: options.input } : {}) },
+          data: {
+            token: options.token,
+            ...(options.input !== undefined ? { input: options.input } : {}),
+            ...(options.via ? { via: options.via } : {}),
+          },
         },
         task.taskId,
       )
@@ -358,13 +394,81 @@ export class RunExecution {
     })
   }
 
-  /** Stops acting on this run without recording anything: the store keeps what was committed. */
+  /**
+   * Takes over a run loaded from the store whose process stopped (or that was paused and
+   * released). Attempts recorded as running were lost with their process: each goes back to the
+   * queue and runs again as a new attempt, keeping its session id for backends that can resume.
+   * Succeeded tasks are kept: their recorded outputs feed their dependents.
+   */
+  adopt(owner: string, previousOwner?: string): Promise<{ interrupted: string[]; kept: string[] }> {
+    const interrupted: string[] = []
+    for (const t of this.tasks.values()) {
+      if (t.status !== 'running' || this.running.has(t.taskId)) continue
+      t.status = 'queued'
+      interrupted.push(t.taskId)
+      this.record(
+        {
+          type: 'task.interrupted',
+          taskId: t.taskId,
+          attempt: t.attempt || undefined,
+          severity: 'warn',
+          data: {
+            reason: `attempt ${t.attempt} was lost when its process stopped${previousOwner ? ` (${previousOwner})` : ''}`,
+            ...(t.sessionId ? { sessionId: t.sessionId } : {}),
+          },
+        },
+        t.taskId,
+      )
+    }
+    const kept = [...this.tasks.values()].filter((t) => t.status === 'succeeded').map((t) => t.taskId)
+    const settledPause = this.summary.status === 'paused' && interrupted.length === 0
+    if (!settledPause && !this.finished) {
+      this.record({
+        type: 'run.recovered',
+        severity: 'warn',
+        data: { owner, interrupted, kept, ...(previousOwner ? { previousOwner } : {}) },
+      })
+    }
+    if (this.summary.status === 'canceling') this.stopping = { kind: 'cancel', reason: 'canceled before its process stopped' }
+    const begun = this.summary.status === 'pending' ? this.begin() : undefined
+    this.pump()
+    return (begun ?? this.flush()).then(() => ({ interrupted, kept }))
+  }
+
+  /** Starts no new attempts from now on; resolves when none is running. */
+  drain(): Promise<void> {
+    this.draining = true
+    return this.idle()
+  }
+
+  idle(): Promise<void> {
+    if (this.running.size === 0) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  /**
+   * Aborts the running attempts for a shutdown. Each is recorded as interrupted and queued again,
+   * so the run continues (as a new attempt) when a runtime recovers it.
+   */
+  interruptRunning(message: string): void {
+    this.draining = true
+    for (const a of this.running.values()) this.abortAttempt(a, { kind: 'shutdown', message })
+  }
+
+  /** Stops acting on this run: commits what is recorded, then drops timers. The store keeps the state. */
   async detach(): Promise<void> {
+    this.draining = true
+    await this.flush().catch(() => {})
     this.closed = true
     this.clearTimers()
     for (const a of this.running.values())
       a.controller.abort({ kind: 'shutdown', message: 'the runtime is closing' } satisfies AbortReason)
     await this.chain
+  }
+
+  /** This process no longer owns the run (its lease was taken): stop without writing. */
+  abandon(reason: Error): void {
+    this.halt(reason)
   }
 
   /** Called by the runtime when slots free up elsewhere, or when it wants this run re-examined. */
@@ -405,6 +509,7 @@ export class RunExecution {
       if (t.status === 'queued' && this.plan.tasks.get(id)!.approval) this.openApproval(t)
     }
 
+    if (this.draining) return
     const ready = this.readyTasks()
     if (this.plan.mode === 'batched') this.dispatchBatch(ready)
     else for (const t of ready) if (!this.tryDispatch(t)) break
@@ -785,7 +890,7 @@ export class RunExecution {
     }
     attempt.ctx = ctx
     if (this.summary.status === 'paused') void this.suspend(attempt)
-    return backend.execute(
+    const result = await backend.execute(
       {
         runId: this.id,
         taskId: t.taskId,
@@ -800,6 +905,30 @@ export class RunExecution {
       },
       ctx,
     )
+    await this.keepArtifacts(t, result.artifacts ?? [])
+    return result
+  }
+
+  /** Files a task reports are copied into the store before the task counts as done. */
+  private async keepArtifacts(t: TaskState, artifacts: NonNullable<TaskResult['artifacts']>): Promise<void> {
+    for (const a of artifacts) {
+      if (!a.path) continue
+      let data: Uint8Array
+      try {
+        data = await readFile(resolve(this.deps.workDir, a.path))
+      } catch (err) {
+        throw new BackendError('bad_output', `artifact '${a.name}' cannot be read from ${a.path}: ${(err as Error).message}`, {
+          retryable: false,
+        })
+      }
+      await this.deps.store.artifacts.put({
+        runId: this.id,
+        taskId: t.taskId,
+        name: a.name,
+        ...(a.contentType ? { contentType: a.contentType } : {}),
+        data,
+      })
+    }
   }
 
   private onBackendEvent(attempt: Attempt, event: BackendEvent): void {
@@ -885,6 +1014,7 @@ export class RunExecution {
     this.running.delete(attempt.taskId)
     this.deps.slots.release()
     queueMicrotask(() => this.deps.onSlotFreed())
+    if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w()
     if (this.closed || this.halted) return
     const t = this.tasks.get(attempt.taskId)!
     const durationMs = Date.now() - attempt.startedMs
@@ -924,6 +1054,19 @@ export class RunExecution {
             ...(t.usage ? { usage: t.usage } : {}),
             ...(t.sessionId ? { sessionId: t.sessionId } : {}),
           },
+        },
+        t.taskId,
+      )
+    } else if (abort?.kind === 'shutdown') {
+      // Not the task's fault: it goes back to the queue and runs again when the run is recovered.
+      t.status = 'queued'
+      this.record(
+        {
+          type: 'task.interrupted',
+          taskId: t.taskId,
+          attempt: attempt.number,
+          severity: 'warn',
+          data: { reason: abort.message, ...(t.sessionId ? { sessionId: t.sessionId } : {}) },
         },
         t.taskId,
       )

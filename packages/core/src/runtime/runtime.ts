@@ -1,6 +1,8 @@
 /**
  * The composition root: a store, backends and policies in; runs, events and controls out.
  */
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Backend } from '../contracts/backend.js'
 import type { Diagnostic, DiagnosticsMode } from '../contracts/diagnostic.js'
@@ -12,11 +14,12 @@ import {
   isTerminalRunStatus,
   type Page,
   type RunFilter,
+  type RunSpec,
   type RunSpecInput,
   RunSpecSchema,
   type RunSummary,
 } from '../contracts/run.js'
-import type { Store } from '../contracts/store.js'
+import type { RunLease, Store } from '../contracts/store.js'
 import type { TaskState } from '../contracts/task.js'
 import { type RetryPolicy, type TaskSpec, TaskSpecSchema, type WorkflowInput } from '../contracts/workflow.js'
 import { createMemoryStore } from '../store/memory-store.js'
@@ -31,7 +34,8 @@ import { SlotPool } from './concurrency.js'
 import { EventBus, type EventListener } from './event-bus.js'
 import { newRunId } from './ids.js'
 import type { AgentProfile } from './plan.js'
-import { type ExecutionDeps, RunExecution } from './run-execution.js'
+import { type ExecutionDeps, type ReusedOutput, RunExecution } from './run-execution.js'
+import { descendantsOf } from '../workflow/graph.js'
 
 export interface RuntimeOptions {
   /** Where runs live. Default: an in-memory store. */
@@ -59,6 +63,35 @@ export interface RuntimeOptions {
   signalPollMs?: number
   /** Source of randomness for retry jitter (tests pass a fixed one). */
   random?: () => number
+  /** This runtime's name in run leases. Default `host:pid:random`. */
+  owner?: string
+  /**
+   * How long a run's lease lasts without a heartbeat (renewed every third of it). After a crash,
+   * another process can take the run over once it expires. Default 15000 ms.
+   */
+  leaseTtlMs?: number
+}
+
+/** What `recover` did with one unfinished run. */
+export interface RecoveryReport {
+  runId: string
+  name?: string
+  /**
+   * `recovered`: this runtime took it over and continues it. `owned`: a live process holds its
+   * lease. `paused`: it waits for someone (approval or manual pause) and nobody runs it; resume it.
+   * `finished`: it ended meanwhile.
+   */
+  outcome: 'recovered' | 'owned' | 'paused' | 'finished'
+  /** Tasks that were running when their process stopped; they run again. */
+  interrupted?: string[]
+  /** Tasks that had succeeded; they are not run again. */
+  kept?: string[]
+  lease?: RunLease
+}
+
+export interface ShutdownOptions {
+  /** How long running tasks may take to finish before they are interrupted. Default 10000 ms. */
+  graceMs?: number
 }
 
 export interface StartOptions {
@@ -108,6 +141,22 @@ export interface Runtime {
   resume(runId: string, options?: { token?: string; input?: Json }): Promise<RunSummary>
   addTasks(runId: string, tasks: Record<string, unknown>): Promise<RunSummary>
   /**
+   * Continues unfinished runs whose process stopped (all of them, or one): succeeded tasks are
+   * kept, tasks that were running run again as a new attempt. A run another live process owns is
+   * reported (or, when named, refused with `conflict`).
+   */
+  recover(options?: { runId?: string }): Promise<RecoveryReport[]>
+  /**
+   * Starts a new run of the same spec that reuses the recorded outputs of every task that
+   * succeeded and is not `from` or downstream of it.
+   */
+  rerun(runId: string, options: { from: string; initiator?: RunSpecInput['initiator'] }): Promise<RunSummary>
+  /**
+   * Graceful stop: no new attempts, running tasks get `graceMs` to finish, the rest are recorded
+   * as interrupted (a later `recover` runs them again), leases are released, the store closes.
+   */
+  shutdown(options?: ShutdownOptions): Promise<void>
+  /**
    * Stops this runtime: running attempts are aborted (a shell command is killed) but their tasks
    * stay `running` in the store, as after a crash, so a later recovery can run them again; then
    * backends are disposed and the store closes.
@@ -135,6 +184,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const active = new Map<string, RunExecution>()
   const slots = new SlotPool(options.maxParallelism ?? 16)
   let closed = false
+  const owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  const leaseTtlMs = options.leaseTtlMs ?? 15_000
   let signalCursor = 0
 
   const deps: ExecutionDeps = {
@@ -155,6 +206,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     },
     onFinished: (exec) => {
       if (active.get(exec.id) === exec) active.delete(exec.id)
+      store.leases.release(exec.id, owner).catch(() => {})
     },
   }
 
@@ -170,6 +222,30 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
   const poller = setInterval(() => void pollSignals(), options.signalPollMs ?? 250)
   poller.unref()
+
+  // Heartbeat: keep the leases of the runs this process runs. A lease that was lost (this process
+  // stalled past its expiry and another took the run over) stops the run here without writing.
+  const heartbeat = setInterval(() => void renewLeases(), Math.max(10, Math.floor(leaseTtlMs / 3)))
+  heartbeat.unref()
+  let renewing = false
+  async function renewLeases() {
+    if (renewing || closed || active.size === 0) return
+    renewing = true
+    try {
+      for (const exec of [...active.values()]) {
+        if (exec.isFinished) continue
+        const held = await store.leases.renew(exec.id, owner, leaseTtlMs)
+        if (!held && active.get(exec.id) === exec) {
+          active.delete(exec.id)
+          exec.abandon(new WeftError('conflict', `run ${exec.id} was taken over by another process after this one missed its lease`))
+        }
+      }
+    } catch (err) {
+      if (!closed) reporter.warn(`renewing run leases failed: ${(err as Error).message}`, err)
+    } finally {
+      renewing = false
+    }
+  }
   let polling = false
   async function pollSignals() {
     if (polling || closed || active.size === 0) return
@@ -185,7 +261,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
           if (s.kind === 'cancel')
             await exec.cancel(typeof s.data === 'string' ? s.data : 'canceled from another process')
           else if (s.kind === 'pause') await exec.pause()
-          else await exec.resume((s.data ?? {}) as { token?: string; input?: Json })
+          else await exec.resume({ ...((s.data ?? {}) as { token?: string; input?: Json }), via: `signal:${s.id}` })
         } catch (err) {
           reporter.warn(`could not apply ${s.kind} to run ${s.runId}: ${(err as Error).message}`, err)
         }
@@ -236,8 +312,14 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     return result
   }
 
-  /** Finds the execution of a run in this process, or loads a run that no process is running. */
-  async function executionFor(runId: string): Promise<RunExecution | 'remote'> {
+  /**
+   * Finds the execution of a run in this process, or takes over a run no live process owns (a
+   * paused run, or one whose process died): its lease decides. Returns the holder's lease when
+   * another live process runs it.
+   */
+  async function executionFor(
+    runId: string,
+  ): Promise<RunExecution | { remote: RunLease }> {
     const local = active.get(runId)
     if (local) return local
     const summary = await store.runs.get(runId)
@@ -247,14 +329,16 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         hint: 'start a new run',
       })
     }
-    const settledPause = summary.status === 'paused' && summary.taskCounts.running === 0
-    if (!settledPause) return 'remote'
+    const previous = await store.leases.get(runId)
+    const taken = await store.leases.acquire(runId, owner, leaseTtlMs)
+    if (!taken.acquired) return { remote: taken.lease }
     const exec = await RunExecution.load(deps, runId)
     if (!exec) throw notFound(runId)
-    if (exec.orphanedRunningTasks.length) return 'remote'
     active.set(runId, exec)
+    lastAdoption.set(runId, await exec.adopt(owner, previous && previous.owner !== owner ? previous.owner : undefined))
     return exec
   }
+  const lastAdoption = new Map<string, { interrupted: string[]; kept: string[] }>()
 
   /**
    * Applies an operation to a run. A run that another process is running gets a signal instead;
@@ -272,8 +356,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       // Checks against the stored state when this process does not hold the run (or lost a race).
       if (precheck && !active.has(runId)) await precheck()
       const exec = await executionFor(runId)
-      if (exec === 'remote') {
-        await store.signals.send({ runId, kind, ...(data !== undefined ? { data } : {}) })
+      if (!(exec instanceof RunExecution)) {
+        const signal = await store.signals.send({ runId, kind, ...(data !== undefined ? { data } : {}) })
+        if (kind === 'resume' && (data as { token?: string } | undefined)?.token) {
+          await awaitApproval(runId, (data as { token: string }).token, signal.id, exec.remote)
+        }
         return (await store.runs.get(runId))!
       }
       try {
@@ -317,10 +404,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         )
       }
       const spec = { ...parsed.data, ...(opts.file && !parsed.data.source ? { source: opts.file } : {}) }
-      const exec = await RunExecution.create(deps, newRunId(), spec, result.diagnostics)
-      active.set(exec.id, exec)
-      await exec.begin()
-      return structuredClone(exec.summary)
+      return launch(spec, result.diagnostics)
     },
 
     async get(runId) {
@@ -388,8 +472,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     async addTasks(runId, tasks) {
       await guard()
       const exec = await executionFor(runId)
-      if (exec === 'remote') {
-        throw new WeftError('conflict', `run ${runId} is running in another process`, {
+      if (!(exec instanceof RunExecution)) {
+        throw new WeftError('conflict', `run ${runId} is running in another process (${exec.remote.owner})`, {
           hint: 'add tasks through the process (or server) that runs it',
         })
       }
@@ -442,16 +526,145 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       return structuredClone(exec.summary)
     },
 
-    async close() {
-      if (closed) return
+    async recover(opts = {}) {
+      await guard()
+      const ids = opts.runId ? [opts.runId] : await unfinishedRunIds()
+      const reports: RecoveryReport[] = []
+      for (const runId of ids) {
+        const summary = await runtime.get(runId)
+        if (!summary) throw notFound(runId)
+        const base = { runId, name: summary.name }
+        if (isTerminalRunStatus(summary.status)) {
+          reports.push({ ...base, outcome: 'finished' })
+          continue
+        }
+        if (active.has(runId)) {
+          reports.push({ ...base, outcome: 'recovered', interrupted: [], kept: [] })
+          continue
+        }
+        // A pause that nobody runs is not lost work: it waits for a person, not for recovery.
+        if (summary.status === 'paused' && summary.taskCounts.running === 0) {
+          reports.push({ ...base, outcome: 'paused' })
+          continue
+        }
+        let exec: Awaited<ReturnType<typeof executionFor>>
+        try {
+          exec = await executionFor(runId)
+        } catch (err) {
+          if (err instanceof WeftError && err.code === 'run_finished') {
+            reports.push({ ...base, outcome: 'finished' })
+            continue
+          }
+          throw err
+        }
+        if (!(exec instanceof RunExecution)) {
+          if (opts.runId) {
+            throw new WeftError('conflict', `run ${runId} is owned by ${exec.remote.owner} until ${exec.remote.expiresAt}`, {
+              hint: 'that process is alive and running it; if it has died, try again once its lease expires',
+              details: { owner: exec.remote.owner, expiresAt: exec.remote.expiresAt },
+            })
+          }
+          reports.push({ ...base, outcome: 'owned', lease: exec.remote })
+          continue
+        }
+        reports.push({ ...base, outcome: 'recovered', ...(lastAdoption.get(runId) ?? { interrupted: [], kept: [] }) })
+      }
+      return reports
+    },
+
+    async rerun(runId, opts) {
+      await guard()
+      const [spec, tasks] = await Promise.all([store.runs.getSpec(runId), store.tasks.list(runId)])
+      if (!spec) throw notFound(runId)
+      if (!Object.hasOwn(spec.workflow.tasks, opts.from)) {
+        throw new WeftError('task_not_found', `run ${runId} has no task '${opts.from}'`, {
+          hint: `its tasks: ${Object.keys(spec.workflow.tasks).join(', ')}`,
+        })
+      }
+      const graph = new Map(Object.entries(spec.workflow.tasks).map(([id, t]) => [id, t.needs ?? []]))
+      const again = descendantsOf(graph, opts.from).add(opts.from)
+      const reuse = new Map<string, ReusedOutput>()
+      for (const t of tasks) {
+        if (again.has(t.taskId) || t.status !== 'succeeded') continue
+        reuse.set(t.taskId, { fromRunId: runId, output: t.output, ...(t.text !== undefined ? { text: t.text } : {}) })
+      }
+      const next = {
+        ...spec,
+        initiator: opts.initiator ?? spec.initiator,
+        rerunOf: { runId, from: opts.from },
+      }
+      return launch(next, [], reuse)
+    },
+
+    shutdown(opts) {
+      return shutdown(opts?.graceMs ?? 10_000)
+    },
+
+    close() {
+      return shutdown(0)
+    },
+  }
+
+  /** Commits a new run, takes its lease and starts it. */
+  async function launch(spec: RunSpec, diagnostics: Diagnostic[], reuse?: Map<string, ReusedOutput>) {
+    const exec = await RunExecution.create(deps, newRunId(), spec, diagnostics, reuse)
+    await store.leases.acquire(exec.id, owner, leaseTtlMs)
+    active.set(exec.id, exec)
+    await exec.begin()
+    return structuredClone(exec.summary)
+  }
+
+  async function unfinishedRunIds(): Promise<string[]> {
+    const ids: string[] = []
+    let cursor: string | undefined
+    do {
+      const page = await store.runs.list({ status: ['pending', 'running', 'canceling', 'paused'], limit: 500, ...(cursor ? { cursor } : {}) })
+      ids.push(...page.items.map((r) => r.id))
+      cursor = page.nextCursor
+    } while (cursor)
+    return ids.reverse() // oldest first
+  }
+
+  let stopping: Promise<void> | undefined
+  function shutdown(graceMs: number): Promise<void> {
+    stopping ??= (async () => {
       closed = true
       clearInterval(poller)
+      clearInterval(heartbeat)
       await opened?.catch(() => {})
-      await Promise.all([...active.values()].map((e) => e.detach()))
+      const execs = [...active.values()]
+      // No new attempts; running ones get the grace period, then are interrupted and recorded.
+      const drained = Promise.all(execs.map((e) => e.drain()))
+      if (graceMs > 0) await Promise.race([drained, sleep(graceMs, undefined, { ref: false })])
+      for (const e of execs) e.interruptRunning('the runtime shut down before the task finished')
+      await drained
+      await Promise.all(execs.map((e) => e.detach()))
+      await Promise.all(execs.map((e) => store.leases.release(e.id, owner).catch(() => {})))
       active.clear()
       await Promise.all([...backends.values()].map((b) => b.dispose?.().catch(() => {})))
       await store.close()
-    },
+    })()
+    return stopping
+  }
+
+  /**
+   * An approval forwarded to the process that owns the run: wait until that process answered it,
+   * and tell whether it was this request (`via`) or another one that used the token.
+   */
+  async function awaitApproval(runId: string, token: string, signalId: number, lease: RunLease) {
+    const deadline = Date.now() + 10_000
+    while (Date.now() < deadline) {
+      const task = (await store.tasks.list(runId)).find((t) => t.approval?.token === token)
+      if (task && task.approval?.status !== 'waiting') {
+        const approved = await store.events.query({ runId, types: ['task.approved'], taskId: task.taskId })
+        if (approved.some((e) => e.type === 'task.approved' && e.data.via === `signal:${signalId}`)) return
+        throw new WeftError('resume_token_used', `the approval token of task '${task.taskId}' was already used`)
+      }
+      await sleep(100)
+    }
+    throw new WeftError('conflict', `run ${runId} is owned by ${lease.owner}, which has not answered the approval yet`, {
+      hint: 'the request is queued for that process; check the run with `weft runs show`',
+    })
   }
 
   async function checkToken(runId: string, token: string) {

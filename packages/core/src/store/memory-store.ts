@@ -3,8 +3,10 @@ import type { WeftEvent } from '../contracts/event.js'
 import type { Page, RunFilter, RunSpec, RunSummary } from '../contracts/run.js'
 import { RunFilterSchema } from '../contracts/run.js'
 import {
+  type ArtifactRef,
   type Commit,
   type EventQuery,
+  type RunLease,
   type Signal,
   STORE_SPECIFICATION_VERSION,
   type Store,
@@ -24,11 +26,14 @@ const clone = <T>(v: T): T => structuredClone(v)
 export function createMemoryStore(): Store {
   const runs = new Map<string, RunRecord>()
   const signals: Signal[] = []
+  const leases = new Map<string, RunLease>()
+  const artifacts = new Map<string, Map<string, { ref: ArtifactRef; data: Uint8Array }>>()
+  let signalSeq = 0
 
   const store: Store = {
     specificationVersion: STORE_SPECIFICATION_VERSION,
     id: 'memory',
-    capabilities: { transactions: true, multiProcess: false, leases: false },
+    capabilities: { transactions: true, multiProcess: false, leases: true },
     async init() {},
     async close() {},
 
@@ -87,6 +92,17 @@ export function createMemoryStore(): Store {
         const items = all.slice(0, f.limit).map(clone)
         return all.length > f.limit ? { items, nextCursor: items[items.length - 1]!.id } : { items }
       },
+      async delete(runIds) {
+        let deleted = 0
+        for (const id of runIds) {
+          if (!runs.delete(id)) continue
+          deleted++
+          leases.delete(id)
+          artifacts.delete(id)
+          for (let i = signals.length - 1; i >= 0; i--) if (signals[i]!.runId === id) signals.splice(i, 1)
+        }
+        return deleted
+      },
     },
 
     tasks: {
@@ -137,7 +153,7 @@ export function createMemoryStore(): Store {
 
     signals: {
       async send(signal) {
-        const s: Signal = { ...clone(signal), id: signals.length + 1, createdAt: new Date().toISOString() }
+        const s: Signal = { ...clone(signal), id: ++signalSeq, createdAt: new Date().toISOString() }
         signals.push(s)
         return clone(s)
       },
@@ -145,7 +161,59 @@ export function createMemoryStore(): Store {
         return clone(signals.filter((s) => s.id > afterId && runIds.includes(s.runId)))
       },
       async lastId() {
-        return signals.length
+        return signalSeq
+      },
+    },
+
+    leases: {
+      async acquire(runId, owner, ttlMs) {
+        const now = Date.now()
+        const held = leases.get(runId)
+        if (held && held.owner !== owner && Date.parse(held.expiresAt) > now) {
+          return { acquired: false, lease: clone(held) }
+        }
+        const lease = { runId, owner, expiresAt: new Date(now + ttlMs).toISOString() }
+        leases.set(runId, lease)
+        return { acquired: true, lease: clone(lease) }
+      },
+      async renew(runId, owner, ttlMs) {
+        const held = leases.get(runId)
+        if (!held || held.owner !== owner) return false
+        held.expiresAt = new Date(Date.now() + ttlMs).toISOString()
+        return true
+      },
+      async release(runId, owner) {
+        if (leases.get(runId)?.owner === owner) leases.delete(runId)
+      },
+      async get(runId) {
+        const held = leases.get(runId)
+        return held && clone(held)
+      },
+    },
+
+    artifacts: {
+      async put({ runId, taskId, name, contentType, data }) {
+        if (!runs.has(runId)) throw new WeftError('run_not_found', `run ${runId} does not exist`)
+        const ref: ArtifactRef = {
+          runId,
+          ...(taskId ? { taskId } : {}),
+          name,
+          ...(contentType ? { contentType } : {}),
+          size: data.byteLength,
+          createdAt: new Date().toISOString(),
+        }
+        const byName = artifacts.get(runId) ?? new Map<string, { ref: ArtifactRef; data: Uint8Array }>()
+        artifacts.set(runId, byName)
+        byName.set(name, { ref, data: new Uint8Array(data) })
+        return clone(ref)
+      },
+      async get(runId, name) {
+        const a = artifacts.get(runId)?.get(name)
+        return a && { ref: clone(a.ref), data: new Uint8Array(a.data) }
+      },
+      async list(runId) {
+        const all = [...(artifacts.get(runId)?.values() ?? [])].map((a) => clone(a.ref))
+        return all.sort((x, y) => (x.name < y.name ? -1 : 1))
       },
     },
   }

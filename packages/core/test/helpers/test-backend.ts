@@ -9,6 +9,7 @@ import {
   createRuntime,
   type Json,
   type RuntimeOptions,
+  type Store,
   type WeftEvent,
 } from '../../src/index.js'
 
@@ -19,6 +20,8 @@ export interface TestBackendOptions {
   error?: string
   hang?: boolean
   ignoreAbort?: boolean
+  /** Fail (not retryable) the first N calls of this task id over the backend's life, across runs. */
+  failFirstCalls?: number
 }
 
 type Call = { taskId: string; attempt: number; prompt?: string; options: unknown; upstream: unknown }
@@ -75,6 +78,8 @@ export function testBackend(id = 'test'): Backend & { calls: Call[]; maxActive: 
     if (o.failTimes && req.attempt <= o.failTimes)
       throw new BackendError('server_error', `flaky failure ${req.attempt}`)
     if (o.error) throw new BackendError('failed', o.error)
+    const callsSoFar = calls.filter((c) => c.taskId === req.taskId).length
+    if (o.failFirstCalls && callsSoFar <= o.failFirstCalls) throw new BackendError('failed', `failing call ${callsSoFar}`)
     ctx.emit({ type: 'message', text: `hello from ${req.taskId}` })
     return { output: o.output ?? `out:${req.taskId}`, usage: { inputTokens: 10, outputTokens: 5 } }
   }
@@ -111,4 +116,27 @@ export function maxConcurrent(events: WeftEvent[]): number {
       now--
   }
   return max
+}
+
+/**
+ * A store whose process "dies" on `kill()`: from then on every write and lease renewal of this
+ * handle hangs forever, as if the process had stopped. Another runtime on the underlying store
+ * sees exactly what was committed before.
+ */
+export function killableStore(store: Store): { store: Store; kill(): void } {
+  let dead = false
+  const never = new Promise<never>(() => {})
+  const gate = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> => (dead ? never : fn(...args))
+  return {
+    kill: () => {
+      dead = true
+    },
+    store: {
+      ...store,
+      commit: gate(store.commit.bind(store)),
+      close: async () => {},
+      leases: { ...store.leases, renew: gate(store.leases.renew.bind(store.leases)), release: gate(store.leases.release.bind(store.leases)) },
+      signals: { ...store.signals, receive: gate(store.signals.receive.bind(store.signals)) },
+    },
+  }
 }
