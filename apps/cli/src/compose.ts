@@ -79,6 +79,18 @@ export async function createCliRuntime(options: CliRuntimeOptions = {}): Promise
     ...(config.retryDefaults ? { retryDefaults: config.retryDefaults } : {}),
     workDir: cwd,
     reporter,
+    ...(leaseTtlFrom(env) ? { leaseTtlMs: leaseTtlFrom(env) } : {}),
   })
   return { runtime, config, ...(configFile ? { configFile } : {}), plugins, store: location }
+}
+
+/**
+ * `WEFT_LEASE_TTL_MS`: how long a run stays owned by a process that stopped renewing its lease
+ * (default 15 s). Lower it where crashes are expected to be recovered quickly (tests, CI).
+ */
+function leaseTtlFrom(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.WEFT_LEASE_TTL_MS
+  if (raw === undefined || raw === '') return undefined
+  const n = Number(raw)
+  return Number.isInteger(n) && n >= 50 ? n : undefined
 }

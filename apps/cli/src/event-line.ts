@@ -39,6 +39,15 @@ function describe(e: WeftEvent, c: Colors, verbose: boolean): string | undefined
       return `${c.red('✗')} run failed: ${e.data.error.message}`
     case 'run.canceled':
       return `${c.yellow('■')} run canceled: ${e.data.reason}`
+    case 'run.recovered': {
+      const kept = e.data.kept.length ? `kept ${e.data.kept.length} finished (${e.data.kept.join(', ')}), not run again` : 'nothing had finished'
+      const again = e.data.interrupted.length ? `; running again: ${e.data.interrupted.join(', ')}` : ''
+      return `${c.cyan('↺')} run recovered${e.data.previousOwner ? c.dim(` from ${e.data.previousOwner}`) : ''}: ${kept}${again}`
+    }
+    case 'task.interrupted':
+      return `${c.yellow('↺')} ${id} interrupted: ${e.data.reason}`
+    case 'task.reused':
+      return `${c.green('≡')} ${id} reused from ${c.dim(e.data.fromRunId)}`
     case 'task.added':
       return verbose
         ? `${c.dim('+')} ${id} added${e.data.needs.length ? c.dim(` (needs ${e.data.needs.join(', ')})`) : ''}`

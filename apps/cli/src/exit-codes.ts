@@ -11,7 +11,7 @@ export const ExitCode = {
   invalidInput: 2,
   /** Interrupted with Ctrl-C (SIGINT): the run was canceled. */
   interrupted: 130,
-  /** Terminated with SIGTERM: the run was canceled. */
+  /** Terminated with SIGTERM: running tasks got a grace period, the rest were recorded as interrupted; `weft runs recover` continues the run. */
   terminated: 143,
 } as const
 

@@ -1,10 +1,14 @@
 import { Command } from 'commander'
 import { registerBackendsCommand } from './commands/backends.js'
+import { registerEventsCommands } from './commands/events.js'
 import { registerRunCommand } from './commands/run.js'
 import { registerRunsCancelCommand } from './commands/runs-cancel.js'
 import { registerRunsEventsCommand } from './commands/runs-events.js'
 import { registerRunsListCommand } from './commands/runs-list.js'
 import { registerRunsPauseCommand } from './commands/runs-pause.js'
+import { registerRunsPruneCommand } from './commands/runs-prune.js'
+import { registerRunsRecoverCommand } from './commands/runs-recover.js'
+import { registerRunsRerunCommand } from './commands/runs-rerun.js'
 import { registerRunsResumeCommand } from './commands/runs-resume.js'
 import { registerRunsShowCommand } from './commands/runs-show.js'
 import { registerValidateCommand } from './commands/validate.js'
@@ -43,6 +47,10 @@ Store: --store PATH, else $WEFT_STORE, else \`store:\` in weft.config, else .wef
   registerRunsResumeCommand(runs, ctx)
   registerRunsCancelCommand(runs, ctx)
   registerRunsPauseCommand(runs, ctx)
+  registerRunsPruneCommand(runs, ctx)
+  registerRunsRecoverCommand(runs, ctx)
+  registerRunsRerunCommand(runs, ctx)
+  registerEventsCommands(program, ctx)
   registerBackendsCommand(program, ctx)
   return program
 }

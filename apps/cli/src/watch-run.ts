@@ -21,6 +21,9 @@ export interface WatchRunOptions {
   afterSeq?: number
 }
 
+/** How long running tasks may take to finish when weft is stopped with SIGTERM. */
+const SHUTDOWN_GRACE_MS = 10_000
+
 /** How long to let the event stream catch up with the final state before the summary prints. */
 const DRAIN_MS = 3000
 
@@ -36,6 +39,10 @@ export async function watchRun(options: WatchRunOptions): Promise<number> {
 
   let runId: string | undefined
   let interrupted: NodeJS.Signals | undefined
+  let terminate: (() => void) | undefined
+  const terminated = new Promise<undefined>((resolve) => {
+    terminate = () => resolve(undefined)
+  })
   const cancel = (signal: NodeJS.Signals) => {
     if (!runId) return
     runtime
@@ -49,9 +56,17 @@ export async function watchRun(options: WatchRunOptions): Promise<number> {
       process.exit(exitForSignal(signal))
     }
     interrupted = signal
-    note(
-      `${signal === 'SIGINT' ? 'Ctrl-C' : signal}: canceling the run… (press Ctrl-C again to exit at once)`,
-    )
+    if (signal === 'SIGTERM') {
+      // A service manager stopping weft: do not cancel the work, hand it over. Running tasks get
+      // a grace period, the rest is recorded as interrupted, and `weft runs recover` continues.
+      note(`SIGTERM: stopping; running tasks get ${SHUTDOWN_GRACE_MS / 1000}s to finish…`)
+      runtime
+        .shutdown({ graceMs: SHUTDOWN_GRACE_MS })
+        .catch((err: Error) => note(`shutdown: ${err.message}`))
+        .finally(() => terminate?.())
+      return
+    }
+    note('Ctrl-C: canceling the run… (press Ctrl-C again to exit at once)')
     cancel(signal)
   }
   process.on('SIGINT', onSignal)
@@ -76,7 +91,11 @@ export async function watchRun(options: WatchRunOptions): Promise<number> {
     })()
     consumer.catch(() => {})
 
-    const final = await runtime.wait(runId)
+    const final = await Promise.race([runtime.wait(runId), terminated])
+    if (!final) {
+      io.stderr.write(`stopped: run ${runId} was handed over; continue it with \`weft runs recover ${runId}\`\n`)
+      return exitForSignal('SIGTERM')
+    }
     await Promise.race([
       consumer,
       new Promise<void>((resolve) => {

@@ -20,7 +20,7 @@ export {
   type RuntimeOptions,
   type StartOptions,
 } from './runtime/runtime.js'
-export { createMemoryStore } from './store/memory-store.js'
+export { assertArtifactName, createMemoryStore } from './store/memory-store.js'
 export { ExpressionError, evaluateExpression, parseExpression } from './template/expression.js'
 export { parseTemplate, renderDeep, renderTemplate, TemplateError } from './template/template.js'
 export { formatDiagnostic } from './workflow/format.js'

@@ -79,6 +79,36 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX signals_by_run ON signals (run_id, id);
     `,
   },
+  {
+    version: 2,
+    name: 'leases, artifacts, prune',
+    sql: `
+      -- Who runs a run. expires_at is milliseconds since the epoch, so that "expired" is one
+      -- integer comparison inside the acquiring transaction. No foreign key: a lease is about
+      -- ownership and may be asked for before (or after) the run row exists; runs.delete removes it.
+      CREATE TABLE run_leases (
+        run_id      TEXT PRIMARY KEY,
+        owner       TEXT NOT NULL,
+        expires_at  INTEGER NOT NULL
+      ) STRICT;
+
+      -- Files that tasks produced, kept in the database so that a run and its outputs are backed
+      -- up, copied and deleted together. The primary key gives listing by name for free.
+      CREATE TABLE artifacts (
+        run_id        TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        name          TEXT NOT NULL,
+        task_id       TEXT,
+        content_type  TEXT,
+        size          INTEGER NOT NULL,
+        created_at    TEXT NOT NULL,
+        data          BLOB NOT NULL,
+        PRIMARY KEY (run_id, name)
+      ) STRICT;
+
+      -- Retention ("runs older than 30 days with status X") filters on both columns.
+      CREATE INDEX runs_by_status_created_at ON runs (status, created_at);
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

@@ -1,15 +1,18 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import {
+  type ArtifactRef,
   type Commit,
   type EventQuery,
   type Json,
   type Page,
   type RunFilter,
   RunFilterSchema,
+  type RunLease,
   type RunSpec,
   type RunSummary,
   type Signal,
+  assertArtifactName,
   STORE_SPECIFICATION_VERSION,
   type Store,
   type TaskState,
@@ -46,6 +49,22 @@ interface EventRow {
   data: string
 }
 
+interface LeaseRow {
+  run_id: string
+  owner: string
+  /** Milliseconds since the epoch. */
+  expires_at: number
+}
+
+interface ArtifactRow {
+  run_id: string
+  name: string
+  task_id: string | null
+  content_type: string | null
+  size: number
+  created_at: string
+}
+
 interface SignalRow {
   id: number
   run_id: string
@@ -55,12 +74,17 @@ interface SignalRow {
 }
 
 const EVENT_COLUMNS = 'run_id, seq, ts, type, task_id, attempt, severity, data'
+const ARTIFACT_COLUMNS = 'run_id, name, task_id, content_type, size, created_at'
 const DEFAULT_EVENT_LIMIT = 1000
 
 /**
  * The embedded default store: one SQLite file, WAL journal, one transaction per commit. Several
  * processes may open the same file: readers see the last committed state while a writer works,
  * and writers queue on the file lock (`busyTimeoutMs`).
+ *
+ * Leases are rows decided inside IMMEDIATE transactions, so they hold across every process that
+ * opens the file. `capabilities.leases` is true for `:memory:` too: only this process can open
+ * that database, so "every process" is this one and the leases are exact there as well.
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const inMemory = options.path === ':memory:'
@@ -99,7 +123,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   return {
     specificationVersion: STORE_SPECIFICATION_VERSION,
     id: `sqlite:${file}`,
-    capabilities: { transactions: true, multiProcess: !inMemory, leases: false },
+    capabilities: { transactions: true, multiProcess: !inMemory, leases: true },
 
     async init() {
       await run(() => undefined)
@@ -118,6 +142,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       get: (runId) => run((c) => parseOptional<RunSummary>(c.getSummary.get(runId) as string | undefined)),
       getSpec: (runId) => run((c) => parseOptional<RunSpec>(c.getSpec.get(runId) as string | undefined)),
       list: (filter) => run((c) => listRuns(c, filter)),
+      async delete(runIds) {
+        // One transaction per run, awaited one after another: the write lock is held for one
+        // run's rows at a time, so a prune of thousands of runs never stalls the commits of
+        // runs that are running (here or in another process) for longer than that.
+        let deleted = 0
+        for (const runId of new Set(runIds)) {
+          if (await run((c) => c.deleteRun.immediate(runId))) deleted++
+        }
+        return deleted
+      },
     },
 
     tasks: {
@@ -158,6 +192,43 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
             : (c.receiveSignals.all(afterId, JSON.stringify(runIds)) as SignalRow[]).map(toSignal),
         ),
       lastId: () => run((c) => c.lastSignalId.get() as number),
+    },
+
+    leases: {
+      acquire: (runId, owner, ttlMs) => run((c) => c.acquireLease.immediate(runId, owner, ttlMs)),
+      renew: (runId, owner, ttlMs) =>
+        run((c) => c.renewLease.run(expiryFrom(Date.now(), ttlMs), runId, owner).changes > 0),
+      release: (runId, owner) =>
+        run((c) => {
+          c.releaseLease.run(runId, owner)
+        }),
+      get: (runId) =>
+        run((c) => {
+          const row = c.getLease.get(runId) as LeaseRow | undefined
+          return row && toLease(row)
+        }),
+    },
+
+    artifacts: {
+      put: async (artifact) => {
+        assertArtifactName(artifact.name)
+        return run((c) => c.putArtifact.immediate(artifact))
+      },
+      get: (runId, name) =>
+        run((c) => {
+          const row = c.getArtifact.get(runId, name) as (ArtifactRow & { data: Buffer }) | undefined
+          if (!row) return undefined
+          // A plain Uint8Array over the Buffer's bytes, as the contract types it (no copy).
+          const data = new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength)
+          return { ref: toArtifactRef(row), data }
+        }),
+      list: (runId) =>
+        run((c) =>
+          (c.listArtifacts.all(runId) as ArtifactRow[])
+            .map(toArtifactRef)
+            // SQLite orders names by UTF-8 bytes; sort by UTF-16 code units like the other stores.
+            .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)),
+        ),
     },
   }
 }
@@ -263,9 +334,91 @@ function prepare(db: Database.Database) {
     return stored
   })
 
+  const getLease = db.prepare('SELECT run_id, owner, expires_at FROM run_leases WHERE run_id = ?')
+  // Takes the lease unless another owner holds an unexpired one: the condition is part of the
+  // upsert, so what decides is the row as it is under the write lock, not an earlier read.
+  const takeLease = db.prepare(
+    `INSERT INTO run_leases (run_id, owner, expires_at) VALUES (@runId, @owner, @expiresAt)
+     ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+     WHERE run_leases.owner = excluded.owner OR run_leases.expires_at <= @now`,
+  )
+
+  /** Runs inside `.immediate()`: the holder read back is the one that won, in any process. */
+  const acquireLease = db.transaction(
+    (runId: string, owner: string, ttlMs: number): { acquired: boolean; lease: RunLease } => {
+      const now = Date.now()
+      const { changes } = takeLease.run({ runId, owner, expiresAt: expiryFrom(now, ttlMs), now })
+      const lease = toLease(getLease.get(runId) as LeaseRow)
+      return { acquired: changes > 0, lease }
+    },
+  )
+
+  const runExists = db.prepare('SELECT 1 FROM runs WHERE id = ?').pluck()
+  const upsertArtifact = db.prepare(
+    `INSERT INTO artifacts (${ARTIFACT_COLUMNS}, data) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (run_id, name) DO UPDATE SET task_id = excluded.task_id, content_type = excluded.content_type,
+       size = excluded.size, created_at = excluded.created_at, data = excluded.data`,
+  )
+
+  /** Checks the run and writes under one lock, so a run deleted meanwhile gets no orphan artifact. */
+  const putArtifact = db.transaction(
+    (a: { runId: string; taskId?: string; name: string; contentType?: string; data: Uint8Array }) => {
+      if (!runExists.get(a.runId)) throw new WeftError('run_not_found', `run ${a.runId} does not exist`)
+      const row: ArtifactRow = {
+        run_id: a.runId,
+        name: a.name,
+        task_id: a.taskId || null,
+        content_type: a.contentType || null,
+        size: a.data.byteLength,
+        created_at: new Date().toISOString(),
+      }
+      // better-sqlite3 binds a Uint8Array as a BLOB of exactly the viewed bytes.
+      upsertArtifact.run(
+        row.run_id,
+        row.name,
+        row.task_id,
+        row.content_type,
+        row.size,
+        row.created_at,
+        a.data,
+      )
+      return toArtifactRef(row)
+    },
+  )
+
+  const deleteStatements = [
+    'DELETE FROM events WHERE run_id = ?',
+    'DELETE FROM tasks WHERE run_id = ?',
+    'DELETE FROM run_tags WHERE run_id = ?',
+    'DELETE FROM artifacts WHERE run_id = ?',
+    'DELETE FROM signals WHERE run_id = ?',
+    'DELETE FROM run_leases WHERE run_id = ?',
+  ].map((sql) => db.prepare(sql))
+  const deleteRunRow = db.prepare('DELETE FROM runs WHERE id = ?')
+
+  /**
+   * One run and everything that belongs to it, all or nothing. The rows are deleted explicitly
+   * (not left to ON DELETE CASCADE) because signals and leases have no foreign key to the run.
+   * Signal ids are AUTOINCREMENT, so deleting signals never lets an id be handed out again.
+   */
+  const deleteRun = db.transaction((runId: string): boolean => {
+    if (!runExists.get(runId)) return false
+    for (const stmt of deleteStatements) stmt.run(runId)
+    deleteRunRow.run(runId)
+    return true
+  })
+
   return {
     db,
     commit,
+    deleteRun,
+    acquireLease,
+    getLease,
+    renewLease: db.prepare('UPDATE run_leases SET expires_at = ? WHERE run_id = ? AND owner = ?'),
+    releaseLease: db.prepare('DELETE FROM run_leases WHERE run_id = ? AND owner = ?'),
+    putArtifact,
+    getArtifact: db.prepare(`SELECT ${ARTIFACT_COLUMNS}, data FROM artifacts WHERE run_id = ? AND name = ?`),
+    listArtifacts: db.prepare(`SELECT ${ARTIFACT_COLUMNS} FROM artifacts WHERE run_id = ? ORDER BY name`),
     getSummary: db.prepare('SELECT summary FROM runs WHERE id = ? AND summary IS NOT NULL').pluck(),
     getSpec: db.prepare('SELECT spec FROM runs WHERE id = ?').pluck(),
     // rowid breaks ties of equal `order` by first insertion, as the in-memory store does.
@@ -278,7 +431,11 @@ function prepare(db: Database.Database) {
     receiveSignals: db.prepare(
       'SELECT id, run_id, kind, data, created_at FROM signals WHERE id > ? AND run_id IN (SELECT value FROM json_each(?)) ORDER BY id',
     ),
-    lastSignalId: db.prepare('SELECT coalesce(max(id), 0) FROM signals').pluck(),
+    // The AUTOINCREMENT counter, not max(id): when the newest signal's run was deleted, max(id)
+    // would step back below ids that readers have already seen.
+    lastSignalId: db
+      .prepare("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'signals'), 0)")
+      .pluck(),
     /** Statements whose WHERE clause depends on the filter, by SQL text (a few dozen at most). */
     dynamic: new Map<string, Database.Statement>(),
   }
@@ -375,6 +532,26 @@ function toEvent(r: EventRow): WeftEvent {
     severity: r.severity,
     data: JSON.parse(r.data),
   } as WeftEvent
+}
+
+/** Whole milliseconds (the column is an INTEGER), truncated as `new Date(ms)` would. */
+function expiryFrom(now: number, ttlMs: number): number {
+  return Math.floor(now + ttlMs)
+}
+
+function toLease(r: LeaseRow): RunLease {
+  return { runId: r.run_id, owner: r.owner, expiresAt: new Date(r.expires_at).toISOString() }
+}
+
+function toArtifactRef(r: ArtifactRow): ArtifactRef {
+  return {
+    runId: r.run_id,
+    ...(r.task_id !== null ? { taskId: r.task_id } : {}),
+    name: r.name,
+    ...(r.content_type !== null ? { contentType: r.content_type } : {}),
+    size: r.size,
+    createdAt: r.created_at,
+  }
 }
 
 function toSignal(r: SignalRow): Signal {

@@ -44,6 +44,7 @@ export function reopeningStore(path: string): Store {
       get: (...a) => serial((s) => s.runs.get(...a)),
       getSpec: (...a) => serial((s) => s.runs.getSpec(...a)),
       list: (...a) => serial((s) => s.runs.list(...a)),
+      delete: (...a) => write((s) => s.runs.delete(...a)),
     },
     tasks: {
       list: (...a) => serial((s) => s.tasks.list(...a)),
@@ -57,6 +58,17 @@ export function reopeningStore(path: string): Store {
       send: (...a) => write((s) => s.signals.send(...a)),
       receive: (...a) => serial((s) => s.signals.receive(...a)),
       lastId: () => serial((s) => s.signals.lastId()),
+    },
+    leases: {
+      acquire: (...a) => write((s) => s.leases.acquire(...a)),
+      renew: (...a) => write((s) => s.leases.renew(...a)),
+      release: (...a) => write((s) => s.leases.release(...a)),
+      get: (...a) => serial((s) => s.leases.get(...a)),
+    },
+    artifacts: {
+      put: (...a) => write((s) => s.artifacts.put(...a)),
+      get: (...a) => serial((s) => s.artifacts.get(...a)),
+      list: (...a) => serial((s) => s.artifacts.list(...a)),
     },
   }
 }

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Commit, newRunId, type Store } from '@weft/core'
+import { type Commit, newRunId, type RunLease, type Store } from '@weft/core'
 import { describeStore } from '@weft/testing'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -86,7 +86,13 @@ describe('sqlite store', () => {
     const relative = join(root, `rel-${++counter}`, 'weft.db').replace(`${process.cwd()}/`, '')
     const store = createSqliteStore({ path })
     expect(store.id).toBe(`sqlite:${path}`)
-    expect(store.capabilities).toEqual({ transactions: true, multiProcess: true, leases: false })
+    expect(store.capabilities).toEqual({ transactions: true, multiProcess: true, leases: true })
+    // Only this process can open a :memory: database, so its leases are exact for every process.
+    expect(createSqliteStore({ path: ':memory:' }).capabilities).toEqual({
+      transactions: true,
+      multiProcess: false,
+      leases: true,
+    })
     await store.init()
     expect(existsSync(path)).toBe(true)
     await store.close()
@@ -109,6 +115,14 @@ describe('sqlite store', () => {
       events: [log('four')],
     })
     const signal = await first.signals.send({ runId, kind: 'pause', data: { why: 'test' } })
+    const artifact = await first.artifacts.put({
+      runId,
+      taskId: 'a',
+      name: 'out/data.bin',
+      contentType: 'application/octet-stream',
+      data: new Uint8Array([0, 1, 2, 255]),
+    })
+    const lease = await first.leases.acquire(runId, 'first', 60_000)
     const before = {
       summary: await first.runs.get(runId),
       spec: await first.runs.getSpec(runId),
@@ -129,6 +143,14 @@ describe('sqlite store', () => {
     expect(before.summary?.lastSeq).toBe(4)
     expect(await second.signals.receive([runId], 0)).toEqual([signal])
     expect(await second.signals.lastId()).toBe(signal.id)
+    expect(await second.artifacts.list(runId)).toEqual([artifact])
+    expect([...(await second.artifacts.get(runId, 'out/data.bin'))!.data]).toEqual([0, 1, 2, 255])
+    // The lease outlives the process that took it: that is what makes it ownership.
+    expect(await second.leases.get(runId)).toEqual(lease.lease)
+    expect(await second.leases.acquire(runId, 'second', 60_000)).toEqual({
+      acquired: false,
+      lease: lease.lease,
+    })
     // Seqs and signal ids continue where the first process stopped.
     expect((await second.commit({ runId, expectLastSeq: 4, events: [log('five')] }))[0]!.seq).toBe(5)
     expect((await second.signals.send({ runId, kind: 'resume' })).id).toBeGreaterThan(signal.id)
@@ -207,6 +229,86 @@ describe('sqlite migrations', () => {
     expect(versions(path)).toEqual([...MIGRATIONS.map((m) => m.version), SCHEMA_VERSION + 1])
   })
 
+  it('upgrades a version-1 database to the current schema and keeps its data', async () => {
+    const path = newDbPath()
+    mkdirSync(dirname(path), { recursive: true })
+    const runId = newRunId()
+    const commit = createCommit(runId)
+    const summary = { ...commit.run!, lastSeq: 3 }
+    const task = commit.tasks![0]!
+
+    // A database as @weft/storage-sqlite 0.1 left it: only migration 1, rows as its store wrote them.
+    const old = new Database(path)
+    old.pragma('journal_mode = WAL')
+    expect(
+      migrate(
+        old,
+        MIGRATIONS.filter((m) => m.version === 1),
+      ),
+    ).toBe(1)
+    old
+      .prepare(
+        'INSERT INTO runs (id, name, status, created_at, updated_at, summary, spec, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 3)',
+      )
+      .run(
+        runId,
+        summary.name,
+        summary.status,
+        summary.createdAt,
+        summary.updatedAt,
+        JSON.stringify(summary),
+        JSON.stringify(commit.create!.spec),
+      )
+    old.prepare('INSERT INTO run_tags (run_id, tag) VALUES (?, ?)').run(runId, 't')
+    old
+      .prepare('INSERT INTO tasks (run_id, task_id, ord, status, state) VALUES (?, ?, ?, ?, ?)')
+      .run(runId, task.taskId, task.order, task.status, JSON.stringify(task))
+    const insertEvent = old.prepare(
+      'INSERT INTO events (run_id, seq, ts, type, severity, data) VALUES (?, ?, ?, ?, ?, ?)',
+    )
+    for (const [i, e] of commit.events.entries()) {
+      insertEvent.run(runId, i + 1, e.ts, e.type, 'info', JSON.stringify(e.data))
+    }
+    old
+      .prepare('INSERT INTO signals (run_id, kind, data, created_at) VALUES (?, ?, ?, ?)')
+      .run(runId, 'pause', null, commit.events[0]!.ts)
+    old.close()
+    expect(versions(path)).toEqual([1])
+
+    const store = await openStore(path)
+    expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version))
+    expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(2)
+    expect(await store.runs.get(runId)).toEqual(summary)
+    expect(await store.runs.getSpec(runId)).toEqual(commit.create!.spec)
+    expect(await store.runs.list({ tag: 't' })).toEqual({ items: [summary] })
+    expect(await store.tasks.list(runId)).toEqual([task])
+    expect((await store.events.read(runId)).map((e) => (e.data as { message: string }).message)).toEqual([
+      'one',
+      'two',
+      'three',
+    ])
+    const [signal] = await store.signals.receive([runId], 0)
+    expect(signal).toMatchObject({ id: 1, runId, kind: 'pause' })
+    expect(await store.signals.lastId()).toBe(1)
+
+    // What version 2 adds works on the old run, and the old run goes on as before.
+    expect((await store.commit({ runId, expectLastSeq: 3, events: [log('four')] }))[0]!.seq).toBe(4)
+    expect((await store.leases.acquire(runId, 'upgraded', 60_000)).acquired).toBe(true)
+    await store.artifacts.put({ runId, name: 'after-upgrade.txt', data: new TextEncoder().encode('v2') })
+    expect((await store.signals.send({ runId, kind: 'resume' })).id).toBe(2)
+    expect(await store.runs.delete([runId])).toBe(1)
+    expect(await store.runs.list()).toEqual({ items: [] })
+    await store.close()
+
+    const raw = new Database(path, { readonly: true })
+    const names = raw.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')").pluck().all()
+    expect(names).toEqual(expect.arrayContaining(['run_leases', 'artifacts', 'runs_by_status_created_at']))
+    for (const table of ['runs', 'run_tags', 'tasks', 'events', 'signals', 'run_leases', 'artifacts']) {
+      expect(raw.prepare(`SELECT count(*) FROM ${table}`).pluck().get(), table).toBe(0)
+    }
+    raw.close()
+  })
+
   it('applies pending migrations in order, all or nothing', () => {
     const path = join(root, `migrate-${++counter}.db`)
     const v1 = { version: 1, name: 'one', sql: 'CREATE TABLE t1 (a INTEGER)' }
@@ -258,7 +360,8 @@ describe('sqlite with a second process', () => {
       ['--conditions=development', '--import', 'tsx', 'test/fixtures/child.ts', ...args],
       {
         cwd: packageDir,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        // stdin carries a "go" to racers; the other modes never read it.
+        stdio: ['pipe', 'pipe', 'pipe'],
       },
     )
     const lines: Record<string, unknown>[] = []
@@ -383,5 +486,144 @@ describe('sqlite with a second process', () => {
       expect((await store.runs.get(runId))?.lastSeq).toBe(expected[runId])
     }
     await store.close()
+  })
+
+  it('lets exactly one of two processes racing for the same leases win each', async () => {
+    const path = newDbPath()
+    const store = await openStore(path)
+    const runIds: string[] = []
+    for (let i = 0; i < 40; i++) {
+      const runId = newRunId()
+      await store.commit(createCommit(runId))
+      runIds.push(runId)
+    }
+    // Both racers walk the runs in the same order, pausing a moment between leases, so they go
+    // for each lease at about the same time.
+    const racers = ['racer-1', 'racer-2'].map((owner) => ({
+      owner,
+      ...startChild(['lease-race', path, runIds.join(','), owner]),
+    }))
+    await Promise.all(racers.map((r) => r.line('ready')))
+    // Both processes get "go" in the same tick.
+    for (const r of racers) r.child.stdin!.end('go\n')
+    const outcomes = await Promise.all(racers.map((r) => r.done))
+    for (const o of outcomes) {
+      expect(o.stderr).not.toMatch(/SQLITE_BUSY|database is locked/)
+      expect(o.code).toBe(0)
+    }
+    type Result = { runId: string; acquired: boolean; owner: string; expiresAt: string }
+    const results = outcomes.map(
+      (o) => new Map((o.lines.find((l) => l.step === 'done')!.results as Result[]).map((r) => [r.runId, r])),
+    )
+    const wins = [0, 0]
+    for (const runId of runIds) {
+      const [one, two] = [results[0]!.get(runId)!, results[1]!.get(runId)!]
+      // Exactly one acquired; the other was told who did, with the winner's expiry.
+      expect(Number(one.acquired) + Number(two.acquired), runId).toBe(1)
+      const winner = one.acquired ? one : two
+      const loser = one.acquired ? two : one
+      wins[one.acquired ? 0 : 1]!++
+      expect(loser).toMatchObject({ owner: winner.owner, expiresAt: winner.expiresAt })
+      expect(winner.owner).toBe(racers[one.acquired ? 0 : 1]!.owner)
+      expect(await store.leases.get(runId)).toEqual({
+        runId,
+        owner: winner.owner,
+        expiresAt: winner.expiresAt,
+      })
+    }
+    expect(wins[0]! + wins[1]!).toBe(runIds.length)
+    // A third owner (this process) is refused everywhere while the winners' leases run.
+    for (const runId of runIds)
+      expect((await store.leases.acquire(runId, 'parent', 60_000)).acquired).toBe(false)
+    await store.close()
+  })
+
+  it('keeps the lease of a process that died until it expires, then lets another take it', async () => {
+    const path = newDbPath()
+    const store = await openStore(path)
+    const long = newRunId()
+    const short = newRunId()
+    await store.commit(createCommit(long))
+    await store.commit(createCommit(short))
+
+    const { done } = startChild(['lease-hold', path, `${long},${short}`, 'dead-runtime'])
+    const result = await done
+    expect(result.code).toBe(0)
+    const [longLease, shortLease] = result.lines.find((l) => l.step === 'held')!.leases as (RunLease & {
+      acquired: boolean
+    })[]
+    expect(longLease?.acquired && shortLease?.acquired).toBe(true)
+
+    // The process is gone, but its unexpired lease still says who owns the run.
+    const refused = await store.leases.acquire(long, 'successor', 60_000)
+    expect(refused).toEqual({
+      acquired: false,
+      lease: { runId: long, owner: 'dead-runtime', expiresAt: longLease!.expiresAt },
+    })
+    // The short one expires (100 ms after the child took it) and is then free to take.
+    const wait = Date.parse(shortLease!.expiresAt) - Date.now() + 5
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    const taken = await store.leases.acquire(short, 'successor', 60_000)
+    expect(taken.acquired).toBe(true)
+    expect(taken.lease.owner).toBe('successor')
+    await store.close()
+  })
+
+  it('deletes runs in batches while another process keeps committing, without SQLITE_BUSY', async () => {
+    const path = newDbPath()
+    const store = await openStore(path)
+    const childRun = newRunId()
+    const keeper = newRunId()
+    await store.commit(createCommit(childRun, 'child-run'))
+    await store.commit(createCommit(keeper, 'keeper'))
+    await store.artifacts.put({ runId: keeper, name: 'keep.txt', data: new TextEncoder().encode('keep') })
+    const rounds = 150
+
+    const { done, line } = startChild(['write-loop', path, childRun, String(rounds), keeper])
+    let exited = false
+    void done.then(() => {
+      exited = true
+    })
+    await line('ready')
+    // Create a batch of sizeable runs and prune it, for as long as the child commits (and at
+    // least a few times), like `weft runs prune` next to a running runtime.
+    let batches = 0
+    let deleted = 0
+    const payload = new Uint8Array(32 * 1024).fill(7)
+    while (!exited || batches < 3) {
+      const batch: string[] = []
+      for (let i = 0; i < 3; i++) {
+        const runId = newRunId()
+        const commit = createCommit(runId, 'doomed')
+        commit.events.push(...Array.from({ length: 200 }, (_, k) => log(`doomed ${k}`)))
+        await store.commit(commit)
+        await store.artifacts.put({ runId, name: 'big.bin', data: payload })
+        await store.leases.acquire(runId, 'pruner', 60_000)
+        await store.signals.send({ runId, kind: 'cancel' })
+        batch.push(runId)
+      }
+      deleted += await store.runs.delete(batch)
+      batches++
+      await new Promise((r) => setImmediate(r))
+    }
+    const result = await done
+    expect(result.stderr).not.toMatch(/SQLITE_BUSY|database is locked/)
+    expect(result.code).toBe(0)
+    expect(result.lines.at(-1)).toMatchObject({ step: 'done', lastSeq: 3 + rounds * 2, reads: rounds })
+    expect(deleted).toBe(batches * 3)
+
+    // Only the child's run and the keeper are left, whole.
+    expect((await store.runs.list()).items.map((r) => r.id).sort()).toEqual([childRun, keeper].sort())
+    const childEvents = await store.events.read(childRun, { limit: 100_000 })
+    expect(childEvents.map((e) => e.seq)).toEqual(Array.from({ length: 3 + rounds * 2 }, (_, k) => k + 1))
+    expect((await store.artifacts.list(keeper)).map((a) => a.name)).toEqual(['keep.txt'])
+    await store.close()
+    const raw = new Database(path, { readonly: true })
+    const count = (sql: string) => raw.prepare(sql).pluck().get()
+    expect(count('SELECT count(*) FROM events')).toBe(childEvents.length + 3)
+    expect(count('SELECT count(*) FROM artifacts')).toBe(1)
+    expect(count('SELECT count(*) FROM run_leases')).toBe(0)
+    expect(count('SELECT count(*) FROM signals')).toBe(0)
+    raw.close()
   })
 })

@@ -145,3 +145,26 @@ export function buildCreateCommit(runId: string, options: CreateCommitFixture = 
     ],
   }
 }
+
+/** The UTF-8 bytes of a string, as a store's artifact data. */
+export function utf8(text: string): Uint8Array {
+  return new TextEncoder().encode(text)
+}
+
+/**
+ * `length` bytes that look random but are the same on every run (xorshift32 from `seed`), so a
+ * failing byte comparison can be reproduced.
+ */
+export function pseudoRandomBytes(length: number, seed = 0x9e3779b9): Uint8Array {
+  const out = new Uint8Array(length)
+  let x = seed >>> 0 || 1
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13
+    x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    out[i] = x & 0xff
+  }
+  return out
+}

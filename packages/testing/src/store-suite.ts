@@ -2,6 +2,7 @@ import {
   type Commit,
   type Json,
   newRunId,
+  type RunLease,
   RunSpecSchema,
   type RunSummary,
   RunSummarySchema,
@@ -18,6 +19,8 @@ import {
   buildTaskState,
   isoAt,
   logEvent,
+  pseudoRandomBytes,
+  utf8,
   withTs,
 } from './fixtures.js'
 
@@ -750,6 +753,438 @@ export function describeStore(name: string, factory: StoreFactory): void {
       })
     })
 
+    describe('leases', () => {
+      const LONG = 60_000
+
+      /** The lease's expiry, checked to be `ttlMs` after a moment between `before` and now. */
+      function expectExpiry(lease: RunLease, before: number, ttlMs: number) {
+        const at = Date.parse(lease.expiresAt)
+        expect(Number.isNaN(at), `expiresAt ${lease.expiresAt} is not an ISO time`).toBe(false)
+        // A little slack for stores whose clock is not this process's (a database server's).
+        expect(at).toBeGreaterThanOrEqual(before + ttlMs - CLOCK_SLACK_MS)
+        expect(at).toBeLessThanOrEqual(Date.now() + ttlMs + CLOCK_SLACK_MS)
+      }
+
+      it('acquires a free lease and reports it; get returns it', async () => {
+        const { runId } = await createRun()
+        expect(await store.leases.get(runId)).toBeUndefined()
+        const before = Date.now()
+        const taken = await store.leases.acquire(runId, 'owner-a', LONG)
+        expect(taken.acquired).toBe(true)
+        expect(taken.lease).toMatchObject({ runId, owner: 'owner-a' })
+        expectExpiry(taken.lease, before, LONG)
+        expect(await store.leases.get(runId)).toEqual(taken.lease)
+      })
+
+      it('lets the holder acquire again, which extends its lease', async () => {
+        const { runId } = await createRun()
+        const first = await store.leases.acquire(runId, 'owner-a', 1_000)
+        const before = Date.now()
+        const again = await store.leases.acquire(runId, 'owner-a', LONG)
+        expect(again.acquired).toBe(true)
+        expect(again.lease.owner).toBe('owner-a')
+        expectExpiry(again.lease, before, LONG)
+        expect(Date.parse(again.lease.expiresAt)).toBeGreaterThan(Date.parse(first.lease.expiresAt))
+        expect(await store.leases.get(runId)).toEqual(again.lease)
+      })
+
+      it('refuses another owner while the lease is unexpired and names the holder and its expiry', async () => {
+        const { runId } = await createRun()
+        const held = await store.leases.acquire(runId, 'owner-a', LONG)
+        const refused = await store.leases.acquire(runId, 'owner-b', LONG)
+        expect(refused.acquired).toBe(false)
+        expect(refused.lease).toEqual(held.lease)
+        // Refusal changes nothing: the holder and its expiry stay as they were.
+        expect(await store.leases.get(runId)).toEqual(held.lease)
+        expect(await store.leases.renew(runId, 'owner-b', LONG)).toBe(false)
+        expect(await store.leases.get(runId)).toEqual(held.lease)
+      })
+
+      it('lets another owner take an expired lease; the old holder can then neither renew nor release it', async () => {
+        const { runId } = await createRun()
+        await store.leases.acquire(runId, 'owner-a', 50)
+        await pause(80)
+        const before = Date.now()
+        const taken = await store.leases.acquire(runId, 'owner-b', LONG)
+        expect(taken.acquired).toBe(true)
+        expect(taken.lease).toMatchObject({ runId, owner: 'owner-b' })
+        expectExpiry(taken.lease, before, LONG)
+
+        expect(await store.leases.renew(runId, 'owner-a', LONG)).toBe(false)
+        await store.leases.release(runId, 'owner-a')
+        expect(await store.leases.get(runId)).toEqual(taken.lease)
+        const back = await store.leases.acquire(runId, 'owner-a', LONG)
+        expect(back).toEqual({ acquired: false, lease: taken.lease })
+      })
+
+      it('renews for the holder only', async () => {
+        const { runId } = await createRun()
+        const held = await store.leases.acquire(runId, 'owner-a', 1_000)
+        const before = Date.now()
+        expect(await store.leases.renew(runId, 'owner-a', LONG)).toBe(true)
+        const renewed = await store.leases.get(runId)
+        expect(renewed?.owner).toBe('owner-a')
+        expectExpiry(renewed!, before, LONG)
+        expect(Date.parse(renewed!.expiresAt)).toBeGreaterThan(Date.parse(held.lease.expiresAt))
+
+        expect(await store.leases.renew(runId, 'owner-b', LONG)).toBe(false)
+        expect(await store.leases.get(runId)).toEqual(renewed)
+        // Renewing creates no lease where there is none.
+        const { runId: free } = await createRun()
+        expect(await store.leases.renew(free, 'owner-a', LONG)).toBe(false)
+        expect(await store.leases.get(free)).toBeUndefined()
+      })
+
+      it('releases only for the holder; a released lease is free to take', async () => {
+        const { runId } = await createRun()
+        const held = await store.leases.acquire(runId, 'owner-a', LONG)
+        await store.leases.release(runId, 'owner-b')
+        expect(await store.leases.get(runId)).toEqual(held.lease)
+        await store.leases.release(runId, 'owner-a')
+        expect(await store.leases.get(runId)).toBeUndefined()
+        // Releasing what nobody holds is not an error.
+        await store.leases.release(runId, 'owner-a')
+        const next = await store.leases.acquire(runId, 'owner-b', LONG)
+        expect(next.acquired).toBe(true)
+        expect(next.lease.owner).toBe('owner-b')
+        expect(await store.leases.renew(runId, 'owner-a', LONG)).toBe(false)
+      })
+
+      it('lets exactly one of several owners acquiring at once win, and tells the others who did', async () => {
+        const runIds = (await Promise.all(Array.from({ length: 5 }, () => createRun()))).map((r) => r.runId)
+        const owners = ['owner-a', 'owner-b', 'owner-c', 'owner-d']
+        const results = await Promise.all(
+          runIds.map((runId) => Promise.all(owners.map((owner) => store.leases.acquire(runId, owner, LONG)))),
+        )
+        for (const [i, perOwner] of results.entries()) {
+          const winners = perOwner.filter((r) => r.acquired)
+          expect(winners).toHaveLength(1)
+          const winner = winners[0]!.lease
+          expect(winner.runId).toBe(runIds[i])
+          for (const lost of perOwner.filter((r) => !r.acquired)) expect(lost.lease).toEqual(winner)
+          expect(await store.leases.get(runIds[i]!)).toEqual(winner)
+        }
+      })
+
+      it('keeps the leases of different runs independent', async () => {
+        const one = (await createRun()).runId
+        const two = (await createRun()).runId
+        const a = await store.leases.acquire(one, 'owner-a', LONG)
+        expect(await store.leases.get(two)).toBeUndefined()
+        const b = await store.leases.acquire(two, 'owner-b', LONG)
+        expect(b.acquired).toBe(true)
+        expect((await store.leases.acquire(two, 'owner-a', LONG)).acquired).toBe(false)
+        await store.leases.release(one, 'owner-a')
+        expect(await store.leases.get(one)).toBeUndefined()
+        expect(await store.leases.get(two)).toEqual(b.lease)
+        expect(await store.leases.renew(two, 'owner-b', LONG)).toBe(true)
+        expect(a.lease.runId).toBe(one)
+      })
+    })
+
+    describe('artifacts', () => {
+      it('refuses names that could point outside the run', async () => {
+        const { runId } = await createRun()
+        for (const name of ['', '/etc/passwd', '../escape.txt', 'a/../../b', 'a//b', './x']) {
+          await expectWeftError(store.artifacts.put({ runId, name, data: utf8('x') }), 'input_invalid')
+        }
+        expect(await store.artifacts.list(runId)).toEqual([])
+      })
+
+      it('round-trips text bytes and describes them', async () => {
+        const { runId } = await createRun()
+        const data = utf8('# Report\n\nAll good — 🧵\n')
+        const before = Date.now()
+        const ref = await store.artifacts.put({
+          runId,
+          taskId: 'a',
+          name: 'report.md',
+          contentType: 'text/markdown',
+          data,
+        })
+        expect(ref).toMatchObject({
+          runId,
+          taskId: 'a',
+          name: 'report.md',
+          contentType: 'text/markdown',
+          size: data.byteLength,
+        })
+        const created = Date.parse(ref.createdAt)
+        expect(created).toBeGreaterThanOrEqual(before - CLOCK_SLACK_MS)
+        expect(created).toBeLessThanOrEqual(Date.now() + CLOCK_SLACK_MS)
+
+        const back = await store.artifacts.get(runId, 'report.md')
+        expect(back?.ref).toEqual(ref)
+        expectBytes(back?.data, data)
+        expect(await store.artifacts.list(runId)).toEqual([ref])
+      })
+
+      it('round-trips binary, empty, large and partial-view data exactly', async () => {
+        const { runId } = await createRun()
+        // Every byte value, NULs and sequences that are not valid UTF-8.
+        const binary = new Uint8Array([
+          ...Array.from({ length: 256 }, (_, i) => i),
+          0,
+          0,
+          0xff,
+          0xfe,
+          0x80,
+          0xc3,
+          0x28,
+          0xed,
+          0xa0,
+          0x80,
+        ])
+        const empty = new Uint8Array(0)
+        const large = pseudoRandomBytes(512 * 1024)
+        // A view into a bigger buffer: only the viewed bytes are the artifact.
+        const backing = pseudoRandomBytes(64, 7)
+        const view = backing.subarray(10, 30)
+
+        const refs = {
+          binary: await store.artifacts.put({ runId, name: 'blob.bin', data: binary }),
+          empty: await store.artifacts.put({
+            runId,
+            name: 'empty.txt',
+            contentType: 'text/plain',
+            data: empty,
+          }),
+          large: await store.artifacts.put({ runId, name: 'large.bin', data: large }),
+          view: await store.artifacts.put({ runId, name: 'view.bin', data: view }),
+        }
+        expect(refs.binary.size).toBe(binary.byteLength)
+        expect(refs.empty.size).toBe(0)
+        expect(refs.large.size).toBe(large.byteLength)
+        expect(refs.view.size).toBe(20)
+        // Absent optional fields stay absent (not `null`).
+        expect(refs.binary.taskId).toBeUndefined()
+        expect(refs.binary.contentType).toBeUndefined()
+
+        expectBytes((await store.artifacts.get(runId, 'blob.bin'))?.data, binary)
+        expectBytes((await store.artifacts.get(runId, 'empty.txt'))?.data, empty)
+        expectBytes((await store.artifacts.get(runId, 'large.bin'))?.data, large)
+        expectBytes((await store.artifacts.get(runId, 'view.bin'))?.data, backing.slice(10, 30))
+        const emptyBack = await store.artifacts.get(runId, 'empty.txt')
+        expect(emptyBack?.ref).toEqual(refs.empty)
+        expect((await store.artifacts.get(runId, 'blob.bin'))?.ref.taskId).toBeUndefined()
+      })
+
+      it('keeps its own copy: changing the bytes given or returned changes nothing stored', async () => {
+        const { runId } = await createRun()
+        const data = utf8('original')
+        await store.artifacts.put({ runId, name: 'a.txt', data })
+        data.fill(0x21)
+        const first = await store.artifacts.get(runId, 'a.txt')
+        expectBytes(first?.data, utf8('original'))
+        first!.data.fill(0x3f)
+        expectBytes((await store.artifacts.get(runId, 'a.txt'))?.data, utf8('original'))
+      })
+
+      it('replaces an artifact of the same name, description included', async () => {
+        const { runId } = await createRun()
+        await store.artifacts.put({
+          runId,
+          taskId: 'a',
+          name: 'out.json',
+          contentType: 'application/json',
+          data: utf8('{"v":1}'),
+        })
+        const second = await store.artifacts.put({
+          runId,
+          taskId: 'b',
+          name: 'out.json',
+          data: utf8('second version'),
+        })
+        expect(second).toMatchObject({ runId, taskId: 'b', name: 'out.json', size: 14 })
+        // Fields absent from the new put are gone, as with task upserts.
+        expect(second.contentType).toBeUndefined()
+        const back = await store.artifacts.get(runId, 'out.json')
+        expect(back?.ref).toEqual(second)
+        expectBytes(back?.data, utf8('second version'))
+        expect(await store.artifacts.list(runId)).toEqual([second])
+      })
+
+      it('lists the artifacts of a run sorted by name, with names that contain folders', async () => {
+        const { runId } = await createRun()
+        const put = (name: string, text: string, extra: { taskId?: string; contentType?: string } = {}) =>
+          store.artifacts.put({ runId, name, data: utf8(text), ...extra })
+        // Put out of order on purpose.
+        const z = await put('z.txt', 'last', { taskId: 'b', contentType: 'text/plain' })
+        const deep = await put('out/deep/data.json', '[1,2,3]', { contentType: 'application/json' })
+        const a = await put('a.bin', 'x')
+        const report = await put('out/report.md', '# hi', { taskId: 'a', contentType: 'text/markdown' })
+        const notes = await put('notes/résumé.txt', 'ünïcode')
+
+        const listed = await store.artifacts.list(runId)
+        expect(listed.map((r) => r.name)).toEqual([
+          'a.bin',
+          'notes/résumé.txt',
+          'out/deep/data.json',
+          'out/report.md',
+          'z.txt',
+        ])
+        expect(listed).toEqual([a, notes, deep, report, z])
+        expect(notes.size).toBe(utf8('ünïcode').byteLength)
+        expectBytes((await store.artifacts.get(runId, 'out/deep/data.json'))?.data, utf8('[1,2,3]'))
+        expectBytes((await store.artifacts.get(runId, 'notes/résumé.txt'))?.data, utf8('ünïcode'))
+        // A folder is not an artifact.
+        expect(await store.artifacts.get(runId, 'out')).toBeUndefined()
+        expect(await store.artifacts.get(runId, 'out/deep')).toBeUndefined()
+      })
+
+      it('keeps artifacts of different runs apart', async () => {
+        const one = (await createRun()).runId
+        const two = (await createRun()).runId
+        await store.artifacts.put({ runId: one, name: 'same.txt', data: utf8('one') })
+        await store.artifacts.put({ runId: two, name: 'same.txt', data: utf8('two') })
+        await store.artifacts.put({ runId: two, name: 'only-two.txt', data: utf8('2') })
+        expectBytes((await store.artifacts.get(one, 'same.txt'))?.data, utf8('one'))
+        expectBytes((await store.artifacts.get(two, 'same.txt'))?.data, utf8('two'))
+        expect((await store.artifacts.list(one)).map((r) => r.name)).toEqual(['same.txt'])
+        expect((await store.artifacts.list(two)).map((r) => r.name)).toEqual(['only-two.txt', 'same.txt'])
+        expect(await store.artifacts.get(one, 'only-two.txt')).toBeUndefined()
+      })
+
+      it('answers "nothing" for unknown runs and names, and refuses a put to an unknown run', async () => {
+        const { runId } = await createRun()
+        expect(await store.artifacts.get(runId, 'nope.txt')).toBeUndefined()
+        expect(await store.artifacts.list(runId)).toEqual([])
+        const unknown = newRunId()
+        expect(await store.artifacts.get(unknown, 'a.txt')).toBeUndefined()
+        expect(await store.artifacts.list(unknown)).toEqual([])
+        await expectWeftError(
+          store.artifacts.put({ runId: unknown, name: 'a.txt', data: utf8('x') }),
+          'run_not_found',
+        )
+        expect(await store.artifacts.list(unknown)).toEqual([])
+        expect(await store.runs.get(unknown)).toBeUndefined()
+        expect(await store.runs.getSpec(unknown)).toBeUndefined()
+      })
+    })
+
+    describe('runs.delete', () => {
+      /** A run with everything that can belong to a run: tasks, events, artifacts, signals, lease. */
+      async function seedFullRun(name: string) {
+        const { runId } = await createRun({ name })
+        await store.commit({
+          runId,
+          tasks: [buildTaskState(runId, 'a', 0, { status: 'succeeded', output: { name } })],
+          events: [logEvent(`${name} 1`, { taskId: 'a' }), logEvent(`${name} 2`)],
+        })
+        await store.artifacts.put({ runId, taskId: 'a', name: 'out/result.txt', data: utf8(name) })
+        await store.artifacts.put({ runId, name: 'log.txt', data: utf8(`${name} log`) })
+        const signal = await store.signals.send({ runId, kind: 'pause', data: { name } })
+        await store.leases.acquire(runId, `owner-${name}`, 60_000)
+        return { runId, signal }
+      }
+
+      /** Everything `seedFullRun` wrote, as the store reads it back. */
+      async function everything(runId: string) {
+        return {
+          summary: await store.runs.get(runId),
+          spec: await store.runs.getSpec(runId),
+          tasks: await store.tasks.list(runId),
+          events: await store.events.read(runId),
+          queried: await store.events.query({ runId }),
+          artifacts: await store.artifacts.list(runId),
+          result: await store.artifacts.get(runId, 'out/result.txt'),
+          signals: await store.signals.receive([runId], 0),
+          lease: await store.leases.get(runId),
+        }
+      }
+
+      it('deletes the given runs with everything that belongs to them, and nothing else', async () => {
+        const one = await seedFullRun('one')
+        const two = await seedFullRun('two')
+        const keep = await seedFullRun('keep')
+        const kept = await everything(keep.runId)
+        expect(kept.artifacts).toHaveLength(2)
+        expect(kept.signals).toHaveLength(1)
+        expect(kept.lease?.owner).toBe('owner-keep')
+
+        // Unknown ids are ignored and not counted.
+        expect(await store.runs.delete([one.runId, newRunId(), two.runId])).toBe(2)
+
+        for (const { runId } of [one, two]) {
+          expect(await everything(runId)).toEqual({
+            summary: undefined,
+            spec: undefined,
+            tasks: [],
+            events: [],
+            queried: [],
+            artifacts: [],
+            result: undefined,
+            signals: [],
+            lease: undefined,
+          })
+          expect(await store.tasks.get(runId, 'a')).toBeUndefined()
+        }
+        expect(await everything(keep.runId)).toEqual(kept)
+        expect(ids(await store.runs.list())).toEqual([keep.runId])
+        expect(await store.events.query({})).toEqual(kept.events)
+        expect(await store.events.query({ taskId: 'a' })).toEqual(kept.events.filter((e) => e.taskId === 'a'))
+
+        // Deleting again, nothing, or unknown ids deletes nothing.
+        expect(await store.runs.delete([one.runId])).toBe(0)
+        expect(await store.runs.delete([])).toBe(0)
+        expect(await store.runs.delete([newRunId()])).toBe(0)
+        expect(await everything(keep.runId)).toEqual(kept)
+      })
+
+      it('counts a run named twice once', async () => {
+        const { runId } = await createRun()
+        expect(await store.runs.delete([runId, runId])).toBe(1)
+        expect(await store.runs.get(runId)).toBeUndefined()
+      })
+
+      it('never reuses the ids of deleted signals', async () => {
+        const keep = await createRun()
+        const doomed = await createRun()
+        const early = await store.signals.send({ runId: keep.runId, kind: 'pause' })
+        const last = await store.signals.send({ runId: doomed.runId, kind: 'cancel' })
+        expect(await store.runs.delete([doomed.runId])).toBe(1)
+        // A reader that already saw `last` must still see the next signal.
+        const next = await store.signals.send({ runId: keep.runId, kind: 'resume' })
+        expect(next.id).toBeGreaterThan(last.id)
+        expect(await store.signals.receive([keep.runId], last.id)).toEqual([next])
+        expect(await store.signals.receive([keep.runId], 0)).toEqual([early, next])
+        expect(await store.signals.lastId()).toBe(next.id)
+      })
+
+      it('lets a deleted run id be created again, from scratch', async () => {
+        const { runId } = await seedFullRun('old')
+        expect(await store.runs.delete([runId])).toBe(1)
+        const again = await createRun({ name: 'new', taskIds: ['x'] }, runId)
+        expect(again.stored.map((e) => e.seq)).toEqual([1, 2])
+        expect(await store.runs.get(runId)).toEqual({ ...again.commit.run, lastSeq: 2 })
+        expect((await store.tasks.list(runId)).map((t) => t.taskId)).toEqual(['x'])
+        expect(await store.events.read(runId)).toEqual(again.stored)
+        expect(await store.artifacts.list(runId)).toEqual([])
+        expect(await store.signals.receive([runId], 0)).toEqual([])
+        expect(await store.leases.get(runId)).toBeUndefined()
+        expect((await store.leases.acquire(runId, 'owner-new', 60_000)).acquired).toBe(true)
+      })
+
+      it('deletes runs while other runs are written to', async () => {
+        const doomed = await Promise.all(Array.from({ length: 4 }, (_, i) => seedFullRun(`doomed-${i}`)))
+        const busy = await Promise.all(Array.from({ length: 3 }, (_, i) => createRun({ name: `busy-${i}` })))
+        const [deleted] = await Promise.all([
+          store.runs.delete(doomed.map((d) => d.runId)),
+          ...busy.flatMap(({ runId }) =>
+            Array.from({ length: 3 }, (_, k) => store.commit({ runId, events: [logEvent(`write ${k}`)] })),
+          ),
+          ...busy.map(({ runId }) => store.artifacts.put({ runId, name: 'during.txt', data: utf8(runId) })),
+        ])
+        expect(deleted).toBe(4)
+        expect(ids(await store.runs.list()).sort()).toEqual(busy.map((b) => b.runId).sort())
+        for (const { runId } of busy) {
+          expect((await store.events.read(runId)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6])
+          expectBytes((await store.artifacts.get(runId, 'during.txt'))?.data, utf8(runId))
+        }
+        for (const { runId } of doomed) expect(await store.runs.getSpec(runId)).toBeUndefined()
+      })
+    })
+
     describe('data fidelity', () => {
       const tricky: Json = {
         nested: { deeper: { deepest: [1, [2, [3, { four: 4 }]]] } },
@@ -856,6 +1291,22 @@ export function describeStore(name: string, factory: StoreFactory): void {
 }
 
 const ids = (page: { items: RunSummary[] }) => page.items.map((r) => r.id)
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/**
+ * How far a store's timestamps (lease expiry, artifact creation) may stray from this process's
+ * clock: a store may take the time from a database server rather than from `Date.now()`.
+ */
+const CLOCK_SLACK_MS = 1000
+
+/** Same bytes, as a `Uint8Array` (a `Buffer` is one too); reports the first difference. */
+function expectBytes(actual: Uint8Array | undefined, expected: Uint8Array): void {
+  expect(actual, 'expected bytes, got nothing').toBeInstanceOf(Uint8Array)
+  expect(actual!.byteLength).toBe(expected.byteLength)
+  const first = expected.findIndex((b, i) => actual![i] !== b)
+  expect(first, `bytes differ from index ${first}`).toBe(-1)
+}
 
 /** Checks the error by name and code, not `instanceof`: a store may load another copy of core. */
 async function expectWeftError(promise: Promise<unknown>, code: string): Promise<void> {

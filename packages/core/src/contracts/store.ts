@@ -88,7 +88,11 @@ export interface SignalStore {
   lastId(): Promise<number>
 }
 
-/** Who runs a run: one runtime at a time, proven by a lease it keeps renewing. */
+/**
+ * Who runs a run: one runtime at a time, proven by a lease it keeps renewing. Expiry is compared
+ * with the clock of the process that asks, which is exact on one machine; a store shared across
+ * machines should compare with its own clock. A lease may exist for a run id that has no run yet.
+ */
 export interface RunLease {
   runId: string
   /** The runtime holding it, e.g. `host:pid:random`. */
@@ -104,7 +108,10 @@ export interface LeaseStore {
    * the holder's lease with `acquired: false`.
    */
   acquire(runId: string, owner: string, ttlMs: number): Promise<{ acquired: boolean; lease: RunLease }>
-  /** Extends a lease `owner` holds; false when it no longer holds it (it expired and was taken). */
+  /**
+   * Extends a lease `owner` holds; false when it no longer holds it (it expired and another owner
+   * took it). A lease that expired but that nobody took is still this owner's: renewing it works.
+   */
   renew(runId: string, owner: string, ttlMs: number): Promise<boolean>
   /** Gives the lease up if `owner` holds it. */
   release(runId: string, owner: string): Promise<void>
@@ -122,7 +129,11 @@ export interface ArtifactRef {
 }
 
 export interface ArtifactStore {
-  /** Stores (or replaces) an artifact of a run; `name` is a relative path such as `report.md`. */
+  /**
+   * Stores (or replaces) an artifact of a run. `name` is a relative path with `/` separators such
+   * as `out/report.md`; an empty name, an absolute path or a `..` segment is refused with
+   * `input_invalid`, so a name can never point outside the run's artifacts.
+   */
   put(artifact: { runId: string; taskId?: string; name: string; contentType?: string; data: Uint8Array }): Promise<ArtifactRef>
   get(runId: string, name: string): Promise<{ ref: ArtifactRef; data: Uint8Array } | undefined>
   list(runId: string): Promise<ArtifactRef[]>

@@ -193,6 +193,7 @@ export function createMemoryStore(): Store {
 
     artifacts: {
       async put({ runId, taskId, name, contentType, data }) {
+        assertArtifactName(name)
         if (!runs.has(runId)) throw new WeftError('run_not_found', `run ${runId} does not exist`)
         const ref: ArtifactRef = {
           runId,
@@ -218,4 +219,14 @@ export function createMemoryStore(): Store {
     },
   }
   return store
+}
+
+/** Artifact names are relative paths that stay inside the run (see `ArtifactStore.put`). */
+export function assertArtifactName(name: string): void {
+  const segments = name.split('/')
+  if (name === '' || name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.includes('\\') || segments.some((s) => s === '..' || s === '' || s === '.')) {
+    throw new WeftError('input_invalid', `artifact name '${name}' is not a relative path inside the run`, {
+      hint: "use names like 'report.md' or 'out/report.md' (no leading '/', no '..', no empty segments)",
+    })
+  }
 }

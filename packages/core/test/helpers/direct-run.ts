@@ -45,9 +45,17 @@ export async function commitRun(store: Store, options: DirectRunOptions = {}): P
   }
   await store.commit({
     runId,
-    create: { spec: { workflow: { weft: 1, name: 'direct', tasks: {} }, inputs: {}, initiator: 'code', tags: [] } },
+    create: {
+      spec: { workflow: { weft: 1, name: 'direct', tasks: {} }, inputs: {}, initiator: 'code', tags: [] },
+    },
     run: summary,
-    events: [{ type: 'run.created', ts: createdAt, data: { name: 'direct', inputs: {}, taskIds: [], diagnostics: [] } }],
+    events: [
+      {
+        type: 'run.created',
+        ts: createdAt,
+        data: { name: 'direct', inputs: {}, taskIds: [], diagnostics: [] },
+      },
+    ],
   })
   const events = options.events ?? []
   const batch = options.batchSize ?? 1000
