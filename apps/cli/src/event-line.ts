@@ -40,7 +40,9 @@ function describe(e: WeftEvent, c: Colors, verbose: boolean): string | undefined
     case 'run.canceled':
       return `${c.yellow('■')} run canceled: ${e.data.reason}`
     case 'run.recovered': {
-      const kept = e.data.kept.length ? `kept ${e.data.kept.length} finished (${e.data.kept.join(', ')}), not run again` : 'nothing had finished'
+      const kept = e.data.kept.length
+        ? `kept ${e.data.kept.length} finished (${e.data.kept.join(', ')}), not run again`
+        : 'nothing had finished'
       const again = e.data.interrupted.length ? `; running again: ${e.data.interrupted.join(', ')}` : ''
       return `${c.cyan('↺')} run recovered${e.data.previousOwner ? c.dim(` from ${e.data.previousOwner}`) : ''}: ${kept}${again}`
     }

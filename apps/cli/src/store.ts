@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { createMemoryStore, type Store, WeftError, type WeftPlugin } from '@weft/core'
+import { createFsStore } from '@weft/storage-fs'
 import { createSqliteStore } from '@weft/storage-sqlite'
 
 /** The default store, relative to the current directory: every project gets its own runs. */
@@ -11,6 +12,8 @@ export type StoreSource = 'flag' | 'env' | 'config' | 'default'
 export type StoreLocation =
   | { kind: 'memory'; source: StoreSource; display: string }
   | { kind: 'sqlite'; path: string; source: StoreSource; display: string }
+  /** The human-readable file store: a directory of runs/<id>/meta.json, events.jsonl, … */
+  | { kind: 'fs'; path: string; source: StoreSource; display: string }
   /** A scheme served by a plugin's store factory (e.g. `postgres:`). */
   | { kind: 'plugin'; scheme: string; location: string; source: StoreSource; display: string }
 
@@ -45,6 +48,15 @@ function parseLocation(raw: string, source: StoreSource, baseDir: string): Store
   }
   // Schemes have two or more letters, so a Windows drive (`C:\…`) stays a path.
   const scheme = /^([a-z][a-z0-9+.-]+):(.*)$/i.exec(value)
+  if (scheme && scheme[1]!.toLowerCase() === 'fs') {
+    const dir = scheme[2]!.replace(/^\/\/(?=\/)/, '')
+    if (dir === '')
+      throw new WeftError('config_invalid', `the store location '${raw}' has no directory`, {
+        hint: 'write e.g. fs:.weft/runs',
+      })
+    const abs = isAbsolute(dir) ? dir : resolve(baseDir, dir)
+    return { kind: 'fs', path: abs, source, display: `fs:${abs}` }
+  }
   if (scheme && scheme[1]!.toLowerCase() !== 'sqlite') {
     return { kind: 'plugin', scheme: scheme[1]!.toLowerCase(), location: value, source, display: value }
   }
@@ -67,6 +79,7 @@ export async function openStore(location: StoreLocation, plugins: WeftPlugin[] =
     mkdirSync(dirname(location.path), { recursive: true })
     return createSqliteStore({ path: location.path })
   }
+  if (location.kind === 'fs') return createFsStore({ dir: location.path })
   const factory = plugins.flatMap((p) => p.stores ?? []).find((f) => f.scheme === location.scheme)
   if (!factory) {
     throw new WeftError(

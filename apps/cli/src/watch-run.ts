@@ -93,7 +93,9 @@ export async function watchRun(options: WatchRunOptions): Promise<number> {
 
     const final = await Promise.race([runtime.wait(runId), terminated])
     if (!final) {
-      io.stderr.write(`stopped: run ${runId} was handed over; continue it with \`weft runs recover ${runId}\`\n`)
+      io.stderr.write(
+        `stopped: run ${runId} was handed over; continue it with \`weft runs recover ${runId}\`\n`,
+      )
       return exitForSignal('SIGTERM')
     }
     await Promise.race([

@@ -41,17 +41,27 @@ async function checkRun(store: Store, runId: string, context: string) {
   const summary = (await store.runs.get(runId))!
   expect(summary.status, context).toBe('succeeded')
   const tasks = await store.tasks.list(runId)
-  expect(tasks.map((t) => t.status), context).toEqual(TASKS.map(() => 'succeeded'))
+  expect(
+    tasks.map((t) => t.status),
+    context,
+  ).toEqual(TASKS.map(() => 'succeeded'))
   const events = await store.events.read(runId, { limit: 100_000 })
   // Exactly-once completion: one task.succeeded per task in the whole log.
   for (const id of TASKS) {
-    expect(events.filter((e) => e.type === 'task.succeeded' && e.taskId === id).length, `${context} ${id}`).toBe(1)
+    expect(
+      events.filter((e) => e.type === 'task.succeeded' && e.taskId === id).length,
+      `${context} ${id}`,
+    ).toBe(1)
   }
   // The log is gapless and rebuilds the stored state.
   const replayed = replayEvents(events)
   expect(replayed.gapless, context).toBe(true)
   expect(replayed.status, context).toBe(summary.status)
-  for (const t of tasks) expect(replayed.tasks[t.taskId], `${context} ${t.taskId}`).toMatchObject({ status: t.status, attempt: t.attempt })
+  for (const t of tasks)
+    expect(replayed.tasks[t.taskId], `${context} ${t.taskId}`).toMatchObject({
+      status: t.status,
+      attempt: t.attempt,
+    })
   expect(summary.lastSeq, context).toBe(events.length)
 }
 
@@ -83,9 +93,17 @@ describe('crash recovery through the CLI', () => {
       let proc: CliProcess
       if (!current) {
         ledger = join(ws.dir, `ledger-${runs.length + 1}-${Date.now()}.txt`)
-        proc = startCli(['run', 'ledger.yaml', '--input', `ledger=${ledger}`, '--quiet'], { cwd: ws.dir, env, timeoutMs: 60_000 })
+        proc = startCli(['run', 'ledger.yaml', '--input', `ledger=${ledger}`, '--quiet'], {
+          cwd: ws.dir,
+          env,
+          timeoutMs: 60_000,
+        })
       } else {
-        proc = startCli(['runs', 'recover', current.runId, '--quiet'], { cwd: ws.dir, env, timeoutMs: 60_000 })
+        proc = startCli(['runs', 'recover', current.runId, '--quiet'], {
+          cwd: ws.dir,
+          env,
+          timeoutMs: 60_000,
+        })
       }
       const delay = Math.round(300 + rand() * 1500)
       const exited = await exitedWithin(proc, delay)
@@ -126,13 +144,16 @@ describe('crash recovery through the CLI', () => {
     for (const run of runs) {
       await checkRun(store, run.runId, context())
       const counts = ledgerCounts(run.ledger)
-      for (const id of TASKS) expect(counts[id] ?? 0, `${context()} ${id} ran at least once`).toBeGreaterThanOrEqual(1)
+      for (const id of TASKS)
+        expect(counts[id] ?? 0, `${context()} ${id} ran at least once`).toBeGreaterThanOrEqual(1)
       for (const [id, n] of Object.entries(run.frozen)) {
         expect(counts[id], `${context()}: ${id} had completed before a kill and ran again`).toBe(n)
       }
     }
     const frozen = runs.reduce((n, r) => n + Object.keys(r.frozen).length, 0)
-    console.log(`crash test: ${kills} kills over ${runs.length} run(s), ${frozen} completed-before-a-kill checks; ${context()}`)
+    console.log(
+      `crash test: ${kills} kills over ${runs.length} run(s), ${frozen} completed-before-a-kill checks; ${context()}`,
+    )
     expect(frozen).toBeGreaterThan(0)
     await store.close()
   }, 240_000)
@@ -158,7 +179,9 @@ describe('crash recovery through the CLI', () => {
     const winner = one.code === 0 ? one : two
     const loser = one.code === 0 ? two : one
     expect(winner.code, winner.stderr).toBe(0)
-    expect(winner.stderr).toMatch(new RegExp(`resumed run ${runId}.*kept \\d+ finished task\\(s\\), not run again: a\\d`))
+    expect(winner.stderr).toMatch(
+      new RegExp(`resumed run ${runId}.*kept \\d+ finished task\\(s\\), not run again: a\\d`),
+    )
     expect(winner.stdout).toMatch(/succeeded/)
     expect(loser.code, loser.stderr).toBe(1)
     expect(loser.stderr).toMatch(/is owned by .* until/)
@@ -191,7 +214,11 @@ describe('graceful stop and rerun through the CLI', () => {
     expect(stopped.code, stopped.stderr).toBe(143)
     expect(stopped.stderr).toContain(`weft runs recover ${runId}`)
 
-    const recovered = await runCli(['runs', 'recover', runId!], { cwd: ws.dir, env: ws.env, timeoutMs: 60_000 })
+    const recovered = await runCli(['runs', 'recover', runId!], {
+      cwd: ws.dir,
+      env: ws.env,
+      timeoutMs: 60_000,
+    })
     expect(recovered.code, recovered.stderr).toBe(0)
     expect(recovered.stderr).toMatch(/resumed run .*kept \d+ finished task\(s\), not run again/)
     const store = createSqliteStore({ path: ws.store })
@@ -201,21 +228,40 @@ describe('graceful stop and rerun through the CLI', () => {
 
   it('`weft runs rerun --from` reuses what came before and runs the rest', async () => {
     const ledger = join(ws.dir, 'ledger-rerun.txt')
-    const first = await runCli(['run', 'ledger.yaml', '--input', `ledger=${ledger}`, '--input', 'pause=0', '--json'], {
+    const first = await runCli(
+      ['run', 'ledger.yaml', '--input', `ledger=${ledger}`, '--input', 'pause=0', '--json'],
+      {
+        cwd: ws.dir,
+        env: ws.env,
+      },
+    )
+    expect(first.code, first.stderr).toBe(0)
+    const runId = (JSON.parse(first.stdout) as { id: string }).id
+    const again = await runCli(['runs', 'rerun', runId, '--from', 'c1', '--json'], {
       cwd: ws.dir,
       env: ws.env,
     })
-    expect(first.code, first.stderr).toBe(0)
-    const runId = (JSON.parse(first.stdout) as { id: string }).id
-    const again = await runCli(['runs', 'rerun', runId, '--from', 'c1', '--json'], { cwd: ws.dir, env: ws.env })
     expect(again.code, again.stderr).toBe(0)
     const rerun = JSON.parse(again.stdout) as { id: string; status: string }
     expect(rerun.status).toBe('succeeded')
     // c1 and d ran again; everything else was reused from the first run.
-    expect(ledgerCounts(ledger)).toEqual({ a1: 1, a2: 1, a3: 1, a4: 1, b1: 1, b2: 1, b3: 1, c1: 2, c2: 1, d: 2 })
+    expect(ledgerCounts(ledger)).toEqual({
+      a1: 1,
+      a2: 1,
+      a3: 1,
+      a4: 1,
+      b1: 1,
+      b2: 1,
+      b3: 1,
+      c1: 2,
+      c2: 1,
+      d: 2,
+    })
     const store = createSqliteStore({ path: ws.store })
     expect((await store.runs.getSpec(rerun.id))!.rerunOf).toEqual({ runId, from: 'c1' })
-    const reused = (await store.events.read(rerun.id, { limit: 1000 })).filter((e) => e.type === 'task.reused')
+    const reused = (await store.events.read(rerun.id, { limit: 1000 })).filter(
+      (e) => e.type === 'task.reused',
+    )
     expect(reused.map((e) => e.taskId).sort()).toEqual(['a1', 'a2', 'a3', 'a4', 'b1', 'b2', 'b3', 'c2'])
     await store.close()
     const bad = await runCli(['runs', 'rerun', runId, '--from', 'nope'], { cwd: ws.dir, env: ws.env })

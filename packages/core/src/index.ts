@@ -1,5 +1,15 @@
 export * from './contracts/index.js'
 export {
+  EVENT_RECORD_FIELDS,
+  type EventRecord,
+  EXPORT_FORMATS,
+  type ExportEventsOptions,
+  type ExportEventsResult,
+  type ExportFormat,
+  exportEvents,
+  toEventRecord,
+} from './events/export-events.js'
+export {
   CONFIG_FILE_NAMES,
   findConfigFile,
   loadConfig,
@@ -10,21 +20,23 @@ export { loadPlugins } from './plugin/load-plugins.js'
 export type { EventListener } from './runtime/event-bus.js'
 export { newResumeToken, newRunId } from './runtime/ids.js'
 export type { AgentProfile } from './runtime/plan.js'
+export { type ReplayedRun, type ReplayedTask, replayEvents } from './runtime/replay.js'
 export { BASE_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './runtime/retry.js'
 export {
   createRuntime,
-  type RecoveryReport,
-  type ShutdownOptions,
   type EventsOptions,
+  type RecoveryReport,
   type Runtime,
   type RuntimeOptions,
+  type ShutdownOptions,
   type StartOptions,
 } from './runtime/runtime.js'
 export { assertArtifactName, createMemoryStore } from './store/memory-store.js'
+export { type PruneBatch, type PruneRunsOptions, type PruneRunsResult, pruneRuns } from './store/prune.js'
 export { ExpressionError, evaluateExpression, parseExpression } from './template/expression.js'
 export { parseTemplate, renderDeep, renderTemplate, TemplateError } from './template/template.js'
 export { formatDiagnostic } from './workflow/format.js'
-export { findCycles } from './workflow/graph.js'
+export { ancestorsOf, descendantsOf, findCycles } from './workflow/graph.js'
 export { coerceInputs } from './workflow/inputs.js'
 export { type LoadedDocument, type Locator, loadWorkflowFile, parseWorkflowText } from './workflow/load.js'
 export {
@@ -34,16 +46,3 @@ export {
   type ValidationResult,
   validateWorkflow,
 } from './workflow/validate.js'
-export {
-  EVENT_RECORD_FIELDS,
-  type EventRecord,
-  EXPORT_FORMATS,
-  type ExportEventsOptions,
-  type ExportEventsResult,
-  type ExportFormat,
-  exportEvents,
-  toEventRecord,
-} from './events/export-events.js'
-export { type PruneBatch, type PruneRunsOptions, type PruneRunsResult, pruneRuns } from './store/prune.js'
-export { replayEvents, type ReplayedRun, type ReplayedTask } from './runtime/replay.js'
-export { ancestorsOf, descendantsOf } from './workflow/graph.js'

@@ -1,6 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { createMemoryStore, replayEvents, type Store, type TaskInput, type WeftError, type WorkflowInput } from '../src/index.js'
+import {
+  createMemoryStore,
+  replayEvents,
+  type Store,
+  type TaskInput,
+  type WeftError,
+  type WorkflowInput,
+} from '../src/index.js'
 import { allEvents, killableStore, makeRuntime } from './helpers/test-backend.js'
 
 const wf = (tasks: Record<string, TaskInput>, extra: Partial<WorkflowInput> = {}): WorkflowInput => ({
@@ -48,7 +55,11 @@ describe('recovery', () => {
     const store = createMemoryStore()
     const a = mortal(store, 'proc-a')
     const run = await a.runtime.start({
-      workflow: wf({ first: { with: { output: { n: 1 } } }, slow: { needs: ['first'], with: { hang: true } }, last: { needs: ['slow'], prompt: 'n=${{ tasks.first.output.n }}' } }),
+      workflow: wf({
+        first: { with: { output: { n: 1 } } },
+        slow: { needs: ['first'], with: { hang: true } },
+        last: { needs: ['slow'], prompt: 'n=${{ tasks.first.output.n }}' },
+      }),
     })
     await until(async () => (await statuses(store, run.id)).slow === 'running')
     a.kill()
@@ -58,7 +69,11 @@ describe('recovery', () => {
     const refused = (await b.runtime.recover({ runId: run.id }).catch((e) => e)) as WeftError
     expect(refused.code).toBe('conflict')
     expect(refused.message).toContain('proc-a')
-    expect((await b.runtime.recover())[0]).toMatchObject({ runId: run.id, outcome: 'owned', lease: { owner: 'proc-a' } })
+    expect((await b.runtime.recover())[0]).toMatchObject({
+      runId: run.id,
+      outcome: 'owned',
+      lease: { owner: 'proc-a' },
+    })
 
     await sleep(TTL + 30)
     // The slow task hangs only in the dead process; this time it finishes.
@@ -66,7 +81,9 @@ describe('recovery', () => {
     spec.workflow.tasks.slow!.with = { output: 'done' }
     await store.commit({ runId: run.id, spec, events: [] })
     const reports = await b.runtime.recover()
-    expect(reports).toEqual([{ runId: run.id, name: 'recovery', outcome: 'recovered', interrupted: ['slow'], kept: ['first'] }])
+    expect(reports).toEqual([
+      { runId: run.id, name: 'recovery', outcome: 'recovered', interrupted: ['slow'], kept: ['first'] },
+    ])
     const done = await b.runtime.wait(run.id)
     expect(done.status).toBe('succeeded')
     expect(b.backend.calls.map((c) => [c.taskId, c.attempt])).toEqual([
@@ -75,9 +92,17 @@ describe('recovery', () => {
     ])
     expect(b.backend.calls[1]!.prompt).toBe('n=1')
     const events = await allEvents(b.runtime, run.id)
-    expect(events.filter((e) => e.type === 'task.succeeded').map((e) => e.taskId)).toEqual(['first', 'slow', 'last'])
+    expect(events.filter((e) => e.type === 'task.succeeded').map((e) => e.taskId)).toEqual([
+      'first',
+      'slow',
+      'last',
+    ])
     expect(events.find((e) => e.type === 'task.interrupted')).toMatchObject({ taskId: 'slow', attempt: 1 })
-    expect(events.find((e) => e.type === 'run.recovered')!.data).toMatchObject({ owner: 'proc-b', previousOwner: 'proc-a', interrupted: ['slow'] })
+    expect(events.find((e) => e.type === 'run.recovered')!.data).toMatchObject({
+      owner: 'proc-b',
+      previousOwner: 'proc-a',
+      interrupted: ['slow'],
+    })
     await expectLogMatchesState(store, run.id)
     await b.runtime.close()
   })
@@ -85,7 +110,9 @@ describe('recovery', () => {
   it('lets exactly one of two racing runtimes recover a run', async () => {
     const store = createMemoryStore()
     const a = mortal(store, 'proc-a')
-    const run = await a.runtime.start({ workflow: wf({ x: { with: { delayMs: 30 } }, y: { with: { hang: true } }, z: { needs: ['x', 'y'] } }) })
+    const run = await a.runtime.start({
+      workflow: wf({ x: { with: { delayMs: 30 } }, y: { with: { hang: true } }, z: { needs: ['x', 'y'] } }),
+    })
     await until(async () => (await statuses(store, run.id)).y === 'running')
     a.kill()
     await sleep(TTL + 30)
@@ -96,13 +123,18 @@ describe('recovery', () => {
 
     const b = makeRuntime({ store, owner: 'proc-b', leaseTtlMs: TTL })
     const c = makeRuntime({ store, owner: 'proc-c', leaseTtlMs: TTL })
-    const results = await Promise.allSettled([b.runtime.recover({ runId: run.id }), c.runtime.recover({ runId: run.id })])
+    const results = await Promise.allSettled([
+      b.runtime.recover({ runId: run.id }),
+      c.runtime.recover({ runId: run.id }),
+    ])
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
     const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
     expect((loser.reason as WeftError).code).toBe('conflict')
     const winner = results[0]!.status === 'fulfilled' ? b : c
     expect((await winner.runtime.wait(run.id)).status).toBe('succeeded')
-    const succeeded = (await allEvents(winner.runtime, run.id)).filter((e) => e.type === 'task.succeeded').map((e) => e.taskId)
+    const succeeded = (await allEvents(winner.runtime, run.id))
+      .filter((e) => e.type === 'task.succeeded')
+      .map((e) => e.taskId)
     expect(succeeded.sort()).toEqual(['x', 'y', 'z'])
     // Every task that had not succeeded ran exactly once more, in one of the two.
     expect(b.backend.calls.length + c.backend.calls.length).toBe(unfinished)
@@ -140,13 +172,22 @@ describe('recovery', () => {
   it('shuts down gracefully: finishes what fits in the grace period, records the rest, releases the run', async () => {
     const store = createMemoryStore()
     const { runtime: a } = makeRuntime({ store, owner: 'proc-a', leaseTtlMs: 60_000 })
-    const run = await a.start({ workflow: wf({ quick: { with: { delayMs: 60 } }, stuck: { with: { hang: true } }, next: { needs: ['quick'] } }) })
+    const run = await a.start({
+      workflow: wf({
+        quick: { with: { delayMs: 60 } },
+        stuck: { with: { hang: true } },
+        next: { needs: ['quick'] },
+      }),
+    })
     await until(async () => (await statuses(store, run.id)).stuck === 'running')
     await a.shutdown({ graceMs: 150 })
     expect(await statuses(store, run.id)).toEqual({ quick: 'succeeded', stuck: 'queued', next: 'queued' })
     expect(await store.leases.get(run.id)).toBeUndefined()
     const events = await store.events.read(run.id, { limit: 1000 })
-    expect(events.find((e) => e.type === 'task.interrupted')).toMatchObject({ taskId: 'stuck', data: { reason: 'the runtime shut down before the task finished' } })
+    expect(events.find((e) => e.type === 'task.interrupted')).toMatchObject({
+      taskId: 'stuck',
+      data: { reason: 'the runtime shut down before the task finished' },
+    })
     expect(events.some((e) => e.type === 'task.started' && e.taskId === 'next')).toBe(false)
 
     // No lease to wait for: another runtime continues at once.
@@ -154,7 +195,11 @@ describe('recovery', () => {
     spec.workflow.tasks.stuck!.with = {}
     await store.commit({ runId: run.id, spec, events: [] })
     const b = makeRuntime({ store, owner: 'proc-b' })
-    expect((await b.runtime.recover())[0]).toMatchObject({ outcome: 'recovered', interrupted: [], kept: ['quick'] })
+    expect((await b.runtime.recover())[0]).toMatchObject({
+      outcome: 'recovered',
+      interrupted: [],
+      kept: ['quick'],
+    })
     expect((await b.runtime.wait(run.id)).status).toBe('succeeded')
     expect(b.backend.calls.map((c) => c.taskId).sort()).toEqual(['next', 'stuck'])
     await expectLogMatchesState(store, run.id)
@@ -185,7 +230,9 @@ describe('rerun', () => {
       ['side', first.id],
     ])
     await expectLogMatchesState(runtime.store, again.id)
-    expect(((await runtime.rerun(first.id, { from: 'nope' }).catch((e) => e)) as WeftError).code).toBe('task_not_found')
+    expect(((await runtime.rerun(first.id, { from: 'nope' }).catch((e) => e)) as WeftError).code).toBe(
+      'task_not_found',
+    )
     await runtime.close()
   })
 })

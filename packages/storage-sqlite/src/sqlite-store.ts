@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import {
   type ArtifactRef,
+  assertArtifactName,
   type Commit,
   type EventQuery,
   type Json,
@@ -12,7 +13,6 @@ import {
   type RunSpec,
   type RunSummary,
   type Signal,
-  assertArtifactName,
   STORE_SPECIFICATION_VERSION,
   type Store,
   type TaskState,

@@ -59,7 +59,11 @@ export async function runsRecoverCommand(runId: string | undefined, opts: RunsRe
     }
     const finals = await Promise.all(recovered.map((r) => runtime.wait(r.runId)))
     if (opts.json) io.stdout.write(`${JSON.stringify({ reports, runs: finals }, null, 2)}\n`)
-    else for (const f of finals) io.stdout.write(`${f.status === 'succeeded' ? '✓' : f.status === 'paused' ? '⏸' : '✗'} ${f.id} ${f.name} ${f.status}\n`)
+    else
+      for (const f of finals)
+        io.stdout.write(
+          `${f.status === 'succeeded' ? '✓' : f.status === 'paused' ? '⏸' : '✗'} ${f.id} ${f.name} ${f.status}\n`,
+        )
     return finals.every((f) => exitForRun(f) === ExitCode.ok) ? ExitCode.ok : ExitCode.failed
   })
 }
@@ -68,7 +72,9 @@ function describeReport(r: RecoveryReport, c: ReturnType<typeof colorsFor>): str
   const name = `${c.bold(r.runId)}${r.name ? ` (${r.name})` : ''}`
   switch (r.outcome) {
     case 'recovered': {
-      const kept = r.kept?.length ? `kept ${r.kept.length} finished task(s), not run again: ${r.kept.join(', ')}` : 'no task had finished'
+      const kept = r.kept?.length
+        ? `kept ${r.kept.length} finished task(s), not run again: ${r.kept.join(', ')}`
+        : 'no task had finished'
       const again = r.interrupted?.length ? `; running again (interrupted): ${r.interrupted.join(', ')}` : ''
       return `${c.cyan('↺')} resumed run ${name}: ${kept}${again}`
     }

@@ -51,7 +51,12 @@ export async function withRuntime<T>(
 /** Printed resume commands must name the store when it came from `--store` (the env var persists). */
 export function storeArgs(location: StoreLocation): string | undefined {
   if (location.source !== 'flag' || location.kind === 'memory') return undefined
-  const value = location.kind === 'sqlite' ? location.path : location.location
+  const value =
+    location.kind === 'sqlite'
+      ? location.path
+      : location.kind === 'fs'
+        ? `fs:${location.path}`
+        : location.location
   return `--store ${/^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`}`
 }
 

@@ -134,7 +134,13 @@ export interface ArtifactStore {
    * as `out/report.md`; an empty name, an absolute path or a `..` segment is refused with
    * `input_invalid`, so a name can never point outside the run's artifacts.
    */
-  put(artifact: { runId: string; taskId?: string; name: string; contentType?: string; data: Uint8Array }): Promise<ArtifactRef>
+  put(artifact: {
+    runId: string
+    taskId?: string
+    name: string
+    contentType?: string
+    data: Uint8Array
+  }): Promise<ArtifactRef>
   get(runId: string, name: string): Promise<{ ref: ArtifactRef; data: Uint8Array } | undefined>
   list(runId: string): Promise<ArtifactRef[]>
 }

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import { join } from 'node:path'
+import { isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { WeftError } from '../contracts/errors.js'
 import { PLUGIN_SPECIFICATION_VERSION, type WeftPlugin } from '../contracts/plugin.js'
@@ -24,7 +24,7 @@ export async function loadPlugins(names: string[], fromDir: string): Promise<Wef
   for (const name of names) {
     let resolved: string
     try {
-      resolved = name.startsWith('.') || name.startsWith('/') ? join(fromDir, name) : require.resolve(name)
+      resolved = name.startsWith('.') || isAbsolute(name) ? resolve(fromDir, name) : require.resolve(name)
     } catch {
       throw new WeftError('plugin_not_found', `plugin '${name}' is not installed (looked from ${fromDir})`, {
         hint: `install it: pnpm add ${name}   (or: npm install ${name})`,

@@ -41,7 +41,8 @@ export function replayEvents(events: Iterable<WeftEvent>): ReplayedRun {
     const runStatus = RUN_STATUS_BY_EVENT[e.type]
     if (runStatus) status = runStatus
     if (!e.taskId) continue
-    const t = (tasks[e.taskId] ??= { status: 'pending', attempt: 0 })
+    tasks[e.taskId] ??= { status: 'pending', attempt: 0 }
+    const t = tasks[e.taskId]!
     switch (e.type) {
       case 'task.queued':
       case 'task.interrupted':

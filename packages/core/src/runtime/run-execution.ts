@@ -197,7 +197,11 @@ export class RunExecution {
         {
           type: 'task.reused',
           taskId: t.taskId,
-          data: { fromRunId: reused.fromRunId, output: t.output, ...(reused.text !== undefined ? { text: reused.text } : {}) },
+          data: {
+            fromRunId: reused.fromRunId,
+            output: t.output,
+            ...(reused.text !== undefined ? { text: reused.text } : {}),
+          },
         },
         t.taskId,
       )
@@ -429,7 +433,8 @@ export class RunExecution {
         data: { owner, interrupted, kept, ...(previousOwner ? { previousOwner } : {}) },
       })
     }
-    if (this.summary.status === 'canceling') this.stopping = { kind: 'cancel', reason: 'canceled before its process stopped' }
+    if (this.summary.status === 'canceling')
+      this.stopping = { kind: 'cancel', reason: 'canceled before its process stopped' }
     const begun = this.summary.status === 'pending' ? this.begin() : undefined
     this.pump()
     return (begun ?? this.flush()).then(() => ({ interrupted, kept }))
@@ -917,9 +922,13 @@ export class RunExecution {
       try {
         data = await readFile(resolve(this.deps.workDir, a.path))
       } catch (err) {
-        throw new BackendError('bad_output', `artifact '${a.name}' cannot be read from ${a.path}: ${(err as Error).message}`, {
-          retryable: false,
-        })
+        throw new BackendError(
+          'bad_output',
+          `artifact '${a.name}' cannot be read from ${a.path}: ${(err as Error).message}`,
+          {
+            retryable: false,
+          },
+        )
       }
       await this.deps.store.artifacts.put({
         runId: this.id,

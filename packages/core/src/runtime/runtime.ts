@@ -23,6 +23,7 @@ import type { RunLease, Store } from '../contracts/store.js'
 import type { TaskState } from '../contracts/task.js'
 import { type RetryPolicy, type TaskSpec, TaskSpecSchema, type WorkflowInput } from '../contracts/workflow.js'
 import { createMemoryStore } from '../store/memory-store.js'
+import { descendantsOf } from '../workflow/graph.js'
 import type { Locator } from '../workflow/load.js'
 import {
   type BackendInfo,
@@ -35,7 +36,6 @@ import { EventBus, type EventListener } from './event-bus.js'
 import { newRunId } from './ids.js'
 import type { AgentProfile } from './plan.js'
 import { type ExecutionDeps, type ReusedOutput, RunExecution } from './run-execution.js'
-import { descendantsOf } from '../workflow/graph.js'
 
 export interface RuntimeOptions {
   /** Where runs live. Default: an in-memory store. */
@@ -237,7 +237,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         const held = await store.leases.renew(exec.id, owner, leaseTtlMs)
         if (!held && active.get(exec.id) === exec) {
           active.delete(exec.id)
-          exec.abandon(new WeftError('conflict', `run ${exec.id} was taken over by another process after this one missed its lease`))
+          exec.abandon(
+            new WeftError(
+              'conflict',
+              `run ${exec.id} was taken over by another process after this one missed its lease`,
+            ),
+          )
         }
       }
     } catch (err) {
@@ -261,7 +266,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
           if (s.kind === 'cancel')
             await exec.cancel(typeof s.data === 'string' ? s.data : 'canceled from another process')
           else if (s.kind === 'pause') await exec.pause()
-          else await exec.resume({ ...((s.data ?? {}) as { token?: string; input?: Json }), via: `signal:${s.id}` })
+          else
+            await exec.resume({
+              ...((s.data ?? {}) as { token?: string; input?: Json }),
+              via: `signal:${s.id}`,
+            })
         } catch (err) {
           reporter.warn(`could not apply ${s.kind} to run ${s.runId}: ${(err as Error).message}`, err)
         }
@@ -317,9 +326,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
    * paused run, or one whose process died): its lease decides. Returns the holder's lease when
    * another live process runs it.
    */
-  async function executionFor(
-    runId: string,
-  ): Promise<RunExecution | { remote: RunLease }> {
+  async function executionFor(runId: string): Promise<RunExecution | { remote: RunLease }> {
     const local = active.get(runId)
     if (local) return local
     const summary = await store.runs.get(runId)
@@ -335,7 +342,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     const exec = await RunExecution.load(deps, runId)
     if (!exec) throw notFound(runId)
     active.set(runId, exec)
-    lastAdoption.set(runId, await exec.adopt(owner, previous && previous.owner !== owner ? previous.owner : undefined))
+    lastAdoption.set(
+      runId,
+      await exec.adopt(owner, previous && previous.owner !== owner ? previous.owner : undefined),
+    )
     return exec
   }
   const lastAdoption = new Map<string, { interrupted: string[]; kept: string[] }>()
@@ -559,15 +569,23 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         }
         if (!(exec instanceof RunExecution)) {
           if (opts.runId) {
-            throw new WeftError('conflict', `run ${runId} is owned by ${exec.remote.owner} until ${exec.remote.expiresAt}`, {
-              hint: 'that process is alive and running it; if it has died, try again once its lease expires',
-              details: { owner: exec.remote.owner, expiresAt: exec.remote.expiresAt },
-            })
+            throw new WeftError(
+              'conflict',
+              `run ${runId} is owned by ${exec.remote.owner} until ${exec.remote.expiresAt}`,
+              {
+                hint: 'that process is alive and running it; if it has died, try again once its lease expires',
+                details: { owner: exec.remote.owner, expiresAt: exec.remote.expiresAt },
+              },
+            )
           }
           reports.push({ ...base, outcome: 'owned', lease: exec.remote })
           continue
         }
-        reports.push({ ...base, outcome: 'recovered', ...(lastAdoption.get(runId) ?? { interrupted: [], kept: [] }) })
+        reports.push({
+          ...base,
+          outcome: 'recovered',
+          ...(lastAdoption.get(runId) ?? { interrupted: [], kept: [] }),
+        })
       }
       return reports
     },
@@ -586,7 +604,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       const reuse = new Map<string, ReusedOutput>()
       for (const t of tasks) {
         if (again.has(t.taskId) || t.status !== 'succeeded') continue
-        reuse.set(t.taskId, { fromRunId: runId, output: t.output, ...(t.text !== undefined ? { text: t.text } : {}) })
+        reuse.set(t.taskId, {
+          fromRunId: runId,
+          output: t.output,
+          ...(t.text !== undefined ? { text: t.text } : {}),
+        })
       }
       const next = {
         ...spec,
@@ -618,7 +640,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     const ids: string[] = []
     let cursor: string | undefined
     do {
-      const page = await store.runs.list({ status: ['pending', 'running', 'canceling', 'paused'], limit: 500, ...(cursor ? { cursor } : {}) })
+      const page = await store.runs.list({
+        status: ['pending', 'running', 'canceling', 'paused'],
+        limit: 500,
+        ...(cursor ? { cursor } : {}),
+      })
       ids.push(...page.items.map((r) => r.id))
       cursor = page.nextCursor
     } while (cursor)
@@ -658,13 +684,20 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       if (task && task.approval?.status !== 'waiting') {
         const approved = await store.events.query({ runId, types: ['task.approved'], taskId: task.taskId })
         if (approved.some((e) => e.type === 'task.approved' && e.data.via === `signal:${signalId}`)) return
-        throw new WeftError('resume_token_used', `the approval token of task '${task.taskId}' was already used`)
+        throw new WeftError(
+          'resume_token_used',
+          `the approval token of task '${task.taskId}' was already used`,
+        )
       }
       await sleep(100)
     }
-    throw new WeftError('conflict', `run ${runId} is owned by ${lease.owner}, which has not answered the approval yet`, {
-      hint: 'the request is queued for that process; check the run with `weft runs show`',
-    })
+    throw new WeftError(
+      'conflict',
+      `run ${runId} is owned by ${lease.owner}, which has not answered the approval yet`,
+      {
+        hint: 'the request is queued for that process; check the run with `weft runs show`',
+      },
+    )
   }
 
   async function checkToken(runId: string, token: string) {

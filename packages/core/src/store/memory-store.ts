@@ -224,7 +224,13 @@ export function createMemoryStore(): Store {
 /** Artifact names are relative paths that stay inside the run (see `ArtifactStore.put`). */
 export function assertArtifactName(name: string): void {
   const segments = name.split('/')
-  if (name === '' || name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.includes('\\') || segments.some((s) => s === '..' || s === '' || s === '.')) {
+  if (
+    name === '' ||
+    name.startsWith('/') ||
+    /^[A-Za-z]:/.test(name) ||
+    name.includes('\\') ||
+    segments.some((s) => s === '..' || s === '' || s === '.')
+  ) {
     throw new WeftError('input_invalid', `artifact name '${name}' is not a relative path inside the run`, {
       hint: "use names like 'report.md' or 'out/report.md' (no leading '/', no '..', no empty segments)",
     })

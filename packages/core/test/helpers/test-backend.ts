@@ -79,7 +79,8 @@ export function testBackend(id = 'test'): Backend & { calls: Call[]; maxActive: 
       throw new BackendError('server_error', `flaky failure ${req.attempt}`)
     if (o.error) throw new BackendError('failed', o.error)
     const callsSoFar = calls.filter((c) => c.taskId === req.taskId).length
-    if (o.failFirstCalls && callsSoFar <= o.failFirstCalls) throw new BackendError('failed', `failing call ${callsSoFar}`)
+    if (o.failFirstCalls && callsSoFar <= o.failFirstCalls)
+      throw new BackendError('failed', `failing call ${callsSoFar}`)
     ctx.emit({ type: 'message', text: `hello from ${req.taskId}` })
     return { output: o.output ?? `out:${req.taskId}`, usage: { inputTokens: 10, outputTokens: 5 } }
   }
@@ -126,7 +127,10 @@ export function maxConcurrent(events: WeftEvent[]): number {
 export function killableStore(store: Store): { store: Store; kill(): void } {
   let dead = false
   const never = new Promise<never>(() => {})
-  const gate = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> => (dead ? never : fn(...args))
+  const gate =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      dead ? never : fn(...args)
   return {
     kill: () => {
       dead = true
@@ -135,7 +139,11 @@ export function killableStore(store: Store): { store: Store; kill(): void } {
       ...store,
       commit: gate(store.commit.bind(store)),
       close: async () => {},
-      leases: { ...store.leases, renew: gate(store.leases.renew.bind(store.leases)), release: gate(store.leases.release.bind(store.leases)) },
+      leases: {
+        ...store.leases,
+        renew: gate(store.leases.renew.bind(store.leases)),
+        release: gate(store.leases.release.bind(store.leases)),
+      },
       signals: { ...store.signals, receive: gate(store.signals.receive.bind(store.signals)) },
     },
   }
