@@ -23,6 +23,7 @@ import {
   utf8,
   withTs,
 } from './fixtures.js'
+import { describeRuntimeOnStore } from './runtime-suite.js'
 
 /**
  * Opens a fresh, EMPTY store for one test. The suite calls `init()` and `close()` itself; `cleanup`
@@ -70,6 +71,8 @@ export function describeStore(name: string, factory: StoreFactory): void {
         list: await store.runs.list(),
       }
     }
+
+    describeRuntimeOnStore(() => store)
 
     describe('lifecycle', () => {
       it('describes itself', () => {

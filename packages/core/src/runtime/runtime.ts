@@ -2,7 +2,7 @@
  * The composition root: a store, backends and policies in; runs, events and controls out.
  */
 import { randomBytes } from 'node:crypto'
-import { hostname } from 'node:os'
+import { hostname, constants as osConstants } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Backend } from '../contracts/backend.js'
 import type { Diagnostic, DiagnosticsMode } from '../contracts/diagnostic.js'
@@ -70,6 +70,12 @@ export interface RuntimeOptions {
    * another process can take the run over once it expires. Default 15000 ms.
    */
   leaseTtlMs?: number
+  /**
+   * For a runtime that is the process (a service, a worker): on these signals, `shutdown()` with
+   * this grace period, then exit with 128 + the signal number. Off by default: a library does not
+   * take over a process's signals unasked.
+   */
+  shutdownOnSignals?: { signals?: NodeJS.Signals[]; graceMs?: number; exit?: boolean }
 }
 
 /** What `recover` did with one unfinished run. */
@@ -649,6 +655,18 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       cursor = page.nextCursor
     } while (cursor)
     return ids.reverse() // oldest first
+  }
+
+  if (options.shutdownOnSignals) {
+    const { signals = ['SIGTERM', 'SIGINT'], graceMs = 10_000, exit = true } = options.shutdownOnSignals
+    const onSignal = (signal: NodeJS.Signals) => {
+      for (const s of signals) process.off(s, onSignal)
+      reporter.warn(`${signal}: shutting down (running tasks get ${graceMs} ms)`)
+      void shutdown(graceMs).finally(() => {
+        if (exit) process.exit(128 + (osConstants.signals[signal] ?? 0))
+      })
+    }
+    for (const s of signals) process.on(s, onSignal)
   }
 
   let stopping: Promise<void> | undefined
