@@ -389,7 +389,10 @@ describe('pause and resume', () => {
 
   it('pauses with the run and finishes after resume', async () => {
     const pidFile = join(tmp.dir, 'run-pause.pid')
+    const goFile = join(tmp.dir, 'run-pause.go')
     const rt = newRuntime()
+    // The command waits for a file instead of a fixed time, so a loaded machine cannot let it
+    // finish before the pause arrives.
     const run = await rt.start({
       workflow: {
         weft: 1,
@@ -397,7 +400,9 @@ describe('pause and resume', () => {
         tasks: {
           work: {
             backend: 'shell',
-            with: { command: ['sh', '-c', `echo $$ > ${pidFile}; sleep 0.5; echo done`] },
+            with: {
+              command: ['sh', '-c', `echo $$ > ${pidFile}; while [ ! -f ${goFile} ]; do sleep 0.05; done; echo done`],
+            },
           },
         },
       },
@@ -408,7 +413,10 @@ describe('pause and resume', () => {
     )
     await rt.pause(run.id)
     await eventually(() => processState(pid!) === 'T', 'the command to stop')
-    await sleep(700)
+    writeFileSync(goFile, 'go')
+    await sleep(400)
+    // Stopped: it cannot see the file, so it is still running.
+    expect(processState(pid!)).toBe('T')
     expect((await rt.tasks(run.id))[0]!.status).toBe('running')
     await rt.resume(run.id)
     const done = await rt.wait(run.id)
