@@ -38,6 +38,17 @@ export function createMockBackend(backendOptions: MockBackendOptions = {}): Back
     },
     optionsSchema: MockOptionsSchema,
 
+    /**
+     * A scripted mock knows what it will report: `with.usage` is its estimate, so budgets stop a
+     * run before the task that would go over, not after.
+     */
+    estimate(request: TaskRequest) {
+      const parsed = MockOptionsSchema.safeParse(request.options ?? {})
+      if (!parsed.success || !parsed.data.usage) return undefined
+      const { model: _model, ...counts } = parsed.data.usage
+      return counts
+    },
+
     async execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
       // The runtime parses `with` already; callers that use the backend directly may not have.
       const parsed = MockOptionsSchema.safeParse(request.options ?? {})
@@ -89,6 +100,7 @@ export function createMockBackend(backendOptions: MockBackendOptions = {}): Back
         ...(typeof output === 'string' ? {} : { text }),
         // Returned, not emitted: the runtime then counts it exactly once.
         usage: usageOf(options, request, text),
+        ...(options.memory ? { memory: options.memory } : {}),
       }
     },
 

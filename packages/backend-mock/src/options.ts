@@ -74,6 +74,10 @@ export const MockOptionsSchema = z.looseObject({
   hang: flag.optional(),
   /** Token usage to report. Default: an estimate from the prompt and output lengths. */
   usage: MockUsageSchema.optional(),
+  /** Memory to write when the task succeeds: `{ run: { key: value }, agent: { key: value } }` (null deletes). */
+  memory: z
+    .strictObject({ run: z.record(z.string(), JsonSchema).optional(), agent: z.record(z.string(), JsonSchema).optional() })
+    .optional(),
   /** Events to emit while running, in order. */
   events: z.array(MockEventSchema).optional(),
   /** Emit the output text as a few `delta` events before finishing. */

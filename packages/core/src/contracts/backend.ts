@@ -38,6 +38,14 @@ export interface TaskRequest {
   timeoutMs?: number
   /** Session of an earlier attempt, for backends that can resume one. */
   sessionId?: string
+  /**
+   * The task's context built from its upstream outputs, compacted to its cap. When the task
+   * declares `context:`, the runtime also puts it in front of the prompt (unless the prompt
+   * places it with `${{ context }}`).
+   */
+  context?: { text: string; tokens: number }
+  /** Memory the task can read: its run's, and its agent profile's when it has one. */
+  memory?: { run: JsonObject; agent?: JsonObject }
 }
 
 /** Events a backend reports while it runs. The runtime turns them into stored events. */
@@ -82,6 +90,8 @@ export interface TaskResult {
   usage?: Partial<Usage> & { model?: string }
   sessionId?: string
   artifacts?: { name: string; path?: string; contentType?: string }[]
+  /** Memory to write: keys set to null are deleted. Kept in the store with the task's completion. */
+  memory?: { run?: JsonObject; agent?: JsonObject }
 }
 
 export interface BackendHealth {
@@ -106,6 +116,11 @@ export interface Backend {
   /** Used when neither the run nor the workflow sets a retry policy. */
   retry?: RetryPolicy
   execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult>
+  /**
+   * What this request will use, when the backend knows better than a token count (a scripted
+   * mock knows exactly). The runtime uses it for the budget pre-check.
+   */
+  estimate?(request: TaskRequest): Partial<Usage> | undefined
   healthcheck?(): Promise<BackendHealth>
   /**
    * Suspends the running attempt of `ctx` (e.g. SIGSTOP). May be called before `execute` has

@@ -98,7 +98,14 @@ export interface EventDataMap {
   'agent.delta': { text: string }
   'tool.started': { toolId: string; name: string; input?: Json }
   'tool.finished': { toolId: string; name: string; output?: Json; error?: string }
-  'usage.recorded': Usage & { model?: string; backend?: string }
+  /** `costUsd` is what counts: the backend's own figure when it reports one, else the catalog's. */
+  'usage.recorded': Usage & {
+    model?: string
+    backend?: string
+    reportedCostUsd?: number
+    computedCostUsd?: number
+    purpose?: 'summarize'
+  }
   'budget.exceeded': JsonObject
   'context.built': JsonObject
   'context.compacted': JsonObject

@@ -1,4 +1,6 @@
 export * from './backend.js'
+export * from './context.js'
+export * from './cost.js'
 export * from './diagnostic.js'
 export * from './errors.js'
 export * from './event.js'

@@ -3,7 +3,7 @@ import { DiagnosticSchema, DiagnosticsModeSchema } from './diagnostic.js'
 import { JsonSchema } from './json.js'
 import { ErrorInfoSchema, TaskStatusSchema } from './task.js'
 import { UsageSchema } from './usage.js'
-import { RetryPolicySchema, SchedulingModeSchema, WorkflowSpecSchema } from './workflow.js'
+import { BudgetSpecSchema, RetryPolicySchema, SchedulingModeSchema, WorkflowSpecSchema } from './workflow.js'
 
 /** pending → running ⇄ paused → succeeded | failed | canceled, with `canceling` while tasks wind down. */
 export const RUN_STATUSES = [
@@ -42,6 +42,8 @@ export const RunSpecSchema = z.object({
   failFast: z.boolean().optional(),
   timeoutMs: z.number().int().positive().optional(),
   retry: RetryPolicySchema.optional(),
+  /** Overrides the workflow's budget field by field (e.g. raised to resume a run paused by it). */
+  budget: BudgetSpecSchema.optional(),
   diagnostics: DiagnosticsModeSchema.optional(),
   /** Set on a rerun: the run it came from and the task it restarts from. */
   rerunOf: z.object({ runId: z.string(), from: z.string() }).optional(),
@@ -61,6 +63,8 @@ export const PauseInfoSchema = z.object({
   since: z.string(),
   /** Approval gates waiting for `resume(runId, { token })`. */
   waiting: z.array(z.object({ taskId: z.string(), token: z.string(), message: z.string() })).default([]),
+  /** Why, in words (e.g. which budget a task would break). */
+  message: z.string().optional(),
 })
 export type PauseInfo = z.infer<typeof PauseInfoSchema>
 
@@ -81,6 +85,11 @@ export const RunSummarySchema = z.object({
   pause: PauseInfoSchema.optional(),
   outputs: z.record(z.string(), JsonSchema).optional(),
   usage: UsageSchema,
+  /** Usage split by model and by backend. */
+  usageByModel: z.record(z.string(), UsageSchema).optional(),
+  usageByBackend: z.record(z.string(), UsageSchema).optional(),
+  /** What the tasks that ran were estimated to use before they ran, to compare with `usage`. */
+  estimated: z.object({ tokens: z.number().int().nonnegative(), costUsd: z.number().nonnegative().optional() }).optional(),
   taskCounts: TaskCountsSchema,
   diagnostics: z.array(DiagnosticSchema).default([]),
   /** The seq of the last event written for this run. */

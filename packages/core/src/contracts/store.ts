@@ -29,6 +29,8 @@ export interface Commit {
   /** Tasks whose state changed (each replaces the stored one). */
   tasks?: TaskState[]
   events: (EventDraft & { ts: string })[]
+  /** Memory writes, applied in the same transaction (a null value deletes the key). */
+  memory?: { scope: string; key: string; value: Json | null }[]
   /**
    * Optimistic concurrency: the commit is refused with a `conflict` error unless the run's last
    * seq equals this. A process that acts on a run it loaded from the store sets it, so that two
@@ -118,6 +120,20 @@ export interface LeaseStore {
   get(runId: string): Promise<RunLease | undefined>
 }
 
+/** One key of a memory scope: `run:<run-id>` (one run) or `agent:<name>` (across runs). */
+export interface MemoryEntry {
+  scope: string
+  key: string
+  value: Json
+  updatedAt: string
+}
+
+export interface MemoryStore {
+  get(scope: string, key: string): Promise<MemoryEntry | undefined>
+  /** Every key of a scope, sorted by key. */
+  list(scope: string): Promise<MemoryEntry[]>
+}
+
 /** A file a task produced, kept with its run. */
 export interface ArtifactRef {
   runId: string
@@ -163,5 +179,7 @@ export interface Store {
   signals: SignalStore
   leases: LeaseStore
   artifacts: ArtifactStore
+  /** Key-value memory; `runs.delete` removes the `run:<id>` scope of deleted runs. */
+  memory: MemoryStore
   close(): Promise<void>
 }

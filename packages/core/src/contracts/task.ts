@@ -74,5 +74,9 @@ export const TaskStateSchema = z.object({
   approval: ApprovalStateSchema.optional(),
   sessionId: z.string().optional(),
   usage: UsageSchema.optional(),
+  /** The estimate made before the attempt ran (budget pre-check). */
+  estimate: z
+    .object({ inputTokens: z.number().int(), outputTokens: z.number().int(), costUsd: z.number().optional(), model: z.string().optional() })
+    .optional(),
 })
 export type TaskState = z.infer<typeof TaskStateSchema>

@@ -25,10 +25,16 @@ export const ApprovalSpecSchema = z.strictObject({
 export type ApprovalSpec = z.infer<typeof ApprovalSpecSchema>
 
 export const TaskContextSpecSchema = z.strictObject({
-  /** Upstream task ids whose outputs are included; default: the task's direct `needs`. */
+  /**
+   * Upstream outputs to include: a task id (`plan`) or a part of its output (`plan.stops`,
+   * `plan.items[0]`); default: the task's direct `needs`.
+   */
   from: z.array(z.string()).optional(),
+  /** Cap in tokens; default: the model's context window minus room for its output. */
   maxTokens: z.number().int().positive().optional(),
-  strategy: z.string().optional(),
+  strategy: z.enum(['keep-head', 'keep-tail', 'middle-out', 'drop-oldest-source', 'summarize']).optional(),
+  /** Include the run's inputs too. */
+  inputs: z.boolean().optional(),
 })
 
 export const TaskSpecSchema = z.strictObject({
@@ -55,6 +61,12 @@ export const TaskSpecSchema = z.strictObject({
   when: z.string().optional(),
   /** A human-in-the-loop gate: the task waits for `resume(runId, { token, input })`. */
   approval: ApprovalSpecSchema.optional(),
+  /** This task's own limits (the run's budget applies too). */
+  budget: z
+    .strictObject({ maxCostUsd: z.number().nonnegative().optional(), maxTokens: z.number().int().nonnegative().optional() })
+    .optional(),
+  /** Output tokens to expect when estimating this task before it runs. */
+  expectedOutputTokens: z.number().int().nonnegative().optional(),
 })
 export type TaskSpec = z.infer<typeof TaskSpecSchema>
 /** A task as a user writes it (e.g. `needs` may be a single id). */
@@ -79,10 +91,12 @@ export const WorkflowDefaultsSchema = z.strictObject({
   retry: RetryPolicySchema.optional(),
 })
 
+export const BUDGET_POLICIES = ['fail_task', 'fail_run', 'pause'] as const
 export const BudgetSpecSchema = z.strictObject({
   maxCostUsd: z.number().nonnegative().optional(),
   maxTokens: z.number().int().nonnegative().optional(),
-  onExceeded: z.enum(['fail_task', 'fail_run', 'pause']).optional(),
+  /** What happens when a task would go over: fail it, fail the run, or pause for a person (default). */
+  onExceeded: z.enum(BUDGET_POLICIES).optional(),
 })
 export type BudgetSpec = z.infer<typeof BudgetSpecSchema>
 

@@ -24,6 +24,12 @@ export interface PlannedTask {
   when?: string
   approval?: { message: string }
   contextFrom?: string[]
+  /** The task's `context:` settings; absent when it declares none. */
+  context?: NonNullable<TaskSpec['context']>
+  budget?: TaskSpec['budget']
+  expectedOutputTokens?: number
+  /** The agent profile it runs as, whose memory it reads and writes. */
+  agent?: string
 }
 
 export interface RunPlan {
@@ -66,6 +72,10 @@ export function planTask(
     when: task.when,
     approval: task.approval ? { message: task.approval.message } : undefined,
     contextFrom: task.context?.from,
+    ...(task.context ? { context: task.context } : {}),
+    ...(task.budget ? { budget: task.budget } : {}),
+    ...(task.expectedOutputTokens !== undefined ? { expectedOutputTokens: task.expectedOutputTokens } : {}),
+    ...(agentName ? { agent: agentName } : {}),
   }
 }
 

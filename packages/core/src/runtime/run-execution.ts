@@ -13,17 +13,24 @@ import type { EventDraft, Severity, WeftEvent } from '../contracts/event.js'
 import type { Json, JsonObject } from '../contracts/json.js'
 import type { RunSpec, RunSummary, TaskCounts } from '../contracts/run.js'
 import type { Commit, Store } from '../contracts/store.js'
+
 import { type ErrorInfo, isTerminalTaskStatus, TASK_STATUSES, type TaskState } from '../contracts/task.js'
 import { addUsage, emptyUsage, type Usage } from '../contracts/usage.js'
-import type { RetryPolicy, TaskSpec } from '../contracts/workflow.js'
+import type { BudgetSpec, RetryPolicy, TaskSpec } from '../contracts/workflow.js'
+import type { ContextPipeline } from '../contracts/context.js'
+import type { CostModel } from '../contracts/cost.js'
 import { isTruthy, type Scope } from '../template/expression.js'
-import { renderDeep, renderTemplate, TemplateError } from '../template/template.js'
+import { renderTemplate } from '../template/template.js'
+import { type BudgetBreach, type BudgetPolicy, checkBudget, describeBreach, type Estimate, mergeBudgets } from './budget.js'
+import { type PreparedTask, prepareTask } from './prepare.js'
 import type { SlotPool } from './concurrency.js'
 import { type AbortReason, abortReasonOf, toErrorInfo, toJsonValue } from './errors.js'
 import type { EventBus } from './event-bus.js'
 import { newResumeToken, nowIso } from './ids.js'
 import { type AgentProfile, type PlannedTask, planRun, planTask, type RunPlan } from './plan.js'
 import { resolveRetryPolicy, retryDelayMs } from './retry.js'
+
+type MemoryWrite = NonNullable<Commit['memory']>[number]
 
 export interface ReusedOutput {
   fromRunId: string
@@ -33,6 +40,12 @@ export interface ReusedOutput {
 
 export interface ExecutionDeps {
   store: Store
+  /** Prices and token counts; without it, estimates come only from backends that give them. */
+  cost?: CostModel
+  /** Builds and compacts each task's context; without it, `context:` settings are not applied. */
+  context?: ContextPipeline
+  /** The runtime's default budget (the workflow and the run override it field by field). */
+  budget?: BudgetSpec
   bus: EventBus
   slots: SlotPool
   backends: ReadonlyMap<string, Backend>
@@ -103,11 +116,20 @@ export class RunExecution {
   /** Commits run one after another; `chain` never rejects, `lastCommit` is the newest commit itself. */
   private chain: Promise<void> = Promise.resolve()
   private lastCommit: Promise<void> = Promise.resolve()
-  private buffer: { events: EventDraft[]; tasks: Set<string>; spec: boolean } = {
+  private buffer: { events: EventDraft[]; tasks: Set<string>; spec: boolean; memory: MemoryWrite[] } = {
     events: [],
     tasks: new Set(),
     spec: false,
+    memory: [],
   }
+  /** Tasks whose attempt is being prepared (context, templates, estimate): they hold a slot. */
+  private readonly preparing = new Set<string>()
+  /** Estimates of running attempts, counted against the budget until their usage is recorded. */
+  private readonly reserved = new Map<string, Estimate>()
+  /** Memory this run's tasks read in templates; agent scopes load on first use. */
+  private runMemory: JsonObject = {}
+  private readonly agentMemory = new Map<string, JsonObject>()
+  private readonly unknownCostModels = new Set<string>()
   private pumping = false
   private pumpAgain = false
   private waiters: { resolve(s: RunSummary): void; reject(e: Error): void }[] = []
@@ -212,13 +234,15 @@ export class RunExecution {
 
   /** Rebuilds an execution from the store, to act on a run that no process is running (e.g. paused). */
   static async load(deps: ExecutionDeps, id: string): Promise<RunExecution | undefined> {
-    const [summary, spec, tasks] = await Promise.all([
+    const [summary, spec, tasks, memory] = await Promise.all([
       deps.store.runs.get(id),
       deps.store.runs.getSpec(id),
       deps.store.tasks.list(id),
+      deps.store.memory.list(`run:${id}`),
     ])
     if (!summary || !spec) return undefined
     const exec = new RunExecution(deps, spec, summary, tasks)
+    exec.runMemory = Object.fromEntries(memory.map((e) => [e.key, e.value])) as JsonObject
     exec.finished = isTerminalRun(summary.status)
     if (!exec.finished) {
       for (const t of tasks) if (t.status === 'retrying') exec.scheduleRetryTimer(t.taskId, t.nextRetryAt)
@@ -273,9 +297,19 @@ export class RunExecution {
   }
 
   /** `via` names who asked (e.g. `signal:12`), so a process that forwarded the request can tell it won. */
-  resume(options: { token?: string; input?: Json; via?: string } = {}): Promise<void> {
+  resume(options: { token?: string; input?: Json; via?: string; budget?: BudgetSpec } = {}): Promise<void> {
     this.assertActive()
     const waiting = this.waitingApprovals()
+    if (options.budget) {
+      // Raising the budget is part of the resume: it is kept in the run's spec, so it survives recovery.
+      this.spec = { ...this.spec, budget: mergeBudgets(this.spec.budget, options.budget) }
+      this.buffer.spec = true
+      this.record({ type: 'log', severity: 'info', data: { message: 'budget changed', fields: { budget: this.budget() as Json } } })
+      if (options.token === undefined && this.summary.status !== 'paused') {
+        this.pump()
+        return this.flush()
+      }
+    }
     if (options.token !== undefined) {
       const task = [...this.tasks.values()].find((t) => t.approval?.token === options.token)
       if (!task) {
@@ -503,7 +537,7 @@ export class RunExecution {
 
     if (this.stopping) {
       this.cancelUnstarted(this.stopping.reason)
-      if (this.running.size === 0) this.finalize()
+      if (this.running.size === 0 && this.preparing.size === 0) this.finalize()
       return
     }
     if (this.summary.status !== 'running') return
@@ -519,7 +553,11 @@ export class RunExecution {
     if (this.plan.mode === 'batched') this.dispatchBatch(ready)
     else for (const t of ready) if (!this.tryDispatch(t)) break
 
-    const quiescent = this.running.size === 0 && this.retryTimers.size === 0 && this.readyTasks().length === 0
+    const quiescent =
+      this.running.size === 0 &&
+      this.preparing.size === 0 &&
+      this.retryTimers.size === 0 &&
+      this.readyTasks().length === 0
     if (!quiescent) return
     const open = [...this.tasks.values()].filter((t) => !isTerminalTaskStatus(t.status))
     if (open.length === 0) {
@@ -593,17 +631,215 @@ export class RunExecution {
   private readyTasks(): TaskState[] {
     const out: TaskState[] = []
     for (const t of this.tasks.values()) {
+      if (this.preparing.has(t.taskId)) continue
       if (t.status === 'queued' || (t.status === 'retrying' && this.retryDue.has(t.taskId))) out.push(t)
     }
     return out.sort((a, b) => a.priority - b.priority || a.order - b.order)
   }
 
   private tryDispatch(t: TaskState): boolean {
-    if (this.running.size >= this.plan.maxParallelism) return false
+    if (this.running.size + this.preparing.size >= this.plan.maxParallelism) return false
     if (!this.deps.slots.tryAcquire()) return false
-    this.startAttempt(t)
+    this.preparing.add(t.taskId)
+    void this.prepareAndStart(t)
     return true
   }
+
+  private releaseSlot(): void {
+    this.deps.slots.release()
+    queueMicrotask(() => this.deps.onSlotFreed())
+  }
+
+  /**
+   * The per-task pipeline before an attempt: context, templates, options, estimate, then the
+   * budget pre-check. The task holds its slot meanwhile; it starts only if all of it passes.
+   */
+  private async prepareAndStart(t: TaskState): Promise<void> {
+    const planned = this.plan.tasks.get(t.taskId)!
+    let prepared: PreparedTask | undefined
+    let failure: unknown
+    try {
+      const agent = planned.agent ? await this.loadAgentMemory(planned.agent) : undefined
+      prepared = await prepareTask({
+        runId: this.id,
+        task: t,
+        planned,
+        backends: this.deps.backends,
+        cost: this.deps.cost,
+        context: this.deps.context,
+        tasks: this.tasks,
+        inputs: this.spec.inputs as JsonObject,
+        scope: { ...this.scope(), memory: { run: this.runMemory, agent: agent ?? {} } },
+        memory: { run: this.runMemory, ...(agent ? { agent } : {}) },
+        summarize: (text, maxTokens) => this.summarize(t, planned, text, maxTokens),
+      })
+    } catch (err) {
+      failure = err
+    }
+    this.preparing.delete(t.taskId)
+    if (this.closed || this.halted) return this.releaseSlot()
+    if (t.status !== 'queued' && t.status !== 'retrying') {
+      // Canceled while it was being prepared.
+      this.releaseSlot()
+      return this.pump()
+    }
+    if (!prepared) {
+      this.releaseSlot()
+      this.fail(t, toErrorInfo(failure))
+      return this.pump()
+    }
+    if (prepared.context) this.recordContext(t, prepared.context)
+    // Stopped, paused or draining meanwhile: the task stays queued for later.
+    if (this.stopping || this.draining || this.summary.status !== 'running') {
+      this.releaseSlot()
+      return this.pump()
+    }
+    if (prepared.estimate) {
+      const breach = checkBudget({
+        run: this.budget(),
+        ...(planned.budget ? { task: planned.budget } : {}),
+        spent: this.summary.usage,
+        reserved: this.reservedTotals(),
+        estimate: prepared.estimate,
+      })
+      if (breach) {
+        this.releaseSlot()
+        this.onBudgetBreach(t, breach, prepared.estimate)
+        return this.pump()
+      }
+    }
+    this.startAttempt(t, prepared)
+    this.pump()
+  }
+
+  private recordContext(t: TaskState, c: NonNullable<PreparedTask['context']>): void {
+    this.record({
+      type: 'context.built',
+      taskId: t.taskId,
+      data: {
+        tokens: c.context.tokens,
+        cap: c.cap,
+        sources: c.context.sources as unknown as Json,
+        ...(c.skipped.length ? { skipped: c.skipped } : {}),
+      },
+    })
+    if (c.compaction) {
+      this.record({ type: 'context.compacted', taskId: t.taskId, data: { ...c.compaction } })
+    }
+  }
+
+  /** A backend call that condenses an over-long source; counted in usage and cost like any call. */
+  private async summarize(t: TaskState, planned: PlannedTask, text: string, maxTokens: number): Promise<string> {
+    const backend = planned.backend ? this.deps.backends.get(planned.backend) : undefined
+    if (!backend) throw new BackendError('not_installed', `backend '${planned.backend}' is not available`, { retryable: false })
+    const attempt = t.attempt + 1
+    const result = await backend.execute(
+      {
+        runId: this.id,
+        taskId: t.taskId,
+        attempt,
+        prompt: `Condense the text below to at most ${maxTokens} tokens. Keep names, numbers, decisions and open questions; drop repetition.\n\n${text}`,
+        ...(planned.model ? { model: planned.model } : {}),
+        options: planned.with,
+        upstream: {},
+      },
+      {
+        runId: this.id,
+        taskId: t.taskId,
+        attempt,
+        signal: new AbortController().signal,
+        emit: () => {},
+        log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+        workDir: this.deps.workDir,
+      },
+    )
+    if (result.usage) this.recordUsage(t, undefined, result.usage, 'summarize')
+    return result.text ?? (typeof result.output === 'string' ? result.output : JSON.stringify(result.output ?? ''))
+  }
+
+  /** The run's budget: the runtime's default, then the workflow's, then the run's override. */
+  private budget(): BudgetSpec {
+    return mergeBudgets(this.deps.budget, this.spec.workflow.budget, this.spec.budget)
+  }
+
+  private reservedTotals(): { tokens: number; costUsd: number } {
+    let tokens = 0
+    let costUsd = 0
+    for (const e of this.reserved.values()) {
+      tokens += e.inputTokens + e.outputTokens
+      costUsd += e.costUsd ?? 0
+    }
+    return { tokens, costUsd }
+  }
+
+  private onBudgetBreach(t: TaskState, breach: BudgetBreach, estimate: Estimate): void {
+    const policy: BudgetPolicy = this.budget().onExceeded ?? 'pause'
+    const message = describeBreach(t.taskId, breach)
+    // Pausing helps only when a person can raise the run's budget; a task's own limit fails it.
+    const applied: BudgetPolicy = breach.scope === 'task' && policy === 'pause' ? 'fail_task' : policy
+    this.record({
+      type: 'budget.exceeded',
+      taskId: t.taskId,
+      severity: 'warn',
+      data: {
+        message,
+        scope: breach.scope,
+        limit: breach.limit,
+        max: breach.max,
+        spent: breach.spent,
+        estimate: breach.estimate,
+        estimatedTokens: estimate.inputTokens + estimate.outputTokens,
+        ...(estimate.costUsd !== undefined ? { estimatedCostUsd: estimate.costUsd } : {}),
+        policy: applied,
+      },
+    })
+    if (applied === 'pause') {
+      this.enterPause('budget', message)
+      return
+    }
+    const error: ErrorInfo = {
+      code: 'budget',
+      message,
+      retryable: false,
+      hint: 'raise the budget (workflow `budget:`, or `--budget-usd` / `--budget-tokens`) and rerun',
+    }
+    this.fail(t, error)
+    if (applied === 'fail_run') {
+      this.stop({ kind: 'fail_fast', reason: message, error: { code: 'budget_exceeded', message } })
+    }
+  }
+
+  private async loadAgentMemory(name: string): Promise<JsonObject> {
+    const cached = this.agentMemory.get(name)
+    if (cached) return cached
+    const entries = await this.deps.store.memory.list(`agent:${name}`)
+    const loaded = Object.fromEntries(entries.map((e) => [e.key, e.value])) as JsonObject
+    this.agentMemory.set(name, loaded)
+    return loaded
+  }
+
+  /** Memory a task wrote: applied in memory now, committed with the task's completion. */
+  private applyMemory(t: TaskState, writes: NonNullable<TaskResult['memory']>): void {
+    const planned = this.plan.tasks.get(t.taskId)!
+    const apply = (scope: string, target: JsonObject, values: JsonObject) => {
+      for (const [key, value] of Object.entries(values)) {
+        if (value === null) delete target[key]
+        else target[key] = value
+        this.buffer.memory.push({ scope, key, value })
+      }
+    }
+    if (writes.run) apply(`run:${this.id}`, this.runMemory, writes.run)
+    if (writes.agent) {
+      if (!planned.agent) {
+        this.record({ type: 'log', taskId: t.taskId, severity: 'warn', data: { message: `task '${t.taskId}' wrote agent memory but runs as no agent; ignored` } })
+      } else {
+        const target = this.agentMemory.get(planned.agent) ?? {}
+        this.agentMemory.set(planned.agent, target)
+        apply(`agent:${planned.agent}`, target, writes.agent)
+      }
+    }
+  }
+
 
   /** Batched mode: the ready set runs as a batch; the next batch starts when this one is done. */
   private dispatchBatch(ready: TaskState[]): void {
@@ -636,9 +872,9 @@ export class RunExecution {
     )
   }
 
-  private enterPause(reason: 'manual' | 'approval' | 'budget'): void {
+  private enterPause(reason: 'manual' | 'approval' | 'budget', message?: string): void {
     this.summary.status = 'paused'
-    this.summary.pause = { reason, since: nowIso(), waiting: this.waitingApprovals() }
+    this.summary.pause = { reason, since: nowIso(), waiting: this.waitingApprovals(), ...(message ? { message } : {}) }
     this.record({ type: 'run.paused', data: this.summary.pause })
   }
 
@@ -787,7 +1023,7 @@ export class RunExecution {
 
   // ── attempts ──────────────────────────────────────────────────────────────────────────────────
 
-  private startAttempt(t: TaskState): void {
+  private startAttempt(t: TaskState, prepared: PreparedTask): void {
     const planned = this.plan.tasks.get(t.taskId)!
     this.retryDue.delete(t.taskId)
     t.attempt += 1
@@ -817,6 +1053,14 @@ export class RunExecution {
       },
       t.taskId,
     )
+    if (prepared.estimate) {
+      t.estimate = prepared.estimate
+      this.reserved.set(t.taskId, prepared.estimate)
+      const tokens = prepared.estimate.inputTokens + prepared.estimate.outputTokens
+      const previous = this.summary.estimated
+      const costUsd = prepared.estimate.costUsd === undefined ? previous?.costUsd : (previous?.costUsd ?? 0) + prepared.estimate.costUsd
+      this.summary.estimated = { tokens: (previous?.tokens ?? 0) + tokens, ...(costUsd !== undefined ? { costUsd } : {}) }
+    }
     if (planned.timeoutMs !== undefined) {
       const ms = planned.timeoutMs
       attempt.timers.push(
@@ -833,55 +1077,17 @@ export class RunExecution {
     // The start is committed before the backend is called: a crash never hides a running attempt.
     const committed = this.flush()
     committed
-      .then(() => this.execute(t, planned, attempt))
+      .then(() => this.execute(t, prepared, attempt))
       .then(
         (result) => this.settleAttempt(attempt, { ok: true, result }),
         (error) => this.settleAttempt(attempt, { ok: false, error }),
       )
   }
 
-  private async execute(t: TaskState, planned: PlannedTask, attempt: Attempt) {
+  private async execute(t: TaskState, prepared: PreparedTask, attempt: Attempt) {
     if (attempt.controller.signal.aborted) throw new BackendError('canceled', 'canceled before it started')
-    const backend = planned.backend ? this.deps.backends.get(planned.backend) : undefined
-    if (!backend) {
-      throw new BackendError(
-        'not_installed',
-        `backend '${planned.backend}' is not available in this runtime`,
-        { retryable: false },
-      )
-    }
+    const backend = prepared.backend
     attempt.backend = backend
-    const scope = this.scope()
-    let prompt: string | undefined
-    let input: Json | undefined
-    let options: Record<string, Json>
-    try {
-      if (planned.prompt !== undefined) {
-        const rendered = renderTemplate(planned.prompt, scope)
-        prompt = typeof rendered === 'string' ? rendered : JSON.stringify(rendered)
-      }
-      if (planned.input !== undefined) input = renderDeep(planned.input, scope)
-      options = renderDeep(planned.with, scope) as Record<string, Json>
-    } catch (err) {
-      const message = err instanceof TemplateError ? err.message : String(err)
-      throw new BackendError('template', `cannot render the task: ${message}`, { retryable: false })
-    }
-    if (backend.optionsSchema) {
-      const parsed = backend.optionsSchema.safeParse(options)
-      if (!parsed.success) {
-        const detail = parsed.error.issues.map((i) => `with.${i.path.join('.')}: ${i.message}`).join('; ')
-        throw new BackendError('bad_options', `bad options for backend '${backend.id}': ${detail}`, {
-          retryable: false,
-        })
-      }
-      options = parsed.data as Record<string, Json>
-    }
-    const upstream: Record<string, { output?: Json; text?: string }> = {}
-    for (const dep of planned.contextFrom ?? planned.needs) {
-      const d = this.tasks.get(dep)
-      if (d?.status === 'succeeded')
-        upstream[dep] = { output: d.output, ...(d.text !== undefined ? { text: d.text } : {}) }
-    }
     const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string) =>
       this.onBackendEvent(attempt, { type: 'log', level, message })
     const ctx: TaskContext = {
@@ -895,21 +1101,7 @@ export class RunExecution {
     }
     attempt.ctx = ctx
     if (this.summary.status === 'paused') void this.suspend(attempt)
-    const result = await backend.execute(
-      {
-        runId: this.id,
-        taskId: t.taskId,
-        attempt: attempt.number,
-        ...(prompt !== undefined ? { prompt } : {}),
-        ...(input !== undefined ? { input } : {}),
-        ...(planned.model ? { model: planned.model } : {}),
-        options,
-        upstream,
-        ...(planned.timeoutMs !== undefined ? { timeoutMs: planned.timeoutMs } : {}),
-        ...(t.sessionId ? { sessionId: t.sessionId } : {}),
-      },
-      ctx,
-    )
+    const result = await backend.execute({ ...prepared.request, attempt: attempt.number }, ctx)
     await this.keepArtifacts(t, result.artifacts ?? [])
     return result
   }
@@ -1021,6 +1213,7 @@ export class RunExecution {
     attempt.done = true
     for (const timer of attempt.timers) clearTimeout(timer)
     this.running.delete(attempt.taskId)
+    this.reserved.delete(attempt.taskId)
     this.deps.slots.release()
     queueMicrotask(() => this.deps.onSlotFreed())
     if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w()
@@ -1045,6 +1238,7 @@ export class RunExecution {
       const usage = outcome.result.usage
       if (usage && !this.usageSeen.has(`${t.taskId}#${attempt.number}`))
         this.recordUsage(t, attempt.number, usage)
+      if (outcome.result.memory) this.applyMemory(t, outcome.result.memory)
       t.status = 'succeeded'
       t.output = output
       if (outcome.result.text !== undefined) t.text = outcome.result.text
@@ -1093,20 +1287,57 @@ export class RunExecution {
   /** Attempts that reported usage as events; their result's usage is then not counted again. */
   private readonly usageSeen = new Set<string>()
 
-  private recordUsage(t: TaskState, attempt: number, reported: Partial<Usage> & { model?: string }): void {
-    const { model, ...usage } = reported
-    this.usageSeen.add(`${t.taskId}#${attempt}`)
+  /**
+   * Records usage and prices it: a cost the backend reports wins over the cost model's figure, and
+   * both are kept on the event. An unknown model is an unknown cost (a diagnostic), never a zero.
+   */
+  private recordUsage(
+    t: TaskState,
+    attempt: number | undefined,
+    reported: Partial<Usage> & { model?: string },
+    purpose?: 'summarize',
+  ): void {
+    const { model: reportedModel, costUsd: reportedCostUsd, ...counts } = reported
+    const model = reportedModel ?? this.plan.tasks.get(t.taskId)?.model
+    if (attempt !== undefined) this.usageSeen.add(`${t.taskId}#${attempt}`)
+    const usage = addUsage(emptyUsage(), counts)
+    const computedCostUsd = this.deps.cost ? this.deps.cost.cost(usage, model) : undefined
+    const costUsd = reportedCostUsd ?? computedCostUsd
+    if (costUsd !== undefined) usage.costUsd = costUsd
+    if (costUsd === undefined && this.deps.cost && model && !this.unknownCostModels.has(model)) {
+      this.unknownCostModels.add(model)
+      this.record({
+        type: 'diagnostic',
+        severity: 'warn',
+        data: {
+          level: 'warning',
+          code: 'unknown_model_cost',
+          message: `model '${model}' is not in the model catalog, so its cost is unknown (not zero)`,
+          hint: 'add it under `models:` in weft.config.yaml with its prices',
+        },
+      })
+    }
     t.usage = addUsage(t.usage ?? emptyUsage(), usage)
     this.summary.usage = addUsage(this.summary.usage, usage)
+    const byModel = (this.summary.usageByModel ??= {})
+    const modelKey = model ?? 'unknown'
+    byModel[modelKey] = addUsage(byModel[modelKey] ?? emptyUsage(), usage)
+    if (t.backend) {
+      const byBackend = (this.summary.usageByBackend ??= {})
+      byBackend[t.backend] = addUsage(byBackend[t.backend] ?? emptyUsage(), usage)
+    }
     this.record(
       {
         type: 'usage.recorded',
         taskId: t.taskId,
-        attempt,
+        ...(attempt !== undefined ? { attempt } : {}),
         data: {
-          ...addUsage(emptyUsage(), usage),
+          ...usage,
           ...(model ? { model } : {}),
           ...(t.backend ? { backend: t.backend } : {}),
+          ...(reportedCostUsd !== undefined ? { reportedCostUsd } : {}),
+          ...(computedCostUsd !== undefined ? { computedCostUsd } : {}),
+          ...(purpose ? { purpose } : {}),
         },
       },
       t.taskId,
@@ -1210,11 +1441,11 @@ export class RunExecution {
    * the same run makes one of them fail loudly instead of both writing.
    */
   private flush(create = false): Promise<void> {
-    const { events, tasks, spec } = this.buffer
+    const { events, tasks, spec, memory } = this.buffer
     // Nothing new: report on the latest commit, so a caller learns if it (or the run) failed.
-    if (events.length === 0 && tasks.size === 0 && !spec)
+    if (events.length === 0 && tasks.size === 0 && !spec && memory.length === 0)
       return this.halted ? handledRejection(this.halted) : this.lastCommit
-    this.buffer = { events: [], tasks: new Set(), spec: false }
+    this.buffer = { events: [], tasks: new Set(), spec: false, memory: [] }
     const ts = nowIso()
     this.summary.updatedAt = ts
     this.summary.taskCounts = countTasks(this.tasks.values())
@@ -1224,6 +1455,7 @@ export class RunExecution {
       ...(spec ? { spec: structuredClone(this.spec) } : {}),
       run: structuredClone(this.summary),
       tasks: [...tasks].map((id) => structuredClone(this.tasks.get(id)!)),
+      ...(memory.length ? { memory } : {}),
       events: events.map(
         (e) => ({ ...e, severity: e.severity ?? SEVERITY[e.type] ?? 'info', ts }) as Commit['events'][number],
       ),
@@ -1268,7 +1500,8 @@ export class RunExecution {
 
   private checkSettled(): void {
     if (this.waiters.length === 0) return
-    const settled = this.finished || (this.summary.status === 'paused' && this.running.size === 0)
+    const settled =
+      this.finished || (this.summary.status === 'paused' && this.running.size === 0 && this.preparing.size === 0)
     if (!settled) return
     const waiters = this.waiters.splice(0)
     this.chain.then(() => {
@@ -1316,7 +1549,7 @@ export class RunExecution {
           ? { output: t.output ?? null, text: t.text ?? toText(t.output), status: t.status }
           : { status: t.status }
     }
-    return { inputs: this.spec.inputs, tasks, run: { id: this.id, name: this.summary.name } }
+    return { inputs: this.spec.inputs, tasks, run: { id: this.id, name: this.summary.name }, memory: { run: this.runMemory } }
   }
 
   private computeTopo(): void {

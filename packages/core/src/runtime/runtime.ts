@@ -21,7 +21,9 @@ import {
 } from '../contracts/run.js'
 import type { RunLease, Store } from '../contracts/store.js'
 import type { TaskState } from '../contracts/task.js'
-import { type RetryPolicy, type TaskSpec, TaskSpecSchema, type WorkflowInput } from '../contracts/workflow.js'
+import { type BudgetSpec, type RetryPolicy, type TaskSpec, TaskSpecSchema, type WorkflowInput } from '../contracts/workflow.js'
+import type { ContextPipeline } from '../contracts/context.js'
+import type { CostModel } from '../contracts/cost.js'
 import { createMemoryStore } from '../store/memory-store.js'
 import { descendantsOf } from '../workflow/graph.js'
 import type { Locator } from '../workflow/load.js'
@@ -40,6 +42,12 @@ import { type ExecutionDeps, type ReusedOutput, RunExecution } from './run-execu
 export interface RuntimeOptions {
   /** Where runs live. Default: an in-memory store. */
   store?: Store
+  /** Prices and token counts (`@weft/cost`): estimates, budgets in USD, costs in summaries. */
+  cost?: CostModel
+  /** Builds and compacts each task's context (`@weft/context`). */
+  context?: ContextPipeline
+  /** A budget for every run; the workflow's and the run's own override it field by field. */
+  budget?: BudgetSpec
   backends?: Backend[]
   /** Plugins contribute backends (already loaded; see `loadPlugins`). */
   plugins?: WeftPlugin[]
@@ -144,7 +152,7 @@ export interface Runtime {
   cancel(runId: string, reason?: string): Promise<RunSummary>
   pause(runId: string): Promise<RunSummary>
   /** Resumes a paused run; with `token`, answers an approval and `input` becomes the task's output. */
-  resume(runId: string, options?: { token?: string; input?: Json }): Promise<RunSummary>
+  resume(runId: string, options?: { token?: string; input?: Json; budget?: BudgetSpec }): Promise<RunSummary>
   addTasks(runId: string, tasks: Record<string, unknown>): Promise<RunSummary>
   /**
    * Continues unfinished runs whose process stopped (all of them, or one): succeeded tasks are
@@ -196,6 +204,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
   const deps: ExecutionDeps = {
     store,
+    ...(options.cost ? { cost: options.cost } : {}),
+    ...(options.context ? { context: options.context } : {}),
+    ...(options.budget ? { budget: options.budget } : {}),
     bus,
     slots,
     backends,
@@ -311,12 +322,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       mode: opts.diagnostics ?? options.diagnostics,
     })
     const budget = (workflow as { budget?: unknown } | undefined)?.budget
-    if (result.ok && budget !== undefined) {
+    if (result.ok && budget !== undefined && !options.cost) {
       const d: Diagnostic = {
         level: (opts.diagnostics ?? options.diagnostics) === 'strict' ? 'error' : 'warning',
         code: 'budget_not_enforced',
         message:
-          'the workflow sets a budget, but this runtime has no cost model, so it is recorded and not enforced',
+          'the workflow sets a budget, but this runtime has no cost model: only backends that estimate their own usage are checked before they run, and USD limits only see costs backends report',
         path: 'budget',
         ...(opts.file ? { file: opts.file } : {}),
         hint: 'budgets are enforced once a cost model (@weft/cost) is configured',

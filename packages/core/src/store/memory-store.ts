@@ -4,6 +4,7 @@ import type { Page, RunFilter, RunSpec, RunSummary } from '../contracts/run.js'
 import { RunFilterSchema } from '../contracts/run.js'
 import {
   type ArtifactRef,
+  type MemoryEntry,
   type Commit,
   type EventQuery,
   type RunLease,
@@ -29,6 +30,7 @@ export function createMemoryStore(): Store {
   const leases = new Map<string, RunLease>()
   const artifacts = new Map<string, Map<string, { ref: ArtifactRef; data: Uint8Array }>>()
   let signalSeq = 0
+  const memory = new Map<string, Map<string, MemoryEntry>>()
 
   const store: Store = {
     specificationVersion: STORE_SPECIFICATION_VERSION,
@@ -65,6 +67,12 @@ export function createMemoryStore(): Store {
       runs.set(commit.runId, record)
       if (commit.spec) record.spec = clone(commit.spec)
       for (const t of commit.tasks ?? []) record.tasks.set(t.taskId, clone(t))
+      for (const m of commit.memory ?? []) {
+        const scope = memory.get(m.scope) ?? new Map<string, MemoryEntry>()
+        memory.set(m.scope, scope)
+        if (m.value === null) scope.delete(m.key)
+        else scope.set(m.key, { scope: m.scope, key: m.key, value: clone(m.value), updatedAt: new Date().toISOString() })
+      }
       record.events.push(...stored)
       if (commit.run) record.summary = { ...clone(commit.run), lastSeq: record.events.length }
       else if (record.summary) record.summary.lastSeq = record.events.length
@@ -99,6 +107,7 @@ export function createMemoryStore(): Store {
           deleted++
           leases.delete(id)
           artifacts.delete(id)
+          memory.delete(`run:${id}`)
           for (let i = signals.length - 1; i >= 0; i--) if (signals[i]!.runId === id) signals.splice(i, 1)
         }
         return deleted
@@ -188,6 +197,16 @@ export function createMemoryStore(): Store {
       async get(runId) {
         const held = leases.get(runId)
         return held && clone(held)
+      },
+    },
+
+    memory: {
+      async get(scope, key) {
+        const e = memory.get(scope)?.get(key)
+        return e && clone(e)
+      },
+      async list(scope) {
+        return [...(memory.get(scope)?.values() ?? [])].map(clone).sort((a, b) => (a.key < b.key ? -1 : 1))
       },
     },
 

@@ -319,11 +319,15 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
             hint: `write 'tasks.${name}.output.${String(field)}' to read a member of its output`,
           })
         }
-      } else if (root !== 'run') {
+      } else if (root === 'context') {
+        if (taskId === undefined) {
+          add({ level: 'error', code: 'template_context_outside_task', message: `'${ref.source}' is only available in a task`, path, hint: 'use it in a task prompt' })
+        }
+      } else if (root !== 'run' && root !== 'memory') {
         add({
           level: 'error',
           code: 'template_unknown_root',
-          message: `template reads '${ref.source}'; templates can read 'inputs', 'tasks' and 'run'`,
+          message: `template reads '${ref.source}'; templates can read 'inputs', 'tasks', 'run', 'memory' and 'context'`,
           path,
           hint: `did you mean 'inputs.${String(root)}'?`,
         })
@@ -337,6 +341,20 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
     for (const key of ['prompt', 'when', 'input', 'with'] as const) {
       for (const t of collectTemplates(task[key], ['tasks', id, key]))
         checkTemplate(t.text, t.path, upstream, id)
+    }
+    const contextSpec = isObject(task.context) ? task.context : undefined
+    if (Array.isArray(contextSpec?.from)) {
+      contextSpec.from.forEach((entry, i) => {
+        if (typeof entry !== 'string') return
+        const ref = entry.split(/[.[]/)[0]!
+        const path = ['tasks', id, 'context', 'from', i]
+        if (!Object.hasOwn(rawTasks!, ref)) {
+          const guess = closest(ref, taskIds)
+          add({ level: 'error', code: 'context_unknown_task', message: `context.from '${entry}' names no task of this workflow`, path, hint: guess ? `did you mean '${guess}'?` : `known tasks: ${taskIds.join(', ')}` })
+        } else if (!upstream.has(ref)) {
+          add({ level: 'error', code: 'context_not_upstream', message: `task '${id}' takes context from '${ref}', which is not upstream of it`, path, hint: `add '${ref}' to the needs of '${id}'` })
+        }
+      })
     }
     if (typeof task.when === 'string' && !task.when.includes('${{')) {
       add({

@@ -22,6 +22,8 @@ export interface TestBackendOptions {
   ignoreAbort?: boolean
   /** Fail (not retryable) the first N calls of this task id over the backend's life, across runs. */
   failFirstCalls?: number
+  usage?: { inputTokens?: number; outputTokens?: number; costUsd?: number; model?: string }
+  memory?: { run?: Record<string, Json>; agent?: Record<string, Json> }
 }
 
 type Call = { taskId: string; attempt: number; prompt?: string; options: unknown; upstream: unknown }
@@ -44,6 +46,11 @@ export function testBackend(id = 'test'): Backend & { calls: Call[]; maxActive: 
     },
     calls,
     maxActive: 0,
+    estimate(req) {
+      const o = req.options as TestBackendOptions
+      const { model: _model, ...counts } = o.usage ?? { inputTokens: 10, outputTokens: 5 }
+      return counts
+    },
     async execute(req, ctx) {
       calls.push({
         taskId: req.taskId,
@@ -82,7 +89,11 @@ export function testBackend(id = 'test'): Backend & { calls: Call[]; maxActive: 
     if (o.failFirstCalls && callsSoFar <= o.failFirstCalls)
       throw new BackendError('failed', `failing call ${callsSoFar}`)
     ctx.emit({ type: 'message', text: `hello from ${req.taskId}` })
-    return { output: o.output ?? `out:${req.taskId}`, usage: { inputTokens: 10, outputTokens: 5 } }
+    return {
+      output: o.output ?? `out:${req.taskId}`,
+      usage: o.usage ?? { inputTokens: 10, outputTokens: 5 },
+      ...(o.memory ? { memory: o.memory } : {}),
+    }
   }
   return backend
 }
