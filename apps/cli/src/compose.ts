@@ -1,6 +1,7 @@
 import { dirname } from 'node:path'
 import { createMockBackend } from '@weft/backend-mock'
 import { createShellBackend } from '@weft/backend-shell'
+import { createContextPipeline } from '@weft/context'
 import {
   type Backend,
   createRuntime,
@@ -13,6 +14,7 @@ import {
   WeftConfigSchema,
   type WeftPlugin,
 } from '@weft/core'
+import { createCostModel } from '@weft/cost'
 import { openStore, resolveStoreLocation, type StoreLocation } from './store.js'
 
 export interface CliRuntimeOptions {
@@ -66,8 +68,14 @@ export async function createCliRuntime(options: CliRuntimeOptions = {}): Promise
   const runtimeCap =
     config.maxParallelism ??
     (options.maxParallelism && options.maxParallelism > 16 ? options.maxParallelism : undefined)
+  // Prices (the built-in catalog plus the config's `models:`) and the context pipeline: every run
+  // of the CLI gets token and cost totals, budgets checked before each task, and compaction.
+  const cost = createCostModel({ models: config.models, source: configFile ?? 'weft.config' })
   const runtime = createRuntime({
     store,
+    cost,
+    context: createContextPipeline(),
+    ...(config.budget ? { budget: config.budget } : {}),
     // Built-ins come last so that a plugin cannot silently replace `mock` or `shell`.
     plugins,
     backends: [createMockBackend(), createShellBackend(), ...(options.backends ?? [])],

@@ -67,7 +67,14 @@ export function taskDurationMs(t: TaskState, now = Date.now()): number | undefin
   return elapsedMs(t.startedAt, t.completedAt, now)
 }
 
-/** The tasks of a run as a table: status, attempts, duration and what each ended with. */
+/** `$0.0123`, with more digits for tiny amounts; `–` when unknown. */
+export function formatUsd(usd: number | undefined): string {
+  if (usd === undefined) return '–'
+  if (usd === 0) return '$0'
+  return usd < 0.01 ? `$${usd.toFixed(6)}` : `$${usd.toFixed(4)}`
+}
+
+/** The tasks of a run as a table: status, attempts, duration, tokens, cost and what each ended with. */
 export function formatTaskTable(tasks: TaskState[], c: Colors, detailWidth = 60): string {
   const sorted = sortTasks(tasks)
   const rows = sorted.map((t) => [
@@ -75,19 +82,37 @@ export function formatTaskTable(tasks: TaskState[], c: Colors, detailWidth = 60)
     t.status,
     String(t.attempt),
     formatDuration(taskDurationMs(t)),
+    t.usage ? formatCount(totalTokens(t.usage)) : '–',
+    formatUsd(t.usage?.costUsd),
     taskDetail(t, detailWidth),
   ])
+  const detail = 6
   return renderTable(
-    ['TASK', 'STATUS', 'ATTEMPTS', 'DURATION', 'OUTPUT / ERROR'],
+    ['TASK', 'STATUS', 'ATTEMPTS', 'DURATION', 'TOKENS', 'COST', 'OUTPUT / ERROR'],
     rows,
     (col, cell, row) => {
       const status = sorted[row]!.status
       if (col <= 1) return statusColor(c, status)(cell)
-      if (col === 4 && status === 'failed') return c.red(cell)
-      return col === 4 ? c.dim(cell) : cell
+      if (col === detail && status === 'failed') return c.red(cell)
+      return col === detail ? c.dim(cell) : cell
     },
     c.bold,
   )
+}
+
+/**
+ * How far the estimates made before tasks ran were from what they used: `estimated 1,200 tokens,
+ * used 1,328 (+10.7 %)`. Undefined when nothing was estimated.
+ */
+export function formatEstimateError(run: RunSummary): string | undefined {
+  const est = run.estimated
+  if (!est || est.tokens === 0) return undefined
+  const used = totalTokens(run.usage)
+  const pct = ((used - est.tokens) / est.tokens) * 100
+  const tokens = `estimated ${formatCount(est.tokens)} tokens, used ${formatCount(used)} (${pct >= 0 ? '+' : ''}${pct.toFixed(1)} %)`
+  if (est.costUsd === undefined || run.usage.costUsd === undefined || est.costUsd === 0) return tokens
+  const costPct = ((run.usage.costUsd - est.costUsd) / est.costUsd) * 100
+  return `${tokens}; estimated ${formatUsd(est.costUsd)}, spent ${formatUsd(run.usage.costUsd)} (${costPct >= 0 ? '+' : ''}${costPct.toFixed(1)} %)`
 }
 
 export interface ResumeHintOptions {
@@ -100,6 +125,12 @@ export function resumeCommands(run: RunSummary, options: ResumeHintOptions = {})
   if (run.status !== 'paused') return []
   const extra = options.extraArgs ? ` ${options.extraArgs}` : ''
   const waiting = run.pause?.waiting ?? []
+  if (run.pause?.reason === 'budget') {
+    return [
+      `weft runs resume ${run.id} --budget-usd <new limit>${extra}`,
+      `weft runs resume ${run.id} --budget-tokens <new limit>${extra}`,
+    ]
+  }
   if (waiting.length > 0) {
     return waiting.map(
       (w) =>
@@ -112,7 +143,7 @@ export function resumeCommands(run: RunSummary, options: ResumeHintOptions = {})
 export function pauseLine(run: RunSummary): string {
   const reason = run.pause?.reason
   if (reason === 'approval') return 'paused: waiting for approval'
-  if (reason === 'budget') return 'paused: the budget is exhausted'
+  if (reason === 'budget') return `paused: ${run.pause?.message ?? 'the budget would be exceeded'}`
   return 'paused'
 }
 
@@ -133,6 +164,17 @@ export function formatRunSummary(run: RunSummary, tasks: TaskState[], options: S
   )
   lines.push(`  ${c.dim('tasks ')}  ${formatTaskCounts(run)}`)
   lines.push(`  ${c.dim('tokens')}  ${formatUsage(run.usage)}`)
+  lines.push(
+    `  ${c.dim('cost  ')}  ${formatUsd(run.usage.costUsd)}${run.usage.costUsd === undefined ? c.dim(' (unknown: no cost model or unknown models)') : ''}`,
+  )
+  const estimate = formatEstimateError(run)
+  if (estimate) lines.push(`  ${c.dim('budget')}  ${estimate}`)
+  const models = Object.entries(run.usageByModel ?? {})
+  if (models.length > 1 || (models.length === 1 && models[0]![0] !== 'unknown')) {
+    lines.push(
+      `  ${c.dim('models')}  ${models.map(([m, u]) => `${m} ${formatCount(totalTokens(u))} ${formatUsd(u.costUsd)}`).join(' · ')}`,
+    )
+  }
   if (tasks.length > 0) {
     lines.push('')
     lines.push(indent(formatTaskTable(tasks, c), 2))

@@ -76,7 +76,10 @@ export const MockOptionsSchema = z.looseObject({
   usage: MockUsageSchema.optional(),
   /** Memory to write when the task succeeds: `{ run: { key: value }, agent: { key: value } }` (null deletes). */
   memory: z
-    .strictObject({ run: z.record(z.string(), JsonSchema).optional(), agent: z.record(z.string(), JsonSchema).optional() })
+    .strictObject({
+      run: z.record(z.string(), JsonSchema).optional(),
+      agent: z.record(z.string(), JsonSchema).optional(),
+    })
     .optional(),
   /** Events to emit while running, in order. */
   events: z.array(MockEventSchema).optional(),

@@ -401,7 +401,11 @@ describe('pause and resume', () => {
           work: {
             backend: 'shell',
             with: {
-              command: ['sh', '-c', `echo $$ > ${pidFile}; while [ ! -f ${goFile} ]; do sleep 0.05; done; echo done`],
+              command: [
+                'sh',
+                '-c',
+                `echo $$ > ${pidFile}; while [ ! -f ${goFile} ]; do sleep 0.05; done; echo done`,
+              ],
             },
           },
         },

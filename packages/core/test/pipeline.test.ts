@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
-  COST_MODEL_SPECIFICATION_VERSION,
   CONTEXT_PIPELINE_SPECIFICATION_VERSION,
+  COST_MODEL_SPECIFICATION_VERSION,
   type ContextPipeline,
   type CostModel,
   createMemoryStore,
@@ -22,11 +22,26 @@ const wf = (tasks: Record<string, TaskInput>, extra: Partial<WorkflowInput> = {}
 /** $1 per input token and $2 per output token for model `m`; every other model is unknown. */
 const fakeCost: CostModel = {
   specificationVersion: COST_MODEL_SPECIFICATION_VERSION,
-  model: (id) => (id === 'm' ? { id: 'm', provider: 'test', aliases: [], inputPerMTok: 1e6, outputPerMTok: 2e6, contextWindow: 1000, maxOutputTokens: 100 } : undefined),
+  model: (id) =>
+    id === 'm'
+      ? {
+          id: 'm',
+          provider: 'test',
+          aliases: [],
+          inputPerMTok: 1e6,
+          outputPerMTok: 2e6,
+          contextWindow: 1000,
+          maxOutputTokens: 100,
+        }
+      : undefined,
   models: () => [],
   countTokens: (text) => (text ? text.split(/\s+/).filter(Boolean).length || 1 : 0),
   cost: (u: Usage, model) => (model === 'm' ? u.inputTokens + 2 * u.outputTokens : undefined),
-  estimate: ({ text, model }) => ({ inputTokens: text.split(/\s+/).length, outputTokens: 5, ...(model === 'm' ? { costUsd: text.split(/\s+/).length + 10 } : {}) }),
+  estimate: ({ text, model }) => ({
+    inputTokens: text.split(/\s+/).length,
+    outputTokens: 5,
+    ...(model === 'm' ? { costUsd: text.split(/\s+/).length + 10 } : {}),
+  }),
 }
 
 describe('budgets', () => {
@@ -41,7 +56,10 @@ describe('budgets', () => {
     expect(backend.calls.map((c) => c.taskId)).toEqual(['a', 'b'])
     const exceeded = (await allEvents(runtime, run.id)).filter((e) => e.type === 'budget.exceeded')
     expect(exceeded).toHaveLength(1)
-    expect(exceeded[0]).toMatchObject({ taskId: 'c', data: { scope: 'run', limit: 'tokens', max: 40, spent: 30, estimate: 15, policy: 'pause' } })
+    expect(exceeded[0]).toMatchObject({
+      taskId: 'c',
+      data: { scope: 'run', limit: 'tokens', max: 40, spent: 30, estimate: 15, policy: 'pause' },
+    })
     await runtime.resume(run.id, { budget: { maxTokens: 100 } })
     const done = await runtime.wait(run.id)
     expect(done.status).toBe('succeeded')
@@ -52,7 +70,9 @@ describe('budgets', () => {
 
   it('fails the task, or the run, by policy', async () => {
     const { runtime, backend } = makeRuntime()
-    const failTask = await runtime.start({ workflow: wf({ ...chain, side: {} }, { budget: { maxTokens: 40, onExceeded: 'fail_task' } }) })
+    const failTask = await runtime.start({
+      workflow: wf({ ...chain, side: {} }, { budget: { maxTokens: 40, onExceeded: 'fail_task' } }),
+    })
     const done = await runtime.wait(failTask.id)
     expect(done.status).toBe('failed')
     // a and side use 30 of 40 tokens; b (15 more) would go over: it fails, c is skipped.
@@ -64,7 +84,10 @@ describe('budgets', () => {
 
     // Three parallel tasks: the third would take the run over once the first two are in flight.
     const failRun = await runtime.start({
-      workflow: wf({ p1: { with: { delayMs: 30 } }, p2: { with: { delayMs: 30 } }, p3: { with: { delayMs: 30 } } }, { budget: { maxTokens: 40, onExceeded: 'fail_run' } }),
+      workflow: wf(
+        { p1: { with: { delayMs: 30 } }, p2: { with: { delayMs: 30 } }, p3: { with: { delayMs: 30 } } },
+        { budget: { maxTokens: 40, onExceeded: 'fail_run' } },
+      ),
     })
     const failed = await runtime.wait(failRun.id)
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'budget_exceeded' } })
@@ -94,7 +117,10 @@ describe('budgets', () => {
     expect(byTask.reported).toMatchObject({ costUsd: 0.5, computedCostUsd: 7, reportedCostUsd: 0.5 })
     expect(byTask.unknown!.costUsd).toBeUndefined()
     expect(done.usage.costUsd).toBe(7.5)
-    expect(done.usageByModel).toMatchObject({ m: { costUsd: 7.5, inputTokens: 6 }, mystery: { inputTokens: 10 } })
+    expect(done.usageByModel).toMatchObject({
+      m: { costUsd: 7.5, inputTokens: 6 },
+      mystery: { inputTokens: 10 },
+    })
     expect(done.usageByBackend).toMatchObject({ test: { inputTokens: 16, outputTokens: 9 } })
     expect(done.estimated).toMatchObject({ tokens: 5 + 5 + 15 })
     const diagnostics = (await allEvents(runtime, run.id)).filter((e) => e.type === 'diagnostic')
@@ -109,13 +135,30 @@ describe('context and memory', () => {
     requests: [],
     async build(request, tools) {
       this.requests.push(request)
-      const text = request.sources.map((s) => `## ${s.label}\n${typeof s.value === 'string' ? s.value : JSON.stringify(s.value)}`).join('\n')
+      // A fake router: `plan.stops` is member `stops` of task `plan`'s output.
+      const sources = request.from.map((entry) => {
+        const [id, ...path] = entry.split('.')
+        const value = path.reduce<unknown>(
+          (v, k) => (v as Record<string, unknown>)[k],
+          request.upstream[id!]!.output,
+        )
+        return { label: `tasks.${entry}`, value }
+      })
+      const text = sources
+        .map((s) => `## ${s.label}\n${typeof s.value === 'string' ? s.value : JSON.stringify(s.value)}`)
+        .join('\n')
       const tokens = tools.countTokens(text)
-      if (tokens <= request.maxTokens) return { context: { text, tokens, sources: request.sources.map((s) => ({ label: s.label, tokens: 1 })) } }
+      if (tokens <= request.maxTokens)
+        return { context: { text, tokens, sources: sources.map((s) => ({ label: s.label, tokens: 1 })) } }
       const cut = text.split(/\s+/).slice(0, request.maxTokens).join(' ')
       return {
         context: { text: cut, tokens: request.maxTokens, sources: [] },
-        compaction: { strategy: request.strategy, beforeTokens: tokens, afterTokens: request.maxTokens, dropped: [] },
+        compaction: {
+          strategy: request.strategy,
+          beforeTokens: tokens,
+          afterTokens: request.maxTokens,
+          dropped: [],
+        },
       }
     },
   }
@@ -126,7 +169,11 @@ describe('context and memory', () => {
       workflow: wf({
         plan: { with: { output: { stops: ['one two three', 'four'], note: 'x' } } },
         other: { with: { output: 'alpha beta gamma delta' } },
-        write: { needs: ['plan', 'other'], prompt: 'Write it.', context: { from: ['plan.stops', 'other'], maxTokens: 6, strategy: 'keep-head' } },
+        write: {
+          needs: ['plan', 'other'],
+          prompt: 'Write it.',
+          context: { from: ['plan.stops', 'other'], maxTokens: 6, strategy: 'keep-head' },
+        },
         placed: { needs: ['other'], prompt: 'Before. ${{ context }} After.', context: {} },
       }),
     })
@@ -134,7 +181,9 @@ describe('context and memory', () => {
     const write = backend.calls.find((c) => c.taskId === 'write')!
     // 11 words of context cut to the cap of 6 (the fake pipeline counts words), then the prompt.
     expect(write.prompt).toBe('## tasks.plan.stops ["one two three","four"] ##\n\nWrite it.')
-    expect(backend.calls.find((c) => c.taskId === 'placed')!.prompt).toBe('Before. ## tasks.other\nalpha beta gamma delta After.')
+    expect(backend.calls.find((c) => c.taskId === 'placed')!.prompt).toBe(
+      'Before. ## tasks.other\nalpha beta gamma delta After.',
+    )
     const events = await allEvents(runtime, run.id)
     const compacted = events.find((e) => e.type === 'context.compacted' && e.taskId === 'write')!
     expect(compacted.data).toMatchObject({ strategy: 'keep-head', afterTokens: 6 })
@@ -155,7 +204,9 @@ describe('context and memory', () => {
     expect((await runtime.wait(first.id)).status).toBe('succeeded')
     expect(backend.calls.find((c) => c.taskId === 'use')!.prompt).toBe('topic=ports')
     expect(await store.memory.get(`run:${first.id}`, 'topic')).toMatchObject({ value: 'ports' })
-    const second = await runtime.start({ workflow: wf({ recall: { agent: 'scribe', prompt: 'seen=${{ memory.agent.seen }}' } }) })
+    const second = await runtime.start({
+      workflow: wf({ recall: { agent: 'scribe', prompt: 'seen=${{ memory.agent.seen }}' } }),
+    })
     await runtime.wait(second.id)
     expect(backend.calls.find((c) => c.taskId === 'recall')!.prompt).toBe('seen=1')
     await runtime.close()

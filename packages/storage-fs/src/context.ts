@@ -2,6 +2,7 @@ import type { Durability } from './atomic.js'
 import { KeyedQueue } from './keyed-queue.js'
 import type { Layout } from './layout.js'
 import { withLock } from './lock.js'
+import { settleAbandonedMemory, settleSharedMemory } from './memory.js'
 import { OffsetIndex } from './offsets.js'
 import { type RepairReport, repairRun } from './repair.js'
 
@@ -20,6 +21,11 @@ export interface StoreContext {
    * mid-commit) or a write of this process failed halfway through.
    */
   withRunLock<T>(runId: string, purpose: string, work: () => Promise<T>): Promise<T>
+  /**
+   * Holds the memory lock (store-wide memory files), taken inside a run's lock, never around one.
+   * When it had to be broken, the dead holder's unfinished memory writes are settled first.
+   */
+  withMemoryLock<T>(work: () => Promise<T>): Promise<T>
   /** Brings a run back to its last committed state; the caller holds its lock. */
   repair(runId: string): Promise<RepairReport>
   /** Marks a run for repair before its next write (a write failed and so did repairing it). */
@@ -38,8 +44,25 @@ export function createContext(
   const offsets = new OffsetIndex()
   const dirty = new Set<string>()
 
+  function withMemoryLock<T>(work: () => Promise<T>): Promise<T> {
+    // A queue key no run id can be (ids have no ':'), so it never waits behind a run's writes.
+    return queue.run(':memory', () =>
+      withLock(layout.memoryLock, { timeoutMs: lockTimeoutMs, purpose: 'memory' }, async (lock) => {
+        if (lock.brokeStale) {
+          await settleAbandonedMemory(layout, durability, (runId, action) =>
+            onRepair?.(runId, { actions: [action] }),
+          )
+        }
+        return work()
+      }),
+    )
+  }
+
   async function repair(runId: string): Promise<RepairReport> {
-    const report = await repairRun(layout.run(runId), durability)
+    const paths = layout.run(runId)
+    const report = await repairRun(paths, durability, () =>
+      withMemoryLock(() => settleSharedMemory(layout, paths, durability)),
+    )
     dirty.delete(runId)
     if (report.actions.length > 0) {
       offsets.forget(runId)
@@ -54,6 +77,7 @@ export function createContext(
     lockTimeoutMs,
     offsets,
     repair,
+    withMemoryLock,
     withRunLock(runId, purpose, work) {
       return queue.run(runId, () =>
         withLock(

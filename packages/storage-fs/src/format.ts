@@ -32,8 +32,8 @@ export const FORMAT_VERSION: number = 1 + FORMAT_MIGRATIONS.length
 
 const ABOUT =
   'A weft run store (@weft/storage-fs). runs/<run-id>/ holds one run: meta.json (its summary), spec.json, ' +
-  'tasks.json, events.jsonl (one event per line) and artifacts/. Read anything; change nothing while a weft ' +
-  'process uses the store.'
+  'tasks.json, events.jsonl (one event per line), memory.json and artifacts/; memory/ holds agent memory. ' +
+  'Read anything; change nothing while a weft process uses the store.'
 
 /**
  * Opens the directory as a store: creates it (and the format file) when new, refuses a layout

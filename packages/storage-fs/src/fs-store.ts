@@ -9,6 +9,7 @@ import { createEventStore } from './events.js'
 import { openFormat } from './format.js'
 import { isSafeRunId, layoutOf } from './layout.js'
 import { createLeaseStore } from './leases.js'
+import { createMemoryReader } from './memory.js'
 import { isProcessAlive } from './process.js'
 import { needsRepair } from './repair.js'
 import { createRunStore, createTaskStore } from './runs.js'
@@ -33,8 +34,9 @@ export interface FsStoreOptions {
 const OPEN_CONCURRENCY = 8
 
 /**
- * A store that people can read: one directory per run with its summary, spec and task states as
- * pretty JSON, its events as JSON Lines, and its artifacts as plain files. Every write is atomic;
+ * A store that people can read: one directory per run with its summary, spec, task states and
+ * memory as pretty JSON, its events as JSON Lines, and its artifacts as plain files; agent memory
+ * in `memory/`, one JSON file per scope. Every write is atomic;
  * opening the store repairs whatever a crash left unfinished (see the README's crash model).
  * Several processes may use one directory at once: writes to a run take turns on a lock file.
  */
@@ -51,19 +53,28 @@ export function createFsStore(options: FsStoreOptions): Store {
   const events = createEventStore(ctx)
   const leases = createLeaseStore(ctx)
   const artifacts = createArtifactStore(ctx)
+  const memory = createMemoryReader(layout)
 
   let opened: Promise<void> | undefined
   let closed = false
 
   async function open(): Promise<void> {
     await openFormat(layout, durability, { timeoutMs: lockTimeoutMs })
-    for (const d of [layout.runsDir, layout.locksDir, layout.leasesDir, layout.stagingDir, layout.trashDir]) {
+    for (const d of [
+      layout.runsDir,
+      layout.locksDir,
+      layout.leasesDir,
+      layout.stagingDir,
+      layout.trashDir,
+      layout.memoryDir,
+    ]) {
       await mkdir(d, { recursive: true })
     }
     await removeAbandoned(layout.stagingDir)
     await removeAbandoned(layout.trashDir)
     await removeDeadTemps(layout.dir)
     await removeDeadTemps(layout.leasesDir)
+    await removeDeadTemps(layout.memoryDir)
     const ids = (await readdir(layout.runsDir)).filter(isSafeRunId)
     for (let i = 0; i < ids.length; i += OPEN_CONCURRENCY) {
       await Promise.all(ids.slice(i, i + OPEN_CONCURRENCY).map(checkRun))
@@ -133,6 +144,7 @@ export function createFsStore(options: FsStoreOptions): Store {
     signals: guard({ send: signals.send, receive: signals.receive, lastId: signals.lastId }),
     leases: guard(leases),
     artifacts: guard(artifacts),
+    memory: guard(memory),
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { WeftError } from '@weft/core'
 
@@ -22,7 +23,16 @@ export interface Layout {
   signalsMetaFile: string
   signalsLock: string
   storeLock: string
+  /** Memory scopes that belong to no run (`agent:<name>`, …), one file per scope. */
+  memoryDir: string
+  /** Held while store-wide memory files are written, by every process (see memory.ts). */
+  memoryLock: string
   run(runId: string): RunPaths
+  /**
+   * Where a memory scope is kept: `runs/<id>/memory.json` for `run:<id>`, a file in `memory/`
+   * for any other scope; undefined for `run:<id>` with an id no run can have.
+   */
+  memoryFile(scope: string): string | undefined
   leaseFile(runId: string): string
   runLock(runId: string): string
 }
@@ -41,6 +51,8 @@ export interface RunPaths {
   artifactsDir: string
   /** Content type, task id and creation time of each artifact, by name. */
   artifactsIndex: string
+  /** The run's own memory scope, `run:<id>`: deleted with the run directory. */
+  memory: string
 }
 
 export const FORMAT_FILE = 'weft-store.json'
@@ -50,6 +62,21 @@ export function layoutOf(dir: string): Layout {
   const runsDir = join(dir, 'runs')
   const locksDir = join(dir, 'locks')
   const leasesDir = join(dir, 'leases')
+  const memoryDir = join(dir, 'memory')
+  const run = (runId: string): RunPaths => {
+    const runDir = join(runsDir, runId)
+    return {
+      dir: runDir,
+      meta: join(runDir, 'meta.json'),
+      spec: join(runDir, 'spec.json'),
+      tasks: join(runDir, 'tasks.json'),
+      events: join(runDir, 'events.jsonl'),
+      pending: join(runDir, PENDING_FILE),
+      artifactsDir: join(runDir, 'artifacts'),
+      artifactsIndex: join(runDir, 'artifacts.json'),
+      memory: join(runDir, 'memory.json'),
+    }
+  }
   return {
     dir,
     formatFile: join(dir, FORMAT_FILE),
@@ -62,18 +89,13 @@ export function layoutOf(dir: string): Layout {
     signalsMetaFile: join(dir, 'signals-meta.json'),
     signalsLock: join(locksDir, 'signals.lock'),
     storeLock: join(locksDir, 'store.lock'),
-    run(runId) {
-      const runDir = join(runsDir, runId)
-      return {
-        dir: runDir,
-        meta: join(runDir, 'meta.json'),
-        spec: join(runDir, 'spec.json'),
-        tasks: join(runDir, 'tasks.json'),
-        events: join(runDir, 'events.jsonl'),
-        pending: join(runDir, PENDING_FILE),
-        artifactsDir: join(runDir, 'artifacts'),
-        artifactsIndex: join(runDir, 'artifacts.json'),
-      }
+    memoryDir,
+    memoryLock: join(locksDir, 'memory.lock'),
+    run,
+    memoryFile(scope) {
+      const runId = runOfScope(scope)
+      if (runId === undefined) return join(memoryDir, memoryFileName(scope))
+      return isSafeRunId(runId) ? run(runId).memory : undefined
     },
     leaseFile: (runId) => join(leasesDir, `${runId}.json`),
     runLock: (runId) => join(locksDir, `run-${runId}.lock`),
@@ -99,4 +121,26 @@ export function unsafeRunId(runId: string): WeftError {
       hint: 'use ids of letters, digits, ".", "_" and "-" that start with a letter or digit (weft\'s own run_<ULID> ids always do)',
     },
   )
+}
+
+/** The run id of a `run:<id>` scope; undefined for every other scope. */
+export function runOfScope(scope: string): string | undefined {
+  return scope.startsWith('run:') ? scope.slice(4) : undefined
+}
+
+/**
+ * The file name of a store-wide memory scope. Scopes are any strings, so the name is a readable
+ * slug (lower case: `agent:Bob` and `agent:bob` must not meet on a case-insensitive file system)
+ * plus a hash of the exact scope, which keeps different scopes apart; the file records the scope
+ * itself too.
+ */
+export function memoryFileName(scope: string): string {
+  const slug =
+    scope
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .slice(0, 60)
+      .replace(/^[-.]+|[-.]+$/g, '') || 'scope'
+  const hash = createHash('sha256').update(scope).digest('hex').slice(0, 16)
+  return `${slug}.${hash}.json`
 }

@@ -4,6 +4,7 @@ import type { Diagnostic } from '@weft/core'
 import { type Durability, fsyncDir, isDeadTemp, removeDeadTemps, writeFileAtomic } from './atomic.js'
 import type { RunPaths } from './layout.js'
 import { readLinesBackward } from './lines.js'
+import { applyFileWrite, applyWrites, memoryText, readScope } from './memory.js'
 import {
   isSummary,
   metaText,
@@ -88,7 +89,8 @@ export interface RepairReport {
  * Brings one run back to its last committed state. The caller holds the run's lock.
  *
  * - A commit record (`pending-commit.json`) means a commit passed its commit point: it is rolled
- *   forward — the log is cut to its last seq and its files are written again — and removed.
+ *   forward — the log is cut to its last seq and its files are written again — and removed. Its
+ *   store-wide memory writes are settled first, under the memory lock (`settleShared`).
  * - Otherwise `meta.json` says what is committed: log lines after its `lastSeq`, and a last line
  *   cut short or unparseable, are the unfinished append of a commit that never reached its
  *   commit point, and are cut off.
@@ -96,16 +98,30 @@ export interface RepairReport {
  *   hand edit): weft cannot invent them, so the log's intact prefix wins — the summary's `lastSeq`
  *   is lowered to it, the run's health becomes `warning` and a diagnostic names the lost seqs.
  */
-export async function repairRun(paths: RunPaths, d: Durability): Promise<RepairReport> {
+export async function repairRun(
+  paths: RunPaths,
+  d: Durability,
+  settleShared: () => Promise<string | undefined>,
+): Promise<RepairReport> {
   const actions: string[] = []
   let pending: PendingCommit | undefined
-  try {
-    pending = await readJson<PendingCommit>(paths.pending)
-  } catch {
-    // It is renamed into place whole, so an unreadable one was damaged outside weft: the commit
-    // it described cannot be applied and the previous state stands.
-    await rm(paths.pending, { force: true })
-    actions.push('removed an unreadable pending-commit.json')
+  const readPending = async () => {
+    try {
+      return await readJson<PendingCommit>(paths.pending)
+    } catch {
+      // It is renamed into place whole, so an unreadable one was damaged outside weft: the commit
+      // it described cannot be applied and the previous state stands.
+      await rm(paths.pending, { force: true })
+      actions.push('removed an unreadable pending-commit.json')
+      return undefined
+    }
+  }
+  pending = await readPending()
+  if (pending?.sharedMemory) {
+    // Only a holder of the memory lock may apply that part; it leaves the record without it.
+    const settled = await settleShared()
+    if (settled) actions.push(settled)
+    pending = await readPending()
   }
   let meta = await readJson<StoredMeta>(paths.meta)
   if (pending && meta && meta.lastSeq > pending.lastSeq) {
@@ -141,6 +157,16 @@ export async function repairRun(paths: RunPaths, d: Durability): Promise<RepairR
     if (pending.tasks?.length) {
       const current = (await readJson<PendingCommit['tasks']>(paths.tasks)) ?? []
       await writeFileAtomic(paths.tasks, tasksText(upsertTasks(current, pending.tasks)), d)
+    }
+    if (pending.memory) {
+      // The record's own time, so that rolling forward twice writes the same file.
+      const scope = pending.memory.writes[0]!.scope
+      const next = applyWrites(
+        await readScope(paths.memory, scope),
+        pending.memory.writes,
+        pending.memory.updatedAt,
+      )
+      await applyFileWrite({ path: paths.memory, text: memoryText(scope, next) }, d)
     }
     meta = pending.meta ?? meta
     actions.push(`rolled forward the commit ending at seq ${pending.lastSeq}`)

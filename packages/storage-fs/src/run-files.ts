@@ -44,6 +44,22 @@ export interface PendingCommit {
   /** Only the tasks the commit changed: applying them again is harmless (an upsert). */
   tasks?: TaskState[]
   meta?: StoredMeta
+  /** Writes to the run's own memory scope (`memory.json`); applying them again is harmless. */
+  memory?: MemoryBatch
+  /**
+   * Writes to store-wide memory scopes (`memory/`), which other runs write too. Only a holder of
+   * the memory lock writes, applies or removes this part (see memory.ts), so it is applied once,
+   * before any later writer's turn, and never again over what came after.
+   */
+  sharedMemory?: MemoryBatch
+}
+
+export type MemoryWrite = NonNullable<Commit['memory']>[number]
+
+/** A commit's memory writes with the time they were made, so that rolling forward writes the same. */
+export interface MemoryBatch {
+  updatedAt: string
+  writes: MemoryWrite[]
 }
 
 /** A JSON file's content, or undefined when it (or its directory) does not exist. */

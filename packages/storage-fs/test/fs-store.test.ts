@@ -11,7 +11,16 @@ import {
 } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { newRunId, type RunSummary, RunSummarySchema, type TaskState, type WeftEvent } from '@weft/core'
+import {
+  type Commit,
+  type Json,
+  newRunId,
+  type RunSummary,
+  RunSummarySchema,
+  type Store,
+  type TaskState,
+  type WeftEvent,
+} from '@weft/core'
 import { describe, expect, it } from 'vitest'
 import { createFsStore, FORMAT_VERSION, plugin, type RepairReport } from '../src/index.js'
 import { createCommit, jsonl, log, openStore, tempDirs } from './helpers.js'
@@ -84,7 +93,7 @@ describe('fs store layout', () => {
     const format = JSON.parse(readFileSync(join(dir, 'weft-store.json'), 'utf8'))
     expect(format).toMatchObject({ format: FORMAT_VERSION, store: '@weft/storage-fs' })
     expect(readdirSync(dir).sort()).toEqual(
-      ['leases', 'locks', 'runs', 'staging', 'trash', 'weft-store.json'].sort(),
+      ['leases', 'locks', 'memory', 'runs', 'staging', 'trash', 'weft-store.json'].sort(),
     )
     await store.close()
   })
@@ -532,6 +541,243 @@ describe('fs store reads', () => {
     expect(existsSync(runDir(dir, runId))).toBe(false)
     expect(existsSync(join(dir, 'leases', `${runId}.json`))).toBe(false)
     expect(readdirSync(join(dir, 'trash'))).toEqual([])
+    await store.close()
+  })
+})
+
+describe('fs store memory', () => {
+  type MemoryWrite = NonNullable<Commit['memory']>[number]
+  const w = (scope: string, key: string, value: Json | null): MemoryWrite => ({ scope, key, value })
+  /** A scope's keys and values, as the store reads them. */
+  const values = async (store: Store, scope: string) =>
+    Object.fromEntries((await store.memory.list(scope)).map((e) => [e.key, e.value]))
+  const memoryFiles = (dir: string) => readdirSync(join(dir, 'memory')).sort()
+  /** A lock file as a process that has died left it. */
+  const deadLock = (path: string, pid: number, purpose: string) =>
+    writeFileSync(
+      path,
+      JSON.stringify({
+        pid,
+        host: hostname(),
+        token: `dead-${purpose}`,
+        since: new Date().toISOString(),
+        purpose,
+      }),
+    )
+
+  it('keeps a run scope in the run directory and other scopes in memory/, as pretty JSON', async () => {
+    const dir = newDir()
+    const runId = newRunId()
+    const store = await openStore(dir)
+    await store.commit({
+      ...createCommit(runId),
+      memory: [w(`run:${runId}`, 'plan', ['a', 'b']), w('agent:Reviewer', 'style', 'terse')],
+    })
+    await store.commit({ runId, events: [], memory: [w('agent:reviewer', 'style', 'long')] })
+    const plan = await store.memory.get(`run:${runId}`, 'plan')
+    await store.close()
+
+    const text = readFileSync(join(runDir(dir, runId), 'memory.json'), 'utf8')
+    expect(text).toContain('\n  "scope": ')
+    expect(JSON.parse(text)).toEqual({
+      scope: `run:${runId}`,
+      entries: [{ key: 'plan', value: ['a', 'b'], updatedAt: plan!.updatedAt }],
+    })
+    // Scopes that differ only in case get files of their own (case-insensitive file systems).
+    const files = memoryFiles(dir)
+    expect(files).toHaveLength(2)
+    for (const f of files) expect(f).toMatch(/^agent-reviewer\.[0-9a-f]{16}\.json$/)
+    const scopes = files.map((f) => JSON.parse(readFileSync(join(dir, 'memory', f), 'utf8')).scope).sort()
+    expect(scopes).toEqual(['agent:Reviewer', 'agent:reviewer'])
+    // No commit record, temp file or lock is left behind.
+    expect(existsSync(join(runDir(dir, runId), 'pending-commit.json'))).toBe(false)
+    expect(readdirSync(join(dir, 'locks'))).toEqual([])
+
+    // A scope whose last key is deleted leaves no file behind.
+    const again = await openStore(dir)
+    await again.commit({
+      runId,
+      events: [],
+      memory: [w('agent:Reviewer', 'style', null), w(`run:${runId}`, 'plan', null)],
+    })
+    expect(memoryFiles(dir)).toHaveLength(1)
+    expect(existsSync(join(runDir(dir, runId), 'memory.json'))).toBe(false)
+    await again.close()
+  })
+
+  it("refuses a write to another run's scope with store_unsupported, and writes nothing of the commit", async () => {
+    const { dir, runId, files } = await seeded()
+    const other = newRunId()
+    const store = await openStore(dir)
+    await store.commit(createCommit(other))
+    const before = await store.events.read(runId)
+    await expect(
+      store.commit({
+        runId,
+        events: [log('five')],
+        memory: [w('agent:x', 'k', 1), w(`run:${other}`, 'k', 1)],
+      }),
+    ).rejects.toMatchObject({ name: 'WeftError', code: 'store_unsupported' })
+    expect(await store.events.read(runId)).toEqual(before)
+    expect(await store.memory.list('agent:x')).toEqual([])
+    expect(await store.memory.list(`run:${other}`)).toEqual([])
+    expect(jsonl(files.events)).toHaveLength(4)
+    await store.close()
+  })
+
+  it('rolls a commit with memory writes forward after a crash past its commit point, exactly once', async () => {
+    const { dir, runId, files, running } = await seeded()
+    const store = await openStore(dir)
+    await store.commit({
+      runId,
+      events: [],
+      memory: [w('agent:writer', 'old', 'x'), w('agent:writer', 'kept', 'y')],
+    })
+    const kept = await store.memory.get('agent:writer', 'kept')
+    await store.close()
+    // What the commit wrote before the crash: its event and its record; no state or memory file yet.
+    const at = '2025-06-01T12:00:00.000Z'
+    const done: RunSummary = { ...running, status: 'succeeded', lastSeq: 5 }
+    appendFileSync(files.events, eventLine(runId, 5, 'five'))
+    writeFileSync(
+      files.pending,
+      JSON.stringify({
+        lastSeq: 5,
+        meta: done,
+        memory: { updatedAt: at, writes: [w(`run:${runId}`, 'result', { ok: true })] },
+        sharedMemory: {
+          updatedAt: at,
+          writes: [w('agent:writer', 'lessons', ['be brief']), w('agent:writer', 'old', null)],
+        },
+      }),
+    )
+
+    const repairs = await reopen(dir)
+    const actions = repairs.get(runId)?.actions.join('\n')
+    expect(actions).toMatch(/applied the shared memory writes of the commit ending at seq 5/)
+    expect(actions).toMatch(/rolled forward the commit ending at seq 5/)
+    expect(existsSync(files.pending)).toBe(false)
+    const after = await openStore(dir)
+    expect(await after.runs.get(runId)).toEqual(done)
+    expect(await after.memory.list(`run:${runId}`)).toEqual([
+      { scope: `run:${runId}`, key: 'result', value: { ok: true }, updatedAt: at },
+    ])
+    expect(await after.memory.list('agent:writer')).toEqual([
+      kept,
+      { scope: 'agent:writer', key: 'lessons', value: ['be brief'], updatedAt: at },
+    ])
+    const memory = {
+      run: await after.memory.list(`run:${runId}`),
+      agent: await after.memory.list('agent:writer'),
+    }
+    await after.close()
+    // Applying it again changes nothing.
+    expect((await reopen(dir)).size).toBe(0)
+    const last = await openStore(dir)
+    expect({
+      run: await last.memory.list(`run:${runId}`),
+      agent: await last.memory.list('agent:writer'),
+    }).toEqual(memory)
+    await last.close()
+  })
+
+  it('writes no memory of a commit that crashed before its commit point', async () => {
+    const { dir, runId, files } = await seeded()
+    const before = await snapshot(dir, runId)
+    // Events appended, the memory lock taken, then the process died: no record, no memory file.
+    appendFileSync(files.events, eventLine(runId, 5, 'five'))
+    deadLock(join(dir, 'locks', 'memory.lock'), deadPid(), 'memory')
+    await reopen(dir)
+    expect(await snapshot(dir, runId)).toEqual(before)
+    const store = await openStore(dir)
+    expect(await store.memory.list('agent:writer')).toEqual([])
+    // The dead holder's memory lock is broken by the next write that needs it.
+    await store.commit({ runId, expectLastSeq: 4, events: [], memory: [w('agent:writer', 'k', 'v')] })
+    expect(await values(store, 'agent:writer')).toEqual({ k: 'v' })
+    expect(readdirSync(join(dir, 'locks'))).toEqual([])
+    await store.close()
+  })
+
+  it("settles a dead writer's agent memory before a live writer's, and never applies it again", async () => {
+    const { dir, runId: a, files, running } = await seeded()
+    const repairs: [string, RepairReport][] = []
+    const store = createFsStore({ dir, onRepair: (id, report) => repairs.push([id, report]) })
+    await store.init()
+    const b = newRunId()
+    await store.commit(createCommit(b))
+    await store.commit({
+      runId: a,
+      events: [],
+      memory: [w('agent:team', 'shared', 'first'), w('agent:team', 'mine', 'first')],
+    })
+
+    // Another process, in the middle of a commit of run A, holding A's lock and the memory lock:
+    // its record is written (the commit point), nothing applied yet, and then it dies.
+    const dead = deadPid()
+    deadLock(join(dir, 'locks', `run-${a}.lock`), dead, 'commit')
+    deadLock(join(dir, 'locks', 'memory.lock'), dead, 'memory')
+    appendFileSync(files.events, eventLine(a, 5, 'five'))
+    writeFileSync(
+      files.pending,
+      JSON.stringify({
+        lastSeq: 5,
+        meta: { ...running, lastSeq: 5 },
+        sharedMemory: {
+          updatedAt: '2025-06-01T12:00:00.000Z',
+          writes: [w('agent:team', 'shared', 'from dead A'), w('agent:team', 'mine', 'from dead A')],
+        },
+      }),
+    )
+
+    // A live commit of run B writes the same key: it breaks the memory lock, applies A's writes
+    // first (A committed first), then its own over them.
+    await store.commit({ runId: b, events: [], memory: [w('agent:team', 'shared', 'from B')] })
+    expect(await values(store, 'agent:team')).toEqual({ mine: 'from dead A', shared: 'from B' })
+    expect(repairs).toEqual([
+      [
+        a,
+        {
+          actions: [expect.stringMatching(/applied the shared memory writes of the commit ending at seq 5/)],
+        },
+      ],
+    ])
+
+    // Run A's own repair (its lock is broken by its next commit) rolls the rest of its commit
+    // forward without applying its memory writes again over B's.
+    const [six] = await store.commit({ runId: a, expectLastSeq: 5, events: [log('six')] })
+    expect(six!.seq).toBe(6)
+    expect(repairs.at(-1)).toEqual([
+      a,
+      expect.objectContaining({
+        actions: [expect.stringMatching(/rolled forward the commit ending at seq 5/)],
+      }),
+    ])
+    expect(await values(store, 'agent:team')).toEqual({ mine: 'from dead A', shared: 'from B' })
+    expect(existsSync(files.pending)).toBe(false)
+    expect(readdirSync(join(dir, 'locks'))).toEqual([])
+    await store.close()
+    expect((await reopen(dir)).size).toBe(0)
+  })
+
+  it('repairs a run whose record has agent memory when the store opens, breaking the dead memory lock', async () => {
+    const { dir, runId, files, running } = await seeded()
+    const dead = deadPid()
+    deadLock(join(dir, 'locks', `run-${runId}.lock`), dead, 'commit')
+    deadLock(join(dir, 'locks', 'memory.lock'), dead, 'memory')
+    writeFileSync(
+      files.pending,
+      JSON.stringify({
+        lastSeq: 4,
+        meta: { ...running, status: 'succeeded', lastSeq: 4 },
+        sharedMemory: { updatedAt: '2025-06-01T12:00:00.000Z', writes: [w('agent:late', 'k', 'v')] },
+      }),
+    )
+    const repairs = await reopen(dir)
+    expect(repairs.get(runId)?.actions.join('\n')).toMatch(/rolled forward the commit ending at seq 4/)
+    const store = await openStore(dir)
+    expect(await values(store, 'agent:late')).toEqual({ k: 'v' })
+    expect((await store.runs.get(runId))?.status).toBe('succeeded')
+    expect(readdirSync(join(dir, 'locks'))).toEqual([])
     await store.close()
   })
 })

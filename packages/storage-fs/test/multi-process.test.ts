@@ -81,6 +81,7 @@ describe('fs store with a second process', () => {
         runId: parentRun,
         expectLastSeq: lastSeq,
         events: [log(`parent ${commits} a`), log(`parent ${commits} b`)],
+        memory: [{ scope: 'agent:both', key: `parent ${commits}`, value: commits }],
       })
       lastSeq = stored[stored.length - 1]!.seq
       await store.commit({ runId: sharedRun, events: [log(`parent ${commits}`)] })
@@ -114,6 +115,10 @@ describe('fs store with a second process', () => {
     const authors = messages.map((m) => m.split(' ')[0])
     const switches = authors.filter((a, i) => i > 0 && a !== authors[i - 1]).length
     expect(switches).toBeGreaterThan(1)
+    // Both processes wrote one agent memory scope under the memory lock: every key is there.
+    const keys = (await store.memory.list('agent:both')).map((e) => e.key)
+    expect(keys).toHaveLength(commits + rounds)
+    expect(keys.filter((k) => k.startsWith('child '))).toHaveLength(rounds)
     await store.close()
 
     // Nothing was left for a repair to do, and no lock is held.
@@ -177,6 +182,8 @@ describe('fs store with a second process', () => {
       expect(Number.isInteger(commits), context).toBe(true)
       expect(summary.outputs?.i ?? -1, context).toBe(commits - 1)
       expect(task?.output ?? -1, context).toBe(commits - 1)
+      expect((await reopened.memory.get(`run:${runId}`, 'i'))?.value ?? -1, context).toBe(commits - 1)
+      expect((await reopened.memory.get('agent:killed', 'i'))?.value ?? -1, context).toBe(commits - 1)
       expect(commits, context).toBeGreaterThanOrEqual(commitsSeen)
       commitsSeen = commits
       // This process can write right away: the dead writer's lock is broken, its tail cut.
@@ -186,6 +193,10 @@ describe('fs store with a second process', () => {
         run: { ...summary, lastSeq: 0, outputs: { i: commits } },
         tasks: [{ ...task!, output: commits }],
         events: [],
+        memory: [
+          { scope: `run:${runId}`, key: 'i', value: commits },
+          { scope: 'agent:killed', key: 'i', value: commits },
+        ],
       })
       commitsSeen++
       await reopened.close()

@@ -11,7 +11,7 @@ const WRITES = new Set([
   'leases.release',
   'artifacts.put',
 ])
-const GROUPS = ['runs', 'tasks', 'events', 'signals', 'leases', 'artifacts'] as const
+const GROUPS = ['runs', 'tasks', 'events', 'signals', 'leases', 'artifacts', 'memory'] as const
 
 /**
  * A Store over one directory that closes the store and opens a new one (running the open-time

@@ -109,6 +109,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_by_status_created_at ON runs (status, created_at);
     `,
   },
+  {
+    version: 3,
+    name: 'memory',
+    sql: `
+      -- Key-value memory by scope: 'run:<run-id>' for one run, 'agent:<name>' across runs. No
+      -- foreign key: agent scopes belong to no run, and a run scope is removed by runs.delete
+      -- explicitly. The primary key is the lookup and gives a scope's keys in order.
+      CREATE TABLE memory (
+        scope       TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        value       TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        PRIMARY KEY (scope, key)
+      ) STRICT;
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

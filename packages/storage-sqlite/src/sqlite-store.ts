@@ -6,6 +6,7 @@ import {
   type Commit,
   type EventQuery,
   type Json,
+  type MemoryEntry,
   type Page,
   type RunFilter,
   RunFilterSchema,
@@ -65,6 +66,13 @@ interface ArtifactRow {
   created_at: string
 }
 
+interface MemoryRow {
+  scope: string
+  key: string
+  value: string
+  updated_at: string
+}
+
 interface SignalRow {
   id: number
   run_id: string
@@ -75,6 +83,7 @@ interface SignalRow {
 
 const EVENT_COLUMNS = 'run_id, seq, ts, type, task_id, attempt, severity, data'
 const ARTIFACT_COLUMNS = 'run_id, name, task_id, content_type, size, created_at'
+const MEMORY_COLUMNS = 'scope, key, value, updated_at'
 const DEFAULT_EVENT_LIMIT = 1000
 
 /**
@@ -230,6 +239,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
             .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)),
         ),
     },
+
+    memory: {
+      get: (scope, key) =>
+        run((c) => {
+          const row = c.getMemory.get(scope, key) as MemoryRow | undefined
+          return row && toMemoryEntry(row)
+        }),
+      list: (scope) =>
+        run((c) =>
+          (c.listMemory.all(scope) as MemoryRow[])
+            .map(toMemoryEntry)
+            // SQLite orders keys by UTF-8 bytes; sort by UTF-16 code units like the other stores.
+            .sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0)),
+        ),
+    },
   }
 }
 
@@ -266,6 +290,11 @@ function prepare(db: Database.Database) {
      ON CONFLICT (run_id, task_id) DO UPDATE SET ord = excluded.ord, status = excluded.status, state = excluded.state`,
   )
   const insertEvent = db.prepare(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+  const upsertMemory = db.prepare(
+    `INSERT INTO memory (${MEMORY_COLUMNS}) VALUES (?, ?, ?, ?)
+     ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+  )
+  const deleteMemory = db.prepare('DELETE FROM memory WHERE scope = ? AND key = ?')
 
   /**
    * The one write path. Runs inside `.immediate()`: the write lock is taken before the last seq
@@ -309,6 +338,12 @@ function prepare(db: Database.Database) {
 
     if (c.spec) updateSpec.run(JSON.stringify(c.spec), c.runId)
     for (const t of c.tasks ?? []) upsertTask.run(c.runId, t.taskId, t.order, t.status, JSON.stringify(t))
+    // In the commit's order, so that a later write of the same key wins, as in the other stores.
+    const updatedAt = new Date().toISOString()
+    for (const m of c.memory ?? []) {
+      if (m.value === null) deleteMemory.run(m.scope, m.key)
+      else upsertMemory.run(m.scope, m.key, JSON.stringify(m.value), updatedAt)
+    }
 
     if (c.run) {
       const s = c.run
@@ -395,15 +430,18 @@ function prepare(db: Database.Database) {
     'DELETE FROM run_leases WHERE run_id = ?',
   ].map((sql) => db.prepare(sql))
   const deleteRunRow = db.prepare('DELETE FROM runs WHERE id = ?')
+  const deleteRunMemory = db.prepare('DELETE FROM memory WHERE scope = ?')
 
   /**
    * One run and everything that belongs to it, all or nothing. The rows are deleted explicitly
    * (not left to ON DELETE CASCADE) because signals and leases have no foreign key to the run.
-   * Signal ids are AUTOINCREMENT, so deleting signals never lets an id be handed out again.
+   * Signal ids are AUTOINCREMENT, so deleting signals never lets an id be handed out again. The
+   * run's memory scope goes too; agent scopes outlive the runs that wrote them.
    */
   const deleteRun = db.transaction((runId: string): boolean => {
     if (!runExists.get(runId)) return false
     for (const stmt of deleteStatements) stmt.run(runId)
+    deleteRunMemory.run(`run:${runId}`)
     deleteRunRow.run(runId)
     return true
   })
@@ -419,6 +457,8 @@ function prepare(db: Database.Database) {
     putArtifact,
     getArtifact: db.prepare(`SELECT ${ARTIFACT_COLUMNS}, data FROM artifacts WHERE run_id = ? AND name = ?`),
     listArtifacts: db.prepare(`SELECT ${ARTIFACT_COLUMNS} FROM artifacts WHERE run_id = ? ORDER BY name`),
+    getMemory: db.prepare(`SELECT ${MEMORY_COLUMNS} FROM memory WHERE scope = ? AND key = ?`),
+    listMemory: db.prepare(`SELECT ${MEMORY_COLUMNS} FROM memory WHERE scope = ?`),
     getSummary: db.prepare('SELECT summary FROM runs WHERE id = ? AND summary IS NOT NULL').pluck(),
     getSpec: db.prepare('SELECT spec FROM runs WHERE id = ?').pluck(),
     // rowid breaks ties of equal `order` by first insertion, as the in-memory store does.
@@ -552,6 +592,10 @@ function toArtifactRef(r: ArtifactRow): ArtifactRef {
     size: r.size,
     createdAt: r.created_at,
   }
+}
+
+function toMemoryEntry(r: MemoryRow): MemoryEntry {
+  return { scope: r.scope, key: r.key, value: JSON.parse(r.value) as Json, updatedAt: r.updated_at }
 }
 
 function toSignal(r: SignalRow): Signal {

@@ -70,5 +70,9 @@ export function reopeningStore(path: string): Store {
       get: (...a) => serial((s) => s.artifacts.get(...a)),
       list: (...a) => serial((s) => s.artifacts.list(...a)),
     },
+    memory: {
+      get: (...a) => serial((s) => s.memory.get(...a)),
+      list: (...a) => serial((s) => s.memory.list(...a)),
+    },
   }
 }

@@ -309,6 +309,98 @@ describe('sqlite migrations', () => {
     raw.close()
   })
 
+  it('upgrades a version-2 database to version 3 (memory) and keeps its data', async () => {
+    const path = newDbPath()
+    mkdirSync(dirname(path), { recursive: true })
+    const runId = newRunId()
+    const commit = createCommit(runId)
+    const summary = { ...commit.run!, lastSeq: 3 }
+    const task = commit.tasks![0]!
+    const leaseExpiry = Date.now() + 60_000
+
+    // A database as @weft/storage-sqlite left it before memory: migrations 1 and 2, with rows of
+    // every table that version 2 has.
+    const old = new Database(path)
+    old.pragma('journal_mode = WAL')
+    expect(
+      migrate(
+        old,
+        MIGRATIONS.filter((m) => m.version <= 2),
+      ),
+    ).toBe(2)
+    old
+      .prepare(
+        'INSERT INTO runs (id, name, status, created_at, updated_at, summary, spec, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 3)',
+      )
+      .run(
+        runId,
+        summary.name,
+        summary.status,
+        summary.createdAt,
+        summary.updatedAt,
+        JSON.stringify(summary),
+        JSON.stringify(commit.create!.spec),
+      )
+    old.prepare('INSERT INTO run_tags (run_id, tag) VALUES (?, ?)').run(runId, 't')
+    old
+      .prepare('INSERT INTO tasks (run_id, task_id, ord, status, state) VALUES (?, ?, ?, ?, ?)')
+      .run(runId, task.taskId, task.order, task.status, JSON.stringify(task))
+    const insertEvent = old.prepare(
+      'INSERT INTO events (run_id, seq, ts, type, severity, data) VALUES (?, ?, ?, ?, ?, ?)',
+    )
+    for (const [i, e] of commit.events.entries()) {
+      insertEvent.run(runId, i + 1, e.ts, e.type, 'info', JSON.stringify(e.data))
+    }
+    old
+      .prepare('INSERT INTO run_leases (run_id, owner, expires_at) VALUES (?, ?, ?)')
+      .run(runId, 'v2', leaseExpiry)
+    old
+      .prepare(
+        'INSERT INTO artifacts (run_id, name, task_id, content_type, size, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(runId, 'v2.txt', 'a', 'text/plain', 2, summary.createdAt, Buffer.from('v2'))
+    old.close()
+    expect(versions(path)).toEqual([1, 2])
+
+    const store = await openStore(path)
+    expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version))
+    expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(3)
+    expect(await store.runs.get(runId)).toEqual(summary)
+    expect(await store.runs.getSpec(runId)).toEqual(commit.create!.spec)
+    expect(await store.tasks.list(runId)).toEqual([task])
+    expect(await store.events.read(runId)).toHaveLength(3)
+    expect(await store.leases.get(runId)).toEqual({
+      runId,
+      owner: 'v2',
+      expiresAt: new Date(leaseExpiry).toISOString(),
+    })
+    const artifact = await store.artifacts.get(runId, 'v2.txt')
+    expect(new TextDecoder().decode(artifact?.data)).toBe('v2')
+    expect(await store.memory.list(`run:${runId}`)).toEqual([])
+
+    // What version 3 adds works on the old run: memory in its commits, gone with the run.
+    await store.commit({
+      runId,
+      expectLastSeq: 3,
+      events: [log('four')],
+      memory: [
+        { scope: `run:${runId}`, key: 'k', value: { upgraded: true } },
+        { scope: 'agent:old-timer', key: 'k', value: 'kept' },
+      ],
+    })
+    expect((await store.memory.get(`run:${runId}`, 'k'))?.value).toEqual({ upgraded: true })
+    expect(await store.runs.delete([runId])).toBe(1)
+    expect(await store.memory.list(`run:${runId}`)).toEqual([])
+    expect((await store.memory.get('agent:old-timer', 'k'))?.value).toBe('kept')
+    await store.close()
+
+    const raw = new Database(path, { readonly: true })
+    expect(raw.prepare('SELECT scope, key, value FROM memory').all()).toEqual([
+      { scope: 'agent:old-timer', key: 'k', value: '"kept"' },
+    ])
+    raw.close()
+  })
+
   it('applies pending migrations in order, all or nothing', () => {
     const path = join(root, `migrate-${++counter}.db`)
     const v1 = { version: 1, name: 'one', sql: 'CREATE TABLE t1 (a INTEGER)' }

@@ -77,6 +77,7 @@ function mortal(store: Store): { store: Store; kill(): void } {
       tasks: store.tasks,
       events: store.events,
       artifacts: store.artifacts,
+      memory: store.memory,
       leases: {
         acquire: (runId, owner, ttlMs) => store.leases.acquire(runId, owner, ttlMs),
         get: (runId) => store.leases.get(runId),

@@ -1,4 +1,10 @@
-import { SCHEDULING_MODES, type SchedulingMode, type WorkflowInput } from '@weft/core'
+import {
+  BUDGET_POLICIES,
+  type BudgetSpec,
+  SCHEDULING_MODES,
+  type SchedulingMode,
+  type WorkflowInput,
+} from '@weft/core'
 import { type Command, Option } from 'commander'
 import { colorsFor } from '../colors.js'
 import type { CliContext } from '../context.js'
@@ -7,7 +13,17 @@ import { ExitCode } from '../exit-codes.js'
 import { parseInputPairs } from '../inputs.js'
 import type { CliIo } from '../io.js'
 import { watchRun } from '../watch-run.js'
-import { collect, loadWorkflow, positiveInt, storeArgs, storeOption, withRuntime } from './shared.js'
+import {
+  budgetOf,
+  collect,
+  loadWorkflow,
+  nonNegativeInt,
+  nonNegativeNumber,
+  positiveInt,
+  storeArgs,
+  storeOption,
+  withRuntime,
+} from './shared.js'
 
 export interface RunCommandOptions {
   input: string[]
@@ -19,6 +35,9 @@ export interface RunCommandOptions {
   strict?: boolean
   json?: boolean
   quiet?: boolean
+  budgetUsd?: number
+  budgetTokens?: number
+  onBudget?: BudgetSpec['onExceeded']
 }
 
 export function registerRunCommand(program: Command, ctx: CliContext): void {
@@ -43,6 +62,18 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
     .option('--backend <id>', 'run every task on this backend (e.g. --backend mock for a dry run)')
     .option('--fail-fast', 'stop the whole run at the first failed task')
     .option('--strict', 'treat warnings as errors')
+    .option(
+      '--budget-usd <usd>',
+      'stop the run before it would spend more than this (overrides the workflow)',
+      nonNegativeNumber,
+    )
+    .option('--budget-tokens <n>', 'stop the run before it would use more tokens than this', nonNegativeInt)
+    .addOption(
+      new Option(
+        '--on-budget <policy>',
+        'when a task would go over: fail_task, fail_run, or pause (default)',
+      ).choices([...BUDGET_POLICIES]),
+    )
     .option('--json', 'print only the final run summary as JSON on stdout')
     .option('-q, --quiet', 'no progress lines, only the summary')
     .action(async (file: string, opts: RunCommandOptions) => {
@@ -105,6 +136,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, io: CliI
               ...(opts.maxParallel ? { maxParallelism: opts.maxParallel } : {}),
               ...(opts.mode ? { mode: opts.mode } : {}),
               ...(opts.failFast ? { failFast: true } : {}),
+              ...(budgetOf(opts) ? { budget: budgetOf(opts) } : {}),
               ...(opts.strict ? { diagnostics: 'strict' as const } : {}),
             },
             { file, locate: doc.locate },

@@ -4,7 +4,15 @@ import type { CliContext } from '../context.js'
 import { parseJsonInput } from '../inputs.js'
 import type { CliIo } from '../io.js'
 import { watchRun } from '../watch-run.js'
-import { requireRun, storeArgs, storeOption, withRuntime } from './shared.js'
+import {
+  budgetOf,
+  nonNegativeInt,
+  nonNegativeNumber,
+  requireRun,
+  storeArgs,
+  storeOption,
+  withRuntime,
+} from './shared.js'
 
 export interface RunsResumeOptions {
   token?: string
@@ -12,6 +20,8 @@ export interface RunsResumeOptions {
   json?: boolean
   quiet?: boolean
   store?: string
+  budgetUsd?: number
+  budgetTokens?: number
 }
 
 export function registerRunsResumeCommand(runs: Command, ctx: CliContext): void {
@@ -29,6 +39,12 @@ export function registerRunsResumeCommand(runs: Command, ctx: CliContext): void 
       '-i, --input <json>',
       "the approval's answer as JSON (it becomes the task's output); @file reads it from a file",
     )
+    .option(
+      '--budget-usd <usd>',
+      'raise (or set) the run budget in USD, e.g. after it paused for its budget',
+      nonNegativeNumber,
+    )
+    .option('--budget-tokens <n>', 'raise (or set) the run budget in tokens', nonNegativeInt)
     .option('--json', 'print only the final run summary as JSON on stdout')
     .option('-q, --quiet', 'no progress lines, only the summary')
     .addOption(storeOption())
@@ -57,6 +73,7 @@ export async function runsResumeCommand(runId: string, opts: RunsResumeOptions, 
         runtime.resume(runId, {
           ...(opts.token !== undefined ? { token: opts.token } : {}),
           ...(input !== undefined ? { input } : {}),
+          ...(budgetOf(opts) ? { budget: budgetOf(opts) } : {}),
         }),
     })
   })

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path'
-import { type LoadedDocument, loadWorkflowFile, type Runtime, WeftError } from '@weft/core'
+import { type BudgetSpec, type LoadedDocument, loadWorkflowFile, type Runtime, WeftError } from '@weft/core'
 import { InvalidArgumentError, Option } from 'commander'
 import { type CliRuntime, type CliRuntimeOptions, createCliRuntime } from '../compose.js'
 import type { CliIo } from '../io.js'
@@ -21,6 +21,27 @@ export function positiveInt(value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1.')
   return n
+}
+
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('expected a number of at least 0.')
+  return n
+}
+
+/** `--budget-usd`, `--budget-tokens` and `--on-budget` as a budget override, or undefined. */
+export function budgetOf(opts: {
+  budgetUsd?: number
+  budgetTokens?: number
+  onBudget?: BudgetSpec['onExceeded']
+}): BudgetSpec | undefined {
+  const budget: BudgetSpec = {
+    ...(opts.budgetUsd !== undefined ? { maxCostUsd: opts.budgetUsd } : {}),
+    ...(opts.budgetTokens !== undefined ? { maxTokens: opts.budgetTokens } : {}),
+    ...(opts.onBudget ? { onExceeded: opts.onBudget } : {}),
+  }
+  return Object.keys(budget).length ? budget : undefined
 }
 
 export function nonNegativeInt(value: string): number {

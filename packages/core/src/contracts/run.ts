@@ -89,7 +89,9 @@ export const RunSummarySchema = z.object({
   usageByModel: z.record(z.string(), UsageSchema).optional(),
   usageByBackend: z.record(z.string(), UsageSchema).optional(),
   /** What the tasks that ran were estimated to use before they ran, to compare with `usage`. */
-  estimated: z.object({ tokens: z.number().int().nonnegative(), costUsd: z.number().nonnegative().optional() }).optional(),
+  estimated: z
+    .object({ tokens: z.number().int().nonnegative(), costUsd: z.number().nonnegative().optional() })
+    .optional(),
   taskCounts: TaskCountsSchema,
   diagnostics: z.array(DiagnosticSchema).default([]),
   /** The seq of the last event written for this run. */

@@ -29,7 +29,11 @@ export interface Commit {
   /** Tasks whose state changed (each replaces the stored one). */
   tasks?: TaskState[]
   events: (EventDraft & { ts: string })[]
-  /** Memory writes, applied in the same transaction (a null value deletes the key). */
+  /**
+   * Memory writes, applied in order in the same transaction (a null value deletes the key). A
+   * commit writes only its own run's scope (`run:<runId>`) and scopes that are not a run's
+   * (`agent:<name>`); a store may refuse another run's scope.
+   */
   memory?: { scope: string; key: string; value: Json | null }[]
   /**
    * Optimistic concurrency: the commit is refused with a `conflict` error unless the run's last

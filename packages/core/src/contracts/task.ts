@@ -76,7 +76,12 @@ export const TaskStateSchema = z.object({
   usage: UsageSchema.optional(),
   /** The estimate made before the attempt ran (budget pre-check). */
   estimate: z
-    .object({ inputTokens: z.number().int(), outputTokens: z.number().int(), costUsd: z.number().optional(), model: z.string().optional() })
+    .object({
+      inputTokens: z.number().int(),
+      outputTokens: z.number().int(),
+      costUsd: z.number().optional(),
+      model: z.string().optional(),
+    })
     .optional(),
 })
 export type TaskState = z.infer<typeof TaskStateSchema>

@@ -1,6 +1,12 @@
 import { z } from 'zod'
 
-/** Token usage of one backend call or a sum of calls. All counts are optional except where summed. */
+/**
+ * Token usage of one backend call or a sum of calls. The counts do not overlap, so they add up
+ * and each is priced once: `inputTokens` is the uncached input only (cache reads and writes are
+ * counted apart), and `outputTokens` excludes `reasoningTokens`. Backends whose APIs report
+ * totals (OpenAI `prompt_tokens` includes cached tokens, `completion_tokens` includes reasoning)
+ * subtract before reporting.
+ */
 export const UsageSchema = z.object({
   inputTokens: z.number().int().nonnegative().default(0),
   outputTokens: z.number().int().nonnegative().default(0),

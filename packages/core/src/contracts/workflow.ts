@@ -63,7 +63,10 @@ export const TaskSpecSchema = z.strictObject({
   approval: ApprovalSpecSchema.optional(),
   /** This task's own limits (the run's budget applies too). */
   budget: z
-    .strictObject({ maxCostUsd: z.number().nonnegative().optional(), maxTokens: z.number().int().nonnegative().optional() })
+    .strictObject({
+      maxCostUsd: z.number().nonnegative().optional(),
+      maxTokens: z.number().int().nonnegative().optional(),
+    })
     .optional(),
   /** Output tokens to expect when estimating this task before it runs. */
   expectedOutputTokens: z.number().int().nonnegative().optional(),

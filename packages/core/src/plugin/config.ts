@@ -3,10 +3,11 @@ import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { ModelInfoSchema } from '../contracts/cost.js'
 import { DiagnosticsModeSchema } from '../contracts/diagnostic.js'
 import { WeftError } from '../contracts/errors.js'
 import { JsonSchema } from '../contracts/json.js'
-import { RetryPolicySchema } from '../contracts/workflow.js'
+import { BudgetSpecSchema, RetryPolicySchema } from '../contracts/workflow.js'
 
 /** `weft.config.{json,yaml,yml,js,mjs}`: which plugins to load and how the runtime behaves. */
 export const WeftConfigSchema = z.strictObject({
@@ -17,6 +18,10 @@ export const WeftConfigSchema = z.strictObject({
   maxParallelism: z.number().int().min(1).optional(),
   diagnostics: DiagnosticsModeSchema.optional(),
   retryDefaults: RetryPolicySchema.optional(),
+  /** A budget for every run (workflows and `--budget-*` flags override it field by field). */
+  budget: BudgetSpecSchema.optional(),
+  /** Models to add to the price catalog, or to override (same id): priced without code. */
+  models: z.array(ModelInfoSchema).default([]),
   agents: z
     .record(
       z.string(),

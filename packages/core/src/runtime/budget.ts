@@ -3,8 +3,9 @@
  * task's own, checked before each task with its estimate plus what running tasks are expected to
  * use, so parallel tasks cannot jointly overshoot.
  */
-import type { BudgetSpec } from '../contracts/workflow.js'
+
 import { totalTokens, type Usage } from '../contracts/usage.js'
+import type { BudgetSpec } from '../contracts/workflow.js'
 
 export type BudgetPolicy = NonNullable<BudgetSpec['onExceeded']>
 
@@ -53,13 +54,21 @@ export function checkBudget(input: {
   if (task?.maxTokens !== undefined && estTokens > task.maxTokens) {
     return { scope: 'task', limit: 'tokens', max: task.maxTokens, spent: 0, estimate: estTokens }
   }
-  if (task?.maxCostUsd !== undefined && estimate.costUsd !== undefined && estimate.costUsd > task.maxCostUsd) {
+  if (
+    task?.maxCostUsd !== undefined &&
+    estimate.costUsd !== undefined &&
+    estimate.costUsd > task.maxCostUsd
+  ) {
     return { scope: 'task', limit: 'cost', max: task.maxCostUsd, spent: 0, estimate: estimate.costUsd }
   }
   if (run.maxTokens !== undefined && spentTokens + estTokens > run.maxTokens) {
     return { scope: 'run', limit: 'tokens', max: run.maxTokens, spent: spentTokens, estimate: estTokens }
   }
-  if (run.maxCostUsd !== undefined && estimate.costUsd !== undefined && spentCost + estimate.costUsd > run.maxCostUsd) {
+  if (
+    run.maxCostUsd !== undefined &&
+    estimate.costUsd !== undefined &&
+    spentCost + estimate.costUsd > run.maxCostUsd
+  ) {
     return { scope: 'run', limit: 'cost', max: run.maxCostUsd, spent: spentCost, estimate: estimate.costUsd }
   }
   return undefined

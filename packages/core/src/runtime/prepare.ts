@@ -4,13 +4,18 @@
  * the cap, render the templates, validate the backend's options, and estimate tokens and cost.
  */
 import type { Backend, TaskRequest } from '../contracts/backend.js'
-import type { CompactionStrategy, ContextPipeline, ContextResult, UpstreamOutput } from '../contracts/context.js'
+import type {
+  CompactionStrategy,
+  ContextPipeline,
+  ContextRequest,
+  ContextResult,
+} from '../contracts/context.js'
 import type { CostModel } from '../contracts/cost.js'
 import { BackendError } from '../contracts/errors.js'
 import type { Json, JsonObject } from '../contracts/json.js'
 import type { TaskState } from '../contracts/task.js'
 import { emptyUsage, type Usage } from '../contracts/usage.js'
-import { type PathSegment, parseExpression, resolvePath, type Scope } from '../template/expression.js'
+import type { Scope } from '../template/expression.js'
 import { renderDeep, renderTemplate, TemplateError } from '../template/template.js'
 import type { Estimate } from './budget.js'
 import type { PlannedTask } from './plan.js'
@@ -23,7 +28,7 @@ export interface PreparedTask {
   backend: Backend
   request: Omit<TaskRequest, 'attempt'>
   estimate?: Estimate
-  context?: ContextResult & { cap: number; skipped: string[] }
+  context?: ContextResult & { cap: number }
 }
 
 export interface PrepareInput {
@@ -53,22 +58,41 @@ export async function prepareTask(p: PrepareInput): Promise<PreparedTask> {
 
   let context: PreparedTask['context']
   if (planned.context && p.context) {
-    const { sources, skipped } = selectSources(planned.contextFrom ?? planned.needs, p.tasks)
     const model = planned.model ? p.cost?.model(planned.model) : undefined
-    const cap = planned.context.maxTokens ?? (model ? model.contextWindow - model.maxOutputTokens : DEFAULT_CONTEXT_TOKENS)
-    const result = await p.context.build(
-      {
-        runId: p.runId,
-        taskId: task.taskId,
-        ...(planned.model ? { model: planned.model } : {}),
-        maxTokens: Math.max(1, cap),
-        strategy: planned.context.strategy ?? DEFAULT_STRATEGY,
-        sources,
-        ...(planned.context.inputs ? { inputs: p.inputs } : {}),
-      },
-      { countTokens: (text) => countTokens(p.cost, text, planned.model), summarize: p.summarize },
-    )
-    context = { ...result, cap, skipped }
+    const cap =
+      planned.context.maxTokens ??
+      (model ? model.contextWindow - model.maxOutputTokens : DEFAULT_CONTEXT_TOKENS)
+    const upstream: ContextRequest['upstream'] = {}
+    for (const t of p.tasks.values()) {
+      upstream[t.taskId] = {
+        status: t.status,
+        ...(t.output !== undefined ? { output: t.output } : {}),
+        ...(t.text !== undefined ? { text: t.text } : {}),
+        ...(t.completedAt ? { completedAt: t.completedAt } : {}),
+      }
+    }
+    try {
+      const result = await p.context.build(
+        {
+          runId: p.runId,
+          taskId: task.taskId,
+          ...(planned.model ? { model: planned.model } : {}),
+          maxTokens: Math.max(1, cap),
+          strategy: planned.context.strategy ?? DEFAULT_STRATEGY,
+          from: planned.contextFrom ?? planned.needs,
+          upstream,
+          ...(planned.context.inputs ? { inputs: p.inputs } : {}),
+        },
+        { countTokens: (text) => countTokens(p.cost, text, planned.model), summarize: p.summarize },
+      )
+      context = { ...result, cap }
+    } catch (err) {
+      if (err instanceof BackendError) throw err
+      // A bad `from` path or an impossible cap is a mistake in the workflow: no retry helps.
+      throw new BackendError('template', `cannot build the context: ${(err as Error).message}`, {
+        retryable: false,
+      })
+    }
   }
 
   const scope: Scope = { ...p.scope, context: context?.context.text ?? '' }
@@ -94,14 +118,17 @@ export async function prepareTask(p: PrepareInput): Promise<PreparedTask> {
     const parsed = backend.optionsSchema.safeParse(options)
     if (!parsed.success) {
       const detail = parsed.error.issues.map((i) => `with.${i.path.join('.')}: ${i.message}`).join('; ')
-      throw new BackendError('bad_options', `bad options for backend '${backend.id}': ${detail}`, { retryable: false })
+      throw new BackendError('bad_options', `bad options for backend '${backend.id}': ${detail}`, {
+        retryable: false,
+      })
     }
     options = parsed.data as Record<string, Json>
   }
   const upstream: Record<string, { output?: Json; text?: string }> = {}
   for (const dep of planned.needs) {
     const d = p.tasks.get(dep)
-    if (d?.status === 'succeeded') upstream[dep] = { output: d.output, ...(d.text !== undefined ? { text: d.text } : {}) }
+    if (d?.status === 'succeeded')
+      upstream[dep] = { output: d.output, ...(d.text !== undefined ? { text: d.text } : {}) }
   }
   const request: Omit<TaskRequest, 'attempt'> = {
     runId: p.runId,
@@ -120,7 +147,12 @@ export async function prepareTask(p: PrepareInput): Promise<PreparedTask> {
 }
 
 /** The backend's own estimate when it has one (a scripted mock knows), else the cost model's. */
-function estimateOf(backend: Backend, request: Omit<TaskRequest, 'attempt'>, cost: CostModel | undefined, planned: PlannedTask): Estimate | undefined {
+function estimateOf(
+  backend: Backend,
+  request: Omit<TaskRequest, 'attempt'>,
+  cost: CostModel | undefined,
+  planned: PlannedTask,
+): Estimate | undefined {
   const model = planned.model
   const own = backend.estimate?.({ ...request, attempt: 1 })
   if (own) {
@@ -134,48 +166,26 @@ function estimateOf(backend: Backend, request: Omit<TaskRequest, 'attempt'>, cos
     }
   }
   if (!cost) return undefined
-  const text = [request.prompt ?? '', request.input !== undefined ? JSON.stringify(request.input) : ''].join('\n')
-  const e = cost.estimate({ text, ...(model ? { model } : {}), ...(planned.expectedOutputTokens !== undefined ? { expectedOutputTokens: planned.expectedOutputTokens } : {}) })
-  return { inputTokens: e.inputTokens, outputTokens: e.outputTokens, ...(e.costUsd !== undefined ? { costUsd: e.costUsd } : {}), ...(model ? { model } : {}) }
+  const text = [request.prompt ?? '', request.input !== undefined ? JSON.stringify(request.input) : ''].join(
+    '\n',
+  )
+  const e = cost.estimate({
+    text,
+    ...(model ? { model } : {}),
+    ...(planned.expectedOutputTokens !== undefined
+      ? { expectedOutputTokens: planned.expectedOutputTokens }
+      : {}),
+  })
+  return {
+    inputTokens: e.inputTokens,
+    outputTokens: e.outputTokens,
+    ...(e.costUsd !== undefined ? { costUsd: e.costUsd } : {}),
+    ...(model ? { model } : {}),
+  }
 }
 
 /** Tokens of a text: the cost model's tokenizer, else about 4 characters a token (never 0). */
 export function countTokens(cost: CostModel | undefined, text: string, model?: string): number {
   if (cost) return cost.countTokens(text, model)
   return text.length === 0 ? 0 : Math.max(1, Math.ceil(text.length / 4))
-}
-
-/**
- * `context.from` entries to upstream outputs: `plan` is the whole output of task `plan`,
- * `plan.stops[0]` a part of it. Tasks that did not succeed are left out (and listed).
- */
-export function selectSources(from: string[], tasks: ReadonlyMap<string, TaskState>): { sources: UpstreamOutput[]; skipped: string[] } {
-  const sources: UpstreamOutput[] = []
-  const skipped: string[] = []
-  for (const entry of from) {
-    const [taskId, path] = splitSource(entry)
-    const t = tasks.get(taskId)
-    if (!t || t.status !== 'succeeded') {
-      skipped.push(entry)
-      continue
-    }
-    let value: Json = t.output ?? null
-    if (path.length) {
-      try {
-        value = resolvePath(path, t.output as Scope) as Json
-      } catch (err) {
-        throw new BackendError('template', `context.from '${entry}': ${(err as Error).message}`, { retryable: false })
-      }
-    }
-    sources.push({ taskId, label: `tasks.${entry}`, value, ...(t.completedAt ? { completedAt: t.completedAt } : {}) })
-  }
-  return { sources, skipped }
-}
-
-/** `plan.stops[0]` → ['plan', ['stops', 0]], parsed with the template path grammar. */
-export function splitSource(entry: string): [string, PathSegment[]] {
-  const expr = parseExpression(entry)
-  if (expr.kind !== 'path') throw new TemplateError(`context.from '${entry}' is not a task id or a path into its output`)
-  const [taskId, ...path] = expr.segments
-  return [String(taskId), path]
 }

@@ -7,27 +7,33 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Backend, BackendEvent, TaskContext, TaskResult } from '../contracts/backend.js'
+import type { ContextPipeline } from '../contracts/context.js'
+import type { CostModel } from '../contracts/cost.js'
 import type { Diagnostic } from '../contracts/diagnostic.js'
 import { BackendError, WeftError } from '../contracts/errors.js'
 import type { EventDraft, Severity, WeftEvent } from '../contracts/event.js'
 import type { Json, JsonObject } from '../contracts/json.js'
 import type { RunSpec, RunSummary, TaskCounts } from '../contracts/run.js'
 import type { Commit, Store } from '../contracts/store.js'
-
 import { type ErrorInfo, isTerminalTaskStatus, TASK_STATUSES, type TaskState } from '../contracts/task.js'
 import { addUsage, emptyUsage, type Usage } from '../contracts/usage.js'
 import type { BudgetSpec, RetryPolicy, TaskSpec } from '../contracts/workflow.js'
-import type { ContextPipeline } from '../contracts/context.js'
-import type { CostModel } from '../contracts/cost.js'
 import { isTruthy, type Scope } from '../template/expression.js'
 import { renderTemplate } from '../template/template.js'
-import { type BudgetBreach, type BudgetPolicy, checkBudget, describeBreach, type Estimate, mergeBudgets } from './budget.js'
-import { type PreparedTask, prepareTask } from './prepare.js'
+import {
+  type BudgetBreach,
+  type BudgetPolicy,
+  checkBudget,
+  describeBreach,
+  type Estimate,
+  mergeBudgets,
+} from './budget.js'
 import type { SlotPool } from './concurrency.js'
 import { type AbortReason, abortReasonOf, toErrorInfo, toJsonValue } from './errors.js'
 import type { EventBus } from './event-bus.js'
 import { newResumeToken, nowIso } from './ids.js'
 import { type AgentProfile, type PlannedTask, planRun, planTask, type RunPlan } from './plan.js'
+import { type PreparedTask, prepareTask } from './prepare.js'
 import { resolveRetryPolicy, retryDelayMs } from './retry.js'
 
 type MemoryWrite = NonNullable<Commit['memory']>[number]
@@ -304,7 +310,11 @@ export class RunExecution {
       // Raising the budget is part of the resume: it is kept in the run's spec, so it survives recovery.
       this.spec = { ...this.spec, budget: mergeBudgets(this.spec.budget, options.budget) }
       this.buffer.spec = true
-      this.record({ type: 'log', severity: 'info', data: { message: 'budget changed', fields: { budget: this.budget() as Json } } })
+      this.record({
+        type: 'log',
+        severity: 'info',
+        data: { message: 'budget changed', fields: { budget: this.budget() as Json } },
+      })
       if (options.token === undefined && this.summary.status !== 'paused') {
         this.pump()
         return this.flush()
@@ -720,7 +730,7 @@ export class RunExecution {
         tokens: c.context.tokens,
         cap: c.cap,
         sources: c.context.sources as unknown as Json,
-        ...(c.skipped.length ? { skipped: c.skipped } : {}),
+        ...(c.skipped?.length ? { skipped: c.skipped } : {}),
       },
     })
     if (c.compaction) {
@@ -729,9 +739,17 @@ export class RunExecution {
   }
 
   /** A backend call that condenses an over-long source; counted in usage and cost like any call. */
-  private async summarize(t: TaskState, planned: PlannedTask, text: string, maxTokens: number): Promise<string> {
+  private async summarize(
+    t: TaskState,
+    planned: PlannedTask,
+    text: string,
+    maxTokens: number,
+  ): Promise<string> {
     const backend = planned.backend ? this.deps.backends.get(planned.backend) : undefined
-    if (!backend) throw new BackendError('not_installed', `backend '${planned.backend}' is not available`, { retryable: false })
+    if (!backend)
+      throw new BackendError('not_installed', `backend '${planned.backend}' is not available`, {
+        retryable: false,
+      })
     const attempt = t.attempt + 1
     const result = await backend.execute(
       {
@@ -754,7 +772,9 @@ export class RunExecution {
       },
     )
     if (result.usage) this.recordUsage(t, undefined, result.usage, 'summarize')
-    return result.text ?? (typeof result.output === 'string' ? result.output : JSON.stringify(result.output ?? ''))
+    return (
+      result.text ?? (typeof result.output === 'string' ? result.output : JSON.stringify(result.output ?? ''))
+    )
   }
 
   /** The run's budget: the runtime's default, then the workflow's, then the run's override. */
@@ -831,7 +851,12 @@ export class RunExecution {
     if (writes.run) apply(`run:${this.id}`, this.runMemory, writes.run)
     if (writes.agent) {
       if (!planned.agent) {
-        this.record({ type: 'log', taskId: t.taskId, severity: 'warn', data: { message: `task '${t.taskId}' wrote agent memory but runs as no agent; ignored` } })
+        this.record({
+          type: 'log',
+          taskId: t.taskId,
+          severity: 'warn',
+          data: { message: `task '${t.taskId}' wrote agent memory but runs as no agent; ignored` },
+        })
       } else {
         const target = this.agentMemory.get(planned.agent) ?? {}
         this.agentMemory.set(planned.agent, target)
@@ -839,7 +864,6 @@ export class RunExecution {
       }
     }
   }
-
 
   /** Batched mode: the ready set runs as a batch; the next batch starts when this one is done. */
   private dispatchBatch(ready: TaskState[]): void {
@@ -874,7 +898,12 @@ export class RunExecution {
 
   private enterPause(reason: 'manual' | 'approval' | 'budget', message?: string): void {
     this.summary.status = 'paused'
-    this.summary.pause = { reason, since: nowIso(), waiting: this.waitingApprovals(), ...(message ? { message } : {}) }
+    this.summary.pause = {
+      reason,
+      since: nowIso(),
+      waiting: this.waitingApprovals(),
+      ...(message ? { message } : {}),
+    }
     this.record({ type: 'run.paused', data: this.summary.pause })
   }
 
@@ -1058,8 +1087,14 @@ export class RunExecution {
       this.reserved.set(t.taskId, prepared.estimate)
       const tokens = prepared.estimate.inputTokens + prepared.estimate.outputTokens
       const previous = this.summary.estimated
-      const costUsd = prepared.estimate.costUsd === undefined ? previous?.costUsd : (previous?.costUsd ?? 0) + prepared.estimate.costUsd
-      this.summary.estimated = { tokens: (previous?.tokens ?? 0) + tokens, ...(costUsd !== undefined ? { costUsd } : {}) }
+      const costUsd =
+        prepared.estimate.costUsd === undefined
+          ? previous?.costUsd
+          : (previous?.costUsd ?? 0) + prepared.estimate.costUsd
+      this.summary.estimated = {
+        tokens: (previous?.tokens ?? 0) + tokens,
+        ...(costUsd !== undefined ? { costUsd } : {}),
+      }
     }
     if (planned.timeoutMs !== undefined) {
       const ms = planned.timeoutMs
@@ -1319,12 +1354,14 @@ export class RunExecution {
     }
     t.usage = addUsage(t.usage ?? emptyUsage(), usage)
     this.summary.usage = addUsage(this.summary.usage, usage)
-    const byModel = (this.summary.usageByModel ??= {})
     const modelKey = model ?? 'unknown'
+    const byModel = { ...this.summary.usageByModel }
     byModel[modelKey] = addUsage(byModel[modelKey] ?? emptyUsage(), usage)
+    this.summary.usageByModel = byModel
     if (t.backend) {
-      const byBackend = (this.summary.usageByBackend ??= {})
+      const byBackend = { ...this.summary.usageByBackend }
       byBackend[t.backend] = addUsage(byBackend[t.backend] ?? emptyUsage(), usage)
+      this.summary.usageByBackend = byBackend
     }
     this.record(
       {
@@ -1501,7 +1538,8 @@ export class RunExecution {
   private checkSettled(): void {
     if (this.waiters.length === 0) return
     const settled =
-      this.finished || (this.summary.status === 'paused' && this.running.size === 0 && this.preparing.size === 0)
+      this.finished ||
+      (this.summary.status === 'paused' && this.running.size === 0 && this.preparing.size === 0)
     if (!settled) return
     const waiters = this.waiters.splice(0)
     this.chain.then(() => {
@@ -1549,7 +1587,12 @@ export class RunExecution {
           ? { output: t.output ?? null, text: t.text ?? toText(t.output), status: t.status }
           : { status: t.status }
     }
-    return { inputs: this.spec.inputs, tasks, run: { id: this.id, name: this.summary.name }, memory: { run: this.runMemory } }
+    return {
+      inputs: this.spec.inputs,
+      tasks,
+      run: { id: this.id, name: this.summary.name },
+      memory: { run: this.runMemory },
+    }
   }
 
   private computeTopo(): void {

@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto'
 import { hostname, constants as osConstants } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Backend } from '../contracts/backend.js'
+import type { ContextPipeline } from '../contracts/context.js'
+import type { CostModel } from '../contracts/cost.js'
 import type { Diagnostic, DiagnosticsMode } from '../contracts/diagnostic.js'
 import { WeftError } from '../contracts/errors.js'
 import { EPHEMERAL_EVENT_TYPES, type WeftEvent } from '../contracts/event.js'
@@ -21,9 +23,13 @@ import {
 } from '../contracts/run.js'
 import type { RunLease, Store } from '../contracts/store.js'
 import type { TaskState } from '../contracts/task.js'
-import { type BudgetSpec, type RetryPolicy, type TaskSpec, TaskSpecSchema, type WorkflowInput } from '../contracts/workflow.js'
-import type { ContextPipeline } from '../contracts/context.js'
-import type { CostModel } from '../contracts/cost.js'
+import {
+  type BudgetSpec,
+  type RetryPolicy,
+  type TaskSpec,
+  TaskSpecSchema,
+  type WorkflowInput,
+} from '../contracts/workflow.js'
 import { createMemoryStore } from '../store/memory-store.js'
 import { descendantsOf } from '../workflow/graph.js'
 import type { Locator } from '../workflow/load.js'

@@ -4,9 +4,9 @@ import type { Page, RunFilter, RunSpec, RunSummary } from '../contracts/run.js'
 import { RunFilterSchema } from '../contracts/run.js'
 import {
   type ArtifactRef,
-  type MemoryEntry,
   type Commit,
   type EventQuery,
+  type MemoryEntry,
   type RunLease,
   type Signal,
   STORE_SPECIFICATION_VERSION,
@@ -71,7 +71,13 @@ export function createMemoryStore(): Store {
         const scope = memory.get(m.scope) ?? new Map<string, MemoryEntry>()
         memory.set(m.scope, scope)
         if (m.value === null) scope.delete(m.key)
-        else scope.set(m.key, { scope: m.scope, key: m.key, value: clone(m.value), updatedAt: new Date().toISOString() })
+        else
+          scope.set(m.key, {
+            scope: m.scope,
+            key: m.key,
+            value: clone(m.value),
+            updatedAt: new Date().toISOString(),
+          })
       }
       record.events.push(...stored)
       if (commit.run) record.summary = { ...clone(commit.run), lastSeq: record.events.length }

@@ -321,7 +321,13 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
         }
       } else if (root === 'context') {
         if (taskId === undefined) {
-          add({ level: 'error', code: 'template_context_outside_task', message: `'${ref.source}' is only available in a task`, path, hint: 'use it in a task prompt' })
+          add({
+            level: 'error',
+            code: 'template_context_outside_task',
+            message: `'${ref.source}' is only available in a task`,
+            path,
+            hint: 'use it in a task prompt',
+          })
         }
       } else if (root !== 'run' && root !== 'memory') {
         add({
@@ -350,9 +356,21 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
         const path = ['tasks', id, 'context', 'from', i]
         if (!Object.hasOwn(rawTasks!, ref)) {
           const guess = closest(ref, taskIds)
-          add({ level: 'error', code: 'context_unknown_task', message: `context.from '${entry}' names no task of this workflow`, path, hint: guess ? `did you mean '${guess}'?` : `known tasks: ${taskIds.join(', ')}` })
+          add({
+            level: 'error',
+            code: 'context_unknown_task',
+            message: `context.from '${entry}' names no task of this workflow`,
+            path,
+            hint: guess ? `did you mean '${guess}'?` : `known tasks: ${taskIds.join(', ')}`,
+          })
         } else if (!upstream.has(ref)) {
-          add({ level: 'error', code: 'context_not_upstream', message: `task '${id}' takes context from '${ref}', which is not upstream of it`, path, hint: `add '${ref}' to the needs of '${id}'` })
+          add({
+            level: 'error',
+            code: 'context_not_upstream',
+            message: `task '${id}' takes context from '${ref}', which is not upstream of it`,
+            path,
+            hint: `add '${ref}' to the needs of '${id}'`,
+          })
         }
       })
     }

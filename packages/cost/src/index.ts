@@ -1,0 +1,5 @@
+export { CATALOG, type ModelCatalog } from './catalog/models.js'
+export { type CostModelOptions, createCostModel, DEFAULT_OUTPUT_TOKENS } from './cost-model.js'
+export { formatUsd } from './format-usd.js'
+export { loadModelsFile } from './load-models-file.js'
+export { TOKENIZERS } from './parse-models.js'
