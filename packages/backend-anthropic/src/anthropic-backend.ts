@@ -1,0 +1,191 @@
+import {
+  BACKEND_SPECIFICATION_VERSION,
+  type Backend,
+  BackendError,
+  type BackendEvent,
+  type BackendHealth,
+  type TaskContext,
+  type TaskRequest,
+  type TaskResult,
+} from '@weft/core'
+import { abortError } from './abort.js'
+import { errorFromResponse, networkError } from './http-error.js'
+import { MessagesStream } from './messages-stream.js'
+import { type AnthropicOptions, AnthropicOptionsSchema } from './options.js'
+import { readSse, replaySse } from './sse.js'
+import { STUB_TRANSCRIPT } from './stub-transcript.js'
+
+export interface AnthropicBackendOptions {
+  /** The name workflows use in `backend:`. Default `anthropic`. */
+  id?: string
+  /** Default: `ANTHROPIC_BASE_URL`, else https://api.anthropic.com. `with.baseUrl` overrides it. */
+  baseUrl?: string
+  /** Default: the environment variable `ANTHROPIC_API_KEY` (or the task's `with.apiKeyEnv`). */
+  apiKey?: string
+  /** Used when neither the task's `model:` nor `with.model` says. Default `claude-sonnet-4-5`. */
+  model?: string
+  /** Default `max_tokens`. Default 4096. */
+  maxTokens?: number
+  /** Replay a recorded transcript instead of calling the API. Default: `WEFT_STUB=1`. */
+  stub?: boolean
+  /** For tests and proxies. Default: the global fetch. */
+  fetch?: typeof fetch
+  /** Where keys and URLs are looked up. Default `process.env`. */
+  env?: Record<string, string | undefined>
+  /** How long the healthcheck waits for the endpoint. Default 3000 ms. */
+  healthTimeoutMs?: number
+}
+
+const DEFAULT_BASE_URL = 'https://api.anthropic.com'
+const DEFAULT_MODEL = 'claude-sonnet-4-5'
+const DEFAULT_MAX_TOKENS = 4096
+const API_VERSION = '2023-06-01'
+const KEY_ENV = 'ANTHROPIC_API_KEY'
+
+/** Creates the backend that sends each task's prompt to the Anthropic Messages API, streaming. */
+export function createAnthropicBackend(backendOptions: AnthropicBackendOptions = {}): Backend {
+  const id = backendOptions.id ?? 'anthropic'
+  const env = backendOptions.env ?? process.env
+  const doFetch = backendOptions.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args))
+
+  const baseUrlOf = (options: Partial<AnthropicOptions>) =>
+    (options.baseUrl ?? backendOptions.baseUrl ?? env.ANTHROPIC_BASE_URL ?? DEFAULT_BASE_URL).replace(
+      /\/+$/,
+      '',
+    )
+  const keyOf = (options: Partial<AnthropicOptions>): { key?: string; source: string } => {
+    if (options.apiKeyEnv) return { key: env[options.apiKeyEnv] || undefined, source: options.apiKeyEnv }
+    if (backendOptions.apiKey) return { key: backendOptions.apiKey, source: 'the apiKey option' }
+    return { key: env[KEY_ENV] || undefined, source: KEY_ENV }
+  }
+  const stubOf = (options: Partial<AnthropicOptions>) =>
+    backendOptions.stub ?? options.stub ?? env.WEFT_STUB === '1'
+
+  async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
+    const options = parseOptions(id, request.options)
+    const { signal } = ctx
+    if (signal.aborted) throw abortError(signal)
+    // Nothing may reach the event log once the attempt is over.
+    const emit = (event: BackendEvent) => {
+      if (!signal.aborted) ctx.emit(event)
+    }
+    const stream = new MessagesStream(emit, options.logRaw === true)
+
+    if (stubOf(options)) {
+      emit({ type: 'log', level: 'info', message: 'stub mode: replaying a recorded transcript, no API call' })
+      replaySse(STUB_TRANSCRIPT, stream.onEvent)
+      return stream.result()
+    }
+
+    const { key, source } = keyOf(options)
+    if (!key)
+      throw new BackendError('auth', `no Anthropic API key: ${source} is not set`, {
+        retryable: false,
+        hint: `set ${source}, or use stub mode (WEFT_STUB=1) to try a workflow without a key`,
+      })
+    const url = `${baseUrlOf(options)}/v1/messages`
+    const body = {
+      model: options.model ?? request.model ?? backendOptions.model ?? DEFAULT_MODEL,
+      max_tokens: options.maxTokens ?? backendOptions.maxTokens ?? DEFAULT_MAX_TOKENS,
+      stream: true,
+      messages: [{ role: 'user', content: promptOf(request) }],
+      ...(options.system !== undefined ? { system: options.system } : {}),
+      ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+      ...(options.thinkingBudget !== undefined
+        ? { thinking: { type: 'enabled', budget_tokens: options.thinkingBudget } }
+        : {}),
+    }
+
+    try {
+      const response = await doFetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          'x-api-key': key,
+          'anthropic-version': API_VERSION,
+        },
+        body: JSON.stringify(body),
+        // Cancel and timeouts abort the request itself, so the server stops generating too.
+        signal,
+      })
+      if (!response.ok) throw await errorFromResponse(response, source)
+      if (!response.body)
+        throw new BackendError('bad_output', 'the Anthropic API sent no body', { retryable: true })
+      await readSse(response.body, stream.onEvent)
+      if (signal.aborted) throw abortError(signal)
+      return stream.result()
+    } catch (err) {
+      if (signal.aborted) throw abortError(signal)
+      if (err instanceof BackendError) throw err
+      throw networkError(url, err)
+    }
+  }
+
+  return {
+    specificationVersion: BACKEND_SPECIFICATION_VERSION,
+    id,
+    label: 'Anthropic Messages API',
+    capabilities: {
+      streaming: true,
+      events: true,
+      cancel: true,
+      pause: false,
+      resumeSession: false,
+      usage: true,
+      // It reports the tool calls the model asks for; it does not run them.
+      tools: false,
+    },
+    optionsSchema: AnthropicOptionsSchema,
+    // Rate limits and overloads pass; give them a few tries unless the workflow says otherwise.
+    retry: { maxAttempts: 3, backoffMs: 2000, factor: 2, jitter: 0.2 },
+    execute,
+
+    async healthcheck(): Promise<BackendHealth> {
+      if (stubOf({})) return { ok: true, details: 'stub mode: replays a recorded transcript, no network' }
+      const { key, source } = keyOf({})
+      const base = baseUrlOf({})
+      const reach = await reachable(doFetch, base, backendOptions.healthTimeoutMs ?? 3000)
+      return {
+        ok: key !== undefined && reach === true,
+        details: `${key ? `key present (${source})` : `no key: set ${source}`}; ${base} ${
+          reach === true ? 'reachable' : `unreachable (${reach})`
+        }`,
+      }
+    },
+  }
+}
+
+/** The prompt as the user message; the runtime has already put the task's context in front of it. */
+function promptOf(request: TaskRequest): string {
+  if (request.prompt !== undefined && request.prompt !== '') return request.prompt
+  if (request.input !== undefined) return JSON.stringify(request.input)
+  if (request.context?.text) return request.context.text
+  throw new BackendError('bad_options', `task '${request.taskId}' has no prompt or input to send`, {
+    retryable: false,
+  })
+}
+
+/** The runtime parses `with` already; callers that use the backend directly may not have. */
+function parseOptions(id: string, raw: unknown): AnthropicOptions {
+  const parsed = AnthropicOptionsSchema.safeParse(raw ?? {})
+  if (!parsed.success) {
+    const detail = parsed.error.issues
+      .map((i) => `with${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`)
+      .join('; ')
+    throw new BackendError('bad_options', `bad options for backend '${id}': ${detail}`, { retryable: false })
+  }
+  return parsed.data
+}
+
+/** True when anything answers at `url` (any status: it only has to be there), else why not. */
+async function reachable(doFetch: typeof fetch, url: string, timeoutMs: number): Promise<true | string> {
+  try {
+    const response = await doFetch(url, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs) })
+    await response.body?.cancel().catch(() => undefined)
+    return true
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code
+    return cause ?? (err instanceof Error ? err.message : String(err))
+  }
+}

@@ -1,0 +1,196 @@
+import {
+  BACKEND_SPECIFICATION_VERSION,
+  type Backend,
+  BackendError,
+  type BackendEvent,
+  type BackendHealth,
+  type TaskContext,
+  type TaskRequest,
+  type TaskResult,
+} from '@weft/core'
+import { abortError } from './abort.js'
+import { ChatStream } from './chat-stream.js'
+import { errorFromResponse, networkError } from './http-error.js'
+import { type OpenAIOptions, OpenAIOptionsSchema } from './options.js'
+import { readSse, replaySse } from './sse.js'
+import { STUB_TRANSCRIPT } from './stub-transcript.js'
+
+export interface OpenAIBackendOptions {
+  /** The name workflows use in `backend:`. Default `openai`; change it to register several endpoints. */
+  id?: string
+  label?: string
+  /** Default: `OPENAI_BASE_URL`, else https://api.openai.com/v1. `with.baseUrl` overrides it. */
+  baseUrl?: string
+  /** Default: the environment variable `OPENAI_API_KEY` (or the task's `with.apiKeyEnv`). Optional for local servers. */
+  apiKey?: string
+  /** Used when neither the task's `model:` nor `with.model` says. Default `gpt-4o-mini`. */
+  model?: string
+  /** Default for `with.maxTokens`; unset, the endpoint decides. */
+  maxTokens?: number
+  /** Replay a recorded transcript instead of calling the endpoint. Default: `WEFT_STUB=1`. */
+  stub?: boolean
+  /** For tests and proxies. Default: the global fetch. */
+  fetch?: typeof fetch
+  /** Where keys and URLs are looked up. Default `process.env`. */
+  env?: Record<string, string | undefined>
+  /** How long the healthcheck waits for the endpoint. Default 3000 ms. */
+  healthTimeoutMs?: number
+}
+
+const DEFAULT_BASE_URL = 'https://api.openai.com/v1'
+const DEFAULT_MODEL = 'gpt-4o-mini'
+const KEY_ENV = 'OPENAI_API_KEY'
+
+/** Creates the backend for any OpenAI-compatible Chat Completions endpoint, streaming. */
+export function createOpenAIBackend(backendOptions: OpenAIBackendOptions = {}): Backend {
+  const id = backendOptions.id ?? 'openai'
+  const env = backendOptions.env ?? process.env
+  const doFetch = backendOptions.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args))
+
+  const baseUrlOf = (options: Partial<OpenAIOptions>) =>
+    (options.baseUrl ?? backendOptions.baseUrl ?? env.OPENAI_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '')
+  const keyOf = (options: Partial<OpenAIOptions>): { key?: string; source: string } => {
+    if (options.apiKeyEnv) return { key: env[options.apiKeyEnv] || undefined, source: options.apiKeyEnv }
+    if (backendOptions.apiKey) return { key: backendOptions.apiKey, source: 'the apiKey option' }
+    return { key: env[KEY_ENV] || undefined, source: KEY_ENV }
+  }
+  const stubOf = (options: Partial<OpenAIOptions>) =>
+    backendOptions.stub ?? options.stub ?? env.WEFT_STUB === '1'
+  const headersOf = (key: string | undefined): Record<string, string> =>
+    key ? { authorization: `Bearer ${key}` } : {}
+
+  async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
+    const options = parseOptions(id, request.options)
+    const { signal } = ctx
+    if (signal.aborted) throw abortError(signal)
+    // Nothing may reach the event log once the attempt is over.
+    const emit = (event: BackendEvent) => {
+      if (!signal.aborted) ctx.emit(event)
+    }
+    const stream = new ChatStream(emit, options.logRaw === true)
+
+    if (stubOf(options)) {
+      emit({ type: 'log', level: 'info', message: 'stub mode: replaying a recorded transcript, no API call' })
+      replaySse(STUB_TRANSCRIPT, stream.onEvent)
+      return stream.result()
+    }
+
+    const base = baseUrlOf(options)
+    const { key, source } = keyOf(options)
+    // Local servers (Ollama, vLLM, llama.cpp) need no key; OpenAI itself always does.
+    if (!key && isOpenAI(base))
+      throw new BackendError('auth', `no OpenAI API key: ${source} is not set`, {
+        retryable: false,
+        hint: `set ${source}, point OPENAI_BASE_URL at a local server, or use stub mode (WEFT_STUB=1)`,
+      })
+    const url = `${base}/chat/completions`
+    const maxTokens = options.maxTokens ?? backendOptions.maxTokens
+    const messages = [
+      ...(options.system !== undefined ? [{ role: 'system', content: options.system }] : []),
+      { role: 'user', content: promptOf(request) },
+    ]
+    const body = {
+      model: options.model ?? request.model ?? backendOptions.model ?? DEFAULT_MODEL,
+      messages,
+      stream: true,
+      // Without it the stream carries no usage at all.
+      stream_options: { include_usage: true },
+      ...(maxTokens !== undefined
+        ? { [isOpenAI(base) ? 'max_completion_tokens' : 'max_tokens']: maxTokens }
+        : {}),
+      ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+      ...(options.reasoningEffort !== undefined ? { reasoning_effort: options.reasoningEffort } : {}),
+    }
+
+    try {
+      const response = await doFetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headersOf(key) },
+        body: JSON.stringify(body),
+        // Cancel and timeouts abort the request itself, so the server stops generating too.
+        signal,
+      })
+      if (!response.ok) throw await errorFromResponse(response, source)
+      if (!response.body)
+        throw new BackendError('bad_output', 'the endpoint sent no body', { retryable: true })
+      await readSse(response.body, stream.onEvent)
+      if (signal.aborted) throw abortError(signal)
+      return stream.result()
+    } catch (err) {
+      if (signal.aborted) throw abortError(signal)
+      if (err instanceof BackendError) throw err
+      throw networkError(url, err)
+    }
+  }
+
+  return {
+    specificationVersion: BACKEND_SPECIFICATION_VERSION,
+    id,
+    label: backendOptions.label ?? 'OpenAI-compatible Chat Completions',
+    capabilities: {
+      streaming: true,
+      events: true,
+      cancel: true,
+      pause: false,
+      resumeSession: false,
+      usage: true,
+      // It reports the tool calls the model asks for; it does not run them.
+      tools: false,
+    },
+    optionsSchema: OpenAIOptionsSchema,
+    // Rate limits and overloads pass; give them a few tries unless the workflow says otherwise.
+    retry: { maxAttempts: 3, backoffMs: 2000, factor: 2, jitter: 0.2 },
+    execute,
+
+    async healthcheck(): Promise<BackendHealth> {
+      if (stubOf({})) return { ok: true, details: 'stub mode: replays a recorded transcript, no network' }
+      const base = baseUrlOf({})
+      const { key, source } = keyOf({})
+      const keyText = key ? `key present (${source})` : isOpenAI(base) ? `no key: set ${source}` : 'no key'
+      try {
+        const response = await doFetch(`${base}/models`, {
+          headers: headersOf(key),
+          signal: AbortSignal.timeout(backendOptions.healthTimeoutMs ?? 3000),
+        })
+        await response.body?.cancel().catch(() => undefined)
+        return {
+          ok: response.ok && (key !== undefined || !isOpenAI(base)),
+          details: `${keyText}; GET ${base}/models answered ${response.status}`,
+        }
+      } catch (err) {
+        const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
+        return { ok: false, details: `${keyText}; ${base} unreachable (${why})` }
+      }
+    },
+  }
+}
+
+function isOpenAI(baseUrl: string): boolean {
+  try {
+    return new URL(baseUrl).hostname === 'api.openai.com'
+  } catch {
+    return false
+  }
+}
+
+/** The prompt as the user message; the runtime has already put the task's context in front of it. */
+function promptOf(request: TaskRequest): string {
+  if (request.prompt !== undefined && request.prompt !== '') return request.prompt
+  if (request.input !== undefined) return JSON.stringify(request.input)
+  if (request.context?.text) return request.context.text
+  throw new BackendError('bad_options', `task '${request.taskId}' has no prompt or input to send`, {
+    retryable: false,
+  })
+}
+
+/** The runtime parses `with` already; callers that use the backend directly may not have. */
+function parseOptions(id: string, raw: unknown): OpenAIOptions {
+  const parsed = OpenAIOptionsSchema.safeParse(raw ?? {})
+  if (!parsed.success) {
+    const detail = parsed.error.issues
+      .map((i) => `with${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`)
+      .join('; ')
+    throw new BackendError('bad_options', `bad options for backend '${id}': ${detail}`, { retryable: false })
+  }
+  return parsed.data
+}
