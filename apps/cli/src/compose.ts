@@ -15,6 +15,7 @@ import {
   type WeftPlugin,
 } from '@weft/core'
 import { createCostModel } from '@weft/cost'
+import { loadOfficialBackends } from './official-backends.js'
 import { openStore, resolveStoreLocation, type StoreLocation } from './store.js'
 
 export interface CliRuntimeOptions {
@@ -59,7 +60,9 @@ export async function createCliRuntime(options: CliRuntimeOptions = {}): Promise
   const env = options.env ?? process.env
   const { config, configFile } = await loadCliConfig(cwd)
   const configDir = configFile ? dirname(configFile) : cwd
-  const plugins = await loadPlugins(config.plugins, configDir)
+  const configured = await loadPlugins(config.plugins, configDir)
+  // Configured plugins come last so that they win over an official backend of the same id.
+  const plugins = [...(await loadOfficialBackends()), ...configured]
   const location = resolveStoreLocation({ flag: options.store, env, config: config.store, configDir, cwd })
   const store = await openStore(location, plugins)
   const reporter = options.reporter ?? {

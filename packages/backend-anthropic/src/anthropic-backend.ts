@@ -145,6 +145,8 @@ export function createAnthropicBackend(backendOptions: AnthropicBackendOptions =
       if (stubOf({})) return { ok: true, details: 'stub mode: replays a recorded transcript, no network' }
       const { key, source } = keyOf({})
       const base = baseUrlOf({})
+      // Without a key nothing can be asked of the API: say so without a network call.
+      if (!key) return { ok: false, details: `no key: set ${source}` }
       const reach = await reachable(doFetch, base, backendOptions.healthTimeoutMs ?? 3000)
       return {
         ok: key !== undefined && reach === true,

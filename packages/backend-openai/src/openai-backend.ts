@@ -147,6 +147,9 @@ export function createOpenAIBackend(backendOptions: OpenAIBackendOptions = {}): 
       const base = baseUrlOf({})
       const { key, source } = keyOf({})
       const keyText = key ? `key present (${source})` : isOpenAI(base) ? `no key: set ${source}` : 'no key'
+      // Without a key the hosted API cannot answer anyway: say so without a network call.
+      if (!key && isOpenAI(base))
+        return { ok: false, details: `${keyText} (or OPENAI_BASE_URL for a local server)` }
       try {
         const response = await doFetch(`${base}/models`, {
           headers: headersOf(key),

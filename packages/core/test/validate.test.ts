@@ -137,6 +137,15 @@ tasks:
     expect(strict.diagnostics[0]).toMatchObject({ level: 'error', code: 'approval_ignores' })
   })
 
+  it('names the package to install for a known backend that is not installed', () => {
+    const r = validateWorkflow(
+      { weft: 1, name: 'n', tasks: { a: { backend: 'codex', prompt: 'hi' } } },
+      { backends },
+    )
+    expect(r.diagnostics[0]).toMatchObject({ code: 'unknown_backend', path: 'tasks.a.backend' })
+    expect(r.diagnostics[0]!.hint).toContain('pnpm add @weft/backend-codex')
+  })
+
   it('requires a backend for every task that is not an approval gate', () => {
     const r = validateWorkflow({ weft: 1, name: 'n', tasks: { a: { prompt: 'hi' } } }, { backends })
     expect(r.diagnostics.map((d) => d.code)).toEqual(['no_backend'])

@@ -20,6 +20,15 @@ import { ancestorsOf, closest, findCycles } from './graph.js'
 import { coerceInputs } from './inputs.js'
 import type { DocPath, Locator } from './load.js'
 
+/** Backend ids weft publishes, and the package that provides each. */
+const OFFICIAL_BACKENDS = new Map([
+  ['claude-code', '@weft/backend-claude-code'],
+  ['gemini-cli', '@weft/backend-gemini-cli'],
+  ['codex', '@weft/backend-codex'],
+  ['openai', '@weft/backend-openai'],
+  ['anthropic', '@weft/backend-anthropic'],
+])
+
 export interface BackendInfo {
   id: string
   optionsSchema?: z.ZodType
@@ -239,7 +248,9 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
         code: 'unknown_backend',
         message: `task '${id}' uses backend '${backend}', which this runtime does not have`,
         path,
-        hint: `${guess ? `did you mean '${guess}'? ` : ''}available: ${known.join(', ') || 'none'}; to add one, install its package (e.g. @weft/backend-${backend}) and list it under \`plugins\` in weft.config`,
+        hint: OFFICIAL_BACKENDS.has(backend)
+          ? `install it: pnpm add ${OFFICIAL_BACKENDS.get(backend)} (the weft CLI uses it once installed; in code, pass its plugin to createRuntime). Available now: ${known.join(', ') || 'none'}`
+          : `${guess ? `did you mean '${guess}'? ` : ''}available: ${known.join(', ') || 'none'}; to add one, install its package and list it under \`plugins\` in weft.config`,
       })
       continue
     }
