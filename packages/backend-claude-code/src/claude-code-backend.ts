@@ -1,0 +1,345 @@
+import { existsSync, statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import {
+  BACKEND_SPECIFICATION_VERSION,
+  type Backend,
+  BackendError,
+  type BackendEvent,
+  type BackendHealth,
+  type TaskContext,
+  type TaskRequest,
+  type TaskResult,
+} from '@weft/core'
+import { execa } from 'execa'
+import { abortError } from './abort.js'
+import { INSTALL_HINT, resolveBinary } from './binary.js'
+import { ClaudeStream } from './claude-stream.js'
+import { type ClaudeCodeOptions, ClaudeCodeOptionsSchema } from './options.js'
+import {
+  groupExists,
+  holdExitCleanup,
+  signalGroup,
+  terminateTree,
+  trackGroup,
+  untrackGroup,
+} from './process-tree.js'
+import { STUB_TRANSCRIPT } from './stub-transcript.js'
+
+export interface ClaudeCodeBackendOptions {
+  /** The name workflows use in `backend:`. Default `claude-code`. */
+  id?: string
+  /** The `claude` executable; `with.binary` overrides it. Default: node_modules/.bin, else PATH. */
+  binary?: string
+  /** The environment the CLI starts with (`with.env` is merged over it). Default `process.env`. */
+  env?: Record<string, string | undefined>
+  /** Replay a recorded transcript instead of running the CLI. Default: `WEFT_STUB=1`. */
+  stub?: boolean
+  /** After SIGTERM, how long a canceled CLI may take to exit before SIGKILL. Default 2000 ms. */
+  killGraceMs?: number
+  /** How long the healthcheck waits for `claude --version`. Default 10000 ms. */
+  healthTimeoutMs?: number
+}
+
+/** A CLI started by this backend, found again by pause/resume through its attempt. */
+interface Running {
+  pid: number
+  stop(): void
+}
+
+const DEFAULT_KILL_GRACE_MS = 2000
+/** After the group got SIGKILL, how long to wait for its pipes to close before giving up on them. */
+const PIPE_CLOSE_MS = 2000
+const STDERR_KEEP = 8000
+
+/** Creates the backend that runs each task as `claude -p <prompt> --output-format stream-json`. */
+export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions = {}): Backend {
+  const id = backendOptions.id ?? 'claude-code'
+  const baseEnv = () => backendOptions.env ?? process.env
+  const killGraceMs = backendOptions.killGraceMs ?? DEFAULT_KILL_GRACE_MS
+  const running = new Map<string, Running>()
+  const pausedEarly = new Set<string>()
+  const stubOf = (options: Partial<ClaudeCodeOptions>) =>
+    backendOptions.stub ?? options.stub ?? baseEnv().WEFT_STUB === '1'
+
+  async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
+    const options = parseOptions(id, request.options)
+    const { signal } = ctx
+    if (signal.aborted) throw abortError(signal)
+    // Nothing may reach the event log once the attempt is over.
+    const emit = (event: BackendEvent) => {
+      if (signal.aborted) return
+      try {
+        ctx.emit(event)
+      } catch {
+        // A listener's problem must not break the CLI's output pipe.
+      }
+    }
+    const stream = new ClaudeStream(emit, options.logRaw === true)
+
+    if (stubOf(options)) {
+      emit({ type: 'log', level: 'info', message: 'stub mode: replaying a recorded Claude Code transcript' })
+      for (const line of STUB_TRANSCRIPT) stream.onLine(line)
+      return stream.result()
+    }
+
+    const cwd = options.cwd === undefined ? ctx.workDir : resolve(ctx.workDir, options.cwd)
+    if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+      throw new BackendError('bad_options', `with.cwd: the directory ${cwd} does not exist`, {
+        retryable: false,
+      })
+    }
+    const env: Record<string, string | undefined> = { ...baseEnv(), ...(options.env ?? {}) }
+    const binary = resolveBinary(options.binary ?? backendOptions.binary, cwd, env)
+    const args = argsOf(request, options)
+
+    const key = attemptKey(ctx)
+    let stderr = ''
+    const releaseExitCleanup = holdExitCleanup()
+    const subprocess = releasingOnThrow(releaseExitCleanup, () =>
+      execa(binary, args, {
+        cwd,
+        env,
+        extendEnv: false,
+        shell: false,
+        // claude waits for stdin when it is an open pipe: close it.
+        stdin: 'ignore',
+        // Its own process group, so cancel reaches the CLI and every tool it started.
+        detached: process.platform !== 'win32',
+        cleanup: true,
+        reject: false,
+        windowsHide: true,
+        forceKillAfterDelay: false,
+        // Parsed line by line as it arrives; nothing of stdout is kept in memory.
+        stdout: {
+          transform: function* (line: unknown) {
+            stream.onLine(String(line))
+            // Nothing is passed on: the parser has it all.
+            yield* []
+          },
+        },
+        stderr: {
+          transform: function* (line: unknown) {
+            const text = String(line)
+            stderr = `${stderr}${text}\n`.slice(-STDERR_KEEP)
+            emit({ type: 'log', level: 'info', message: text, stream: 'stderr' })
+            yield* []
+          },
+        },
+      }),
+    )
+    const pid = subprocess.pid
+    // The prompt stays out of the log; the flags (and the pid, for debugging) go in.
+    emit({
+      type: 'log',
+      level: 'debug',
+      message: `started ${binary} (pid ${pid ?? '?'}): ${args.map((a, i) => (i === 1 ? '<prompt>' : a)).join(' ')}`,
+    })
+
+    let stopping: Promise<void> | undefined
+    let disposed = false
+    const stopGroup = () => {
+      if (pid === undefined) return
+      stopping ??= terminateTree(pid, killGraceMs)
+    }
+    if (pid !== undefined) {
+      trackGroup(pid)
+      running.set(key, {
+        pid,
+        stop: () => {
+          disposed = true
+          stopGroup()
+        },
+      })
+      if (pausedEarly.has(key)) signalGroup(pid, 'SIGSTOP')
+      // Tools the CLI left running in its group end with it, so nothing outlives the task.
+      subprocess.once('exit', () => {
+        if (groupExists(pid)) stopGroup()
+        else untrackGroup(pid)
+      })
+    }
+    let abandon!: () => void
+    const abandoned = new Promise<undefined>((r) => (abandon = () => r(undefined)))
+    const onAbort = () => {
+      stopGroup()
+      void (stopping ?? Promise.resolve()).then(() => delay(PIPE_CLOSE_MS)).then(abandon)
+    }
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+
+    try {
+      const result = await Promise.race([subprocess, abandoned])
+      if (signal.aborted || result === undefined) {
+        if (result === undefined) destroyPipes(subprocess)
+        throw abortError(signal)
+      }
+      if (disposed)
+        throw new BackendError('canceled', `the '${id}' backend was disposed while claude ran`, {
+          retryable: false,
+        })
+      const cause = result.cause as NodeJS.ErrnoException | undefined
+      if (cause?.code === 'ENOENT')
+        throw new BackendError('not_installed', `cannot run ${binary}: not found`, {
+          retryable: false,
+          hint: INSTALL_HINT,
+          details: { binary },
+          cause,
+        })
+      // A result line says what happened, whatever the exit code (1 on every is_error result).
+      if (stream.done) return stream.result()
+      if (result.exitCode !== undefined && result.exitCode !== 0) {
+        const last = tail(stderr)
+        throw new BackendError(
+          'exit_code',
+          `claude exited with code ${result.exitCode}${last ? `: ${last}` : ''}`,
+          { retryable: false, exitCode: result.exitCode, details: { stderr: last } },
+        )
+      }
+      if (result.signal)
+        throw new BackendError('exit_code', `claude was killed by ${result.signal}`, {
+          retryable: false,
+          details: { signal: result.signal, stderr: tail(stderr) },
+        })
+      return stream.result()
+    } finally {
+      releaseExitCleanup()
+      signal.removeEventListener('abort', onAbort)
+      running.delete(key)
+      pausedEarly.delete(key)
+    }
+  }
+
+  return {
+    specificationVersion: BACKEND_SPECIFICATION_VERSION,
+    id,
+    label: 'Claude Code CLI',
+    capabilities: {
+      streaming: true,
+      events: true,
+      cancel: true,
+      pause: true,
+      resumeSession: true,
+      usage: true,
+      tools: true,
+    },
+    optionsSchema: ClaudeCodeOptionsSchema,
+    // The CLI's own retries are best turned off (CLAUDE_CODE_MAX_RETRIES=0); weft retries instead.
+    retry: { maxAttempts: 3, backoffMs: 2000, factor: 2, jitter: 0.2 },
+    execute,
+
+    async pause(ctx) {
+      const key = attemptKey(ctx)
+      pausedEarly.add(key)
+      const r = running.get(key)
+      if (r) signalGroup(r.pid, 'SIGSTOP')
+    },
+
+    async resume(ctx) {
+      const key = attemptKey(ctx)
+      pausedEarly.delete(key)
+      const r = running.get(key)
+      if (r) signalGroup(r.pid, 'SIGCONT')
+    },
+
+    async healthcheck(): Promise<BackendHealth> {
+      if (stubOf({})) return { ok: true, details: 'stub mode: replays a recorded transcript, no CLI run' }
+      const env = baseEnv()
+      const auth = env.ANTHROPIC_API_KEY
+        ? 'ANTHROPIC_API_KEY set'
+        : env.ANTHROPIC_AUTH_TOKEN
+          ? 'ANTHROPIC_AUTH_TOKEN set'
+          : 'no ANTHROPIC_API_KEY / ANTHROPIC_AUTH_TOKEN (a `claude` login may still work)'
+      let binary: string
+      try {
+        binary = resolveBinary(backendOptions.binary, process.cwd(), env)
+      } catch (err) {
+        const e = err as BackendError
+        return { ok: false, details: `${e.message}; ${e.hint ?? ''}`.trim() }
+      }
+      const r = await execa(binary, ['--version'], {
+        env,
+        extendEnv: false,
+        stdin: 'ignore',
+        reject: false,
+        timeout: backendOptions.healthTimeoutMs ?? 10_000,
+      })
+      if (r.exitCode !== 0)
+        return {
+          ok: false,
+          details: `${binary} --version failed: ${tail(String(r.stderr ?? r.shortMessage))}`,
+        }
+      const version = String(r.stdout).trim().split(/\s+/)[0] ?? ''
+      return { ok: true, version, details: `${binary} ${String(r.stdout).trim()}; ${auth}` }
+    },
+
+    /** Ends every CLI this backend still runs (and their process groups). */
+    async dispose() {
+      for (const r of running.values()) r.stop()
+      pausedEarly.clear()
+    },
+  }
+}
+
+/** `claude -p <prompt> --output-format stream-json --verbose` and the flags `with` asks for. */
+export function argsOf(request: TaskRequest, options: ClaudeCodeOptions): string[] {
+  const args = ['-p', promptOf(request), '--output-format', 'stream-json', '--verbose']
+  const model = options.model ?? request.model
+  if (model) args.push('--model', model)
+  if (options.maxTurns !== undefined) args.push('--max-turns', String(options.maxTurns))
+  if (options.allowedTools?.length) args.push('--allowedTools', options.allowedTools.join(','))
+  if (options.permissionMode) args.push('--permission-mode', options.permissionMode)
+  if (options.appendSystemPrompt !== undefined)
+    args.push('--append-system-prompt', options.appendSystemPrompt)
+  if (options.maxBudgetUsd !== undefined) args.push('--max-budget-usd', String(options.maxBudgetUsd))
+  if (options.includePartialMessages) args.push('--include-partial-messages')
+  if (request.sessionId) args.push('--resume', request.sessionId)
+  if (options.extraArgs) args.push(...options.extraArgs)
+  return args
+}
+
+/** The prompt; the runtime has already put the task's context in front of it. */
+function promptOf(request: TaskRequest): string {
+  if (request.prompt !== undefined && request.prompt !== '') return request.prompt
+  if (request.input !== undefined) return JSON.stringify(request.input)
+  if (request.context?.text) return request.context.text
+  throw new BackendError('bad_options', `task '${request.taskId}' has no prompt or input to send`, {
+    retryable: false,
+  })
+}
+
+function parseOptions(id: string, raw: unknown): ClaudeCodeOptions {
+  const parsed = ClaudeCodeOptionsSchema.safeParse(raw ?? {})
+  if (!parsed.success) {
+    const detail = parsed.error.issues
+      .map((i) => `with${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`)
+      .join('; ')
+    throw new BackendError('bad_options', `bad options for backend '${id}': ${detail}`, { retryable: false })
+  }
+  return parsed.data
+}
+
+function attemptKey(ctx: Pick<TaskContext, 'runId' | 'taskId' | 'attempt'>): string {
+  return `${ctx.runId}\u0000${ctx.taskId}\u0000${ctx.attempt}`
+}
+
+function tail(text: string, maxLines = 10, maxChars = 1000): string {
+  const last = text.trimEnd().split(/\r?\n/).slice(-maxLines).join('\n')
+  return last.length > maxChars ? `…${last.slice(-maxChars)}` : last
+}
+
+function releasingOnThrow<T>(release: () => void, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    release()
+    throw err
+  }
+}
+
+function destroyPipes(subprocess: { stdout: unknown; stderr: unknown }): void {
+  for (const stream of [subprocess.stdout, subprocess.stderr])
+    (stream as { destroy?: () => void } | null)?.destroy?.()
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+}

@@ -1,0 +1,457 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import {
+  BACKEND_SPECIFICATION_VERSION,
+  type Backend,
+  BackendError,
+  type BackendEvent,
+  type BackendHealth,
+  type TaskContext,
+  type TaskRequest,
+  type TaskResult,
+} from '@weft/core'
+import { execa } from 'execa'
+import { abortError } from './abort.js'
+import { CodexJsonl, type CodexUsage } from './jsonl.js'
+import { type CodexOptions, CodexOptionsSchema } from './options.js'
+import {
+  groupExists,
+  holdExitCleanup,
+  signalGroup,
+  terminateGroup,
+  trackGroup,
+  untrackGroup,
+} from './process-tree.js'
+import { STUB_TRANSCRIPT } from './stub-transcript.js'
+
+export interface CodexBackendOptions {
+  /** The name workflows use in `backend:`. Default `codex`. */
+  id?: string
+  /** Defaults for every task's `with` (a task's own `with` wins field by field). */
+  defaults?: Omit<CodexOptions, 'stub' | 'logRaw'>
+  /** Replay a recorded transcript instead of running the CLI. Default: `WEFT_STUB=1`. */
+  stub?: boolean
+  /** Where keys are looked up and what the CLI inherits. Default `process.env`. */
+  env?: Record<string, string | undefined>
+  /** After SIGTERM, how long a canceled CLI may take to exit before SIGKILL. Default 2000 ms. */
+  killGraceMs?: number
+}
+
+const DEFAULT_KEY_ENV = 'OPENAI_API_KEY'
+const DEFAULT_KILL_GRACE_MS = 2000
+const PIPE_CLOSE_MS = 2000
+const INSTALL_HINT = 'install the Codex CLI: npm i -g @openai/codex (or set with.binary)'
+
+interface Running {
+  pid: number
+  stop(): void
+}
+
+/** Creates the backend that runs each task as `codex exec --json` and maps its JSONL to events. */
+export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Backend {
+  const id = backendOptions.id ?? 'codex'
+  const env = backendOptions.env ?? process.env
+  const killGraceMs = backendOptions.killGraceMs ?? DEFAULT_KILL_GRACE_MS
+  const running = new Map<string, Running>()
+  const pausedEarly = new Set<string>()
+  /** Temporary CODEX_HOMEs by thread id, so a resumed thread finds its session files again. */
+  const homes = new Map<string, string>()
+  /** Each thread's cumulative usage after the last turn weft ran, to report deltas on resume. */
+  const threadUsage = new Map<string, CodexUsage>()
+  const tempHomes = new Set<string>()
+
+  const stubOf = (options: Partial<CodexOptions>) =>
+    options.stub ?? backendOptions.stub ?? env.WEFT_STUB === '1'
+
+  async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
+    const options = { ...backendOptions.defaults, ...parseOptions(id, request.options) }
+    const { signal } = ctx
+    if (signal.aborted) throw abortError(signal)
+    const emit = (event: BackendEvent) => {
+      if (signal.aborted) return
+      try {
+        ctx.emit(event)
+      } catch {
+        // A listener's problem must not break the CLI's output pipe.
+      }
+    }
+    const model = options.model ?? request.model
+    const resumeId = request.sessionId
+    const parser = new CodexJsonl(emit, {
+      logRaw: options.logRaw === true,
+      ...(model ? { model } : {}),
+      ...(resumeId && threadUsage.has(resumeId) ? { previous: threadUsage.get(resumeId) } : {}),
+    })
+
+    if (stubOf(options)) {
+      emit({
+        type: 'log',
+        level: 'info',
+        message: 'stub mode: replaying a recorded Codex transcript, no CLI run',
+      })
+      for (const line of STUB_TRANSCRIPT.split('\n')) parser.onLine(line)
+      return parser.result()
+    }
+
+    const prompt = promptOf(request)
+    const cwd = options.cwd === undefined ? ctx.workDir : resolve(ctx.workDir, options.cwd)
+    if (!existsSync(cwd) || !statSync(cwd).isDirectory())
+      throw new BackendError('bad_options', `with.cwd: the directory ${cwd} does not exist`, {
+        retryable: false,
+      })
+    const binary = resolveBinary(options.binary, ctx.workDir)
+    const keyEnv = options.apiKeyEnv ?? DEFAULT_KEY_ENV
+    const childEnv: Record<string, string | undefined> = { ...env, ...options.env }
+
+    // CODEX_HOME: the task's, the one a resumed thread ran in, or a fresh one holding the provider.
+    let codexHome = options.codexHome ?? (resumeId ? homes.get(resumeId) : undefined)
+    if (options.baseUrl) {
+      if (codexHome === undefined) {
+        codexHome = mkdtempSync(join(tmpdir(), 'weft-codex-home-'))
+        tempHomes.add(codexHome)
+      }
+      mkdirSync(codexHome, { recursive: true })
+      writeFileSync(join(codexHome, 'config.toml'), providerConfig(options.baseUrl, keyEnv))
+      if (!childEnv[keyEnv])
+        throw new BackendError('auth', `no API key for ${options.baseUrl}: ${keyEnv} is not set`, {
+          retryable: false,
+          hint: `set ${keyEnv} (or with.apiKeyEnv), or use stub mode (WEFT_STUB=1)`,
+        })
+    }
+    if (codexHome !== undefined) childEnv.CODEX_HOME = codexHome
+
+    const common = ['--json', '--skip-git-repo-check', ...(model ? ['-m', model] : [])]
+    const args = resumeId
+      ? [
+          'exec',
+          'resume',
+          resumeId,
+          ...common,
+          ...(options.sandbox ? ['-c', `sandbox_mode="${options.sandbox}"`] : []),
+          ...(options.extraArgs ?? []),
+          '--',
+          prompt,
+        ]
+      : [
+          'exec',
+          ...common,
+          ...(options.sandbox ? ['-s', options.sandbox] : []),
+          '-C',
+          cwd,
+          ...(options.extraArgs ?? []),
+          '--',
+          prompt,
+        ]
+    emit({ type: 'log', level: 'debug', message: `${binary} ${args.slice(0, -1).join(' ')} <prompt>` })
+
+    const key = attemptKey(ctx)
+    const releaseExitCleanup = holdExitCleanup()
+    let subprocess: ReturnType<typeof spawn>
+    try {
+      subprocess = spawn(binary, args, cwd, childEnv, parser, emit)
+    } catch (err) {
+      releaseExitCleanup()
+      throw err
+    }
+    const pid = subprocess.pid
+    let stopping: Promise<void> | undefined
+    let disposed = false
+    const stopGroup = () => {
+      if (pid !== undefined) stopping ??= terminateGroup(pid, killGraceMs)
+    }
+    if (pid !== undefined) {
+      trackGroup(pid)
+      running.set(key, {
+        pid,
+        stop: () => {
+          disposed = true
+          stopGroup()
+        },
+      })
+      if (pausedEarly.has(key)) signalGroup(pid, 'SIGSTOP')
+      subprocess.once('exit', () => {
+        if (groupExists(pid)) stopGroup()
+        else untrackGroup(pid)
+      })
+    }
+    let abandon!: () => void
+    const abandoned = new Promise<undefined>((r) => (abandon = () => r(undefined)))
+    const onAbort = () => {
+      stopGroup()
+      void (stopping ?? Promise.resolve()).then(() => delay(PIPE_CLOSE_MS)).then(abandon)
+    }
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+
+    try {
+      const result = await Promise.race([subprocess, abandoned])
+      if (parser.threadId && codexHome !== undefined) homes.set(parser.threadId, codexHome)
+      if (signal.aborted || result === undefined) {
+        if (result === undefined) destroyPipes(subprocess)
+        throw abortError(signal)
+      }
+      if (disposed)
+        throw new BackendError('canceled', `the '${id}' backend was disposed while codex ran`, {
+          retryable: false,
+        })
+      if (parser.threadId && parser.cumulative) threadUsage.set(parser.threadId, parser.cumulative)
+      if (parser.failure) throw parser.failure
+      if (result.exitCode === 0 && !result.failed) return parser.result()
+      throw failure(binary, result)
+    } finally {
+      releaseExitCleanup()
+      signal.removeEventListener('abort', onAbort)
+      running.delete(key)
+      pausedEarly.delete(key)
+    }
+  }
+
+  return {
+    specificationVersion: BACKEND_SPECIFICATION_VERSION,
+    id,
+    label: 'OpenAI Codex CLI',
+    capabilities: {
+      streaming: false,
+      events: true,
+      cancel: true,
+      pause: true,
+      resumeSession: true,
+      usage: true,
+      tools: true,
+    },
+    optionsSchema: CodexOptionsSchema,
+    retry: { maxAttempts: 3, backoffMs: 2000, factor: 2, jitter: 0.2 },
+    execute,
+
+    async pause(ctx) {
+      const key = attemptKey(ctx)
+      pausedEarly.add(key)
+      const r = running.get(key)
+      if (r) signalGroup(r.pid, 'SIGSTOP')
+    },
+
+    async resume(ctx) {
+      const key = attemptKey(ctx)
+      pausedEarly.delete(key)
+      const r = running.get(key)
+      if (r) signalGroup(r.pid, 'SIGCONT')
+    },
+
+    async healthcheck(): Promise<BackendHealth> {
+      if (stubOf({})) return { ok: true, details: 'stub mode: replays a recorded transcript, no CLI run' }
+      const defaults = backendOptions.defaults ?? {}
+      const binary = resolveBinary(defaults.binary, process.cwd())
+      const keyEnv = defaults.apiKeyEnv ?? DEFAULT_KEY_ENV
+      const hasKey = Boolean(env[keyEnv] ?? defaults.env?.[keyEnv])
+      const home = defaults.codexHome ?? env.CODEX_HOME ?? (env.HOME ? join(env.HOME, '.codex') : undefined)
+      const loggedIn = home !== undefined && existsSync(join(home, 'auth.json'))
+      const auth = hasKey
+        ? `key present (${keyEnv})`
+        : loggedIn
+          ? 'logged in (codex login)'
+          : `no key: set ${keyEnv}`
+      try {
+        const r = await execa(binary, ['--version'], {
+          stdin: 'ignore',
+          reject: false,
+          timeout: 10_000,
+          env: { ...env },
+          extendEnv: false,
+        })
+        const cause = (r as { cause?: NodeJS.ErrnoException }).cause
+        if (cause?.code === 'ENOENT')
+          return { ok: false, details: `codex not found (${binary}): ${INSTALL_HINT}` }
+        const version = String(r.stdout ?? '')
+          .trim()
+          .replace(/^codex-cli\s+/, '')
+        if (r.exitCode !== 0) return { ok: false, details: `${binary} --version exited ${r.exitCode}` }
+        return { ok: hasKey || loggedIn, version, details: `codex-cli ${version} at ${binary}; ${auth}` }
+      } catch (err) {
+        return {
+          ok: false,
+          details: `cannot run ${binary}: ${err instanceof Error ? err.message : String(err)}`,
+        }
+      }
+    },
+
+    async dispose() {
+      for (const r of running.values()) r.stop()
+      pausedEarly.clear()
+      for (const dir of tempHomes) rmSync(dir, { recursive: true, force: true })
+      tempHomes.clear()
+      homes.clear()
+    },
+  }
+}
+
+/** Starts the CLI in its own process group with stdin closed, parsing stdout lines as they come. */
+function spawn(
+  binary: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string | undefined>,
+  parser: CodexJsonl,
+  emit: (event: BackendEvent) => void,
+) {
+  return execa(binary, args, {
+    cwd,
+    env,
+    extendEnv: false,
+    shell: false,
+    // Codex blocks until EOF on an open stdin pipe.
+    stdin: 'ignore',
+    detached: process.platform !== 'win32',
+    cleanup: true,
+    reject: false,
+    windowsHide: true,
+    forceKillAfterDelay: false,
+    stdout: {
+      // Parsed as it arrives; nothing is kept, so a long run does not buffer its whole output.
+      *transform(line: unknown) {
+        parser.onLine(String(line))
+        yield* []
+      },
+    },
+    stderr: {
+      *transform(line: unknown) {
+        const text = String(line)
+        if (text.trim()) emit({ type: 'log', level: 'debug', message: text, stream: 'stderr' })
+        yield line
+      },
+    },
+  })
+}
+
+/** A provider for an OpenAI Responses endpoint, with the CLI's own retries and telemetry off. */
+function providerConfig(baseUrl: string, keyEnv: string): string {
+  const url = baseUrl.replace(/\/+$/, '')
+  return [
+    'model_provider = "weft"',
+    '',
+    '[model_providers.weft]',
+    'name = "weft"',
+    `base_url = ${JSON.stringify(url)}`,
+    `env_key = ${JSON.stringify(keyEnv)}`,
+    'wire_api = "responses"',
+    // weft's retry policy decides; the CLI's own retries would hide failures for minutes.
+    'request_max_retries = 0',
+    'stream_max_retries = 0',
+    'supports_websockets = false',
+    '',
+    '[analytics]',
+    'enabled = false',
+    '',
+  ].join('\n')
+}
+
+/** with.binary, else node_modules/.bin/codex (from the work dir up, then this package's), else PATH. */
+function resolveBinary(binary: string | undefined, workDir: string): string {
+  if (binary !== undefined) return binary.includes('/') ? resolve(workDir, binary) : binary
+  const starts = [workDir, dirname(fileURLToPath(import.meta.url))]
+  for (const start of starts) {
+    let dir = resolve(start)
+    for (;;) {
+      const candidate = join(dir, 'node_modules', '.bin', 'codex')
+      if (existsSync(candidate)) return candidate
+      const parent = dirname(dir)
+      if (parent === dir) break
+      dir = parent
+    }
+  }
+  return 'codex'
+}
+
+interface FailedResult {
+  exitCode?: number
+  signal?: string
+  stderr?: unknown
+  cause?: unknown
+  shortMessage?: string
+}
+
+function failure(binary: string, result: FailedResult): BackendError {
+  const cause = result.cause as NodeJS.ErrnoException | undefined
+  if (cause?.code === 'ENOENT')
+    return new BackendError('not_installed', `the Codex CLI was not found ('${binary}')`, {
+      retryable: false,
+      hint: INSTALL_HINT,
+      details: { binary },
+      cause,
+    })
+  if (cause?.code === 'EACCES')
+    return new BackendError('failed', `cannot run '${binary}': permission denied`, {
+      retryable: false,
+      cause,
+    })
+  const stderr = tail(String(result.stderr ?? ''))
+  if (result.exitCode === 2)
+    return new BackendError(
+      'bad_options',
+      `codex rejected its arguments (exit 2)${stderr ? `: ${stderr}` : ''}`,
+      {
+        retryable: false,
+        exitCode: 2,
+        hint: 'check with.extraArgs, with.model and with.sandbox against `codex exec --help`',
+      },
+    )
+  if (result.exitCode !== undefined)
+    return new BackendError(
+      'exit_code',
+      `codex exited with code ${result.exitCode}${stderr ? `: ${stderr}` : ''}`,
+      {
+        retryable: false,
+        exitCode: result.exitCode,
+        details: { stderr },
+      },
+    )
+  if (result.signal)
+    return new BackendError(
+      'exit_code',
+      `codex was killed by ${result.signal}${stderr ? `: ${stderr}` : ''}`,
+      {
+        retryable: false,
+        details: { signal: result.signal, stderr },
+      },
+    )
+  return new BackendError('failed', result.shortMessage ?? 'codex failed', { retryable: false })
+}
+
+function tail(text: string, max = 2000): string {
+  const t = text.trim()
+  return t.length > max ? `…${t.slice(-max)}` : t
+}
+
+function promptOf(request: TaskRequest): string {
+  if (request.prompt !== undefined && request.prompt !== '') return request.prompt
+  if (request.input !== undefined) return JSON.stringify(request.input)
+  if (request.context?.text) return request.context.text
+  throw new BackendError('bad_options', `task '${request.taskId}' has no prompt or input to send`, {
+    retryable: false,
+  })
+}
+
+function parseOptions(id: string, raw: unknown): CodexOptions {
+  const parsed = CodexOptionsSchema.safeParse(raw ?? {})
+  if (!parsed.success) {
+    const detail = parsed.error.issues
+      .map((i) => `with${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`)
+      .join('; ')
+    throw new BackendError('bad_options', `bad options for backend '${id}': ${detail}`, { retryable: false })
+  }
+  return parsed.data
+}
+
+function attemptKey(ctx: Pick<TaskContext, 'runId' | 'taskId' | 'attempt'>): string {
+  return `${ctx.runId}\u0000${ctx.taskId}\u0000${ctx.attempt}`
+}
+
+function destroyPipes(subprocess: { stdout: unknown; stderr: unknown }): void {
+  for (const stream of [subprocess.stdout, subprocess.stderr])
+    (stream as { destroy?: () => void } | null)?.destroy?.()
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+}

@@ -1,0 +1,5 @@
+export { type CodexBackendOptions, createCodexBackend } from './codex-backend.js'
+export { CodexJsonl, type CodexUsage, errorFromTurnFailure } from './jsonl.js'
+export { type CodexOptions, type CodexOptionsInput, CodexOptionsSchema } from './options.js'
+export { plugin } from './plugin.js'
+export { STUB_TRANSCRIPT } from './stub-transcript.js'

@@ -1,0 +1,5 @@
+import { definePlugin } from '@weft/core'
+import { createCodexBackend } from './codex-backend.js'
+
+/** What a config file gets when it names `@weft/backend-codex`. */
+export const plugin = definePlugin({ name: '@weft/backend-codex', backends: [createCodexBackend()] })

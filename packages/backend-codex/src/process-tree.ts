@@ -1,0 +1,101 @@
+/**
+ * Process groups: every command runs as the leader of its own group (spawned `detached`), so one
+ * signal to the group reaches the command and everything it started (`sh -c 'a & b'`). That is
+ * how cancel, timeouts and pause reach grandchildren, which signalling the child alone never does.
+ * POSIX only; on Windows the helpers fall back to the single process.
+ */
+import { onExit } from 'signal-exit'
+
+const isWindows = process.platform === 'win32'
+
+/**
+ * Sends a signal to the whole group led by `pid`. Returns false when the group no longer exists.
+ * The group id is the leader's pid, and stays valid while any member lives, even after the leader
+ * itself exited.
+ */
+export function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(isWindows ? pid : -pid, signal)
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false
+    // EPERM: a member changed its user; nothing this process can do about it.
+    return false
+  }
+}
+
+export function groupExists(pid: number): boolean {
+  return signalGroup(pid, 0)
+}
+
+/** Groups that are alive and owned by this process, killed if this process exits first. */
+const live = new Set<number>()
+/** Commands about to start: the exit handler must be in place before their group exists. */
+let holds = 0
+let removeExitHandler: (() => void) | undefined
+
+function installExitHandler(): void {
+  // signal-exit re-raises the signal after the handlers ran, so the default exit behaviour stays.
+  removeExitHandler ??= onExit(() => {
+    for (const group of live) signalGroup(group, 'SIGKILL')
+  })
+}
+
+function removeExitHandlerWhenIdle(): void {
+  if (live.size > 0 || holds > 0 || !removeExitHandler) return
+  removeExitHandler()
+  removeExitHandler = undefined
+}
+
+/**
+ * Installs the exit handler before a command is spawned, and keeps it until the returned release
+ * is called. Signals reach JavaScript only between ticks, so with the handler in place before the
+ * spawn and `trackGroup` in the same tick after it, no signal can slip between the two.
+ */
+export function holdExitCleanup(): () => void {
+  holds++
+  installExitHandler()
+  let released = false
+  return () => {
+    if (released) return
+    released = true
+    holds--
+    removeExitHandlerWhenIdle()
+  }
+}
+
+/**
+ * Remembers a group so it is killed when this process exits, on `exit` or on a fatal signal.
+ * Detached children are exactly the ones execa's own `cleanup` skips, so weft must do it here.
+ */
+export function trackGroup(pid: number): void {
+  live.add(pid)
+  installExitHandler()
+}
+
+export function untrackGroup(pid: number): void {
+  live.delete(pid)
+  removeExitHandlerWhenIdle()
+}
+
+/**
+ * Ends a group politely, then firmly: SIGTERM (and SIGCONT, since a stopped process only acts on
+ * SIGTERM once it runs again), then SIGKILL to whatever is left after `graceMs`. Resolves when the
+ * group is gone or SIGKILL was sent. Members that exit leave zombies until their parent reaps them,
+ * and those still count as members; SIGKILL to them is harmless.
+ */
+export async function terminateGroup(pid: number, graceMs: number): Promise<void> {
+  if (!signalGroup(pid, 'SIGTERM')) return untrackGroup(pid)
+  signalGroup(pid, 'SIGCONT')
+  const deadline = Date.now() + graceMs
+  while (Date.now() < deadline) {
+    await wait(Math.min(50, Math.max(1, deadline - Date.now())))
+    if (!groupExists(pid)) return untrackGroup(pid)
+  }
+  signalGroup(pid, 'SIGKILL')
+  untrackGroup(pid)
+}
+
+function wait(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

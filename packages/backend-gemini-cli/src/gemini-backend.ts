@@ -1,0 +1,360 @@
+import { existsSync, statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import {
+  BACKEND_SPECIFICATION_VERSION,
+  type Backend,
+  BackendError,
+  type BackendEvent,
+  type BackendHealth,
+  type TaskContext,
+  type TaskRequest,
+  type TaskResult,
+} from '@weft/core'
+import { execa } from 'execa'
+import { resolveBinary } from './binary.js'
+import { exitError } from './exit-codes.js'
+import { type GeminiCliOptions, GeminiCliOptionsSchema } from './options.js'
+import {
+  groupExists,
+  holdExitCleanup,
+  signalGroup,
+  terminateGroup,
+  trackGroup,
+  untrackGroup,
+} from './process-tree.js'
+import { StreamJsonParser } from './stream-json.js'
+import { STUB_TRANSCRIPT } from './stub-transcript.js'
+
+export interface GeminiCliBackendOptions {
+  /** The name workflows use in `backend:`. Default `gemini-cli`. */
+  id?: string
+  /** The `gemini` executable; a task's `with.binary` overrides it. */
+  binary?: string
+  /** Used when neither `with.model` nor the task's `model:` says. Default: the CLI's own choice. */
+  model?: string
+  /** Environment for every run, on top of `process.env` (a task's `with.env` goes on top of it). */
+  env?: Record<string, string>
+  /** Replay a recorded transcript instead of running the CLI. Default: `WEFT_STUB=1`. */
+  stub?: boolean
+  /** After SIGTERM, how long a canceled CLI may take to exit before SIGKILL. Default 2000 ms. */
+  killGraceMs?: number
+}
+
+interface Running {
+  pid: number
+  stop(): void
+}
+
+const DEFAULT_KILL_GRACE_MS = 2000
+/** After the group got SIGKILL, how long to wait for its pipes to close before giving up on them. */
+const PIPE_CLOSE_MS = 2000
+const INSTALL_HINT = 'install it with `npm i -g @google/gemini-cli`, or set with.binary to its path'
+
+/** Creates the backend that runs each task through `gemini -p … --output-format stream-json`. */
+export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions = {}): Backend {
+  const id = backendOptions.id ?? 'gemini-cli'
+  const killGraceMs = backendOptions.killGraceMs ?? DEFAULT_KILL_GRACE_MS
+  const running = new Map<string, Running>()
+  const pausedEarly = new Set<string>()
+
+  const envOf = (options: Partial<GeminiCliOptions>): Record<string, string | undefined> => ({
+    ...process.env,
+    ...backendOptions.env,
+    ...options.env,
+  })
+  const stubOf = (options: Partial<GeminiCliOptions>) =>
+    backendOptions.stub ?? options.stub ?? envOf(options).WEFT_STUB === '1'
+  const binaryOf = (options: Partial<GeminiCliOptions>, dir: string) => {
+    const explicit = options.binary ?? backendOptions.binary
+    const found = resolveBinary(explicit, [dir, process.cwd()], envOf(options))
+    if (found.path) return found.path
+    throw new BackendError(
+      'not_installed',
+      `the Gemini CLI was not found (looked at ${found.tried.slice(0, 4).join(', ')}${
+        found.tried.length > 4 ? ', …' : ''
+      })`,
+      { retryable: false, hint: INSTALL_HINT, details: { binary: explicit ?? 'gemini' } },
+    )
+  }
+
+  async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
+    const options = parseOptions(id, request.options)
+    const { signal } = ctx
+    if (signal.aborted) throw abortError(signal)
+    // Nothing may reach the event log once the attempt is over.
+    const emit = (event: BackendEvent) => {
+      if (signal.aborted) return
+      try {
+        ctx.emit(event)
+      } catch {
+        // A listener's problem must not break the CLI's output pipe.
+      }
+    }
+    const parser = new StreamJsonParser(emit, options.logRaw === true)
+
+    if (stubOf(options)) {
+      emit({
+        type: 'log',
+        level: 'info',
+        message: 'stub mode: replaying a recorded Gemini CLI transcript, no CLI run',
+      })
+      for (const line of STUB_TRANSCRIPT.split('\n')) parser.onLine(line)
+      return parser.result()
+    }
+
+    const cwd = options.cwd === undefined ? ctx.workDir : resolve(ctx.workDir, options.cwd)
+    if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+      throw new BackendError('bad_options', `with.cwd: the directory ${cwd} does not exist`, {
+        retryable: false,
+      })
+    }
+    const binary = binaryOf(options, cwd)
+    const model = options.model ?? request.model ?? backendOptions.model
+    const args = [
+      // `--prompt=…` keeps a prompt that starts with '-' from being read as a flag.
+      `--prompt=${promptOf(request)}`,
+      '--output-format',
+      'stream-json',
+      ...(model ? ['-m', model] : []),
+      ...(options.approvalMode ? ['--approval-mode', options.approvalMode] : []),
+      '--skip-trust',
+      ...(request.sessionId ? ['--resume', request.sessionId] : []),
+      ...(options.extraArgs ?? []),
+    ]
+
+    const key = attemptKey(ctx)
+    const releaseExitCleanup = holdExitCleanup()
+    const subprocess = releasingOnThrow(releaseExitCleanup, () =>
+      execa(binary, args, {
+        cwd,
+        env: { ...backendOptions.env, ...options.env },
+        extendEnv: true,
+        shell: false,
+        // Its own process group, so cancel reaches the CLI and every tool it started.
+        detached: process.platform !== 'win32',
+        cleanup: true,
+        reject: false,
+        windowsHide: true,
+        forceKillAfterDelay: false,
+        // The CLI reads stdin when it is open; a closed stdin keeps it from waiting.
+        stdin: 'ignore',
+        stdout: {
+          // Each line is parsed as it arrives; none is kept (the parser can log them: logRaw).
+          // biome-ignore lint/correctness/useYield: a transform that consumes its lines
+          *transform(line: unknown) {
+            parser.onLine(String(line))
+          },
+        },
+        stderr: {
+          *transform(line: unknown) {
+            const text = String(line)
+            if (text.trim() !== '') emit({ type: 'log', level: 'debug', message: text, stream: 'stderr' })
+            yield text
+          },
+        },
+      }),
+    )
+    const pid = subprocess.pid
+
+    let stopping: Promise<void> | undefined
+    let disposed = false
+    const stopGroup = () => {
+      if (pid === undefined) return
+      stopping ??= terminateGroup(pid, killGraceMs)
+    }
+    if (pid !== undefined) {
+      trackGroup(pid)
+      running.set(key, {
+        pid,
+        stop: () => {
+          disposed = true
+          stopGroup()
+        },
+      })
+      if (pausedEarly.has(key)) signalGroup(pid, 'SIGSTOP')
+      // Tools the CLI left running in its group end with it.
+      subprocess.once('exit', () => {
+        if (groupExists(pid)) stopGroup()
+        else untrackGroup(pid)
+      })
+    }
+    let abandon!: () => void
+    const abandoned = new Promise<undefined>((r) => (abandon = () => r(undefined)))
+    const onAbort = () => {
+      stopGroup()
+      void (stopping ?? Promise.resolve()).then(() => delay(PIPE_CLOSE_MS)).then(abandon)
+    }
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+
+    try {
+      const result = await Promise.race([subprocess, abandoned])
+      if (signal.aborted || result === undefined) {
+        if (result === undefined) destroyPipes(subprocess)
+        throw abortError(signal)
+      }
+      if (disposed)
+        throw new BackendError('canceled', `the '${id}' backend was disposed while the CLI ran`, {
+          retryable: false,
+        })
+      const stderr = tail(String(result.stderr ?? ''))
+      const cause = result.cause as NodeJS.ErrnoException | undefined
+      if (cause?.code === 'ENOENT')
+        throw new BackendError('not_installed', `cannot run '${binary}': not found`, {
+          retryable: false,
+          hint: INSTALL_HINT,
+          cause,
+        })
+      if (result.exitCode === 0) {
+        if (parser.resultError)
+          throw new BackendError('failed', `gemini reported an error: ${parser.resultError.message}`, {
+            retryable: false,
+            details: { error: parser.resultError.message },
+          })
+        if (!parser.finished)
+          throw new BackendError('bad_output', 'gemini exited without its final result line', {
+            retryable: true,
+            details: { stderr },
+          })
+        return parser.result()
+      }
+      if (result.exitCode !== undefined) throw exitError(result.exitCode, stderr, parser.resultError)
+      throw new BackendError(
+        'exit_code',
+        `gemini was ended by ${result.signal ?? 'an unknown cause'}${stderr ? `: ${stderr}` : ''}`,
+        { retryable: false, details: { signal: result.signal ?? null, stderr } },
+      )
+    } finally {
+      releaseExitCleanup()
+      signal.removeEventListener('abort', onAbort)
+      running.delete(key)
+      pausedEarly.delete(key)
+    }
+  }
+
+  return {
+    specificationVersion: BACKEND_SPECIFICATION_VERSION,
+    id,
+    label: 'Gemini CLI',
+    capabilities: {
+      streaming: true,
+      events: true,
+      cancel: true,
+      pause: true,
+      resumeSession: true,
+      usage: true,
+      tools: true,
+    },
+    optionsSchema: GeminiCliOptionsSchema,
+    // Rate limits and server errors pass; the CLI's own retries are for the user to configure.
+    retry: { maxAttempts: 3, backoffMs: 2000, factor: 2, jitter: 0.2 },
+    execute,
+
+    async pause(ctx) {
+      const key = attemptKey(ctx)
+      pausedEarly.add(key)
+      const r = running.get(key)
+      if (r) signalGroup(r.pid, 'SIGSTOP')
+    },
+
+    async resume(ctx) {
+      const key = attemptKey(ctx)
+      pausedEarly.delete(key)
+      const r = running.get(key)
+      if (r) signalGroup(r.pid, 'SIGCONT')
+    },
+
+    async healthcheck(): Promise<BackendHealth> {
+      if (stubOf({})) return { ok: true, details: 'stub mode: replays a recorded transcript, no CLI run' }
+      const env = envOf({})
+      const key = env.GEMINI_API_KEY
+        ? 'GEMINI_API_KEY set'
+        : 'GEMINI_API_KEY not set (fine if you signed in with Google)'
+      let binary: string
+      try {
+        binary = binaryOf({}, process.cwd())
+      } catch (err) {
+        return { ok: false, details: `${(err as Error).message}; ${INSTALL_HINT}; ${key}` }
+      }
+      const version = await execa(binary, ['--version'], {
+        env: { ...backendOptions.env },
+        stdin: 'ignore',
+        reject: false,
+        timeout: 30_000,
+      })
+      const v = String(version.stdout ?? '').trim()
+      if (version.exitCode !== 0 || v === '')
+        return {
+          ok: false,
+          details: `'${binary} --version' failed: ${tail(String(version.stderr ?? ''))}; ${key}`,
+        }
+      return { ok: true, version: v, details: `gemini ${v} at ${binary}; ${key}` }
+    },
+
+    async dispose() {
+      for (const r of running.values()) r.stop()
+      pausedEarly.clear()
+    },
+  }
+}
+
+function attemptKey(ctx: Pick<TaskContext, 'runId' | 'taskId' | 'attempt'>): string {
+  return `${ctx.runId}\u0000${ctx.taskId}\u0000${ctx.attempt}`
+}
+
+/** The prompt; the runtime has already put the task's context in front of it. */
+function promptOf(request: TaskRequest): string {
+  if (request.prompt !== undefined && request.prompt !== '') return request.prompt
+  if (request.input !== undefined) return JSON.stringify(request.input)
+  if (request.context?.text) return request.context.text
+  throw new BackendError('bad_options', `task '${request.taskId}' has no prompt or input to send`, {
+    retryable: false,
+  })
+}
+
+function parseOptions(id: string, raw: unknown): GeminiCliOptions {
+  const parsed = GeminiCliOptionsSchema.safeParse(raw ?? {})
+  if (!parsed.success) {
+    const detail = parsed.error.issues
+      .map((i) => `with${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`)
+      .join('; ')
+    throw new BackendError('bad_options', `bad options for backend '${id}': ${detail}`, { retryable: false })
+  }
+  return parsed.data
+}
+
+function abortError(signal: AbortSignal): BackendError {
+  const reason = signal.reason as { kind?: unknown; message?: unknown } | undefined
+  const message = typeof reason?.message === 'string' ? reason.message : 'the Gemini CLI run was canceled'
+  return reason?.kind === 'timeout'
+    ? new BackendError('timeout', message)
+    : new BackendError('canceled', message, { retryable: false })
+}
+
+/** The last lines of stderr, without the CLI's cosmetic warnings. */
+function tail(text: string, maxLines = 10, maxChars = 1000): string {
+  const lines = text
+    .trimEnd()
+    .split(/\r?\n/)
+    .filter((l) => !/^Warning: 256-color support|^Ripgrep is not available/.test(l))
+  const last = lines.slice(-maxLines).join('\n')
+  return last.length > maxChars ? `…${last.slice(-maxChars)}` : last
+}
+
+function releasingOnThrow<T>(release: () => void, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    release()
+    throw err
+  }
+}
+
+function destroyPipes(subprocess: { stdout: unknown; stderr: unknown }): void {
+  for (const stream of [subprocess.stdout, subprocess.stderr])
+    (stream as { destroy?: () => void } | null)?.destroy?.()
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+}

@@ -1,0 +1,5 @@
+export { createGeminiCliBackend, type GeminiCliBackendOptions } from './gemini-backend.js'
+export { APPROVAL_MODES, type GeminiCliOptions, GeminiCliOptionsSchema } from './options.js'
+export { plugin } from './plugin.js'
+export { StreamJsonParser } from './stream-json.js'
+export { STUB_TRANSCRIPT } from './stub-transcript.js'

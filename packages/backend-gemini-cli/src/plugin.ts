@@ -1,0 +1,5 @@
+import { definePlugin } from '@weft/core'
+import { createGeminiCliBackend } from './gemini-backend.js'
+
+/** What a config file gets when it names `@weft/backend-gemini-cli`. */
+export const plugin = definePlugin({ name: '@weft/backend-gemini-cli', backends: [createGeminiCliBackend()] })
