@@ -33,6 +33,19 @@ function ledgerCounts(file: string): Record<string, number> {
   return counts
 }
 
+/** Polls `check` until it holds (true) or the process exits first (false). */
+async function waitUntil(p: CliProcess, check: () => Promise<boolean>): Promise<boolean> {
+  let exited = false
+  void p.result.then(() => {
+    exited = true
+  })
+  for (;;) {
+    if (await check()) return true
+    if (exited) return false
+    await sleep(15)
+  }
+}
+
 async function exitedWithin(p: CliProcess, ms: number): Promise<boolean> {
   return Promise.race([p.result.then(() => true), sleep(ms).then(() => false)])
 }
@@ -105,8 +118,16 @@ describe('crash recovery through the CLI', () => {
           timeoutMs: 60_000,
         })
       }
-      const delay = Math.round(300 + rand() * 1500)
-      const exited = await exitedWithin(proc, delay)
+      // Kill at a random point of the real work, not of the process start: the delay counts from
+      // the moment the process has done something in the store (created the run, or taken it
+      // over), so a slow or loaded machine still gets kills in the middle of the work.
+      const before = current ? (await store.runs.get(current.runId))!.lastSeq : 0
+      const started = await waitUntil(proc, async () => {
+        if (!current) return (await store.runs.list({ limit: 10 })).items.some((r) => !known.has(r.id))
+        return ((await store.runs.get(current.runId))?.lastSeq ?? 0) > before
+      })
+      const delay = Math.round(rand() * 1500)
+      const exited = !started || (await exitedWithin(proc, delay))
       if (!current) {
         // Which run did this `weft run` create (if it got that far)?
         const fresh = (await store.runs.list({ limit: 10 })).items.find((r) => !known.has(r.id))
