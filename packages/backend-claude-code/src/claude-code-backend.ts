@@ -10,20 +10,15 @@ import {
   type TaskRequest,
   type TaskResult,
 } from '@weft/core'
+import { abortError, GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
 import { execa } from 'execa'
-import { abortError } from './abort.js'
 import { INSTALL_HINT, resolveBinary } from './binary.js'
 import { ClaudeStream } from './claude-stream.js'
 import { type ClaudeCodeOptions, ClaudeCodeOptionsSchema } from './options.js'
-import {
-  groupExists,
-  holdExitCleanup,
-  signalGroup,
-  terminateTree,
-  trackGroup,
-  untrackGroup,
-} from './process-tree.js'
 import { STUB_TRANSCRIPT } from './stub-transcript.js'
+
+/** Why the run stopped, when the abort reason does not say. */
+const CANCELED = 'the Claude Code run was canceled'
 
 export interface ClaudeCodeBackendOptions {
   /** The name workflows use in `backend:`. Default `claude-code`. */
@@ -40,15 +35,7 @@ export interface ClaudeCodeBackendOptions {
   healthTimeoutMs?: number
 }
 
-/** A CLI started by this backend, found again by pause/resume through its attempt. */
-interface Running {
-  pid: number
-  stop(): void
-}
-
 const DEFAULT_KILL_GRACE_MS = 2000
-/** After the group got SIGKILL, how long to wait for its pipes to close before giving up on them. */
-const PIPE_CLOSE_MS = 2000
 const STDERR_KEEP = 8000
 
 /** Creates the backend that runs each task as `claude -p <prompt> --output-format stream-json`. */
@@ -56,15 +43,14 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
   const id = backendOptions.id ?? 'claude-code'
   const baseEnv = () => backendOptions.env ?? process.env
   const killGraceMs = backendOptions.killGraceMs ?? DEFAULT_KILL_GRACE_MS
-  const running = new Map<string, Running>()
-  const pausedEarly = new Set<string>()
+  const runs = new GroupRuns()
   const stubOf = (options: Partial<ClaudeCodeOptions>) =>
     backendOptions.stub ?? options.stub ?? baseEnv().WEFT_STUB === '1'
 
   async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
     const options = parseOptions(id, request.options)
     const { signal } = ctx
-    if (signal.aborted) throw abortError(signal)
+    if (signal.aborted) throw abortError(signal, CANCELED)
     // Nothing may reach the event log once the attempt is over.
     const emit = (event: BackendEvent) => {
       if (signal.aborted) return
@@ -135,44 +121,14 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
       message: `started ${binary} (pid ${pid ?? '?'}): ${args.map((a, i) => (i === 1 ? '<prompt>' : a)).join(' ')}`,
     })
 
-    let stopping: Promise<void> | undefined
-    let disposed = false
-    const stopGroup = () => {
-      if (pid === undefined) return
-      stopping ??= terminateTree(pid, killGraceMs)
-    }
-    if (pid !== undefined) {
-      trackGroup(pid)
-      running.set(key, {
-        pid,
-        stop: () => {
-          disposed = true
-          stopGroup()
-        },
-      })
-      if (pausedEarly.has(key)) signalGroup(pid, 'SIGSTOP')
-      // Tools the CLI left running in its group end with it, so nothing outlives the task.
-      subprocess.once('exit', () => {
-        if (groupExists(pid)) stopGroup()
-        else untrackGroup(pid)
-      })
-    }
-    let abandon!: () => void
-    const abandoned = new Promise<undefined>((r) => (abandon = () => r(undefined)))
-    const onAbort = () => {
-      stopGroup()
-      void (stopping ?? Promise.resolve()).then(() => delay(PIPE_CLOSE_MS)).then(abandon)
-    }
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, { once: true })
+    const run = runs.supervise(key, subprocess, { signal, graceMs: killGraceMs, tree: true })
 
     try {
-      const result = await Promise.race([subprocess, abandoned])
+      const result = await run.settled
       if (signal.aborted || result === undefined) {
-        if (result === undefined) destroyPipes(subprocess)
-        throw abortError(signal)
+        throw abortError(signal, CANCELED)
       }
-      if (disposed)
+      if (run.disposed)
         throw new BackendError('canceled', `the '${id}' backend was disposed while claude ran`, {
           retryable: false,
         })
@@ -202,9 +158,7 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
       return stream.result()
     } finally {
       releaseExitCleanup()
-      signal.removeEventListener('abort', onAbort)
-      running.delete(key)
-      pausedEarly.delete(key)
+      run.close()
     }
   }
 
@@ -227,17 +181,11 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
     execute,
 
     async pause(ctx) {
-      const key = attemptKey(ctx)
-      pausedEarly.add(key)
-      const r = running.get(key)
-      if (r) signalGroup(r.pid, 'SIGSTOP')
+      runs.pause(attemptKey(ctx))
     },
 
     async resume(ctx) {
-      const key = attemptKey(ctx)
-      pausedEarly.delete(key)
-      const r = running.get(key)
-      if (r) signalGroup(r.pid, 'SIGCONT')
+      runs.resume(attemptKey(ctx))
     },
 
     async healthcheck(): Promise<BackendHealth> {
@@ -273,8 +221,7 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
 
     /** Ends every CLI this backend still runs (and their process groups). */
     async dispose() {
-      for (const r of running.values()) r.stop()
-      pausedEarly.clear()
+      runs.stopAll()
     },
   }
 }
@@ -324,22 +271,4 @@ function attemptKey(ctx: Pick<TaskContext, 'runId' | 'taskId' | 'attempt'>): str
 function tail(text: string, maxLines = 10, maxChars = 1000): string {
   const last = text.trimEnd().split(/\r?\n/).slice(-maxLines).join('\n')
   return last.length > maxChars ? `…${last.slice(-maxChars)}` : last
-}
-
-function releasingOnThrow<T>(release: () => void, fn: () => T): T {
-  try {
-    return fn()
-  } catch (err) {
-    release()
-    throw err
-  }
-}
-
-function destroyPipes(subprocess: { stdout: unknown; stderr: unknown }): void {
-  for (const stream of [subprocess.stdout, subprocess.stderr])
-    (stream as { destroy?: () => void } | null)?.destroy?.()
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }

@@ -12,19 +12,14 @@ import {
   type TaskRequest,
   type TaskResult,
 } from '@weft/core'
+import { abortError, GroupRuns, holdExitCleanup } from '@weft/process'
 import { execa } from 'execa'
-import { abortError } from './abort.js'
 import { CodexJsonl, type CodexUsage } from './jsonl.js'
 import { type CodexOptions, CodexOptionsSchema } from './options.js'
-import {
-  groupExists,
-  holdExitCleanup,
-  signalGroup,
-  terminateGroup,
-  trackGroup,
-  untrackGroup,
-} from './process-tree.js'
 import { STUB_TRANSCRIPT } from './stub-transcript.js'
+
+/** Why the run stopped, when the abort reason does not say. */
+const CANCELED = 'the Codex run was canceled'
 
 export interface CodexBackendOptions {
   /** The name workflows use in `backend:`. Default `codex`. */
@@ -41,21 +36,14 @@ export interface CodexBackendOptions {
 
 const DEFAULT_KEY_ENV = 'OPENAI_API_KEY'
 const DEFAULT_KILL_GRACE_MS = 2000
-const PIPE_CLOSE_MS = 2000
 const INSTALL_HINT = 'install the Codex CLI: npm i -g @openai/codex (or set with.binary)'
-
-interface Running {
-  pid: number
-  stop(): void
-}
 
 /** Creates the backend that runs each task as `codex exec --json` and maps its JSONL to events. */
 export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Backend {
   const id = backendOptions.id ?? 'codex'
   const env = backendOptions.env ?? process.env
   const killGraceMs = backendOptions.killGraceMs ?? DEFAULT_KILL_GRACE_MS
-  const running = new Map<string, Running>()
-  const pausedEarly = new Set<string>()
+  const runs = new GroupRuns()
   /** Temporary CODEX_HOMEs by thread id, so a resumed thread finds its session files again. */
   const homes = new Map<string, string>()
   /** Each thread's cumulative usage after the last turn weft ran, to report deltas on resume. */
@@ -68,7 +56,7 @@ export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Ba
   async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
     const options = { ...backendOptions.defaults, ...parseOptions(id, request.options) }
     const { signal } = ctx
-    if (signal.aborted) throw abortError(signal)
+    if (signal.aborted) throw abortError(signal, CANCELED)
     const emit = (event: BackendEvent) => {
       if (signal.aborted) return
       try {
@@ -155,44 +143,15 @@ export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Ba
       releaseExitCleanup()
       throw err
     }
-    const pid = subprocess.pid
-    let stopping: Promise<void> | undefined
-    let disposed = false
-    const stopGroup = () => {
-      if (pid !== undefined) stopping ??= terminateGroup(pid, killGraceMs)
-    }
-    if (pid !== undefined) {
-      trackGroup(pid)
-      running.set(key, {
-        pid,
-        stop: () => {
-          disposed = true
-          stopGroup()
-        },
-      })
-      if (pausedEarly.has(key)) signalGroup(pid, 'SIGSTOP')
-      subprocess.once('exit', () => {
-        if (groupExists(pid)) stopGroup()
-        else untrackGroup(pid)
-      })
-    }
-    let abandon!: () => void
-    const abandoned = new Promise<undefined>((r) => (abandon = () => r(undefined)))
-    const onAbort = () => {
-      stopGroup()
-      void (stopping ?? Promise.resolve()).then(() => delay(PIPE_CLOSE_MS)).then(abandon)
-    }
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, { once: true })
+    const run = runs.supervise(key, subprocess, { signal, graceMs: killGraceMs })
 
     try {
-      const result = await Promise.race([subprocess, abandoned])
+      const result = await run.settled
       if (parser.threadId && codexHome !== undefined) homes.set(parser.threadId, codexHome)
       if (signal.aborted || result === undefined) {
-        if (result === undefined) destroyPipes(subprocess)
-        throw abortError(signal)
+        throw abortError(signal, CANCELED)
       }
-      if (disposed)
+      if (run.disposed)
         throw new BackendError('canceled', `the '${id}' backend was disposed while codex ran`, {
           retryable: false,
         })
@@ -202,9 +161,7 @@ export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Ba
       throw failure(binary, result)
     } finally {
       releaseExitCleanup()
-      signal.removeEventListener('abort', onAbort)
-      running.delete(key)
-      pausedEarly.delete(key)
+      run.close()
     }
   }
 
@@ -226,17 +183,11 @@ export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Ba
     execute,
 
     async pause(ctx) {
-      const key = attemptKey(ctx)
-      pausedEarly.add(key)
-      const r = running.get(key)
-      if (r) signalGroup(r.pid, 'SIGSTOP')
+      runs.pause(attemptKey(ctx))
     },
 
     async resume(ctx) {
-      const key = attemptKey(ctx)
-      pausedEarly.delete(key)
-      const r = running.get(key)
-      if (r) signalGroup(r.pid, 'SIGCONT')
+      runs.resume(attemptKey(ctx))
     },
 
     async healthcheck(): Promise<BackendHealth> {
@@ -277,8 +228,7 @@ export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Ba
     },
 
     async dispose() {
-      for (const r of running.values()) r.stop()
-      pausedEarly.clear()
+      runs.stopAll()
       for (const dir of tempHomes) rmSync(dir, { recursive: true, force: true })
       tempHomes.clear()
       homes.clear()
@@ -445,13 +395,4 @@ function parseOptions(id: string, raw: unknown): CodexOptions {
 
 function attemptKey(ctx: Pick<TaskContext, 'runId' | 'taskId' | 'attempt'>): string {
   return `${ctx.runId}\u0000${ctx.taskId}\u0000${ctx.attempt}`
-}
-
-function destroyPipes(subprocess: { stdout: unknown; stderr: unknown }): void {
-  for (const stream of [subprocess.stdout, subprocess.stderr])
-    (stream as { destroy?: () => void } | null)?.destroy?.()
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }

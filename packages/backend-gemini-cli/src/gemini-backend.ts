@@ -10,20 +10,16 @@ import {
   type TaskRequest,
   type TaskResult,
 } from '@weft/core'
+import { abortError, GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
 import { execa } from 'execa'
 import { resolveBinary } from './binary.js'
 import { exitError } from './exit-codes.js'
 import { type GeminiCliOptions, GeminiCliOptionsSchema } from './options.js'
-import {
-  groupExists,
-  holdExitCleanup,
-  signalGroup,
-  terminateGroup,
-  trackGroup,
-  untrackGroup,
-} from './process-tree.js'
 import { StreamJsonParser } from './stream-json.js'
 import { STUB_TRANSCRIPT } from './stub-transcript.js'
+
+/** Why the run stopped, when the abort reason does not say. */
+const CANCELED = 'the Gemini CLI run was canceled'
 
 export interface GeminiCliBackendOptions {
   /** The name workflows use in `backend:`. Default `gemini-cli`. */
@@ -40,22 +36,14 @@ export interface GeminiCliBackendOptions {
   killGraceMs?: number
 }
 
-interface Running {
-  pid: number
-  stop(): void
-}
-
 const DEFAULT_KILL_GRACE_MS = 2000
-/** After the group got SIGKILL, how long to wait for its pipes to close before giving up on them. */
-const PIPE_CLOSE_MS = 2000
 const INSTALL_HINT = 'install it with `npm i -g @google/gemini-cli`, or set with.binary to its path'
 
 /** Creates the backend that runs each task through `gemini -p … --output-format stream-json`. */
 export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions = {}): Backend {
   const id = backendOptions.id ?? 'gemini-cli'
   const killGraceMs = backendOptions.killGraceMs ?? DEFAULT_KILL_GRACE_MS
-  const running = new Map<string, Running>()
-  const pausedEarly = new Set<string>()
+  const runs = new GroupRuns()
 
   const envOf = (options: Partial<GeminiCliOptions>): Record<string, string | undefined> => ({
     ...process.env,
@@ -80,7 +68,7 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
   async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
     const options = parseOptions(id, request.options)
     const { signal } = ctx
-    if (signal.aborted) throw abortError(signal)
+    if (signal.aborted) throw abortError(signal, CANCELED)
     // Nothing may reach the event log once the attempt is over.
     const emit = (event: BackendEvent) => {
       if (signal.aborted) return
@@ -154,46 +142,15 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
         },
       }),
     )
-    const pid = subprocess.pid
 
-    let stopping: Promise<void> | undefined
-    let disposed = false
-    const stopGroup = () => {
-      if (pid === undefined) return
-      stopping ??= terminateGroup(pid, killGraceMs)
-    }
-    if (pid !== undefined) {
-      trackGroup(pid)
-      running.set(key, {
-        pid,
-        stop: () => {
-          disposed = true
-          stopGroup()
-        },
-      })
-      if (pausedEarly.has(key)) signalGroup(pid, 'SIGSTOP')
-      // Tools the CLI left running in its group end with it.
-      subprocess.once('exit', () => {
-        if (groupExists(pid)) stopGroup()
-        else untrackGroup(pid)
-      })
-    }
-    let abandon!: () => void
-    const abandoned = new Promise<undefined>((r) => (abandon = () => r(undefined)))
-    const onAbort = () => {
-      stopGroup()
-      void (stopping ?? Promise.resolve()).then(() => delay(PIPE_CLOSE_MS)).then(abandon)
-    }
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, { once: true })
+    const run = runs.supervise(key, subprocess, { signal, graceMs: killGraceMs })
 
     try {
-      const result = await Promise.race([subprocess, abandoned])
+      const result = await run.settled
       if (signal.aborted || result === undefined) {
-        if (result === undefined) destroyPipes(subprocess)
-        throw abortError(signal)
+        throw abortError(signal, CANCELED)
       }
-      if (disposed)
+      if (run.disposed)
         throw new BackendError('canceled', `the '${id}' backend was disposed while the CLI ran`, {
           retryable: false,
         })
@@ -226,9 +183,7 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
       )
     } finally {
       releaseExitCleanup()
-      signal.removeEventListener('abort', onAbort)
-      running.delete(key)
-      pausedEarly.delete(key)
+      run.close()
     }
   }
 
@@ -251,17 +206,11 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
     execute,
 
     async pause(ctx) {
-      const key = attemptKey(ctx)
-      pausedEarly.add(key)
-      const r = running.get(key)
-      if (r) signalGroup(r.pid, 'SIGSTOP')
+      runs.pause(attemptKey(ctx))
     },
 
     async resume(ctx) {
-      const key = attemptKey(ctx)
-      pausedEarly.delete(key)
-      const r = running.get(key)
-      if (r) signalGroup(r.pid, 'SIGCONT')
+      runs.resume(attemptKey(ctx))
     },
 
     async healthcheck(): Promise<BackendHealth> {
@@ -292,8 +241,7 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
     },
 
     async dispose() {
-      for (const r of running.values()) r.stop()
-      pausedEarly.clear()
+      runs.stopAll()
     },
   }
 }
@@ -323,14 +271,6 @@ function parseOptions(id: string, raw: unknown): GeminiCliOptions {
   return parsed.data
 }
 
-function abortError(signal: AbortSignal): BackendError {
-  const reason = signal.reason as { kind?: unknown; message?: unknown } | undefined
-  const message = typeof reason?.message === 'string' ? reason.message : 'the Gemini CLI run was canceled'
-  return reason?.kind === 'timeout'
-    ? new BackendError('timeout', message)
-    : new BackendError('canceled', message, { retryable: false })
-}
-
 /** The last lines of stderr, without the CLI's cosmetic warnings. */
 function tail(text: string, maxLines = 10, maxChars = 1000): string {
   const lines = text
@@ -339,22 +279,4 @@ function tail(text: string, maxLines = 10, maxChars = 1000): string {
     .filter((l) => !/^Warning: 256-color support|^Ripgrep is not available/.test(l))
   const last = lines.slice(-maxLines).join('\n')
   return last.length > maxChars ? `…${last.slice(-maxChars)}` : last
-}
-
-function releasingOnThrow<T>(release: () => void, fn: () => T): T {
-  try {
-    return fn()
-  } catch (err) {
-    release()
-    throw err
-  }
-}
-
-function destroyPipes(subprocess: { stdout: unknown; stderr: unknown }): void {
-  for (const stream of [subprocess.stdout, subprocess.stderr])
-    (stream as { destroy?: () => void } | null)?.destroy?.()
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }

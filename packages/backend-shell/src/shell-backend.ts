@@ -9,17 +9,13 @@ import {
   type TaskRequest,
   type TaskResult,
 } from '@weft/core'
+import { abortError, GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
 import { execa } from 'execa'
 import { type ShellOptions, ShellOptionsSchema } from './options.js'
 import { parseStdout, tail } from './output.js'
-import {
-  groupExists,
-  holdExitCleanup,
-  signalGroup,
-  terminateGroup,
-  trackGroup,
-  untrackGroup,
-} from './process-tree.js'
+
+/** Why the run stopped, when the abort reason does not say. */
+const CANCELED = 'the command was canceled'
 
 export interface ShellBackendOptions {
   /** After SIGTERM, how long a canceled command may take to exit before SIGKILL. Default 2000 ms. */
@@ -28,29 +24,18 @@ export interface ShellBackendOptions {
   id?: string
 }
 
-/** A command started by this backend, found again by pause/resume through its attempt. */
-interface Running {
-  pid: number
-  /** Ends the command's process group because the backend is being disposed. */
-  stop(): void
-}
-
 const DEFAULT_KILL_GRACE_MS = 2000
-/** After the group got SIGKILL, how long to wait for its pipes to close before giving up on them. */
-const PIPE_CLOSE_MS = 2000
 
 /** Creates the backend that runs `with.command` as a child process, never through a shell. */
 export function createShellBackend(backendOptions: ShellBackendOptions = {}): Backend {
   const id = backendOptions.id ?? 'shell'
   const killGraceMs = backendOptions.killGraceMs ?? DEFAULT_KILL_GRACE_MS
-  const running = new Map<string, Running>()
-  /** Attempts paused before their command started: it is stopped as soon as it does. */
-  const pausedEarly = new Set<string>()
+  const runs = new GroupRuns()
 
   async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
     const options = parseOptions(id, request.options)
     const { signal } = ctx
-    if (signal.aborted) throw abortError(signal)
+    if (signal.aborted) throw abortError(signal, CANCELED)
 
     const [file, ...args] = options.command as [string, ...string[]]
     const cwd = options.cwd === undefined ? ctx.workDir : resolve(ctx.workDir, options.cwd)
@@ -93,49 +78,15 @@ export function createShellBackend(backendOptions: ShellBackendOptions = {}): Ba
         ...(options.logStdout ? { stdout: { transform: lines('stdout'), preserveNewlines: true } } : {}),
       }),
     )
-    const pid = subprocess.pid
 
-    let stopping: Promise<void> | undefined
-    let disposed = false
-    const stopGroup = () => {
-      if (pid === undefined) return
-      stopping ??= terminateGroup(pid, killGraceMs)
-    }
-    if (pid !== undefined) {
-      trackGroup(pid)
-      running.set(key, {
-        pid,
-        stop: () => {
-          disposed = true
-          stopGroup()
-        },
-      })
-      if (pausedEarly.has(key)) signalGroup(pid, 'SIGSTOP')
-      // Processes the command left behind in its group (`daemon &`) end with it; otherwise they
-      // would hold stdout open, and the task would never finish, or outlive it as orphans.
-      subprocess.once('exit', () => {
-        if (groupExists(pid)) stopGroup()
-        else untrackGroup(pid)
-      })
-    }
-    // Normally the command exits on SIGTERM/SIGKILL and execa settles. A grandchild that left the
-    // group (setsid) could hold the pipes open forever, so after the kill, stop waiting for them.
-    let abandon!: () => void
-    const abandoned = new Promise<undefined>((r) => (abandon = () => r(undefined)))
-    const onAbort = () => {
-      stopGroup()
-      void (stopping ?? Promise.resolve()).then(() => delay(PIPE_CLOSE_MS)).then(abandon)
-    }
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, { once: true })
+    const run = runs.supervise(key, subprocess, { signal, graceMs: killGraceMs })
 
     try {
-      const result = await Promise.race([subprocess, abandoned])
+      const result = await run.settled
       if (signal.aborted || result === undefined) {
-        if (result === undefined) destroyPipes(subprocess)
-        throw abortError(signal)
+        throw abortError(signal, CANCELED)
       }
-      if (disposed)
+      if (run.disposed)
         throw new BackendError('canceled', `the '${id}' backend was disposed while the command ran`, {
           retryable: false,
         })
@@ -146,9 +97,7 @@ export function createShellBackend(backendOptions: ShellBackendOptions = {}): Ba
       throw failure(file, options, result)
     } finally {
       releaseExitCleanup()
-      signal.removeEventListener('abort', onAbort)
-      running.delete(key)
-      pausedEarly.delete(key)
+      run.close()
     }
   }
 
@@ -170,17 +119,11 @@ export function createShellBackend(backendOptions: ShellBackendOptions = {}): Ba
     execute,
 
     async pause(ctx) {
-      const key = attemptKey(ctx)
-      pausedEarly.add(key)
-      const r = running.get(key)
-      if (r) signalGroup(r.pid, 'SIGSTOP')
+      runs.pause(attemptKey(ctx))
     },
 
     async resume(ctx) {
-      const key = attemptKey(ctx)
-      pausedEarly.delete(key)
-      const r = running.get(key)
-      if (r) signalGroup(r.pid, 'SIGCONT')
+      runs.resume(attemptKey(ctx))
     },
 
     async healthcheck() {
@@ -193,8 +136,7 @@ export function createShellBackend(backendOptions: ShellBackendOptions = {}): Ba
 
     /** Ends every command this backend still runs (and their process groups). */
     async dispose() {
-      for (const r of running.values()) r.stop()
-      pausedEarly.clear()
+      runs.stopAll()
     },
   }
 }
@@ -221,15 +163,6 @@ function parseOptions(id: string, raw: unknown): ShellOptions {
     throw new BackendError('bad_options', `bad options for backend '${id}': ${detail}`, { retryable: false })
   }
   return parsed.data
-}
-
-/** Says why the signal aborted, as the error the runtime expects of a stopped backend. */
-function abortError(signal: AbortSignal): BackendError {
-  const reason = signal.reason as { kind?: unknown; message?: unknown } | undefined
-  const message = typeof reason?.message === 'string' ? reason.message : 'the command was canceled'
-  return reason?.kind === 'timeout'
-    ? new BackendError('timeout', message)
-    : new BackendError('canceled', message, { retryable: false })
 }
 
 interface FailedResult {
@@ -291,24 +224,4 @@ function failure(file: string, options: ShellOptions, result: FailedResult): Bac
     retryable: false,
     ...(cause ? { cause } : {}),
   })
-}
-
-/** Runs `fn`; if it throws, calls `release` first, so a failed spawn does not keep a hold. */
-function releasingOnThrow<T>(release: () => void, fn: () => T): T {
-  try {
-    return fn()
-  } catch (err) {
-    release()
-    throw err
-  }
-}
-
-/** Closing our ends of the pipes lets execa settle instead of leaving a promise pending. */
-function destroyPipes(subprocess: { stdout: unknown; stderr: unknown }): void {
-  for (const stream of [subprocess.stdout, subprocess.stderr])
-    (stream as { destroy?: () => void } | null)?.destroy?.()
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }
