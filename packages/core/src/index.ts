@@ -10,9 +10,12 @@ export {
   toEventRecord,
 } from './events/export-events.js'
 export {
+  ApiKeyConfigSchema,
   CONFIG_FILE_NAMES,
   findConfigFile,
   loadConfig,
+  type ServerConfig,
+  ServerConfigSchema,
   type WeftConfig,
   WeftConfigSchema,
 } from './plugin/config.js'
@@ -28,6 +31,7 @@ export {
   type RecoveryReport,
   type Runtime,
   type RuntimeOptions,
+  type RuntimeQueueStatus,
   type ShutdownOptions,
   type StartOptions,
 } from './runtime/runtime.js'

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
+  emptyRunCounts,
   type Page,
   type RunFilter,
   RunFilterSchema,
@@ -69,6 +70,16 @@ export function createRunStore(
       }
       const items = found.slice(0, f.limit)
       return found.length > f.limit ? { items, nextCursor: items[items.length - 1]!.id } : { items }
+    },
+
+    async counts() {
+      const counts = emptyRunCounts()
+      const ids = await runIds()
+      for (let i = 0; i < ids.length; i += LIST_BATCH) {
+        const batch = await Promise.all(ids.slice(i, i + LIST_BATCH).map(summary))
+        for (const s of batch) if (s) counts[s.status]++
+      }
+      return counts
     },
 
     /**

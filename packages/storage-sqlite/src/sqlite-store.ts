@@ -5,6 +5,7 @@ import {
   assertArtifactName,
   type Commit,
   type EventQuery,
+  emptyRunCounts,
   type Json,
   type MemoryEntry,
   type Page,
@@ -12,6 +13,7 @@ import {
   RunFilterSchema,
   type RunLease,
   type RunSpec,
+  type RunStatus,
   type RunSummary,
   type Signal,
   STORE_SPECIFICATION_VERSION,
@@ -151,6 +153,19 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       get: (runId) => run((c) => parseOptional<RunSummary>(c.getSummary.get(runId) as string | undefined)),
       getSpec: (runId) => run((c) => parseOptional<RunSpec>(c.getSpec.get(runId) as string | undefined)),
       list: (filter) => run((c) => listRuns(c, filter)),
+      counts: () =>
+        run((c) => {
+          const counts = emptyRunCounts()
+          const rows = cached(
+            c,
+            'SELECT status, count(*) AS n FROM runs WHERE summary IS NOT NULL GROUP BY status',
+          ).all() as {
+            status: RunStatus
+            n: number
+          }[]
+          for (const r of rows) if (r.status in counts) counts[r.status] = r.n
+          return counts
+        }),
       async delete(runIds) {
         // One transaction per run, awaited one after another: the write lock is held for one
         // run's rows at a time, so a prune of thousands of runs never stalls the commits of

@@ -44,6 +44,7 @@ export function reopeningStore(path: string): Store {
       get: (...a) => serial((s) => s.runs.get(...a)),
       getSpec: (...a) => serial((s) => s.runs.getSpec(...a)),
       list: (...a) => serial((s) => s.runs.list(...a)),
+      counts: () => serial((s) => s.runs.counts()),
       delete: (...a) => write((s) => s.runs.delete(...a)),
     },
     tasks: {

@@ -504,6 +504,30 @@ export function describeStore(name: string, factory: StoreFactory): void {
         )
       })
 
+      it('counts runs by status, every status present', async () => {
+        expect(await store.runs.counts()).toEqual({
+          pending: 0,
+          running: 0,
+          paused: 0,
+          canceling: 0,
+          succeeded: 0,
+          failed: 0,
+          canceled: 0,
+        })
+        const { ids: all } = await seedRuns()
+        expect(await store.runs.counts()).toEqual({
+          pending: 0,
+          running: 1,
+          paused: 1,
+          canceling: 0,
+          succeeded: 2,
+          failed: 1,
+          canceled: 1,
+        })
+        await store.runs.delete([all[0]!])
+        expect((await store.runs.counts()).succeeded).toBe(1)
+      })
+
       it('reflects status changes in filters', async () => {
         const { runId, commit } = await createRun()
         expect(ids(await store.runs.list({ status: ['pending'] }))).toEqual([runId])

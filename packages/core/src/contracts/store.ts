@@ -1,6 +1,6 @@
 import type { EventDraft, EventType, Severity, WeftEvent } from './event.js'
 import type { Json } from './json.js'
-import type { Page, RunFilter, RunSpec, RunSummary } from './run.js'
+import type { Page, RunFilter, RunSpec, RunStatus, RunSummary } from './run.js'
 import type { TaskState } from './task.js'
 
 export const STORE_SPECIFICATION_VERSION = 'weft.store.v1' as const
@@ -57,6 +57,8 @@ export interface RunStore {
   get(runId: string): Promise<RunSummary | undefined>
   getSpec(runId: string): Promise<RunSpec | undefined>
   list(filter?: RunFilter): Promise<Page<RunSummary>>
+  /** How many runs there are in each status (every status present, 0 when none). */
+  counts(): Promise<Record<RunStatus, number>>
   /**
    * Deletes runs with everything that belongs to them (tasks, events, artifacts, signals, lease),
    * each run in its own transaction so writers of other runs are never blocked for long.

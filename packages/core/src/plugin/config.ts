@@ -9,6 +9,35 @@ import { WeftError } from '../contracts/errors.js'
 import { JsonSchema } from '../contracts/json.js'
 import { BudgetSpecSchema, RetryPolicySchema } from '../contracts/workflow.js'
 
+/** An API key of the server. Prefer `keyEnv` (the key in an environment variable) to a key in the file. */
+export const ApiKeyConfigSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    key: z.string().min(16, 'an API key needs at least 16 characters').optional(),
+    keyEnv: z.string().min(1).optional(),
+    /** `read` < `write` < `admin`: a scope includes the ones before it. */
+    scopes: z.array(z.enum(['read', 'write', 'admin'])).min(1),
+  })
+  .refine((k) => (k.key === undefined) !== (k.keyEnv === undefined), {
+    message: 'give exactly one of `key` and `keyEnv`',
+  })
+
+export const ServerConfigSchema = z.strictObject({
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(0).max(65_535).optional(),
+  /** Workflows that `POST /runs { workflowName }` can start, relative to the config file. */
+  workflowsDir: z.string().min(1).optional(),
+  apiKeys: z.array(ApiKeyConfigSchema).optional(),
+  /** More unfinished runs than this: `POST /runs` answers 429. */
+  maxQueuedRuns: z.number().int().min(1).optional(),
+  maxBodyBytes: z.number().int().min(1024).optional(),
+  cors: z.strictObject({ origins: z.union([z.literal('*'), z.array(z.string().min(1))]) }).optional(),
+  /** How long running tasks may finish on SIGTERM before they are handed over. Default 10000. */
+  shutdownGraceMs: z.number().int().min(0).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+})
+export type ServerConfig = z.infer<typeof ServerConfigSchema>
+
 /** `weft.config.{json,yaml,yml,js,mjs}`: which plugins to load and how the runtime behaves. */
 export const WeftConfigSchema = z.strictObject({
   /** Package names of plugins (backends, stores) to load. */
@@ -32,6 +61,8 @@ export const WeftConfigSchema = z.strictObject({
       }),
     )
     .default({}),
+  /** `weft serve` / `weft-server`: flags and `WEFT_*` environment variables win over these. */
+  server: ServerConfigSchema.optional(),
 })
 export type WeftConfig = z.infer<typeof WeftConfigSchema>
 

@@ -1,10 +1,15 @@
-/** The runtime-wide cap on running tasks, shared by every run of one runtime. */
+/**
+ * The runtime-wide cap on running tasks, shared by every run of one runtime. While dispatch is
+ * paused (`weft` queue pause) no slot is handed out, so no run starts a new attempt; attempts
+ * already running keep their slots and finish.
+ */
 export class SlotPool {
   private used = 0
+  private dispatchPaused = false
   constructor(readonly capacity: number) {}
 
   tryAcquire(): boolean {
-    if (this.used >= this.capacity) return false
+    if (this.dispatchPaused || this.used >= this.capacity) return false
     this.used++
     return true
   }
@@ -15,5 +20,13 @@ export class SlotPool {
 
   get inUse(): number {
     return this.used
+  }
+
+  get paused(): boolean {
+    return this.dispatchPaused
+  }
+
+  set paused(value: boolean) {
+    this.dispatchPaused = value
   }
 }

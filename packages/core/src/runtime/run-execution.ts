@@ -268,6 +268,21 @@ export class RunExecution {
     return this.finished
   }
 
+  /** Tasks that could start now but wait for a slot (or for dispatch to resume). */
+  get waitingForSlot(): number {
+    let n = 0
+    for (const t of this.tasks.values()) {
+      if (this.preparing.has(t.taskId)) continue
+      if (t.status === 'queued' || (t.status === 'retrying' && this.retryDue.has(t.taskId))) n++
+    }
+    return n
+  }
+
+  /** Attempts of this run that hold a slot (preparing or running). */
+  get holdingSlots(): number {
+    return this.running.size + this.preparing.size
+  }
+
   begin(): Promise<void> {
     const now = nowIso()
     this.summary.status = 'running'

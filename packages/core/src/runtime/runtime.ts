@@ -19,6 +19,7 @@ import {
   type RunSpec,
   type RunSpecInput,
   RunSpecSchema,
+  type RunStatus,
   type RunSummary,
 } from '../contracts/run.js'
 import type { RunLease, Store } from '../contracts/store.js'
@@ -130,6 +131,22 @@ export interface EventsOptions {
   signal?: AbortSignal
 }
 
+/** Runtime-wide dispatch: what runs and waits across every run of this runtime. */
+export interface RuntimeQueueStatus {
+  /** `pauseQueue()` was called: no new attempts start until `resumeQueue()`. */
+  paused: boolean
+  /** Unfinished runs this runtime runs (running, paused or winding down). */
+  activeRuns: number
+  /** Attempts holding a slot (preparing or running). */
+  runningTasks: number
+  /** Tasks ready to start that wait for a slot (or for dispatch to resume). */
+  queuedTasks: number
+  /** The runtime-wide cap on running tasks (`maxParallelism`). */
+  capacity: number
+  /** Runs in the store by status (every run, not only this runtime's). */
+  runs: Record<RunStatus, number>
+}
+
 export interface Runtime {
   readonly store: Store
   readonly backends: ReadonlyMap<string, Backend>
@@ -160,6 +177,14 @@ export interface Runtime {
   /** Resumes a paused run; with `token`, answers an approval and `input` becomes the task's output. */
   resume(runId: string, options?: { token?: string; input?: Json; budget?: BudgetSpec }): Promise<RunSummary>
   addTasks(runId: string, tasks: Record<string, unknown>): Promise<RunSummary>
+  /**
+   * Stops dispatch runtime-wide: no run starts a new attempt (running ones finish). Runs can still
+   * be started; their tasks queue up. Idempotent.
+   */
+  pauseQueue(): void
+  /** Dispatches again after `pauseQueue`. Idempotent. */
+  resumeQueue(): void
+  queueStatus(): Promise<RuntimeQueueStatus>
   /**
    * Continues unfinished runs whose process stopped (all of them, or one): succeeded tasks are
    * kept, tasks that were running run again as a new attempt. A run another live process owns is
@@ -455,6 +480,37 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     async list(filter) {
       await guard()
       return store.runs.list(filter)
+    },
+
+    pauseQueue() {
+      slots.paused = true
+    },
+
+    resumeQueue() {
+      if (!slots.paused) return
+      slots.paused = false
+      deps.onSlotFreed()
+    },
+
+    async queueStatus() {
+      await guard()
+      let runningTasks = 0
+      let queuedTasks = 0
+      let activeRuns = 0
+      for (const exec of active.values()) {
+        if (exec.isFinished) continue
+        activeRuns++
+        runningTasks += exec.holdingSlots
+        queuedTasks += exec.waitingForSlot
+      }
+      return {
+        paused: slots.paused,
+        activeRuns,
+        runningTasks,
+        queuedTasks,
+        capacity: slots.capacity,
+        runs: await store.runs.counts(),
+      }
     },
 
     events(runId, opts = {}) {

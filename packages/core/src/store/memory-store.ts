@@ -1,7 +1,7 @@
 import { WeftError } from '../contracts/errors.js'
 import type { WeftEvent } from '../contracts/event.js'
 import type { Page, RunFilter, RunSpec, RunSummary } from '../contracts/run.js'
-import { RunFilterSchema } from '../contracts/run.js'
+import { emptyRunCounts, RunFilterSchema } from '../contracts/run.js'
 import {
   type ArtifactRef,
   type Commit,
@@ -105,6 +105,11 @@ export function createMemoryStore(): Store {
         if (f.cursor) all = all.filter((s) => s.id < f.cursor!)
         const items = all.slice(0, f.limit).map(clone)
         return all.length > f.limit ? { items, nextCursor: items[items.length - 1]!.id } : { items }
+      },
+      async counts() {
+        const counts = emptyRunCounts()
+        for (const r of runs.values()) if (r.summary) counts[r.summary.status]++
+        return counts
       },
       async delete(runIds) {
         let deleted = 0

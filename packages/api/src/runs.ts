@@ -1,0 +1,116 @@
+import {
+  BudgetSpecSchema,
+  DiagnosticsModeSchema,
+  JsonSchema,
+  RetryPolicySchema,
+  RunStatusSchema,
+  RunSummarySchema,
+  SchedulingModeSchema,
+  TaskStateSchema,
+} from '@weft/core/contracts'
+import { z } from 'zod'
+
+/** A comma-separated query value (`?status=running,paused`) or a repeated one, as a list. */
+export function csv<T extends z.ZodType>(item: T) {
+  return z.preprocess(
+    (v) =>
+      v === undefined
+        ? undefined
+        : (Array.isArray(v) ? v : [v]).flatMap((s) => String(s).split(',')).filter((s) => s !== ''),
+    z.array(item),
+  )
+}
+
+/**
+ * `POST /runs`: the workflow inline (an object, or YAML/JSON text) or by name from the server's
+ * workflows folder, plus per-run overrides. Exactly one of `workflow` and `workflowName`.
+ */
+export const StartRunRequestSchema = z
+  .strictObject({
+    workflow: z
+      .union([z.record(z.string(), z.unknown()), z.string().min(1)])
+      .optional()
+      .describe('The workflow document: an object, or YAML/JSON text.'),
+    workflowName: z
+      .string()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'a file name in the workflows folder, without a path')
+      .optional()
+      .describe('The name of a workflow in the server’s workflows folder (with or without .yaml).'),
+    inputs: z.record(z.string(), JsonSchema).optional(),
+    tags: z.array(z.string().min(1).max(128)).max(64).optional(),
+    backend: z.string().min(1).optional(),
+    maxParallelism: z.number().int().min(1).max(10_000).optional(),
+    mode: SchedulingModeSchema.optional(),
+    failFast: z.boolean().optional(),
+    timeoutMs: z.number().int().positive().optional(),
+    retry: RetryPolicySchema.optional(),
+    budget: BudgetSpecSchema.optional(),
+    diagnostics: DiagnosticsModeSchema.optional(),
+  })
+  .refine((b) => (b.workflow === undefined) !== (b.workflowName === undefined), {
+    message: 'give exactly one of `workflow` (inline) and `workflowName` (from the workflows folder)',
+    path: ['workflow'],
+  })
+export type StartRunRequest = z.input<typeof StartRunRequestSchema>
+
+/** `POST /runs` → 202. `Location` is `/api/v1/runs/{runId}`. */
+export const StartRunResponseSchema = z.object({
+  runId: z.string(),
+  /** True when an earlier request with the same `Idempotency-Key` started this run. */
+  replayed: z.boolean(),
+  run: RunSummarySchema,
+})
+export type StartRunResponse = z.infer<typeof StartRunResponseSchema>
+
+export const RunIdParamSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'a run id'),
+})
+
+/** `GET /runs`: newest first. */
+export const ListRunsQuerySchema = z.strictObject({
+  status: csv(RunStatusSchema).optional(),
+  tag: z.string().min(1).optional(),
+  name: z.string().min(1).optional(),
+  /** Only runs created at or after this time: ISO 8601, or a duration back from now (`30m`, `2h`, `7d`). */
+  since: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  cursor: z.string().min(1).max(256).optional(),
+})
+export type ListRunsQuery = z.input<typeof ListRunsQuerySchema>
+
+export const RunPageSchema = z.object({
+  items: z.array(RunSummarySchema),
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  nextCursor: z.string().optional(),
+})
+export type RunPage = z.infer<typeof RunPageSchema>
+
+/** `GET /runs/{id}`: the summary (usage and cost included) and every task's state. */
+export const RunDetailSchema = z.object({
+  run: RunSummarySchema,
+  tasks: z.array(TaskStateSchema),
+})
+export type RunDetail = z.infer<typeof RunDetailSchema>
+
+export const CancelRunRequestSchema = z.strictObject({ reason: z.string().max(1000).optional() })
+export type CancelRunRequest = z.input<typeof CancelRunRequestSchema>
+
+/** Answers an approval (`token`, `input`), or resumes a manually or budget-paused run (`budget`). */
+export const ResumeRunRequestSchema = z.strictObject({
+  token: z.string().min(1).max(256).optional(),
+  input: JsonSchema.optional(),
+  budget: BudgetSpecSchema.optional(),
+})
+export type ResumeRunRequest = z.input<typeof ResumeRunRequestSchema>
+
+/** `POST /runs/{id}/tasks`: task specs by id, validated against the live graph. */
+export const AddTasksRequestSchema = z.strictObject({
+  tasks: z
+    .record(z.string(), z.record(z.string(), z.unknown()))
+    .refine((t) => Object.keys(t).length > 0, 'give at least one task'),
+})
+export type AddTasksRequest = z.input<typeof AddTasksRequestSchema>
+
+/** Answer of cancel, pause, resume and add-tasks: the run's summary after the change. */
+export const RunResponseSchema = z.object({ run: RunSummarySchema })
+export type RunResponse = z.infer<typeof RunResponseSchema>
