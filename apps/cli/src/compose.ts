@@ -10,6 +10,7 @@ import {
   loadConfig,
   loadPlugins,
   type Runtime,
+  type Store,
   type WeftConfig,
   WeftConfigSchema,
   type WeftPlugin,
@@ -31,6 +32,8 @@ export interface CliRuntimeOptions {
   diagnostics?: DiagnosticsMode
   /** Backends besides the built-in `mock` and `shell` and the plugins' (an embedding app's own). */
   backends?: Backend[]
+  /** Wraps the opened store before the runtime uses it (e.g. the server's commit-latency metrics). */
+  wrapStore?: (store: Store) => Store
   /** Where runtime warnings go. Default: stderr as `warning: …`. */
   reporter?: { warn(message: string, context?: unknown): void }
 }
@@ -64,7 +67,8 @@ export async function createCliRuntime(options: CliRuntimeOptions = {}): Promise
   // Configured plugins come last so that they win over an official backend of the same id.
   const plugins = [...(await loadOfficialBackends()), ...configured]
   const location = resolveStoreLocation({ flag: options.store, env, config: config.store, configDir, cwd })
-  const store = await openStore(location, plugins)
+  const opened = await openStore(location, plugins)
+  const store = options.wrapStore ? options.wrapStore(opened) : opened
   const reporter = options.reporter ?? {
     warn: (message: string) => process.stderr.write(`warning: ${message}\n`),
   }

@@ -4,4 +4,6 @@ import type { CliIo } from './io.js'
 export interface CliContext {
   io: CliIo
   exitCode: number
+  /** The arguments `main` got (without `node` and the script), e.g. for a detached child of `weft run`. */
+  argv?: string[]
 }

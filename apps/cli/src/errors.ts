@@ -1,3 +1,4 @@
+import { isWeftApiError, isWeftConnectionError } from '@weft/client'
 import { formatDiagnostic, isWeftError, type WeftErrorCode } from '@weft/core'
 import { colorsFor } from './colors.js'
 import { ExitCode } from './exit-codes.js'
@@ -24,8 +25,29 @@ const BAD_INPUT_CODES = new Set<WeftErrorCode>([
   'tasks_invalid',
 ])
 
+/**
+ * Codes only a server answers with (`--server`) that also mean the command was wrong: a bad key,
+ * a request the API refuses. A server that is down or full is a failure (exit 1), not bad input.
+ */
+const BAD_REQUEST_CODES = new Set<string>([
+  'validation_failed',
+  'malformed_body',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'method_not_allowed',
+  'payload_too_large',
+  'idempotency_mismatch',
+  'workflow_not_found',
+])
+
 export function exitCodeFor(err: unknown): number {
-  return isWeftError(err) && BAD_INPUT_CODES.has(err.code) ? ExitCode.invalidInput : ExitCode.failed
+  if (isWeftError(err)) return BAD_INPUT_CODES.has(err.code) ? ExitCode.invalidInput : ExitCode.failed
+  if (isWeftApiError(err))
+    return BAD_INPUT_CODES.has(err.code as WeftErrorCode) || BAD_REQUEST_CODES.has(err.code)
+      ? ExitCode.invalidInput
+      : ExitCode.failed
+  return ExitCode.failed
 }
 
 /**
@@ -39,6 +61,19 @@ export function printError(err: unknown, io: CliIo): number {
     lines.push(`${c.red('error:')} ${err.message} ${c.dim(`[${err.code}]`)}`)
     for (const d of err.diagnostics) lines.push(indent(formatDiagnostic(d)))
     if (err.hint) lines.push(`${c.yellow('hint:')} ${err.hint}`)
+  } else if (isWeftApiError(err)) {
+    // An answer of a weft server (`--server`) with an HTTP-only code (weft's own become WeftErrors).
+    lines.push(`${c.red('error:')} ${err.message} ${c.dim(`[${err.code}]`)}`)
+    for (const d of err.diagnostics) lines.push(indent(formatDiagnostic(d)))
+    for (const i of err.issues) lines.push(indent(`${i.path.join('.') || '(request)'}: ${i.message}`))
+    // The server's hint speaks HTTP (`Authorization: Bearer …`); the CLI's says which variable to set.
+    const hint = apiHint(err.code) ?? err.hint
+    if (hint) lines.push(`${c.yellow('hint:')} ${hint}`)
+  } else if (isWeftConnectionError(err)) {
+    lines.push(`${c.red('error:')} ${err.message}`)
+    lines.push(
+      `${c.yellow('hint:')} is \`weft serve\` running there? Check the URL (--server / WEFT_SERVER)${err.reason === 'timeout' ? ' and the network' : ''}`,
+    )
   } else {
     const message = err instanceof Error ? err.message || err.name : String(err)
     lines.push(`${c.red('error:')} ${message}`)
@@ -46,6 +81,12 @@ export function printError(err: unknown, io: CliIo): number {
   if (io.env.WEFT_DEBUG === '1' && err instanceof Error && err.stack) lines.push(c.dim(err.stack))
   io.stderr.write(`${lines.join('\n')}\n`)
   return exitCodeFor(err)
+}
+
+function apiHint(code: string): string | undefined {
+  if (code === 'unauthorized') return 'set WEFT_API_KEY to a key the server accepts'
+  if (code === 'forbidden') return 'this needs a key with a higher scope (read < write < admin)'
+  return undefined
 }
 
 function indent(text: string): string {

@@ -3,8 +3,11 @@ export { exitCodeFor, printError } from './errors.js'
 export { formatEventLine } from './event-line.js'
 export { ExitCode, type ExitCodeValue } from './exit-codes.js'
 export type { CliIo, OutStream } from './io.js'
+export { createLocalService } from './local-service.js'
 export { main } from './main.js'
 export { createProgress, type Progress, type ProgressMode, pickProgressMode } from './progress.js'
+export { createRemoteService } from './remote-service.js'
+export type { BackendReport, RunService, StartRequest, WorkflowDocument } from './service.js'
 export {
   DEFAULT_STORE_PATH,
   openStore,

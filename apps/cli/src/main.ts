@@ -10,7 +10,7 @@ import { buildProgram } from './program.js'
  * exit code instead of exiting, so that it can be embedded and tested.
  */
 export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
-  const ctx: CliContext = { io: { ...processIo(), ...io }, exitCode: ExitCode.ok }
+  const ctx: CliContext = { io: { ...processIo(), ...io }, exitCode: ExitCode.ok, argv }
   const program = buildProgram(ctx)
   try {
     await program.parseAsync(argv, { from: 'user' })

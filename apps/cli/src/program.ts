@@ -11,6 +11,7 @@ import { registerRunsRecoverCommand } from './commands/runs-recover.js'
 import { registerRunsRerunCommand } from './commands/runs-rerun.js'
 import { registerRunsResumeCommand } from './commands/runs-resume.js'
 import { registerRunsShowCommand } from './commands/runs-show.js'
+import { registerServeCommand } from './commands/serve.js'
 import { registerValidateCommand } from './commands/validate.js'
 import type { CliContext } from './context.js'
 import { cliVersion } from './version.js'
@@ -35,7 +36,8 @@ export function buildProgram(ctx: CliContext): Command {
       'after',
       `
 Exit codes: 0 succeeded (or paused for approval), 1 failed or canceled, 2 invalid input, 130 interrupted.
-Store: --store PATH, else $WEFT_STORE, else \`store:\` in weft.config, else .weft/weft.db here.`,
+Store: --store PATH, else $WEFT_STORE, else \`store:\` in weft.config, else .weft/weft.db here.
+Server: --server URL (or $WEFT_SERVER, key in $WEFT_API_KEY) acts on a weft server's runs instead.`,
     )
 
   registerRunCommand(program, ctx)
@@ -52,5 +54,6 @@ Store: --store PATH, else $WEFT_STORE, else \`store:\` in weft.config, else .wef
   registerRunsRerunCommand(runs, ctx)
   registerEventsCommands(program, ctx)
   registerBackendsCommand(program, ctx)
+  registerServeCommand(program, ctx)
   return program
 }

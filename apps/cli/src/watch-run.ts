@@ -2,11 +2,16 @@ import type { RunSummary, Runtime } from '@weft/core'
 import { colorsFor } from './colors.js'
 import { ExitCode } from './exit-codes.js'
 import type { CliIo } from './io.js'
+import { createLocalService } from './local-service.js'
 import { createProgress, pickProgressMode } from './progress.js'
+import type { RunService } from './service.js'
 import { formatRunSummary } from './summary.js'
 
 export interface WatchRunOptions {
-  runtime: Runtime
+  /** Where the run is: this process's runtime, or a server (`--server`). */
+  service?: RunService
+  /** Shorthand for `service: createLocalService(runtime)`. */
+  runtime?: Runtime
   io: CliIo
   json?: boolean
   quiet?: boolean
@@ -19,6 +24,8 @@ export interface WatchRunOptions {
   begin(): Promise<RunSummary>
   /** Show events after this seq (0 for a new run, the last seq before a resume). */
   afterSeq?: number
+  /** Called once the run has started (e.g. to report its id to the process that spawned this one). */
+  onStarted?(run: RunSummary): void
 }
 
 /** How long running tasks may take to finish when weft is stopped with SIGTERM. */
@@ -32,20 +39,24 @@ const DRAIN_MS = 3000
  * summary, and the exit code (0 succeeded or paused, 1 failed or canceled, 130 interrupted).
  */
 export async function watchRun(options: WatchRunOptions): Promise<number> {
-  const { runtime, io } = options
+  const { io } = options
+  const service = options.service ?? (options.runtime ? createLocalService(options.runtime) : undefined)
+  if (!service) throw new TypeError('watchRun needs a service or a runtime')
+  const extraArgs = options.extraArgs ?? service.extraArgs
   const mode = pickProgressMode({ out: io.stdout, json: options.json, quiet: options.quiet })
   const progress = createProgress(mode, { out: io.stdout, colors: colorsFor(io.stdout, io.env) })
   const note = (text: string) => (mode === 'off' ? io.stderr.write(`${text}\n`) : progress.note(text))
 
   let runId: string | undefined
   let interrupted: NodeJS.Signals | undefined
+  let stopMessage: string | undefined
   let terminate: (() => void) | undefined
   const terminated = new Promise<undefined>((resolve) => {
     terminate = () => resolve(undefined)
   })
   const cancel = (signal: NodeJS.Signals) => {
     if (!runId) return
-    runtime
+    service
       .cancel(runId, `interrupted (${signal})`)
       .catch((err: Error) => note(`could not cancel: ${err.message}`))
   }
@@ -59,10 +70,16 @@ export async function watchRun(options: WatchRunOptions): Promise<number> {
     if (signal === 'SIGTERM') {
       // A service manager stopping weft: do not cancel the work, hand it over. Running tasks get
       // a grace period, the rest is recorded as interrupted, and `weft runs recover` continues.
-      note(`SIGTERM: stopping; running tasks get ${SHUTDOWN_GRACE_MS / 1000}s to finish…`)
-      runtime
-        .shutdown({ graceMs: SHUTDOWN_GRACE_MS })
-        .catch((err: Error) => note(`shutdown: ${err.message}`))
+      if (service.kind === 'local')
+        note(`SIGTERM: stopping; running tasks get ${SHUTDOWN_GRACE_MS / 1000}s to finish…`)
+      service
+        .stopFollowing(runId, SHUTDOWN_GRACE_MS)
+        .then(
+          (message) => {
+            stopMessage = message
+          },
+          (err: Error) => note(`shutdown: ${err.message}`),
+        )
         .finally(() => terminate?.())
       return
     }
@@ -76,14 +93,15 @@ export async function watchRun(options: WatchRunOptions): Promise<number> {
   try {
     const started = await options.begin()
     runId = started.id
+    options.onStarted?.(started)
     if (interrupted) cancel(interrupted)
-    progress.begin(started, await runtime.tasks(runId))
+    progress.begin(started, await service.tasks(runId))
 
     // Events are shown from the store-backed stream, so none is missed between begin() and here.
     let seen = options.afterSeq ?? 0
     let notify: (() => void) | undefined
     const consumer = (async () => {
-      for await (const e of runtime.events(runId, { after: seen, follow: true, signal: controller.signal })) {
+      for await (const e of service.events(runId, { after: seen, follow: true, signal: controller.signal })) {
         progress.event(e)
         seen = e.seq
         notify?.()
@@ -91,11 +109,9 @@ export async function watchRun(options: WatchRunOptions): Promise<number> {
     })()
     consumer.catch(() => {})
 
-    const final = await Promise.race([runtime.wait(runId), terminated])
+    const final = await Promise.race([service.wait(runId), terminated])
     if (!final) {
-      io.stderr.write(
-        `stopped: run ${runId} was handed over; continue it with \`weft runs recover ${runId}\`\n`,
-      )
+      io.stderr.write(`${stopMessage ?? `stopped following run ${runId}`}\n`)
       return exitForSignal('SIGTERM')
     }
     await Promise.race([
@@ -112,17 +128,17 @@ export async function watchRun(options: WatchRunOptions): Promise<number> {
     // The follow stream of a run in this process can end early: core sees the in-memory status
     // turn terminal before the final events are committed. Whatever it missed is in the store.
     if (seen < final.lastSeq) {
-      for await (const e of runtime.events(runId, { after: seen })) progress.event(e)
+      for await (const e of service.events(runId, { after: seen })) progress.event(e)
     }
     progress.end()
 
     if (options.json) {
       io.stdout.write(`${JSON.stringify(final, null, 2)}\n`)
     } else {
-      const tasks = await runtime.tasks(runId)
+      const tasks = await service.tasks(runId)
       const summary = formatRunSummary(final, tasks, {
         colors: colorsFor(io.stdout, io.env),
-        ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
+        ...(extraArgs ? { extraArgs } : {}),
       })
       io.stdout.write(`${mode === 'lines' ? '\n' : ''}${summary}\n`)
     }

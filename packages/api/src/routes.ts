@@ -157,7 +157,11 @@ export const API_ROUTES: readonly ApiRoute[] = [
     summary: 'Server-sent events: every event of the run (id = seq), from Last-Event-ID, until it ends',
     scope: 'read',
     params: RunIdParamSchema,
-    query: z.strictObject({ after: z.coerce.number().int().nonnegative().optional() }),
+    query: z.strictObject({
+      after: z.coerce.number().int().nonnegative().optional(),
+      /** For `EventSource` in browsers, which cannot set an Authorization header. */
+      key: z.string().min(1).max(512).optional(),
+    }),
     headers: { 'Last-Event-ID': 'Resume after this seq (set by EventSource on reconnect).' },
     responses: { 200: { description: 'An SSE stream', contentType: 'text/event-stream' } },
   },

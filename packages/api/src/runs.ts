@@ -46,6 +46,10 @@ export const StartRunRequestSchema = z
     retry: RetryPolicySchema.optional(),
     budget: BudgetSpecSchema.optional(),
     diagnostics: DiagnosticsModeSchema.optional(),
+    /** Where the workflow came from (e.g. the file the CLI read), kept with the run for messages. */
+    source: z.string().min(1).max(1024).optional(),
+    /** Who started it; default `api`. */
+    initiator: z.enum(['api', 'cli', 'ci', 'ui', 'schedule']).optional(),
   })
   .refine((b) => (b.workflow === undefined) !== (b.workflowName === undefined), {
     message: 'give exactly one of `workflow` (inline) and `workflowName` (from the workflows folder)',

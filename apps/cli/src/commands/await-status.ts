@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { RunSummary, Runtime } from '@weft/core'
+import type { RunSummary } from '@weft/core'
+import type { RunService } from '../service.js'
 
 /**
  * Polls a run until `done` holds or the time is up. A run that another process runs gets the
  * request as a signal through the store; that process applies it within its poll interval.
  */
 export async function awaitRunState(
-  runtime: Runtime,
+  runtime: Pick<RunService, 'get'>,
   runId: string,
   done: (run: RunSummary) => boolean,
   timeoutMs = 10_000,

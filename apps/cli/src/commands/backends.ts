@@ -1,40 +1,35 @@
-import type { Backend, BackendCapabilities, BackendHealth } from '@weft/core'
 import type { Command } from 'commander'
 import { colorsFor } from '../colors.js'
 import type { CliContext } from '../context.js'
 import { ExitCode } from '../exit-codes.js'
 import type { CliIo } from '../io.js'
+import type { BackendReport } from '../service.js'
 import { renderTable } from '../table.js'
-import { withRuntime } from './shared.js'
+import { resolveServer, serverOption, withService } from './shared.js'
+
+export type { BackendReport }
 
 export interface BackendsOptions {
   json?: boolean
+  server?: string
 }
-
-export interface BackendReport {
-  id: string
-  label: string
-  capabilities: BackendCapabilities
-  /** Absent when the backend has no healthcheck. */
-  health?: BackendHealth
-}
-
-const HEALTH_TIMEOUT_MS = 5000
 
 export function registerBackendsCommand(program: Command, ctx: CliContext): void {
   program
     .command('backends')
     .description('list the backends this runtime has (built-in and from plugins) with their health')
     .option('--json', 'print a JSON array')
+    .addOption(serverOption())
     .action(async (opts: BackendsOptions) => {
       ctx.exitCode = await backendsCommand(opts, ctx.io)
     })
 }
 
 export async function backendsCommand(opts: BackendsOptions, io: CliIo): Promise<number> {
-  // No run is touched, so the store is in memory: listing backends never creates a database.
-  const reports = await withRuntime(io, { store: 'memory:' }, async ({ runtime }) =>
-    Promise.all([...runtime.backends.values()].map(report)),
+  // No run is touched, so the local store is in memory: listing backends never creates a database.
+  const remote = resolveServer({ ...(opts.server ? { server: opts.server } : {}) }, io.env)
+  const reports = await withService(io, remote ? { server: remote.url } : { store: 'memory:' }, (service) =>
+    service.backends(),
   )
   if (opts.json) {
     io.stdout.write(`${JSON.stringify(reports, null, 2)}\n`)
@@ -70,27 +65,4 @@ export async function backendsCommand(opts: BackendsOptions, io: CliIo): Promise
     )}\n`,
   )
   return ExitCode.ok
-}
-
-/** A healthcheck that throws or hangs is reported as unhealthy, not as a crash of the command. */
-async function report(b: Backend): Promise<BackendReport> {
-  const base = { id: b.id, label: b.label, capabilities: b.capabilities }
-  if (!b.healthcheck) return base
-  let timer: NodeJS.Timeout | undefined
-  try {
-    const health = await Promise.race([
-      b.healthcheck(),
-      new Promise<BackendHealth>((resolve) => {
-        timer = setTimeout(
-          () => resolve({ ok: false, details: `no answer within ${HEALTH_TIMEOUT_MS} ms` }),
-          HEALTH_TIMEOUT_MS,
-        )
-      }),
-    ])
-    return { ...base, health }
-  } catch (err) {
-    return { ...base, health: { ok: false, details: (err as Error).message } }
-  } finally {
-    if (timer) clearTimeout(timer)
-  }
 }

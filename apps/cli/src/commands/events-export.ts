@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path'
 import { Writable } from 'node:stream'
-import { EXPORT_FORMATS, type ExportFormat, exportEvents, WeftError } from '@weft/core'
+import { EXPORT_FORMATS, type ExportFormat, WeftError } from '@weft/core'
 import { type Command, Option } from 'commander'
 import { openAtomicFile } from '../atomic-file.js'
 import type { CliContext } from '../context.js'
@@ -8,12 +8,13 @@ import { ExitCode } from '../exit-codes.js'
 import { formatCount } from '../format.js'
 import type { CliIo, OutStream } from '../io.js'
 import { addEventFilterOptions, type EventFilterOptions, eventFilter } from './event-filters.js'
-import { requireRun, storeOption, withRuntime } from './shared.js'
+import { requireRun, serverOption, storeOption, withService } from './shared.js'
 
 export interface EventsExportOptions extends EventFilterOptions {
   format?: ExportFormat
   out?: string
   store?: string
+  server?: string
 }
 
 export function registerEventsExportCommand(events: Command, ctx: CliContext): void {
@@ -31,6 +32,7 @@ export function registerEventsExportCommand(events: Command, ctx: CliContext): v
       .option('-o, --out <file>', 'write to this file, atomically (default: stdout)'),
   )
     .addOption(storeOption())
+    .addOption(serverOption())
     .action(async (opts: EventsExportOptions) => {
       ctx.exitCode = await eventsExportCommand(opts, ctx.io)
     })
@@ -44,10 +46,8 @@ export async function eventsExportCommand(opts: EventsExportOptions, io: CliIo):
       hint: 'or give --out a file ending in .jsonl, .csv or .json',
     })
   }
-  return withRuntime(io, opts.store ? { store: opts.store } : {}, async ({ runtime }) => {
-    if (filter.runId) await requireRun(runtime, filter.runId)
-    const store = runtime.store
-    await store.init()
+  return withService(io, opts, async (service) => {
+    if (filter.runId) await requireRun(service, filter.runId)
     // Ctrl-C stops between pages: the temp file is removed and an existing --out file stays as it was.
     const controller = new AbortController()
     const onSignal = () => controller.abort(new WeftError('internal', 'interrupted'))
@@ -57,8 +57,7 @@ export async function eventsExportCommand(opts: EventsExportOptions, io: CliIo):
       if (target) {
         const file = await openAtomicFile(target)
         try {
-          const result = await exportEvents(
-            store,
+          const result = await service.exportEvents(
             { ...filter, signal: controller.signal },
             format,
             file.stream,
@@ -71,7 +70,7 @@ export async function eventsExportCommand(opts: EventsExportOptions, io: CliIo):
         }
       } else {
         const result = await toStdout(io.stdout, (out) =>
-          exportEvents(store, { ...filter, signal: controller.signal }, format, out),
+          service.exportEvents({ ...filter, signal: controller.signal }, format, out),
         )
         if (result === 'closed') return ExitCode.ok
         io.stderr.write(`exported ${describe(result)} (${format})\n`)

@@ -7,7 +7,7 @@ import { formatCount, formatDateTime, truncate } from '../format.js'
 import type { CliIo } from '../io.js'
 import { renderTable } from '../table.js'
 import { addEventFilterOptions, type EventFilterOptions, eventFilter } from './event-filters.js'
-import { positiveInt, requireRun, storeOption, withRuntime } from './shared.js'
+import { positiveInt, requireRun, serverOption, storeOption, withService } from './shared.js'
 
 /** A query holds its result in memory; more than this is a job for `events export`. */
 export const MAX_QUERY_LIMIT = 10_000
@@ -16,6 +16,7 @@ export interface EventsQueryOptions extends EventFilterOptions {
   limit: number
   json?: boolean
   store?: string
+  server?: string
 }
 
 export function registerEventsQueryCommand(events: Command, ctx: CliContext): void {
@@ -32,6 +33,7 @@ export function registerEventsQueryCommand(events: Command, ctx: CliContext): vo
     )
     .option('--json', 'one JSON object per line (JSONL), the same records as `events export --format jsonl`')
     .addOption(storeOption())
+    .addOption(serverOption())
     .action(async (opts: EventsQueryOptions) => {
       ctx.exitCode = await eventsQueryCommand(opts, ctx.io)
     })
@@ -49,11 +51,9 @@ export async function eventsQueryCommand(opts: EventsQueryOptions, io: CliIo): P
       },
     )
   }
-  return withRuntime(io, opts.store ? { store: opts.store } : {}, async ({ runtime }) => {
-    if (filter.runId) await requireRun(runtime, filter.runId)
-    const store = runtime.store
-    await store.init()
-    const events = await store.events.query({ ...filter, limit })
+  return withService(io, opts, async (service) => {
+    if (filter.runId) await requireRun(service, filter.runId)
+    const events = await service.queryEvents(filter, limit)
     if (opts.json) {
       for (const e of events) io.stdout.write(`${JSON.stringify(toEventRecord(e))}\n`)
       return ExitCode.ok

@@ -5,11 +5,12 @@ import type { CliContext } from '../context.js'
 import { ExitCode } from '../exit-codes.js'
 import type { CliIo } from '../io.js'
 import { awaitRunState } from './await-status.js'
-import { requireRun, storeOption, withRuntime } from './shared.js'
+import { requireRun, serverOption, storeOption, withService } from './shared.js'
 
 export interface RunsCancelOptions {
   reason?: string
   store?: string
+  server?: string
 }
 
 export function registerRunsCancelCommand(runs: Command, ctx: CliContext): void {
@@ -19,6 +20,7 @@ export function registerRunsCancelCommand(runs: Command, ctx: CliContext): void 
     .argument('<run-id>', 'the run')
     .option('--reason <text>', 'why (recorded in the run events)', 'canceled with `weft runs cancel`')
     .addOption(storeOption())
+    .addOption(serverOption())
     .action(async (runId: string, opts: RunsCancelOptions) => {
       ctx.exitCode = await runsCancelCommand(runId, opts, ctx.io)
     })
@@ -26,15 +28,15 @@ export function registerRunsCancelCommand(runs: Command, ctx: CliContext): void 
 
 /** Exit 0 once the run is canceled (or had already finished), 1 if that is not confirmed in ~10 s. */
 export async function runsCancelCommand(runId: string, opts: RunsCancelOptions, io: CliIo): Promise<number> {
-  return withRuntime(io, opts.store ? { store: opts.store } : {}, async ({ runtime }) => {
+  return withService(io, opts, async (service) => {
     const c = colorsFor(io.stdout, io.env)
-    const before = await requireRun(runtime, runId)
+    const before = await requireRun(service, runId)
     if (isTerminalRunStatus(before.status)) {
       io.stdout.write(`run ${runId} already ${before.status}; nothing to cancel\n`)
       return ExitCode.ok
     }
-    await runtime.cancel(runId, opts.reason ?? 'canceled with `weft runs cancel`')
-    const { run, reached } = await awaitRunState(runtime, runId, (r) => isTerminalRunStatus(r.status))
+    await service.cancel(runId, opts.reason ?? 'canceled with `weft runs cancel`')
+    const { run, reached } = await awaitRunState(service, runId, (r) => isTerminalRunStatus(r.status))
     if (!reached) {
       io.stdout.write(
         `${c.yellow(`cancel requested; run ${runId} is still ${run.status}.`)} The process that runs it stops it at its next poll; check with \`weft runs show ${runId}\`.\n`,

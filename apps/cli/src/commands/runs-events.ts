@@ -5,13 +5,14 @@ import type { CliContext } from '../context.js'
 import { formatEventLine } from '../event-line.js'
 import { ExitCode } from '../exit-codes.js'
 import type { CliIo } from '../io.js'
-import { nonNegativeInt, requireRun, storeOption, withRuntime } from './shared.js'
+import { nonNegativeInt, requireRun, serverOption, storeOption, withService } from './shared.js'
 
 export interface RunsEventsOptions {
   json?: boolean
   follow?: boolean
   after?: number
   store?: string
+  server?: string
 }
 
 export function registerRunsEventsCommand(runs: Command, ctx: CliContext): void {
@@ -23,6 +24,7 @@ export function registerRunsEventsCommand(runs: Command, ctx: CliContext): void 
     .option('-f, --follow', 'keep printing new events until the run finishes')
     .option('--after <seq>', 'only events after this sequence number', nonNegativeInt)
     .addOption(storeOption())
+    .addOption(serverOption())
     .action(async (runId: string, opts: RunsEventsOptions) => {
       ctx.exitCode = await runsEventsCommand(runId, opts, ctx.io)
     })
@@ -46,8 +48,8 @@ export function eventRecord(e: WeftEvent) {
 }
 
 export async function runsEventsCommand(runId: string, opts: RunsEventsOptions, io: CliIo): Promise<number> {
-  return withRuntime(io, opts.store ? { store: opts.store } : {}, async ({ runtime }) => {
-    await requireRun(runtime, runId)
+  return withService(io, opts, async (service) => {
+    await requireRun(service, runId)
     const c = colorsFor(io.stdout, io.env)
     const controller = new AbortController()
     // Ctrl-C ends a --follow stream cleanly (the runtime still closes the store).
@@ -58,7 +60,7 @@ export async function runsEventsCommand(runId: string, opts: RunsEventsOptions, 
     }
     process.on('SIGINT', onSignal)
     try {
-      for await (const e of runtime.events(runId, {
+      for await (const e of service.events(runId, {
         after: opts.after ?? 0,
         follow: opts.follow === true,
         signal: controller.signal,

@@ -7,13 +7,14 @@ import { formatCount, formatDateTime, formatDuration, statusColor } from '../for
 import type { CliIo } from '../io.js'
 import { doneCount, runDurationMs } from '../summary.js'
 import { renderTable } from '../table.js'
-import { collect, positiveInt, storeOption, withRuntime } from './shared.js'
+import { collect, positiveInt, serverOption, storeOption, withService } from './shared.js'
 
 export interface RunsListOptions {
   status: string[]
   limit?: number
   json?: boolean
   store?: string
+  server?: string
 }
 
 export function registerRunsListCommand(runs: Command, ctx: CliContext): void {
@@ -30,6 +31,7 @@ export function registerRunsListCommand(runs: Command, ctx: CliContext): void {
     .option('-n, --limit <n>', 'at most this many runs', positiveInt, 50)
     .option('--json', 'print a JSON array of run summaries')
     .addOption(storeOption())
+    .addOption(serverOption())
     .action(async (opts: RunsListOptions) => {
       ctx.exitCode = await runsListCommand(opts, ctx.io)
     })
@@ -38,8 +40,8 @@ export function registerRunsListCommand(runs: Command, ctx: CliContext): void {
 export async function runsListCommand(opts: RunsListOptions, io: CliIo): Promise<number> {
   const statuses = parseStatuses(opts.status ?? [])
   const limit = Math.min(opts.limit ?? 50, 1000)
-  return withRuntime(io, opts.store ? { store: opts.store } : {}, async ({ runtime }) => {
-    const page = await runtime.list({ limit, ...(statuses.length ? { status: statuses } : {}) })
+  return withService(io, opts, async (service) => {
+    const page = await service.list({ limit, ...(statuses.length ? { status: statuses } : {}) })
     if (opts.json) {
       io.stdout.write(`${JSON.stringify(page.items, null, 2)}\n`)
       return ExitCode.ok

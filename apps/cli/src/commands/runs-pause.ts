@@ -5,10 +5,11 @@ import { ExitCode } from '../exit-codes.js'
 import type { CliIo } from '../io.js'
 import { resumeCommands } from '../summary.js'
 import { awaitRunState } from './await-status.js'
-import { requireRun, storeArgs, storeOption, withRuntime } from './shared.js'
+import { requireRun, serverOption, storeOption, withService } from './shared.js'
 
 export interface RunsPauseOptions {
   store?: string
+  server?: string
 }
 
 export function registerRunsPauseCommand(runs: Command, ctx: CliContext): void {
@@ -19,6 +20,7 @@ export function registerRunsPauseCommand(runs: Command, ctx: CliContext): void {
     )
     .argument('<run-id>', 'the run')
     .addOption(storeOption())
+    .addOption(serverOption())
     .action(async (runId: string, opts: RunsPauseOptions) => {
       ctx.exitCode = await runsPauseCommand(runId, opts, ctx.io)
     })
@@ -26,11 +28,11 @@ export function registerRunsPauseCommand(runs: Command, ctx: CliContext): void {
 
 /** Exit 0 once the run is paused, 1 if that is not confirmed in ~10 s, 2 if it already finished. */
 export async function runsPauseCommand(runId: string, opts: RunsPauseOptions, io: CliIo): Promise<number> {
-  return withRuntime(io, opts.store ? { store: opts.store } : {}, async ({ runtime, store }) => {
+  return withService(io, opts, async (service) => {
     const c = colorsFor(io.stdout, io.env)
-    await requireRun(runtime, runId)
-    await runtime.pause(runId)
-    const { run, reached } = await awaitRunState(runtime, runId, (r) => r.status === 'paused')
+    await requireRun(service, runId)
+    await service.pause(runId)
+    const { run, reached } = await awaitRunState(service, runId, (r) => r.status === 'paused')
     if (!reached) {
       io.stdout.write(
         `${c.yellow(`pause requested; run ${runId} is still ${run.status}.`)} Check with \`weft runs show ${runId}\`.\n`,
@@ -41,7 +43,7 @@ export async function runsPauseCommand(runId: string, opts: RunsPauseOptions, io
     io.stdout.write(
       `${c.yellow(`⏸ run ${runId} paused`)}${running ? c.dim(` (${running} running task${running === 1 ? '' : 's'} will finish)`) : ''}\n`,
     )
-    const extraArgs = storeArgs(store)
+    const extraArgs = service.extraArgs
     const commands = resumeCommands(run, extraArgs ? { extraArgs } : {})
     if (commands.length) io.stdout.write(`to continue:\n${commands.map((cmd) => `  ${cmd}`).join('\n')}\n`)
     return ExitCode.ok

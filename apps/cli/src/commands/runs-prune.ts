@@ -7,7 +7,7 @@ import { ExitCode } from '../exit-codes.js'
 import { formatCount, formatDateTime, statusColor } from '../format.js'
 import type { CliIo } from '../io.js'
 import { renderTable } from '../table.js'
-import { collect, positiveInt, storeOption, withRuntime } from './shared.js'
+import { collect, positiveInt, refuseRemote, serverOption, storeOption, withRuntime } from './shared.js'
 
 export interface RunsPruneOptions {
   /** Milliseconds, parsed from e.g. `30d`. */
@@ -17,6 +17,7 @@ export interface RunsPruneOptions {
   batchSize?: number
   json?: boolean
   store?: string
+  server?: string
 }
 
 const FINISHED = [...TERMINAL_RUN_STATUSES]
@@ -48,12 +49,15 @@ export function registerRunsPruneCommand(runs: Command, ctx: CliContext): void {
     )
     .option('--json', 'print { deleted, dryRun, createdBefore, statuses, runs } as JSON')
     .addOption(storeOption())
+    // Not in the API: accepted only to say so clearly (exit 2).
+    .addOption(serverOption().hideHelp())
     .action(async (opts: RunsPruneOptions) => {
       ctx.exitCode = await runsPruneCommand(opts, ctx.io)
     })
 }
 
 export async function runsPruneCommand(opts: RunsPruneOptions, io: CliIo): Promise<number> {
+  refuseRemote(opts, io, 'runs prune')
   const statuses = parseStatuses(opts.status ?? [])
   const batchSize = Math.min(opts.batchSize ?? 100, 1000)
   const olderThan = new Date(Date.now() - opts.olderThan)

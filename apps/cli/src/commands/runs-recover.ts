@@ -5,12 +5,13 @@ import type { CliContext } from '../context.js'
 import { ExitCode } from '../exit-codes.js'
 import type { CliIo } from '../io.js'
 import { exitForRun, watchRun } from '../watch-run.js'
-import { storeArgs, storeOption, withRuntime } from './shared.js'
+import { refuseRemote, serverOption, storeArgs, storeOption, withRuntime } from './shared.js'
 
 export interface RunsRecoverOptions {
   json?: boolean
   quiet?: boolean
   store?: string
+  server?: string
 }
 
 export function registerRunsRecoverCommand(runs: Command, ctx: CliContext): void {
@@ -23,6 +24,8 @@ export function registerRunsRecoverCommand(runs: Command, ctx: CliContext): void
     .option('--json', 'print the recovery reports and final summaries as JSON')
     .option('-q, --quiet', 'no progress lines, only the summary')
     .addOption(storeOption())
+    // Not in the API: accepted only to say so clearly (exit 2).
+    .addOption(serverOption().hideHelp())
     .action(async (runId: string | undefined, opts: RunsRecoverOptions) => {
       ctx.exitCode = await runsRecoverCommand(runId, opts, ctx.io)
     })
@@ -34,6 +37,7 @@ export function registerRunsRecoverCommand(runs: Command, ctx: CliContext): void
  * by a live process.
  */
 export async function runsRecoverCommand(runId: string | undefined, opts: RunsRecoverOptions, io: CliIo) {
+  refuseRemote(opts, io, 'runs recover')
   return withRuntime(io, opts.store ? { store: opts.store } : {}, async ({ runtime, store }) => {
     const c = colorsFor(io.stderr, io.env)
     const reports = await runtime.recover(runId ? { runId } : {})

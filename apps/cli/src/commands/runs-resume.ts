@@ -9,9 +9,9 @@ import {
   nonNegativeInt,
   nonNegativeNumber,
   requireRun,
-  storeArgs,
+  serverOption,
   storeOption,
-  withRuntime,
+  withService,
 } from './shared.js'
 
 export interface RunsResumeOptions {
@@ -20,6 +20,7 @@ export interface RunsResumeOptions {
   json?: boolean
   quiet?: boolean
   store?: string
+  server?: string
   budgetUsd?: number
   budgetTokens?: number
 }
@@ -48,29 +49,29 @@ export function registerRunsResumeCommand(runs: Command, ctx: CliContext): void 
     .option('--json', 'print only the final run summary as JSON on stdout')
     .option('-q, --quiet', 'no progress lines, only the summary')
     .addOption(storeOption())
+    .addOption(serverOption())
     .action(async (runId: string, opts: RunsResumeOptions) => {
       ctx.exitCode = await runsResumeCommand(runId, opts, ctx.io)
     })
 }
 
 /**
- * Resumes in this process: the runtime loads the paused run from the store and continues it, so
- * the exit codes are those of `weft run` (0 succeeded or paused again, 1 failed or canceled).
+ * Resumes in this process: the runtime loads the paused run from the store and continues it (with
+ * `--server`, the server continues it and this process follows it), so the exit codes are those
+ * of `weft run` (0 succeeded or paused again, 1 failed or canceled).
  */
 export async function runsResumeCommand(runId: string, opts: RunsResumeOptions, io: CliIo): Promise<number> {
   const input: Json | undefined = opts.input !== undefined ? parseJsonInput(opts.input, io.cwd) : undefined
-  return withRuntime(io, opts.store ? { store: opts.store } : {}, async ({ runtime, store }) => {
-    const before = await requireRun(runtime, runId)
-    const extraArgs = storeArgs(store)
+  return withService(io, opts, async (service) => {
+    const before = await requireRun(service, runId)
     return watchRun({
-      runtime,
+      service,
       io,
       json: opts.json,
       quiet: opts.quiet,
-      ...(extraArgs ? { extraArgs } : {}),
       afterSeq: before.lastSeq,
       begin: () =>
-        runtime.resume(runId, {
+        service.resume(runId, {
           ...(opts.token !== undefined ? { token: opts.token } : {}),
           ...(input !== undefined ? { input } : {}),
           ...(budgetOf(opts) ? { budget: budgetOf(opts) } : {}),

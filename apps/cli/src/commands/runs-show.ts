@@ -6,11 +6,12 @@ import { ExitCode } from '../exit-codes.js'
 import { formatDateTime } from '../format.js'
 import type { CliIo } from '../io.js'
 import { formatRunSummary } from '../summary.js'
-import { requireRun, storeArgs, storeOption, withRuntime } from './shared.js'
+import { requireRun, serverOption, storeOption, withService } from './shared.js'
 
 export interface RunsShowOptions {
   json?: boolean
   store?: string
+  server?: string
 }
 
 export function registerRunsShowCommand(runs: Command, ctx: CliContext): void {
@@ -20,21 +21,22 @@ export function registerRunsShowCommand(runs: Command, ctx: CliContext): void {
     .argument('<run-id>', 'the run')
     .option('--json', 'print { run, tasks } as JSON')
     .addOption(storeOption())
+    .addOption(serverOption())
     .action(async (runId: string, opts: RunsShowOptions) => {
       ctx.exitCode = await runsShowCommand(runId, opts, ctx.io)
     })
 }
 
 export async function runsShowCommand(runId: string, opts: RunsShowOptions, io: CliIo): Promise<number> {
-  return withRuntime(io, opts.store ? { store: opts.store } : {}, async ({ runtime, store }) => {
-    const run = await requireRun(runtime, runId)
-    const tasks = await runtime.tasks(runId)
+  return withService(io, opts, async (service) => {
+    const run = await requireRun(service, runId)
+    const tasks = await service.tasks(runId)
     if (opts.json) {
       io.stdout.write(`${JSON.stringify({ run, tasks }, null, 2)}\n`)
       return ExitCode.ok
     }
     const c = colorsFor(io.stdout, io.env)
-    const extraArgs = storeArgs(store)
+    const extraArgs = service.extraArgs
     const details = [
       run.source ? `  ${c.dim('source   ')}  ${run.source}` : undefined,
       `  ${c.dim('initiator')}  ${run.initiator}${run.tags.length ? `  ${c.dim('tags')} ${run.tags.join(', ')}` : ''}`,

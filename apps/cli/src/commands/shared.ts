@@ -1,8 +1,13 @@
+import { readFile } from 'node:fs/promises'
 import { isAbsolute, resolve } from 'node:path'
-import { type BudgetSpec, type LoadedDocument, loadWorkflowFile, type Runtime, WeftError } from '@weft/core'
+import { createClient } from '@weft/client'
+import { type BudgetSpec, type Diagnostic, loadWorkflowFile, type RunSummary, WeftError } from '@weft/core'
 import { InvalidArgumentError, Option } from 'commander'
 import { type CliRuntime, type CliRuntimeOptions, createCliRuntime } from '../compose.js'
 import type { CliIo } from '../io.js'
+import { createLocalService } from '../local-service.js'
+import { createRemoteService } from '../remote-service.js'
+import type { RunService, WorkflowDocument } from '../service.js'
 import type { StoreLocation } from '../store.js'
 
 export function storeOption(): Option {
@@ -10,6 +15,94 @@ export function storeOption(): Option {
     '--store <path>',
     'where runs live: a SQLite file, sqlite:PATH or memory: (default: $WEFT_STORE, the config, .weft/weft.db)',
   )
+}
+
+export function serverOption(): Option {
+  return new Option(
+    '--server <url>',
+    'act on the runs of a weft server (`weft serve`) instead of the local store (default: $WEFT_SERVER; key: $WEFT_API_KEY)',
+  )
+}
+
+/** The options that choose where runs are. */
+export interface TargetOptions {
+  store?: string
+  server?: string
+}
+
+export interface ServerTarget {
+  url: string
+  source: 'flag' | 'env'
+}
+
+/**
+ * Where a command acts, first match wins: `--server`, then `--store` (local), then `WEFT_SERVER`,
+ * then the local store. Both flags at once is a mistake, not a preference.
+ */
+export function resolveServer(opts: TargetOptions, env: NodeJS.ProcessEnv): ServerTarget | undefined {
+  if (opts.server && opts.store) {
+    throw new WeftError('input_invalid', '--server and --store cannot be used together', {
+      hint: 'runs are either on a server (--server URL) or in a local store (--store PATH)',
+    })
+  }
+  if (opts.server) return { url: opts.server, source: 'flag' }
+  if (opts.store) return undefined
+  const url = env.WEFT_SERVER?.trim()
+  return url ? { url, source: 'env' } : undefined
+}
+
+/** For commands the HTTP API has no operation for: exit 2 with a clear message. */
+export function refuseRemote(opts: TargetOptions, io: CliIo, command: string): void {
+  const server = resolveServer(opts, io.env)
+  if (!server) return
+  throw new WeftError(
+    'input_invalid',
+    `\`weft ${command}\` is not available with --server${server.source === 'env' ? ' (WEFT_SERVER is set)' : ''}: the weft API has no such operation`,
+    {
+      hint:
+        server.source === 'env'
+          ? `run it where the runs' store is, with --store PATH (or unset WEFT_SERVER)`
+          : `run it where the runs' store is, with --store PATH`,
+    },
+  )
+}
+
+/**
+ * Opens where the command acts (a server with `--server` / `WEFT_SERVER`, else the local runtime
+ * and store) for one command, and always closes it.
+ */
+export async function withService<T>(
+  io: CliIo,
+  options: TargetOptions & Omit<CliRuntimeOptions, 'cwd' | 'env' | 'reporter' | 'store'>,
+  fn: (service: RunService) => Promise<T>,
+): Promise<T> {
+  const server = resolveServer(options, io.env)
+  if (!server) {
+    const { server: _server, ...local } = options
+    return withRuntime(io, local, (cli) => fn(createLocalService(cli.runtime, storeArgs(cli.store))))
+  }
+  let client: ReturnType<typeof createClient>
+  try {
+    client = createClient({
+      baseUrl: server.url,
+      ...(io.env.WEFT_API_KEY ? { apiKey: io.env.WEFT_API_KEY } : {}),
+    })
+  } catch (err) {
+    throw new WeftError(
+      'input_invalid',
+      `${server.source === 'flag' ? '--server' : 'WEFT_SERVER'}: ${(err as Error).message}`,
+      { hint: 'give the server’s URL, e.g. --server http://127.0.0.1:8787' },
+    )
+  }
+  const service = createRemoteService(
+    client,
+    server.source === 'flag' ? `--server ${shellQuote(client.baseUrl)}` : undefined,
+  )
+  try {
+    return await fn(service)
+  } finally {
+    await service.close()
+  }
 }
 
 /** Repeatable options (`--input a=1 --input b=2`) collect into an array. */
@@ -78,26 +171,46 @@ export function storeArgs(location: StoreLocation): string | undefined {
       : location.kind === 'fs'
         ? `fs:${location.path}`
         : location.location
-  return `--store ${/^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`}`
+  return `--store ${shellQuote(value)}`
+}
+
+/** A word a shell reads back as it is. */
+export function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
 }
 
 /**
  * Reads a workflow file relative to the CLI's working directory, while messages keep naming the
  * file the way the user typed it.
  */
-export async function loadWorkflow(file: string, io: CliIo): Promise<LoadedDocument & { path: string }> {
+export async function loadWorkflow(
+  file: string,
+  io: CliIo,
+): Promise<WorkflowDocument & { diagnostics: Diagnostic[] }> {
   const path = isAbsolute(file) ? file : resolve(io.cwd, file)
   const doc = await loadWorkflowFile(path)
   for (const d of doc.diagnostics) if (d.file === path) d.file = file
-  return { ...doc, file, path }
+  const text = doc.diagnostics.length === 0 ? await readFile(path, 'utf8') : ''
+  return { value: doc.value, locate: doc.locate, diagnostics: doc.diagnostics, file, path, text }
 }
 
-export async function requireRun(runtime: Runtime, runId: string) {
-  const run = await runtime.get(runId)
+export async function requireRun(
+  service: Pick<RunService, 'get'> & Partial<Pick<RunService, 'where' | 'extraArgs' | 'kind'>>,
+  runId: string,
+): Promise<RunSummary> {
+  const run = await service.get(runId)
   if (!run) {
-    throw new WeftError('run_not_found', `there is no run '${runId}' in this store`, {
-      hint: 'list runs with `weft runs list` (and check --store / WEFT_STORE)',
-    })
+    const remote = service.kind === 'remote'
+    const extra = service.extraArgs ? ` ${service.extraArgs}` : ''
+    throw new WeftError(
+      'run_not_found',
+      `there is no run '${runId}' ${remote ? 'on' : 'in'} ${service.where ?? 'this store'}`,
+      {
+        hint: remote
+          ? `list runs with \`weft runs list${extra}\``
+          : 'list runs with `weft runs list` (and check --store / WEFT_STORE)',
+      },
+    )
   }
   return run
 }

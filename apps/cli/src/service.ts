@@ -1,0 +1,95 @@
+import type {
+  BackendCapabilities,
+  BackendHealth,
+  BudgetSpec,
+  Diagnostic,
+  ExportFormat,
+  Json,
+  Locator,
+  Page,
+  RunStatus,
+  RunSummary,
+  SchedulingMode,
+  TaskState,
+  WeftEvent,
+} from '@weft/core'
+import type { EventFilter } from './commands/event-filters.js'
+
+/** A workflow file as `weft run` read it. */
+export interface WorkflowDocument {
+  /** As the user typed it (diagnostics name it so). */
+  file: string
+  /** Absolute. */
+  path: string
+  /** The text, for the server: it parses it again, so its diagnostics keep their line numbers. */
+  text: string
+  value: unknown
+  locate: Locator
+}
+
+/** Inputs and per-run overrides of `weft run`. */
+export interface StartRequest {
+  inputs: Record<string, Json>
+  backend?: string
+  maxParallelism?: number
+  mode?: SchedulingMode
+  failFast?: boolean
+  budget?: BudgetSpec
+  strict?: boolean
+}
+
+export interface BackendReport {
+  id: string
+  label: string
+  capabilities: BackendCapabilities
+  /** Absent when the backend has no healthcheck. */
+  health?: BackendHealth
+}
+
+/**
+ * What the commands do with runs, wherever the runs are: in this process's runtime on the local
+ * store (`local-service.ts`), or on a weft server over HTTP (`remote-service.ts`, `--server`).
+ * Each command has one code path over this, so both modes print the same and exit the same.
+ */
+export interface RunService {
+  readonly kind: 'local' | 'remote'
+  /** Where the runs are, for messages: `this store`, `the server at http://…`. */
+  readonly where: string
+  /** Arguments printed commands need to reach the same runs (`--store PATH`, `--server URL`). */
+  readonly extraArgs?: string
+  get(runId: string): Promise<RunSummary | undefined>
+  tasks(runId: string): Promise<TaskState[]>
+  list(filter: { limit: number; status?: RunStatus[] }): Promise<Page<RunSummary>>
+  /** The stored events after `after`; with `follow`, then live ones until the run finishes. */
+  events(
+    runId: string,
+    options: { after?: number; follow?: boolean; signal?: AbortSignal },
+  ): AsyncIterable<WeftEvent>
+  /**
+   * Checks a workflow before it starts, so that every problem is listed and nothing is stored.
+   * The server checks when the run starts (`start` throws `workflow_invalid` with the diagnostics).
+   */
+  validate(doc: WorkflowDocument, request: StartRequest): { ok: boolean; diagnostics: Diagnostic[] }
+  /** Starts a run; throws `workflow_invalid` (with every diagnostic) when the workflow is invalid. */
+  start(doc: WorkflowDocument, request: StartRequest): Promise<RunSummary>
+  /** Resolves when the run finished, or is paused with nothing running. */
+  wait(runId: string, options?: { signal?: AbortSignal }): Promise<RunSummary>
+  cancel(runId: string, reason: string): Promise<RunSummary>
+  pause(runId: string): Promise<RunSummary>
+  resume(runId: string, options: { token?: string; input?: Json; budget?: BudgetSpec }): Promise<RunSummary>
+  queryEvents(filter: EventFilter, limit: number): Promise<WeftEvent[]>
+  /** Streams the log to `out` (not ended) in `format`; the counts are for the closing message. */
+  exportEvents(
+    filter: EventFilter & { signal?: AbortSignal },
+    format: ExportFormat,
+    out: NodeJS.WritableStream,
+  ): Promise<{ events: number; runs: number }>
+  backends(): Promise<BackendReport[]>
+  /**
+   * SIGTERM while following a run: locally the runtime shuts down and hands the run over (a later
+   * `weft runs recover` continues it); remotely the server keeps running it. Resolves with what to
+   * tell the user.
+   */
+  stopFollowing(runId: string | undefined, graceMs: number): Promise<string>
+  close(): Promise<void>
+}

@@ -1,0 +1,336 @@
+import {
+  type AddTasksRequest,
+  type BackendInfo,
+  BackendListSchema,
+  type CancelRunRequest,
+  EventListSchema,
+  type EventPage,
+  EventPageSchema,
+  type ExportEventsQuery,
+  HealthSchema,
+  type ListRunsQuery,
+  type QueryEvents,
+  type QueueStatus,
+  QueueStatusSchema,
+  type Readiness,
+  ReadinessSchema,
+  type ResumeRunRequest,
+  type RunDetail,
+  RunDetailSchema,
+  type RunEventsQuery,
+  type RunPage,
+  RunPageSchema,
+  RunResponseSchema,
+  type StartRunRequest,
+  type StartRunResponse,
+  StartRunResponseSchema,
+} from '@weft/api'
+import { isTerminalRunStatus, type RunSummary, type TaskState, type WeftEvent } from '@weft/core/contracts'
+import { z } from 'zod'
+import { WeftApiError } from './errors.js'
+import { type GapFiller, type StreamOptions, streamRunEvents } from './sse.js'
+import { type FetchLike, type QueryValue, Transport } from './transport.js'
+import { type WebSocketConstructor, WeftSession } from './ws.js'
+
+export interface ClientOptions {
+  /** Where the server listens, e.g. `http://127.0.0.1:8787` (a path prefix is kept). */
+  baseUrl: string
+  /** Sent as `Authorization: Bearer <key>`. */
+  apiKey?: string
+  /** Default: the global `fetch`. */
+  fetch?: FetchLike
+  /** For `connect()`. Default: the global `WebSocket` (browsers, Node ≥ 22); in Node 20 pass `ws`'s. */
+  WebSocket?: WebSocketConstructor
+  /** How the WebSocket sends the API key: a header (default in Node) or `?key=` (default in browsers). */
+  wsAuth?: 'header' | 'query'
+  /** Per request, until the whole answer is in (for streams: until the headers are). Default 30 s; 0 = none. */
+  timeoutMs?: number
+  /** Sent with every request. */
+  headers?: Record<string, string>
+  /** Defaults for `runs.stream` (reconnect backoff, idle timeout). */
+  stream?: Omit<StreamOptions, 'after' | 'signal'>
+}
+
+export interface CallOptions {
+  signal?: AbortSignal
+  timeoutMs?: number
+}
+
+export interface StartRunOptions extends CallOptions {
+  /**
+   * A retried request with the same key and body answers the same run (`replayed: true`) instead
+   * of starting another. Default: a new random key per call; pass your own to retry across calls.
+   */
+  idempotencyKey?: string
+}
+
+export interface WaitOptions extends CallOptions {
+  /** Default: the run finished, or is paused with nothing running (it waits for someone). */
+  until?: (run: RunSummary) => boolean
+  /** Default 250 ms. */
+  intervalMs?: number
+}
+
+export type RunEventsPageQuery = Omit<RunEventsQuery, 'after' | 'limit'> & { after?: number; limit?: number }
+
+/** A typed client of the weft HTTP API. Every answer is checked with the `@weft/api` schemas. */
+export interface WeftClient {
+  readonly baseUrl: string
+  backends: {
+    list(options?: CallOptions): Promise<BackendInfo[]>
+  }
+  runs: {
+    /** `POST /runs` → 202. The workflow inline (an object or YAML/JSON text) or `workflowName`. */
+    start(body: StartRunRequest, options?: StartRunOptions): Promise<StartRunResponse>
+    /** One page, newest first; pass `nextCursor` as `cursor` for the next. */
+    list(query?: ListRunsQuery, options?: CallOptions): Promise<RunPage>
+    /** Every run matching the query, page after page (`limit` is the page size). */
+    iterate(query?: Omit<ListRunsQuery, 'cursor'>, options?: CallOptions): AsyncIterableIterator<RunSummary>
+    get(runId: string, options?: CallOptions): Promise<RunDetail>
+    cancel(runId: string, body?: CancelRunRequest, options?: CallOptions): Promise<RunSummary>
+    pause(runId: string, options?: CallOptions): Promise<RunSummary>
+    resume(runId: string, body?: ResumeRunRequest, options?: CallOptions): Promise<RunSummary>
+    addTasks(runId: string, tasks: AddTasksRequest['tasks'], options?: CallOptions): Promise<RunSummary>
+    /** One page of a run's events after a seq, with filters. */
+    events(runId: string, query?: RunEventsPageQuery, options?: CallOptions): Promise<EventPage>
+    /** Every stored event after `after` (page after page), up to the end of the log as it is now. */
+    allEvents(
+      runId: string,
+      query?: RunEventsPageQuery,
+      options?: CallOptions,
+    ): AsyncIterableIterator<WeftEvent>
+    /**
+     * The run's events live over SSE, from `after`, without gap or duplicate across reconnects;
+     * ends after the run's terminal event. Aborting `signal` ends the iteration.
+     */
+    stream(runId: string, options?: StreamOptions): AsyncIterableIterator<WeftEvent>
+    /** Polls until the run finished or paused with nothing running (or `until` holds). */
+    wait(runId: string, options?: WaitOptions): Promise<RunSummary>
+  }
+  events: {
+    /** Events across runs, oldest first. */
+    query(query?: QueryEvents, options?: CallOptions): Promise<WeftEvent[]>
+    /** The log in `format` (jsonl, csv, json) as a byte stream, read as it arrives. */
+    export(query?: ExportEventsQuery, options?: CallOptions): Promise<ReadableStream<Uint8Array>>
+  }
+  queue: {
+    get(options?: CallOptions): Promise<QueueStatus>
+    pause(options?: CallOptions): Promise<QueueStatus>
+    resume(options?: CallOptions): Promise<QueueStatus>
+  }
+  /** `GET /healthz`. */
+  health(options?: CallOptions): Promise<{ status: 'ok'; version: string }>
+  /** `GET /readyz`: the checks, also when not ready (503). */
+  ready(options?: CallOptions): Promise<Readiness>
+  openapi(options?: CallOptions): Promise<Record<string, unknown>>
+  /** Prometheus text. */
+  metrics(options?: CallOptions): Promise<string>
+  /** Opens a WebSocket session (live events and run control). */
+  connect(options?: { signal?: AbortSignal }): Promise<WeftSession>
+}
+
+const AnyObjectSchema = z.record(z.string(), z.unknown())
+
+export function createClient(options: ClientOptions): WeftClient {
+  const t = new Transport(options)
+  const call = (o: CallOptions = {}) => ({
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+  })
+  const id = (runId: string) => ({ id: runId })
+
+  const runEvents = async (runId: string, query: RunEventsPageQuery = {}, o?: CallOptions) =>
+    (
+      await t.json('listRunEvents', EventPageSchema, {
+        ...call(o),
+        params: id(runId),
+        query: query as Record<string, QueryValue>,
+      })
+    ).data as EventPage & { items: WeftEvent[] }
+
+  async function* allEvents(runId: string, query: RunEventsPageQuery = {}, o?: CallOptions) {
+    let after = query.after ?? 0
+    for (;;) {
+      const page = await runEvents(runId, { ...query, after, limit: query.limit ?? 1000 }, o)
+      for (const e of page.items) yield e
+      if (page.nextAfter === undefined || page.items.length === 0) return
+      after = page.nextAfter
+    }
+  }
+
+  const fillGap = (runId: string, signal?: AbortSignal): GapFiller =>
+    async function* (after, before) {
+      for await (const e of allEvents(runId, { after }, signal ? { signal } : {})) {
+        if (e.seq >= before) return
+        yield e
+      }
+    }
+
+  const runs: WeftClient['runs'] = {
+    async start(body, o = {}) {
+      const key = o.idempotencyKey ?? randomKey()
+      const { data } = await t.json('startRun', StartRunResponseSchema, {
+        ...call(o),
+        body,
+        headers: { 'idempotency-key': key },
+      })
+      return data
+    },
+    async list(query = {}, o) {
+      return (
+        await t.json('listRuns', RunPageSchema, { ...call(o), query: query as Record<string, QueryValue> })
+      ).data
+    },
+    async *iterate(query = {}, o) {
+      let cursor: string | undefined
+      do {
+        const page = await runs.list({ ...query, ...(cursor ? { cursor } : {}) }, o)
+        for (const r of page.items) yield r
+        cursor = page.nextCursor
+      } while (cursor)
+    },
+    async get(runId, o) {
+      return (await t.json('getRun', RunDetailSchema, { ...call(o), params: id(runId) }))
+        .data as RunDetail & {
+        tasks: TaskState[]
+      }
+    },
+    async cancel(runId, body = {}, o) {
+      return (await t.json('cancelRun', RunResponseSchema, { ...call(o), params: id(runId), body })).data.run
+    },
+    async pause(runId, o) {
+      return (await t.json('pauseRun', RunResponseSchema, { ...call(o), params: id(runId) })).data.run
+    },
+    async resume(runId, body = {}, o) {
+      return (await t.json('resumeRun', RunResponseSchema, { ...call(o), params: id(runId), body })).data.run
+    },
+    async addTasks(runId, tasks, o) {
+      return (await t.json('addTasks', RunResponseSchema, { ...call(o), params: id(runId), body: { tasks } }))
+        .data.run
+    },
+    events: runEvents,
+    allEvents,
+    stream(runId, o = {}) {
+      const merged: StreamOptions = { ...options.stream, ...o }
+      return streamRunEvents(t, runId, merged, fillGap(runId, o.signal))
+    },
+    async wait(runId, o = {}) {
+      const until =
+        o.until ??
+        ((r: RunSummary) => isTerminalRunStatus(r.status) || (r.status === 'paused' && !r.taskCounts.running))
+      const interval = o.intervalMs ?? 250
+      for (;;) {
+        const { run } = await runs.get(runId, o)
+        if (until(run)) return run
+        await delay(interval, o.signal)
+      }
+    },
+  }
+
+  return {
+    baseUrl: t.baseUrl,
+    backends: {
+      async list(o) {
+        return (await t.json('listBackends', BackendListSchema, call(o))).data.items
+      },
+    },
+    runs,
+    events: {
+      async query(query = {}, o) {
+        return (
+          await t.json('queryEvents', EventListSchema, {
+            ...call(o),
+            query: query as Record<string, QueryValue>,
+          })
+        ).data.items as WeftEvent[]
+      },
+      async export(query = {}, o) {
+        const response = await t.send('exportEvents', {
+          ...call(o),
+          query: query as Record<string, QueryValue>,
+          headers: { accept: '*/*' },
+        })
+        if (!response.body) {
+          throw new WeftApiError({
+            status: response.status,
+            code: 'invalid_response',
+            message: 'the export has no body',
+          })
+        }
+        return response.body
+      },
+    },
+    queue: {
+      async get(o) {
+        return (await t.json('getQueue', QueueStatusSchema, call(o))).data
+      },
+      async pause(o) {
+        return (await t.json('pauseQueue', QueueStatusSchema, call(o))).data
+      },
+      async resume(o) {
+        return (await t.json('resumeQueue', QueueStatusSchema, call(o))).data
+      },
+    },
+    async health(o) {
+      return (await t.json('health', HealthSchema, call(o))).data
+    },
+    async ready(o) {
+      return (await t.json('ready', ReadinessSchema, { ...call(o), accept: [503] })).data
+    },
+    async openapi(o) {
+      return (await t.json('openapi', AnyObjectSchema, call(o))).data
+    },
+    async metrics(o) {
+      const response = await t.send('metrics', { ...call(o), headers: { accept: 'text/plain' } })
+      return response.text()
+    },
+    connect(o = {}) {
+      const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+      if (!WS) {
+        return Promise.reject(
+          new TypeError(
+            'no WebSocket: pass `WebSocket` in the client options (in Node 20: `import { WebSocket } from "ws"`)',
+          ),
+        )
+      }
+      const inNode =
+        typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node ===
+        'string'
+      return WeftSession.open(t, {
+        WebSocket: WS,
+        auth: options.wsAuth ?? (inNode ? 'header' : 'query'),
+        timeoutMs: t.timeoutMs > 0 ? t.timeoutMs : 30_000,
+        ...(o.signal ? { signal: o.signal } : {}),
+      })
+    },
+  }
+}
+
+/** A random idempotency key (UUID v4 where the platform has one). */
+function randomKey(): string {
+  const c = (
+    globalThis as {
+      crypto?: { randomUUID?: () => string; getRandomValues?: (a: Uint8Array) => Uint8Array }
+    }
+  ).crypto
+  if (c?.randomUUID) return c.randomUUID()
+  const bytes = new Uint8Array(16)
+  if (c?.getRandomValues) c.getRandomValues(bytes)
+  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256)
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

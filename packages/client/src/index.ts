@@ -1,0 +1,20 @@
+export {
+  type CallOptions,
+  type ClientOptions,
+  createClient,
+  type RunEventsPageQuery,
+  type StartRunOptions,
+  type WaitOptions,
+  type WeftClient,
+} from './client.js'
+export {
+  type ClientErrorCode,
+  isWeftApiError,
+  isWeftConnectionError,
+  WeftApiError,
+  type WeftApiErrorInit,
+  WeftConnectionError,
+} from './errors.js'
+export type { StreamOptions } from './sse.js'
+export type { FetchLike } from './transport.js'
+export { type SubscribeOptions, type WebSocketConstructor, type WebSocketLike, WeftSession } from './ws.js'

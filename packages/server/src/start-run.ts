@@ -1,0 +1,278 @@
+import { createHash } from 'node:crypto'
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { StartRunRequestSchema } from '@weft/api'
+import {
+  type Diagnostic,
+  type Json,
+  type Locator,
+  loadWorkflowFile,
+  parseWorkflowText,
+  type RunSummary,
+  type Runtime,
+  WeftError,
+} from '@weft/core'
+import type { z } from 'zod'
+import { HttpError } from './errors.js'
+
+export type StartRunBody = z.output<typeof StartRunRequestSchema>
+
+export const IDEMPOTENCY_TAG_PREFIX = 'idempotency:'
+/** How long a process may hold an idempotency key while it starts the run. */
+const KEY_LEASE_MS = 30_000
+
+export interface RunStarterOptions {
+  workflowsDir?: string
+  maxQueuedRuns?: number
+  /** Seconds a client told `queue_full` should wait. */
+  retryAfterSeconds: number
+  /** This server's name in idempotency leases. */
+  owner: string
+}
+
+export interface StartResult {
+  run: RunSummary
+  /** An earlier request with the same idempotency key started this run. */
+  replayed: boolean
+}
+
+/**
+ * Starts runs for `POST /runs`: resolves the workflow (inline object or text, or a file of the
+ * workflows folder), applies the queue bound, and makes `Idempotency-Key` retries start one run.
+ *
+ * Idempotency needs no table of its own: the run is tagged `idempotency:<sha256(key)[:32]>` and
+ * its spec keeps the hash of the request body in `params.idempotency`. A retry finds the run by
+ * its tag (in the store, so it works across restarts and across servers on one store). Two
+ * requests with one key at the same time are serialized in this process by a map of in-flight
+ * keys, and across processes by a store lease on the key, taken before looking for the run and
+ * released after it is committed.
+ */
+export class RunStarter {
+  private readonly inflight = new Map<string, Promise<{ run: RunSummary; bodyHash: string }>>()
+  /** Starts admitted by the queue bound that the runtime does not count as active yet. */
+  private starting = 0
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly options: RunStarterOptions,
+  ) {}
+
+  async start(body: StartRunBody, idempotencyKey: string | undefined): Promise<StartResult> {
+    for (const tag of body.tags ?? []) {
+      if (tag.startsWith(IDEMPOTENCY_TAG_PREFIX)) {
+        throw new HttpError(
+          'validation_failed',
+          `invalid body: tags: '${IDEMPOTENCY_TAG_PREFIX}…' tags are the server's own`,
+          {
+            details: { issues: [{ path: ['body', 'tags'], code: 'custom', message: 'reserved tag prefix' }] },
+            hint: 'send an Idempotency-Key header instead',
+          },
+        )
+      }
+    }
+    if (idempotencyKey === undefined) return { run: await this.launch(body), replayed: false }
+
+    const keyHash = sha256(idempotencyKey).slice(0, 32)
+    const bodyHash = sha256(canonicalJson(body))
+    // A concurrent request with the same key in this process: wait for it and answer its run.
+    let awaited: Promise<unknown> | undefined
+    for (;;) {
+      const earlier = this.inflight.get(keyHash)
+      if (!earlier || earlier === awaited) break
+      awaited = earlier
+      try {
+        const done = await earlier
+        if (done.bodyHash !== bodyHash) throw mismatch()
+        return { run: (await this.runtime.get(done.run.id)) ?? done.run, replayed: true }
+      } catch (err) {
+        if (err instanceof HttpError && err.code === 'idempotency_mismatch') throw err
+        // The earlier request failed (e.g. an invalid workflow): this one tries for itself.
+      }
+    }
+    let replayed = false
+    const attempt = (async () => {
+      const r = await this.startOnce(body, keyHash, bodyHash)
+      replayed = r.replayed
+      return { run: r.run, bodyHash }
+    })()
+    this.inflight.set(keyHash, attempt)
+    try {
+      const { run } = await attempt
+      return { run, replayed }
+    } finally {
+      if (this.inflight.get(keyHash) === attempt) this.inflight.delete(keyHash)
+    }
+  }
+
+  private async startOnce(body: StartRunBody, keyHash: string, bodyHash: string): Promise<StartResult> {
+    const tag = `${IDEMPOTENCY_TAG_PREFIX}${keyHash}`
+    const leaseId = `idempotency-${keyHash}`
+    const store = this.runtime.store
+    const deadline = Date.now() + KEY_LEASE_MS + 5000
+    for (;;) {
+      const found = await this.findByTag(tag, bodyHash)
+      if (found) return found
+      const lease = await store.leases.acquire(leaseId, this.options.owner, KEY_LEASE_MS)
+      if (lease.acquired) break
+      // Another process is starting the run of this key: its run appears, or its lease ends.
+      if (Date.now() > deadline) {
+        throw new WeftError(
+          'conflict',
+          'another request with this Idempotency-Key is still starting its run',
+          {
+            hint: 'retry in a few seconds',
+          },
+        )
+      }
+      await sleep(100)
+    }
+    try {
+      const found = await this.findByTag(tag, bodyHash)
+      if (found) return found
+      const run = await this.launch(body, { tag, params: { idempotency: { keyHash, bodyHash } } })
+      return { run, replayed: false }
+    } finally {
+      await store.leases.release(leaseId, this.options.owner).catch(() => {})
+    }
+  }
+
+  private async findByTag(tag: string, bodyHash: string): Promise<StartResult | undefined> {
+    const page = await this.runtime.list({ tag, limit: 1 })
+    const run = page.items[0]
+    if (!run) return undefined
+    const spec = await this.runtime.store.runs.getSpec(run.id)
+    const stored = (spec?.params?.idempotency as { bodyHash?: unknown } | undefined)?.bodyHash
+    if (stored !== bodyHash) throw mismatch()
+    return { run: (await this.runtime.get(run.id)) ?? run, replayed: true }
+  }
+
+  private async launch(
+    body: StartRunBody,
+    extra?: { tag: string; params: Record<string, Json> },
+  ): Promise<RunSummary> {
+    const source = await this.resolveWorkflow(body)
+    const max = this.options.maxQueuedRuns
+    if (max !== undefined) {
+      const q = await this.runtime.queueStatus()
+      if (q.activeRuns + this.starting >= max) {
+        throw new HttpError(
+          'queue_full',
+          `the run queue is full (${q.activeRuns} unfinished runs, the bound is ${max})`,
+          {
+            hint: `retry after ${this.options.retryAfterSeconds} s`,
+            headers: { 'Retry-After': String(this.options.retryAfterSeconds) },
+            details: { activeRuns: q.activeRuns, maxSize: max },
+          },
+        )
+      }
+    }
+    const tags = [...new Set([...(body.tags ?? []), ...(extra ? [extra.tag] : [])])]
+    const spec = {
+      workflow: source.workflow as Record<string, unknown>,
+      initiator: body.initiator ?? ('api' as const),
+      ...(body.source !== undefined ? { source: body.source } : {}),
+      tags,
+      ...(body.inputs !== undefined ? { inputs: body.inputs as Record<string, Json> } : {}),
+      ...(extra ? { params: extra.params } : {}),
+      ...(body.backend !== undefined ? { backend: body.backend } : {}),
+      ...(body.maxParallelism !== undefined ? { maxParallelism: body.maxParallelism } : {}),
+      ...(body.mode !== undefined ? { mode: body.mode } : {}),
+      ...(body.failFast !== undefined ? { failFast: body.failFast } : {}),
+      ...(body.timeoutMs !== undefined ? { timeoutMs: body.timeoutMs } : {}),
+      ...(body.retry !== undefined ? { retry: body.retry } : {}),
+      ...(body.budget !== undefined ? { budget: body.budget } : {}),
+      ...(body.diagnostics !== undefined ? { diagnostics: body.diagnostics } : {}),
+    }
+    this.starting++
+    try {
+      return await this.runtime.start(spec as Parameters<Runtime['start']>[0], {
+        ...(source.file ? { file: source.file } : {}),
+        ...(source.locate ? { locate: source.locate } : {}),
+      })
+    } finally {
+      this.starting--
+    }
+  }
+
+  /** The workflow document: inline, parsed from text (with line numbers), or from the workflows folder. */
+  private async resolveWorkflow(
+    body: StartRunBody,
+  ): Promise<{ workflow: unknown; file?: string; locate?: Locator }> {
+    if (body.workflowName !== undefined) return this.loadNamed(body.workflowName)
+    if (typeof body.workflow === 'string') {
+      const doc = parseWorkflowText(body.workflow)
+      throwIfInvalid(doc.diagnostics, 'the workflow text')
+      return { workflow: doc.value, locate: doc.locate }
+    }
+    return { workflow: body.workflow }
+  }
+
+  private async loadNamed(name: string): Promise<{ workflow: unknown; file: string; locate: Locator }> {
+    const dir = this.options.workflowsDir
+    if (!dir) {
+      throw new HttpError(
+        'workflow_not_found',
+        `this server has no workflows folder, so it has no workflow '${name}'`,
+        {
+          hint: 'send the workflow inline (`workflow`), or start the server with a workflows folder',
+        },
+      )
+    }
+    // The name matched /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/: no separator, so every candidate is inside `dir`.
+    const candidates = /\.(ya?ml|json)$/i.test(name)
+      ? [name]
+      : [`${name}.yaml`, `${name}.yml`, `${name}.json`]
+    for (const file of candidates) {
+      const path = join(dir, file)
+      const isFile = await stat(path).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+      if (!isFile) continue
+      const doc = await loadWorkflowFile(path)
+      // Diagnostics name the file as the client knows it, not the server's path.
+      const diagnostics = doc.diagnostics.map((d) => (d.file === path ? { ...d, file } : d))
+      throwIfInvalid(diagnostics, file)
+      return { workflow: doc.value, file, locate: doc.locate }
+    }
+    throw new HttpError('workflow_not_found', `the workflows folder has no workflow '${name}'`, {
+      hint: `tried ${candidates.join(', ')}`,
+    })
+  }
+}
+
+function throwIfInvalid(diagnostics: Diagnostic[], what: string): void {
+  const errors = diagnostics.filter((d) => d.level === 'error')
+  if (errors.length === 0) return
+  const first = errors[0]!
+  throw new WeftError(
+    'workflow_invalid',
+    `${what} cannot be read: ${first.message}${first.line !== undefined ? ` (line ${first.line})` : ''}`,
+    { diagnostics, hint: first.hint },
+  )
+}
+
+function mismatch(): HttpError {
+  return new HttpError(
+    'idempotency_mismatch',
+    'this Idempotency-Key was already used with a different request body',
+    { hint: 'use a new key for a different request' },
+  )
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex')
+}
+
+/** JSON with object keys sorted at every level, so equal bodies hash equally. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      )
+    }
+    return v
+  })
+}
