@@ -8,4 +8,4 @@ export {
   type ServerMetricsOptions,
 } from './metrics.js'
 export { createServer, type ListenOptions, type ServerOptions, type WeftServer } from './server.js'
-export { parseDuration, parseTimeParam } from './time.js'
+export { parseTimeParam } from './time.js'
