@@ -85,6 +85,26 @@ describe('API keys and scopes', () => {
     expect((await call(h.url, '/api/v1/runs', { key: KEYS.admin })).status).toBe(200)
   })
 
+  it('takes the key as ?key= on the SSE stream (EventSource cannot set headers), nowhere else', async () => {
+    const started = await call(h.url, '/api/v1/runs', {
+      key: KEYS.write,
+      json: { workflow: workflows.quick() },
+    })
+    expect(started.status).toBe(202)
+    const runId = started.body.runId as string
+    const stream = await fetch(`${h.url}/api/v1/runs/${runId}/events/stream?key=${KEYS.read}`)
+    expect(stream.status).toBe(200)
+    expect(stream.headers.get('content-type')).toContain('text/event-stream')
+    expect(await stream.text()).toContain('event: end')
+    expectError(
+      await call(h.url, `/api/v1/runs/${runId}/events/stream?key=wrong-key-0123456789`),
+      401,
+      'unauthorized',
+    )
+    // Other routes never read a key from the URL (it would end up in logs and histories).
+    expectError(await call(h.url, `/api/v1/runs?key=${KEYS.read}`), 401, 'unauthorized')
+  })
+
   it('keeps /healthz, /readyz and /openapi.json public', async () => {
     expect((await call(h.url, '/healthz')).body).toEqual({ status: 'ok', version: '9.9.9-test' })
     expect((await call(h.url, '/readyz')).status).toBe(200)
