@@ -15,9 +15,16 @@ import type { EventDraft, Severity, WeftEvent } from '../contracts/event.js'
 import type { Json, JsonObject } from '../contracts/json.js'
 import type { RunSpec, RunSummary, TaskCounts } from '../contracts/run.js'
 import type { Commit, Store } from '../contracts/store.js'
-import { type ErrorInfo, isTerminalTaskStatus, TASK_STATUSES, type TaskState } from '../contracts/task.js'
+import {
+  type ErrorInfo,
+  isTerminalTaskStatus,
+  TASK_STATUSES,
+  type TaskState,
+  type TaskStatus,
+} from '../contracts/task.js'
 import { addUsage, emptyUsage, type Usage } from '../contracts/usage.js'
 import type { BudgetSpec, RetryPolicy, TaskSpec } from '../contracts/workflow.js'
+import { cloneJson } from '../store/clone.js'
 import { isTruthy, type Scope } from '../template/expression.js'
 import { renderTemplate } from '../template/template.js'
 import {
@@ -31,6 +38,7 @@ import {
 import type { SlotPool } from './concurrency.js'
 import { type AbortReason, abortReasonOf, toErrorInfo, toJsonValue } from './errors.js'
 import type { EventBus } from './event-bus.js'
+import { KeyHeap } from './heap.js'
 import { newResumeToken, nowIso } from './ids.js'
 import { type AgentProfile, type PlannedTask, planRun, planTask, type RunPlan } from './plan.js'
 import { type PreparedTask, prepareTask } from './prepare.js'
@@ -106,6 +114,30 @@ export class RunExecution {
   private plan: RunPlan
   /** Tasks in an order where every task comes after the tasks it needs. */
   private topo: string[] = []
+  /** Each task's position in `topo`. */
+  private topoIndex = new Map<string, number>()
+  /** The tasks that need each task: they are looked at again when it changes. */
+  private dependents = new Map<string, string[]>()
+  /** Approval gates, in `topo` order: the only tasks that open without a slot. */
+  private approvalGates: string[] = []
+  /** Each task's position in `tasks`, to break ties of priority and order as a stable sort would. */
+  private readonly rank = new Map<string, number>()
+  /**
+   * Pending tasks whose needs changed since they were last looked at, taken in `topo` order, so
+   * that moving pending tasks on costs what changed, not a scan of every task.
+   */
+  private pendingChecks = new KeyHeap<number>((a, b) => a < b)
+  /**
+   * Candidates for dispatch by priority, then declaration order. An entry may be stale (the task
+   * started or finished since): it is checked with `isReady` and dropped when it is taken.
+   */
+  private readonly readyQueue = new KeyHeap<string>((a, b) => this.before(a, b))
+  /** Task counts of the summary, kept up to date from the tasks each commit carries. */
+  private counts: TaskCounts
+  /** The status each task was last counted with. */
+  private readonly counted = new Map<string, TaskStatus>()
+  /** `tasks.<id>` of the template scope: a view of the live task states, built on access. */
+  private readonly scopeTasks = taskScopeView(this.tasks)
   private readonly running = new Map<string, Attempt>()
   private readonly retryTimers = new Map<string, NodeJS.Timeout>()
   private readonly retryDue = new Set<string>()
@@ -151,8 +183,14 @@ export class RunExecution {
     this.summary = summary
     this.lastSeq = summary.lastSeq
     this.plan = planRun(spec, deps.agents, deps.defaultParallelism)
-    for (const t of tasks) this.tasks.set(t.taskId, t)
+    for (const t of tasks) {
+      this.rank.set(t.taskId, this.rank.size)
+      this.tasks.set(t.taskId, t)
+      this.counted.set(t.taskId, t.status)
+    }
+    this.counts = countTasks(tasks)
     this.computeTopo()
+    for (const t of tasks) this.enqueueIfReady(t.taskId)
   }
 
   /**
@@ -428,6 +466,7 @@ export class RunExecution {
         needs: planned.needs,
         ...(planned.backend ? { backend: planned.backend } : {}),
       }
+      this.rank.set(id, this.rank.size)
       this.tasks.set(id, state)
       this.record(
         {
@@ -568,21 +607,24 @@ export class RunExecution {
     if (this.summary.status !== 'running') return
 
     // Approval gates need no slot: they wait for a person as soon as they are ready.
-    for (const id of this.topo) {
+    for (const id of this.approvalGates) {
       const t = this.tasks.get(id)!
-      if (t.status === 'queued' && this.plan.tasks.get(id)!.approval) this.openApproval(t)
+      if (t.status === 'queued') this.openApproval(t)
     }
 
     if (this.draining) return
-    const ready = this.readyTasks()
-    if (this.plan.mode === 'batched') this.dispatchBatch(ready)
-    else for (const t of ready) if (!this.tryDispatch(t)) break
+    if (this.plan.mode === 'batched') this.dispatchBatch()
+    else {
+      // The ready task first in priority, then declaration order, until no slot is left.
+      let t = this.nextReady()
+      while (t && this.tryDispatch(t)) t = this.nextReady()
+    }
 
     const quiescent =
       this.running.size === 0 &&
       this.preparing.size === 0 &&
       this.retryTimers.size === 0 &&
-      this.readyTasks().length === 0
+      this.nextReady() === undefined
     if (!quiescent) return
     const open = [...this.tasks.values()].filter((t) => !isTerminalTaskStatus(t.status))
     if (open.length === 0) {
@@ -616,7 +658,10 @@ export class RunExecution {
 
   /** Moves pending tasks on: skipped when a need did not succeed, queued when all needs did. */
   private resolvePending(): void {
-    for (const id of this.topo) {
+    // In `topo` order, as a scan would go: a task settled here (skipped, failed) adds its
+    // dependents, which come later in that order, so they are looked at in the same pass.
+    for (let at = this.pendingChecks.pop(); at !== undefined; at = this.pendingChecks.pop()) {
+      const id = this.topo[at]!
       const t = this.tasks.get(id)!
       if (t.status !== 'pending') continue
       const needs = t.needs.map((n) => this.tasks.get(n)!)
@@ -652,14 +697,46 @@ export class RunExecution {
     }
   }
 
-  /** Queued tasks and retries that are due, by priority then declaration order. */
-  private readyTasks(): TaskState[] {
-    const out: TaskState[] = []
-    for (const t of this.tasks.values()) {
-      if (this.preparing.has(t.taskId)) continue
-      if (t.status === 'queued' || (t.status === 'retrying' && this.retryDue.has(t.taskId))) out.push(t)
+  /** A queued task, or a retry that is due, that is not being prepared already. */
+  private isReady(t: TaskState): boolean {
+    if (this.preparing.has(t.taskId)) return false
+    return t.status === 'queued' || (t.status === 'retrying' && this.retryDue.has(t.taskId))
+  }
+
+  /** Priority, then declaration order (then position, as a stable sort keeps it). */
+  private before(a: string, b: string): boolean {
+    const x = this.tasks.get(a)!
+    const y = this.tasks.get(b)!
+    if (x.priority !== y.priority) return x.priority < y.priority
+    if (x.order !== y.order) return x.order < y.order
+    return this.rank.get(a)! < this.rank.get(b)!
+  }
+
+  /** Offers a task to the ready queue; it is taken only while it is ready. */
+  private enqueueIfReady(taskId: string): void {
+    const t = this.tasks.get(taskId)
+    if (t && this.isReady(t)) this.readyQueue.push(taskId)
+  }
+
+  /** The first ready task by priority, then declaration order, dropping stale entries. */
+  private nextReady(): TaskState | undefined {
+    for (let id = this.readyQueue.peek(); id !== undefined; id = this.readyQueue.peek()) {
+      const t = this.tasks.get(id)!
+      if (this.isReady(t)) return t
+      this.readyQueue.pop()
     }
-    return out.sort((a, b) => a.priority - b.priority || a.order - b.order)
+    return undefined
+  }
+
+  /** The first `n` ready tasks in dispatch order; the queue keeps them. */
+  private firstReady(n: number): TaskState[] {
+    const out: TaskState[] = []
+    for (let t = this.nextReady(); t && out.length < n; t = this.nextReady()) {
+      this.readyQueue.pop()
+      out.push(t)
+    }
+    for (const t of out) this.readyQueue.push(t.taskId)
+    return out
   }
 
   private tryDispatch(t: TaskState): boolean {
@@ -701,23 +778,41 @@ export class RunExecution {
     } catch (err) {
       failure = err
     }
+    this.grouped(() => this.afterPrepare(t, planned, prepared, failure))
+  }
+
+  /** Starts the prepared attempt, unless the run or the budget says otherwise meanwhile. */
+  private afterPrepare(
+    t: TaskState,
+    planned: PlannedTask,
+    prepared: PreparedTask | undefined,
+    failure: unknown,
+  ): void {
     this.preparing.delete(t.taskId)
-    if (this.closed || this.halted) return this.releaseSlot()
+    // Not started after all (paused, stopped, over budget…): it is a candidate again.
+    this.enqueueIfReady(t.taskId)
+    if (this.closed || this.halted) {
+      this.releaseSlot()
+      return
+    }
     if (t.status !== 'queued' && t.status !== 'retrying') {
       // Canceled while it was being prepared.
       this.releaseSlot()
-      return this.pump()
+      this.pump()
+      return
     }
     if (!prepared) {
       this.releaseSlot()
       this.fail(t, toErrorInfo(failure))
-      return this.pump()
+      this.pump()
+      return
     }
     if (prepared.context) this.recordContext(t, prepared.context)
     // Stopped, paused or draining meanwhile: the task stays queued for later.
     if (this.stopping || this.draining || this.summary.status !== 'running') {
       this.releaseSlot()
-      return this.pump()
+      this.pump()
+      return
     }
     if (prepared.estimate) {
       const breach = checkBudget({
@@ -730,7 +825,8 @@ export class RunExecution {
       if (breach) {
         this.releaseSlot()
         this.onBudgetBreach(t, breach, prepared.estimate)
-        return this.pump()
+        this.pump()
+        return
       }
     }
     this.startAttempt(t, prepared)
@@ -881,7 +977,7 @@ export class RunExecution {
   }
 
   /** Batched mode: the ready set runs as a batch; the next batch starts when this one is done. */
-  private dispatchBatch(ready: TaskState[]): void {
+  private dispatchBatch(): void {
     const batchOpen =
       this.batch &&
       [...this.batch].some((id) => {
@@ -889,12 +985,17 @@ export class RunExecution {
         return s === 'running' || s === 'retrying' || s === 'queued'
       })
     if (!batchOpen) {
-      if (ready.length === 0) return
-      this.batch = new Set(ready.slice(0, this.plan.maxParallelism).map((t) => t.taskId))
+      const first = this.firstReady(this.plan.maxParallelism)
+      if (first.length === 0) return
+      this.batch = new Set(first.map((t) => t.taskId))
     }
-    for (const t of ready) {
-      if (!this.batch!.has(t.taskId) || this.running.has(t.taskId)) continue
-      if (!this.tryDispatch(t)) break
+    // The batch's ready tasks in dispatch order (a batch is at most maxParallelism tasks).
+    const members = [...this.batch!]
+      .filter((id) => this.isReady(this.tasks.get(id)!))
+      .sort((a, b) => (this.before(a, b) ? -1 : this.before(b, a) ? 1 : 0))
+    for (const id of members) {
+      if (this.running.has(id)) continue
+      if (!this.tryDispatch(this.tasks.get(id)!)) break
     }
   }
 
@@ -1129,8 +1230,8 @@ export class RunExecution {
     committed
       .then(() => this.execute(t, prepared, attempt))
       .then(
-        (result) => this.settleAttempt(attempt, { ok: true, result }),
-        (error) => this.settleAttempt(attempt, { ok: false, error }),
+        (result) => this.grouped(() => this.settleAttempt(attempt, { ok: true, result })),
+        (error) => this.grouped(() => this.settleAttempt(attempt, { ok: false, error })),
       )
   }
 
@@ -1255,7 +1356,7 @@ export class RunExecution {
         })
         break
     }
-    void this.flush()
+    this.grouped(() => void this.flush())
   }
 
   private settleAttempt(attempt: Attempt, outcome: Outcome): void {
@@ -1432,7 +1533,8 @@ export class RunExecution {
     const timer = setTimeout(() => {
       this.retryTimers.delete(taskId)
       this.retryDue.add(taskId)
-      this.pump()
+      this.enqueueIfReady(taskId)
+      this.grouped(() => this.pump())
     }, delay)
     this.retryTimers.set(taskId, timer)
   }
@@ -1482,47 +1584,113 @@ export class RunExecution {
 
   // ── persistence ───────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Buffers an event for the next commit. `taskId` says that task's state changed (every change
+   * of a task's state is recorded with it): it is committed, and the scheduler looks at it and
+   * at the tasks that need it again.
+   */
   private record(event: EventDraft, taskId?: string): void {
     this.buffer.events.push(event)
-    if (taskId) this.buffer.tasks.add(taskId)
+    if (taskId) {
+      this.buffer.tasks.add(taskId)
+      this.touched(taskId)
+    }
+  }
+
+  private touched(taskId: string): void {
+    if (this.tasks.get(taskId)?.status === 'pending') this.checkPending(taskId)
+    else this.enqueueIfReady(taskId)
+    for (const d of this.dependents.get(taskId) ?? []) {
+      if (this.tasks.get(d)?.status === 'pending') this.checkPending(d)
+    }
+  }
+
+  /** A pending task to look at in the next pass (a task added since `computeTopo` waits for it). */
+  private checkPending(taskId: string): void {
+    const at = this.topoIndex.get(taskId)
+    if (at !== undefined) this.pendingChecks.push(at)
   }
 
   /**
    * Commits what was recorded since the last flush, as one atomic store commit, after every
    * earlier commit. Every commit states the last seq it expects, so a second process acting on
    * the same run makes one of them fail loudly instead of both writing.
+   *
+   * Group commit: the scheduler's own transitions (attempts that settle, attempts that start,
+   * backend events, retries that fall due) join the commit that waits for its turn, if there is
+   * one, instead of each queueing a commit: that commit takes what is recorded when its turn
+   * comes. A burst of them (tasks settling together, the attempts they start) then costs one
+   * store transaction, and every caller's promise still resolves only once its records are
+   * committed. Any other flush joins a waiting commit too, and else builds its commit at once, as
+   * every flush did before (so `begin` commits the run's start before its first attempt starts).
    */
   private flush(create = false): Promise<void> {
     const { events, tasks, spec, memory } = this.buffer
     // Nothing new: report on the latest commit, so a caller learns if it (or the run) failed.
     if (events.length === 0 && tasks.size === 0 && !spec && memory.length === 0)
       return this.halted ? handledRejection(this.halted) : this.lastCommit
-    this.buffer = { events: [], tasks: new Set(), spec: false, memory: [] }
-    const ts = nowIso()
-    this.summary.updatedAt = ts
-    this.summary.taskCounts = countTasks(this.tasks.values())
-    const commit: Commit = {
-      runId: this.id,
-      ...(create ? { create: { spec: structuredClone(this.spec) } } : {}),
-      ...(spec ? { spec: structuredClone(this.spec) } : {}),
-      run: structuredClone(this.summary),
-      tasks: [...tasks].map((id) => structuredClone(this.tasks.get(id)!)),
-      ...(memory.length ? { memory } : {}),
-      events: events.map(
-        (e) => ({ ...e, severity: e.severity ?? SEVERITY[e.type] ?? 'info', ts }) as Commit['events'][number],
-      ),
+    if (!create && (this.waitingCommit || this.grouping > 0)) {
+      // Counts and time move now, for readers of the summary; the commit takes them again.
+      this.summary.updatedAt = nowIso()
+      for (const id of tasks) this.recount(id)
+      this.summary.taskCounts = { ...this.counts }
+      return this.waitingCommit ?? this.queueCommit(undefined, false)
     }
-    const next = this.chain.then(async () => {
+    return this.queueCommit(this.takeCommit(create), create)
+  }
+
+  /** Grouped transitions: their flushes join the waiting commit (see `flush`). */
+  private grouping = 0
+
+  private grouped(fn: () => void): void {
+    this.grouping++
+    try {
+      fn()
+    } finally {
+      this.grouping--
+    }
+  }
+
+  /** A commit queued behind others that takes the buffer when its turn comes. */
+  private waitingCommit?: Promise<void>
+
+  /** Queues a commit after every earlier one; without `built`, it is the waiting commit. */
+  private queueCommit(built: Commit | undefined, create: boolean): Promise<void> {
+    const next: Promise<void> = this.chain.then(async () => {
+      if (this.waitingCommit === next) this.waitingCommit = undefined
       if (this.halted) throw this.halted
+      const commit = built ?? this.takeCommit(false)
       if (!create) commit.expectLastSeq = this.lastSeq
       const stored = await this.deps.store.commit(commit)
       if (stored.length) this.lastSeq = stored[stored.length - 1]!.seq
       this.summary.lastSeq = this.lastSeq
       for (const e of stored) this.publish(e)
     })
+    if (!built) this.waitingCommit = next
     this.chain = next.catch((err) => this.halt(err as Error))
     this.lastCommit = next
     return next
+  }
+
+  /** Empties the buffer into a commit: the summary and task states as they are now. */
+  private takeCommit(create: boolean): Commit {
+    const { events, tasks, spec, memory } = this.buffer
+    this.buffer = { events: [], tasks: new Set(), spec: false, memory: [] }
+    const ts = nowIso()
+    this.summary.updatedAt = ts
+    for (const id of tasks) this.recount(id)
+    this.summary.taskCounts = { ...this.counts }
+    return {
+      runId: this.id,
+      ...(create ? { create: { spec: cloneJson(this.spec) } } : {}),
+      ...(spec ? { spec: cloneJson(this.spec) } : {}),
+      run: cloneJson(this.summary),
+      tasks: [...tasks].map((id) => cloneJson(this.tasks.get(id)!)),
+      ...(memory.length ? { memory } : {}),
+      events: events.map(
+        (e) => ({ ...e, severity: e.severity ?? SEVERITY[e.type] ?? 'info', ts }) as Commit['events'][number],
+      ),
+    }
   }
 
   private publish(event: WeftEvent): void {
@@ -1595,33 +1763,98 @@ export class RunExecution {
   }
 
   private scope(): Scope {
-    const tasks: Record<string, unknown> = {}
-    for (const t of this.tasks.values()) {
-      tasks[t.taskId] =
-        t.status === 'succeeded'
-          ? { output: t.output ?? null, text: t.text ?? toText(t.output), status: t.status }
-          : { status: t.status }
-    }
     return {
       inputs: this.spec.inputs,
-      tasks,
+      tasks: this.scopeTasks,
       run: { id: this.id, name: this.summary.name },
       memory: { run: this.runMemory },
     }
   }
 
+  /** A committed task's status moves its count from the status it was counted with. */
+  private recount(taskId: string): void {
+    const status = this.tasks.get(taskId)?.status
+    const before = this.counted.get(taskId)
+    if (status === undefined || status === before) return
+    if (before === undefined) this.counts.total++
+    else this.counts[before]--
+    this.counts[status]++
+    this.counted.set(taskId, status)
+  }
+
+  /**
+   * Orders the tasks so that each comes after its needs (depth first, in declaration order, with
+   * an explicit stack so that a chain of 100,000 tasks cannot overflow the call stack), and
+   * indexes what the scheduler looks up: positions, dependents, approval gates, pending checks.
+   */
   private computeTopo(): void {
     const order: string[] = []
     const seen = new Set<string>()
-    const visit = (id: string) => {
-      if (seen.has(id)) return
+    const frames: { id: string; needs: readonly string[]; next: number }[] = []
+    const enter = (id: string) => {
       seen.add(id)
-      for (const n of this.tasks.get(id)?.needs ?? []) visit(n)
-      order.push(id)
+      frames.push({ id, needs: this.tasks.get(id)?.needs ?? [], next: 0 })
     }
-    for (const t of [...this.tasks.values()].sort((a, b) => a.order - b.order)) visit(t.taskId)
+    for (const t of [...this.tasks.values()].sort((a, b) => a.order - b.order)) {
+      if (seen.has(t.taskId)) continue
+      enter(t.taskId)
+      while (frames.length) {
+        const frame = frames[frames.length - 1]!
+        if (frame.next === frame.needs.length) {
+          frames.pop()
+          order.push(frame.id)
+          continue
+        }
+        const need = frame.needs[frame.next++]!
+        if (!seen.has(need)) enter(need)
+      }
+    }
     this.topo = order
+    this.topoIndex = new Map(order.map((id, i) => [id, i]))
+    this.dependents = new Map()
+    for (const t of this.tasks.values()) {
+      for (const n of t.needs) {
+        const list = this.dependents.get(n)
+        if (list) list.push(t.taskId)
+        else this.dependents.set(n, [t.taskId])
+      }
+    }
+    this.approvalGates = order.filter((id) => this.plan.tasks.get(id)?.approval)
+    // Positions changed: every pending task is looked at again, in the new order.
+    this.pendingChecks = new KeyHeap<number>((a, b) => a < b)
+    order.forEach((id, at) => {
+      if (this.tasks.get(id)!.status === 'pending') this.pendingChecks.push(at)
+    })
   }
+}
+
+/**
+ * `tasks` of the template scope: `tasks.<id>` is `{ output, text, status }` of a succeeded task
+ * and `{ status }` of any other, read from the live task states when a template reads it, so
+ * that a run of 100,000 tasks does not build 100,000 entries for every task it prepares.
+ * Templates only read tasks upstream of theirs, whose states no longer change.
+ */
+function taskScopeView(tasks: ReadonlyMap<string, TaskState>): Record<string, unknown> {
+  const entry = (t: TaskState) =>
+    t.status === 'succeeded'
+      ? { output: t.output ?? null, text: t.text ?? toText(t.output), status: t.status }
+      : { status: t.status }
+  const own = (key: string | symbol) => (typeof key === 'string' ? tasks.get(key) : undefined)
+  return new Proxy({} as Record<string, unknown>, {
+    get: (_, key) => {
+      const t = own(key)
+      return t ? entry(t) : undefined
+    },
+    has: (_, key) => own(key) !== undefined,
+    ownKeys: () => [...tasks.keys()],
+    getOwnPropertyDescriptor: (_, key) => {
+      const t = own(key)
+      return t ? { value: entry(t), writable: false, enumerable: true, configurable: true } : undefined
+    },
+    set: () => false,
+    defineProperty: () => false,
+    deleteProperty: () => false,
+  })
 }
 
 /** A rejected promise that does not count as unhandled when a caller ignores it. */

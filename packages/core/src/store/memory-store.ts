@@ -13,6 +13,7 @@ import {
   type Store,
 } from '../contracts/store.js'
 import type { TaskState } from '../contracts/task.js'
+import { cloneJson } from './clone.js'
 
 interface RunRecord {
   spec: RunSpec
@@ -21,7 +22,8 @@ interface RunRecord {
   events: WeftEvent[]
 }
 
-const clone = <T>(v: T): T => structuredClone(v)
+/** What the store keeps and what it hands out are copies: callers cannot change it in place. */
+const clone = cloneJson
 
 /** A store in process memory: for tests, examples and short-lived runtimes. Nothing survives exit. */
 export function createMemoryStore(): Store {

@@ -12,10 +12,25 @@ export function findCycles(graph: NeedsGraph): string[][] {
   const seen = new Set<string>()
   const cycles: string[][] = []
 
-  const visit = (id: string) => {
-    state.set(id, 'visiting')
-    stack.push(id)
-    for (const dep of graph.get(id) ?? []) {
+  // Depth-first with an explicit stack (a chain of 100,000 tasks must not overflow the call
+  // stack): each frame is a task on the current path and the index of its next need.
+  const visit = (root: string) => {
+    const frames: { id: string; deps: readonly string[]; next: number }[] = []
+    const enter = (id: string) => {
+      state.set(id, 'visiting')
+      stack.push(id)
+      frames.push({ id, deps: graph.get(id) ?? [], next: 0 })
+    }
+    enter(root)
+    while (frames.length) {
+      const frame = frames[frames.length - 1]!
+      if (frame.next === frame.deps.length) {
+        frames.pop()
+        stack.pop()
+        state.set(frame.id, 'done')
+        continue
+      }
+      const dep = frame.deps[frame.next++]!
       if (!graph.has(dep)) continue
       const s = state.get(dep)
       if (s === 'visiting') {
@@ -27,10 +42,8 @@ export function findCycles(graph: NeedsGraph): string[][] {
           seen.add(key)
           cycles.push([...rotated, rotated[0]!])
         }
-      } else if (s === undefined) visit(dep)
+      } else if (s === undefined) enter(dep)
     }
-    stack.pop()
-    state.set(id, 'done')
   }
   for (const id of graph.keys()) if (!state.has(id)) visit(id)
   return cycles

@@ -274,7 +274,12 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
 
   // 4. Templates.
   const declaredInputs = isObject(raw.inputs) ? raw.inputs : {}
-  const checkTemplate = (text: string, path: DocPath, allowed: Set<string> | 'all', taskId?: string) => {
+  const checkTemplate = (
+    text: string,
+    path: DocPath,
+    allowed: { has(id: string): boolean } | 'all',
+    taskId?: string,
+  ) => {
     let exprs: Expression[]
     try {
       exprs = parseTemplate(text).flatMap((p) => (typeof p === 'string' ? [] : [p.expr]))
@@ -354,7 +359,7 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
   for (const id of taskIds) {
     const task = rawTasks![id]
     if (!isObject(task)) continue
-    const upstream = ancestorsOf(graph, id)
+    const upstream = upstreamOf(graph, id)
     for (const key of ['prompt', 'when', 'input', 'with'] as const) {
       for (const t of collectTemplates(task[key], ['tasks', id, key]))
         checkTemplate(t.text, t.path, upstream, id)
@@ -487,3 +492,22 @@ function hintFor(issue: z.core.$ZodIssue, path: DocPath): string | undefined {
 }
 
 export type { InputSpec }
+
+/**
+ * Whether a task is upstream of `id`. A direct need answers at once; only a template that reads a
+ * task further up walks the graph (once per task), so validating a large workflow stays linear
+ * instead of collecting every task's ancestors.
+ */
+function upstreamOf(
+  graph: ReadonlyMap<string, readonly string[]>,
+  id: string,
+): { has(name: string): boolean } {
+  let ancestors: Set<string> | undefined
+  return {
+    has(name: string) {
+      if (graph.get(id)?.includes(name)) return true
+      ancestors ??= ancestorsOf(graph, id)
+      return ancestors.has(name)
+    },
+  }
+}
