@@ -125,6 +125,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'run specs in a table of their own',
+    sql: `
+      -- A run's spec (its whole workflow) moves out of the runs row. SQLite rewrites the whole
+      -- row on every UPDATE, and every commit updates the run's row (summary, last_seq), so with
+      -- the spec in it each commit of a 100,000-task run rewrote megabytes: a run's commits grew
+      -- with its size. The spec is written when the run is created and when tasks are added.
+      CREATE TABLE run_specs (
+        run_id  TEXT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+        spec    TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO run_specs (run_id, spec) SELECT id, spec FROM runs;
+      ALTER TABLE runs DROP COLUMN spec;
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

@@ -292,8 +292,9 @@ function openConnection(file: string, inMemory: boolean, busyTimeoutMs: number) 
 
 function prepare(db: Database.Database) {
   const getRun = db.prepare('SELECT last_seq, summary FROM runs WHERE id = ?')
-  const insertRun = db.prepare('INSERT INTO runs (id, spec, last_seq) VALUES (?, ?, 0)')
-  const updateSpec = db.prepare('UPDATE runs SET spec = ? WHERE id = ?')
+  const insertRun = db.prepare('INSERT INTO runs (id, last_seq) VALUES (?, 0)')
+  const insertSpec = db.prepare('INSERT INTO run_specs (run_id, spec) VALUES (?, ?)')
+  const updateSpec = db.prepare('UPDATE run_specs SET spec = ? WHERE run_id = ?')
   const updateSummary = db.prepare(
     'UPDATE runs SET name = ?, status = ?, created_at = ?, updated_at = ?, summary = ?, last_seq = ? WHERE id = ?',
   )
@@ -319,7 +320,8 @@ function prepare(db: Database.Database) {
     let row = getRun.get(c.runId) as RunRow | undefined
     if (c.create) {
       if (row) throw new WeftError('conflict', `run ${c.runId} already exists`)
-      insertRun.run(c.runId, JSON.stringify(c.create.spec))
+      insertRun.run(c.runId)
+      insertSpec.run(c.runId, JSON.stringify(c.create.spec))
       row = { last_seq: 0, summary: null }
     } else if (!row) {
       throw new WeftError('run_not_found', `run ${c.runId} does not exist`)
@@ -443,6 +445,7 @@ function prepare(db: Database.Database) {
     'DELETE FROM artifacts WHERE run_id = ?',
     'DELETE FROM signals WHERE run_id = ?',
     'DELETE FROM run_leases WHERE run_id = ?',
+    'DELETE FROM run_specs WHERE run_id = ?',
   ].map((sql) => db.prepare(sql))
   const deleteRunRow = db.prepare('DELETE FROM runs WHERE id = ?')
   const deleteRunMemory = db.prepare('DELETE FROM memory WHERE scope = ?')
@@ -475,7 +478,7 @@ function prepare(db: Database.Database) {
     getMemory: db.prepare(`SELECT ${MEMORY_COLUMNS} FROM memory WHERE scope = ? AND key = ?`),
     listMemory: db.prepare(`SELECT ${MEMORY_COLUMNS} FROM memory WHERE scope = ?`),
     getSummary: db.prepare('SELECT summary FROM runs WHERE id = ? AND summary IS NOT NULL').pluck(),
-    getSpec: db.prepare('SELECT spec FROM runs WHERE id = ?').pluck(),
+    getSpec: db.prepare('SELECT spec FROM run_specs WHERE run_id = ?').pluck(),
     // rowid breaks ties of equal `order` by first insertion, as the in-memory store does.
     listTasks: db.prepare('SELECT state FROM tasks WHERE run_id = ? ORDER BY ord, rowid').pluck(),
     getTask: db.prepare('SELECT state FROM tasks WHERE run_id = ? AND task_id = ?').pluck(),

@@ -401,6 +401,52 @@ describe('sqlite migrations', () => {
     raw.close()
   })
 
+  it('upgrades a version-3 database to version 4 (specs in their own table) and keeps every spec', async () => {
+    const path = newDbPath()
+    mkdirSync(dirname(path), { recursive: true })
+    const runId = newRunId()
+    const commit = createCommit(runId)
+    const summary = { ...commit.run!, lastSeq: 3 }
+    const old = new Database(path)
+    old.pragma('journal_mode = WAL')
+    expect(
+      migrate(
+        old,
+        MIGRATIONS.filter((m) => m.version <= 3),
+      ),
+    ).toBe(3)
+    old
+      .prepare(
+        'INSERT INTO runs (id, name, status, created_at, updated_at, summary, spec, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 3)',
+      )
+      .run(
+        runId,
+        summary.name,
+        summary.status,
+        summary.createdAt,
+        summary.updatedAt,
+        JSON.stringify(summary),
+        JSON.stringify(commit.create!.spec),
+      )
+    old.close()
+
+    const store = await openStore(path)
+    expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version))
+    expect(await store.runs.get(runId)).toEqual(summary)
+    expect(await store.runs.getSpec(runId)).toEqual(commit.create!.spec)
+    // A spec written later (tasks added to a running run) replaces the stored one.
+    const spec = { ...commit.create!.spec, tags: ['more'] }
+    await store.commit({ runId, expectLastSeq: 3, spec, events: [log('four')] })
+    expect(await store.runs.getSpec(runId)).toEqual(spec)
+    const raw = new Database(path, { readonly: true })
+    const columns = raw.prepare("SELECT name FROM pragma_table_info('runs')").pluck().all()
+    expect(columns).not.toContain('spec')
+    raw.close()
+    expect(await store.runs.delete([runId])).toBe(1)
+    expect(await store.runs.getSpec(runId)).toBeUndefined()
+    await store.close()
+  })
+
   it('applies pending migrations in order, all or nothing', () => {
     const path = join(root, `migrate-${++counter}.db`)
     const v1 = { version: 1, name: 'one', sql: 'CREATE TABLE t1 (a INTEGER)' }
