@@ -1,0 +1,67 @@
+/**
+ * One child process of scenarios 1 and 2: runs one system on one graph `warmup + runs` times
+ * and prints the timings of the `runs`. See scheduler-systems.ts for the systems.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createMemoryStore, type Store } from '@weft/core'
+import { createSqliteStore } from '@weft/storage-sqlite'
+import { childInput, childOutput } from '../lib/child.js'
+import { layeredDag } from '../lib/graph.js'
+import { runFloor, runLangGraph, runWeft } from './scheduler-systems.js'
+
+export interface GraphChildInput {
+  system: 'weft' | 'floor' | 'langgraph'
+  store?: 'memory' | 'sqlite'
+  n: number
+  warmup: number
+  runs: number
+}
+
+export interface GraphChildOutput {
+  samples: number[]
+  startMs: number[]
+  events: number
+  commits: number
+  maxRssKb: number
+}
+
+const input = childInput<GraphChildInput>()
+const dag = layeredDag(input.n)
+const out: GraphChildOutput = { samples: [], startMs: [], events: 0, commits: 0, maxRssKb: 0 }
+const gc = (globalThis as { gc?: () => void }).gc
+
+for (let i = 0; i < input.warmup + input.runs; i++) {
+  gc?.()
+  const measured = i >= input.warmup
+  if (input.system === 'floor') {
+    const ms = await runFloor(dag)
+    if (measured) out.samples.push(ms)
+  } else if (input.system === 'langgraph') {
+    const ms = await runLangGraph(dag)
+    if (measured) out.samples.push(ms)
+  } else {
+    const dir = input.store === 'sqlite' ? mkdtempSync(join(tmpdir(), 'weft-bench-')) : undefined
+    const store: Store = dir ? createSqliteStore({ path: join(dir, 'weft.db') }) : createMemoryStore()
+    let commits = 0
+    const commit = store.commit.bind(store)
+    store.commit = (c) => {
+      commits++
+      return commit(c)
+    }
+    try {
+      const r = await runWeft(dag, store)
+      if (measured) {
+        out.samples.push(r.totalMs)
+        out.startMs.push(r.startMs)
+        out.events = r.events
+        out.commits = commits
+      }
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+out.maxRssKb = process.resourceUsage().maxRSS
+childOutput(out)

@@ -1,0 +1,65 @@
+/**
+ * The floor of scenario 2: the same number of events inserted straight through better-sqlite3
+ * into the events table of a weft SQLite store (same schema, indexes and pragmas: WAL, the
+ * default synchronous=FULL), in transactions of `perTransaction` rows. Nothing else is written.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createSqliteStore } from '@weft/storage-sqlite'
+import Database from 'better-sqlite3'
+import { childInput, childOutput } from '../lib/child.js'
+import { commitRun } from '../lib/direct-run.js'
+
+export interface RawChildInput {
+  events: number
+  perTransaction: number
+  warmup: number
+  runs: number
+}
+
+const TYPES = ['task.added', 'task.queued', 'task.started', 'task.succeeded'] as const
+const input = childInput<RawChildInput>()
+const samples: number[] = []
+for (let i = 0; i < input.warmup + input.runs; i++) {
+  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-raw-'))
+  try {
+    const path = join(dir, 'weft.db')
+    const runId = await commitRun(path, { name: 'raw' })
+    await createSqliteStore({ path }).close()
+    const db = new Database(path)
+    db.pragma('journal_mode = WAL')
+    db.pragma('foreign_keys = ON')
+    const insert = db.prepare(
+      'INSERT INTO events (run_id, seq, ts, type, task_id, attempt, severity, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    )
+    const t0 = performance.now()
+    let seq = 1 // run.created is seq 1
+    const write = db.transaction((count: number) => {
+      const ts = new Date().toISOString()
+      for (let k = 0; k < count; k++) {
+        seq++
+        const type = TYPES[seq % 4]!
+        const data = type === 'task.succeeded' ? { output: null, durationMs: 0 } : {}
+        insert.run(
+          runId,
+          seq,
+          ts,
+          type,
+          `t${seq >> 2}`,
+          type === 'task.added' ? null : 1,
+          'info',
+          JSON.stringify(data),
+        )
+      }
+    })
+    for (let left = input.events; left > 0; left -= input.perTransaction)
+      write(Math.min(left, input.perTransaction))
+    const ms = performance.now() - t0
+    db.close()
+    if (i >= input.warmup) samples.push(ms)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+childOutput({ samples, maxRssKb: process.resourceUsage().maxRSS })

@@ -1,0 +1,172 @@
+/**
+ * Scenario 7: server latency under load. The server runs in a child process (one core), the load
+ * generator (autocannon, keep-alive, 16 connections) in this one. Baseline in the same run: a
+ * bare node:http server answering a body of the same size from the same process.
+ */
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+import { BENCH_DIR } from '../lib/child.js'
+import { int, num, ratio, spread, type Table } from '../lib/format.js'
+import type { Context, Scenario, ScenarioOutput } from '../lib/scenario.js'
+import { type Summary, summarize } from '../lib/stats.js'
+
+interface Target {
+  key: 'floor' | 'healthz' | 'getRun' | 'listRuns' | 'startRun'
+  label: string
+  method: 'GET' | 'POST'
+  path: (runId: string) => string
+  body?: string
+}
+
+const TARGETS: Target[] = [
+  { key: 'floor', label: 'floor: node:http, same body', method: 'GET', path: () => '/' },
+  { key: 'healthz', label: 'weft GET /healthz', method: 'GET', path: () => '/healthz' },
+  { key: 'getRun', label: 'weft GET /api/v1/runs/{id}', method: 'GET', path: (id) => `/api/v1/runs/${id}` },
+  {
+    key: 'listRuns',
+    label: 'weft GET /api/v1/runs?limit=20',
+    method: 'GET',
+    path: () => '/api/v1/runs?limit=20',
+  },
+  {
+    key: 'startRun',
+    label: 'weft POST /api/v1/runs (1 mock task)',
+    method: 'POST',
+    path: () => '/api/v1/runs',
+    body: JSON.stringify({
+      workflow: { weft: 1, name: 'load', tasks: { t: { backend: 'mock', with: { output: 1 } } } },
+    }),
+  },
+]
+
+interface Sample {
+  rps: number
+  p50: number
+  p97_5: number
+  p99: number
+  errors: number
+  non2xx: number
+}
+
+async function startServer(): Promise<{
+  urls: { weftUrl: string; floorUrl: string; runId: string; bodyBytes: number }
+  stop(): Promise<void>
+}> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(BENCH_DIR, 'src/scenarios/server-child.ts')],
+    {
+      cwd: BENCH_DIR,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  )
+  const urls = await new Promise<{ weftUrl: string; floorUrl: string; runId: string; bodyBytes: number }>(
+    (resolve, reject) => {
+      let out = ''
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d
+        const nl = out.indexOf('\n')
+        if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)))
+      })
+      child.on('exit', (code) => reject(new Error(`server child exited ${code}`)))
+    },
+  )
+  return {
+    urls,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.on('exit', () => resolve())
+        child.stdin!.end()
+      }),
+  }
+}
+
+async function load(url: string, target: Target, runId: string, seconds: number): Promise<Sample> {
+  const result = await autocannon({
+    url: `${url}${target.path(runId)}`,
+    method: target.method,
+    connections: 16,
+    duration: seconds,
+    ...(target.body ? { body: target.body, headers: { 'content-type': 'application/json' } } : {}),
+  })
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p97_5: result.latency.p97_5,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  }
+}
+
+export const server: Scenario = {
+  name: 'server',
+  title: 'Server latency under load (HTTP API)',
+  async run(ctx: Context): Promise<ScenarioOutput> {
+    const seconds = ctx.quick ? 2 : 5
+    const rounds = ctx.quick ? 1 : 3
+    const samples = Object.fromEntries(TARGETS.map((t) => [t.key, [] as Sample[]])) as Record<
+      Target['key'],
+      Sample[]
+    >
+    let bodyBytes = 0
+    // A fresh server each round: the runs `POST /runs` starts must not grow the next round's lists.
+    for (let round = 0; round < rounds; round++) {
+      const { urls, stop } = await startServer()
+      bodyBytes = urls.bodyBytes
+      const base = (t: Target) => (t.key === 'floor' ? urls.floorUrl : urls.weftUrl)
+      try {
+        // Warm-up: JIT and connection pools, not measured (POST last, so reads see 101 runs).
+        for (const t of TARGETS) await load(base(t), t, urls.runId, 1)
+        for (const t of TARGETS) {
+          const s = await load(base(t), t, urls.runId, seconds)
+          samples[t.key].push(s)
+          ctx.log(
+            `  ${t.key.padEnd(9)} round ${round + 1}: ${int(s.rps)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms`,
+          )
+        }
+      } finally {
+        await stop()
+      }
+    }
+    const of = (k: Target['key'], f: keyof Sample): Summary => summarize(samples[k].map((s) => s[f]))
+    const floorRps = of('floor', 'rps').median
+    const table: Table = {
+      headers: ['endpoint', 'req/s', 'p50 ms', 'p97.5 ms', 'p99 ms', 'errors / non-2xx', 'req/s vs floor'],
+      rows: TARGETS.map((t) => [
+        t.label,
+        spread(of(t.key, 'rps')),
+        spread(of(t.key, 'p50')),
+        spread(of(t.key, 'p97_5')),
+        spread(of(t.key, 'p99')),
+        `${int(samples[t.key].reduce((a, s) => a + s.errors, 0))} / ${int(samples[t.key].reduce((a, s) => a + s.non2xx, 0))}`,
+        ratio(floorRps, of(t.key, 'rps').median),
+      ]),
+    }
+    const getRun = of('getRun', 'rps').median
+    return {
+      tables: [table],
+      notes: [
+        `autocannon, 16 keep-alive connections, ${seconds} s per endpoint, ${rounds} round(s), each against a fresh server process (memory store with 101 finished runs, mock backend, no auth) after a 1 s warm-up per endpoint, the load generator in this one — on 2 cores they share the machine.`,
+        `The floor answers the ${int(bodyBytes)}-byte JSON body of \`GET /runs/{id}\` from a bare node:http handler: what any HTTP server costs here. weft adds routing, auth, validation of the path, the store reads (summary and tasks) and the JSON encoding. "req/s vs floor" is how many times fewer requests per second weft answers.`,
+        '`POST /runs` validates the workflow, commits the run and starts it; the runs it starts run during the measurement.',
+      ],
+      headline: [
+        [
+          'server, GET /runs/{id} under 16 connections: req/s',
+          `${int(getRun)} (p99 ${num(of('getRun', 'p99').median)} ms)`,
+          `floor ${int(floorRps)}`,
+          ratio(floorRps, getRun),
+        ],
+        [
+          'server, POST /runs (start a 1-task run): req/s',
+          `${int(of('startRun', 'rps').median)} (p99 ${num(of('startRun', 'p99').median)} ms)`,
+          '–',
+          '–',
+        ],
+      ],
+      data: { bodyBytes, seconds, rounds, samples },
+    }
+  },
+}
