@@ -1,7 +1,5 @@
 import { dirname } from 'node:path'
-import { createServer, createServerMetrics, instrumentStore } from '@weft/server'
 import { type Command, Option } from 'commander'
-import { pino } from 'pino'
 import { createCliRuntime, loadCliConfig } from '../compose.js'
 import type { CliContext } from '../context.js'
 import { ExitCode } from '../exit-codes.js'
@@ -69,6 +67,12 @@ export async function serveCommand(
     ...(configFile ? { configFile } : {}),
     cwd: io.cwd,
   })
+  // Loaded here, not at the top: the server stack (Hono, ws, prom-client, pino) costs about 100 ms
+  // of start-up that every other command would pay (`pnpm bench --only cold-start`).
+  const [{ createServer, createServerMetrics, instrumentStore }, { pino }] = await Promise.all([
+    import('@weft/server'),
+    import('pino'),
+  ])
   const logger = pino(
     { level: settings.logLevel, base: { service: 'weft-server' } },
     { write: (line: string) => void io.stdout.write(line) },
