@@ -1,4 +1,4 @@
-import { EVENT_TYPES, type EventType, parsePointInTime } from '@weft/core'
+import { type EventType, eventTypesMatching, parsePointInTime } from '@weft/core'
 import { HttpError } from './errors.js'
 
 /**
@@ -24,12 +24,5 @@ export function parseTimeParam(name: string, value: string, now = Date.now()): s
 /** Event types and families (`task.*`) → the event types they name. */
 export function expandEventTypes(patterns: readonly string[] | undefined): EventType[] | undefined {
   if (!patterns || patterns.length === 0) return undefined
-  const out = new Set<EventType>()
-  for (const p of patterns) {
-    if (p.endsWith('.*')) {
-      const prefix = p.slice(0, -1)
-      for (const t of EVENT_TYPES) if (t.startsWith(prefix)) out.add(t)
-    } else out.add(p as EventType)
-  }
-  return [...out]
+  return [...new Set(patterns.flatMap(eventTypesMatching))]
 }

@@ -1,4 +1,11 @@
-import { EVENT_TYPES, type EventType, type Severity, SeveritySchema, WeftError } from '@weft/core'
+import {
+  EVENT_TYPES,
+  type EventType,
+  eventTypesMatching,
+  type Severity,
+  SeveritySchema,
+  WeftError,
+} from '@weft/core'
 import type { Command } from 'commander'
 import { timeArg } from '../duration.js'
 import { collect } from './shared.js'
@@ -75,9 +82,7 @@ function split(values: string[]): string[] {
 function parseTypes(values: string[]): EventType[] {
   const out = new Set<EventType>()
   for (const v of split(values)) {
-    const matched = v.endsWith('.*')
-      ? EVENT_TYPES.filter((t) => t.startsWith(v.slice(0, -1)))
-      : EVENT_TYPES.filter((t) => t === v)
+    const matched = eventTypesMatching(v)
     if (matched.length === 0) {
       throw new WeftError('input_invalid', `--type '${v}' is not an event type`, {
         hint: `use one of: ${EVENT_TYPES.join(', ')} (or a prefix such as task.*)`,

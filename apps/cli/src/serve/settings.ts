@@ -31,6 +31,8 @@ export interface ServeFlags {
 
 export const DEFAULT_PORT = 8787
 const SCOPES = new Set<Scope>(['read', 'write', 'admin'])
+const NEW_KEY_HINT =
+  'generate one with: node -e "console.log(crypto.randomBytes(24).toString(\'base64url\'))"'
 
 export function resolveServeSettings(input: {
   flags: ServeFlags
@@ -90,7 +92,7 @@ function keysFromConfig(config: ServerConfig, env: NodeJS.ProcessEnv, where: str
         'config_invalid',
         `${where}: server.apiKeys[${i}]: the key "${k.name}" is shorter than 16 characters`,
         {
-          hint: 'generate one with: node -e "console.log(crypto.randomBytes(24).toString(\'base64url\'))"',
+          hint: NEW_KEY_HINT,
         },
       )
     return { name: k.name, key, scopes: k.scopes }
@@ -118,7 +120,7 @@ function keysFromEnv(env: NodeJS.ProcessEnv): ServeKey[] {
   for (const k of keys) {
     if (k.key.length < 16)
       throw new WeftError('config_invalid', `the API key "${k.name}" is shorter than 16 characters`, {
-        hint: 'generate one with: node -e "console.log(crypto.randomBytes(24).toString(\'base64url\'))"',
+        hint: NEW_KEY_HINT,
       })
   }
   return keys

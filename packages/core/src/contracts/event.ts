@@ -45,6 +45,13 @@ export const EVENT_TYPES = [
 export const EventTypeSchema = z.enum(EVENT_TYPES)
 export type EventType = z.infer<typeof EventTypeSchema>
 
+/** The event types a pattern names: one type (`task.failed`) or a family (`task.*`); [] for neither. */
+export function eventTypesMatching(pattern: string): EventType[] {
+  return pattern.endsWith('.*')
+    ? EVENT_TYPES.filter((t) => t.startsWith(pattern.slice(0, -1)))
+    : EVENT_TYPES.filter((t) => t === pattern)
+}
+
 /** Live-only event types: delivered to followers but never persisted one by one. */
 export const EPHEMERAL_EVENT_TYPES: ReadonlySet<EventType> = new Set(['agent.delta'])
 

@@ -309,10 +309,7 @@ export class RunExecution {
   /** Tasks that could start now but wait for a slot (or for dispatch to resume). */
   get waitingForSlot(): number {
     let n = 0
-    for (const t of this.tasks.values()) {
-      if (this.preparing.has(t.taskId)) continue
-      if (t.status === 'queued' || (t.status === 'retrying' && this.retryDue.has(t.taskId))) n++
-    }
+    for (const t of this.tasks.values()) if (this.isReady(t)) n++
     return n
   }
 
