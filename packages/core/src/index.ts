@@ -1,4 +1,4 @@
-export * from './contracts/index.js'
+export * from '@weft/spec'
 export {
   EVENT_RECORD_FIELDS,
   type EventRecord,

@@ -1,7 +1,7 @@
 import { stringify as stringifyCsv } from 'csv-stringify/sync'
-import { WeftError } from '../contracts/errors.js'
-import type { EventType, Severity, WeftEvent } from '../contracts/event.js'
-import type { Store } from '../contracts/store.js'
+import { WeftError } from '@weft/spec'
+import type { EventType, Severity, WeftEvent } from '@weft/spec'
+import type { Store } from '@weft/spec'
 
 export const EXPORT_FORMATS = ['jsonl', 'csv', 'json'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]

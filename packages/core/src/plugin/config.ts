@@ -3,11 +3,11 @@ import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
-import { ModelInfoSchema } from '../contracts/cost.js'
-import { DiagnosticsModeSchema } from '../contracts/diagnostic.js'
-import { WeftError } from '../contracts/errors.js'
-import { JsonSchema } from '../contracts/json.js'
-import { BudgetSpecSchema, RetryPolicySchema } from '../contracts/workflow.js'
+import { ModelInfoSchema } from '@weft/spec'
+import { DiagnosticsModeSchema } from '@weft/spec'
+import { WeftError } from '@weft/spec'
+import { JsonSchema } from '@weft/spec'
+import { BudgetSpecSchema, RetryPolicySchema } from '@weft/spec'
 
 /** An API key of the server. Prefer `keyEnv` (the key in an environment variable) to a key in the file. */
 export const ApiKeyConfigSchema = z

@@ -1,6 +1,6 @@
-import { isBackendError, isWeftError } from '../contracts/errors.js'
-import type { Json } from '../contracts/json.js'
-import type { ErrorInfo } from '../contracts/task.js'
+import { isBackendError, isWeftError } from '@weft/spec'
+import type { Json } from '@weft/spec'
+import type { ErrorInfo } from '@weft/spec'
 
 /** Why an attempt's signal was aborted. The runtime decides the outcome from this, not from the error. */
 export interface AbortReason {

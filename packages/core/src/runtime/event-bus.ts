@@ -1,4 +1,4 @@
-import type { WeftEvent } from '../contracts/event.js'
+import type { WeftEvent } from '@weft/spec'
 
 export type EventListener = (event: WeftEvent) => void
 

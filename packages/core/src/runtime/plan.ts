@@ -1,11 +1,11 @@
-import type { Json } from '../contracts/json.js'
-import type { RunSpec } from '../contracts/run.js'
+import type { Json } from '@weft/spec'
+import type { RunSpec } from '@weft/spec'
 import {
   DEFAULT_PRIORITY,
   type RetryPolicy,
   type SchedulingMode,
   type TaskSpec,
-} from '../contracts/workflow.js'
+} from '@weft/spec'
 
 /** A task with the workflow's defaults and the run's overrides applied. */
 export interface PlannedTask {

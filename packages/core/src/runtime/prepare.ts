@@ -3,18 +3,18 @@
  * DESIGN.md up to the budget pre-check — build the context from upstream outputs, compact it to
  * the cap, render the templates, validate the backend's options, and estimate tokens and cost.
  */
-import type { Backend, TaskRequest } from '../contracts/backend.js'
+import type { Backend, TaskRequest } from '@weft/spec'
 import type {
   CompactionStrategy,
   ContextPipeline,
   ContextRequest,
   ContextResult,
-} from '../contracts/context.js'
-import type { CostModel } from '../contracts/cost.js'
-import { BackendError } from '../contracts/errors.js'
-import type { Json, JsonObject } from '../contracts/json.js'
-import type { TaskState } from '../contracts/task.js'
-import { emptyUsage, type Usage } from '../contracts/usage.js'
+} from '@weft/spec'
+import type { CostModel } from '@weft/spec'
+import { BackendError } from '@weft/spec'
+import type { Json, JsonObject } from '@weft/spec'
+import type { TaskState } from '@weft/spec'
+import { emptyUsage, type Usage } from '@weft/spec'
 import type { Scope } from '../template/expression.js'
 import { renderDeep, renderTemplate, TemplateError } from '../template/template.js'
 import type { Estimate } from './budget.js'

@@ -2,10 +2,10 @@
  * Rebuilds a run's state from its event log alone. The log is the source of truth: what
  * `replayEvents` returns must equal what the store holds, which the crash tests check.
  */
-import type { WeftEvent } from '../contracts/event.js'
-import type { Json } from '../contracts/json.js'
-import type { RunStatus } from '../contracts/run.js'
-import type { TaskStatus } from '../contracts/task.js'
+import type { WeftEvent } from '@weft/spec'
+import type { Json } from '@weft/spec'
+import type { RunStatus } from '@weft/spec'
+import type { TaskStatus } from '@weft/spec'
 
 export interface ReplayedTask {
   status: TaskStatus

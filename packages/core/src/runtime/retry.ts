@@ -1,4 +1,4 @@
-import type { ResolvedRetryPolicy, RetryPolicy } from '../contracts/workflow.js'
+import type { ResolvedRetryPolicy, RetryPolicy } from '@weft/spec'
 
 export const BASE_RETRY_POLICY: ResolvedRetryPolicy = {
   maxAttempts: 1,

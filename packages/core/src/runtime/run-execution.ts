@@ -6,24 +6,24 @@
  */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import type { Backend, BackendEvent, TaskContext, TaskResult } from '../contracts/backend.js'
-import type { ContextPipeline } from '../contracts/context.js'
-import type { CostModel } from '../contracts/cost.js'
-import type { Diagnostic } from '../contracts/diagnostic.js'
-import { BackendError, WeftError } from '../contracts/errors.js'
-import type { EventDraft, Severity, WeftEvent } from '../contracts/event.js'
-import type { Json, JsonObject } from '../contracts/json.js'
-import type { RunSpec, RunSummary, TaskCounts } from '../contracts/run.js'
-import type { Commit, Store } from '../contracts/store.js'
+import type { Backend, BackendEvent, TaskContext, TaskResult } from '@weft/spec'
+import type { ContextPipeline } from '@weft/spec'
+import type { CostModel } from '@weft/spec'
+import type { Diagnostic } from '@weft/spec'
+import { BackendError, WeftError } from '@weft/spec'
+import type { EventDraft, Severity, WeftEvent } from '@weft/spec'
+import type { Json, JsonObject } from '@weft/spec'
+import type { RunSpec, RunSummary, TaskCounts } from '@weft/spec'
+import type { Commit, Store } from '@weft/spec'
 import {
   type ErrorInfo,
   isTerminalTaskStatus,
   TASK_STATUSES,
   type TaskState,
   type TaskStatus,
-} from '../contracts/task.js'
-import { addUsage, emptyUsage, type Usage } from '../contracts/usage.js'
-import type { BudgetSpec, RetryPolicy, TaskSpec } from '../contracts/workflow.js'
+} from '@weft/spec'
+import { addUsage, emptyUsage, type Usage } from '@weft/spec'
+import type { BudgetSpec, RetryPolicy, TaskSpec } from '@weft/spec'
 import { cloneJson } from '../store/clone.js'
 import { isTruthy, type Scope } from '../template/expression.js'
 import { renderTemplate } from '../template/template.js'

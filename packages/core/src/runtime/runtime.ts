@@ -4,14 +4,14 @@
 import { randomBytes } from 'node:crypto'
 import { hostname, constants as osConstants } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Backend } from '../contracts/backend.js'
-import type { ContextPipeline } from '../contracts/context.js'
-import type { CostModel } from '../contracts/cost.js'
-import type { Diagnostic, DiagnosticsMode } from '../contracts/diagnostic.js'
-import { WeftError } from '../contracts/errors.js'
-import { EPHEMERAL_EVENT_TYPES, type WeftEvent } from '../contracts/event.js'
-import type { Json } from '../contracts/json.js'
-import type { WeftPlugin } from '../contracts/plugin.js'
+import type { Backend } from '@weft/spec'
+import type { ContextPipeline } from '@weft/spec'
+import type { CostModel } from '@weft/spec'
+import type { Diagnostic, DiagnosticsMode } from '@weft/spec'
+import { WeftError } from '@weft/spec'
+import { EPHEMERAL_EVENT_TYPES, type WeftEvent } from '@weft/spec'
+import type { Json } from '@weft/spec'
+import type { WeftPlugin } from '@weft/spec'
 import {
   isTerminalRunStatus,
   type Page,
@@ -21,16 +21,16 @@ import {
   RunSpecSchema,
   type RunStatus,
   type RunSummary,
-} from '../contracts/run.js'
-import type { RunLease, Store } from '../contracts/store.js'
-import type { TaskState } from '../contracts/task.js'
+} from '@weft/spec'
+import type { RunLease, Store } from '@weft/spec'
+import type { TaskState } from '@weft/spec'
 import {
   type BudgetSpec,
   type RetryPolicy,
   type TaskSpec,
   TaskSpecSchema,
   type WorkflowInput,
-} from '../contracts/workflow.js'
+} from '@weft/spec'
 import { createMemoryStore } from '../store/memory-store.js'
 import { descendantsOf } from '../workflow/graph.js'
 import type { Locator } from '../workflow/load.js'

@@ -1,7 +1,7 @@
-import { WeftError } from '../contracts/errors.js'
-import type { WeftEvent } from '../contracts/event.js'
-import type { Page, RunFilter, RunSpec, RunSummary } from '../contracts/run.js'
-import { emptyRunCounts, RunFilterSchema } from '../contracts/run.js'
+import { WeftError } from '@weft/spec'
+import type { WeftEvent } from '@weft/spec'
+import type { Page, RunFilter, RunSpec, RunSummary } from '@weft/spec'
+import { emptyRunCounts, RunFilterSchema } from '@weft/spec'
 import {
   type ArtifactRef,
   type Commit,
@@ -11,8 +11,8 @@ import {
   type Signal,
   STORE_SPECIFICATION_VERSION,
   type Store,
-} from '../contracts/store.js'
-import type { TaskState } from '../contracts/task.js'
+} from '@weft/spec'
+import type { TaskState } from '@weft/spec'
 import { cloneJson } from './clone.js'
 
 interface RunRecord {

@@ -11,7 +11,7 @@
  *   primary := literal | path | '(' expr ')'
  *   path    := ident ('.' ident | '[' (number | string) ']')*
  */
-import type { Json } from '../contracts/json.js'
+import type { Json } from '@weft/spec'
 
 export type PathSegment = string | number
 export type Expression =

@@ -3,7 +3,7 @@
  * expression's raw value (so `with: { n: "${{ inputs.n }}" }` keeps a number a number); any other
  * string renders to text, with objects and arrays as JSON.
  */
-import type { Json } from '../contracts/json.js'
+import type { Json } from '@weft/spec'
 import {
   type Expression,
   ExpressionError,

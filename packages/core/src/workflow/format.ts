@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../contracts/diagnostic.js'
+import type { Diagnostic } from '@weft/spec'
 
 /** `file:line:col  error  message [code]` then the path and the fix, as a person reads it. */
 export function formatDiagnostic(d: Diagnostic): string {

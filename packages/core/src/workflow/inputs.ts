@@ -1,5 +1,5 @@
-import type { Json } from '../contracts/json.js'
-import type { InputSpec } from '../contracts/workflow.js'
+import type { Json } from '@weft/spec'
+import type { InputSpec } from '@weft/spec'
 
 interface InputProblem {
   level: 'error' | 'warning'

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { extname } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
-import type { Diagnostic } from '../contracts/diagnostic.js'
+import type { Diagnostic } from '@weft/spec'
 
 export type DocPath = (string | number)[]
 

@@ -1,6 +1,6 @@
 import type { z } from 'zod'
-import type { Diagnostic, DiagnosticsMode } from '../contracts/diagnostic.js'
-import type { Json } from '../contracts/json.js'
+import type { Diagnostic, DiagnosticsMode } from '@weft/spec'
+import type { Json } from '@weft/spec'
 import {
   ApprovalSpecSchema,
   BudgetSpecSchema,
@@ -13,7 +13,7 @@ import {
   WorkflowDefaultsSchema,
   type WorkflowSpec,
   WorkflowSpecSchema,
-} from '../contracts/workflow.js'
+} from '@weft/spec'
 import { type Expression, expressionPaths } from '../template/expression.js'
 import { collectTemplates, parseTemplate, type TemplateError } from '../template/template.js'
 import { ancestorsOf, closest, findCycles } from './graph.js'

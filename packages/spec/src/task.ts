@@ -40,6 +40,17 @@ export const ErrorInfoSchema = z.object({
 })
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>
 
+/** An OS process group an attempt started (see the backend event `process`). */
+export const TaskProcessSchema = z.object({
+  /** `os.hostname()` of the machine it runs on: only a process on the same host can be checked or ended. */
+  host: z.string(),
+  pid: z.number().int(),
+  pgid: z.number().int(),
+  startTime: z.string().optional(),
+  attempt: z.number().int().positive(),
+})
+export type TaskProcess = z.infer<typeof TaskProcessSchema>
+
 export const ApprovalStateSchema = z.object({
   token: z.string(),
   message: z.string(),
@@ -73,6 +84,8 @@ export const TaskStateSchema = z.object({
   reason: z.string().optional(),
   approval: ApprovalStateSchema.optional(),
   sessionId: z.string().optional(),
+  /** Process groups of the current (or last) attempt; recovery ends those still alive before retrying. */
+  processes: z.array(TaskProcessSchema).optional(),
   usage: UsageSchema.optional(),
   /** The estimate made before the attempt ran (budget pre-check). */
   estimate: z

@@ -24,6 +24,7 @@ export const EVENT_TYPES = [
   'task.started',
   'task.retry_scheduled',
   'task.interrupted',
+  'task.process_started',
   'task.waiting',
   'task.approved',
   'task.succeeded',
@@ -95,6 +96,8 @@ export interface EventDataMap {
   'task.retry_scheduled': { error: ErrorInfo; delayMs: number; nextAttempt: number; maxAttempts: number }
   /** The attempt's process died or shut down before it finished; the task runs again. */
   'task.interrupted': { reason: string; sessionId?: string }
+  /** The attempt started an OS process group (recorded in the task's `processes`). */
+  'task.process_started': { host: string; pid: number; pgid: number; startTime?: string }
   'task.waiting': { token: string; message: string }
   'task.approved': { token: string; input?: Json; via?: string }
   'task.succeeded': { output?: Json; text?: string; durationMs: number; usage?: Usage; sessionId?: string }

@@ -56,6 +56,13 @@ export type BackendEvent =
   | { type: 'tool_end'; toolId: string; name: string; output?: Json; error?: string }
   | ({ type: 'usage'; model?: string } & Partial<Usage>)
   | { type: 'session'; sessionId: string }
+  /**
+   * The attempt started an OS process group (a subprocess backend). The runtime records it in the
+   * task's state, so that recovery after a crash can end a group that outlived its owner before
+   * the next attempt starts. `startTime` identifies the leader beyond its pid (on Linux the start
+   * time in clock ticks from /proc/<pid>/stat), so a reused pid is never mistaken for it.
+   */
+  | { type: 'process'; pid: number; pgid: number; startTime?: string }
   | {
       type: 'log'
       level?: 'debug' | 'info' | 'warn' | 'error'
