@@ -24,7 +24,30 @@ export const HTTP_ERROR_CODES = [
   'idempotency_mismatch',
   /** `POST /runs` with `workflowName` that the workflows folder does not have. */
   'workflow_not_found',
+  /** The `Host` header names neither a loopback address nor one of `allowedHosts` (DNS rebinding). */
+  'host_not_allowed',
+  /** A write from a browser page whose `Origin` is not this server's nor a CORS origin. */
+  'origin_not_allowed',
+  /** Policy `inlineWorkflows`: this server (or this key) only runs workflows from its workflows folder. */
+  'inline_workflows_disabled',
+  /** Policy `backends` (per key or server-wide) or `inlineBackends`: a task uses a backend the caller may not use. */
+  'backend_not_allowed',
+  /** Policy `shell.cwdRoot`: a shell task's `cwd` leaves the folder the server confines shell tasks to. */
+  'cwd_not_allowed',
+  /** Limit `maxWorkflowBytes`: the workflow document is larger than the server takes. */
+  'workflow_too_large',
+  /** Limit `maxTasksPerRun`: the run would have more tasks than the server takes. */
+  'too_many_tasks',
 ] as const
+
+/** The 403 codes a server policy answers with (each names the rule that refused). */
+export const POLICY_ERROR_CODES = [
+  'host_not_allowed',
+  'origin_not_allowed',
+  'inline_workflows_disabled',
+  'backend_not_allowed',
+  'cwd_not_allowed',
+] as const satisfies readonly HttpErrorCode[]
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number]
 
 export const API_ERROR_CODES = [...new Set([...WEFT_ERROR_CODES, ...HTTP_ERROR_CODES])] as const
@@ -59,6 +82,11 @@ export const STATUS_OF_CODE: Record<ApiErrorCode, number> = {
   plugin_invalid: 400,
   unauthorized: 401,
   forbidden: 403,
+  host_not_allowed: 403,
+  origin_not_allowed: 403,
+  inline_workflows_disabled: 403,
+  backend_not_allowed: 403,
+  cwd_not_allowed: 403,
   not_found: 404,
   run_not_found: 404,
   task_not_found: 404,
@@ -70,6 +98,8 @@ export const STATUS_OF_CODE: Record<ApiErrorCode, number> = {
   conflict: 409,
   idempotency_mismatch: 409,
   payload_too_large: 413,
+  workflow_too_large: 413,
+  too_many_tasks: 413,
   queue_full: 429,
   store_unsupported: 501,
   unavailable: 503,

@@ -117,12 +117,18 @@ function responses(
   }
   if (route.scope !== 'public') {
     errors[401] = 'Missing or unknown API key'
-    errors[403] = `The key lacks the \`${route.scope}\` scope`
+    errors[403] = `The key lacks the \`${route.scope}\` scope (\`forbidden\`), or a server policy refused: \`host_not_allowed\` (the Host header), \`origin_not_allowed\` (a browser write from another origin)`
+  }
+  if (route.operationId === 'startRun' || route.operationId === 'addTasks') {
+    errors[403] +=
+      ', `inline_workflows_disabled`, `backend_not_allowed` (`details.policy` says which rule), `cwd_not_allowed`'
   }
   if (route.params) errors[404] = 'No such run'
   if (route.method === 'post' && route.path.includes('{id}'))
     errors[409] = 'The run is not in a state that allows this'
-  if (route.body) errors[413] = 'Body too large'
+  if (route.body) errors[413] = 'Body too large (`payload_too_large`)'
+  if (route.operationId === 'startRun' || route.operationId === 'addTasks')
+    errors[413] += ', the workflow is larger than `maxWorkflowBytes` (`workflow_too_large`), or has more tasks than `maxTasksPerRun` (`too_many_tasks`)'
   for (const [status, description] of Object.entries(errors)) out[status] ??= errorResponse(description)
   return out
 }

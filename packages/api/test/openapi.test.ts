@@ -39,3 +39,21 @@ describe('the OpenAPI document', () => {
     expect(schemas.ApiError).toBeDefined()
   })
 })
+
+describe('policy and limit codes', () => {
+  it('are error codes with their status, and the document names them on POST /runs', async () => {
+    const { POLICY_ERROR_CODES, statusOfCode, ApiErrorCodeSchema } = await import('../src/index.js')
+    for (const code of POLICY_ERROR_CODES) {
+      expect(statusOfCode(code)).toBe(403)
+      expect(ApiErrorCodeSchema.safeParse(code).success).toBe(true)
+    }
+    expect(statusOfCode('workflow_too_large')).toBe(413)
+    expect(statusOfCode('too_many_tasks')).toBe(413)
+    const doc = buildOpenApiDocument({ version: '0.1.0' })
+    const post = (doc.paths as Record<string, Record<string, { responses: Record<string, { description: string }> }>>)[
+      '/api/v1/runs'
+    ]!.post!
+    expect(post.responses['403']!.description).toContain('inline_workflows_disabled')
+    expect(post.responses['413']!.description).toContain('too_many_tasks')
+  })
+})

@@ -1,5 +1,5 @@
-import { existsSync, statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { existsSync, realpathSync, statSync } from 'node:fs'
+import { isAbsolute, relative, resolve, sep } from 'node:path'
 import {
   BACKEND_SPECIFICATION_VERSION,
   type Backend,
@@ -22,6 +22,13 @@ export interface ShellBackendOptions {
   killGraceMs?: number
   /** The name workflows use in `backend:`. Default `shell`. */
   id?: string
+  /**
+   * Confines commands to this folder: a task's working directory (its `cwd`, or the runtime's
+   * `workDir` without one) must be this folder or inside it once `..` and symlinks are resolved,
+   * or the task fails with `bad_options`. A server sets it so that a caller cannot run commands in
+   * `/etc` or `../../..`. Default: no confinement.
+   */
+  cwdRoot?: string
 }
 
 const DEFAULT_KILL_GRACE_MS = 2000
@@ -38,13 +45,14 @@ export function createShellBackend(backendOptions: ShellBackendOptions = {}): Ba
     if (signal.aborted) throw abortError(signal, CANCELED)
 
     const [file, ...args] = options.command as [string, ...string[]]
-    const cwd = options.cwd === undefined ? ctx.workDir : resolve(ctx.workDir, options.cwd)
+    let cwd = options.cwd === undefined ? ctx.workDir : resolve(ctx.workDir, options.cwd)
     // spawn reports a missing cwd as ENOENT of the program, which would blame the wrong thing.
     if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
       throw new BackendError('bad_options', `with.cwd: the directory ${cwd} does not exist`, {
         retryable: false,
       })
     }
+    if (backendOptions.cwdRoot !== undefined) cwd = confine(cwd, backendOptions.cwdRoot, options.cwd)
 
     const key = attemptKey(ctx)
     const lines = (stream: 'stdout' | 'stderr') =>
@@ -172,6 +180,29 @@ interface FailedResult {
   stderr?: unknown
   cause?: unknown
   shortMessage?: string
+}
+
+/**
+ * The real path of `cwd` when it is `root` or inside it (after `..` and symlinks); the command runs
+ * there, so a symlink swapped after this check cannot move it elsewhere.
+ */
+function confine(cwd: string, root: string, given: string | undefined): string {
+  let realRoot: string
+  try {
+    realRoot = realpathSync(root)
+  } catch {
+    throw new BackendError('bad_options', `the shell backend's cwdRoot ${root} does not exist`, {
+      retryable: false,
+    })
+  }
+  const real = realpathSync(cwd)
+  const rel = relative(realRoot, real)
+  if (rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))) return real
+  const what = given === undefined ? `the working directory ${cwd}` : `with.cwd '${given}' (${real})`
+  throw new BackendError('bad_options', `${what} is outside ${realRoot}, the folder shell tasks are confined to`, {
+    retryable: false,
+    hint: `use a cwd inside ${realRoot} (the shell backend's cwdRoot)`,
+  })
 }
 
 function failure(file: string, options: ShellOptions, result: FailedResult): BackendError {
