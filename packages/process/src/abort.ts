@@ -1,4 +1,4 @@
-import { BackendError } from '@weft/core'
+import { BackendError } from '@weft/spec'
 
 /**
  * The error to reject with once the task's signal aborted. The runtime decides the task's outcome

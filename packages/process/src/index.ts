@@ -1,5 +1,13 @@
 export { abortError } from './abort.js'
 export {
+  type ProcessIdentity,
+  type ProcStat,
+  processLiveness,
+  processStartTime,
+  readProcStat,
+  selfIdentity,
+} from './identity.js'
+export {
   descendants,
   groupExists,
   holdExitCleanup,
@@ -9,6 +17,12 @@ export {
   trackGroup,
   untrackGroup,
 } from './process-tree.js'
+export {
+  type EndGroupOutcome,
+  endRecordedGroup,
+  type RecordedGroup,
+  recordedGroupState,
+} from './recorded-group.js'
 export {
   GroupRuns,
   releasingOnThrow,

@@ -3,6 +3,8 @@
  * cleanup, registered under the attempt's key so `pause`/`resume`/`dispose` reach it, ended when
  * the task's signal aborts, and given up on if its pipes stay open after the kill.
  */
+import type { BackendEvent } from '@weft/spec'
+import { processStartTime } from './identity.js'
 import {
   groupExists,
   signalGroup,
@@ -30,6 +32,12 @@ export interface SuperviseOptions {
   graceMs: number
   /** Also end descendants that left the group (`setsid`), as `terminateTree` does. Default false. */
   tree?: boolean
+  /**
+   * The task's `ctx.emit`: receives `{ type: 'process', pid, pgid, startTime }` right after the
+   * spawn, so the runtime records the group and a later recovery can end it if it outlives this
+   * process (a crash) before the task runs again.
+   */
+  emit?: (event: BackendEvent) => void
 }
 
 export interface Supervised<R> {
@@ -76,6 +84,11 @@ export class GroupRuns {
         },
       })
       if (this.#pausedEarly.has(key)) signalGroup(pid, 'SIGSTOP')
+      if (options.emit) {
+        const startTime = processStartTime(pid)
+        // Spawned detached: the command leads its own group, so the group id is its pid.
+        options.emit({ type: 'process', pid, pgid: pid, ...(startTime ? { startTime } : {}) })
+      }
       subprocess.once('exit', () => {
         if (groupExists(pid)) stopGroup()
         else untrackGroup(pid)
