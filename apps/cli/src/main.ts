@@ -1,6 +1,5 @@
 import { CommanderError } from 'commander'
 import type { CliContext } from './context.js'
-import { printError } from './errors.js'
 import { ExitCode } from './exit-codes.js'
 import { type CliIo, processIo } from './io.js'
 import { buildProgram } from './program.js'
@@ -11,8 +10,8 @@ import { buildProgram } from './program.js'
  */
 export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
   const ctx: CliContext = { io: { ...processIo(), ...io }, exitCode: ExitCode.ok, argv }
-  const program = buildProgram(ctx)
   try {
+    const program = await buildProgram(ctx, argv)
     await program.parseAsync(argv, { from: 'user' })
     return ctx.exitCode
   } catch (err) {
@@ -20,6 +19,8 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
       // Commander has printed its message; help and --version are successes, the rest bad usage.
       return err.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput
     }
+    // Loaded only now: printing an error needs @weft/core and @weft/client, --version does not.
+    const { printError } = await import('./errors.js')
     return printError(err, ctx.io)
   }
 }

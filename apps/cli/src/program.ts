@@ -1,26 +1,17 @@
 import { Command } from 'commander'
-import { registerBackendsCommand } from './commands/backends.js'
-import { registerEventsCommands } from './commands/events.js'
-import { registerRunCommand } from './commands/run.js'
-import { registerRunsCancelCommand } from './commands/runs-cancel.js'
-import { registerRunsEventsCommand } from './commands/runs-events.js'
-import { registerRunsListCommand } from './commands/runs-list.js'
-import { registerRunsPauseCommand } from './commands/runs-pause.js'
-import { registerRunsPruneCommand } from './commands/runs-prune.js'
-import { registerRunsRecoverCommand } from './commands/runs-recover.js'
-import { registerRunsRerunCommand } from './commands/runs-rerun.js'
-import { registerRunsResumeCommand } from './commands/runs-resume.js'
-import { registerRunsShowCommand } from './commands/runs-show.js'
-import { registerServeCommand } from './commands/serve.js'
-import { registerValidateCommand } from './commands/validate.js'
+import { COMMAND_GROUPS, COMMANDS, selectCommand } from './commands/index.js'
 import type { CliContext } from './context.js'
 import { cliVersion } from './version.js'
 
 /**
  * The command tree. Commander throws instead of exiting (exitOverride), so `main` decides the exit
  * code: a bad flag is exit 2 with commander's message, never a crash or a `process.exit` here.
+ *
+ * Every command is listed (for `--help` and for commander's "unknown command" suggestions), but
+ * only the one `argv` runs gets its options and action: its module is imported here, the others
+ * never are.
  */
-export function buildProgram(ctx: CliContext): Command {
+export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('weft')
   // Settings made before `.command()` are inherited by every subcommand.
   program
@@ -40,20 +31,24 @@ Store: --store PATH, else $WEFT_STORE, else \`store:\` in weft.config, else .wef
 Server: --server URL (or $WEFT_SERVER, key in $WEFT_API_KEY) acts on a weft server's runs instead.`,
     )
 
-  registerRunCommand(program, ctx)
-  registerValidateCommand(program, ctx)
-  const runs = program.command('runs').description('list, inspect and control runs')
-  registerRunsListCommand(runs, ctx)
-  registerRunsShowCommand(runs, ctx)
-  registerRunsEventsCommand(runs, ctx)
-  registerRunsResumeCommand(runs, ctx)
-  registerRunsCancelCommand(runs, ctx)
-  registerRunsPauseCommand(runs, ctx)
-  registerRunsPruneCommand(runs, ctx)
-  registerRunsRecoverCommand(runs, ctx)
-  registerRunsRerunCommand(runs, ctx)
-  registerEventsCommands(program, ctx)
-  registerBackendsCommand(program, ctx)
-  registerServeCommand(program, ctx)
+  const selected = selectCommand(argv)
+  const groups = new Map<string, Command>()
+  const parentOf = (path: readonly string[]): Command => {
+    if (path.length === 1) return program
+    const name = path[0]!
+    let group = groups.get(name)
+    if (!group) {
+      group = program.command(name).description(COMMAND_GROUPS[name] ?? '')
+      groups.set(name, group)
+    }
+    return group
+  }
+  for (const entry of COMMANDS) {
+    const command = parentOf(entry.path).command(entry.path[entry.path.length - 1]!)
+    command.description(entry.description)
+    for (const alias of entry.aliases ?? []) command.alias(alias)
+    for (const [name, description] of entry.arguments ?? []) command.argument(name, description)
+    if (entry === selected) (await entry.load())(command, ctx)
+  }
   return program
 }

@@ -3,6 +3,7 @@ import type {
   BackendHealth,
   BudgetSpec,
   Diagnostic,
+  EventType,
   ExportFormat,
   Json,
   Locator,
@@ -10,10 +11,20 @@ import type {
   RunStatus,
   RunSummary,
   SchedulingMode,
+  Severity,
   TaskState,
   WeftEvent,
 } from '@weft/core'
-import type { EventFilter } from './commands/event-filters.js'
+
+/** Which events `events query` / `events export` want (built from their flags). */
+export interface EventFilter {
+  runId?: string
+  types?: EventType[]
+  taskId?: string
+  severities?: Severity[]
+  since?: string
+  until?: string
+}
 
 /** A workflow file as `weft run` read it. */
 export interface WorkflowDocument {

@@ -5,7 +5,8 @@ import { ExitCode } from '../exit-codes.js'
 import type { CliIo } from '../io.js'
 import type { BackendReport } from '../service.js'
 import { renderTable } from '../table.js'
-import { resolveServer, serverOption, withService } from './shared.js'
+import { serverOption } from './flags.js'
+import { resolveServer, withService } from './target.js'
 
 export type { BackendReport }
 
@@ -14,10 +15,8 @@ export interface BackendsOptions {
   server?: string
 }
 
-export function registerBackendsCommand(program: Command, ctx: CliContext): void {
-  program
-    .command('backends')
-    .description('list the backends this runtime has (built-in and from plugins) with their health')
+export function configureBackendsCommand(command: Command, ctx: CliContext): void {
+  command
     .option('--json', 'print a JSON array')
     .addOption(serverOption())
     .action(async (opts: BackendsOptions) => {

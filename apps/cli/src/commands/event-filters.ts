@@ -8,7 +8,8 @@ import {
 } from '@weft/core'
 import type { Command } from 'commander'
 import { timeArg } from '../duration.js'
-import { collect } from './shared.js'
+import type { EventFilter } from '../service.js'
+import { collect } from './flags.js'
 
 /** The flags `events query` and `events export` share. */
 export interface EventFilterOptions {
@@ -16,15 +17,6 @@ export interface EventFilterOptions {
   type: string[]
   task?: string
   severity: string[]
-  since?: string
-  until?: string
-}
-
-export interface EventFilter {
-  runId?: string
-  types?: EventType[]
-  taskId?: string
-  severities?: Severity[]
   since?: string
   until?: string
 }

@@ -8,7 +8,8 @@ import { ExitCode } from '../exit-codes.js'
 import { formatCount } from '../format.js'
 import type { CliIo, OutStream } from '../io.js'
 import { addEventFilterOptions, type EventFilterOptions, eventFilter } from './event-filters.js'
-import { requireRun, serverOption, storeOption, withService } from './shared.js'
+import { serverOption, storeOption } from './flags.js'
+import { requireRun, withService } from './target.js'
 
 export interface EventsExportOptions extends EventFilterOptions {
   format?: ExportFormat
@@ -17,13 +18,9 @@ export interface EventsExportOptions extends EventFilterOptions {
   server?: string
 }
 
-export function registerEventsExportCommand(events: Command, ctx: CliContext): void {
+export function configureEventsExportCommand(command: Command, ctx: CliContext): void {
   addEventFilterOptions(
-    events
-      .command('export')
-      .description(
-        'stream events to JSONL, CSV or a JSON array, without holding the log in memory: one run in seq order, or every run (newest run first)',
-      )
+    command
       .addOption(
         new Option('-f, --format <format>', 'jsonl, csv or json (default: from the --out extension)').choices(
           EXPORT_FORMATS,

@@ -7,7 +7,8 @@ import { formatCount, formatDateTime, truncate } from '../format.js'
 import type { CliIo } from '../io.js'
 import { renderTable } from '../table.js'
 import { addEventFilterOptions, type EventFilterOptions, eventFilter } from './event-filters.js'
-import { positiveInt, requireRun, serverOption, storeOption, withService } from './shared.js'
+import { positiveInt, serverOption, storeOption } from './flags.js'
+import { requireRun, withService } from './target.js'
 
 /** A query holds its result in memory; more than this is a job for `events export`. */
 export const MAX_QUERY_LIMIT = 10_000
@@ -19,12 +20,8 @@ export interface EventsQueryOptions extends EventFilterOptions {
   server?: string
 }
 
-export function registerEventsQueryCommand(events: Command, ctx: CliContext): void {
-  addEventFilterOptions(
-    events
-      .command('query')
-      .description('find events across runs by type, task, severity and time, oldest first'),
-  )
+export function configureEventsQueryCommand(command: Command, ctx: CliContext): void {
+  addEventFilterOptions(command)
     .option(
       '-n, --limit <n>',
       `at most this many events (up to ${formatCount(MAX_QUERY_LIMIT)})`,

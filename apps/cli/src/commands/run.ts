@@ -19,14 +19,14 @@ import { watchRun } from '../watch-run.js'
 import {
   budgetOf,
   collect,
-  loadWorkflow,
   nonNegativeInt,
   nonNegativeNumber,
   positiveInt,
   serverOption,
   storeOption,
-  withService,
-} from './shared.js'
+} from './flags.js'
+import { withService } from './target.js'
+import { loadWorkflow } from './workflow-file.js'
 
 export interface RunCommandOptions {
   input: string[]
@@ -47,11 +47,8 @@ export interface RunCommandOptions {
   detachedChild?: boolean
 }
 
-export function registerRunCommand(program: Command, ctx: CliContext): void {
-  program
-    .command('run')
-    .description('run a workflow file, show its progress and a closing summary')
-    .argument('<file>', 'the workflow (.yaml, .yml or .json)')
+export function configureRunCommand(command: Command, ctx: CliContext): void {
+  command
     .option(
       '-i, --input <key=value>',
       'a workflow input (repeatable); key=@file reads the value from a file',

@@ -5,7 +5,8 @@ import type { CliContext } from '../context.js'
 import { ExitCode } from '../exit-codes.js'
 import type { CliIo } from '../io.js'
 import { awaitRunState } from './await-status.js'
-import { requireRun, serverOption, storeOption, withService } from './shared.js'
+import { serverOption, storeOption } from './flags.js'
+import { requireRun, withService } from './target.js'
 
 export interface RunsCancelOptions {
   reason?: string
@@ -13,11 +14,8 @@ export interface RunsCancelOptions {
   server?: string
 }
 
-export function registerRunsCancelCommand(runs: Command, ctx: CliContext): void {
-  runs
-    .command('cancel')
-    .description('cancel a run: running tasks are stopped, the rest canceled, all of it recorded')
-    .argument('<run-id>', 'the run')
+export function configureRunsCancelCommand(command: Command, ctx: CliContext): void {
+  command
     .option('--reason <text>', 'why (recorded in the run events)', 'canceled with `weft runs cancel`')
     .addOption(storeOption())
     .addOption(serverOption())

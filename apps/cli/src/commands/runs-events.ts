@@ -5,7 +5,8 @@ import type { CliContext } from '../context.js'
 import { formatEventLine } from '../event-line.js'
 import { ExitCode } from '../exit-codes.js'
 import type { CliIo } from '../io.js'
-import { nonNegativeInt, requireRun, serverOption, storeOption, withService } from './shared.js'
+import { nonNegativeInt, serverOption, storeOption } from './flags.js'
+import { requireRun, withService } from './target.js'
 
 export interface RunsEventsOptions {
   json?: boolean
@@ -15,11 +16,8 @@ export interface RunsEventsOptions {
   server?: string
 }
 
-export function registerRunsEventsCommand(runs: Command, ctx: CliContext): void {
-  runs
-    .command('events')
-    .description("print a run's event log (JSONL with --json); --follow streams until the run ends")
-    .argument('<run-id>', 'the run')
+export function configureRunsEventsCommand(command: Command, ctx: CliContext): void {
+  command
     .option('--json', 'one JSON object per line: seq, ts, type, taskId, attempt, severity, runId, data')
     .option('-f, --follow', 'keep printing new events until the run finishes')
     .option('--after <seq>', 'only events after this sequence number', nonNegativeInt)

@@ -7,7 +7,8 @@ import { formatCount, formatDateTime, formatDuration, statusColor } from '../for
 import type { CliIo } from '../io.js'
 import { doneCount, runDurationMs } from '../summary.js'
 import { renderTable } from '../table.js'
-import { collect, positiveInt, serverOption, storeOption, withService } from './shared.js'
+import { collect, positiveInt, serverOption, storeOption } from './flags.js'
+import { withService } from './target.js'
 
 export interface RunsListOptions {
   status: string[]
@@ -17,11 +18,8 @@ export interface RunsListOptions {
   server?: string
 }
 
-export function registerRunsListCommand(runs: Command, ctx: CliContext): void {
-  runs
-    .command('list')
-    .alias('ls')
-    .description('list runs, newest first')
+export function configureRunsListCommand(command: Command, ctx: CliContext): void {
+  command
     .option(
       '-s, --status <status>',
       `only runs with this status (repeatable or comma-separated: ${RUN_STATUSES.join(', ')})`,

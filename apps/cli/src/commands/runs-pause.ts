@@ -5,20 +5,16 @@ import { ExitCode } from '../exit-codes.js'
 import type { CliIo } from '../io.js'
 import { resumeCommands } from '../summary.js'
 import { awaitRunState } from './await-status.js'
-import { requireRun, serverOption, storeOption, withService } from './shared.js'
+import { serverOption, storeOption } from './flags.js'
+import { requireRun, withService } from './target.js'
 
 export interface RunsPauseOptions {
   store?: string
   server?: string
 }
 
-export function registerRunsPauseCommand(runs: Command, ctx: CliContext): void {
-  runs
-    .command('pause')
-    .description(
-      'pause a run: nothing new starts, running tasks finish (or are suspended where the backend can)',
-    )
-    .argument('<run-id>', 'the run')
+export function configureRunsPauseCommand(command: Command, ctx: CliContext): void {
+  command
     .addOption(storeOption())
     .addOption(serverOption())
     .action(async (runId: string, opts: RunsPauseOptions) => {

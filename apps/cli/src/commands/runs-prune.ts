@@ -7,7 +7,8 @@ import { ExitCode } from '../exit-codes.js'
 import { formatCount, formatDateTime, statusColor } from '../format.js'
 import type { CliIo } from '../io.js'
 import { renderTable } from '../table.js'
-import { collect, positiveInt, refuseRemote, serverOption, storeOption, withRuntime } from './shared.js'
+import { collect, positiveInt, serverOption, storeOption } from './flags.js'
+import { refuseRemote, withRuntime } from './target.js'
 
 export interface RunsPruneOptions {
   /** Milliseconds, parsed from e.g. `30d`. */
@@ -22,10 +23,8 @@ export interface RunsPruneOptions {
 
 const FINISHED = [...TERMINAL_RUN_STATUSES]
 
-export function registerRunsPruneCommand(runs: Command, ctx: CliContext): void {
-  runs
-    .command('prune')
-    .description('delete finished runs older than a given age, with their events and artifacts, in batches')
+export function configureRunsPruneCommand(command: Command, ctx: CliContext): void {
+  command
     .addOption(
       new Option(
         '--older-than <duration>',

@@ -5,7 +5,8 @@ import type { CliContext } from '../context.js'
 import { ExitCode } from '../exit-codes.js'
 import type { CliIo } from '../io.js'
 import { exitForRun, watchRun } from '../watch-run.js'
-import { refuseRemote, serverOption, storeArgs, storeOption, withRuntime } from './shared.js'
+import { serverOption, storeOption } from './flags.js'
+import { refuseRemote, storeArgs, withRuntime } from './target.js'
 
 export interface RunsRecoverOptions {
   json?: boolean
@@ -14,13 +15,8 @@ export interface RunsRecoverOptions {
   server?: string
 }
 
-export function registerRunsRecoverCommand(runs: Command, ctx: CliContext): void {
-  runs
-    .command('recover')
-    .description(
-      'continue unfinished runs whose process stopped (crash, kill, shutdown): finished tasks are kept, interrupted ones run again',
-    )
-    .argument('[run-id]', 'only this run (default: every unfinished run no live process owns)')
+export function configureRunsRecoverCommand(command: Command, ctx: CliContext): void {
+  command
     .option('--json', 'print the recovery reports and final summaries as JSON')
     .option('-q, --quiet', 'no progress lines, only the summary')
     .addOption(storeOption())

@@ -2,7 +2,8 @@ import type { Command } from 'commander'
 import type { CliContext } from '../context.js'
 import type { CliIo } from '../io.js'
 import { watchRun } from '../watch-run.js'
-import { refuseRemote, requireRun, serverOption, storeArgs, storeOption, withRuntime } from './shared.js'
+import { serverOption, storeOption } from './flags.js'
+import { refuseRemote, requireRun, storeArgs, withRuntime } from './target.js'
 
 export interface RunsRerunOptions {
   from: string
@@ -12,13 +13,8 @@ export interface RunsRerunOptions {
   server?: string
 }
 
-export function registerRunsRerunCommand(runs: Command, ctx: CliContext): void {
-  runs
-    .command('rerun')
-    .description(
-      'start a new run of the same workflow and inputs that reuses the recorded outputs of every task not downstream of --from',
-    )
-    .argument('<run-id>', 'the run to start from')
+export function configureRunsRerunCommand(command: Command, ctx: CliContext): void {
+  command
     .requiredOption('--from <task>', 'the first task to run again (it and everything downstream of it run)')
     .option('--json', 'print only the final run summary as JSON on stdout')
     .option('-q, --quiet', 'no progress lines, only the summary')

@@ -4,15 +4,8 @@ import type { CliContext } from '../context.js'
 import { parseJsonInput } from '../inputs.js'
 import type { CliIo } from '../io.js'
 import { watchRun } from '../watch-run.js'
-import {
-  budgetOf,
-  nonNegativeInt,
-  nonNegativeNumber,
-  requireRun,
-  serverOption,
-  storeOption,
-  withService,
-} from './shared.js'
+import { budgetOf, nonNegativeInt, nonNegativeNumber, serverOption, storeOption } from './flags.js'
+import { requireRun, withService } from './target.js'
 
 export interface RunsResumeOptions {
   token?: string
@@ -25,13 +18,8 @@ export interface RunsResumeOptions {
   budgetTokens?: number
 }
 
-export function registerRunsResumeCommand(runs: Command, ctx: CliContext): void {
-  runs
-    .command('resume')
-    .description(
-      'answer an approval (--token) or resume a paused run, then continue it here with live progress',
-    )
-    .argument('<run-id>', 'the paused run')
+export function configureRunsResumeCommand(command: Command, ctx: CliContext): void {
+  command
     .option(
       '-t, --token <token>',
       'the resume token of the approval (printed when the run paused; see `weft runs show`)',

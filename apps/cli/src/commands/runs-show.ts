@@ -6,7 +6,8 @@ import { ExitCode } from '../exit-codes.js'
 import { formatDateTime } from '../format.js'
 import type { CliIo } from '../io.js'
 import { formatRunSummary } from '../summary.js'
-import { requireRun, serverOption, storeOption, withService } from './shared.js'
+import { serverOption, storeOption } from './flags.js'
+import { requireRun, withService } from './target.js'
 
 export interface RunsShowOptions {
   json?: boolean
@@ -14,11 +15,8 @@ export interface RunsShowOptions {
   server?: string
 }
 
-export function registerRunsShowCommand(runs: Command, ctx: CliContext): void {
-  runs
-    .command('show')
-    .description('show a run: summary, tasks (status, attempts, duration, error), pause and resume commands')
-    .argument('<run-id>', 'the run')
+export function configureRunsShowCommand(command: Command, ctx: CliContext): void {
+  command
     .option('--json', 'print { run, tasks } as JSON')
     .addOption(storeOption())
     .addOption(serverOption())

@@ -6,16 +6,14 @@ import { ExitCode } from '../exit-codes.js'
 import type { CliIo } from '../io.js'
 import { resolveServeSettings, type ServeFlags } from '../serve/settings.js'
 import { cliVersion } from '../version.js'
-import { nonNegativeInt, positiveInt, storeOption } from './shared.js'
+import { nonNegativeInt, positiveInt, storeOption } from './flags.js'
 
 export interface ServeOptions extends ServeFlags {
   store?: string
 }
 
-export function registerServeCommand(program: Command, ctx: CliContext): void {
-  program
-    .command('serve')
-    .description('run the weft HTTP/WebSocket API server (the same thing as `weft-server`)')
+export function configureServeCommand(command: Command, ctx: CliContext): void {
+  command
     .option('--host <host>', 'address to listen on (default: $WEFT_HOST, the config, 127.0.0.1)')
     .option(
       '--port <port>',

@@ -5,7 +5,9 @@ import { countLine, formatDiagnostics } from '../diagnostics.js'
 import { ExitCode } from '../exit-codes.js'
 import { parseInputPairs } from '../inputs.js'
 import type { CliIo } from '../io.js'
-import { collect, loadWorkflow, withRuntime } from './shared.js'
+import { collect } from './flags.js'
+import { withRuntime } from './target.js'
+import { loadWorkflow } from './workflow-file.js'
 
 export interface ValidateCommandOptions {
   input: string[]
@@ -13,11 +15,8 @@ export interface ValidateCommandOptions {
   json?: boolean
 }
 
-export function registerValidateCommand(program: Command, ctx: CliContext): void {
-  program
-    .command('validate')
-    .description('check a workflow file and list every problem (file:line, path, fix) without running it')
-    .argument('<file>', 'the workflow (.yaml, .yml or .json)')
+export function configureValidateCommand(command: Command, ctx: CliContext): void {
+  command
     .option(
       '-i, --input <key=value>',
       'inputs to check as `weft run` would get them (repeatable)',

@@ -1,28 +1,13 @@
-import { readFile } from 'node:fs/promises'
-import { isAbsolute, resolve } from 'node:path'
 import { createClient } from '@weft/client'
-import { type BudgetSpec, type Diagnostic, loadWorkflowFile, type RunSummary, WeftError } from '@weft/core'
-import { InvalidArgumentError, Option } from 'commander'
+import { type RunSummary, WeftError } from '@weft/core'
 import { type CliRuntime, type CliRuntimeOptions, createCliRuntime } from '../compose.js'
 import type { CliIo } from '../io.js'
 import { createLocalService } from '../local-service.js'
 import { createRemoteService } from '../remote-service.js'
-import type { RunService, WorkflowDocument } from '../service.js'
+import type { RunService } from '../service.js'
 import type { StoreLocation } from '../store.js'
 
-export function storeOption(): Option {
-  return new Option(
-    '--store <path>',
-    'where runs live: a SQLite file, sqlite:PATH or memory: (default: $WEFT_STORE, the config, .weft/weft.db)',
-  )
-}
-
-export function serverOption(): Option {
-  return new Option(
-    '--server <url>',
-    'act on the runs of a weft server (`weft serve`) instead of the local store (default: $WEFT_SERVER; key: $WEFT_API_KEY)',
-  )
-}
+// Where a command acts: the local runtime and store, or a weft server (`--server`).
 
 /** The options that choose where runs are. */
 export interface TargetOptions {
@@ -105,44 +90,6 @@ export async function withService<T>(
   }
 }
 
-/** Repeatable options (`--input a=1 --input b=2`) collect into an array. */
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value]
-}
-
-export function positiveInt(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1.')
-  return n
-}
-
-export function nonNegativeNumber(value: string): number {
-  const n = Number(value)
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
-    throw new InvalidArgumentError('expected a number of at least 0.')
-  return n
-}
-
-/** `--budget-usd`, `--budget-tokens` and `--on-budget` as a budget override, or undefined. */
-export function budgetOf(opts: {
-  budgetUsd?: number
-  budgetTokens?: number
-  onBudget?: BudgetSpec['onExceeded']
-}): BudgetSpec | undefined {
-  const budget: BudgetSpec = {
-    ...(opts.budgetUsd !== undefined ? { maxCostUsd: opts.budgetUsd } : {}),
-    ...(opts.budgetTokens !== undefined ? { maxTokens: opts.budgetTokens } : {}),
-    ...(opts.onBudget ? { onExceeded: opts.onBudget } : {}),
-  }
-  return Object.keys(budget).length ? budget : undefined
-}
-
-export function nonNegativeInt(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of at least 0.')
-  return n
-}
-
 /** Opens the runtime for one command and always closes it, so SQLite is closed before exit. */
 export async function withRuntime<T>(
   io: CliIo,
@@ -177,21 +124,6 @@ export function storeArgs(location: StoreLocation): string | undefined {
 /** A word a shell reads back as it is. */
 export function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
-}
-
-/**
- * Reads a workflow file relative to the CLI's working directory, while messages keep naming the
- * file the way the user typed it.
- */
-export async function loadWorkflow(
-  file: string,
-  io: CliIo,
-): Promise<WorkflowDocument & { diagnostics: Diagnostic[] }> {
-  const path = isAbsolute(file) ? file : resolve(io.cwd, file)
-  const doc = await loadWorkflowFile(path)
-  for (const d of doc.diagnostics) if (d.file === path) d.file = file
-  const text = doc.diagnostics.length === 0 ? await readFile(path, 'utf8') : ''
-  return { value: doc.value, locate: doc.locate, diagnostics: doc.diagnostics, file, path, text }
 }
 
 export async function requireRun(

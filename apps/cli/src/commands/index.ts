@@ -1,0 +1,139 @@
+import type { Command } from 'commander'
+import type { CliContext } from '../context.js'
+
+/** Adds a command's options and action to the command `program.ts` created from its entry. */
+export type ConfigureCommand = (command: Command, ctx: CliContext) => void
+
+/**
+ * One subcommand: what `weft --help` lists about it, and how to load its code. The code (and with
+ * it @weft/core, zod, the stores and backends) is imported only for the command that runs, so
+ * `weft --version` and `weft --help` load nothing but commander.
+ */
+export interface CommandEntry {
+  /** `['run']`, or a group and its subcommand: `['runs', 'list']`. */
+  path: readonly [string] | readonly [string, string]
+  description: string
+  aliases?: readonly string[]
+  /** Positional arguments, `[name, description]`, so that the help lists `run <file>`. */
+  arguments?: readonly (readonly [string, string])[]
+  load(): Promise<ConfigureCommand>
+}
+
+/** Command groups (`weft runs …`, `weft events …`) have no action of their own. */
+export const COMMAND_GROUPS: Readonly<Record<string, string>> = {
+  runs: 'list, inspect and control runs',
+  events: 'query and export the event log across runs',
+}
+
+const RUN_ID = ['<run-id>', 'the run'] as const
+const WORKFLOW_FILE = ['<file>', 'the workflow (.yaml, .yml or .json)'] as const
+
+/** Every command, in the order the help lists them. */
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    path: ['run'],
+    description: 'run a workflow file, show its progress and a closing summary',
+    arguments: [WORKFLOW_FILE],
+    load: async () => (await import('./run.js')).configureRunCommand,
+  },
+  {
+    path: ['validate'],
+    description: 'check a workflow file and list every problem (file:line, path, fix) without running it',
+    arguments: [WORKFLOW_FILE],
+    load: async () => (await import('./validate.js')).configureValidateCommand,
+  },
+  {
+    path: ['runs', 'list'],
+    aliases: ['ls'],
+    description: 'list runs, newest first',
+    load: async () => (await import('./runs-list.js')).configureRunsListCommand,
+  },
+  {
+    path: ['runs', 'show'],
+    description: 'show a run: summary, tasks (status, attempts, duration, error), pause and resume commands',
+    arguments: [RUN_ID],
+    load: async () => (await import('./runs-show.js')).configureRunsShowCommand,
+  },
+  {
+    path: ['runs', 'events'],
+    description: "print a run's event log (JSONL with --json); --follow streams until the run ends",
+    arguments: [RUN_ID],
+    load: async () => (await import('./runs-events.js')).configureRunsEventsCommand,
+  },
+  {
+    path: ['runs', 'resume'],
+    description:
+      'answer an approval (--token) or resume a paused run, then continue it here with live progress',
+    arguments: [['<run-id>', 'the paused run']],
+    load: async () => (await import('./runs-resume.js')).configureRunsResumeCommand,
+  },
+  {
+    path: ['runs', 'cancel'],
+    description: 'cancel a run: running tasks are stopped, the rest canceled, all of it recorded',
+    arguments: [RUN_ID],
+    load: async () => (await import('./runs-cancel.js')).configureRunsCancelCommand,
+  },
+  {
+    path: ['runs', 'pause'],
+    description:
+      'pause a run: nothing new starts, running tasks finish (or are suspended where the backend can)',
+    arguments: [RUN_ID],
+    load: async () => (await import('./runs-pause.js')).configureRunsPauseCommand,
+  },
+  {
+    path: ['runs', 'prune'],
+    description: 'delete finished runs older than a given age, with their events and artifacts, in batches',
+    load: async () => (await import('./runs-prune.js')).configureRunsPruneCommand,
+  },
+  {
+    path: ['runs', 'recover'],
+    description:
+      'continue unfinished runs whose process stopped (crash, kill, shutdown): finished tasks are kept, interrupted ones run again',
+    arguments: [['[run-id]', 'only this run (default: every unfinished run no live process owns)']],
+    load: async () => (await import('./runs-recover.js')).configureRunsRecoverCommand,
+  },
+  {
+    path: ['runs', 'rerun'],
+    description:
+      'start a new run of the same workflow and inputs that reuses the recorded outputs of every task not downstream of --from',
+    arguments: [['<run-id>', 'the run to start from']],
+    load: async () => (await import('./runs-rerun.js')).configureRunsRerunCommand,
+  },
+  {
+    path: ['events', 'query'],
+    description: 'find events across runs by type, task, severity and time, oldest first',
+    load: async () => (await import('./events-query.js')).configureEventsQueryCommand,
+  },
+  {
+    path: ['events', 'export'],
+    description:
+      'stream events to JSONL, CSV or a JSON array, without holding the log in memory: one run in seq order, or every run (newest run first)',
+    load: async () => (await import('./events-export.js')).configureEventsExportCommand,
+  },
+  {
+    path: ['backends'],
+    description: 'list the backends this runtime has (built-in and from plugins) with their health',
+    load: async () => (await import('./backends.js')).configureBackendsCommand,
+  },
+  {
+    path: ['serve'],
+    description: 'run the weft HTTP/WebSocket API server (the same thing as `weft-server`)',
+    load: async () => (await import('./serve.js')).configureServeCommand,
+  },
+]
+
+/**
+ * The command these arguments run, read the way commander will read them: the first word names a
+ * command or a group, a group's next word its subcommand. `help` in front (`weft help run`,
+ * `weft runs help list`) asks for that command's help, which needs its options too.
+ */
+export function selectCommand(argv: readonly string[]): CommandEntry | undefined {
+  const words = argv.filter((w, i) => !(w === 'help' && i < 2))
+  const [first, second] = words
+  if (first === undefined || first.startsWith('-')) return undefined
+  const named = (entry: CommandEntry, word: string | undefined, at: 0 | 1) =>
+    entry.path[at] === word || (at === entry.path.length - 1 && (entry.aliases ?? []).includes(word ?? ''))
+  return COMMANDS.find((e) =>
+    e.path.length === 1 ? named(e, first, 0) : e.path[0] === first && named(e, second, 1),
+  )
+}
