@@ -2,19 +2,8 @@ import { isBackendError, isWeftError } from '@weft/spec'
 import type { Json } from '@weft/spec'
 import type { ErrorInfo } from '@weft/spec'
 
-/** Why an attempt's signal was aborted. The runtime decides the outcome from this, not from the error. */
-export interface AbortReason {
-  kind: 'cancel' | 'timeout' | 'run_timeout' | 'fail_fast' | 'shutdown'
-  message: string
-}
-
-export function abortReasonOf(signal: AbortSignal): AbortReason | undefined {
-  if (!signal.aborted) return undefined
-  const r = signal.reason as Partial<AbortReason> | undefined
-  return r && typeof r.kind === 'string'
-    ? (r as AbortReason)
-    : { kind: 'cancel', message: String(signal.reason) }
-}
+// Why an attempt's signal was aborted: one definition in @weft/spec, shared with the backends.
+export { type AbortReason, abortReasonOf } from '@weft/spec'
 
 export function toErrorInfo(err: unknown): ErrorInfo {
   if (isBackendError(err)) {

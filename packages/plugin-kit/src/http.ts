@@ -1,0 +1,104 @@
+import { BackendError, type Json, type JsonObject } from '@weft/spec'
+
+export interface StatusErrorOptions {
+  /** Body fields and headers worth keeping (`status`, `type`, `requestId`, `retryAfter`, …). */
+  details: JsonObject
+  /** Where the key came from, for the hint of a 401/403 (`ANTHROPIC_API_KEY`). */
+  keySource: string
+  /** Added to the hint of a 401/403 (`(and that it may use this model)`). */
+  authHint?: string
+  /** The hint of a 404. */
+  notFoundHint?: string
+}
+
+/**
+ * Maps an HTTP error status of a model API to a BackendError with the retry flag that fits it:
+ * 401/403 `auth` and 4xx `failed` are final; 408 `timeout`, 429 `rate_limit` and every 5xx
+ * `server_error` (Anthropic's 529 "overloaded" too) are worth another attempt.
+ */
+export function errorForStatus(status: number, message: string, options: StatusErrorOptions): BackendError {
+  const { details } = options
+  if (status === 401 || status === 403)
+    return new BackendError('auth', message, {
+      retryable: false,
+      details,
+      hint: `check the key in ${options.keySource}${options.authHint ? ` ${options.authHint}` : ''}`,
+    })
+  if (status === 429) return new BackendError('rate_limit', message, { retryable: true, details })
+  if (status === 408) return new BackendError('timeout', message, { retryable: true, details })
+  if (status >= 500) return new BackendError('server_error', message, { retryable: true, details })
+  return new BackendError('failed', message, {
+    retryable: false,
+    details,
+    ...(status === 404 && options.notFoundHint ? { hint: options.notFoundHint } : {}),
+  })
+}
+
+/**
+ * The body of an error response: its JSON when it is JSON, and its first 500 characters (or the
+ * status text) as a fallback message.
+ */
+export async function readErrorBody(response: Response): Promise<{ json: unknown; fallback: string }> {
+  const raw = await response.text().catch(() => '')
+  return { json: parseJson(raw), fallback: raw.slice(0, 500) || response.statusText }
+}
+
+/** `{ status, requestId?, retryAfter? }` from a response, for `details`. */
+export function responseDetails(response: Response, requestIdHeader: string): JsonObject {
+  const details: JsonObject = { status: response.status }
+  const requestId = response.headers.get(requestIdHeader)
+  if (requestId) details.requestId = requestId
+  const retryAfter = response.headers.get('retry-after')
+  if (retryAfter) details.retryAfter = retryAfter
+  return details
+}
+
+/** The connection failed or dropped: the server may well answer the next attempt. */
+export function networkError(api: string, url: string, err: unknown): BackendError {
+  return new BackendError('server_error', `${api} at ${url}: the connection failed (${connectionFailure(err)})`, {
+    retryable: true,
+    cause: err,
+  })
+}
+
+/** Why a fetch failed, as briefly as the error allows (`ECONNREFUSED`). */
+export function connectionFailure(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } } | undefined)?.cause
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err))
+}
+
+/** True when anything answers at `url` (any status: it only has to be there), else why not. */
+export async function reachable(doFetch: typeof fetch, url: string, timeoutMs: number): Promise<true | string> {
+  try {
+    const response = await doFetch(url, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs) })
+    await response.body?.cancel().catch(() => undefined)
+    return true
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code
+    return cause ?? (err instanceof Error ? err.message : String(err))
+  }
+}
+
+/** JSON.parse that answers undefined instead of throwing: model APIs do not always send JSON. */
+export function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A tool call's input as the model streamed it (JSON text, possibly empty). The API only asks for
+ * the call; text that is not JSON is a `bad_output` worth another attempt.
+ */
+export function toolInputOf(json: string, what = 'tool input'): Json {
+  if (json.trim() === '') return {}
+  try {
+    return JSON.parse(json) as Json
+  } catch {
+    throw new BackendError('bad_output', `the model sent ${what} that is not JSON: ${json.slice(0, 200)}`, {
+      retryable: true,
+    })
+  }
+}
