@@ -123,6 +123,8 @@ export function createShellBackend(backendOptions: ShellBackendOptions = {}): Ba
       tools: false,
     },
     optionsSchema: ShellOptionsSchema,
+    // A command taken whole from an input is refused at validation unless the workflow opts in.
+    commandFields: ['command'],
 
     execute,
 

@@ -43,7 +43,14 @@ export { parseDuration, parsePointInTime } from './util/time.js'
 export { formatDiagnostic } from './workflow/format.js'
 export { ancestorsOf, descendantsOf, findCycles } from './workflow/graph.js'
 export { coerceInputs } from './workflow/inputs.js'
-export { type LoadedDocument, type Locator, loadWorkflowFile, parseWorkflowText } from './workflow/load.js'
+export { RESERVED_NAMES, WORKFLOW_LIMITS, type WorkflowLimits } from './workflow/limits.js'
+export {
+  type LoadedDocument,
+  type Locator,
+  loadWorkflowFile,
+  type ParseWorkflowOptions,
+  parseWorkflowText,
+} from './workflow/load.js'
 export {
   type BackendInfo,
   formatPath,

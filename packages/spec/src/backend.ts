@@ -120,6 +120,11 @@ export interface Backend {
   capabilities: BackendCapabilities
   /** Validates `with`. Errors are reported at validation time with the task's path. */
   optionsSchema?: z.ZodType
+  /**
+   * Fields of `with` that hold a command (a program and its arguments, or a command line). Validation
+   * refuses a command taken from an input there unless the workflow opts in (`allowInputCommands`).
+   */
+  commandFields?: readonly string[]
   /** Used when neither the run nor the workflow sets a retry policy. */
   retry?: RetryPolicy
   execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult>

@@ -70,6 +70,8 @@ export const TaskSpecSchema = z.strictObject({
     .optional(),
   /** Output tokens to expect when estimating this task before it runs. */
   expectedOutputTokens: z.number().int().nonnegative().optional(),
+  /** Let an input supply this task's command (see `Backend.commandFields`); refused by default. */
+  allowInputCommands: z.boolean().optional(),
 })
 export type TaskSpec = z.infer<typeof TaskSpecSchema>
 /** A task as a user writes it (e.g. `needs` may be a single id). */
@@ -123,6 +125,8 @@ export const WorkflowSpecSchema = z.strictObject({
   budget: BudgetSpecSchema.optional(),
   /** Named run outputs as templates; default: the outputs of the tasks nothing depends on. */
   outputs: z.record(z.string(), z.string()).optional(),
+  /** Let inputs supply the commands of every task (see `Backend.commandFields`); refused by default. */
+  allowInputCommands: z.boolean().optional(),
   tasks: z.record(z.string(), TaskSpecSchema),
 })
 export type WorkflowSpec = z.infer<typeof WorkflowSpecSchema>

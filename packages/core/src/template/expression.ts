@@ -12,6 +12,7 @@
  *   path    := ident ('.' ident | '[' (number | string) ']')*
  */
 import type { Json } from '@weft/spec'
+import { WORKFLOW_LIMITS } from '../workflow/limits.js'
 
 export type PathSegment = string | number
 export type Expression =
@@ -24,6 +25,18 @@ type BinaryOp = '||' | '&&' | '==' | '!=' | '<' | '<=' | '>' | '>='
 
 export class ExpressionError extends Error {
   override readonly name = 'ExpressionError'
+  /** Set when the expression is refused for its size, not its syntax. */
+  readonly limit?: 'length' | 'depth'
+  constructor(message: string, limit?: 'length' | 'depth') {
+    super(message)
+    if (limit) this.limit = limit
+  }
+}
+
+/** Bounds on one expression; the defaults are `WORKFLOW_LIMITS`. */
+export interface ExpressionLimits {
+  maxLength?: number
+  maxDepth?: number
 }
 
 type Token =
@@ -34,26 +47,36 @@ type Token =
   | { t: 'end'; pos: number }
 
 const OPERATORS = ['==', '!=', '<=', '>=', '&&', '||', '<', '>', '!', '.', '[', ']', '(', ')']
+// Sticky patterns match at `lastIndex` without copying the rest of the text for every token.
+const SPACE = /\s+/y
+const IDENT = /[A-Za-z_][A-Za-z0-9_-]*/y
+const NUMBER = /-?[0-9]+(\.[0-9]+)?/y
+
+function matchAt(re: RegExp, src: string, i: number): string | undefined {
+  re.lastIndex = i
+  return re.exec(src)?.[0]
+}
 
 function tokenize(src: string): Token[] {
   const tokens: Token[] = []
   let i = 0
   while (i < src.length) {
     const c = src[i]!
-    if (/\s/.test(c)) {
-      i++
+    const space = matchAt(SPACE, src, i)
+    if (space) {
+      i += space.length
       continue
     }
-    if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_-]*/.exec(src.slice(i))!
-      tokens.push({ t: 'ident', v: m[0], pos: i })
-      i += m[0].length
+    const ident = matchAt(IDENT, src, i)
+    if (ident) {
+      tokens.push({ t: 'ident', v: ident, pos: i })
+      i += ident.length
       continue
     }
-    if (/[0-9]/.test(c) || (c === '-' && /[0-9]/.test(src[i + 1] ?? ''))) {
-      const m = /^-?[0-9]+(\.[0-9]+)?/.exec(src.slice(i))!
-      tokens.push({ t: 'num', v: Number(m[0]), pos: i })
-      i += m[0].length
+    const num = matchAt(NUMBER, src, i)
+    if (num) {
+      tokens.push({ t: 'num', v: Number(num), pos: i })
+      i += num.length
       continue
     }
     if (c === "'" || c === '"') {
@@ -78,10 +101,24 @@ function tokenize(src: string): Token[] {
   return tokens
 }
 
-export function parseExpression(src: string): Expression {
+/**
+ * Parses one expression. `&&` and `||` chains are read in loops; only `(` and `!` recurse, and
+ * their nesting is bounded by `maxDepth`, so no expression can exhaust the stack here or in the
+ * functions that walk the result.
+ */
+export function parseExpression(src: string, limits: ExpressionLimits = {}): Expression {
+  const maxLength = limits.maxLength ?? WORKFLOW_LIMITS.maxExpressionLength
+  const maxDepth = limits.maxDepth ?? WORKFLOW_LIMITS.maxExpressionDepth
   if (src.trim() === '') throw new ExpressionError('empty expression')
+  if (src.length > maxLength) {
+    throw new ExpressionError(
+      `expression is ${src.length} characters long, longer than the limit of ${maxLength}`,
+      'length',
+    )
+  }
   const tokens = tokenize(src)
   let p = 0
+  let depth = 0
   const peek = () => tokens[p]!
   const isOp = (v: string) => {
     const t = peek()
@@ -90,6 +127,15 @@ export function parseExpression(src: string): Expression {
   const expectOp = (v: string) => {
     if (!isOp(v)) throw new ExpressionError(`expected '${v}' at column ${peek().pos + 1}`)
     p++
+  }
+  const deeper = (levels: number, at: number) => {
+    depth += levels
+    if (depth > maxDepth) {
+      throw new ExpressionError(
+        `expression nests deeper than ${maxDepth} levels (at column ${at + 1}; each '(' and '!' is a level)`,
+        'depth',
+      )
+    }
   }
 
   const parseOr = (): Expression => {
@@ -118,11 +164,17 @@ export function parseExpression(src: string): Expression {
     return left
   }
   const parseUnary = (): Expression => {
-    if (isOp('!')) {
+    let nots = 0
+    while (isOp('!')) {
       p++
-      return { kind: 'not', operand: parseUnary() }
+      nots++
     }
-    return parsePrimary()
+    if (nots === 0) return parsePrimary()
+    deeper(nots, peek().pos)
+    let expr = parsePrimary()
+    depth -= nots
+    for (let i = 0; i < nots; i++) expr = { kind: 'not', operand: expr }
+    return expr
   }
   const parsePrimary = (): Expression => {
     const t = peek()
@@ -135,9 +187,11 @@ export function parseExpression(src: string): Expression {
       return { kind: 'literal', value: t.v }
     }
     if (t.t === 'op' && t.v === '(') {
+      deeper(1, t.pos)
       p++
       const inner = parseOr()
       expectOp(')')
+      depth--
       return inner
     }
     if (t.t === 'ident') {
@@ -186,18 +240,17 @@ export function parseExpression(src: string): Expression {
   return expr
 }
 
-/** Every path an expression reads, for validation. */
+/** Every path an expression reads, left to right, for validation. Walks with its own stack. */
 export function expressionPaths(expr: Expression): Extract<Expression, { kind: 'path' }>[] {
-  switch (expr.kind) {
-    case 'literal':
-      return []
-    case 'path':
-      return [expr]
-    case 'not':
-      return expressionPaths(expr.operand)
-    case 'binary':
-      return [...expressionPaths(expr.left), ...expressionPaths(expr.right)]
+  const out: Extract<Expression, { kind: 'path' }>[] = []
+  const todo: Expression[] = [expr]
+  while (todo.length) {
+    const e = todo.pop()!
+    if (e.kind === 'path') out.push(e)
+    else if (e.kind === 'not') todo.push(e.operand)
+    else if (e.kind === 'binary') todo.push(e.right, e.left)
   }
+  return out
 }
 
 export type Scope = { [key: string]: unknown }
@@ -240,6 +293,21 @@ function truthy(v: unknown): boolean {
   return Boolean(v)
 }
 
+/**
+ * The operands of a chain of one operator, left to right: `a && b && c` parses as
+ * `((a && b) && c)`, and a long chain is walked here in a loop instead of one call per link.
+ */
+function chainOperands(expr: Extract<Expression, { kind: 'binary' }>): Expression[] {
+  const rights: Expression[] = []
+  let e: Expression = expr
+  while (e.kind === 'binary' && e.op === expr.op) {
+    rights.push(e.right)
+    e = e.left
+  }
+  rights.push(e)
+  return rights.reverse()
+}
+
 export function evaluateExpression(expr: Expression, scope: Scope): unknown {
   switch (expr.kind) {
     case 'literal':
@@ -249,13 +317,15 @@ export function evaluateExpression(expr: Expression, scope: Scope): unknown {
     case 'not':
       return !truthy(evaluateExpression(expr.operand, scope))
     case 'binary': {
-      if (expr.op === '&&') {
-        const l = evaluateExpression(expr.left, scope)
-        return truthy(l) ? evaluateExpression(expr.right, scope) : l
-      }
-      if (expr.op === '||') {
-        const l = evaluateExpression(expr.left, scope)
-        return truthy(l) ? l : evaluateExpression(expr.right, scope)
+      if (expr.op === '&&' || expr.op === '||') {
+        // Short-circuit: `&&` stops at the first falsy operand, `||` at the first truthy one.
+        const stopWhen = expr.op === '||'
+        let value: unknown
+        for (const operand of chainOperands(expr)) {
+          value = evaluateExpression(operand, scope)
+          if (truthy(value) === stopWhen) return value
+        }
+        return value
       }
       const l = evaluateExpression(expr.left, scope)
       const r = evaluateExpression(expr.right, scope)

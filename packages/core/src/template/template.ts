@@ -7,6 +7,7 @@ import type { Json } from '@weft/spec'
 import {
   type Expression,
   ExpressionError,
+  type ExpressionLimits,
   evaluateExpression,
   parseExpression,
   type Scope,
@@ -19,13 +20,19 @@ const CLOSE = '}}'
 
 export class TemplateError extends Error {
   override readonly name = 'TemplateError'
+  /** Set when an expression is refused for its size (see `ExpressionError.limit`). */
+  readonly limit?: 'length' | 'depth'
+  constructor(message: string, limit?: 'length' | 'depth') {
+    super(message)
+    if (limit) this.limit = limit
+  }
 }
 
 export function hasTemplate(text: string): boolean {
   return text.includes(OPEN)
 }
 
-export function parseTemplate(text: string): TemplatePart[] {
+export function parseTemplate(text: string, limits?: ExpressionLimits): TemplatePart[] {
   const parts: TemplatePart[] = []
   let i = 0
   while (i < text.length) {
@@ -39,14 +46,19 @@ export function parseTemplate(text: string): TemplatePart[] {
     if (close === -1) throw new TemplateError(`'${OPEN}' at offset ${open} is never closed with '${CLOSE}'`)
     const source = text.slice(open + OPEN.length, close).trim()
     try {
-      parts.push({ expr: parseExpression(source), source })
+      parts.push({ expr: parseExpression(source, limits), source })
     } catch (err) {
-      const reason = err instanceof ExpressionError ? err.message : String(err)
-      throw new TemplateError(`in '\${{ ${source} }}': ${reason}`)
+      if (!(err instanceof ExpressionError)) throw err
+      throw new TemplateError(`in '\${{ ${excerpt(source)} }}': ${err.message}`, err.limit)
     }
     i = close + CLOSE.length
   }
   return parts
+}
+
+/** An expression as messages quote it: a long one is cut, so a diagnostic stays readable. */
+function excerpt(source: string): string {
+  return source.length > 80 ? `${source.slice(0, 60)}… (${source.length} characters)` : source
 }
 
 function toText(value: unknown): string {
@@ -64,7 +76,7 @@ export function renderTemplate(text: string, scope: Scope): Json {
       return evaluateExpression(part.expr, scope)
     } catch (err) {
       const reason = err instanceof ExpressionError ? err.message : String(err)
-      throw new TemplateError(`in '\${{ ${part.source} }}': ${reason}`)
+      throw new TemplateError(`in '\${{ ${excerpt(part.source)} }}': ${reason}`)
     }
   }
   if (parts.length === 1 && typeof parts[0] !== 'string') {
@@ -79,22 +91,40 @@ export function renderDeep(value: Json, scope: Scope): Json {
   if (typeof value === 'string') return renderTemplate(value, scope)
   if (Array.isArray(value)) return value.map((v) => renderDeep(v, scope))
   if (value !== null && typeof value === 'object') {
-    const out: { [k: string]: Json } = {}
-    for (const [k, v] of Object.entries(value)) out[k] = renderDeep(v, scope)
-    return out
+    // fromEntries defines own properties, so a key named `__proto__` stays a key.
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, scope)]))
   }
   return value
 }
 
-/** Every template string inside a JSON value with its path, for validation. */
+const MAX_WALK_DEPTH = 1000
+
+/**
+ * Every template string inside a JSON value with its path, in document order, for validation.
+ * Walks with its own stack, so even a value nested beyond the limits cannot overflow it, and stops
+ * at a depth no valid workflow reaches (validation reports the depth first), so a cyclic object
+ * from code ends too.
+ */
 export function collectTemplates(
   value: unknown,
   path: (string | number)[] = [],
 ): { path: (string | number)[]; text: string }[] {
-  if (typeof value === 'string') return hasTemplate(value) ? [{ path, text: value }] : []
-  if (Array.isArray(value)) return value.flatMap((v, i) => collectTemplates(v, [...path, i]))
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) => collectTemplates(v, [...path, k]))
+  const out: { path: (string | number)[]; text: string }[] = []
+  const todo: { value: unknown; path: (string | number)[] }[] = [{ value, path }]
+  while (todo.length) {
+    const next = todo.pop()!
+    const v = next.value
+    if (typeof v === 'string') {
+      if (hasTemplate(v)) out.push({ path: next.path, text: v })
+    } else if (v !== null && typeof v === 'object' && next.path.length - path.length < MAX_WALK_DEPTH) {
+      const entries: [string | number, unknown][] = Array.isArray(v)
+        ? v.map((x, i) => [i, x])
+        : Object.entries(v)
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, x] = entries[i]!
+        todo.push({ value: x, path: [...next.path, k] })
+      }
+    }
   }
-  return []
+  return out
 }

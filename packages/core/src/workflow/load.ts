@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { extname } from 'node:path'
-import { LineCounter, parseDocument } from 'yaml'
+import { type CST, Composer, type Document, LineCounter, Parser, YAMLParseError } from 'yaml'
 import type { Diagnostic } from '@weft/spec'
+import { resolveLimits, type WorkflowLimits } from './limits.js'
 
 export type DocPath = (string | number)[]
 
@@ -16,15 +17,89 @@ export interface LoadedDocument {
   diagnostics: Diagnostic[]
 }
 
+export interface ParseWorkflowOptions {
+  /** Stricter (or looser) limits than `WORKFLOW_LIMITS`; `maxDocumentBytes` and `maxDepth` apply here. */
+  limits?: Partial<WorkflowLimits>
+}
+
 /**
  * Parses YAML or JSON text (JSON is parsed as YAML 1.2, which also catches duplicate keys that
  * `JSON.parse` would silently drop), keeping positions so diagnostics can point at lines.
+ *
+ * The text is read in two steps so that no document can exhaust the stack: the YAML parser (which
+ * builds a concrete syntax tree without recursion) runs first, the nesting of that tree is
+ * measured with an explicit stack, and only a document within `maxDepth` is composed into values
+ * (which recurses once per level). A key named `__proto__` stays an ordinary own key.
  */
-export function parseWorkflowText(text: string, file?: string): LoadedDocument {
+export function parseWorkflowText(
+  text: string,
+  file?: string,
+  options: ParseWorkflowOptions = {},
+): LoadedDocument {
+  const limits = resolveLimits(options.limits)
   const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false })
   const diagnostics: Diagnostic[] = []
-  for (const err of doc.errors) {
+  const none: LoadedDocument = { file, value: undefined, locate: () => undefined, diagnostics }
+  if (typeof text !== 'string') {
+    diagnostics.push({
+      level: 'error',
+      code: 'not_text',
+      message: `a workflow text must be a string, got ${text === null ? 'null' : typeof text}`,
+      ...(file ? { file } : {}),
+      hint: 'pass the YAML or JSON text of the workflow',
+    })
+    return none
+  }
+  const bytes = Buffer.byteLength(text, 'utf8')
+  if (bytes > limits.maxDocumentBytes) {
+    diagnostics.push({
+      level: 'error',
+      code: 'document_too_large',
+      message: `the workflow is ${bytes} bytes, more than the limit of ${limits.maxDocumentBytes}`,
+      ...(file ? { file } : {}),
+      hint: 'split it into smaller workflows, or raise `maxDocumentBytes` where the limit is configured',
+    })
+    return none
+  }
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text))
+  const shape = measureTokens(tokens, limits.maxDepth)
+  if (shape) {
+    const pos = lineCounter.linePos(shape.offset)
+    diagnostics.push({
+      level: 'error',
+      code: shape.problem === 'depth' ? 'too_deep' : 'complex_key',
+      message:
+        shape.problem === 'depth'
+          ? `the document nests deeper than ${limits.maxDepth} levels of mappings and sequences`
+          : 'a mapping key is itself a mapping or a sequence',
+      ...(file ? { file } : {}),
+      line: pos.line,
+      column: pos.col,
+      hint:
+        shape.problem === 'depth'
+          ? 'flatten the value (a workflow needs a few levels; deeper data belongs in a file the task reads)'
+          : 'keys are names: write a plain string key',
+    })
+    return none
+  }
+  // logLevel 'error': warnings become diagnostics below instead of text on the process's stderr.
+  const composer = new Composer({ uniqueKeys: true, logLevel: 'error' })
+  let doc: Document.Parsed | undefined
+  for (const d of composer.compose(tokens, true, text.length)) {
+    if (!doc) doc = d
+    else {
+      doc.errors.push(
+        new YAMLParseError(
+          [d.range[0], d.range[1]],
+          'MULTIPLE_DOCS',
+          'the text holds more than one YAML document',
+        ),
+      )
+      break
+    }
+  }
+  const parsed = doc!
+  for (const err of parsed.errors) {
     const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0])
     const duplicate = err.code === 'DUPLICATE_KEY'
     diagnostics.push({
@@ -39,10 +114,21 @@ export function parseWorkflowText(text: string, file?: string): LoadedDocument {
         : 'fix the syntax at this line (check indentation and quotes)',
     })
   }
+  for (const w of parsed.warnings) {
+    const pos = lineCounter.linePos(w.pos[0])
+    diagnostics.push({
+      level: 'warning',
+      code: 'yaml_warning',
+      message: w.message.split('\n')[0]!,
+      ...(file ? { file } : {}),
+      line: pos.line,
+      column: pos.col,
+    })
+  }
   const locate: Locator = (path) => {
     for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined
-      const pair = n > 0 ? findKeyNode(doc, path.slice(0, n)) : undefined
+      const node = parsed.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined
+      const pair = n > 0 ? findKeyNode(parsed, path.slice(0, n)) : undefined
       const range = pair?.range ?? node?.range
       if (range) {
         const pos = lineCounter.linePos(range[0])
@@ -52,9 +138,9 @@ export function parseWorkflowText(text: string, file?: string): LoadedDocument {
     return undefined
   }
   let value: unknown
-  if (diagnostics.length === 0) {
+  if (!diagnostics.some((d) => d.level === 'error')) {
     try {
-      value = doc.toJS({ maxAliasCount: 100 })
+      value = parsed.toJS({ maxAliasCount: 100 })
     } catch (err) {
       diagnostics.push({
         level: 'error',
@@ -67,11 +153,37 @@ export function parseWorkflowText(text: string, file?: string): LoadedDocument {
   return { file, value, locate, diagnostics }
 }
 
+/**
+ * The first collection nested deeper than `maxDepth`, or the first key that is a collection (it
+ * would become a `[object Object]`-like string key), walking the syntax tree with its own stack.
+ */
+function measureTokens(
+  tokens: readonly CST.Token[],
+  maxDepth: number,
+): { problem: 'depth' | 'key'; offset: number } | undefined {
+  const todo: [CST.Token, number][] = tokens.map((t) => [t, 0])
+  const isCollection = (t: CST.Token | null | undefined) =>
+    t?.type === 'block-map' || t?.type === 'block-seq' || t?.type === 'flow-collection'
+  while (todo.length) {
+    const [token, depth] = todo.pop()!
+    if (token.type === 'document') {
+      if (token.value) todo.push([token.value, depth])
+      continue
+    }
+    if (token.type !== 'block-map' && token.type !== 'block-seq' && token.type !== 'flow-collection') continue
+    const inner = depth + 1
+    if (inner > maxDepth) return { problem: 'depth', offset: token.offset }
+    for (const item of token.items as CST.CollectionItem[]) {
+      if (isCollection(item.key)) return { problem: 'key', offset: item.key!.offset }
+      if (item.key) todo.push([item.key, inner])
+      if (item.value) todo.push([item.value, inner])
+    }
+  }
+  return undefined
+}
+
 /** The key node of the last path segment, so a position points at `needs:` rather than its value. */
-function findKeyNode(
-  doc: ReturnType<typeof parseDocument>,
-  path: DocPath,
-): { range?: [number, number, number] } | undefined {
+function findKeyNode(doc: Document.Parsed, path: DocPath): { range?: [number, number, number] } | undefined {
   const parent = doc.getIn(path.slice(0, -1), true) as
     | { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] }
     | undefined
@@ -82,7 +194,10 @@ function findKeyNode(
 
 const SUPPORTED = new Set(['.yaml', '.yml', '.json'])
 
-export async function loadWorkflowFile(file: string): Promise<LoadedDocument> {
+export async function loadWorkflowFile(
+  file: string,
+  options: ParseWorkflowOptions = {},
+): Promise<LoadedDocument> {
   const ext = extname(file).toLowerCase()
   const none: LoadedDocument = { file, value: undefined, locate: () => undefined, diagnostics: [] }
   if (!SUPPORTED.has(ext)) {
@@ -112,5 +227,5 @@ export async function loadWorkflowFile(file: string): Promise<LoadedDocument> {
     })
     return none
   }
-  return parseWorkflowText(text, file)
+  return parseWorkflowText(text, file, options)
 }

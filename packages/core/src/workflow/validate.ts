@@ -14,11 +14,14 @@ import {
   type WorkflowSpec,
   WorkflowSpecSchema,
 } from '@weft/spec'
-import { type Expression, expressionPaths } from '../template/expression.js'
-import { collectTemplates, parseTemplate, type TemplateError } from '../template/template.js'
+import { collectTemplates } from '../template/template.js'
+import { type AddDiagnostic, templateChecker } from './check-templates.js'
+import { findInputCommands } from './commands.js'
 import { ancestorsOf, closest, findCycles } from './graph.js'
 import { coerceInputs } from './inputs.js'
+import { RESERVED_NAMES, resolveLimits, type WorkflowLimits } from './limits.js'
 import type { DocPath, Locator } from './load.js'
+import { checkShape } from './shape.js'
 
 /** Backend ids weft publishes, and the package that provides each. */
 const OFFICIAL_BACKENDS = new Map([
@@ -32,6 +35,11 @@ const OFFICIAL_BACKENDS = new Map([
 export interface BackendInfo {
   id: string
   optionsSchema?: z.ZodType
+  /**
+   * Fields of `with` that hold a command (`Backend.commandFields`): a command taken from an input
+   * there is an error unless the workflow or task sets `allowInputCommands: true`.
+   */
+  commandFields?: readonly string[]
 }
 
 export interface ValidateOptions {
@@ -50,6 +58,8 @@ export interface ValidateOptions {
   mode?: DiagnosticsMode
   /** Earlier problems (from parsing) to report together with these. */
   diagnostics?: Diagnostic[]
+  /** Stricter (or looser) limits than `WORKFLOW_LIMITS`, e.g. for workflows posted to a server. */
+  limits?: Partial<WorkflowLimits>
 }
 
 export interface ValidationResult {
@@ -84,7 +94,8 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
  */
 export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): ValidationResult {
   const diagnostics: Diagnostic[] = [...(options.diagnostics ?? [])]
-  const add = (d: Omit<Diagnostic, 'file' | 'line' | 'column' | 'path'> & { path?: DocPath }) => {
+  const limits = resolveLimits(options.limits)
+  const add: AddDiagnostic = (d) => {
     const pos = d.path && options.locate ? options.locate(d.path) : undefined
     diagnostics.push({
       level: d.level,
@@ -108,14 +119,17 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
     return finish(diagnostics, options.mode)
   }
 
+  // 0. Size and depth, before anything that recurses or scales with the document reads it.
+  const rawTasks = isObject(raw.tasks) ? raw.tasks : undefined
+  if (!checkSize(raw, rawTasks, limits, add)) return finish(diagnostics, options.mode)
+
   // 1. Shape and values.
   const parsed = WorkflowSpecSchema.safeParse(raw)
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) schemaIssue(issue, add)
+    for (const issue of parsed.error.issues) schemaIssue(issue, add, raw)
   }
 
   // 2. The graph, from the raw document so that it is checked even when other fields are bad.
-  const rawTasks = isObject(raw.tasks) ? raw.tasks : undefined
   if (rawTasks && Object.keys(rawTasks).length === 0) {
     add({
       level: 'error',
@@ -129,7 +143,15 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
   const graph = new Map<string, string[]>()
   for (const id of taskIds) {
     const task = rawTasks![id]
-    if (!TASK_ID_PATTERN.test(id)) {
+    if (RESERVED_NAMES.has(id)) {
+      add({
+        level: 'error',
+        code: 'task_id_reserved',
+        message: `task id '${id}' is reserved`,
+        path: ['tasks', id],
+        hint: `rename the task: '__proto__', 'constructor' and 'prototype' are names every JavaScript object already has`,
+      })
+    } else if (!TASK_ID_PATTERN.test(id)) {
       add({
         level: 'error',
         code: 'task_id_malformed',
@@ -209,9 +231,12 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
       continue
     }
     const agentName = (task.agent ?? defaults.agent) as unknown
-    const agent = typeof agentName === 'string' ? options.agents?.[agentName] : undefined
+    // Own properties only: `agent: toString` must not find Object.prototype.toString.
+    const agents = options.agents ?? {}
+    const agent =
+      typeof agentName === 'string' && Object.hasOwn(agents, agentName) ? agents[agentName] : undefined
     if (typeof agentName === 'string' && !agent) {
-      const known = Object.keys(options.agents ?? {})
+      const known = Object.keys(agents)
       const guess = closest(agentName, known)
       add({
         level: 'error',
@@ -270,92 +295,30 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
         }
       }
     }
-  }
-
-  // 4. Templates.
-  const declaredInputs = isObject(raw.inputs) ? raw.inputs : {}
-  const checkTemplate = (
-    text: string,
-    path: DocPath,
-    allowed: { has(id: string): boolean } | 'all',
-    taskId?: string,
-  ) => {
-    let exprs: Expression[]
-    try {
-      exprs = parseTemplate(text).flatMap((p) => (typeof p === 'string' ? [] : [p.expr]))
-    } catch (err) {
-      add({
-        level: 'error',
-        code: 'template_syntax',
-        message: `bad template: ${(err as TemplateError).message}`,
-        path,
-        hint: 'write `${{ inputs.name }}` or `${{ tasks.<id>.output }}`; strings go in quotes',
-      })
-      return
-    }
-    for (const ref of exprs.flatMap(expressionPaths)) {
-      const [root, name, field] = ref.segments
-      if (root === 'inputs') {
-        if (typeof name !== 'string' || !Object.hasOwn(declaredInputs, name)) {
-          const guess = typeof name === 'string' ? closest(name, Object.keys(declaredInputs)) : undefined
-          add({
-            level: 'error',
-            code: 'template_unknown_input',
-            message: `template reads '${ref.source}', but the workflow declares no input '${String(name)}'`,
-            path,
-            hint: guess
-              ? `did you mean 'inputs.${guess}'?`
-              : `declare it under \`inputs:\` (e.g. \`${String(name)}: { type: string }\`)`,
-          })
-        }
-      } else if (root === 'tasks') {
-        if (typeof name !== 'string' || !Object.hasOwn(rawTasks ?? {}, name)) {
-          const guess = typeof name === 'string' ? closest(name, taskIds) : undefined
-          add({
-            level: 'error',
-            code: 'template_unknown_task',
-            message: `template reads '${ref.source}', but there is no task '${String(name)}'`,
-            path,
-            hint: guess ? `did you mean 'tasks.${guess}'?` : `known tasks: ${taskIds.join(', ')}`,
-          })
-        } else if (allowed !== 'all' && !allowed.has(name)) {
-          add({
-            level: 'error',
-            code: 'template_not_upstream',
-            message: `task '${taskId}' reads '${ref.source}', but '${name}' is not upstream of it, so its output may not exist yet`,
-            path,
-            hint: `add '${name}' to the needs of '${taskId}'`,
-          })
-        } else if (field !== undefined && !['output', 'text', 'status'].includes(String(field))) {
-          add({
-            level: 'error',
-            code: 'template_unknown_field',
-            message: `template reads '${ref.source}'; a task has 'output', 'text' and 'status', not '${String(field)}'`,
-            path,
-            hint: `write 'tasks.${name}.output.${String(field)}' to read a member of its output`,
-          })
-        }
-      } else if (root === 'context') {
-        if (taskId === undefined) {
-          add({
-            level: 'error',
-            code: 'template_context_outside_task',
-            message: `'${ref.source}' is only available in a task`,
-            path,
-            hint: 'use it in a task prompt',
-          })
-        }
-      } else if (root !== 'run' && root !== 'memory') {
+    const allowed = task.allowInputCommands === true || raw.allowInputCommands === true
+    if (info.commandFields?.length && !allowed) {
+      for (const found of findInputCommands(withValue, info.commandFields)) {
+        const p = ['tasks', id, 'with', ...found.path]
+        const what =
+          found.what === 'script'
+            ? 'the shell script it runs'
+            : found.what === 'program'
+              ? 'the program it runs'
+              : 'its whole command'
         add({
           level: 'error',
-          code: 'template_unknown_root',
-          message: `template reads '${ref.source}'; templates can read 'inputs', 'tasks', 'run', 'memory' and 'context'`,
-          path,
-          hint: `did you mean 'inputs.${String(root)}'?`,
+          code: 'command_from_input',
+          message: `task '${id}' takes ${what} from ${found.refs.map((r) => `'${r}'`).join(', ')} (${formatPath(p)}): whoever starts the run would choose what runs`,
+          path: p,
+          hint: 'write the command in the workflow and pass inputs as separate arguments (e.g. ["grep", "${{ inputs.pattern }}"]); if callers are meant to choose the command, set `allowInputCommands: true` on the task or the workflow',
         })
       }
     }
   }
+
+  // 4. Templates.
+  const declaredInputs = isObject(raw.inputs) ? raw.inputs : {}
+  const checkTemplate = templateChecker({ add, declaredInputs, rawTasks, taskIds, limits })
   for (const id of taskIds) {
     const task = rawTasks![id]
     if (!isObject(task)) continue
@@ -411,6 +374,19 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
     })
   }
 
+  for (const section of ['inputs', 'outputs'] as const) {
+    const names = isObject(raw[section]) ? Object.keys(raw[section]) : []
+    for (const name of names.filter((n) => RESERVED_NAMES.has(n))) {
+      add({
+        level: 'error',
+        code: section === 'inputs' ? 'input_name_reserved' : 'output_name_reserved',
+        message: `${section === 'inputs' ? 'input' : 'output'} name '${name}' is reserved`,
+        path: [section, name],
+        hint: `rename it: '__proto__', 'constructor' and 'prototype' are names every JavaScript object already has`,
+      })
+    }
+  }
+
   // 5. Inputs.
   let inputs: Record<string, Json> | undefined
   if (options.inputs && parsed.success) {
@@ -427,6 +403,55 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
   return result
 }
 
+/**
+ * Refuses a workflow that is too large or too deep to be read safely, and reports `__proto__`
+ * keys (which schemas would drop). Returns false when nothing more should be checked.
+ */
+function checkSize(
+  raw: Record<string, unknown>,
+  rawTasks: Record<string, unknown> | undefined,
+  limits: WorkflowLimits,
+  add: AddDiagnostic,
+): boolean {
+  const taskCount = rawTasks ? Object.keys(rawTasks).length : 0
+  if (taskCount > limits.maxTasks) {
+    add({
+      level: 'error',
+      code: 'too_many_tasks',
+      message: `the workflow has ${taskCount} tasks, more than the limit of ${limits.maxTasks}`,
+      path: ['tasks'],
+      hint: 'split the work into several runs, or raise `maxTasks` where the limit is configured',
+    })
+    return false
+  }
+  let ok = true
+  for (const problem of checkShape(raw, limits.maxDepth)) {
+    if (problem.kind === 'too_deep') {
+      ok = false
+      add({
+        level: 'error',
+        code: 'too_deep',
+        message: `${problem.path.length ? formatPath(problem.path) : 'the workflow'} nests deeper than ${limits.maxDepth} levels of objects and arrays`,
+        path: problem.path,
+        hint: 'flatten the value (a workflow needs a few levels; deeper data belongs in a file the task reads)',
+      })
+      continue
+    }
+    const [section] = problem.path
+    // Ids and names get their own message where they are checked.
+    if (problem.path.length === 2 && (section === 'tasks' || section === 'inputs' || section === 'outputs'))
+      continue
+    add({
+      level: 'error',
+      code: 'reserved_key',
+      message: `${formatPath(problem.path.slice(0, -1)) || 'the workflow'} has a key '__proto__', which is not allowed`,
+      path: problem.path,
+      hint: 'rename the key: `__proto__` is dropped by JavaScript objects, so its value would be lost',
+    })
+  }
+  return ok
+}
+
 function finish(diagnostics: Diagnostic[], mode: DiagnosticsMode = 'default'): ValidationResult {
   const out =
     mode === 'strict'
@@ -435,15 +460,13 @@ function finish(diagnostics: Diagnostic[], mode: DiagnosticsMode = 'default'): V
   return { ok: !out.some((d) => d.level === 'error'), diagnostics: out }
 }
 
-function schemaIssue(
-  issue: z.core.$ZodIssue,
-  add: (d: Omit<Diagnostic, 'file' | 'line' | 'column' | 'path'> & { path?: DocPath }) => void,
-) {
+function schemaIssue(issue: z.core.$ZodIssue, add: AddDiagnostic, raw: unknown) {
   const path = issue.path as DocPath
   const where = path.length ? formatPath(path) : 'the workflow'
   if (issue.code === 'unrecognized_keys') {
     const known = KNOWN_KEYS.find(([m]) => m(path))?.[1] ?? []
-    for (const key of issue.keys) {
+    // `__proto__` is reported once, as a reserved key (see checkSize).
+    for (const key of issue.keys.filter((k) => k !== '__proto__')) {
       const guess = closest(key, known)
       add({
         level: 'error',
@@ -469,7 +492,8 @@ function schemaIssue(
     })
     return
   }
-  const missing = issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined
+  // Zod leaves the input out of its issues, so look at the document: absent means required.
+  const missing = issue.code === 'invalid_type' && valueAt(raw, path) === undefined
   add({
     level: 'error',
     code: missing ? 'missing_field' : 'bad_value',
@@ -477,6 +501,15 @@ function schemaIssue(
     path,
     hint: hintFor(issue, path),
   })
+}
+
+/** The value at a path, through own properties only. */
+function valueAt(value: unknown, path: DocPath): unknown {
+  for (const seg of path) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, seg)) return undefined
+    value = (value as Record<string | number, unknown>)[seg]
+  }
+  return value
 }
 
 function hintFor(issue: z.core.$ZodIssue, path: DocPath): string | undefined {
