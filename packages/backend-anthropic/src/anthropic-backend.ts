@@ -1,18 +1,25 @@
 import {
+  abortError,
+  attemptEmitter,
+  networkError,
+  parseOptions,
+  promptOf,
+  reachable,
+  readSse,
+  replaySse,
+} from '@weft/plugin-kit'
+import {
   BACKEND_SPECIFICATION_VERSION,
   type Backend,
   BackendError,
-  type BackendEvent,
   type BackendHealth,
   type TaskContext,
   type TaskRequest,
   type TaskResult,
-} from '@weft/core'
-import { abortError } from './abort.js'
-import { errorFromResponse, networkError } from './http-error.js'
+} from '@weft/spec'
+import { API_NAME, errorFromResponse } from './http-error.js'
 import { MessagesStream } from './messages-stream.js'
 import { type AnthropicOptions, AnthropicOptionsSchema } from './options.js'
-import { readSse, replaySse } from './sse.js'
 import { STUB_TRANSCRIPT } from './stub-transcript.js'
 
 export interface AnthropicBackendOptions {
@@ -41,6 +48,8 @@ const DEFAULT_MODEL = 'claude-sonnet-4-5'
 const DEFAULT_MAX_TOKENS = 4096
 const API_VERSION = '2023-06-01'
 const KEY_ENV = 'ANTHROPIC_API_KEY'
+/** Why the request stopped, when the abort reason does not say. */
+const CANCELED = 'the request was canceled'
 
 /** Creates the backend that sends each task's prompt to the Anthropic Messages API, streaming. */
 export function createAnthropicBackend(backendOptions: AnthropicBackendOptions = {}): Backend {
@@ -62,13 +71,11 @@ export function createAnthropicBackend(backendOptions: AnthropicBackendOptions =
     backendOptions.stub ?? options.stub ?? env.WEFT_STUB === '1'
 
   async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
-    const options = parseOptions(id, request.options)
+    const options = parseOptions(AnthropicOptionsSchema, id, request.options)
     const { signal } = ctx
-    if (signal.aborted) throw abortError(signal)
+    if (signal.aborted) throw abortError(signal, CANCELED)
     // Nothing may reach the event log once the attempt is over.
-    const emit = (event: BackendEvent) => {
-      if (!signal.aborted) ctx.emit(event)
-    }
+    const emit = attemptEmitter(ctx)
     const stream = new MessagesStream(emit, options.logRaw === true)
 
     if (stubOf(options)) {
@@ -113,12 +120,12 @@ export function createAnthropicBackend(backendOptions: AnthropicBackendOptions =
       if (!response.body)
         throw new BackendError('bad_output', 'the Anthropic API sent no body', { retryable: true })
       await readSse(response.body, stream.onEvent)
-      if (signal.aborted) throw abortError(signal)
+      if (signal.aborted) throw abortError(signal, CANCELED)
       return stream.result()
     } catch (err) {
-      if (signal.aborted) throw abortError(signal)
+      if (signal.aborted) throw abortError(signal, CANCELED)
       if (err instanceof BackendError) throw err
-      throw networkError(url, err)
+      throw networkError(API_NAME, url, err)
     }
   }
 
@@ -155,39 +162,5 @@ export function createAnthropicBackend(backendOptions: AnthropicBackendOptions =
         }`,
       }
     },
-  }
-}
-
-/** The prompt as the user message; the runtime has already put the task's context in front of it. */
-function promptOf(request: TaskRequest): string {
-  if (request.prompt !== undefined && request.prompt !== '') return request.prompt
-  if (request.input !== undefined) return JSON.stringify(request.input)
-  if (request.context?.text) return request.context.text
-  throw new BackendError('bad_options', `task '${request.taskId}' has no prompt or input to send`, {
-    retryable: false,
-  })
-}
-
-/** The runtime parses `with` already; callers that use the backend directly may not have. */
-function parseOptions(id: string, raw: unknown): AnthropicOptions {
-  const parsed = AnthropicOptionsSchema.safeParse(raw ?? {})
-  if (!parsed.success) {
-    const detail = parsed.error.issues
-      .map((i) => `with${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`)
-      .join('; ')
-    throw new BackendError('bad_options', `bad options for backend '${id}': ${detail}`, { retryable: false })
-  }
-  return parsed.data
-}
-
-/** True when anything answers at `url` (any status: it only has to be there), else why not. */
-async function reachable(doFetch: typeof fetch, url: string, timeoutMs: number): Promise<true | string> {
-  try {
-    const response = await doFetch(url, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs) })
-    await response.body?.cancel().catch(() => undefined)
-    return true
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code
-    return cause ?? (err instanceof Error ? err.message : String(err))
   }
 }

@@ -1,5 +1,5 @@
-import { BackendError, type BackendEvent, type Json, type TaskResult } from '@weft/core'
-import type { EventSourceMessage } from 'eventsource-parser'
+import { type EventSourceMessage, parseJson, toolInputOf } from '@weft/plugin-kit'
+import { BackendError, type BackendEvent, type Json, type TaskResult } from '@weft/spec'
 import { errorFromStreamEvent } from './http-error.js'
 
 interface Block {
@@ -134,33 +134,15 @@ export class MessagesStream {
     } else if (b.id !== undefined && b.name !== undefined) {
       // The API only asks for the call; weft does not run it, so the tool ends where it starts,
       // with the complete input that the partial JSON deltas add up to.
-      const input = parseInput(b.text)
+      const input = toolInputOf(b.text)
       this.emit({ type: 'tool_start', toolId: b.id, name: b.name, input })
       this.emit({ type: 'tool_end', toolId: b.id, name: b.name })
     }
   }
 }
 
+/** An event's data as an object; anything else (not JSON, or a bare value) is not an event. */
 function parse(data: string): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(data) as unknown
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function parseInput(json: string): Json {
-  if (json.trim() === '') return {}
-  try {
-    return JSON.parse(json) as Json
-  } catch {
-    throw new BackendError(
-      'bad_output',
-      `the model sent tool input that is not JSON: ${json.slice(0, 200)}`,
-      {
-        retryable: true,
-      },
-    )
-  }
+  const value = parseJson(data)
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined
 }

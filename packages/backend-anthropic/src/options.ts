@@ -1,15 +1,8 @@
+import { envVarName, flag, numeric } from '@weft/plugin-kit'
 import { z } from 'zod'
 
-/**
- * Templates render to strings (`maxTokens: "${{ inputs.budget }}"` gives "2000"), so numbers and
- * booleans accept their string spelling too.
- */
-const numeric = (schema: z.ZodNumber) =>
-  z.preprocess(
-    (v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v),
-    schema,
-  )
-const flag = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
+// Templates render to strings (`maxTokens: "${{ inputs.budget }}"` gives "2000"): `numeric` and
+// `flag` accept the string spelling of numbers and booleans too.
 
 /** A task's `with` for the Anthropic backend. Strict: a misspelt option is an error, not ignored. */
 export const AnthropicOptionsSchema = z.strictObject({
@@ -25,10 +18,7 @@ export const AnthropicOptionsSchema = z.strictObject({
   /** Default: `ANTHROPIC_BASE_URL`, else https://api.anthropic.com. */
   baseUrl: z.string().url().optional(),
   /** The environment variable that holds the key. Default `ANTHROPIC_API_KEY`. */
-  apiKeyEnv: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
-    .optional(),
+  apiKeyEnv: envVarName.optional(),
   /** Replay the recorded transcript instead of calling the API (demos and CI without a key). */
   stub: flag.optional(),
   /** Also report every raw SSE event as a debug log, for debugging the stream. */

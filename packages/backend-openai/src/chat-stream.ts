@@ -1,5 +1,5 @@
-import { BackendError, type BackendEvent, type Json, type TaskResult } from '@weft/core'
-import type { EventSourceMessage } from 'eventsource-parser'
+import { type EventSourceMessage, toolInputOf } from '@weft/plugin-kit'
+import { BackendError, type BackendEvent, type TaskResult } from '@weft/spec'
 
 interface ToolCall {
   id: string
@@ -132,23 +132,8 @@ export class ChatStream {
       // The endpoint only asks for the call; weft does not run it, so the tool ends where it starts.
       const toolId = call.id || `call_${index}`
       const name = call.name || 'tool'
-      this.emit({ type: 'tool_start', toolId, name, input: parseArguments(call.arguments) })
+      this.emit({ type: 'tool_start', toolId, name, input: toolInputOf(call.arguments, 'tool arguments') })
       this.emit({ type: 'tool_end', toolId, name })
     }
-  }
-}
-
-function parseArguments(json: string): Json {
-  if (json.trim() === '') return {}
-  try {
-    return JSON.parse(json) as Json
-  } catch {
-    throw new BackendError(
-      'bad_output',
-      `the model sent tool arguments that are not JSON: ${json.slice(0, 200)}`,
-      {
-        retryable: true,
-      },
-    )
   }
 }

@@ -1,18 +1,25 @@
 import {
+  abortError,
+  attemptEmitter,
+  connectionFailure,
+  networkError,
+  parseOptions,
+  promptOf,
+  readSse,
+  replaySse,
+} from '@weft/plugin-kit'
+import {
   BACKEND_SPECIFICATION_VERSION,
   type Backend,
   BackendError,
-  type BackendEvent,
   type BackendHealth,
   type TaskContext,
   type TaskRequest,
   type TaskResult,
-} from '@weft/core'
-import { abortError } from './abort.js'
+} from '@weft/spec'
 import { ChatStream } from './chat-stream.js'
-import { errorFromResponse, networkError } from './http-error.js'
+import { API_NAME, errorFromResponse } from './http-error.js'
 import { type OpenAIOptions, OpenAIOptionsSchema } from './options.js'
-import { readSse, replaySse } from './sse.js'
 import { STUB_TRANSCRIPT } from './stub-transcript.js'
 
 export interface OpenAIBackendOptions {
@@ -60,13 +67,11 @@ export function createOpenAIBackend(backendOptions: OpenAIBackendOptions = {}): 
     key ? { authorization: `Bearer ${key}` } : {}
 
   async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
-    const options = parseOptions(id, request.options)
+    const options = parseOptions(OpenAIOptionsSchema, id, request.options)
     const { signal } = ctx
-    if (signal.aborted) throw abortError(signal)
+    if (signal.aborted) throw abortError(signal, 'the request was canceled')
     // Nothing may reach the event log once the attempt is over.
-    const emit = (event: BackendEvent) => {
-      if (!signal.aborted) ctx.emit(event)
-    }
+    const emit = attemptEmitter(ctx)
     const stream = new ChatStream(emit, options.logRaw === true)
 
     if (stubOf(options)) {
@@ -114,12 +119,12 @@ export function createOpenAIBackend(backendOptions: OpenAIBackendOptions = {}): 
       if (!response.body)
         throw new BackendError('bad_output', 'the endpoint sent no body', { retryable: true })
       await readSse(response.body, stream.onEvent)
-      if (signal.aborted) throw abortError(signal)
+      if (signal.aborted) throw abortError(signal, 'the request was canceled')
       return stream.result()
     } catch (err) {
-      if (signal.aborted) throw abortError(signal)
+      if (signal.aborted) throw abortError(signal, 'the request was canceled')
       if (err instanceof BackendError) throw err
-      throw networkError(url, err)
+      throw networkError(API_NAME, url, err)
     }
   }
 
@@ -161,8 +166,7 @@ export function createOpenAIBackend(backendOptions: OpenAIBackendOptions = {}): 
           details: `${keyText}; GET ${base}/models answered ${response.status}`,
         }
       } catch (err) {
-        const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
-        return { ok: false, details: `${keyText}; ${base} unreachable (${why})` }
+        return { ok: false, details: `${keyText}; ${base} unreachable (${connectionFailure(err)})` }
       }
     },
   }
@@ -174,26 +178,4 @@ function isOpenAI(baseUrl: string): boolean {
   } catch {
     return false
   }
-}
-
-/** The prompt as the user message; the runtime has already put the task's context in front of it. */
-function promptOf(request: TaskRequest): string {
-  if (request.prompt !== undefined && request.prompt !== '') return request.prompt
-  if (request.input !== undefined) return JSON.stringify(request.input)
-  if (request.context?.text) return request.context.text
-  throw new BackendError('bad_options', `task '${request.taskId}' has no prompt or input to send`, {
-    retryable: false,
-  })
-}
-
-/** The runtime parses `with` already; callers that use the backend directly may not have. */
-function parseOptions(id: string, raw: unknown): OpenAIOptions {
-  const parsed = OpenAIOptionsSchema.safeParse(raw ?? {})
-  if (!parsed.success) {
-    const detail = parsed.error.issues
-      .map((i) => `with${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`)
-      .join('; ')
-    throw new BackendError('bad_options', `bad options for backend '${id}': ${detail}`, { retryable: false })
-  }
-  return parsed.data
 }

@@ -1,15 +1,8 @@
+import { envVarName, flag, numeric } from '@weft/plugin-kit'
 import { z } from 'zod'
 
-/**
- * Templates render to strings (`maxTokens: "${{ inputs.budget }}"` gives "2000"), so numbers and
- * booleans accept their string spelling too.
- */
-const numeric = (schema: z.ZodNumber) =>
-  z.preprocess(
-    (v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v),
-    schema,
-  )
-const flag = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
+// Templates render to strings (`maxTokens: "${{ inputs.budget }}"` gives "2000"): `numeric` and
+// `flag` accept the string spelling of numbers and booleans too.
 
 /** A task's `with` for the OpenAI-compatible backend. Strict: a misspelt option is an error. */
 export const OpenAIOptionsSchema = z.strictObject({
@@ -28,10 +21,7 @@ export const OpenAIOptionsSchema = z.strictObject({
   /** Default: `OPENAI_BASE_URL`, else https://api.openai.com/v1 (e.g. http://localhost:11434/v1 for Ollama). */
   baseUrl: z.string().url().optional(),
   /** The environment variable that holds the key. Default `OPENAI_API_KEY`. */
-  apiKeyEnv: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
-    .optional(),
+  apiKeyEnv: envVarName.optional(),
   /** Replay the recorded transcript instead of calling the endpoint (demos and CI). */
   stub: flag.optional(),
   /** Also report every raw SSE line as a debug log, for debugging the stream. */
