@@ -103,7 +103,13 @@ export interface SignalStore {
  */
 export interface RunLease {
   runId: string
-  /** The runtime holding it, e.g. `host:pid:random`. */
+  /**
+   * The runtime holding it. A runtime names itself `host:pid:startTime:random` (`os.hostname()`,
+   * its pid, its start time from /proc/<pid>/stat in clock ticks, `0` where unknown, and random
+   * hex for several runtimes in one process), so that a process on the same host can tell at once
+   * that the holder died (pid gone, a zombie, or reused: start time differs) and take its runs
+   * without waiting for `expiresAt`. A name of another shape is never judged dead.
+   */
   owner: string
   /** ISO time after which the lease is free to take. */
   expiresAt: string

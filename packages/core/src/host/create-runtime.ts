@@ -1,0 +1,236 @@
+/**
+ * The composition root: a store, backends and policies in; runs, events and controls out. Each
+ * concept lives in its own module (ownership, takeover, signals, control, recovery, starts,
+ * following events, shutdown); this file wires them together.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Backend, Json, RunSummary } from '@weft/spec'
+import { isTerminalRunStatus, WeftError } from '@weft/spec'
+import { SlotPool } from '../runtime/concurrency.js'
+import { EventBus } from '../runtime/event-bus.js'
+import { type ExecutionDeps, RunExecution } from '../runtime/run-execution.js'
+import { createMemoryStore } from '../store/memory-store.js'
+import type { BackendInfo } from '../workflow/validate.js'
+import type { Runtime } from './api.js'
+import { type Adoption, type Host, notFound } from './context.js'
+import { checkToken, control } from './control.js'
+import { followEvents } from './follow-events.js'
+import type { RuntimeOptions } from './options.js'
+import { newOwnerName } from './owner.js'
+import { Ownership } from './ownership.js'
+import { Recovery } from './recovery.js'
+import { RunRegistry } from './registry.js'
+import { shutdownOnSignals, shutdownRuns } from './shutdown.js'
+import { SignalInbox } from './signals.js'
+import { launch, rerunPlan, validate, validatedNewTasks, validatedSpec } from './starts.js'
+import { executionFor } from './takeover.js'
+
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  const store = options.store ?? createMemoryStore()
+  const backends = new Map<string, Backend>()
+  for (const b of [
+    ...(options.plugins ?? []).flatMap((p) => p.backends ?? []),
+    ...(options.backends ?? []),
+  ]) {
+    backends.set(b.id, b)
+  }
+  const backendInfo = new Map<string, BackendInfo>(
+    [...backends].map(([id, b]) => [
+      id,
+      { id, optionsSchema: b.optionsSchema, commandFields: b.commandFields },
+    ]),
+  )
+  const reporter = options.reporter ?? {
+    warn: (message: string) => process.emitWarning(message, 'WeftWarning'),
+  }
+  const warn = (message: string, context?: unknown) => reporter.warn(message, context)
+  const bus = new EventBus()
+  const registry = new RunRegistry()
+  const slots = new SlotPool(options.maxParallelism ?? 16)
+  const leaseTtlMs = options.leaseTtlMs ?? 15_000
+  const ownership = new Ownership(store, options.owner ?? newOwnerName(), leaseTtlMs, registry, warn)
+  let closed = false
+
+  const deps: ExecutionDeps = {
+    store,
+    ...(options.cost ? { cost: options.cost } : {}),
+    ...(options.context ? { context: options.context } : {}),
+    ...(options.budget ? { budget: options.budget } : {}),
+    bus,
+    slots,
+    backends,
+    agents: options.agents ?? {},
+    retryDefaults: options.retryDefaults,
+    defaultParallelism: options.defaultRunParallelism ?? 4,
+    workDir: options.workDir ?? process.cwd(),
+    random: options.random ?? Math.random,
+    cancelGraceMs: options.cancelGraceMs ?? 5000,
+    warn,
+    traceSink: options.traceSink,
+    onSlotFreed: () => registry.pumpAll(),
+    onFinished: (exec) => {
+      registry.remove(exec.id, exec)
+      void ownership.release(exec.id)
+    },
+  }
+
+  // The store opens on first use, so validating a workflow never creates a database file.
+  let opened: Promise<void> | undefined
+  const ready = (): Promise<void> => {
+    opened ??= (async () => {
+      await store.init()
+      await inbox.init()
+    })()
+    return opened
+  }
+  const inbox = new SignalInbox(store, registry, ready, warn, options.signalPollMs ?? 250)
+
+  const host: Host = {
+    options,
+    store,
+    deps,
+    registry,
+    ownership,
+    backendInfo,
+    adoptions: new Map<string, Adoption>(),
+    warn,
+    ready,
+    async guard() {
+      if (closed) throw new WeftError('runtime_closed', 'the runtime is closed')
+      await ready()
+    },
+    get closed() {
+      return closed
+    },
+  }
+  const recovery = new Recovery(host, options.recoveryRetryMs ?? Math.max(50, Math.floor(leaseTtlMs / 3)))
+
+  async function get(runId: string): Promise<RunSummary | undefined> {
+    await host.guard()
+    const local = registry.get(runId)
+    return local ? structuredClone(local.summary) : store.runs.get(runId)
+  }
+
+  let stopping: Promise<void> | undefined
+  function shutdown(graceMs: number): Promise<void> {
+    stopping ??= (async () => {
+      closed = true
+      inbox.stop()
+      ownership.stop()
+      recovery.stop()
+      await shutdownRuns(host, backends, opened, graceMs)
+    })()
+    return stopping
+  }
+  if (options.shutdownOnSignals) shutdownOnSignals(options.shutdownOnSignals, shutdown, warn)
+
+  const runtime: Runtime = {
+    store,
+    backends,
+    validate: (workflow, opts) => validate(host, workflow, opts),
+
+    async start(input, opts = {}) {
+      await host.guard()
+      const { spec, diagnostics } = validatedSpec(host, input, opts)
+      return launch(host, spec, diagnostics)
+    },
+
+    get,
+
+    async tasks(runId) {
+      await host.guard()
+      const local = registry.get(runId)
+      return local ? [...local.tasks.values()].map((t) => structuredClone(t)) : store.tasks.list(runId)
+    },
+
+    async list(filter) {
+      await host.guard()
+      return store.runs.list(filter)
+    },
+
+    pauseQueue() {
+      slots.paused = true
+    },
+
+    resumeQueue() {
+      if (!slots.paused) return
+      slots.paused = false
+      deps.onSlotFreed()
+    },
+
+    async queueStatus() {
+      await host.guard()
+      return {
+        paused: slots.paused,
+        ...registry.load(),
+        capacity: slots.capacity,
+        runs: await store.runs.counts(),
+      }
+    },
+
+    events: (runId, opts = {}) => followEvents(host, bus, get, runId, opts),
+
+    subscribe: (listener, runId) => bus.subscribe(listener, runId),
+
+    async wait(runId, opts = {}) {
+      await host.guard()
+      const local = registry.get(runId)
+      if (local) return local.settled()
+      for (;;) {
+        const s = await store.runs.get(runId)
+        if (!s) throw notFound(runId)
+        if (isTerminalRunStatus(s.status) || (s.status === 'paused' && s.taskCounts.running === 0)) return s
+        const exec = registry.get(runId)
+        if (exec) return exec.settled()
+        await sleep(200, undefined, { signal: opts.signal })
+      }
+    },
+
+    async cancel(runId, reason = 'canceled') {
+      await host.guard()
+      const summary = registry.get(runId)?.summary ?? (await store.runs.get(runId))
+      if (!summary) throw notFound(runId)
+      if (isTerminalRunStatus(summary.status)) return structuredClone(summary)
+      return control(host, runId, 'cancel', (exec) => exec.cancel(reason), reason)
+    },
+
+    pause: (runId) => control(host, runId, 'pause', (exec) => exec.pause()),
+
+    async resume(runId, opts = {}) {
+      const token = opts.token
+      return control(
+        host,
+        runId,
+        'resume',
+        (exec) => exec.resume(opts),
+        opts as Json,
+        token === undefined ? undefined : () => checkToken(host, runId, token),
+      )
+    },
+
+    async addTasks(runId, tasks) {
+      await host.guard()
+      const exec = await executionFor(host, runId)
+      if (!(exec instanceof RunExecution)) {
+        throw new WeftError('conflict', `run ${runId} is running in another process (${exec.remote.owner})`, {
+          hint: 'add tasks through the process (or server) that runs it',
+        })
+      }
+      await exec.addTasks(validatedNewTasks(host, exec, tasks))
+      return structuredClone(exec.summary)
+    },
+
+    recover: (opts) => recovery.recover(opts),
+
+    async rerun(runId, opts) {
+      await host.guard()
+      const { spec, reuse } = await rerunPlan(host, runId, opts)
+      return launch(host, spec, [], reuse)
+    },
+
+    shutdown: (opts) => shutdown(opts?.graceMs ?? 10_000),
+
+    close: () => shutdown(0),
+  }
+  return runtime
+}

@@ -1,0 +1,73 @@
+/**
+ * What a runtime is composed of: the store, the backends and the policies that `createRuntime`
+ * takes.
+ */
+import type {
+  Backend,
+  BudgetSpec,
+  ContextPipeline,
+  CostModel,
+  DiagnosticsMode,
+  RetryPolicy,
+  Store,
+  WeftEvent,
+  WeftPlugin,
+} from '@weft/spec'
+import type { AgentProfile } from '../runtime/plan.js'
+
+export interface RuntimeOptions {
+  /** Where runs live. Default: an in-memory store. */
+  store?: Store
+  /** Prices and token counts (`@weft/cost`): estimates, budgets in USD, costs in summaries. */
+  cost?: CostModel
+  /** Builds and compacts each task's context (`@weft/context`). */
+  context?: ContextPipeline
+  /** A budget for every run; the workflow's and the run's own override it field by field. */
+  budget?: BudgetSpec
+  backends?: Backend[]
+  /** Plugins contribute backends (already loaded; see `loadPlugins`). */
+  plugins?: WeftPlugin[]
+  /** Named agent profiles that tasks select with `agent:`. */
+  agents?: Record<string, AgentProfile>
+  /** Runtime-wide cap on running tasks across all runs. Default 16. */
+  maxParallelism?: number
+  /** A run's cap when neither the run nor the workflow sets `maxParallelism`. Default 4. */
+  defaultRunParallelism?: number
+  diagnostics?: DiagnosticsMode
+  reporter?: { warn(message: string, context?: unknown): void }
+  /** Receives every committed event (and live deltas), e.g. to export traces. */
+  traceSink?: (event: WeftEvent) => void
+  /** The least specific retry policy; backends, workflows, tasks and runs override it. */
+  retryDefaults?: RetryPolicy
+  /** Working directory handed to backends. Default: `process.cwd()`. */
+  workDir?: string
+  /** How long a canceled backend may take to stop before it is abandoned. Default 5000 ms. */
+  cancelGraceMs?: number
+  /** How often to look for cancel/pause/resume requests from other processes. Default 250 ms. */
+  signalPollMs?: number
+  /** Source of randomness for retry jitter (tests pass a fixed one). */
+  random?: () => number
+  /**
+   * This runtime's name in run leases. Default `host:pid:startTime:random`, which lets a process
+   * on the same host tell at once that the holder died (see `RunLease`). A name of another shape
+   * is never judged dead: its runs wait for the lease to expire.
+   */
+  owner?: string
+  /**
+   * How long a run's lease lasts without a heartbeat (renewed every third of it). After a crash,
+   * another process can take the run over once it expires, or at once when the holder ran on the
+   * same host and is provably dead. Default 15000 ms.
+   */
+  leaseTtlMs?: number
+  /**
+   * With `recover({ keepTrying: true })`: how often to try again the runs that a live lease held.
+   * Default a third of `leaseTtlMs`.
+   */
+  recoveryRetryMs?: number
+  /**
+   * For a runtime that is the process (a service, a worker): on these signals, `shutdown()` with
+   * this grace period, then exit with 128 + the signal number. Off by default: a library does not
+   * take over a process's signals unasked.
+   */
+  shutdownOnSignals?: { signals?: NodeJS.Signals[]; graceMs?: number; exit?: boolean }
+}
