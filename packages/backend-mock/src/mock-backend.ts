@@ -1,3 +1,4 @@
+import { abortError, parseOptions, sleep, untilAborted } from '@weft/plugin-kit'
 import {
   BACKEND_SPECIFICATION_VERSION,
   type Backend,
@@ -6,8 +7,7 @@ import {
   type TaskContext,
   type TaskRequest,
   type TaskResult,
-} from '@weft/core'
-import { abortError, sleep, untilAborted } from './abort.js'
+} from '@weft/spec'
 import { type MockEvent, type MockOptions, MockOptionsSchema } from './options.js'
 
 export interface MockBackendOptions {
@@ -50,15 +50,7 @@ export function createMockBackend(backendOptions: MockBackendOptions = {}): Back
     },
 
     async execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
-      // The runtime parses `with` already; callers that use the backend directly may not have.
-      const parsed = MockOptionsSchema.safeParse(request.options ?? {})
-      if (!parsed.success) {
-        const detail = parsed.error.issues.map((i) => `with.${i.path.join('.')}: ${i.message}`).join('; ')
-        throw new BackendError('bad_options', `bad options for backend '${id}': ${detail}`, {
-          retryable: false,
-        })
-      }
-      const options = parsed.data
+      const options = parseOptions(MockOptionsSchema, id, request.options)
       const { signal } = ctx
       if (signal.aborted) throw abortError(signal)
 

@@ -1,15 +1,10 @@
-import { JsonSchema } from '@weft/core'
+import { flag, numeric } from '@weft/plugin-kit'
+import { JsonSchema } from '@weft/spec'
 import { z } from 'zod'
 
-/**
- * Templates render to strings (`delayMs: "${{ inputs.delay }}"` gives "250"), so numbers and
- * booleans accept their string spelling too.
- */
-const count = z.preprocess(
-  (v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v),
-  z.number().int().nonnegative(),
-)
-const flag = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
+// Templates render to strings (`delayMs: "${{ inputs.delay }}"` gives "250"): `numeric` and `flag`
+// accept the string spelling of numbers and booleans too.
+const count = numeric(z.number().int().nonnegative())
 
 export const MockUsageSchema = z.strictObject({
   inputTokens: count.optional(),
