@@ -23,8 +23,8 @@ export { loadPlugins } from './plugin/load-plugins.js'
 export type { EventListener } from './runtime/event-bus.js'
 export { newResumeToken, newRunId } from './runtime/ids.js'
 export type { AgentProfile } from './runtime/plan.js'
-export { type ReplayedRun, type ReplayedTask, replayEvents } from './runtime/replay.js'
-export { BASE_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './runtime/retry.js'
+export { type ReplayedRun, type ReplayedTask, replayEvents } from './run/replay.js'
+export { BASE_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './run/retry.js'
 export {
   createRuntime,
   type EventsOptions,

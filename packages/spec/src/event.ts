@@ -92,7 +92,13 @@ export interface EventDataMap {
   /** A rerun reuses the recorded output of a task of an earlier run instead of running it. */
   'task.reused': { fromRunId: string; output?: Json; text?: string }
   'task.queued': Record<string, never>
-  'task.started': { backend?: string; model?: string; sessionId?: string }
+  /** `estimate`: what the attempt was estimated to use (budget pre-check), counted in `estimated`. */
+  'task.started': {
+    backend?: string
+    model?: string
+    sessionId?: string
+    estimate?: { inputTokens: number; outputTokens: number; costUsd?: number; model?: string }
+  }
   'task.retry_scheduled': { error: ErrorInfo; delayMs: number; nextAttempt: number; maxAttempts: number }
   /** The attempt's process died or shut down before it finished; the task runs again. */
   'task.interrupted': { reason: string; sessionId?: string }

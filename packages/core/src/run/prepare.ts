@@ -18,7 +18,7 @@ import { emptyUsage, type Usage } from '@weft/spec'
 import type { Scope } from '../template/expression.js'
 import { renderDeep, renderTemplate, TemplateError } from '../template/template.js'
 import type { Estimate } from './budget.js'
-import type { PlannedTask } from './plan.js'
+import type { PlannedTask } from '../runtime/plan.js'
 
 /** Cap for a context when the task sets none and the model's window is unknown. */
 export const DEFAULT_CONTEXT_TOKENS = 100_000

@@ -1,0 +1,260 @@
+/**
+ * One attempt of a task, from its start to its outcome: the start is committed, then the executor
+ * runs it (dispatch.ts); what the backend reports while it runs is recorded; its result becomes
+ * the task's success, a retry, a failure, a cancel or an interruption. Its timers (the task's
+ * timeout, the cancel grace) run on the run's clock.
+ */
+import type { BackendEvent, ErrorInfo, Json, TaskResult, TaskState } from '@weft/spec'
+import { type AbortReason, BackendError } from '@weft/spec'
+import { abortReasonOf, toErrorInfo, toJsonValue } from '../runtime/errors.js'
+import type { PlannedTask } from '../runtime/plan.js'
+import { type MappedBackendEvent, mapBackendEvent } from './backend-events.js'
+import { onSettled } from './batches.js'
+import type { TimerHandle } from './clock.js'
+import type { RunningAttempt } from './dispatch.js'
+import type { LiveRun } from './live-run.js'
+import type { PreparedTask } from './prepare.js'
+import { resolveRetryPolicy, retryDelayMs } from './retry.js'
+import { failTask, finishWithout } from './transitions.js'
+
+export interface Attempt {
+  taskId: string
+  /** The attempt's number (the task's attempts so far, plus one). */
+  number: number
+  /** The attempt's own signal: preparation, compaction and execution all stop with it. */
+  controller: AbortController
+  /** preparing → running → settled; `settled` once its outcome is known (or it never started). */
+  stage: 'preparing' | 'running' | 'settled'
+  startedMs: number
+  timers: TimerHandle[]
+  running?: RunningAttempt
+  /** Batched mode: backend events held back, recorded in batch order when the batch merges. */
+  held?: MappedBackendEvent[]
+}
+
+type Outcome = { ok: true; result: TaskResult } | { ok: false; error: unknown }
+
+/** A new attempt for a ready task; the task's timeout starts now (preparation included). */
+export function newAttempt(run: LiveRun, t: TaskState): Attempt {
+  const a: Attempt = {
+    taskId: t.taskId,
+    number: t.attempt + 1,
+    controller: new AbortController(),
+    stage: 'preparing',
+    startedMs: run.clock.now(),
+    timers: [],
+  }
+  const ms = run.plan.tasks.get(t.taskId)!.timeoutMs
+  if (ms !== undefined) {
+    const message = `task '${t.taskId}' timed out after ${ms} ms`
+    a.timers.push(run.clock.setTimeout(() => abortAttempt(run, a, { kind: 'timeout', message }), ms))
+  }
+  return a
+}
+
+export function startAttempt(run: LiveRun, a: Attempt, prepared: PreparedTask, planned: PlannedTask): void {
+  const t = run.task(a.taskId)
+  run.timers.forget(a.taskId)
+  a.stage = 'running'
+  a.startedMs = run.clock.now()
+  run.batch?.started(a.taskId)
+  const estimate = prepared.estimate
+  run.record({
+    type: 'task.started',
+    taskId: a.taskId,
+    attempt: a.number,
+    data: {
+      ...(planned.backend ? { backend: planned.backend } : {}),
+      ...(planned.model ? { model: planned.model } : {}),
+      ...(t.sessionId ? { sessionId: t.sessionId } : {}),
+      ...(estimate ? { estimate } : {}),
+    },
+  })
+  if (estimate) run.ledger.reserve(a.taskId, estimate)
+  // The start is committed before the backend is called: a crash never hides a running attempt.
+  run
+    .flush()
+    .then(() => execute(run, a, prepared))
+    .then(
+      (result) => run.grouped(() => settleAttempt(run, a, { ok: true, result })),
+      (error) => run.grouped(() => settleAttempt(run, a, { ok: false, error })),
+    )
+}
+
+function execute(run: LiveRun, a: Attempt, prepared: PreparedTask): Promise<TaskResult> {
+  if (a.controller.signal.aborted) throw new BackendError('canceled', 'canceled before it started')
+  a.running = run.executor.start(
+    {
+      runId: run.id,
+      taskId: a.taskId,
+      attempt: a.number,
+      backend: prepared.backend.id,
+      request: { ...prepared.request, attempt: a.number },
+    },
+    { signal: a.controller.signal, emit: (event) => onBackendEvent(run, a, event) },
+  )
+  if (run.summary.status === 'paused') void a.running.suspend()
+  return a.running.result
+}
+
+function onBackendEvent(run: LiveRun, a: Attempt, event: BackendEvent): void {
+  if (a.stage !== 'running' || !run.acting) return
+  const mapped = mapBackendEvent(event, { taskId: a.taskId, attempt: a.number }, run.host)
+  if (!mapped) return
+  if (mapped.kind === 'delta') {
+    run.publishLive({ type: 'agent.delta', taskId: a.taskId, attempt: a.number, data: { text: mapped.text } })
+    return
+  }
+  if (run.batch?.has(a.taskId)) {
+    ;(a.held ??= []).push(mapped)
+    return
+  }
+  run.grouped(() => {
+    recordMapped(run, a, mapped)
+    void run.flush()
+  })
+}
+
+function recordMapped(run: LiveRun, a: Attempt, mapped: MappedBackendEvent): void {
+  if (mapped.kind === 'usage') run.ledger.recordUsage(a.taskId, a.number, mapped.usage)
+  else if (mapped.kind === 'record') run.record(mapped.draft)
+}
+
+export function settleAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void {
+  if (a.stage === 'settled') return
+  a.stage = 'settled'
+  for (const timer of a.timers) run.clock.clearTimeout(timer)
+  // Batched mode merges a batch's outcomes in its order, once all of them are known.
+  onSettled(run, a.taskId, () => completeAttempt(run, a, outcome))
+}
+
+function completeAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void {
+  run.attempts.delete(a.taskId)
+  run.ledger.release(a.taskId)
+  run.releaseSlot()
+  run.attemptEnded()
+  if (!run.acting) return
+  for (const held of a.held ?? []) recordMapped(run, a, held)
+  const id = a.taskId
+  const durationMs = run.clock.now() - a.startedMs
+  const abort = abortReasonOf(a.controller.signal)
+  if (outcome.ok) {
+    const result = outcome.result
+    let output: Json
+    try {
+      output = toJsonValue(result.output ?? result.text ?? null)
+    } catch (err) {
+      const message = `the output is not JSON: ${(err as Error).message}`
+      afterFailure(run, id, { code: 'bad_output', message, retryable: false }, durationMs)
+      return
+    }
+    if (result.usage && !run.ledger.seen(id, a.number)) run.ledger.recordUsage(id, a.number, result.usage)
+    if (result.memory) writeMemory(run, id, result.memory)
+    const t = run.task(id)
+    const text = result.text ?? t.text
+    const sessionId = result.sessionId ?? t.sessionId
+    run.record({
+      type: 'task.succeeded',
+      taskId: id,
+      attempt: a.number,
+      data: {
+        output,
+        ...(text !== undefined ? { text } : {}),
+        durationMs,
+        ...(t.usage ? { usage: t.usage } : {}),
+        ...(sessionId ? { sessionId } : {}),
+      },
+    })
+  } else if (abort?.kind === 'shutdown') {
+    // Not the task's fault: it goes back to the queue and runs again when the run is recovered.
+    const sessionId = run.task(id).sessionId
+    run.record({
+      type: 'task.interrupted',
+      taskId: id,
+      attempt: a.number,
+      severity: 'warn',
+      data: { reason: abort.message, ...(sessionId ? { sessionId } : {}) },
+    })
+  } else if (abort && abort.kind !== 'timeout') {
+    finishWithout(run, id, 'canceled', abort.message)
+  } else {
+    const error: ErrorInfo = abort ? { code: 'timeout', message: abort.message, retryable: true } : toErrorInfo(outcome.error)
+    afterFailure(run, id, error, durationMs)
+    return
+  }
+  run.pump()
+}
+
+function writeMemory(run: LiveRun, taskId: string, writes: NonNullable<TaskResult['memory']>): void {
+  const { writes: accepted, refused } = run.memory.write(writes, run.plan.tasks.get(taskId)!.agent)
+  for (const w of accepted) run.log.writeMemory(w)
+  if (refused) {
+    run.record({ type: 'log', taskId, severity: 'warn', data: { message: `task '${taskId}' ${refused}; ignored` } })
+  }
+}
+
+/** A failed attempt: another one after a backoff when the error is retryable and attempts are left. */
+export function afterFailure(run: LiveRun, taskId: string, error: ErrorInfo, durationMs?: number): void {
+  const planned = run.plan.tasks.get(taskId)!
+  const backend = planned.backend ? run.deps.backends.get(planned.backend) : undefined
+  const policy = resolveRetryPolicy(
+    run.deps.retryDefaults,
+    backend?.retry,
+    planned.workflowRetry,
+    planned.retry,
+    run.spec.retry,
+  )
+  const attempts = run.task(taskId).attempt
+  if (error.retryable && attempts < policy.maxAttempts && !run.stopping) {
+    const delayMs = retryDelayMs(policy, attempts, run.deps.random)
+    const t = run.record({
+      type: 'task.retry_scheduled',
+      taskId,
+      attempt: attempts || undefined,
+      data: { error, delayMs, nextAttempt: attempts + 1, maxAttempts: policy.maxAttempts },
+    })
+    scheduleRetry(run, taskId, t?.nextRetryAt)
+  } else {
+    failTask(run, taskId, error, durationMs)
+  }
+  run.pump()
+}
+
+export function scheduleRetry(run: LiveRun, taskId: string, dueAt: string | undefined): void {
+  run.timers.scheduleRetry(taskId, dueAt, () => {
+    run.graph.offer(taskId)
+    run.grouped(() => run.pump())
+  })
+}
+
+/**
+ * Aborts an attempt with a reason. A running backend that ignores its signal is abandoned after
+ * the cancel grace, so a cancel always ends.
+ */
+export function abortAttempt(run: LiveRun, a: Attempt, reason: AbortReason): void {
+  if (a.stage === 'settled' || a.controller.signal.aborted) return
+  if (a.running) void a.running.resume()
+  a.controller.abort(reason)
+  if (a.stage !== 'running') return
+  const grace = run.clock.setTimeout(
+    () => {
+      if (a.stage === 'settled') return
+      run.grouped(() => {
+        run.record({
+          type: 'log',
+          taskId: a.taskId,
+          attempt: a.number,
+          severity: 'warn',
+          data: {
+            message: `backend did not stop within ${run.deps.cancelGraceMs} ms of ${reason.kind}; abandoning the attempt`,
+            fields: { code: 'backend_abandoned', reason: reason.kind },
+          },
+        })
+        settleAttempt(run, a, { ok: false, error: new BackendError('canceled', reason.message) })
+      })
+    },
+    run.deps.cancelGraceMs,
+    { unref: true },
+  )
+  a.timers.push(grace)
+}

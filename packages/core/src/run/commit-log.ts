@@ -1,0 +1,154 @@
+/**
+ * The commit log of one run: what the run recorded since its last commit, written to the store as
+ * one atomic commit (the summary, the tasks that changed, memory writes, the events), one commit
+ * after another. Every commit states the last seq it expects, so a second process acting on the
+ * same run makes one of them fail loudly instead of both writing.
+ *
+ * Group commit: the scheduler's own transitions (attempts that settle, attempts that start,
+ * backend events, retries that fall due) run inside `grouped`, and their flushes join the commit
+ * that waits for its turn, if there is one, instead of each queueing a commit: that commit takes
+ * what is recorded when its turn comes. A burst of them then costs one store transaction, and
+ * every caller's promise still resolves only once its records are committed. Any other flush
+ * builds its commit at once (so `begin` commits the run's start before its first attempt starts).
+ */
+import type { Commit, EventDraft, RunSpec, RunSummary, Store, TaskState, WeftEvent } from '@weft/spec'
+import { WeftError } from '@weft/spec'
+import { cloneJson } from '../store/clone.js'
+
+export type MemoryWrite = NonNullable<Commit['memory']>[number]
+
+export interface CommitLogOptions {
+  runId: string
+  store: Store
+  lastSeq: number
+  /** The state to write: the reducer never mutates what it hands out, so nothing is copied. */
+  summary(): RunSummary
+  spec(): RunSpec
+  task(taskId: string): TaskState | undefined
+  /** A commit succeeded: the run's log now ends at `lastSeq`; then each stored event, in order. */
+  committed(lastSeq: number): void
+  published(event: WeftEvent): void
+  /** A commit failed: the store and memory may disagree, so the run stops acting. */
+  failed(error: Error): void
+}
+
+export class CommitLog {
+  lastSeq: number
+  /** Set when a commit failed; every later flush rejects with it. */
+  halted?: Error
+  private events: EventDraft[] = []
+  private tasks = new Set<string>()
+  private spec = false
+  private memory: MemoryWrite[] = []
+  /** Every commit, one after another; never rejects. */
+  private chain: Promise<void> = Promise.resolve()
+  /** The newest commit itself (rejects when it failed). */
+  private last: Promise<void> = Promise.resolve()
+  /** A queued commit that takes what is recorded when its turn comes (see group commit). */
+  private collecting?: Promise<void>
+  /** How deep in `grouped` calls we are: inside, flushes join the collecting commit. */
+  private groupDepth = 0
+
+  constructor(private readonly o: CommitLogOptions) {
+    this.lastSeq = o.lastSeq
+  }
+
+  /** Buffers an event (already applied to the state) for the next commit. */
+  add(event: EventDraft & { ts: string }): void {
+    this.events.push(event)
+  }
+
+  /** A task whose state changed: its state is written with the next commit. */
+  touch(taskId: string): void {
+    this.tasks.add(taskId)
+  }
+
+  specChanged(): void {
+    this.spec = true
+  }
+
+  writeMemory(write: MemoryWrite): void {
+    this.memory.push(write)
+  }
+
+  /** Resolves once every commit queued so far is done (failed or not). */
+  settled(): Promise<void> {
+    return this.chain
+  }
+
+  grouped(fn: () => void): void {
+    this.groupDepth++
+    try {
+      fn()
+    } finally {
+      this.groupDepth--
+    }
+  }
+
+  /** Commits what was recorded since the last flush, after every earlier commit. */
+  flush(create = false): Promise<void> {
+    // Nothing new: report on the latest commit, so a caller learns if it (or the run) failed.
+    if (this.events.length === 0 && this.tasks.size === 0 && !this.spec && this.memory.length === 0)
+      return this.halted ? handledRejection(this.halted) : this.last
+    if (!create && (this.collecting || this.groupDepth > 0)) return this.collecting ?? this.queue(undefined, false)
+    return this.queue(this.take(create), create)
+  }
+
+  private queue(built: Commit | undefined, create: boolean): Promise<void> {
+    const next: Promise<void> = this.chain.then(async () => {
+      if (this.collecting === next) this.collecting = undefined
+      if (this.halted) throw this.halted
+      const commit = built ?? this.take(false)
+      if (!create) commit.expectLastSeq = this.lastSeq
+      const stored = await this.o.store.commit(commit)
+      if (stored.length) this.lastSeq = stored[stored.length - 1]!.seq
+      this.o.committed(this.lastSeq)
+      for (const e of stored) this.o.published(e)
+    })
+    if (!built) this.collecting = next
+    this.chain = next.catch((err) => this.halt(err as Error))
+    this.last = next
+    return next
+  }
+
+  /** Stops writing: every later flush rejects with `err`. */
+  halt(err: Error): void {
+    if (this.halted) return
+    this.halted = err
+    this.o.failed(err)
+  }
+
+  private take(create: boolean): Commit {
+    const { events, tasks, spec, memory } = this
+    this.events = []
+    this.tasks = new Set()
+    this.spec = false
+    this.memory = []
+    const out: Commit = {
+      runId: this.o.runId,
+      run: this.o.summary(),
+      tasks: [],
+      events: events as Commit['events'],
+    }
+    if (create) out.create = { spec: cloneJson(this.o.spec()) }
+    if (spec) out.spec = cloneJson(this.o.spec())
+    for (const id of tasks) {
+      const t = this.o.task(id)
+      if (t) out.tasks!.push(t)
+    }
+    if (memory.length) out.memory = memory
+    return out
+  }
+}
+
+/** A rejected promise that does not count as unhandled when a caller ignores it. */
+export function handledRejection(err: Error): Promise<never> {
+  const p = Promise.reject(err)
+  p.catch(() => {})
+  return p
+}
+
+/** A conflict means another process acted on the run first: not worth a warning. */
+export function isConflict(err: unknown): boolean {
+  return err instanceof WeftError && err.code === 'conflict'
+}

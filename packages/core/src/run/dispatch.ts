@@ -1,0 +1,48 @@
+/**
+ * The dispatch seam. The run decides that a task starts (which attempt, with which rendered
+ * request, after its budget check) and commits that decision; a `TaskExecutor` then executes it
+ * and reports back: backend events as they happen, and the result (or the error) at the end. The
+ * run turns both into stored events. In-process execution (in-process-executor.ts) is one
+ * executor; a worker that claims attempts from a shared store is meant to be another, behind the
+ * same interface: it sends the request to the worker, relays the worker's events to `emit`, and
+ * resolves `result` from the worker's report. Nothing in it decides anything about the run.
+ */
+import type { BackendEvent, TaskRequest, TaskResult } from '@weft/spec'
+
+/** One attempt the run decided to start: everything needed to execute it. */
+export interface DispatchedAttempt {
+  runId: string
+  taskId: string
+  /** 1 for the first attempt. */
+  attempt: number
+  /** The id of the backend that runs it. */
+  backend: string
+  /** Templates rendered, options parsed, context built; `request.attempt` is `attempt`. */
+  request: TaskRequest
+}
+
+export interface AttemptIO {
+  /**
+   * Aborts when the run cancels the attempt, its timeout passes, the run fails fast or the runtime
+   * shuts down; `signal.reason` is an `AbortReason` saying which. The run decides the outcome from
+   * that reason, so an executor only has to stop.
+   */
+  signal: AbortSignal
+  /** Backend events as they happen (the run maps them to stored events and live deltas). */
+  emit(event: BackendEvent): void
+}
+
+/** An attempt being executed. */
+export interface RunningAttempt {
+  /** The backend's result once the attempt is done (artifacts kept), or its error. */
+  result: Promise<TaskResult>
+  /** Suspends the attempt where the backend can (e.g. SIGSTOP); does nothing otherwise. */
+  suspend(): Promise<void>
+  /** Continues a suspended attempt. */
+  resume(): Promise<void>
+}
+
+export interface TaskExecutor {
+  /** Starts executing one attempt. Called only after the attempt's start is committed. */
+  start(attempt: DispatchedAttempt, io: AttemptIO): RunningAttempt
+}

@@ -1,0 +1,101 @@
+/**
+ * The executor that runs attempts in this process: it calls the backend with a `TaskContext`
+ * whose signal is the attempt's, and copies the files the task reports into the store's artifacts
+ * before the attempt counts as done.
+ */
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import type { Backend, Store, TaskContext, TaskResult } from '@weft/spec'
+import { BackendError } from '@weft/spec'
+import type { AttemptIO, DispatchedAttempt, RunningAttempt, TaskExecutor } from './dispatch.js'
+
+export interface InProcessExecutorOptions {
+  backends: ReadonlyMap<string, Backend>
+  store: Store
+  workDir: string
+  warn(message: string, context?: unknown): void
+}
+
+export function createInProcessExecutor(o: InProcessExecutorOptions): TaskExecutor {
+  return {
+    start(attempt: DispatchedAttempt, io: AttemptIO): RunningAttempt {
+      const backend = o.backends.get(attempt.backend)
+      const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string) =>
+        io.emit({ type: 'log', level, message })
+      const ctx: TaskContext = {
+        runId: attempt.runId,
+        taskId: attempt.taskId,
+        attempt: attempt.attempt,
+        signal: io.signal,
+        emit: io.emit,
+        log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+        workDir: o.workDir,
+      }
+      let suspended = false
+      const result = (async (): Promise<TaskResult> => {
+        if (!backend)
+          throw new BackendError('not_installed', `backend '${attempt.backend}' is not available`, {
+            retryable: false,
+          })
+        if (io.signal.aborted) throw new BackendError('canceled', 'canceled before it started')
+        const r = await backend.execute(attempt.request, ctx)
+        if (r.artifacts?.length) await keepArtifacts(o, attempt, r.artifacts)
+        return r
+      })()
+      return {
+        result,
+        async suspend() {
+          if (!backend?.pause || suspended) return
+          suspended = true
+          try {
+            await backend.pause(ctx)
+          } catch (err) {
+            o.warn(`could not pause task ${attempt.taskId}: ${(err as Error).message}`)
+          }
+        },
+        async resume() {
+          if (!backend?.resume || !suspended) return
+          suspended = false
+          try {
+            await backend.resume(ctx)
+          } catch (err) {
+            o.warn(`could not resume task ${attempt.taskId}: ${(err as Error).message}`)
+          }
+        },
+      }
+    },
+  }
+}
+
+/** Files a task reports are copied into the store before the task counts as done. */
+async function keepArtifacts(
+  o: InProcessExecutorOptions,
+  attempt: DispatchedAttempt,
+  artifacts: NonNullable<TaskResult['artifacts']>,
+): Promise<void> {
+  const store = o.store.artifacts as Store['artifacts'] | undefined
+  for (const a of artifacts) {
+    if (!a.path) continue
+    if (!store)
+      throw new BackendError('failed', `artifact '${a.name}': artifacts are unsupported by this store`, {
+        retryable: false,
+      })
+    let data: Uint8Array
+    try {
+      data = await readFile(resolve(o.workDir, a.path))
+    } catch (err) {
+      throw new BackendError(
+        'bad_output',
+        `artifact '${a.name}' cannot be read from ${a.path}: ${(err as Error).message}`,
+        { retryable: false },
+      )
+    }
+    await store.put({
+      runId: attempt.runId,
+      taskId: attempt.taskId,
+      name: a.name,
+      ...(a.contentType ? { contentType: a.contentType } : {}),
+      data,
+    })
+  }
+}

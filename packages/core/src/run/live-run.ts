@@ -1,0 +1,331 @@
+/**
+ * One run as this process executes it: its state (changed only through the reducer), its plan,
+ * graph, ledger, memory, commit log, attempts and timers, and the lifecycle phase of its driver.
+ * The decisions live in their own modules (scheduler.ts, transitions.ts, preparation.ts,
+ * attempt.ts, controls.ts), which take this object.
+ */
+import { hostname } from 'node:os'
+import type {
+  Backend,
+  BudgetSpec,
+  ContextPipeline,
+  CostModel,
+  ErrorInfo,
+  EventDraft,
+  RetryPolicy,
+  RunSpec,
+  RunSummary,
+  Severity,
+  Store,
+  TaskState,
+  WeftEvent,
+} from '@weft/spec'
+import type { Scope } from '../template/expression.js'
+import type { SlotPool } from '../runtime/concurrency.js'
+import type { EventBus } from '../runtime/event-bus.js'
+import { type AgentProfile, planRun, type RunPlan } from '../runtime/plan.js'
+import type { Attempt } from './attempt.js'
+import type { RunExecution } from './run-execution.js'
+import type { Batch } from './batches.js'
+import { type Clock, systemClock } from './clock.js'
+import { CommitLog, isConflict } from './commit-log.js'
+import type { TaskExecutor } from './dispatch.js'
+import { TaskGraph } from './graph.js'
+import { createInProcessExecutor } from './in-process-executor.js'
+import { Ledger } from './ledger.js'
+import { MemoryScopes } from './memory-scopes.js'
+import { applyEvent } from './reducer.js'
+import { step } from './scheduler.js'
+import type { RunState } from './state.js'
+import { taskScopeView } from './task-scope.js'
+import { RunTimers } from './timers.js'
+
+export interface ExecutionDeps {
+  store: Store
+  /** Prices and token counts; without it, estimates come only from backends that give them. */
+  cost?: CostModel
+  /** Builds and compacts each task's context; without it, `context:` settings are not applied. */
+  context?: ContextPipeline
+  /** The runtime's default budget (the workflow and the run override it field by field). */
+  budget?: BudgetSpec
+  bus: EventBus
+  slots: SlotPool
+  backends: ReadonlyMap<string, Backend>
+  agents: Record<string, AgentProfile>
+  retryDefaults?: RetryPolicy
+  defaultParallelism: number
+  workDir: string
+  random: () => number
+  /** How long a backend may take to stop after its signal aborted before it is abandoned. */
+  cancelGraceMs: number
+  warn(message: string, context?: unknown): void
+  traceSink?: (event: WeftEvent) => void
+  /** A slot of the shared pool became free: other runs may dispatch. */
+  onSlotFreed(): void
+  onFinished(execution: RunExecution): void
+  /** Time and timers (retry waits, timeouts); the machine's clock by default. */
+  clock?: Clock
+  /** Executes dispatched attempts; in this process by default. */
+  executor?: TaskExecutor
+}
+
+/** Why a run is stopping: a cancel, a failed task of a `failFast` run, its timeout, a deadlock. */
+export interface Stopping {
+  kind: 'cancel' | 'fail_fast' | 'run_timeout'
+  reason: string
+  error?: ErrorInfo
+}
+
+/**
+ * The driver's lifecycle, one name at a time:
+ * - `active`: dispatching ready tasks;
+ * - `draining`: the runtime shuts down: no new attempts, running ones may finish;
+ * - `stopping`: canceled, failed fast or timed out: unstarted tasks are canceled, running ones
+ *   aborted, and the run ends when none is left;
+ * - `finished`: the run's end is recorded;
+ * - `detached`: this process stopped acting on the run (the store keeps its state);
+ * - `halted`: a commit failed or the lease was lost: this process must not write again.
+ */
+export type RunPhase =
+  | { name: 'active' }
+  | { name: 'draining' }
+  | { name: 'stopping'; stop: Stopping }
+  | { name: 'finished' }
+  | { name: 'detached' }
+  | { name: 'halted'; error: Error }
+
+const SEVERITY: Partial<Record<EventDraft['type'], Severity>> = {
+  'task.failed': 'error',
+  'run.failed': 'error',
+  'task.retry_scheduled': 'warn',
+  'run.canceling': 'warn',
+  'run.canceled': 'warn',
+  'agent.delta': 'debug',
+}
+
+const HOST = hostname()
+
+export class LiveRun {
+  readonly id: string
+  spec: RunSpec
+  plan: RunPlan
+  readonly state: RunState
+  readonly graph: TaskGraph
+  readonly log: CommitLog
+  readonly ledger: Ledger
+  readonly memory: MemoryScopes
+  readonly clock: Clock
+  readonly executor: TaskExecutor
+  readonly timers: RunTimers
+  /** Where attempts run, for `task.process_started`. */
+  readonly host = HOST
+  /** Attempts of this run holding a slot: being prepared or running. */
+  readonly attempts = new Map<string, Attempt>()
+  phase: RunPhase = { name: 'active' }
+  /** Batched mode: the batch in flight. */
+  batch?: Batch
+  /** The ready tasks of batched mode's current wave not yet in a batch, in dispatch order. */
+  wave: string[] = []
+  waveAt = 0
+  /** `tasks.<id>` of the template scope: a view of the live task states, built on access. */
+  readonly scopeTasks: Record<string, unknown>
+  /** The facade the host knows this run by (given to `onFinished`). */
+  facade!: RunExecution
+  private loop: 'idle' | 'stepping' | 'again' = 'idle'
+  private waiters: { resolve(s: RunSummary): void; reject(e: Error): void }[] = []
+  private idleWaiters: (() => void)[] = []
+
+  constructor(
+    readonly deps: ExecutionDeps,
+    spec: RunSpec,
+    state: RunState,
+  ) {
+    this.id = state.summary.id
+    this.spec = spec
+    this.state = state
+    this.clock = deps.clock ?? systemClock
+    this.plan = planRun(spec, deps.agents, deps.defaultParallelism)
+    this.executor =
+      deps.executor ??
+      createInProcessExecutor({ backends: deps.backends, store: deps.store, workDir: deps.workDir, warn: deps.warn })
+    this.timers = new RunTimers(this.clock)
+    this.ledger = new Ledger(this)
+    this.memory = new MemoryScopes(deps.store, this.id)
+    this.scopeTasks = taskScopeView(state.tasks)
+    this.graph = new TaskGraph(
+      state.tasks,
+      (id) => this.plan.tasks.get(id)?.approval !== undefined,
+      (t) => this.isReady(t),
+    )
+    this.log = new CommitLog({
+      runId: this.id,
+      store: deps.store,
+      lastSeq: state.summary.lastSeq,
+      summary: () => this.state.summary,
+      spec: () => this.spec,
+      task: (id) => this.state.tasks.get(id),
+      committed: (lastSeq) => {
+        this.state.summary = { ...this.state.summary, lastSeq }
+      },
+      published: (e) => this.publish(e),
+      failed: (err) => this.halt(err),
+    })
+    this.graph.rebuild()
+  }
+
+  get summary(): RunSummary {
+    return this.state.summary
+  }
+
+  task(taskId: string): TaskState {
+    return this.state.tasks.get(taskId)!
+  }
+
+  /**
+   * Records an event: it is applied to the state through the reducer and buffered for the next
+   * commit; a task it changed is committed with it and looked at again by the scheduler.
+   */
+  record(draft: EventDraft): TaskState | undefined {
+    const event = {
+      ...draft,
+      runId: this.id,
+      seq: 0,
+      ts: this.clock.iso(),
+      severity: draft.severity ?? SEVERITY[draft.type] ?? 'info',
+    } as WeftEvent
+    const changed = applyEvent(this.state, event)
+    this.log.add(event)
+    if (changed) {
+      this.log.touch(changed.taskId)
+      this.graph.touched(changed.taskId)
+    }
+    return changed
+  }
+
+  /** A live-only event (a delta): followers see it, the log does not keep it. */
+  publishLive(draft: EventDraft): void {
+    this.publish({
+      ...draft,
+      runId: this.id,
+      seq: this.log.lastSeq,
+      ts: this.clock.iso(),
+      severity: draft.severity ?? SEVERITY[draft.type] ?? 'info',
+    } as WeftEvent)
+  }
+
+  private publish(event: WeftEvent): void {
+    this.deps.bus.publish(event)
+    if (this.deps.traceSink) {
+      try {
+        this.deps.traceSink(event)
+      } catch (err) {
+        this.deps.warn(`traceSink failed: ${(err as Error).message}`)
+      }
+    }
+  }
+
+  flush(create = false): Promise<void> {
+    return this.log.flush(create)
+  }
+
+  grouped(fn: () => void): void {
+    this.log.grouped(fn)
+  }
+
+  /** A queued task, or a retry that is due, that is not being prepared already. */
+  isReady(t: TaskState): boolean {
+    if (t.status === 'queued') return !this.attempts.has(t.taskId)
+    return t.status === 'retrying' && this.timers.isDue(t.taskId) && !this.attempts.has(t.taskId)
+  }
+
+  /** Still acting on the run: not finished, detached or halted. */
+  get acting(): boolean {
+    const p = this.phase.name
+    return p === 'active' || p === 'draining' || p === 'stopping'
+  }
+
+  get stopping(): Stopping | undefined {
+    return this.phase.name === 'stopping' ? this.phase.stop : undefined
+  }
+
+  get running(): number {
+    let n = 0
+    for (const a of this.attempts.values()) if (a.stage !== 'preparing') n++
+    return n
+  }
+
+  scope(): Scope {
+    return {
+      inputs: this.spec.inputs,
+      tasks: this.scopeTasks,
+      run: { id: this.id, name: this.state.summary.name },
+      memory: { run: this.memory.run },
+    }
+  }
+
+  /** Looks at the run again and acts; a call made while it runs makes it go round once more. */
+  pump(): void {
+    if (this.loop !== 'idle') {
+      this.loop = 'again'
+      return
+    }
+    try {
+      do {
+        this.loop = 'stepping'
+        step(this)
+      } while ((this.loop as LiveRun['loop']) === 'again')
+    } finally {
+      this.loop = 'idle'
+    }
+    void this.flush()
+    this.checkSettled()
+  }
+
+  releaseSlot(): void {
+    this.deps.slots.release()
+    queueMicrotask(() => this.deps.onSlotFreed())
+  }
+
+  attemptEnded(): void {
+    if (this.running === 0) for (const w of this.idleWaiters.splice(0)) w()
+  }
+
+  settled(): Promise<RunSummary> {
+    if (this.phase.name === 'halted') return Promise.reject(this.phase.error)
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject })
+      this.checkSettled()
+    })
+  }
+
+  idle(): Promise<void> {
+    if (this.running === 0) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  /** Resolves waiters when the run is finished, or paused with nothing running. */
+  checkSettled(): void {
+    if (this.waiters.length === 0) return
+    const settled =
+      this.phase.name === 'finished' || (this.state.summary.status === 'paused' && this.attempts.size === 0)
+    if (!settled) return
+    const waiters = this.waiters.splice(0)
+    void this.log.settled().then(() => {
+      const halted = this.phase.name === 'halted' ? this.phase.error : undefined
+      if (halted) for (const w of waiters) w.reject(halted)
+      else for (const w of waiters) w.resolve(structuredClone(this.state.summary))
+    })
+  }
+
+  /** This process stops acting on the run (a failed commit, a lost lease); nothing more is written. */
+  halt(err: Error): void {
+    if (this.phase.name === 'halted') return
+    this.phase = { name: 'halted', error: err }
+    if (!isConflict(err)) this.deps.warn(`run ${this.id} stopped in this process: ${err.message}`, err)
+    this.timers.clear()
+    for (const a of this.attempts.values()) a.controller.abort({ kind: 'shutdown', message: err.message })
+    for (const w of this.waiters.splice(0)) w.reject(err)
+    this.log.halt(err)
+    this.deps.onFinished(this.facade)
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * From ready to started: a ready task takes a slot and a new attempt, is prepared (context,
+ * templates, options, estimate: prepare.ts), passes the budget check, and starts. Preparation runs
+ * under the attempt's own signal, so cancel, the run's timeout and the task's timeout stop a
+ * compaction call too.
+ */
+import type { Json, JsonObject, TaskState } from '@weft/spec'
+import { BackendError } from '@weft/spec'
+import { abortReasonOf, toErrorInfo } from '../runtime/errors.js'
+import type { PlannedTask } from '../runtime/plan.js'
+import { afterFailure, type Attempt, newAttempt, startAttempt } from './attempt.js'
+import { onPrepared } from './batches.js'
+import type { Estimate } from './budget.js'
+import type { LiveRun } from './live-run.js'
+import { type PreparedTask, prepareTask } from './prepare.js'
+import { enterPause, failTask, stopRun } from './transitions.js'
+
+/** Starts preparing `t` if this run and the runtime have a slot for it. */
+export function tryDispatch(run: LiveRun, t: TaskState): boolean {
+  if (run.attempts.size >= run.plan.maxParallelism) return false
+  if (!run.deps.slots.tryAcquire()) return false
+  const attempt = newAttempt(run, t)
+  run.attempts.set(t.taskId, attempt)
+  void prepare(run, attempt)
+  return true
+}
+
+async function prepare(run: LiveRun, a: Attempt): Promise<void> {
+  const planned = run.plan.tasks.get(a.taskId)!
+  let prepared: PreparedTask | undefined
+  let failure: unknown
+  try {
+    const agent = planned.agent ? await run.memory.agent(planned.agent) : undefined
+    const memory = { run: run.memory.run, ...(agent ? { agent } : {}) }
+    prepared = await prepareTask({
+      runId: run.id,
+      task: run.task(a.taskId),
+      planned,
+      backends: run.deps.backends,
+      cost: run.deps.cost,
+      context: run.deps.context,
+      tasks: run.state.tasks,
+      inputs: run.spec.inputs as JsonObject,
+      scope: { ...run.scope(), memory: { run: run.memory.run, agent: agent ?? {} } },
+      memory,
+      summarize: (text, maxTokens) => summarize(run, a, planned, text, maxTokens),
+    })
+  } catch (err) {
+    failure = err
+  }
+  onPrepared(run, a.taskId, () => run.grouped(() => afterPrepare(run, a, planned, prepared, failure)))
+}
+
+/** Starts the prepared attempt, unless the run, the task or the budget says otherwise meanwhile. */
+function afterPrepare(
+  run: LiveRun,
+  a: Attempt,
+  planned: PlannedTask,
+  prepared: PreparedTask | undefined,
+  failure: unknown,
+): void {
+  const notStarted = () => {
+    // Not started after all (paused, stopped, over budget…): it is a candidate again.
+    endPreparation(run, a)
+    run.releaseSlot()
+  }
+  if (!run.acting) return notStarted()
+  const t = run.task(a.taskId)
+  if (t.status !== 'queued' && t.status !== 'retrying') {
+    // Canceled while it was being prepared.
+    notStarted()
+    return run.pump()
+  }
+  const abort = abortReasonOf(a.controller.signal)
+  if (!prepared || abort) {
+    notStarted()
+    if (abort?.kind === 'timeout') {
+      afterFailure(run, a.taskId, { code: 'timeout', message: abort.message, retryable: true })
+    } else if (!abort) failTask(run, a.taskId, toErrorInfo(failure))
+    // Stopped or shut down while preparing: the task stays queued (a stop cancels it).
+    return run.pump()
+  }
+  if (prepared.context) recordContext(run, t.taskId, prepared.context)
+  // Stopped, paused or draining meanwhile: the task stays queued for later.
+  if (run.phase.name !== 'active' || run.summary.status !== 'running') {
+    notStarted()
+    return run.pump()
+  }
+  if (prepared.estimate) {
+    const breach = run.ledger.check(t.taskId, prepared.estimate)
+    if (breach) {
+      notStarted()
+      onBudgetBreach(run, t.taskId, breach, prepared.estimate)
+      return run.pump()
+    }
+  }
+  startAttempt(run, a, prepared, planned)
+  run.pump()
+}
+
+function endPreparation(run: LiveRun, a: Attempt): void {
+  for (const timer of a.timers) run.clock.clearTimeout(timer)
+  a.stage = 'settled'
+  run.attempts.delete(a.taskId)
+  run.graph.offer(a.taskId)
+}
+
+function onBudgetBreach(
+  run: LiveRun,
+  taskId: string,
+  breach: Parameters<LiveRun['ledger']['breach']>[1],
+  estimate: Estimate,
+): void {
+  const { policy, message, error } = run.ledger.breach(taskId, breach, estimate)
+  if (policy === 'pause') return enterPause(run, 'budget', message)
+  failTask(run, taskId, error)
+  if (policy === 'fail_run') stopRun(run, { kind: 'fail_fast', reason: message, error: { code: 'budget_exceeded', message } })
+}
+
+function recordContext(run: LiveRun, taskId: string, c: NonNullable<PreparedTask['context']>): void {
+  run.record({
+    type: 'context.built',
+    taskId,
+    data: {
+      tokens: c.context.tokens,
+      cap: c.cap,
+      sources: c.context.sources as unknown as Json,
+      ...(c.skipped?.length ? { skipped: c.skipped } : {}),
+    },
+  })
+  if (c.compaction) run.record({ type: 'context.compacted', taskId, data: { ...c.compaction } })
+}
+
+/**
+ * A backend call that condenses an over-long source, made while the task is prepared; counted in
+ * usage and cost like any call. It runs under the attempt's signal: cancel and timeouts stop it.
+ */
+async function summarize(run: LiveRun, a: Attempt, planned: PlannedTask, text: string, maxTokens: number): Promise<string> {
+  const backend = planned.backend ? run.deps.backends.get(planned.backend) : undefined
+  if (!backend)
+    throw new BackendError('not_installed', `backend '${planned.backend}' is not available`, { retryable: false })
+  if (a.controller.signal.aborted) throw new BackendError('canceled', 'canceled before the summary started')
+  const result = await backend.execute(
+    {
+      runId: run.id,
+      taskId: a.taskId,
+      attempt: a.number,
+      prompt: `Condense the text below to at most ${maxTokens} tokens. Keep names, numbers, decisions and open questions; drop repetition.\n\n${text}`,
+      ...(planned.model ? { model: planned.model } : {}),
+      options: planned.with,
+      upstream: {},
+    },
+    {
+      runId: run.id,
+      taskId: a.taskId,
+      attempt: a.number,
+      signal: a.controller.signal,
+      emit: () => {},
+      log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+      workDir: run.deps.workDir,
+    },
+  )
+  if (result.usage && run.acting) run.ledger.recordUsage(a.taskId, undefined, result.usage, 'summarize')
+  return result.text ?? (typeof result.output === 'string' ? result.output : JSON.stringify(result.output ?? ''))
+}
+

@@ -1,0 +1,271 @@
+/**
+ * The one place where run and task state change: `applyEvent(state, event)`. The live run applies
+ * each event as it records it, replay applies a stored log, recovery continues from the stored
+ * state with the same function; so they cannot disagree. It reads nothing but the state and the
+ * event (times come from `event.ts`, never from a clock), and it replaces the objects it changes
+ * instead of mutating them.
+ */
+import type { RunSummary, TaskState, TaskStatus, WeftEvent } from '@weft/spec'
+import { addUsage, emptyUsage, type Usage } from '@weft/spec'
+import type { RunState } from './state.js'
+
+/** The same as a stored event, before the store gives it a seq (0). */
+export type RunEvent = WeftEvent
+
+/**
+ * Applies one event. Returns the task whose state it changed (so the caller commits that task and
+ * looks at its dependents again), or undefined.
+ */
+export function applyEvent(state: RunState, e: RunEvent): TaskState | undefined {
+  const s = state.summary
+  const ts = e.ts
+  const seq = e.seq > s.lastSeq ? e.seq : s.lastSeq
+  switch (e.type) {
+    case 'run.created': {
+      const d = e.data
+      state.summary = {
+        ...s,
+        name: d.name,
+        ...(d.source ? { source: d.source } : {}),
+        status: 'pending',
+        health: d.diagnostics.some((x) => x.level === 'warning') ? 'warning' : 'ok',
+        diagnostics: d.diagnostics,
+        createdAt: ts,
+        updatedAt: ts,
+        lastSeq: seq,
+      }
+      return undefined
+    }
+    case 'run.started':
+      state.summary = { ...s, status: 'running', startedAt: ts, updatedAt: ts, lastSeq: seq }
+      return undefined
+    case 'run.paused':
+      state.summary = { ...s, status: 'paused', pause: e.data, updatedAt: ts, lastSeq: seq }
+      return undefined
+    case 'run.resumed':
+    case 'run.canceling': {
+      const { pause: _pause, ...rest } = s
+      state.summary = {
+        ...rest,
+        status: e.type === 'run.resumed' ? 'running' : 'canceling',
+        updatedAt: ts,
+        lastSeq: seq,
+      }
+      return undefined
+    }
+    case 'run.succeeded':
+    case 'run.failed':
+    case 'run.canceled': {
+      const { pause: _pause, ...rest } = s
+      const end: RunSummary = { ...rest, completedAt: ts, updatedAt: ts, lastSeq: seq, status: 'canceled' }
+      if (e.type === 'run.succeeded') {
+        end.status = 'succeeded'
+        end.outputs = e.data.outputs
+      } else if (e.type === 'run.failed') {
+        end.status = 'failed'
+        end.error = e.data.error
+        end.health = 'error'
+      }
+      state.summary = end
+      return undefined
+    }
+    case 'task.added': {
+      const d = e.data
+      const t: TaskState = {
+        runId: s.id,
+        taskId: e.taskId!,
+        status: 'pending',
+        attempt: 0,
+        priority: d.priority,
+        order: state.tasks.size,
+        needs: d.needs,
+        ...(d.backend ? { backend: d.backend } : {}),
+      }
+      return put(state, undefined, t, ts, seq)
+    }
+    case 'usage.recorded':
+      return recordUsage(state, e, ts, seq)
+    case 'log': {
+      // A backend's session id is recorded as a debug log that carries it in `fields`.
+      const sessionId = e.data.fields?.sessionId
+      if (!e.taskId || typeof sessionId !== 'string') break
+      const t = state.tasks.get(e.taskId)
+      if (!t) break
+      return put(state, t, { ...t, sessionId }, ts, seq)
+    }
+    default:
+      if (e.type.startsWith('task.') && e.taskId) {
+        const t = state.tasks.get(e.taskId)
+        if (t) {
+          const after = put(state, t, nextTask(t, e), ts, seq)
+          if (e.type === 'task.started') state.summary = withEstimate(state.summary, e)
+          return after
+        }
+      }
+  }
+  if (seq !== s.lastSeq || ts > s.updatedAt) state.summary = { ...s, updatedAt: ts, lastSeq: seq }
+  return undefined
+}
+
+/** A task event's effect on the task's state. */
+function nextTask(t: TaskState, e: RunEvent): TaskState {
+  const ts = e.ts
+  switch (e.type) {
+    case 'task.queued':
+      return { ...t, status: 'queued', queuedAt: ts }
+    case 'task.interrupted':
+      return { ...t, status: 'queued' }
+    case 'task.started': {
+      // A new attempt: the process groups of the last one are no longer this task's.
+      const { nextRetryAt: _n, processes: _p, ...rest } = t
+      const d = e.data
+      return {
+        ...rest,
+        status: 'running',
+        attempt: e.attempt ?? t.attempt + 1,
+        startedAt: ts,
+        ...(d.estimate ? { estimate: d.estimate } : {}),
+      }
+    }
+    case 'task.process_started': {
+      const d = e.data
+      const p = {
+        host: d.host,
+        pid: d.pid,
+        pgid: d.pgid,
+        ...(d.startTime !== undefined ? { startTime: d.startTime } : {}),
+        attempt: e.attempt ?? t.attempt,
+      }
+      return { ...t, processes: [...(t.processes ?? []), p] }
+    }
+    case 'task.retry_scheduled':
+      return {
+        ...t,
+        status: 'retrying',
+        error: e.data.error,
+        nextRetryAt: new Date(Date.parse(ts) + e.data.delayMs).toISOString(),
+      }
+    case 'task.waiting':
+      return {
+        ...t,
+        status: 'waiting',
+        startedAt: ts,
+        approval: { token: e.data.token, message: e.data.message, requestedAt: ts, status: 'waiting' },
+      }
+    case 'task.approved':
+      return t.approval ? { ...t, approval: { ...t.approval, status: 'approved', respondedAt: ts } } : t
+    case 'task.succeeded':
+    case 'task.reused': {
+      const { error: _error, nextRetryAt: _n, ...rest } = t
+      const d = e.data
+      return {
+        ...rest,
+        status: 'succeeded',
+        output: d.output ?? null,
+        ...(d.text !== undefined ? { text: d.text } : {}),
+        ...('sessionId' in d && d.sessionId ? { sessionId: d.sessionId } : {}),
+        completedAt: ts,
+      }
+    }
+    case 'task.failed': {
+      const { nextRetryAt: _n, ...rest } = t
+      return { ...rest, status: 'failed', error: e.data.error, completedAt: ts }
+    }
+    case 'task.canceled':
+    case 'task.skipped': {
+      const { nextRetryAt: _n, ...rest } = t
+      const end: TaskState = {
+        ...rest,
+        status: e.type === 'task.canceled' ? 'canceled' : 'skipped',
+        reason: e.data.reason,
+        completedAt: ts,
+      }
+      if (t.approval?.status === 'waiting') end.approval = { ...t.approval, status: 'canceled' }
+      return end
+    }
+    default:
+      return t
+  }
+}
+
+/** Replaces a task's state and keeps the summary's counts (and, for approvals, its pause) in step. */
+function put(
+  state: RunState,
+  before: TaskState | undefined,
+  after: TaskState,
+  ts: string,
+  lastSeq: number,
+): TaskState {
+  state.tasks.set(after.taskId, after)
+  const s = state.summary
+  const was: TaskStatus | undefined = before?.status
+  let taskCounts = s.taskCounts
+  if (was !== after.status) {
+    taskCounts = { ...taskCounts }
+    if (was === undefined) taskCounts.total++
+    else taskCounts[was]--
+    taskCounts[after.status]++
+  }
+  let pause = s.pause
+  // An approval answered while the run is paused (for another reason) leaves the waiting list.
+  if (pause && before?.approval?.status === 'waiting' && after.approval?.status !== 'waiting') {
+    pause = { ...pause, waiting: pause.waiting.filter((w) => w.taskId !== after.taskId) }
+  }
+  state.summary = { ...s, taskCounts, ...(pause ? { pause } : {}), updatedAt: ts, lastSeq }
+  return after
+}
+
+const USAGE_KEYS = [
+  'inputTokens',
+  'outputTokens',
+  'cacheReadTokens',
+  'cacheWriteTokens',
+  'reasoningTokens',
+  'costUsd',
+] as const
+
+/** Usage adds up on the task, the run, and the run's split by model and by backend. */
+function recordUsage(state: RunState, e: RunEvent & { type: 'usage.recorded' }, ts: string, seq: number) {
+  const d = e.data
+  const usage: Partial<Usage> = {}
+  for (const k of USAGE_KEYS) if (d[k] !== undefined) usage[k] = d[k]
+  const s = state.summary
+  const modelKey = d.model ?? 'unknown'
+  const next: RunSummary = {
+    ...s,
+    usage: addUsage(s.usage, usage),
+    usageByModel: {
+      ...s.usageByModel,
+      [modelKey]: addUsage(s.usageByModel?.[modelKey] ?? emptyUsage(), usage),
+    },
+    updatedAt: ts,
+    lastSeq: seq,
+  }
+  if (d.backend) {
+    next.usageByBackend = {
+      ...s.usageByBackend,
+      [d.backend]: addUsage(s.usageByBackend?.[d.backend] ?? emptyUsage(), usage),
+    }
+  }
+  state.summary = next
+  const t = e.taskId ? state.tasks.get(e.taskId) : undefined
+  if (!t) return undefined
+  const after = { ...t, usage: addUsage(t.usage ?? emptyUsage(), usage) }
+  state.tasks.set(after.taskId, after)
+  return after
+}
+
+/** `estimated` of the summary: what the attempts that started were estimated to use. */
+function withEstimate(s: RunSummary, e: RunEvent): RunSummary {
+  if (e.type !== 'task.started' || !e.data.estimate) return s
+  const est = e.data.estimate
+  const previous = s.estimated
+  const costUsd = est.costUsd === undefined ? previous?.costUsd : (previous?.costUsd ?? 0) + est.costUsd
+  return {
+    ...s,
+    estimated: {
+      tokens: (previous?.tokens ?? 0) + est.inputTokens + est.outputTokens,
+      ...(costUsd !== undefined ? { costUsd } : {}),
+    },
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The scheduler's step: looks at the run and decides, synchronously. It moves pending tasks on
+ * (queued, skipped), opens approval gates, dispatches ready tasks by priority then declaration
+ * order (eager: into every free slot; batched: see batches.ts), and notices the end, a pause for
+ * approvals, or a deadlock. I/O happens in the commit log and in attempts.
+ */
+import { isTerminalTaskStatus, type TaskState } from '@weft/spec'
+import { isTruthy } from '../template/expression.js'
+import { renderTemplate } from '../template/template.js'
+import { dispatchBatched } from './batches.js'
+import type { LiveRun } from './live-run.js'
+import { tryDispatch } from './preparation.js'
+import { cancelUnstarted, enterPause, failTask, finalize, finishWithout, openApproval } from './transitions.js'
+
+export function step(run: LiveRun): void {
+  if (!run.acting) return
+  resolvePending(run)
+
+  const stopping = run.stopping
+  if (stopping) {
+    cancelUnstarted(run, stopping.reason)
+    if (run.attempts.size === 0) finalize(run)
+    return
+  }
+  if (run.summary.status !== 'running') return
+
+  // Approval gates need no slot: they wait for a person as soon as they are ready.
+  for (const id of run.graph.approvalGates) {
+    const t = run.task(id)
+    if (t.status === 'queued') openApproval(run, t)
+  }
+
+  if (run.phase.name === 'draining') return
+  if (run.plan.mode === 'batched') dispatchBatched(run)
+  else {
+    // The ready task first in priority, then declaration order, until no slot is left.
+    for (let t = run.graph.nextReady(); t && tryDispatch(run, t); t = run.graph.nextReady()) {}
+  }
+
+  if (run.attempts.size > 0 || run.timers.waiting > 0 || run.batch || run.graph.nextReady()) return
+  const open: TaskState[] = []
+  for (const t of run.state.tasks.values()) if (!isTerminalTaskStatus(t.status)) open.push(t)
+  if (open.length === 0) {
+    finalize(run)
+    return
+  }
+  if (open.some((t) => t.status === 'waiting')) {
+    enterPause(run, 'approval')
+    return
+  }
+  // Nothing runs, nothing can start, work is left: the run can never finish on its own.
+  const stuck = open.map((t) => t.taskId)
+  run.record({
+    type: 'diagnostic',
+    severity: 'error',
+    data: {
+      level: 'error',
+      code: 'deadlock',
+      message: `nothing is running and nothing can start, but tasks are unfinished: ${stuck.join(', ')}`,
+      hint: 'check the needs of these tasks',
+    },
+  })
+  run.phase = {
+    name: 'stopping',
+    stop: {
+      kind: 'fail_fast',
+      reason: 'deadlock',
+      error: { code: 'deadlock', message: `deadlock: stuck tasks ${stuck.join(', ')}` },
+    },
+  }
+  cancelUnstarted(run, 'the run is deadlocked')
+  finalize(run)
+}
+
+/** Moves pending tasks on: skipped when a need did not succeed, queued when all needs did. */
+function resolvePending(run: LiveRun): void {
+  for (let id = run.graph.nextPending(); id !== undefined; id = run.graph.nextPending()) {
+    const t = run.task(id)
+    if (t.status !== 'pending') continue
+    let broken: TaskState | undefined
+    let all = true
+    for (const n of t.needs) {
+      const need = run.task(n)
+      if (need.status === 'failed' || need.status === 'canceled' || need.status === 'skipped') {
+        broken = need
+        break
+      }
+      if (need.status !== 'succeeded') all = false
+    }
+    if (broken) {
+      const why = broken.status === 'skipped' ? 'was skipped' : broken.status
+      finishWithout(run, id, 'skipped', `needs '${broken.taskId}', which ${why}`)
+      continue
+    }
+    if (!all) continue
+    const when = run.plan.tasks.get(id)!.when
+    if (when !== undefined) {
+      let pass: boolean
+      try {
+        pass = isTruthy(renderTemplate(when, run.scope()))
+      } catch (err) {
+        failTask(run, id, { code: 'template', message: `when: ${(err as Error).message}`, retryable: false })
+        continue
+      }
+      if (!pass) {
+        finishWithout(run, id, 'skipped', `condition ${when} is false`)
+        continue
+      }
+    }
+    run.record({ type: 'task.queued', taskId: id, data: {} })
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The run's transitions: each decides the events of one change (a task fails, the run pauses,
+ * stops, finishes) and records them; the reducer applies them to the state.
+ */
+import type { ErrorInfo, JsonObject, TaskState } from '@weft/spec'
+import { newResumeToken } from '../runtime/ids.js'
+import { renderTemplate } from '../template/template.js'
+import { abortAttempt } from './attempt.js'
+import type { LiveRun, Stopping } from './live-run.js'
+import { waitingApprovals } from './state.js'
+
+export function finishWithout(run: LiveRun, taskId: string, status: 'skipped' | 'canceled', reason: string): void {
+  run.record(
+    status === 'skipped'
+      ? { type: 'task.skipped', taskId, data: { reason } }
+      : { type: 'task.canceled', taskId, data: { reason } },
+  )
+}
+
+export function failTask(run: LiveRun, taskId: string, error: ErrorInfo, durationMs?: number): void {
+  const attempts = run.task(taskId).attempt
+  run.record({
+    type: 'task.failed',
+    taskId,
+    attempt: attempts || undefined,
+    data: { error, attempts, ...(durationMs !== undefined ? { durationMs } : {}) },
+  })
+  if (run.plan.failFast && !run.stopping) {
+    stopRun(run, {
+      kind: 'fail_fast',
+      reason: `task '${taskId}' failed (failFast)`,
+      error: { code: 'task_failed', message: `task '${taskId}' failed: ${error.message}` },
+    })
+  }
+}
+
+export function openApproval(run: LiveRun, t: TaskState): void {
+  const message = run.plan.tasks.get(t.taskId)!.approval!.message
+  run.record({ type: 'task.waiting', taskId: t.taskId, data: { token: newResumeToken(), message } })
+}
+
+export function enterPause(run: LiveRun, reason: 'manual' | 'approval' | 'budget', message?: string): void {
+  run.record({
+    type: 'run.paused',
+    data: {
+      reason,
+      since: run.clock.iso(),
+      waiting: waitingApprovals(run.state.tasks.values()),
+      ...(message ? { message } : {}),
+    },
+  })
+}
+
+export function leavePause(run: LiveRun, data: { reason: string; token?: string; taskId?: string }): void {
+  run.record({ type: 'run.resumed', data })
+}
+
+/** Cancel, fail fast, time out: unstarted tasks are canceled and running attempts aborted. */
+export function stopRun(run: LiveRun, stopping: Stopping): void {
+  if (run.stopping || run.phase.name === 'finished' || !run.acting) return
+  run.phase = { name: 'stopping', stop: stopping }
+  run.record({ type: 'run.canceling', data: { reason: stopping.reason } })
+  run.timers.clearRun()
+  const kind = stopping.kind === 'cancel' ? 'cancel' : stopping.kind === 'run_timeout' ? 'run_timeout' : 'fail_fast'
+  // Attempts being prepared are aborted too: a compaction call stops with them.
+  for (const a of run.attempts.values()) abortAttempt(run, a, { kind, message: stopping.reason })
+  run.pump()
+}
+
+export function cancelUnstarted(run: LiveRun, reason: string): void {
+  for (const t of run.state.tasks.values()) {
+    if (t.status === 'pending' || t.status === 'queued' || t.status === 'retrying' || t.status === 'waiting') {
+      run.timers.forget(t.taskId)
+      finishWithout(run, t.taskId, 'canceled', reason)
+    }
+  }
+}
+
+/** Records the run's end: canceled, failed (a task failed, or it stopped) or succeeded. */
+export function finalize(run: LiveRun): void {
+  if (run.phase.name === 'finished') return
+  const stopping = run.stopping
+  run.phase = { name: 'finished' }
+  run.timers.clear()
+  const s = run.summary
+  const durationMs = run.clock.now() - Date.parse(s.startedAt ?? s.createdAt)
+  const usage = s.usage
+  const failed: TaskState[] = []
+  for (const t of run.state.tasks.values()) if (t.status === 'failed') failed.push(t)
+  if (stopping?.kind === 'cancel') {
+    run.record({ type: 'run.canceled', data: { reason: stopping.reason, usage, durationMs } })
+  } else if (stopping || failed.length > 0) {
+    const error = stopping?.error ?? {
+      code: 'task_failed',
+      message:
+        failed.length === 1
+          ? `task '${failed[0]!.taskId}' failed: ${failed[0]!.error?.message ?? 'unknown error'}`
+          : `${failed.length} tasks failed: ${failed.map((t) => t.taskId).join(', ')}`,
+    }
+    run.record({ type: 'run.failed', data: { error, usage, durationMs } })
+  } else {
+    run.record({ type: 'run.succeeded', data: { outputs: outputsOf(run), usage, durationMs } })
+  }
+  void run.flush().then(() => run.deps.onFinished(run.facade))
+}
+
+/** The run's outputs: its declared `outputs:`, else the output of every task nothing needs. */
+function outputsOf(run: LiveRun): JsonObject {
+  const outputs: JsonObject = {}
+  const declared = run.spec.workflow.outputs
+  if (declared) {
+    const scope = run.scope()
+    for (const [name, template] of Object.entries(declared)) {
+      try {
+        outputs[name] = renderTemplate(template, scope)
+      } catch (err) {
+        run.record({
+          type: 'diagnostic',
+          severity: 'warn',
+          data: {
+            level: 'warning',
+            code: 'output_template',
+            message: `output '${name}': ${(err as Error).message}`,
+            path: `outputs.${name}`,
+          },
+        })
+      }
+    }
+    return outputs
+  }
+  const needed = new Set<string>()
+  for (const t of run.state.tasks.values()) for (const n of t.needs) needed.add(n)
+  for (const t of run.state.tasks.values()) {
+    if (!needed.has(t.taskId) && t.status === 'succeeded') outputs[t.taskId] = t.output ?? null
+  }
+  return outputs
+}
