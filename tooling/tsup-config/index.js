@@ -12,6 +12,12 @@ export function weftTsup(overrides = {}) {
     sourcemap: true,
     clean: true,
     splitting: false,
+    // esbuild takes the working directory once, when it is first loaded; tsup resolves entries
+    // from the current one. Passing it per build lets one process build many packages in turn
+    // (build-all.mjs).
+    esbuildOptions(options) {
+      options.absWorkingDir = process.cwd()
+    },
     ...overrides,
   })
 }
