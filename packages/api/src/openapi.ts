@@ -128,7 +128,8 @@ function responses(
     errors[409] = 'The run is not in a state that allows this'
   if (route.body) errors[413] = 'Body too large (`payload_too_large`)'
   if (route.operationId === 'startRun' || route.operationId === 'addTasks')
-    errors[413] += ', the workflow is larger than `maxWorkflowBytes` (`workflow_too_large`), or has more tasks than `maxTasksPerRun` (`too_many_tasks`)'
+    errors[413] +=
+      ', the workflow is larger than `maxWorkflowBytes` (`workflow_too_large`), or has more tasks than `maxTasksPerRun` (`too_many_tasks`)'
   for (const [status, description] of Object.entries(errors)) out[status] ??= errorResponse(description)
   return out
 }

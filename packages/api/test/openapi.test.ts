@@ -50,9 +50,9 @@ describe('policy and limit codes', () => {
     expect(statusOfCode('workflow_too_large')).toBe(413)
     expect(statusOfCode('too_many_tasks')).toBe(413)
     const doc = buildOpenApiDocument({ version: '0.1.0' })
-    const post = (doc.paths as Record<string, Record<string, { responses: Record<string, { description: string }> }>>)[
-      '/api/v1/runs'
-    ]!.post!
+    const post = (
+      doc.paths as Record<string, Record<string, { responses: Record<string, { description: string }> }>>
+    )['/api/v1/runs']!.post!
     expect(post.responses['403']!.description).toContain('inline_workflows_disabled')
     expect(post.responses['413']!.description).toContain('too_many_tasks')
   })

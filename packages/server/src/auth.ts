@@ -7,12 +7,18 @@ export interface ApiKey {
   name: string
   key: string
   scopes: Scope[]
+  /** Backends runs started with this key may use (inline ones too). Default: the server's policy. */
+  backends?: string[]
+  /** Whether this key may post inline workflows. Default: the server's `policy.inlineWorkflows`. */
+  inlineWorkflows?: boolean
 }
 
 /** Who made a request: a key's name and scopes, or everyone when the server has no keys. */
 export interface Principal {
   name: string
   scopes: readonly Scope[]
+  backends?: readonly string[]
+  inlineWorkflows?: boolean
 }
 
 export const ANONYMOUS_ADMIN: Principal = { name: 'anonymous', scopes: SCOPES }
@@ -36,7 +42,13 @@ export function createAuthenticator(keys: readonly ApiKey[]) {
       if (!(SCOPES as readonly string[]).includes(s))
         throw new TypeError(`API key '${k.name}': unknown scope '${s}'`)
     }
-    return { principal: { name: k.name, scopes: [...k.scopes] } as Principal, digest: sha256(k.key) }
+    const principal: Principal = {
+      name: k.name,
+      scopes: [...k.scopes],
+      ...(k.backends ? { backends: [...k.backends] } : {}),
+      ...(k.inlineWorkflows !== undefined ? { inlineWorkflows: k.inlineWorkflows } : {}),
+    }
+    return { principal, digest: sha256(k.key) }
   })
 
   return function authenticate(given: string | undefined): Principal {

@@ -24,6 +24,7 @@ import type { Principal } from './auth.js'
 import { cancelRun, getRun, pauseRun, resumeRun } from './controls.js'
 import { HttpError } from './errors.js'
 import type { Logger } from './logger.js'
+import type { PolicyGate } from './policy.js'
 import type { ServerMetrics } from './metrics.js'
 import { type SseClient, streamRunEvents } from './sse.js'
 import type { RunStarter, StartRunBody } from './start-run.js'
@@ -43,6 +44,7 @@ export interface HandlerDeps {
   metrics: ServerMetrics
   logger: Logger
   starter: RunStarter
+  policy: PolicyGate
   version: string
   maxQueuedRuns?: number
   sseHeartbeatMs: number
@@ -152,7 +154,7 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
       return c.json({ items })
     },
 
-    async startRun({ c, body }) {
+    async startRun({ c, body, principal }) {
       const key = c.req.header('idempotency-key')
       if (key !== undefined && !/^[\x21-\x7e]{1,255}$/.test(key)) {
         throw new HttpError(
@@ -165,7 +167,7 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
           },
         )
       }
-      const { run, replayed } = await deps.starter.start(body as StartRunBody, key)
+      const { run, replayed } = await deps.starter.start(body as StartRunBody, key, principal)
       const answer: StartRunResponse = { runId: run.id, replayed, run }
       return c.json(answer, 202, { Location: `${API_PREFIX}/runs/${encodeURIComponent(run.id)}` })
     },
@@ -213,10 +215,24 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
       return c.json({ run: await resumeRun(runtime, params.id!, body as Out<typeof ResumeRunRequestSchema>) })
     },
 
-    async addTasks({ c, params, body }) {
+    async addTasks({ c, params, body, principal }) {
       const id = params.id!
+      // Added tasks are inline work: the same policy as an inline workflow, with the run's defaults.
+      deps.policy.checkSource(principal, true)
       await getRun(runtime, id)
       const b = body as Out<typeof AddTasksRequestSchema>
+      const spec = await runtime.store.runs.getSpec(id)
+      deps.starter.checkTaskCount(
+        Object.keys(spec?.workflow.tasks ?? {}).length + Object.keys(b.tasks).length,
+      )
+      deps.policy.checkTasks(principal, {
+        workflow: {
+          tasks: b.tasks,
+          ...(spec?.workflow.defaults ? { defaults: spec.workflow.defaults } : {}),
+        },
+        inline: true,
+        backendOverride: spec?.backend,
+      })
       return c.json({ run: await runtime.addTasks(id, b.tasks) })
     },
 

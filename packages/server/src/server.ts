@@ -22,10 +22,13 @@ import {
 } from './auth.js'
 import { errorBody, HttpError, toErrorAnswer, validationError } from './errors.js'
 import { createHandlers, type Handler } from './handlers.js'
+import { HostCheck } from './host-check.js'
 import { createStderrLogger, type Logger } from './logger.js'
 import { createServerMetrics, observeRuntime, type ServerMetrics } from './metrics.js'
+import { PolicyGate, type ServerPolicy } from './policy.js'
 import { errInfo, type SseClient } from './sse.js'
 import { RunStarter } from './start-run.js'
+import { WorkflowParser } from './workflow-parser.js'
 import { WsClient } from './ws.js'
 
 export interface ServerOptions {
@@ -33,6 +36,21 @@ export interface ServerOptions {
   auth?: { keys: ApiKey[] }
   /** `POST /runs { workflowName }` loads `<dir>/<name>(.yaml|.yml|.json)`. */
   workflowsDir?: string
+  /**
+   * Host names (`name` or `name:port`) the server answers besides loopback ones (`127.0.0.1`,
+   * `localhost`, `[::1]` with the port it listens on), e.g. the name a reverse proxy forwards.
+   * Without API keys every other `Host` answers 403 `host_not_allowed` (DNS rebinding); with keys
+   * the check applies once this list is given. `/healthz` and `/readyz` answer any Host.
+   */
+  allowedHosts?: string[]
+  /** What remote callers may run: inline workflows, backends, the shell's cwd. See `ServerPolicy`. */
+  policy?: ServerPolicy
+  /** The workflow document in bytes; larger answers 413 `workflow_too_large`. Default 1 MiB. */
+  maxWorkflowBytes?: number
+  /** Tasks per run (a start, or a run after `POST /runs/{id}/tasks`); more answer 413 `too_many_tasks`. Default 2000. */
+  maxTasksPerRun?: number
+  /** Workflow texts at least this large are parsed on a worker thread. Default 32 KiB. */
+  parseInWorkerFromBytes?: number
   /** More unfinished runs than this answer `POST /runs` with 429 `queue_full` and `Retry-After`. */
   maxQueuedRuns?: number
   /** The `Retry-After` of `queue_full`, in seconds. Default 5. */
@@ -100,6 +118,8 @@ interface Env {
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024
+const DEFAULT_MAX_WORKFLOW_BYTES = 1024 * 1024
+const DEFAULT_MAX_TASKS_PER_RUN = 2000
 /** This package's version (src/ and dist/ both sit next to package.json). */
 const PACKAGE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
 const MAX_JSON_DEPTH = 64
@@ -117,6 +137,22 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
   const version = options.version ?? PACKAGE_VERSION
   const owner = `weft-server:${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   const corsOrigins = options.cors?.origins
+  if (corsOrigins === '*' && !authenticate) {
+    throw new TypeError(
+      "cors origins '*' without API keys would let every web page start runs on this server: list the origins, or configure keys",
+    )
+  }
+  const hosts = new HostCheck({
+    allowedHosts: options.allowedHosts ?? [],
+    enforce: !authenticate || options.allowedHosts !== undefined,
+  })
+  const parser = new WorkflowParser({
+    logger,
+    ...(options.parseInWorkerFromBytes !== undefined
+      ? { inlineBelowBytes: options.parseInWorkerFromBytes }
+      : {}),
+  })
+  const policy = new PolicyGate(options.policy ?? {}, authenticate !== undefined)
 
   let closing = false
   let inflight = 0
@@ -132,12 +168,19 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
     ...(options.maxQueuedRuns !== undefined ? { maxQueuedRuns: options.maxQueuedRuns } : {}),
     retryAfterSeconds: options.queueRetryAfterSeconds ?? 5,
     owner,
+    parser,
+    policy,
+    limits: {
+      maxWorkflowBytes: options.maxWorkflowBytes ?? DEFAULT_MAX_WORKFLOW_BYTES,
+      maxTasksPerRun: options.maxTasksPerRun ?? DEFAULT_MAX_TASKS_PER_RUN,
+    },
   })
   const handlers = createHandlers({
     runtime,
     metrics,
     logger,
     starter,
+    policy,
     version,
     ...(options.maxQueuedRuns !== undefined ? { maxQueuedRuns: options.maxQueuedRuns } : {}),
     sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
@@ -203,6 +246,13 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
     await next()
   })
 
+  // DNS rebinding: a page of evil.example whose name now points at 127.0.0.1 sends
+  // `Host: evil.example:PORT`. Only names this server is known by are answered.
+  app.use('*', async (c, next) => {
+    if (c.req.path !== '/healthz' && c.req.path !== '/readyz') hosts.check(c.req.header('host'))
+    await next()
+  })
+
   if (corsOrigins) {
     app.use(
       '*',
@@ -214,6 +264,17 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
         maxAge: 600,
       }),
     )
+  }
+
+  // Authentication before routing: without a key, `/api/v1/anything` answers 401, so the routes
+  // that exist cannot be told from those that do not. Preflights (answered above) need no key.
+  if (authenticate) {
+    app.use(`${API_PREFIX}/*`, async (c, next) => {
+      if (c.req.method !== 'OPTIONS' || !corsOrigins) {
+        authenticate(bearerToken(c.req.header('authorization')) ?? (c.req.query('key') || undefined))
+      }
+      await next()
+    })
   }
 
   // Every route of the API table, with its scope, limits and schemas.
@@ -268,19 +329,28 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
 
   /**
    * A browser page of another origin may send simple POSTs and open WebSockets without asking:
-   * refuse them unless CORS allows that origin (no blind cross-site requests to a local server).
+   * writes need no `Origin` (clients that are not browsers) with no cross-site `Sec-Fetch-Site`,
+   * or an `Origin` that CORS allows or that is this server's own (its host is the request's
+   * `Host`, which the host check has verified).
    */
   function checkOrigin(c: Context<Env>): void {
     const origin = c.req.header('origin')
-    if (!origin || corsOrigins === '*' || corsOrigins?.includes(origin)) return
+    if (origin === undefined) {
+      const site = c.req.header('sec-fetch-site')
+      if (site === undefined || site === 'same-origin' || site === 'none') return
+      throw new HttpError('origin_not_allowed', `a ${site} request from a browser page without an Origin`, {
+        hint: 'add the page’s origin to the server’s CORS origins',
+      })
+    }
+    if (corsOrigins === '*' || corsOrigins?.includes(origin)) return
     let host: string | undefined
     try {
       host = new URL(origin).host
     } catch {
       host = undefined
     }
-    if (host !== undefined && host === c.req.header('host')) return
-    throw new HttpError('forbidden', `requests from the origin ${origin} are not allowed`, {
+    if (host !== undefined && host !== '' && host === c.req.header('host')?.toLowerCase()) return
+    throw new HttpError('origin_not_allowed', `requests from the origin ${origin} are not allowed`, {
       hint: 'add the origin to the server’s CORS origins',
     })
   }
@@ -413,6 +483,7 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
       })
       httpServer = server
       const addr = server.address() as AddressInfo
+      hosts.listeningOn(addr.port)
       const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
       const url = `http://${shown}:${addr.port}`
       logger.info({ url, auth: authenticate ? 'api-keys' : 'none' }, 'weft server listening')
@@ -452,6 +523,7 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
         server?.closeAllConnections()
         await Promise.race([closed, sleep(1000, undefined, { ref: false })])
         wss.close()
+        parser.close()
         unobserve()
         logger.info({}, 'weft server closed')
       })()

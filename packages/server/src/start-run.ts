@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { StartRunRequestSchema } from '@weft/api'
@@ -7,14 +7,16 @@ import {
   type Diagnostic,
   type Json,
   type Locator,
-  loadWorkflowFile,
-  parseWorkflowText,
   type RunSummary,
   type Runtime,
   WeftError,
 } from '@weft/core'
 import type { z } from 'zod'
+import { ANONYMOUS_ADMIN, type Principal } from './auth.js'
 import { HttpError } from './errors.js'
+import type { PolicyGate } from './policy.js'
+import { countTasks } from './workflow-lines.js'
+import type { WorkflowParser } from './workflow-parser.js'
 
 export type StartRunBody = z.output<typeof StartRunRequestSchema>
 
@@ -29,6 +31,18 @@ export interface RunStarterOptions {
   retryAfterSeconds: number
   /** This server's name in idempotency leases. */
   owner: string
+  /** Parses workflow text (large documents off the event loop). */
+  parser: WorkflowParser
+  policy: PolicyGate
+  limits: RunLimits
+}
+
+/** Bounds on the work one request may cause. */
+export interface RunLimits {
+  /** The workflow document (text, file or the JSON of an object), in bytes. */
+  maxWorkflowBytes: number
+  /** Tasks in one run. */
+  maxTasksPerRun: number
 }
 
 export interface StartResult {
@@ -58,7 +72,11 @@ export class RunStarter {
     private readonly options: RunStarterOptions,
   ) {}
 
-  async start(body: StartRunBody, idempotencyKey: string | undefined): Promise<StartResult> {
+  async start(
+    body: StartRunBody,
+    idempotencyKey: string | undefined,
+    principal: Principal = ANONYMOUS_ADMIN,
+  ): Promise<StartResult> {
     for (const tag of body.tags ?? []) {
       if (tag.startsWith(IDEMPOTENCY_TAG_PREFIX)) {
         throw new HttpError(
@@ -71,7 +89,7 @@ export class RunStarter {
         )
       }
     }
-    if (idempotencyKey === undefined) return { run: await this.launch(body), replayed: false }
+    if (idempotencyKey === undefined) return { run: await this.launch(body, principal), replayed: false }
 
     const keyHash = sha256(idempotencyKey).slice(0, 32)
     const bodyHash = sha256(canonicalJson(body))
@@ -92,7 +110,7 @@ export class RunStarter {
     }
     let replayed = false
     const attempt = (async () => {
-      const r = await this.startOnce(body, keyHash, bodyHash)
+      const r = await this.startOnce(body, keyHash, bodyHash, principal)
       replayed = r.replayed
       return { run: r.run, bodyHash }
     })()
@@ -105,7 +123,12 @@ export class RunStarter {
     }
   }
 
-  private async startOnce(body: StartRunBody, keyHash: string, bodyHash: string): Promise<StartResult> {
+  private async startOnce(
+    body: StartRunBody,
+    keyHash: string,
+    bodyHash: string,
+    principal: Principal,
+  ): Promise<StartResult> {
     const tag = `${IDEMPOTENCY_TAG_PREFIX}${keyHash}`
     const leaseId = `idempotency-${keyHash}`
     const store = this.runtime.store
@@ -130,7 +153,7 @@ export class RunStarter {
     try {
       const found = await this.findByTag(tag, bodyHash)
       if (found) return found
-      const run = await this.launch(body, { tag, params: { idempotency: { keyHash, bodyHash } } })
+      const run = await this.launch(body, principal, { tag, params: { idempotency: { keyHash, bodyHash } } })
       return { run, replayed: false }
     } finally {
       await store.leases.release(leaseId, this.options.owner).catch(() => {})
@@ -149,9 +172,18 @@ export class RunStarter {
 
   private async launch(
     body: StartRunBody,
+    principal: Principal,
     extra?: { tag: string; params: Record<string, Json> },
   ): Promise<RunSummary> {
+    const inline = body.workflowName === undefined
+    this.options.policy.checkSource(principal, inline)
     const source = await this.resolveWorkflow(body)
+    this.checkTaskCount(source.tasks)
+    this.options.policy.checkTasks(principal, {
+      workflow: source.workflow,
+      inline,
+      backendOverride: body.backend,
+    })
     const max = this.options.maxQueuedRuns
     if (max !== undefined) {
       const q = await this.runtime.queueStatus()
@@ -195,20 +227,61 @@ export class RunStarter {
     }
   }
 
-  /** The workflow document: inline, parsed from text (with line numbers), or from the workflows folder. */
+  /**
+   * The workflow document: inline, parsed from text (with line numbers), or from the workflows
+   * folder; its size checked before any parsing, large texts parsed off the event loop.
+   */
   private async resolveWorkflow(
     body: StartRunBody,
-  ): Promise<{ workflow: unknown; file?: string; locate?: Locator }> {
+  ): Promise<{ workflow: unknown; file?: string; locate?: Locator; tasks: number }> {
     if (body.workflowName !== undefined) return this.loadNamed(body.workflowName)
     if (typeof body.workflow === 'string') {
-      const doc = parseWorkflowText(body.workflow)
+      this.checkBytes(Buffer.byteLength(body.workflow, 'utf8'))
+      const doc = await this.options.parser.parse(
+        body.workflow,
+        undefined,
+        this.options.limits.maxTasksPerRun,
+      )
+      this.checkTaskCount(doc.tasks)
       throwIfInvalid(doc.diagnostics, 'the workflow text')
-      return { workflow: doc.value, locate: doc.locate }
+      return { workflow: doc.value, locate: doc.locate, tasks: doc.tasks }
     }
-    return { workflow: body.workflow }
+    // Counting first: a document of 100 000 tasks is refused without serializing it.
+    const tasks = countTasks(body.workflow)
+    this.checkTaskCount(tasks)
+    this.checkBytes(Buffer.byteLength(JSON.stringify(body.workflow) ?? '', 'utf8'))
+    return { workflow: body.workflow, tasks }
   }
 
-  private async loadNamed(name: string): Promise<{ workflow: unknown; file: string; locate: Locator }> {
+  private checkBytes(bytes: number): void {
+    const max = this.options.limits.maxWorkflowBytes
+    if (bytes <= max) return
+    throw new HttpError(
+      'workflow_too_large',
+      `the workflow is ${bytes} bytes; this server takes at most ${max}`,
+      {
+        hint: 'split it into smaller workflows, or raise limits.maxWorkflowBytes on the server',
+        details: { bytes, maxWorkflowBytes: max },
+      },
+    )
+  }
+
+  checkTaskCount(tasks: number): void {
+    const max = this.options.limits.maxTasksPerRun
+    if (tasks <= max) return
+    throw new HttpError(
+      'too_many_tasks',
+      `the run would have ${tasks} tasks; this server takes at most ${max}`,
+      {
+        hint: 'split the work into several runs, or raise limits.maxTasksPerRun on the server',
+        details: { tasks, maxTasksPerRun: max },
+      },
+    )
+  }
+
+  private async loadNamed(
+    name: string,
+  ): Promise<{ workflow: unknown; file: string; locate: Locator; tasks: number }> {
     const dir = this.options.workflowsDir
     if (!dir) {
       throw new HttpError(
@@ -225,16 +298,15 @@ export class RunStarter {
       : [`${name}.yaml`, `${name}.yml`, `${name}.json`]
     for (const file of candidates) {
       const path = join(dir, file)
-      const isFile = await stat(path).then(
-        (s) => s.isFile(),
-        () => false,
-      )
-      if (!isFile) continue
-      const doc = await loadWorkflowFile(path)
+      const info = await stat(path).catch(() => undefined)
+      if (!info?.isFile()) continue
+      this.checkBytes(info.size)
+      const text = await readFile(path, 'utf8')
       // Diagnostics name the file as the client knows it, not the server's path.
-      const diagnostics = doc.diagnostics.map((d) => (d.file === path ? { ...d, file } : d))
-      throwIfInvalid(diagnostics, file)
-      return { workflow: doc.value, file, locate: doc.locate }
+      const doc = await this.options.parser.parse(text, file, this.options.limits.maxTasksPerRun)
+      this.checkTaskCount(doc.tasks)
+      throwIfInvalid(doc.diagnostics, file)
+      return { workflow: doc.value, file, locate: doc.locate, tasks: doc.tasks }
     }
     throw new HttpError('workflow_not_found', `the workflows folder has no workflow '${name}'`, {
       hint: `tried ${candidates.join(', ')}`,

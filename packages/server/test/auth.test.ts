@@ -26,6 +26,8 @@ beforeAll(async () => {
         ],
       },
       cors: { origins: ['https://ui.example'] },
+      // These tests post inline workflows, which a server with keys refuses by default.
+      policy: { inlineWorkflows: true },
     },
   })
 })
@@ -171,7 +173,7 @@ describe('browsers', () => {
       json: { workflow: workflows.quick() },
       headers: { origin: 'https://evil.example' },
     })
-    expectError(r, 403, 'forbidden')
+    expectError(r, 403, 'origin_not_allowed')
     const status = await new Promise<number>((resolve) => {
       const ws = new WebSocket(`${h.url.replace('http', 'ws')}/api/v1/ws?key=${KEYS.read}`, {
         headers: { origin: 'https://evil.example' },

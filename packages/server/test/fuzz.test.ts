@@ -33,7 +33,12 @@ let runId: string
 beforeAll(async () => {
   h = await startHarness({
     memory: true,
-    server: { auth: { keys: [{ name: 'fuzzer', key: KEY, scopes: ['admin'] }] }, maxBodyBytes: MAX_BODY },
+    server: {
+      auth: { keys: [{ name: 'fuzzer', key: KEY, scopes: ['admin'] }] },
+      maxBodyBytes: MAX_BODY,
+      // Inline workflows (off by default with keys): the fuzzer posts them.
+      policy: { inlineWorkflows: true },
+    },
   })
   const r = await call(h.url, '/api/v1/runs', {
     key: KEY,

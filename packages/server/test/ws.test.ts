@@ -183,7 +183,10 @@ describe('WebSocket limits and shutdown', () => {
   ])(
     'drops a client that reads too slowly (bound on %s) with 4008 instead of growing memory',
     async (_, limits) => {
-      const slow = await startHarness({ memory: true, server: { ...limits, maxBodyBytes: 64 * 1024 * 1024 } })
+      const slow = await startHarness({
+        memory: true,
+        server: { ...limits, maxBodyBytes: 64 * 1024 * 1024, maxWorkflowBytes: 64 * 1024 * 1024 },
+      })
       try {
         const client = await Client.open(slow.url)
         await client.request({ type: 'subscribe', id: 'all' })
