@@ -1,4 +1,4 @@
-import type { Json } from '@weft/core'
+import type { Json } from '@weft/spec'
 
 /**
  * The task's output from a command's stdout: JSON when the trimmed text is a JSON object, array,
@@ -21,11 +21,4 @@ export function parseStdout(stdout: string, parseJson: boolean): Json {
     if (Number.isInteger(value) && !Number.isSafeInteger(value)) return text
   }
   return value as Json
-}
-
-/** The last lines of a stream, short enough for an error message. */
-export function tail(text: string, maxLines = 10, maxChars = 1000): string {
-  const lines = text.trimEnd().split(/\r?\n/)
-  const last = lines.slice(-maxLines).join('\n')
-  return last.length > maxChars ? `…${last.slice(-maxChars)}` : last
 }

@@ -1,18 +1,26 @@
-import { existsSync, realpathSync, statSync } from 'node:fs'
-import { isAbsolute, relative, resolve, sep } from 'node:path'
+import { realpathSync } from 'node:fs'
+import { isAbsolute, relative, sep } from 'node:path'
+import {
+  abortError,
+  attemptEmitter,
+  attemptKey,
+  parseOptions,
+  subprocessError,
+  tail,
+  workingDirectory,
+} from '@weft/plugin-kit'
+import { GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
 import {
   BACKEND_SPECIFICATION_VERSION,
   type Backend,
   BackendError,
-  type BackendEvent,
   type TaskContext,
   type TaskRequest,
   type TaskResult,
-} from '@weft/core'
-import { abortError, GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
+} from '@weft/spec'
 import { execa } from 'execa'
 import { type ShellOptions, ShellOptionsSchema } from './options.js'
-import { parseStdout, tail } from './output.js'
+import { parseStdout } from './output.js'
 
 /** Why the run stopped, when the abort reason does not say. */
 const CANCELED = 'the command was canceled'
@@ -40,26 +48,21 @@ export function createShellBackend(backendOptions: ShellBackendOptions = {}): Ba
   const runs = new GroupRuns()
 
   async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
-    const options = parseOptions(id, request.options)
+    const options = parseOptions(ShellOptionsSchema, id, request.options)
     const { signal } = ctx
     if (signal.aborted) throw abortError(signal, CANCELED)
+    // A listener's problem must not kill the command's output pipe.
+    const emit = attemptEmitter(ctx)
 
     const [file, ...args] = options.command as [string, ...string[]]
-    let cwd = options.cwd === undefined ? ctx.workDir : resolve(ctx.workDir, options.cwd)
-    // spawn reports a missing cwd as ENOENT of the program, which would blame the wrong thing.
-    if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
-      throw new BackendError('bad_options', `with.cwd: the directory ${cwd} does not exist`, {
-        retryable: false,
-      })
-    }
+    let cwd = workingDirectory(ctx.workDir, options.cwd)
     if (backendOptions.cwdRoot !== undefined) cwd = confine(cwd, backendOptions.cwdRoot, options.cwd)
 
     const key = attemptKey(ctx)
     const lines = (stream: 'stdout' | 'stderr') =>
       function* (line: unknown) {
         const text = String(line).replace(/\r?\n$/, '')
-        if (!signal.aborted)
-          emit(ctx, { type: 'log', level: stream === 'stderr' ? 'info' : 'debug', message: text, stream })
+        emit({ type: 'log', level: stream === 'stderr' ? 'info' : 'debug', message: text, stream })
         yield line
       }
 
@@ -87,7 +90,7 @@ export function createShellBackend(backendOptions: ShellBackendOptions = {}): Ba
       }),
     )
 
-    const run = runs.supervise(key, subprocess, { signal, graceMs: killGraceMs })
+    const run = runs.supervise(key, subprocess, { signal, graceMs: killGraceMs, emit: ctx.emit })
 
     try {
       const result = await run.settled
@@ -151,30 +154,6 @@ export function createShellBackend(backendOptions: ShellBackendOptions = {}): Ba
   }
 }
 
-function attemptKey(ctx: Pick<TaskContext, 'runId' | 'taskId' | 'attempt'>): string {
-  return `${ctx.runId}\u0000${ctx.taskId}\u0000${ctx.attempt}`
-}
-
-function emit(ctx: TaskContext, event: BackendEvent): void {
-  try {
-    ctx.emit(event)
-  } catch {
-    // A listener's problem must not kill the command's output pipe.
-  }
-}
-
-/** The runtime parses `with` already; callers that use the backend directly may not have. */
-function parseOptions(id: string, raw: unknown): ShellOptions {
-  const parsed = ShellOptionsSchema.safeParse(raw ?? {})
-  if (!parsed.success) {
-    const detail = parsed.error.issues
-      .map((i) => `with${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`)
-      .join('; ')
-    throw new BackendError('bad_options', `bad options for backend '${id}': ${detail}`, { retryable: false })
-  }
-  return parsed.data
-}
-
 interface FailedResult {
   isMaxBuffer?: boolean
   exitCode?: number
@@ -201,60 +180,33 @@ function confine(cwd: string, root: string, given: string | undefined): string {
   const rel = relative(realRoot, real)
   if (rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))) return real
   const what = given === undefined ? `the working directory ${cwd}` : `with.cwd '${given}' (${real})`
-  throw new BackendError('bad_options', `${what} is outside ${realRoot}, the folder shell tasks are confined to`, {
-    retryable: false,
-    hint: `use a cwd inside ${realRoot} (the shell backend's cwdRoot)`,
-  })
+  throw new BackendError(
+    'bad_options',
+    `${what} is outside ${realRoot}, the folder shell tasks are confined to`,
+    {
+      retryable: false,
+      hint: `use a cwd inside ${realRoot} (the shell backend's cwdRoot)`,
+    },
+  )
 }
 
 function failure(file: string, options: ShellOptions, result: FailedResult): BackendError {
-  const cause = result.cause as NodeJS.ErrnoException | undefined
-  if (cause?.code === 'ENOENT') {
-    return new BackendError(
-      'not_installed',
-      `command not found: '${file}'. Install it or put it on PATH` +
-        (file.includes('/') ? '' : ` (PATH=${process.env.PATH ?? ''})`) +
-        (/\s/.test(file) ? '; command[0] is the program only: give its arguments as further items' : ''),
-      { retryable: false, details: { binary: file }, cause },
-    )
-  }
-  if (cause?.code === 'EACCES') {
-    return new BackendError('failed', `cannot run '${file}': permission denied (is it executable?)`, {
-      retryable: false,
-      cause,
-    })
-  }
-  if (result.isMaxBuffer) {
+  if (result.isMaxBuffer)
     return new BackendError(
       'bad_output',
       `'${file}' wrote more output than weft keeps (100 MB); write it to a file instead`,
       { retryable: false },
     )
-  }
-  const stderr = tail(String(result.stderr ?? ''))
-  if (result.exitCode !== undefined) {
-    return new BackendError(
-      'exit_code',
-      `'${options.command.join(' ')}' exited with code ${result.exitCode}${stderr ? `: ${stderr}` : ''}`,
-      {
-        retryable: false,
-        exitCode: result.exitCode,
-        details: { command: options.command, stderr },
-      },
-    )
-  }
-  if (result.signal) {
-    return new BackendError(
-      'exit_code',
-      `'${file}' was killed by ${result.signal}${stderr ? `: ${stderr}` : ''}`,
-      {
-        retryable: false,
-        details: { signal: result.signal, stderr },
-      },
-    )
-  }
-  return new BackendError('failed', result.shortMessage ?? `'${file}' failed`, {
-    retryable: false,
-    ...(cause ? { cause } : {}),
+  return subprocessError(result, {
+    label: `'${options.command.join(' ')}'`,
+    program: file,
+    stderr: tail(String(result.stderr ?? '')),
+    notInstalled: {
+      message:
+        `command not found: '${file}'. Install it or put it on PATH` +
+        (file.includes('/') ? '' : ` (PATH=${process.env.PATH ?? ''})`) +
+        (/\s/.test(file) ? '; command[0] is the program only: give its arguments as further items' : ''),
+    },
+    details: { command: options.command },
   })
 }
