@@ -121,7 +121,12 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
       message: `started ${binary} (pid ${pid ?? '?'}): ${args.map((a, i) => (i === 1 ? '<prompt>' : a)).join(' ')}`,
     })
 
-    const run = runs.supervise(key, subprocess, { signal, graceMs: killGraceMs, tree: true })
+    const run = runs.supervise(key, subprocess, {
+      signal,
+      graceMs: killGraceMs,
+      tree: true,
+      emit: ctx.emit,
+    })
 
     try {
       const result = await run.settled

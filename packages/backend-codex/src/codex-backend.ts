@@ -143,7 +143,7 @@ export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Ba
       releaseExitCleanup()
       throw err
     }
-    const run = runs.supervise(key, subprocess, { signal, graceMs: killGraceMs })
+    const run = runs.supervise(key, subprocess, { signal, graceMs: killGraceMs, emit: ctx.emit })
 
     try {
       const result = await run.settled

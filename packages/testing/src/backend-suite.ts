@@ -407,6 +407,9 @@ export function backendEventProblem(event: unknown): string | undefined {
       return str('sessionId') && (e.sessionId as string).length > 0
         ? undefined
         : 'session.sessionId must be a non-empty string'
+    case 'process':
+      if (!Number.isInteger(e.pid) || !Number.isInteger(e.pgid)) return 'process needs integer pid and pgid'
+      return optStr('startTime') ? undefined : 'process.startTime must be a string'
     case 'log':
       if (!str('message')) return 'log.message must be a string'
       if (e.level !== undefined && !LOG_LEVELS.includes(e.level as string))
