@@ -1,16 +1,23 @@
-import { existsSync, statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import {
+  abortError,
+  attemptEmitter,
+  attemptKey,
+  parseOptions,
+  promptOf,
+  subprocessError,
+  tail,
+  workingDirectory,
+} from '@weft/plugin-kit'
+import { GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
 import {
   BACKEND_SPECIFICATION_VERSION,
   type Backend,
   BackendError,
-  type BackendEvent,
   type BackendHealth,
   type TaskContext,
   type TaskRequest,
   type TaskResult,
-} from '@weft/core'
-import { abortError, GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
+} from '@weft/spec'
 import { execa } from 'execa'
 import { INSTALL_HINT, resolveBinary } from './binary.js'
 import { ClaudeStream } from './claude-stream.js'
@@ -48,18 +55,12 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
     backendOptions.stub ?? options.stub ?? baseEnv().WEFT_STUB === '1'
 
   async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
-    const options = parseOptions(id, request.options)
+    const options = parseOptions(ClaudeCodeOptionsSchema, id, request.options)
     const { signal } = ctx
     if (signal.aborted) throw abortError(signal, CANCELED)
-    // Nothing may reach the event log once the attempt is over.
-    const emit = (event: BackendEvent) => {
-      if (signal.aborted) return
-      try {
-        ctx.emit(event)
-      } catch {
-        // A listener's problem must not break the CLI's output pipe.
-      }
-    }
+    // Nothing may reach the event log once the attempt is over, and a listener's problem must not
+    // break the CLI's output pipe.
+    const emit = attemptEmitter(ctx)
     const stream = new ClaudeStream(emit, options.logRaw === true)
 
     if (stubOf(options)) {
@@ -68,12 +69,7 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
       return stream.result()
     }
 
-    const cwd = options.cwd === undefined ? ctx.workDir : resolve(ctx.workDir, options.cwd)
-    if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
-      throw new BackendError('bad_options', `with.cwd: the directory ${cwd} does not exist`, {
-        retryable: false,
-      })
-    }
+    const cwd = workingDirectory(ctx.workDir, options.cwd)
     const env: Record<string, string | undefined> = { ...baseEnv(), ...(options.env ?? {}) }
     const binary = resolveBinary(options.binary ?? backendOptions.binary, cwd, env)
     const args = argsOf(request, options)
@@ -137,28 +133,15 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
         throw new BackendError('canceled', `the '${id}' backend was disposed while claude ran`, {
           retryable: false,
         })
-      const cause = result.cause as NodeJS.ErrnoException | undefined
-      if (cause?.code === 'ENOENT')
-        throw new BackendError('not_installed', `cannot run ${binary}: not found`, {
-          retryable: false,
-          hint: INSTALL_HINT,
-          details: { binary },
-          cause,
-        })
+      const notFound = (result.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
       // A result line says what happened, whatever the exit code (1 on every is_error result).
-      if (stream.done) return stream.result()
-      if (result.exitCode !== undefined && result.exitCode !== 0) {
-        const last = tail(stderr)
-        throw new BackendError(
-          'exit_code',
-          `claude exited with code ${result.exitCode}${last ? `: ${last}` : ''}`,
-          { retryable: false, exitCode: result.exitCode, details: { stderr: last } },
-        )
-      }
-      if (result.signal)
-        throw new BackendError('exit_code', `claude was killed by ${result.signal}`, {
-          retryable: false,
-          details: { signal: result.signal, stderr: tail(stderr) },
+      if (stream.done && !notFound) return stream.result()
+      if (notFound || (result.exitCode !== undefined && result.exitCode !== 0) || result.signal)
+        throw subprocessError(result, {
+          label: 'claude',
+          program: binary,
+          stderr: tail(stderr),
+          notInstalled: { message: `cannot run ${binary}: not found`, hint: INSTALL_HINT },
         })
       return stream.result()
     } finally {
@@ -246,34 +229,4 @@ export function argsOf(request: TaskRequest, options: ClaudeCodeOptions): string
   if (request.sessionId) args.push('--resume', request.sessionId)
   if (options.extraArgs) args.push(...options.extraArgs)
   return args
-}
-
-/** The prompt; the runtime has already put the task's context in front of it. */
-function promptOf(request: TaskRequest): string {
-  if (request.prompt !== undefined && request.prompt !== '') return request.prompt
-  if (request.input !== undefined) return JSON.stringify(request.input)
-  if (request.context?.text) return request.context.text
-  throw new BackendError('bad_options', `task '${request.taskId}' has no prompt or input to send`, {
-    retryable: false,
-  })
-}
-
-function parseOptions(id: string, raw: unknown): ClaudeCodeOptions {
-  const parsed = ClaudeCodeOptionsSchema.safeParse(raw ?? {})
-  if (!parsed.success) {
-    const detail = parsed.error.issues
-      .map((i) => `with${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`)
-      .join('; ')
-    throw new BackendError('bad_options', `bad options for backend '${id}': ${detail}`, { retryable: false })
-  }
-  return parsed.data
-}
-
-function attemptKey(ctx: Pick<TaskContext, 'runId' | 'taskId' | 'attempt'>): string {
-  return `${ctx.runId}\u0000${ctx.taskId}\u0000${ctx.attempt}`
-}
-
-function tail(text: string, maxLines = 10, maxChars = 1000): string {
-  const last = text.trimEnd().split(/\r?\n/).slice(-maxLines).join('\n')
-  return last.length > maxChars ? `…${last.slice(-maxChars)}` : last
 }

@@ -4,7 +4,7 @@
  * the README): `system` (init, api_retry, …), `assistant` (one content block per line), `user`
  * (tool results), `stream_event` (with `--include-partial-messages`) and a final `result`.
  */
-import { BackendError, type BackendEvent, type Json, type TaskResult } from '@weft/core'
+import { BackendError, type BackendEvent, type Json, type TaskResult } from '@weft/spec'
 
 interface ContentBlock {
   type?: string
