@@ -1,11 +1,5 @@
-import {
-  type Backend,
-  type BackendHealth,
-  type Diagnostic,
-  exportEvents,
-  type Runtime,
-  type WorkflowInput,
-} from '@weft/core'
+import type { Backend, BackendHealth, Diagnostic, Runtime, WorkflowInput } from '@weft/core'
+import { exportEvents } from '@weft/export'
 import type { BackendReport, RunService, StartRequest, WorkflowDocument } from './service.js'
 
 const HEALTH_TIMEOUT_MS = 5000

@@ -4,7 +4,6 @@ import type {
   BudgetSpec,
   Diagnostic,
   EventType,
-  ExportFormat,
   Json,
   Locator,
   Page,
@@ -15,6 +14,7 @@ import type {
   TaskState,
   WeftEvent,
 } from '@weft/core'
+import type { ExportFormat } from '@weft/export'
 
 /** Which events `events query` / `events export` want (built from their flags). */
 export interface EventFilter {

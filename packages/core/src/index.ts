@@ -1,15 +1,5 @@
 export * from '@weft/spec'
 export {
-  EVENT_RECORD_FIELDS,
-  type EventRecord,
-  EXPORT_FORMATS,
-  type ExportEventsOptions,
-  type ExportEventsResult,
-  type ExportFormat,
-  exportEvents,
-  toEventRecord,
-} from './events/export-events.js'
-export {
   ApiKeyConfigSchema,
   CONFIG_FILE_NAMES,
   findConfigFile,

@@ -17,7 +17,8 @@ import {
   type RunPage,
   type StartRunResponse,
 } from '@weft/api'
-import { type Backend, exportEvents, type Runtime, type WeftEvent } from '@weft/core'
+import type { Backend, Runtime, WeftEvent } from '@weft/core'
+import { exportEvents } from '@weft/export'
 import type { Context } from 'hono'
 import type { z } from 'zod'
 import type { Principal } from './auth.js'

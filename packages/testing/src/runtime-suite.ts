@@ -9,12 +9,12 @@ import {
   type Backend,
   BackendError,
   createRuntime,
-  exportEvents,
   pruneRuns,
   replayEvents,
   type Store,
   type WorkflowInput,
 } from '@weft/core'
+import { exportEvents } from '@weft/export'
 import { describe, expect, it } from 'vitest'
 
 const LEASE_TTL_MS = 150

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { Writable } from 'node:stream'
-import { EXPORT_FORMATS, type ExportFormat, WeftError } from '@weft/core'
+import { WeftError } from '@weft/core'
+import { EXPORT_FORMATS, type ExportFormat } from '@weft/export'
 import { type Command, Option } from 'commander'
 import { openAtomicFile } from '../atomic-file.js'
 import type { CliContext } from '../context.js'

@@ -1,4 +1,5 @@
-import { toEventRecord, WeftError, type WeftEvent } from '@weft/core'
+import { WeftError, type WeftEvent } from '@weft/core'
+import { toEventRecord } from '@weft/export'
 import type { Command } from 'commander'
 import { type Colors, colorsFor } from '../colors.js'
 import type { CliContext } from '../context.js'

@@ -1,7 +1,5 @@
 import { stringify as stringifyCsv } from 'csv-stringify/sync'
-import { WeftError } from '@weft/spec'
-import type { EventType, Severity, WeftEvent } from '@weft/spec'
-import type { Store } from '@weft/spec'
+import { type EventType, type Severity, type Store, WeftError, type WeftEvent } from '@weft/spec'
 
 export const EXPORT_FORMATS = ['jsonl', 'csv', 'json'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]

@@ -1,18 +1,10 @@
 import { PassThrough, Writable } from 'node:stream'
 import { parse as parseCsv } from 'csv-parse/sync'
 import { describe, expect, it } from 'vitest'
-import {
-  createMemoryStore,
-  EVENT_RECORD_FIELDS,
-  type EventRecord,
-  type ExportFormat,
-  exportEvents,
-  isWeftError,
-  type Store,
-  type WeftEvent,
-} from '../src/index.js'
+import { createMockBackend } from '@weft/backend-mock'
+import { createMemoryStore, createRuntime, isWeftError, type Store, type WeftEvent } from '@weft/core'
+import { EVENT_RECORD_FIELDS, type EventRecord, type ExportFormat, exportEvents } from '../src/index.js'
 import { commitRun, logEvents } from './helpers/direct-run.js'
-import { makeRuntime } from './helpers/test-backend.js'
 
 /** Collects what an export writes. */
 function sink(): { out: PassThrough; text: () => string } {
@@ -105,14 +97,14 @@ describe('exportEvents', () => {
 
   it('exports every run, newest run first, each in seq order, with runtime-written runs', async () => {
     const store = createMemoryStore()
-    const { runtime } = makeRuntime({ store })
+    const runtime = createRuntime({ store, backends: [createMockBackend()] })
     const ids: string[] = []
     for (const name of ['one', 'two']) {
       const run = await runtime.start({
         workflow: {
           weft: 1,
           name,
-          defaults: { backend: 'test' },
+          defaults: { backend: 'mock' },
           tasks: { a: { prompt: 'x' }, b: { needs: ['a'], prompt: 'y' } },
         },
       })
