@@ -8,7 +8,7 @@ import type { Json, JsonObject, TaskState } from '@weft/spec'
 import { BackendError } from '@weft/spec'
 import { abortReasonOf, toErrorInfo } from '../runtime/errors.js'
 import type { PlannedTask } from '../runtime/plan.js'
-import { afterFailure, type Attempt, newAttempt, startAttempt } from './attempt.js'
+import { type Attempt, newAttempt, startAttempt } from './attempt.js'
 import { onPrepared } from './batches.js'
 import type { Estimate } from './budget.js'
 import type { LiveRun } from './live-run.js'
@@ -74,9 +74,9 @@ function afterPrepare(
   const abort = abortReasonOf(a.controller.signal)
   if (!prepared || abort) {
     notStarted()
-    if (abort?.kind === 'timeout') {
-      afterFailure(run, a.taskId, { code: 'timeout', message: abort.message, retryable: true })
-    } else if (!abort) failTask(run, a.taskId, toErrorInfo(failure))
+    // Timed out before it started: no attempt ran, so there is none to retry.
+    if (abort?.kind === 'timeout') failTask(run, a.taskId, { code: 'timeout', message: abort.message })
+    else if (!abort) failTask(run, a.taskId, toErrorInfo(failure))
     // Stopped or shut down while preparing: the task stays queued (a stop cancels it).
     return run.pump()
   }
