@@ -6,16 +6,14 @@ import {
   type Backend,
   createRuntime,
   type DiagnosticsMode,
-  findConfigFile,
-  loadConfig,
   loadPlugins,
   type Runtime,
   type Store,
-  type WeftConfig,
-  WeftConfigSchema,
   type WeftPlugin,
 } from '@weft/core'
 import { createCostModel } from '@weft/cost'
+import { findConfigFile, loadConfig } from './config/load-config.js'
+import { type WeftConfig, WeftConfigSchema } from './config/weft-config.js'
 import { loadOfficialBackends } from './official-backends.js'
 import { openStore, resolveStoreLocation, type StoreLocation } from './store.js'
 

@@ -1,4 +1,6 @@
 export { type CliRuntime, type CliRuntimeOptions, createCliRuntime, loadCliConfig } from './compose.js'
+export { CONFIG_FILE_NAMES, findConfigFile, loadConfig } from './config/load-config.js'
+export { type WeftConfig, WeftConfigSchema } from './config/weft-config.js'
 export { exitCodeFor, printError } from './errors.js'
 export { formatEventLine } from './event-line.js'
 export { ExitCode, type ExitCodeValue } from './exit-codes.js'

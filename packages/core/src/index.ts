@@ -1,14 +1,4 @@
 export * from '@weft/spec'
-export {
-  ApiKeyConfigSchema,
-  CONFIG_FILE_NAMES,
-  findConfigFile,
-  loadConfig,
-  type ServerConfig,
-  ServerConfigSchema,
-  type WeftConfig,
-  WeftConfigSchema,
-} from './plugin/config.js'
 export { loadPlugins } from './plugin/load-plugins.js'
 export type { EventListener } from './runtime/event-bus.js'
 export { newResumeToken, newRunId } from './runtime/ids.js'

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createRuntime, findConfigFile, loadConfig, loadPlugins, type WeftError } from '../src/index.js'
+import { createRuntime, loadPlugins, type WeftError } from '../src/index.js'
 
 async function project() {
   const dir = await mkdtemp(join(tmpdir(), 'weft-plugins-'))
@@ -38,16 +38,11 @@ async function project() {
   return dir
 }
 
-describe('plugins and config', () => {
-  it('loads a plugin package named in weft.config.yaml and runs its backend', async () => {
+// weft.config (which names the plugins) is the apps' file: apps/cli/test/config.test.ts.
+describe('plugins', () => {
+  it('loads a plugin package by name, resolved from a directory, and runs its backend', async () => {
     const dir = await project()
-    await writeFile(join(dir, 'weft.config.yaml'), 'plugins: [weft-backend-echo]\nmaxParallelism: 3\n')
-    await mkdir(join(dir, 'sub'))
-    const file = await findConfigFile(join(dir, 'sub'))
-    expect(file).toBe(join(dir, 'weft.config.yaml'))
-    const config = await loadConfig(file!)
-    expect(config).toMatchObject({ plugins: ['weft-backend-echo'], maxParallelism: 3 })
-    const plugins = await loadPlugins(config.plugins, dir)
+    const plugins = await loadPlugins(['weft-backend-echo'], dir)
     const runtime = createRuntime({ plugins })
     const run = await runtime.start({
       workflow: { weft: 1, name: 'p', tasks: { a: { backend: 'echo', prompt: 'hi' } } },
@@ -69,14 +64,5 @@ describe('plugins and config', () => {
     const err = (await loadPlugins(['not-a-plugin'], dir).catch((e) => e)) as WeftError
     expect(err.code).toBe('plugin_invalid')
     expect(err.hint).toContain('definePlugin')
-  })
-
-  it('reports a bad config with the file and the allowed keys', async () => {
-    const dir = await project()
-    await writeFile(join(dir, 'weft.config.json'), '{"plugin": ["x"]}')
-    const err = (await loadConfig(join(dir, 'weft.config.json')).catch((e) => e)) as WeftError
-    expect(err.code).toBe('config_invalid')
-    expect(err.message).toContain('weft.config.json')
-    expect(err.hint).toContain('plugins')
   })
 })

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path'
-import { type ServerConfig, WeftError } from '@weft/core'
+import { WeftError } from '@weft/core'
+import type { ServerConfig } from '@weft/server/config'
 
 export type Scope = 'read' | 'write' | 'admin'
 export interface ServeKey {
