@@ -108,6 +108,41 @@ describe('document limits', () => {
     expect(map.value).toBeUndefined()
   })
 
+  it('refuses deep flow nesting before parsing, but not brackets in text', () => {
+    const deepFlow = parseWorkflowText(
+      `weft: 1\nname: d\ntasks: { a: { input: ${'[{"k": '.repeat(5000)} } }\n`,
+      'd.yaml',
+    )
+    expect(deepFlow.diagnostics).toEqual([expect.objectContaining({ code: 'too_deep', line: 3 })])
+    const b = '['.repeat(100)
+    const c = '{'.repeat(100)
+    const text = [
+      'weft: 1',
+      'name: brackets',
+      `# ${b}`,
+      'tasks:',
+      `  a: { backend: mock, prompt: "${b}", description: '${c}' }`,
+      // Plain scalars may hold brackets in block context only (in a flow collection they are structure).
+      '  b:',
+      '    backend: mock',
+      `    prompt: x${b}`,
+      '  c:',
+      '    backend: mock',
+      `    prompt: don't ${c}`,
+      '    input: |',
+      `      ${b}`,
+      `        ${c}`,
+      '',
+      `      ${c}`,
+      '    description: >-',
+      `      ${b}`,
+      '',
+    ].join('\n')
+    const doc = parseWorkflowText(text, 'b.yaml')
+    expect(doc.diagnostics).toEqual([])
+    expect(validateWorkflow(doc.value, { backends }).ok).toBe(true)
+  })
+
   it('refuses deeply nested JSON text and objects in code', async () => {
     const n = 50_000
     const text = `{"weft":1,"name":"deep","tasks":{"a":{"backend":"mock","input":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}}}`

@@ -1,5 +1,11 @@
 export { type BackendScenario, describeBackend } from './backend-suite.js'
 export {
+  arbitraryMalformedWorkflow,
+  fuzzSettings,
+  type MalformedWorkflowCase,
+  PROTOTYPE_NAMES,
+} from './fuzz/index.js'
+export {
   type FakeFormat,
   type FakeModelServer,
   type FakeModelServerOptions,

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { extname } from 'node:path'
-import { type CST, Composer, type Document, LineCounter, Parser, YAMLParseError } from 'yaml'
+import { Composer, type Document, LineCounter, Parser, YAMLParseError } from 'yaml'
 import type { Diagnostic } from '@weft/spec'
 import { resolveLimits, type WorkflowLimits } from './limits.js'
+import { measureTokens, scanFlowDepth } from './yaml-depth.js'
 
 export type DocPath = (string | number)[]
 
@@ -61,10 +62,12 @@ export function parseWorkflowText(
     })
     return none
   }
-  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text))
-  const shape = measureTokens(tokens, limits.maxDepth)
+  const deepAt = scanFlowDepth(text, limits.maxDepth)
+  const tokens = deepAt === undefined ? Array.from(new Parser(lineCounter.addNewLine).parse(text)) : []
+  const shape =
+    deepAt === undefined ? measureTokens(tokens, limits.maxDepth) : { problem: 'depth', offset: deepAt }
   if (shape) {
-    const pos = lineCounter.linePos(shape.offset)
+    const pos = deepAt === undefined ? lineCounter.linePos(shape.offset) : linePosIn(text, deepAt)
     diagnostics.push({
       level: 'error',
       code: shape.problem === 'depth' ? 'too_deep' : 'complex_key',
@@ -153,33 +156,15 @@ export function parseWorkflowText(
   return { file, value, locate, diagnostics }
 }
 
-/**
- * The first collection nested deeper than `maxDepth`, or the first key that is a collection (it
- * would become a `[object Object]`-like string key), walking the syntax tree with its own stack.
- */
-function measureTokens(
-  tokens: readonly CST.Token[],
-  maxDepth: number,
-): { problem: 'depth' | 'key'; offset: number } | undefined {
-  const todo: [CST.Token, number][] = tokens.map((t) => [t, 0])
-  const isCollection = (t: CST.Token | null | undefined) =>
-    t?.type === 'block-map' || t?.type === 'block-seq' || t?.type === 'flow-collection'
-  while (todo.length) {
-    const [token, depth] = todo.pop()!
-    if (token.type === 'document') {
-      if (token.value) todo.push([token.value, depth])
-      continue
-    }
-    if (token.type !== 'block-map' && token.type !== 'block-seq' && token.type !== 'flow-collection') continue
-    const inner = depth + 1
-    if (inner > maxDepth) return { problem: 'depth', offset: token.offset }
-    for (const item of token.items as CST.CollectionItem[]) {
-      if (isCollection(item.key)) return { problem: 'key', offset: item.key!.offset }
-      if (item.key) todo.push([item.key, inner])
-      if (item.value) todo.push([item.value, inner])
-    }
+/** Line and column of an offset, for a text that was not given to the parser. */
+function linePosIn(text: string, offset: number): { line: number; col: number } {
+  let line = 1
+  let start = 0
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++
+    start = i + 1
   }
-  return undefined
+  return { line, col: offset - start + 1 }
 }
 
 /** The key node of the last path segment, so a position points at `needs:` rather than its value. */
