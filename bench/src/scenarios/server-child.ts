@@ -1,6 +1,6 @@
 /**
- * The server side of scenario 7: a weft server (memory store, mock backend, no auth) and, in the
- * same process, the floor — a bare node:http server that answers a JSON body of the same size as
+ * The server side of scenario 7: a weft server (memory store, mock backend, no auth), a second one
+ * that parses workflow texts on its event loop, and, in the same process, the floor — a bare node:http server that answers a JSON body of the same size as
  * weft's answer to `GET /runs/{id}`. Prints their URLs as one JSON line and serves until stdin ends.
  */
 import { createServer as createHttpServer } from 'node:http'
@@ -17,6 +17,13 @@ const runtime = createRuntime({
 })
 const weft = createServer(runtime, { logger: silentLogger })
 const { url: weftUrl } = await weft.listen({ port: 0, host: '127.0.0.1' })
+// The same server parsing every workflow text on its event loop (no worker thread): the baseline
+// of the "/healthz during a maximal POST" measurement.
+const inline = createServer(runtime, {
+  logger: silentLogger,
+  parseInWorkerFromBytes: Number.MAX_SAFE_INTEGER,
+})
+const { url: inlineParseUrl } = await inline.listen({ port: 0, host: '127.0.0.1' })
 
 // One finished run of four tasks to read back.
 const run = await runtime.start({
@@ -48,11 +55,12 @@ const floor = createHttpServer((_req, res) => {
 await new Promise<void>((resolve) => floor.listen(0, '127.0.0.1', resolve))
 const floorUrl = `http://127.0.0.1:${(floor.address() as AddressInfo).port}`
 
-childOutput({ weftUrl, floorUrl, runId: run.id, bodyBytes: Buffer.byteLength(sample) })
+childOutput({ weftUrl, inlineParseUrl, floorUrl, runId: run.id, bodyBytes: Buffer.byteLength(sample) })
 process.stdin.resume()
 process.stdin.on('end', async () => {
   floor.close()
   await weft.close({ graceMs: 0 })
+  await inline.close({ graceMs: 0 })
   await runtime.close()
   process.exit(0)
 })

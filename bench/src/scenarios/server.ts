@@ -9,6 +9,7 @@ import autocannon from 'autocannon'
 import { BENCH_DIR } from '../lib/child.js'
 import { int, num, ratio, spread, type Table } from '../lib/format.js'
 import type { Context, Scenario, ScenarioOutput } from '../lib/scenario.js'
+import { healthzDuringMaximalPosts, type StallSample } from './server-stall.js'
 import { type Summary, summarize } from '../lib/stats.js'
 
 interface Target {
@@ -40,6 +41,14 @@ const TARGETS: Target[] = [
   },
 ]
 
+interface Urls {
+  weftUrl: string
+  inlineParseUrl: string
+  floorUrl: string
+  runId: string
+  bodyBytes: number
+}
+
 interface Sample {
   rps: number
   p50: number
@@ -50,7 +59,7 @@ interface Sample {
 }
 
 async function startServer(): Promise<{
-  urls: { weftUrl: string; floorUrl: string; runId: string; bodyBytes: number }
+  urls: Urls
   stop(): Promise<void>
 }> {
   const child = spawn(
@@ -61,17 +70,15 @@ async function startServer(): Promise<{
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   )
-  const urls = await new Promise<{ weftUrl: string; floorUrl: string; runId: string; bodyBytes: number }>(
-    (resolve, reject) => {
-      let out = ''
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d
-        const nl = out.indexOf('\n')
-        if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)))
-      })
-      child.on('exit', (code) => reject(new Error(`server child exited ${code}`)))
-    },
-  )
+  const urls = await new Promise<Urls>((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d
+      const nl = out.indexOf('\n')
+      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)))
+    })
+    child.on('exit', (code) => reject(new Error(`server child exited ${code}`)))
+  })
   return {
     urls,
     stop: () =>
@@ -111,6 +118,8 @@ export const server: Scenario = {
       Sample[]
     >
     let bodyBytes = 0
+    const stalls: { worker: StallSample[]; eventLoop: StallSample[] } = { worker: [], eventLoop: [] }
+    const posts = ctx.quick ? 2 : 4
     // A fresh server each round: the runs `POST /runs` starts must not grow the next round's lists.
     for (let round = 0; round < rounds; round++) {
       const { urls, stop } = await startServer()
@@ -125,6 +134,17 @@ export const server: Scenario = {
           samples[t.key].push(s)
           ctx.log(
             `  ${t.key.padEnd(9)} round ${round + 1}: ${int(s.rps)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms`,
+          )
+        }
+        // Last: the maximal POSTs start 2000-task runs that hang (they never finish in this process).
+        for (const [kind, url] of [
+          ['worker', urls.weftUrl],
+          ['eventLoop', urls.inlineParseUrl],
+        ] as const) {
+          const s = await healthzDuringMaximalPosts(url, posts)
+          stalls[kind].push(s)
+          ctx.log(
+            `  stall/${kind} round ${round + 1}: /healthz p99 ${s.p99} ms, max ${s.max} ms over ${s.requests} requests; POST ${int(s.postMs)} ms (${s.statuses.join(',')})`,
           )
         }
       } finally {
@@ -146,12 +166,25 @@ export const server: Scenario = {
       ]),
     }
     const getRun = of('getRun', 'rps').median
+    const stallOf = (k: keyof typeof stalls, f: keyof Omit<StallSample, 'statuses'>) =>
+      summarize(stalls[k].map((s) => s[f]))
+    const stallTable: Table = {
+      headers: ['maximal POST parsed', '/healthz p50 ms', '/healthz p99 ms', '/healthz max ms', 'POST ms'],
+      rows: (['worker', 'eventLoop'] as const).map((k) => [
+        k === 'worker' ? 'on a worker thread (default)' : 'on the event loop (parseInWorkerFromBytes: ∞)',
+        spread(stallOf(k, 'p50')),
+        spread(stallOf(k, 'p99')),
+        spread(stallOf(k, 'max')),
+        spread(stallOf(k, 'postMs')),
+      ]),
+    }
     return {
-      tables: [table],
+      tables: [table, stallTable],
       notes: [
         `autocannon, 16 keep-alive connections, ${seconds} s per endpoint, ${rounds} round(s), each against a fresh server process (memory store with 101 finished runs, mock backend, no auth), each endpoint after a 1 s warm-up of its own; the load generator in this one — on 2 cores they share the machine.`,
         `The floor answers the ${int(bodyBytes)}-byte JSON body of \`GET /runs/{id}\` from a bare node:http handler: what any HTTP server costs here. weft adds routing, auth, validation of the path, the store reads (summary and tasks) and the JSON encoding. "req/s vs floor" is how many times fewer requests per second weft answers.`,
         '`POST /runs` validates the workflow, commits the run and starts it; the runs it starts run during the measurement.',
+        `Stall: /healthz under 4 keep-alive connections while ${posts} maximal workflows (1 MiB of JSON text, 2000 chained tasks: the default limits) are posted one after another, after one warm-up POST. The worker thread takes the YAML parse (seconds for 1 MiB) off the event loop; what is left on it is the runtime's validation and start of 2000 tasks, whose longest block is the max. Target: p99 under 50 ms. Before issue 18, a 569 KB / 20 000-task workflow stalled /healthz for 13 s.`,
       ],
       headline: [
         [
@@ -161,13 +194,19 @@ export const server: Scenario = {
           ratio(floorRps, getRun),
         ],
         [
+          'server, /healthz p99 while a maximal workflow is posted',
+          `${num(stallOf('worker', 'p99').median)} ms (max ${num(stallOf('worker', 'max').median)} ms)`,
+          `parse on the event loop: p99 ${num(stallOf('eventLoop', 'p99').median)} ms, max ${num(stallOf('eventLoop', 'max').median)} ms`,
+          '–',
+        ],
+        [
           'server, POST /runs (start a 1-task run): req/s',
           `${int(of('startRun', 'rps').median)} (p99 ${num(of('startRun', 'p99').median)} ms)`,
           '–',
           '–',
         ],
       ],
-      data: { bodyBytes, seconds, rounds, samples },
+      data: { bodyBytes, seconds, rounds, samples, stalls },
     }
   },
 }

@@ -266,10 +266,10 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
     )
   }
 
-  // Authentication before routing: without a key, `/api/v1/anything` answers 401, so the routes
+  // Authentication before routing: without a key, `/api/anything` answers 401, so the routes
   // that exist cannot be told from those that do not. Preflights (answered above) need no key.
   if (authenticate) {
-    app.use(`${API_PREFIX}/*`, async (c, next) => {
+    app.use('/api/*', async (c, next) => {
       if (c.req.method !== 'OPTIONS' || !corsOrigins) {
         authenticate(bearerToken(c.req.header('authorization')) ?? (c.req.query('key') || undefined))
       }

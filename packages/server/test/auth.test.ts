@@ -107,6 +107,29 @@ describe('API keys and scopes', () => {
     expectError(await call(h.url, `/api/v1/runs?key=${KEYS.read}`), 401, 'unauthorized')
   })
 
+  it('authenticates before routing: without a key every /api path answers 401, not 404 or 405', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/v1/runs/'],
+      ['GET', '/api/v1/nope'],
+      ['GET', '/api/v1/runs/x/y/z'],
+      ['DELETE', '/api/v1/runs'],
+      ['POST', '/api/v1/backends'],
+      ['GET', '/api/v2/runs'],
+    ] as const) {
+      const r = await call(h.url, path, { method })
+      expect({ path, method, status: r.status, code: r.body?.error?.code }).toEqual({
+        path,
+        method,
+        status: 401,
+        code: 'unauthorized',
+      })
+      expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/)
+    }
+    // With a key, routing answers as before.
+    expect((await call(h.url, '/api/v1/runs/', { key: KEYS.read })).status).toBe(404)
+    expect((await call(h.url, '/api/v1/nope', { key: 'not-a-key-0123456789' })).status).toBe(401)
+  })
+
   it('keeps /healthz, /readyz and /openapi.json public', async () => {
     expect((await call(h.url, '/healthz')).body).toEqual({ status: 'ok', version: '9.9.9-test' })
     expect((await call(h.url, '/readyz')).status).toBe(200)
