@@ -3,6 +3,7 @@ import { formatDiagnostic, isWeftError, type WeftErrorCode } from '@weft/core'
 import { colorsFor } from './colors.js'
 import { ExitCode } from './exit-codes.js'
 import type { CliIo } from './io.js'
+import { commandFor } from './next-steps.js'
 
 /**
  * Codes that mean the command itself was wrong (what was asked for does not exist or cannot be
@@ -61,6 +62,10 @@ export function printError(err: unknown, io: CliIo): number {
     lines.push(`${c.red('error:')} ${err.message} ${c.dim(`[${err.code}]`)}`)
     for (const d of err.diagnostics) lines.push(indent(formatDiagnostic(d)))
     if (err.hint) lines.push(`${c.yellow('hint:')} ${err.hint}`)
+    // Next steps are data in core; here they become the commands that take them.
+    const commands = err.next.map((step) => commandFor(step))
+    if (commands.length === 1) lines.push(`${c.yellow('next:')} ${commands[0]}`)
+    else if (commands.length > 1) lines.push(c.yellow('next:'), ...commands.map((cmd) => `  ${cmd}`))
   } else if (isWeftApiError(err)) {
     // An answer of a weft server (`--server`) with an HTTP-only code (weft's own become WeftErrors).
     lines.push(`${c.red('error:')} ${err.message} ${c.dim(`[${err.code}]`)}`)

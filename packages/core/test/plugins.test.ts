@@ -56,7 +56,7 @@ describe('plugins', () => {
     const err = (await loadPlugins(['@acme/weft-backend-nope'], dir).catch((e) => e)) as WeftError
     expect(err.code).toBe('plugin_not_found')
     expect(err.message).toContain("'@acme/weft-backend-nope' is not installed")
-    expect(err.hint).toContain('pnpm add @acme/weft-backend-nope')
+    expect(err.next).toEqual([{ action: 'install_package', package: '@acme/weft-backend-nope' }])
   })
 
   it('rejects a package that is not a plugin', async () => {

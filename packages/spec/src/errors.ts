@@ -25,18 +25,44 @@ export const WEFT_ERROR_CODES = [
 ] as const
 export type WeftErrorCode = (typeof WEFT_ERROR_CODES)[number]
 
+/**
+ * What the user can do next, as data rather than a command line: the CLI prints a step as the
+ * `weft …` command that does it, the HTTP API as the request to make, an embedding app as it sees
+ * fit. `hint` stays a plain sentence that fits every surface.
+ */
+export type WeftNextStep =
+  /** Answer an approval (with its token) or resume a paused run. */
+  | { action: 'resume'; runId: string; token?: string; taskId?: string; message?: string }
+  | { action: 'show_run'; runId: string }
+  /** Watch a run's events until it ends. */
+  | { action: 'follow_run'; runId: string }
+  | { action: 'cancel_run'; runId: string }
+  | { action: 'list_runs' }
+  /** Check a workflow and list every problem. */
+  | { action: 'validate'; file?: string }
+  /** Continue a run whose process stopped. */
+  | { action: 'recover'; runId: string }
+  /** Install an npm package (a plugin, a backend). */
+  | { action: 'install_package'; package: string }
+
 export interface WeftErrorOptions {
   hint?: string
+  /** Steps that fix or continue, for each surface to render its own way. */
+  next?: readonly WeftNextStep[]
   details?: Json
   diagnostics?: Diagnostic[]
   cause?: unknown
 }
 
-/** An error a person can act on: a stable `code`, a message, and a `hint` that says what to do. */
+/**
+ * An error a person can act on: a stable `code`, a message, a `hint` that says what to do, and
+ * the `next` steps as data.
+ */
 export class WeftError extends Error {
   override readonly name: string = 'WeftError'
   readonly code: WeftErrorCode
   readonly hint?: string
+  readonly next: readonly WeftNextStep[]
   readonly details?: Json
   readonly diagnostics: Diagnostic[]
 
@@ -44,6 +70,7 @@ export class WeftError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.hint = options.hint
+    this.next = options.next ?? []
     this.details = options.details
     this.diagnostics = options.diagnostics ?? []
   }

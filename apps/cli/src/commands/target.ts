@@ -5,6 +5,7 @@ import type { CliIo } from '../io.js'
 import { createLocalService } from '../local-service.js'
 import { createRemoteService } from '../remote-service.js'
 import type { RunService } from '../service.js'
+import { shellQuote } from '../shell-quote.js'
 import type { StoreLocation } from '../store.js'
 
 // Where a command acts: the local runtime and store, or a weft server (`--server`).
@@ -119,11 +120,6 @@ export function storeArgs(location: StoreLocation): string | undefined {
         ? `fs:${location.path}`
         : location.location
   return `--store ${shellQuote(value)}`
-}
-
-/** A word a shell reads back as it is. */
-export function shellQuote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
 }
 
 export async function requireRun(

@@ -27,7 +27,8 @@ export async function loadPlugins(names: string[], fromDir: string): Promise<Wef
       resolved = name.startsWith('.') || isAbsolute(name) ? resolve(fromDir, name) : require.resolve(name)
     } catch {
       throw new WeftError('plugin_not_found', `plugin '${name}' is not installed (looked from ${fromDir})`, {
-        hint: `install it: pnpm add ${name}   (or: npm install ${name})`,
+        hint: `install the package '${name}' in ${fromDir}`,
+        next: [{ action: 'install_package', package: name }],
       })
     }
     let mod: Record<string, unknown>
