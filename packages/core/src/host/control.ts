@@ -34,7 +34,15 @@ export async function control(
       kind === 'cancel' ? { cancel: typeof data === 'string' ? data : 'canceled' } : {},
     )
     if (!(exec instanceof RunExecution)) {
-      const signal = await host.store.signals.send({ runId, kind, ...(data !== undefined ? { data } : {}) })
+      const signals = host.store.signals
+      if (!signals) {
+        throw new WeftError(
+          'conflict',
+          `run ${runId} runs in another process (${exec.remote.owner}), and sending it a ${kind} is unsupported by this store (${host.store.id}): it has no signals`,
+          { hint: `${kind} the run through the process that runs it` },
+        )
+      }
+      const signal = await signals.send({ runId, kind, ...(data !== undefined ? { data } : {}) })
       if (kind === 'resume' && (data as { token?: string } | undefined)?.token) {
         await awaitApproval(host, runId, (data as { token: string }).token, signal.id, exec.remote)
       }

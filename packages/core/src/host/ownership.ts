@@ -2,8 +2,9 @@
  * Run ownership: a run is run by the process that holds its lease. The lease is taken when the
  * run starts or is taken over, renewed by a heartbeat, and released when the run ends or the
  * runtime shuts down. A holder that missed its lease stops without writing (another took over).
+ * A store without leases serves one runtime in one process: that runtime owns every run.
  */
-import type { RunLease, Store } from '@weft/spec'
+import type { LeaseStore, RunLease, Store } from '@weft/spec'
 import { WeftError } from '@weft/spec'
 import { ownerLiveness } from './owner.js'
 import type { RunRegistry } from './registry.js'
@@ -16,7 +17,7 @@ export type LeaseTaken =
 export class Ownership {
   readonly owner: string
   readonly ttlMs: number
-  readonly #store: Store
+  readonly #leases: LeaseStore | undefined
   readonly #heartbeat: NodeJS.Timeout
   #renewing = false
   #stopped = false
@@ -28,7 +29,7 @@ export class Ownership {
     private readonly registry: RunRegistry,
     private readonly warn: (message: string, context?: unknown) => void,
   ) {
-    this.#store = store
+    this.#leases = store.capabilities.leases === false ? undefined : (store.leases ?? undefined)
     this.owner = owner
     this.ttlMs = ttlMs
     // Renewed every third of the lease, so two missed beats still leave it held.
@@ -38,7 +39,7 @@ export class Ownership {
 
   /** Takes the lease of a new run (nobody else can hold a run id that was just made). */
   async claimNew(runId: string): Promise<void> {
-    await this.#store.leases.acquire(runId, this.owner, this.ttlMs)
+    await this.#leases?.acquire(runId, this.owner, this.ttlMs)
   }
 
   /**
@@ -47,8 +48,10 @@ export class Ownership {
    * another process takes it in between, that one wins and this answers `acquired: false`.
    */
   async take(runId: string): Promise<LeaseTaken> {
-    const previous = await this.#store.leases.get(runId)
-    const first = await this.#store.leases.acquire(runId, this.owner, this.ttlMs)
+    const leases = this.#leases
+    if (!leases) return { acquired: true }
+    const previous = await leases.get(runId)
+    const first = await leases.acquire(runId, this.owner, this.ttlMs)
     const before = previous && previous.owner !== this.owner ? previous : undefined
     if (first.acquired) {
       if (!before) return { acquired: true }
@@ -57,8 +60,8 @@ export class Ownership {
     }
     const holder = ownerLiveness(first.lease.owner)
     if (holder !== 'dead') return { acquired: false, lease: first.lease, holder }
-    await this.#store.leases.release(runId, first.lease.owner)
-    const second = await this.#store.leases.acquire(runId, this.owner, this.ttlMs)
+    await leases.release(runId, first.lease.owner)
+    const second = await leases.acquire(runId, this.owner, this.ttlMs)
     if (!second.acquired) {
       return {
         acquired: false,
@@ -70,7 +73,7 @@ export class Ownership {
   }
 
   release(runId: string): Promise<void> {
-    return this.#store.leases.release(runId, this.owner).catch(() => {})
+    return this.#leases?.release(runId, this.owner).catch(() => {}) ?? Promise.resolve()
   }
 
   stop(): void {
@@ -83,12 +86,13 @@ export class Ownership {
    * past its expiry and another took the run over) stops the run here without writing.
    */
   async #renewAll(): Promise<void> {
-    if (this.#renewing || this.#stopped || this.registry.size === 0) return
+    const leases = this.#leases
+    if (!leases || this.#renewing || this.#stopped || this.registry.size === 0) return
     this.#renewing = true
     try {
       for (const exec of this.registry.all()) {
         if (exec.isFinished) continue
-        const held = await this.#store.leases.renew(exec.id, this.owner, this.ttlMs)
+        const held = await leases.renew(exec.id, this.owner, this.ttlMs)
         if (!held && this.registry.remove(exec.id, exec)) {
           exec.abandon(
             new WeftError(

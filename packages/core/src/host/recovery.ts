@@ -66,8 +66,8 @@ export class Recovery {
         throw new WeftError(
           'conflict',
           holder === 'alive'
-            ? `run ${runId} is run by a live process (${who}, lease ${remote.owner})`
-            : `run ${runId} is held by ${remote.owner} until ${remote.expiresAt}, and whether that process still runs cannot be checked from here`,
+            ? `run ${runId} is owned by ${remote.owner} until ${remote.expiresAt}: that process (${who}) is alive and runs it`
+            : `run ${runId} is owned by ${remote.owner} until ${remote.expiresAt}; whether that process still runs cannot be checked from here`,
           {
             hint:
               holder === 'alive'

@@ -1,6 +1,7 @@
 /**
  * Requests from other processes: a `weft runs cancel` (or a server) that does not run a run writes
- * a signal to the store, and the process that runs it picks it up here and applies it.
+ * a signal to the store, and the process that runs it picks it up here and applies it. A store
+ * without signals has nothing to poll.
  */
 import type { Json, Store } from '@weft/spec'
 import type { RunRegistry } from './registry.js'
@@ -24,7 +25,7 @@ export class SignalInbox {
 
   /** Signals sent before this process opened the store are not for it. */
   async init(): Promise<void> {
-    this.#cursor = await this.store.signals.lastId()
+    if (this.store.signals) this.#cursor = await this.store.signals.lastId()
   }
 
   stop(): void {
@@ -33,11 +34,12 @@ export class SignalInbox {
   }
 
   async poll(): Promise<void> {
-    if (this.#polling || this.#stopped || this.registry.size === 0) return
+    const inbox = this.store.signals
+    if (!inbox || this.#polling || this.#stopped || this.registry.size === 0) return
     this.#polling = true
     try {
       await this.ready()
-      const signals = await this.store.signals.receive(this.registry.ids(), this.#cursor)
+      const signals = await inbox.receive(this.registry.ids(), this.#cursor)
       for (const s of signals) {
         this.#cursor = Math.max(this.#cursor, s.id)
         const exec = this.registry.get(s.runId)
