@@ -95,6 +95,11 @@ describe('validation fuzz', () => {
           // Locating a diagnostic walks the document too.
           for (const d of result.diagnostics.slice(0, 5)) if (d.path) doc?.locate(d.path.split('.'))
           checkResult(raw, result)
+          if (c.form === 'object') {
+            // The same workflow as a JSON body: JSON.parse keeps `__proto__` keys, validation must see them.
+            const fromJson = JSON.parse(c.json) as unknown
+            checkResult(fromJson, validateWorkflow(fromJson, { backends, agents }))
+          }
         } catch (err) {
           if (err instanceof WeftError) return
           throw err

@@ -13,7 +13,13 @@ import fc from 'fast-check'
 import { deep, toJsonText, toObject, toYamlText } from './emit.js'
 
 export type MalformedWorkflowCase =
-  | { form: 'object'; workflow: unknown; note: string }
+  | {
+      form: 'object'
+      workflow: unknown
+      /** The same workflow as JSON text, e.g. for `{"workflow": …}` in a request body (JSON.stringify overflows on the deepest ones). */
+      json: string
+      note: string
+    }
   | { form: 'json' | 'yaml'; text: string; note: string }
 
 /** Names every JavaScript object answers to, and a few that look like ids. */
@@ -330,7 +336,12 @@ const corrupt = (text: fc.Arbitrary<string>, snippets: readonly string[]) =>
  */
 export function arbitraryMalformedWorkflow(): fc.Arbitrary<MalformedWorkflowCase> {
   const object = workflowShape.map(
-    (s): MalformedWorkflowCase => ({ form: 'object', workflow: toObject(s), note: 'object' }),
+    (s): MalformedWorkflowCase => ({
+      form: 'object',
+      workflow: toObject(s),
+      json: toJsonText(s),
+      note: 'object',
+    }),
   )
   const json = fc.oneof(
     { weight: 4, arbitrary: workflowShape.map(toJsonText) },
@@ -347,7 +358,13 @@ export function arbitraryMalformedWorkflow(): fc.Arbitrary<MalformedWorkflowCase
         'null',
       ]),
     },
-    { weight: 1, arbitrary: fc.string({ maxLength: 200, unit: 'binary' }) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .array(fc.integer({ min: 0, max: 0x10ffff }), { maxLength: 200 })
+        // Code points, lone surrogates included (fc.string's binary unit is slow to set up).
+        .map((cps) => cps.map((cp) => String.fromCodePoint(cp)).join('')),
+    },
   )
   const yaml = fc.oneof(
     { weight: 4, arbitrary: workflowShape.map((s) => toYamlText(s)) },
