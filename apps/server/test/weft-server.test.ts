@@ -208,6 +208,74 @@ describe('weft-server', () => {
     expect((await second.exit).code).toBe(0)
   }, 120_000)
 
+  it('applies server.allowedHosts, policy and limits from the config (secure defaults with keys)', async () => {
+    mkdirSync(join(dir, 'work', 'inside'), { recursive: true })
+    writeFileSync(
+      join(dir, 'weft.config.yaml'),
+      `${CONFIG}
+  allowedHosts: [weft.example.com]
+  policy: { shellCwdRoot: ./work }
+  limits: { maxTasksPerRun: 3 }
+`,
+    )
+    const pwd = (cwd: string) =>
+      `weft: 1\nname: pwd\ninputs: { dir: { type: string } }\ntasks:\n  here: { backend: shell, with: { command: [pwd], cwd: ${cwd} } }\n`
+    writeFileSync(join(dir, 'workflows', 'etc.yaml'), pwd('/etc'))
+    writeFileSync(join(dir, 'workflows', 'from-input.yaml'), pwd("'${{ inputs.dir }}'"))
+    const server = startServer(dir)
+    children.push(server.child)
+    const url = await server.url
+    const post = (body: object) =>
+      api(url, '/api/v1/runs', WRITE_KEY, { method: 'POST', body: JSON.stringify(body) })
+    // Inline workflows are off with keys; named ones run.
+    const inline = await post({ workflow: HELLO })
+    expect([inline.status, inline.body.error.code]).toEqual([403, 'inline_workflows_disabled'])
+    // The cwd root: written in the workflow → 403; from an input → the task fails, confined.
+    const etc = await post({ workflowName: 'etc' })
+    expect([etc.status, etc.body.error.code]).toEqual([403, 'cwd_not_allowed'])
+    const climb = await post({ workflowName: 'from-input', inputs: { dir: '../..' } })
+    expect(climb.status).toBe(202)
+    const failed = await waitForStatus(url, climb.body.runId, ['succeeded', 'failed', 'canceled'])
+    expect(failed.run.status).toBe('failed')
+    expect(JSON.stringify(failed.tasks[0].error)).toMatch(/outside .*confined to/)
+    const inside = await post({ workflowName: 'from-input', inputs: { dir: 'work/inside' } })
+    const ok = await waitForStatus(url, inside.body.runId, ['succeeded', 'failed', 'canceled'])
+    expect(ok.run.status).toBe('succeeded')
+    // Hosts: the configured name is answered, others are not.
+    const host = async (h: string) => {
+      const { request } = await import('node:http')
+      return new Promise<number>((res, rej) => {
+        const u = new URL(url)
+        request(
+          {
+            host: u.hostname,
+            port: u.port,
+            path: '/api/v1/runs',
+            headers: { host: h, authorization: `Bearer ${READ_KEY}` },
+            setHost: false,
+          },
+          (r) => {
+            r.resume()
+            res(r.statusCode ?? 0)
+          },
+        )
+          .on('error', rej)
+          .end()
+      })
+    }
+    expect(await host('weft.example.com')).toBe(200)
+    expect(await host('evil.example')).toBe(403)
+    // Limits: 3 tasks per run.
+    writeFileSync(
+      join(dir, 'workflows', 'four.yaml'),
+      'weft: 1\nname: four\ntasks: { a: { backend: mock }, b: { backend: mock }, c: { backend: mock }, d: { backend: mock } }\n',
+    )
+    const four = await post({ workflowName: 'four' })
+    expect([four.status, four.body.error.code]).toEqual([413, 'too_many_tasks'])
+    server.child.kill('SIGTERM')
+    expect((await server.exit).code).toBe(0)
+  }, 120_000)
+
   it('refuses a config whose key variable is not set, naming the file and the field', async () => {
     const server = startServer(dir, { CI_KEY: '' })
     children.push(server.child)

@@ -1,4 +1,5 @@
 import { dirname } from 'node:path'
+import { createShellBackend } from '@weft/backend-shell'
 import { type Command, Option } from 'commander'
 import { createCliRuntime, loadCliConfig } from '../compose.js'
 import type { CliContext } from '../context.js'
@@ -81,6 +82,8 @@ export async function serveCommand(
     env: io.env,
     ...(opts.store ? { store: opts.store } : {}),
     wrapStore: (store) => instrumentStore(store, metrics),
+    // Shell tasks run inside server.policy.shellCwdRoot (replaces the built-in shell backend).
+    backends: [createShellBackend({ cwdRoot: settings.policy.shellCwdRoot })],
     reporter: { warn: (message, context) => logger.warn({ context }, message) },
   })
   const { runtime } = cli
@@ -116,6 +119,10 @@ export async function serveCommand(
     ...(settings.maxQueuedRuns !== undefined ? { maxQueuedRuns: settings.maxQueuedRuns } : {}),
     ...(settings.maxBodyBytes !== undefined ? { maxBodyBytes: settings.maxBodyBytes } : {}),
     ...(settings.cors ? { cors: settings.cors } : {}),
+    ...(settings.allowedHosts ? { allowedHosts: settings.allowedHosts } : {}),
+    policy: { ...settings.policy, workDir: io.cwd, agents: cli.config.agents },
+    ...(settings.limits?.maxWorkflowBytes ? { maxWorkflowBytes: settings.limits.maxWorkflowBytes } : {}),
+    ...(settings.limits?.maxTasksPerRun ? { maxTasksPerRun: settings.limits.maxTasksPerRun } : {}),
   })
   const address = await server.listen({ host: settings.host, port: settings.port })
   // `ready`: recovery is done and requests are served (the server itself logs `weft server listening`).

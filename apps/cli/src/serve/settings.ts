@@ -7,6 +7,8 @@ export interface ServeKey {
   name: string
   key: string
   scopes: Scope[]
+  backends?: string[]
+  inlineWorkflows?: boolean
 }
 
 /** Everything `weft serve` needs, from flags, then `WEFT_*` variables, then `server:` in weft.config. */
@@ -20,6 +22,11 @@ export interface ServeSettings {
   cors?: { origins: string[] | '*' }
   graceMs: number
   logLevel: string
+  /** Host names besides loopback ones ($WEFT_ALLOWED_HOSTS, comma-separated, or server.allowedHosts). */
+  allowedHosts?: string[]
+  /** server.policy, with shellCwdRoot resolved (default: the folder the server runs in). */
+  policy: Omit<NonNullable<ServerConfig['policy']>, 'shellCwdRoot'> & { shellCwdRoot: string }
+  limits?: ServerConfig['limits']
 }
 
 export interface ServeFlags {
@@ -67,6 +74,20 @@ export function resolveServeSettings(input: {
     ...(config.cors ? { cors: config.cors } : {}),
     graceMs: config.shutdownGraceMs ?? 10_000,
     logLevel: flags.logLevel ?? (env.WEFT_LOG_LEVEL || undefined) ?? config.logLevel ?? 'info',
+    ...(env.WEFT_ALLOWED_HOSTS
+      ? {
+          allowedHosts: env.WEFT_ALLOWED_HOSTS.split(',')
+            .map((h) => h.trim())
+            .filter(Boolean),
+        }
+      : config.allowedHosts
+        ? { allowedHosts: config.allowedHosts }
+        : {}),
+    policy: {
+      ...config.policy,
+      shellCwdRoot: config.policy?.shellCwdRoot ? resolve(configDir, config.policy.shellCwdRoot) : cwd,
+    },
+    ...(config.limits ? { limits: config.limits } : {}),
   }
 }
 
@@ -96,7 +117,13 @@ function keysFromConfig(config: ServerConfig, env: NodeJS.ProcessEnv, where: str
           hint: NEW_KEY_HINT,
         },
       )
-    return { name: k.name, key, scopes: k.scopes }
+    return {
+      name: k.name,
+      key,
+      scopes: k.scopes,
+      ...(k.backends ? { backends: k.backends } : {}),
+      ...(k.inlineWorkflows !== undefined ? { inlineWorkflows: k.inlineWorkflows } : {}),
+    }
   })
 }
 
