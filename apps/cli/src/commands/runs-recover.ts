@@ -30,7 +30,7 @@ export function configureRunsRecoverCommand(command: Command, ctx: CliContext): 
 /**
  * Takes over unfinished runs and continues them in this process until each finishes or pauses.
  * Exit 0 when every recovered run succeeded (or paused), 1 when one failed or a named run is owned
- * by a live process.
+ * by a process that is alive (or, on another host, whose lease has not expired).
  */
 export async function runsRecoverCommand(runId: string | undefined, opts: RunsRecoverOptions, io: CliIo) {
   refuseRemote(opts, io, 'runs recover')
@@ -76,10 +76,18 @@ function describeReport(r: RecoveryReport, c: ReturnType<typeof colorsFor>): str
         ? `kept ${r.kept.length} finished task(s), not run again: ${r.kept.join(', ')}`
         : 'no task had finished'
       const again = r.interrupted?.length ? `; running again (interrupted): ${r.interrupted.join(', ')}` : ''
-      return `${c.cyan('↺')} resumed run ${name}: ${kept}${again}`
+      // Say why it could be taken when its process held it and is gone, and what was left of it.
+      const from =
+        r.previousOwner?.because === 'dead' ? ` (its process ${r.previousOwner.owner} had died)` : ''
+      const ended = r.endedProcesses
+        ? `; ended ${r.endedProcesses} process group(s) the old attempt left running`
+        : ''
+      return `${c.cyan('↺')} resumed run ${name}${from}: ${kept}${again}${ended}`
     }
     case 'owned':
-      return `${c.yellow('⛔')} run ${name} is owned by ${r.lease?.owner} until ${r.lease?.expiresAt}: a live process runs it`
+      return r.holder === 'alive'
+        ? `${c.yellow('⛔')} run ${name} is owned by ${r.lease?.owner} until ${r.lease?.expiresAt}: that process is alive and runs it`
+        : `${c.yellow('⛔')} run ${name} is owned by ${r.lease?.owner} until ${r.lease?.expiresAt}: whether that process still runs cannot be checked from here (another host); if it died, recover after that time`
     case 'paused':
       return `${c.yellow('⏸')} run ${name} is paused and waits for someone: see \`weft runs show ${r.runId}\` and resume it with \`weft runs resume\``
     case 'finished':

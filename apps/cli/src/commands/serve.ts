@@ -98,7 +98,8 @@ export async function serveCommand(
   )
 
   // Runs whose process stopped (a crash, a deploy) continue here; their finished tasks are kept.
-  for (const report of await runtime.recover()) {
+  // Runs a live lease still holds are tried again in the background until they are taken.
+  for (const report of await runtime.recover({ keepTrying: true })) {
     logger.info(
       {
         runId: report.runId,
