@@ -9,7 +9,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { WeftError } from '@weft/spec'
+import { type Json, WeftError } from '@weft/spec'
 import { arbitraryMalformedWorkflow, fuzzSettings, type MalformedWorkflowCase } from '@weft/testing/fuzz'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -87,18 +87,25 @@ describe('validation fuzz', () => {
         try {
           doc = await documentOf(c)
           const raw = doc ? doc.value : c.form === 'object' ? c.workflow : undefined
+          const inputs = c.inputs as Record<string, Json> | undefined
           result = validateWorkflow(raw, {
             ...(doc ? { file: doc.file, locate: doc.locate, diagnostics: doc.diagnostics } : {}),
             backends,
             agents,
+            ...(inputs ? { inputs } : {}),
           })
           // Locating a diagnostic walks the document too.
           for (const d of result.diagnostics.slice(0, 5)) if (d.path) doc?.locate(d.path.split('.'))
           checkResult(raw, result)
           if (c.form === 'object') {
-            // The same workflow as a JSON body: JSON.parse keeps `__proto__` keys, validation must see them.
-            const fromJson = JSON.parse(c.json) as unknown
-            checkResult(fromJson, validateWorkflow(fromJson, { backends, agents }))
+            // The same workflow as a request body: JSON.parse keeps `__proto__` keys, validation must see them.
+            const body = JSON.parse(c.requestBody) as { workflow: unknown; inputs?: Record<string, Json> }
+            const fromJson = validateWorkflow(body.workflow, {
+              backends,
+              agents,
+              ...(body.inputs ? { inputs: body.inputs } : {}),
+            })
+            checkResult(body.workflow, fromJson)
           }
         } catch (err) {
           if (err instanceof WeftError) return

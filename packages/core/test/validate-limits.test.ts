@@ -156,6 +156,20 @@ describe('document limits', () => {
     ])
   })
 
+  it("refuses a run's inputs nested too deep, and quotes a bad input briefly", () => {
+    let value: unknown = 1
+    for (let i = 0; i < 20_000; i++) value = [value]
+    const wf = { weft: 1, name: 'i', inputs: { data: { type: 'json' } }, tasks: { a: { backend: 'mock' } } }
+    const r = validateWorkflow(wf, { backends, inputs: { data: value as never } })
+    expect(r.diagnostics).toEqual([expect.objectContaining({ code: 'input_too_deep', path: 'inputs.data' })])
+    const bad = validateWorkflow(
+      { ...wf, inputs: { n: { type: 'number' } } },
+      { backends, inputs: { n: 'x'.repeat(10_000) } },
+    )
+    expect(bad.diagnostics).toEqual([expect.objectContaining({ code: 'bad_input' })])
+    expect(bad.diagnostics[0]!.message.length).toBeLessThan(200)
+  })
+
   it('reports an object that contains itself as too deep instead of looping', () => {
     const input: Record<string, unknown> = {}
     input.self = input

@@ -39,7 +39,7 @@ export function coerceInputs(
       problems.push({
         level: 'error',
         code: 'bad_input',
-        message: `input '${name}' must be of type ${spec.type}, got ${JSON.stringify(given[name])}`,
+        message: `input '${name}' must be of type ${spec.type}, got ${excerpt(given[name]!)}`,
         path,
         hint:
           spec.type === 'object' || spec.type === 'array' || spec.type === 'json'
@@ -84,6 +84,12 @@ function coerce(value: Json, type: InputSpec['type']): Json | undefined {
     case 'json':
       return parsed === undefined ? value : parsed
   }
+}
+
+/** A value as a message quotes it: at most 80 characters. */
+function excerpt(value: Json): string {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text
 }
 
 function tryJson(text: string): Json | undefined {

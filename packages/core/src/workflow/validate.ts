@@ -389,7 +389,17 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
 
   // 5. Inputs.
   let inputs: Record<string, Json> | undefined
-  if (options.inputs && parsed.success) {
+  // Run inputs come from the caller (a request body, the command line): as deep as anything else.
+  const inputsTooDeep = checkShape(options.inputs, limits.maxDepth).find((p) => p.kind === 'too_deep')
+  if (inputsTooDeep) {
+    add({
+      level: 'error',
+      code: 'input_too_deep',
+      message: `the run's input ${formatPath(['inputs', ...inputsTooDeep.path])} nests deeper than ${limits.maxDepth} levels of objects and arrays`,
+      path: ['inputs', ...inputsTooDeep.path.slice(0, 1)],
+      hint: 'pass a flatter value (or a file path the task reads)',
+    })
+  } else if (options.inputs && parsed.success) {
     const coerced = coerceInputs(parsed.data.inputs ?? {}, options.inputs)
     inputs = coerced.values
     for (const p of coerced.problems) add({ ...p, path: p.path })

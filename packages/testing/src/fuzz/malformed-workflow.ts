@@ -12,15 +12,26 @@
 import fc from 'fast-check'
 import { deep, toJsonText, toObject, toYamlText } from './emit.js'
 
-export type MalformedWorkflowCase =
-  | {
-      form: 'object'
-      workflow: unknown
-      /** The same workflow as JSON text, e.g. for `{"workflow": …}` in a request body (JSON.stringify overflows on the deepest ones). */
-      json: string
-      note: string
-    }
-  | { form: 'json' | 'yaml'; text: string; note: string }
+interface CaseCommon {
+  /** Run inputs to pass with it (`inputs` of a run or request), absent in most cases. */
+  inputs?: Record<string, unknown>
+  /**
+   * The whole `POST /api/v1/runs` body as JSON text: `{"workflow": …, "inputs": …}`. Build bodies
+   * from this, not with JSON.stringify, which overflows on the deepest values.
+   */
+  requestBody: string
+}
+
+export type MalformedWorkflowCase = CaseCommon &
+  (
+    | {
+        form: 'object'
+        workflow: unknown
+        /** The same workflow as JSON text (JSON.stringify overflows on the deepest ones). */
+        json: string
+      }
+    | { form: 'json' | 'yaml'; text: string }
+  )
 
 /** Names every JavaScript object answers to, and a few that look like ids. */
 export const PROTOTYPE_NAMES = [
@@ -335,14 +346,11 @@ const corrupt = (text: fc.Arbitrary<string>, snippets: readonly string[]) =>
  * `json`/`yaml` as the text of a file or of an inline `workflow` string.
  */
 export function arbitraryMalformedWorkflow(): fc.Arbitrary<MalformedWorkflowCase> {
-  const object = workflowShape.map(
-    (s): MalformedWorkflowCase => ({
-      form: 'object',
-      workflow: toObject(s),
-      json: toJsonText(s),
-      note: 'object',
-    }),
-  )
+  const object = workflowShape.map((s) => ({
+    form: 'object' as const,
+    workflow: toObject(s),
+    json: toJsonText(s),
+  }))
   const json = fc.oneof(
     { weight: 4, arbitrary: workflowShape.map(toJsonText) },
     {
@@ -378,11 +386,21 @@ export function arbitraryMalformedWorkflow(): fc.Arbitrary<MalformedWorkflowCase
       ),
     },
   )
-  return fc.oneof(
-    object,
-    json.map((text): MalformedWorkflowCase => ({ form: 'json', text, note: 'json' })),
-    yaml.map((text): MalformedWorkflowCase => ({ form: 'yaml', text, note: 'yaml' })),
-  )
+  const inputs = fc.option(entriesOf(ids, junk, 3), { nil: undefined, freq: 3 })
+  return fc
+    .tuple(
+      fc.oneof(
+        object,
+        json.map((text) => ({ form: 'json' as const, text })),
+        yaml.map((text) => ({ form: 'yaml' as const, text })),
+      ),
+      inputs,
+    )
+    .map(([c, given]): MalformedWorkflowCase => {
+      const workflowJson = c.form === 'object' ? c.json : JSON.stringify(c.text)
+      const requestBody = `{"workflow":${workflowJson}${given ? `,"inputs":${toJsonText(given)}` : ''}}`
+      return { ...c, ...(given ? { inputs: toObject(given) as Record<string, unknown> } : {}), requestBody }
+    })
 }
 
 /**
