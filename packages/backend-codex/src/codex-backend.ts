@@ -1,7 +1,19 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import {
+  abortError,
+  attemptEmitter,
+  attemptKey,
+  findExecutable,
+  parseOptions,
+  promptOf,
+  subprocessError,
+  tail,
+  workingDirectory,
+} from '@weft/plugin-kit'
+import { GroupRuns, holdExitCleanup } from '@weft/process'
 import {
   BACKEND_SPECIFICATION_VERSION,
   type Backend,
@@ -11,8 +23,7 @@ import {
   type TaskContext,
   type TaskRequest,
   type TaskResult,
-} from '@weft/core'
-import { abortError, GroupRuns, holdExitCleanup } from '@weft/process'
+} from '@weft/spec'
 import { execa } from 'execa'
 import { CodexJsonl, type CodexUsage } from './jsonl.js'
 import { type CodexOptions, CodexOptionsSchema } from './options.js'
@@ -54,17 +65,12 @@ export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Ba
     options.stub ?? backendOptions.stub ?? env.WEFT_STUB === '1'
 
   async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
-    const options = { ...backendOptions.defaults, ...parseOptions(id, request.options) }
+    const options = { ...backendOptions.defaults, ...parseOptions(CodexOptionsSchema, id, request.options) }
     const { signal } = ctx
     if (signal.aborted) throw abortError(signal, CANCELED)
-    const emit = (event: BackendEvent) => {
-      if (signal.aborted) return
-      try {
-        ctx.emit(event)
-      } catch {
-        // A listener's problem must not break the CLI's output pipe.
-      }
-    }
+    // Nothing may reach the event log once the attempt is over, and a listener's problem must not
+    // break the CLI's output pipe.
+    const emit = attemptEmitter(ctx)
     const model = options.model ?? request.model
     const resumeId = request.sessionId
     const parser = new CodexJsonl(emit, {
@@ -84,11 +90,7 @@ export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Ba
     }
 
     const prompt = promptOf(request)
-    const cwd = options.cwd === undefined ? ctx.workDir : resolve(ctx.workDir, options.cwd)
-    if (!existsSync(cwd) || !statSync(cwd).isDirectory())
-      throw new BackendError('bad_options', `with.cwd: the directory ${cwd} does not exist`, {
-        retryable: false,
-      })
+    const cwd = workingDirectory(ctx.workDir, options.cwd)
     const binary = resolveBinary(options.binary, ctx.workDir)
     const keyEnv = options.apiKeyEnv ?? DEFAULT_KEY_ENV
     const childEnv: Record<string, string | undefined> = { ...env, ...options.env }
@@ -299,18 +301,8 @@ function providerConfig(baseUrl: string, keyEnv: string): string {
 /** with.binary, else node_modules/.bin/codex (from the work dir up, then this package's), else PATH. */
 function resolveBinary(binary: string | undefined, workDir: string): string {
   if (binary !== undefined) return binary.includes('/') ? resolve(workDir, binary) : binary
-  const starts = [workDir, dirname(fileURLToPath(import.meta.url))]
-  for (const start of starts) {
-    let dir = resolve(start)
-    for (;;) {
-      const candidate = join(dir, 'node_modules', '.bin', 'codex')
-      if (existsSync(candidate)) return candidate
-      const parent = dirname(dir)
-      if (parent === dir) break
-      dir = parent
-    }
-  }
-  return 'codex'
+  // Not found: the bare name, so that spawning it reports ENOENT with the install hint.
+  return findExecutable('codex', { from: [workDir, dirname(fileURLToPath(import.meta.url))] }).path ?? 'codex'
 }
 
 interface FailedResult {
@@ -322,20 +314,8 @@ interface FailedResult {
 }
 
 function failure(binary: string, result: FailedResult): BackendError {
-  const cause = result.cause as NodeJS.ErrnoException | undefined
-  if (cause?.code === 'ENOENT')
-    return new BackendError('not_installed', `the Codex CLI was not found ('${binary}')`, {
-      retryable: false,
-      hint: INSTALL_HINT,
-      details: { binary },
-      cause,
-    })
-  if (cause?.code === 'EACCES')
-    return new BackendError('failed', `cannot run '${binary}': permission denied`, {
-      retryable: false,
-      cause,
-    })
-  const stderr = tail(String(result.stderr ?? ''))
+  // Keeps the whole end of stderr (codex prints one long line per error), within 2000 characters.
+  const stderr = tail(String(result.stderr ?? ''), { maxLines: 40, maxChars: 2000 })
   if (result.exitCode === 2)
     return new BackendError(
       'bad_options',
@@ -346,53 +326,10 @@ function failure(binary: string, result: FailedResult): BackendError {
         hint: 'check with.extraArgs, with.model and with.sandbox against `codex exec --help`',
       },
     )
-  if (result.exitCode !== undefined)
-    return new BackendError(
-      'exit_code',
-      `codex exited with code ${result.exitCode}${stderr ? `: ${stderr}` : ''}`,
-      {
-        retryable: false,
-        exitCode: result.exitCode,
-        details: { stderr },
-      },
-    )
-  if (result.signal)
-    return new BackendError(
-      'exit_code',
-      `codex was killed by ${result.signal}${stderr ? `: ${stderr}` : ''}`,
-      {
-        retryable: false,
-        details: { signal: result.signal, stderr },
-      },
-    )
-  return new BackendError('failed', result.shortMessage ?? 'codex failed', { retryable: false })
-}
-
-function tail(text: string, max = 2000): string {
-  const t = text.trim()
-  return t.length > max ? `…${t.slice(-max)}` : t
-}
-
-function promptOf(request: TaskRequest): string {
-  if (request.prompt !== undefined && request.prompt !== '') return request.prompt
-  if (request.input !== undefined) return JSON.stringify(request.input)
-  if (request.context?.text) return request.context.text
-  throw new BackendError('bad_options', `task '${request.taskId}' has no prompt or input to send`, {
-    retryable: false,
+  return subprocessError(result, {
+    label: 'codex',
+    program: binary,
+    stderr,
+    notInstalled: { message: `the Codex CLI was not found ('${binary}')`, hint: INSTALL_HINT },
   })
-}
-
-function parseOptions(id: string, raw: unknown): CodexOptions {
-  const parsed = CodexOptionsSchema.safeParse(raw ?? {})
-  if (!parsed.success) {
-    const detail = parsed.error.issues
-      .map((i) => `with${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`)
-      .join('; ')
-    throw new BackendError('bad_options', `bad options for backend '${id}': ${detail}`, { retryable: false })
-  }
-  return parsed.data
-}
-
-function attemptKey(ctx: Pick<TaskContext, 'runId' | 'taskId' | 'attempt'>): string {
-  return `${ctx.runId}\u0000${ctx.taskId}\u0000${ctx.attempt}`
 }

@@ -1,4 +1,4 @@
-import { BackendError, type BackendEvent, type Json, type TaskResult, type Usage } from '@weft/core'
+import { BackendError, type BackendEvent, type Json, type TaskResult, type Usage } from '@weft/spec'
 
 /** `turn.completed.usage` as codex-cli 0.169 prints it: OpenAI totals, cumulative over a thread. */
 export interface CodexUsage {
