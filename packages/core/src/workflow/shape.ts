@@ -2,6 +2,20 @@ import type { DocPath } from './load.js'
 
 export type ShapeProblem = { kind: 'too_deep'; path: DocPath } | { kind: 'reserved_key'; path: DocPath }
 
+/** A value still to visit; the path is rebuilt from `parent` links only for a problem. */
+interface Frame {
+  value: unknown
+  depth: number
+  key: string | number | undefined
+  parent: Frame | undefined
+}
+
+function pathOf(frame: Frame | undefined): DocPath {
+  const path: DocPath = []
+  for (let f = frame; f?.parent; f = f.parent) path.push(f.key!)
+  return path.reverse()
+}
+
 /**
  * Checks a raw workflow value before anything recursive reads it (the schema, the template
  * collector, the runtime): its nesting must stay within `maxDepth` (the top level is 1), and no
@@ -11,24 +25,26 @@ export type ShapeProblem = { kind: 'too_deep'; path: DocPath } | { kind: 'reserv
  */
 export function checkShape(raw: unknown, maxDepth: number): ShapeProblem[] {
   const problems: ShapeProblem[] = []
-  const todo: { value: unknown; path: DocPath }[] = [{ value: raw, path: [] }]
+  const todo: Frame[] = [{ value: raw, depth: 0, key: undefined, parent: undefined }]
   while (todo.length) {
-    const { value, path } = todo.pop()!
+    const frame = todo.pop()!
+    const { value } = frame
     if (value === null || typeof value !== 'object') continue
-    if (path.length + 1 > maxDepth) {
-      problems.push({ kind: 'too_deep', path })
+    const depth = frame.depth + 1
+    if (depth > maxDepth) {
       // One report is enough: the rest of the document is not read further.
+      problems.push({ kind: 'too_deep', path: pathOf(frame) })
       return problems
     }
     if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) todo.push({ value: value[i], path: [...path, i] })
+      for (let i = value.length - 1; i >= 0; i--) todo.push({ value: value[i], depth, key: i, parent: frame })
       continue
     }
     const keys = Object.keys(value)
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!
-      if (key === '__proto__') problems.push({ kind: 'reserved_key', path: [...path, key] })
-      else todo.push({ value: (value as Record<string, unknown>)[key], path: [...path, key] })
+      if (key === '__proto__') problems.push({ kind: 'reserved_key', path: [...pathOf(frame), key] })
+      else todo.push({ value: (value as Record<string, unknown>)[key], depth, key, parent: frame })
     }
   }
   return problems
