@@ -1,8 +1,7 @@
 import { isBackendError } from '@weft/core'
-import { type FakeModelServer, startFakeModelServer } from '@weft/testing'
+import { delay, type FakeModelServer, handMadeAttempt as attempt, startFakeModelServer } from '@weft/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createOpenAIBackend } from '../src/index.js'
-import { attempt, delay } from './helpers.js'
 
 let server: FakeModelServer
 beforeAll(async () => {

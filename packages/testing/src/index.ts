@@ -1,4 +1,22 @@
 export { type BackendScenario, describeBackend } from './backend-suite.js'
+export { type HandMadeAttempt, handMadeAttempt } from './attempt.js'
+export { describeModelBackendRuntime, type ModelBackendRuntimeOptions } from './model-backend-runtime-suite.js'
+export {
+  CONFORMANCE_PROMPTS,
+  type ConformanceRepliesOptions,
+  conformanceReplies,
+  type ModelServerScenarioOptions,
+  modelServerScenario,
+} from './model-server-scenarios.js'
+export {
+  delay,
+  eventually,
+  groupAlive,
+  isAlive,
+  processesMentioning,
+  processesWithHome,
+  processState,
+} from './processes.js'
 export {
   arbitraryMalformedWorkflow,
   fuzzSettings,
