@@ -52,6 +52,14 @@ describe('template limits', () => {
     ).toEqual(['inputs.a', 'inputs.b', 'inputs.s'])
   })
 
+  it('fails with a TemplateError, not a RangeError, on values nested too deep to compare or print', () => {
+    let deep: unknown = 1
+    for (let i = 0; i < 100_000; i++) deep = [deep]
+    const s = { tasks: { a: { output: deep } } }
+    expect(() => renderTemplate('x ${{ tasks.a.output }}', s)).toThrow(TemplateError)
+    expect(() => renderTemplate('${{ tasks.a.output == tasks.a.output }}', s)).toThrow(TemplateError)
+  })
+
   it('keeps a __proto__ key as a key when rendering', () => {
     const value = JSON.parse('{"__proto__": {"x": "${{ inputs.s }}"}, "y": 1}')
     const out = renderDeep(value, scope) as Record<string, unknown>

@@ -83,7 +83,20 @@ export function renderTemplate(text: string, scope: Scope): Json {
     const value = evaluate(parts[0]!)
     return (value === undefined ? null : value) as Json
   }
-  return parts.map((p) => (typeof p === 'string' ? p : toText(evaluate(p)))).join('')
+  return parts
+    .map((p) => {
+      if (typeof p === 'string') return p
+      const value = evaluate(p)
+      try {
+        return toText(value)
+      } catch (err) {
+        // JSON.stringify recurses: a value nested too deep (a task's output can be) throws here.
+        throw new TemplateError(
+          `in '\${{ ${excerpt(p.source)} }}': cannot write the value as text: ${(err as Error).message}`,
+        )
+      }
+    })
+    .join('')
 }
 
 /** Renders every string inside a JSON value (keys are left alone). */
