@@ -1,4 +1,4 @@
-import { BackendError, type Json } from '@weft/core'
+import { BackendError, type Json } from '@weft/spec'
 import type { ResultError } from './stream-json.js'
 
 const TRUST_HINT =

@@ -1,18 +1,24 @@
-import { existsSync, statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import {
+  abortError,
+  attemptEmitter,
+  attemptKey,
+  findExecutable,
+  parseOptions,
+  promptOf,
+  tail,
+  workingDirectory,
+} from '@weft/plugin-kit'
+import { GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
 import {
   BACKEND_SPECIFICATION_VERSION,
   type Backend,
   BackendError,
-  type BackendEvent,
   type BackendHealth,
   type TaskContext,
   type TaskRequest,
   type TaskResult,
-} from '@weft/core'
-import { abortError, GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
+} from '@weft/spec'
 import { execa } from 'execa'
-import { resolveBinary } from './binary.js'
 import { exitError } from './exit-codes.js'
 import { type GeminiCliOptions, GeminiCliOptionsSchema } from './options.js'
 import { StreamJsonParser } from './stream-json.js'
@@ -38,6 +44,8 @@ export interface GeminiCliBackendOptions {
 
 const DEFAULT_KILL_GRACE_MS = 2000
 const INSTALL_HINT = 'install it with `npm i -g @google/gemini-cli`, or set with.binary to its path'
+/** The CLI's cosmetic warnings, left out of the stderr quoted in errors. */
+const COSMETIC = /^Warning: 256-color support|^Ripgrep is not available/
 
 /** Creates the backend that runs each task through `gemini -p … --output-format stream-json`. */
 export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions = {}): Backend {
@@ -54,30 +62,25 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
     backendOptions.stub ?? options.stub ?? envOf(options).WEFT_STUB === '1'
   const binaryOf = (options: Partial<GeminiCliOptions>, dir: string) => {
     const explicit = options.binary ?? backendOptions.binary
-    const found = resolveBinary(explicit, [dir, process.cwd()], envOf(options))
+    const found = findExecutable('gemini', { explicit, cwd: dir, from: [dir, process.cwd()], env: envOf(options) })
     if (found.path) return found.path
+    // The first places and the last (PATH) say enough; the folders in between are their parents.
+    const { tried } = found
+    const shown = tried.length > 4 ? [...tried.slice(0, 3), '…', tried.at(-1)] : tried
     throw new BackendError(
       'not_installed',
-      `the Gemini CLI was not found (looked at ${found.tried.slice(0, 4).join(', ')}${
-        found.tried.length > 4 ? ', …' : ''
-      })`,
+      `the Gemini CLI was not found (looked at ${shown.join(', ')})`,
       { retryable: false, hint: INSTALL_HINT, details: { binary: explicit ?? 'gemini' } },
     )
   }
 
   async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
-    const options = parseOptions(id, request.options)
+    const options = parseOptions(GeminiCliOptionsSchema, id, request.options)
     const { signal } = ctx
     if (signal.aborted) throw abortError(signal, CANCELED)
-    // Nothing may reach the event log once the attempt is over.
-    const emit = (event: BackendEvent) => {
-      if (signal.aborted) return
-      try {
-        ctx.emit(event)
-      } catch {
-        // A listener's problem must not break the CLI's output pipe.
-      }
-    }
+    // Nothing may reach the event log once the attempt is over, and a listener's problem must not
+    // break the CLI's output pipe.
+    const emit = attemptEmitter(ctx)
     const parser = new StreamJsonParser(emit, options.logRaw === true)
 
     if (stubOf(options)) {
@@ -90,12 +93,7 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
       return parser.result()
     }
 
-    const cwd = options.cwd === undefined ? ctx.workDir : resolve(ctx.workDir, options.cwd)
-    if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
-      throw new BackendError('bad_options', `with.cwd: the directory ${cwd} does not exist`, {
-        retryable: false,
-      })
-    }
+    const cwd = workingDirectory(ctx.workDir, options.cwd)
     const binary = binaryOf(options, cwd)
     const model = options.model ?? request.model ?? backendOptions.model
     const args = [
@@ -154,7 +152,7 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
         throw new BackendError('canceled', `the '${id}' backend was disposed while the CLI ran`, {
           retryable: false,
         })
-      const stderr = tail(String(result.stderr ?? ''))
+      const stderr = tail(String(result.stderr ?? ''), { skip: COSMETIC })
       const cause = result.cause as NodeJS.ErrnoException | undefined
       if (cause?.code === 'ENOENT')
         throw new BackendError('not_installed', `cannot run '${binary}': not found`, {
@@ -235,7 +233,7 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
       if (version.exitCode !== 0 || v === '')
         return {
           ok: false,
-          details: `'${binary} --version' failed: ${tail(String(version.stderr ?? ''))}; ${key}`,
+          details: `'${binary} --version' failed: ${tail(String(version.stderr ?? ''), { skip: COSMETIC })}; ${key}`,
         }
       return { ok: true, version: v, details: `gemini ${v} at ${binary}; ${key}` }
     },
@@ -244,39 +242,4 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
       runs.stopAll()
     },
   }
-}
-
-function attemptKey(ctx: Pick<TaskContext, 'runId' | 'taskId' | 'attempt'>): string {
-  return `${ctx.runId}\u0000${ctx.taskId}\u0000${ctx.attempt}`
-}
-
-/** The prompt; the runtime has already put the task's context in front of it. */
-function promptOf(request: TaskRequest): string {
-  if (request.prompt !== undefined && request.prompt !== '') return request.prompt
-  if (request.input !== undefined) return JSON.stringify(request.input)
-  if (request.context?.text) return request.context.text
-  throw new BackendError('bad_options', `task '${request.taskId}' has no prompt or input to send`, {
-    retryable: false,
-  })
-}
-
-function parseOptions(id: string, raw: unknown): GeminiCliOptions {
-  const parsed = GeminiCliOptionsSchema.safeParse(raw ?? {})
-  if (!parsed.success) {
-    const detail = parsed.error.issues
-      .map((i) => `with${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`)
-      .join('; ')
-    throw new BackendError('bad_options', `bad options for backend '${id}': ${detail}`, { retryable: false })
-  }
-  return parsed.data
-}
-
-/** The last lines of stderr, without the CLI's cosmetic warnings. */
-function tail(text: string, maxLines = 10, maxChars = 1000): string {
-  const lines = text
-    .trimEnd()
-    .split(/\r?\n/)
-    .filter((l) => !/^Warning: 256-color support|^Ripgrep is not available/.test(l))
-  const last = lines.slice(-maxLines).join('\n')
-  return last.length > maxChars ? `…${last.slice(-maxChars)}` : last
 }

@@ -1,4 +1,4 @@
-import { definePlugin } from '@weft/core'
+import { definePlugin } from '@weft/spec'
 import { createGeminiCliBackend } from './gemini-backend.js'
 
 /** What a config file gets when it names `@weft/backend-gemini-cli`. */

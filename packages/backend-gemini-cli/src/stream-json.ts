@@ -1,4 +1,4 @@
-import type { BackendEvent, Json, TaskResult } from '@weft/core'
+import type { BackendEvent, Json, TaskResult } from '@weft/spec'
 
 interface Line {
   type?: unknown
