@@ -129,4 +129,31 @@ describe('run ownership after a crash', () => {
     await until(async () => (await store.runs.get(runId))?.status === 'succeeded')
     await runtime.close()
   })
+
+  it('a runtime cut off from the store past its lease stops its attempts (another may have taken the run)', async () => {
+    const store = createMemoryStore()
+    let cutOff = false
+    const leases = store.leases!
+    const partitioned: Store = {
+      ...store,
+      leases: {
+        ...leases,
+        renew: (...args: Parameters<typeof leases.renew>) =>
+          cutOff ? Promise.reject(new Error('connection lost')) : leases.renew(...args),
+      },
+    }
+    const warnings: string[] = []
+    const { runtime } = makeRuntime({
+      store: partitioned,
+      leaseTtlMs: 150,
+      reporter: { warn: (m) => warnings.push(m) },
+    })
+    const run = await runtime.start({ workflow: wf({ slow: { with: { hang: true } } }) })
+    await until(async () => (await store.tasks.list(run.id)).some((t) => t.status === 'running'))
+    cutOff = true
+    const stopped = (await runtime.wait(run.id).catch((e) => e)) as WeftError
+    expect(stopped.code).toBe('conflict')
+    expect(warnings.some((w) => w.includes('connection lost'))).toBe(true)
+    await runtime.close()
+  })
 })

@@ -20,6 +20,8 @@ export class Ownership {
   readonly #leases: LeaseStore | undefined
   readonly #heartbeat: NodeJS.Timeout
   #renewing = false
+  /** When each run's lease was last renewed by this process. */
+  readonly #renewedAt = new Map<string, number>()
   #stopped = false
 
   constructor(
@@ -40,6 +42,7 @@ export class Ownership {
   /** Takes the lease of a new run (nobody else can hold a run id that was just made). */
   async claimNew(runId: string): Promise<void> {
     await this.#leases?.acquire(runId, this.owner, this.ttlMs)
+    this.#renewedAt.set(runId, Date.now())
   }
 
   /**
@@ -52,6 +55,7 @@ export class Ownership {
     if (!leases) return { acquired: true }
     const previous = await leases.get(runId)
     const first = await leases.acquire(runId, this.owner, this.ttlMs)
+    if (first.acquired) this.#renewedAt.set(runId, Date.now())
     const before = previous && previous.owner !== this.owner ? previous : undefined
     if (first.acquired) {
       if (!before) return { acquired: true }
@@ -62,6 +66,7 @@ export class Ownership {
     if (holder !== 'dead') return { acquired: false, lease: first.lease, holder }
     await leases.release(runId, first.lease.owner)
     const second = await leases.acquire(runId, this.owner, this.ttlMs)
+    if (second.acquired) this.#renewedAt.set(runId, Date.now())
     if (!second.acquired) {
       return {
         acquired: false,
@@ -73,6 +78,7 @@ export class Ownership {
   }
 
   release(runId: string): Promise<void> {
+    this.#renewedAt.delete(runId)
     return this.#leases?.release(runId, this.owner).catch(() => {}) ?? Promise.resolve()
   }
 
@@ -92,8 +98,21 @@ export class Ownership {
     try {
       for (const exec of this.registry.all()) {
         if (exec.isFinished) continue
-        const held = await leases.renew(exec.id, this.owner, this.ttlMs)
+        let held: boolean
+        try {
+          held = await leases.renew(exec.id, this.owner, this.ttlMs)
+          this.#renewedAt.set(exec.id, Date.now())
+        } catch (err) {
+          if (this.#stopped) return
+          this.warn(`renewing the lease of run ${exec.id} failed: ${(err as Error).message}`, err)
+          // Cut off from the store past the lease: another process may have taken the run, and
+          // its next attempt must not overlap this one's, so stop the attempts here.
+          const since = this.#renewedAt.get(exec.id) ?? Date.now()
+          if (Date.now() - since < this.ttlMs) continue
+          held = false
+        }
         if (!held && this.registry.remove(exec.id, exec)) {
+          this.#renewedAt.delete(exec.id)
           exec.abandon(
             new WeftError(
               'conflict',
@@ -102,8 +121,6 @@ export class Ownership {
           )
         }
       }
-    } catch (err) {
-      if (!this.#stopped) this.warn(`renewing run leases failed: ${(err as Error).message}`, err)
     } finally {
       this.#renewing = false
     }
