@@ -6,7 +6,7 @@
  * earlier attempt that is still alive (an overlap), then adds its own pid; the first attempt then
  * hangs (a `sleep` in its group), a later one finishes at once.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Store } from '@weft/core'
@@ -63,6 +63,15 @@ function liveMembers(pgid: number): number[] {
   return found
 }
 
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return undefined
+  }
+}
+
 function parentOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
@@ -93,7 +102,19 @@ describe.runIf(process.platform === 'linux')('a crash strands no run and leaves 
     writeFileSync(join(ws.dir, 'stranded.yaml'), WORKFLOW)
     store = createSqliteStore({ path: ws.store })
   })
+  /** Groups the tests started; whatever a failing test left behind is killed at the end. */
+  const leaders: { pgid: number; startTime: string | undefined }[] = []
   afterAll(async () => {
+    for (const { pgid, startTime } of leaders) {
+      // Only the group the test started: its leader is gone or still the same process.
+      const now = startTimeOf(pgid)
+      if (liveMembers(pgid).length === 0 || (now !== undefined && now !== startTime)) continue
+      try {
+        process.kill(-pgid, 'SIGKILL')
+      } catch {
+        // Gone meanwhile.
+      }
+    }
     await store.close()
     ws.cleanup()
   })
@@ -104,13 +125,13 @@ describe.runIf(process.platform === 'linux')('a crash strands no run and leaves 
    */
   async function crashWhileRunning(env: NodeJS.ProcessEnv, detach = false) {
     const dir = join(ws.dir, `case-${++n}`)
-    const { mkdirSync } = await import('node:fs')
     mkdirSync(dir)
     const args = ['run', 'stranded.yaml', '--input', `dir=${dir}`, ...(detach ? ['--detach'] : [])]
     const proc: CliProcess = startCli(args, { cwd: ws.dir, env, timeoutMs: 120_000 })
     const [, runId] = (await proc.waitFor(/(run_\w+)/, 60_000)) as RegExpMatchArray
     await until(() => lines(join(dir, 'pids')).length === 1, 'the first attempt runs')
     const leader = Number(lines(join(dir, 'pids'))[0])
+    leaders.push({ pgid: leader, startTime: startTimeOf(leader) })
     await until(async () => {
       const task = (await store.tasks.list(runId!)).find((t) => t.taskId === 'work')
       return (task?.processes ?? []).some((p) => p.pgid === leader)

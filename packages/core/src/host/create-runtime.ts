@@ -64,6 +64,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     defaultParallelism: options.defaultRunParallelism ?? 4,
     workDir: options.workDir ?? process.cwd(),
     random: options.random ?? Math.random,
+    ...(options.clock ? { clock: options.clock } : {}),
     cancelGraceMs: options.cancelGraceMs ?? 5000,
     warn,
     traceSink: options.traceSink,

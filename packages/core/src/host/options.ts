@@ -13,6 +13,7 @@ import type {
   WeftEvent,
   WeftPlugin,
 } from '@weft/spec'
+import type { Clock } from '../run/clock.js'
 import type { AgentProfile } from '../runtime/plan.js'
 
 export interface RuntimeOptions {
@@ -47,6 +48,8 @@ export interface RuntimeOptions {
   signalPollMs?: number
   /** Source of randomness for retry jitter (tests pass a fixed one). */
   random?: () => number
+  /** Time for retry waits and timeouts (tests pass a manual clock). Default: the machine's clock. */
+  clock?: Clock
   /**
    * This runtime's name in run leases. Default `host:pid:startTime:random`, which lets a process
    * on the same host tell at once that the holder died (see `RunLease`). A name of another shape

@@ -54,7 +54,11 @@ export async function executionFor(
   const endedProcesses = await endLeftoverGroups(
     host,
     runId,
-    [...exec.tasks.values()].flatMap((t) => t.processes ?? []),
+    // Only tasks whose attempt may still run: a finished attempt's group was ended by its own
+    // process, and an old record is more likely to name numbers the system has handed out again.
+    [...exec.tasks.values()]
+      .filter((t) => t.status === 'running' || t.status === 'retrying')
+      .flatMap((t) => t.processes ?? []),
   )
   // A cancel goes first: the run is `canceling` when it is adopted, so no task starts again.
   if (options.cancel !== undefined) await exec.cancel(options.cancel)
