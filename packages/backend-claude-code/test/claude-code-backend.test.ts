@@ -59,7 +59,8 @@ describe('claude-code backend, the real CLI against the fake Anthropic server', 
     expect(result.usage?.costUsd).toBeGreaterThan(0)
 
     const types = a.events.filter((e) => e.type !== 'log').map((e) => e.type)
-    expect(types).toEqual(['session', 'message', 'usage'])
+    // `process` first: the CLI's process group, reported as soon as it is spawned.
+    expect(types).toEqual(['process', 'session', 'message', 'usage'])
     expect(a.events).toContainEqual({ type: 'session', sessionId: result.sessionId })
     expect(a.events).toContainEqual({
       type: 'message',

@@ -89,7 +89,8 @@ describe('gemini-cli backend with the real CLI', () => {
     expect(ofType(a.events, 'message').map((m) => m.text)).toEqual(['Reading.', 'The word is weft-42.'])
     expect(result.output).toBe('The word is weft-42.')
     const order = a.events.map((e) => e.type).filter((t) => t !== 'delta' && t !== 'log')
-    expect(order).toEqual(['session', 'message', 'tool_start', 'tool_end', 'message', 'usage'])
+    // `process` first: the CLI's process group, reported as soon as it is spawned.
+    expect(order).toEqual(['process', 'session', 'message', 'tool_start', 'tool_end', 'message', 'usage'])
   })
 
   it("maps a 401 of the API to 'auth', not retryable", async () => {
