@@ -1,5 +1,5 @@
-import { describeBackend, type FakeModelServer, startFakeModelServer } from '@weft/testing'
-import { afterAll, expect } from 'vitest'
+import { conformanceReplies, describeBackend, type FakeModelServer, modelServerScenario, startFakeModelServer } from '@weft/testing'
+import { afterAll } from 'vitest'
 import { createClaudeCodeBackend } from '../src/index.js'
 import { cleanupDirs, cliEnv, tempDir } from './helpers.js'
 
@@ -10,43 +10,20 @@ afterAll(async () => {
   cleanupDirs()
 })
 
-/**
- * The suite's requests arrive in no fixed order, so the fake server answers by the prompt. The
- * CLI sends a long history (system reminders, tool results): the marker is looked for in all of it.
- */
-function conversationOf(body: unknown): string {
-  return JSON.stringify((body as { messages?: unknown })?.messages ?? [])
-}
-
 describeBackend(
   'claude-code',
   async () => {
+    // The CLI runs the tool the model asks for, then asks again with its result.
     server = await startFakeModelServer({
-      respond: (request) => {
-        const conversation = conversationOf(request.body)
-        if (conversation.includes('FAIL')) return { status: 401 }
-        if (conversation.includes('HANG')) return { text: 'an answer that takes forever', slowMs: 30_000 }
-        if (conversation.includes('TOOL') && !conversation.includes('tool_result'))
-          return { text: 'Checking.', toolCall: { name: 'Bash', input: { command: 'echo hi' } } }
-        return { text: 'Hello!', usage: { inputTokens: 9, outputTokens: 2 } }
-      },
+      respond: conformanceReplies({ tool: { name: 'Bash', input: { command: 'echo hi' } } }),
     })
     return createClaudeCodeBackend({ env: cliEnv(server.url, tempDir('home')) })
   },
-  {
-    succeed: {
-      request: { prompt: 'Say hello' },
-      expect: (result) => {
-        expect(result.output).toBe('Hello!')
-        expect(result.usage).toMatchObject({ inputTokens: 9, outputTokens: 2 })
-        expect(result.sessionId).toBeDefined()
-      },
-    },
-    fail: { request: { prompt: 'FAIL please' }, code: 'auth' },
-    hang: { request: { prompt: 'HANG please' } },
-    emitsEvents: { request: { prompt: 'TOOL please', options: { permissionMode: 'bypassPermissions' } } },
+  modelServerScenario({
+    sessions: true,
+    tool: { options: { permissionMode: 'bypassPermissions' } },
     // SIGTERM, then SIGKILL after the 2 s grace at worst.
     stopWithinMs: 4000,
     workDir: tempDir('cwd'),
-  },
+  }),
 )

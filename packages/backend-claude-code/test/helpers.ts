@@ -1,9 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { BackendEvent, TaskContext, TaskRequest } from '@weft/core'
+import type { BackendEvent, TaskRequest } from '@weft/core'
+import { handMadeAttempt } from '@weft/testing'
 
-let n = 0
+export { delay, groupAlive, isAlive, processState } from '@weft/testing'
+
 const dirs: string[] = []
 
 /** A fresh temp folder, removed by `cleanupDirs`. */
@@ -40,31 +42,9 @@ export function cliEnv(serverUrl: string, home = tempDir('home')): Record<string
   }
 }
 
-/** A hand-made attempt: the request, a context whose events are collected, and its abort controller. */
+/** A hand-made attempt in a fresh working folder (see `handMadeAttempt`). */
 export function attempt(partial: Partial<TaskRequest> = {}, workDir = tempDir('cwd')) {
-  n += 1
-  const events: BackendEvent[] = []
-  const controller = new AbortController()
-  const request: TaskRequest = {
-    runId: `run_test_${n}`,
-    taskId: 'ask',
-    attempt: 1,
-    prompt: 'Say hello',
-    options: {},
-    upstream: {},
-    ...partial,
-  }
-  const log = () => () => undefined
-  const ctx: TaskContext = {
-    runId: request.runId,
-    taskId: request.taskId,
-    attempt: request.attempt,
-    signal: controller.signal,
-    emit: (event) => events.push(event),
-    log: { debug: log(), info: log(), warn: log(), error: log() },
-    workDir,
-  }
-  return { request, ctx, events, controller }
+  return handMadeAttempt(partial, workDir)
 }
 
 /** The pid of the CLI, from the backend's "started … (pid N)" debug log. */
@@ -75,42 +55,4 @@ export function pidOf(events: BackendEvent[]): number | undefined {
     if (m) return Number(m[1])
   }
   return undefined
-}
-
-/** False when the process is gone or a zombie (exited, not yet reaped). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  return processState(pid) !== 'Z'
-}
-
-export function processState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
-  } catch {
-    return undefined
-  }
-}
-
-/** True while a process of the group `pgrp` still runs (zombies, which only wait to be reaped, do not). */
-export function groupAlive(pgrp: number): boolean {
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(fields[2]) === pgrp && fields[0] !== 'Z' && fields[0] !== 'X') return true
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return false
-}
-
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }

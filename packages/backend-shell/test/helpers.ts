@@ -3,46 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Backend, BackendEvent, TaskContext, TaskResult } from '@weft/core'
 
-/**
- * Whether a process still runs. A zombie counts as ended: it has exited and only waits to be
- * reaped, and on machines whose init does not reap orphans (some containers) it stays a zombie.
- */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  return processState(pid) !== 'Z'
-}
-
-/** The one-letter state from /proc (R, S, T stopped, Z zombie), or undefined when it is gone. */
-export function processState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
-  } catch {
-    return undefined
-  }
-}
-
-export async function eventually<T>(
-  check: () => T | undefined | false,
-  what: string,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = check()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
+export { delay as sleep, eventually, isAlive, processState } from '@weft/testing'
 
 export function readPids(file: string): number[] {
   try {
