@@ -172,6 +172,41 @@ describe.runIf(process.platform === 'linux')('a crash strands no run and leaves 
     }
   }, 180_000)
 
+  it('`weft serve` keeps trying a run a live process held at its start-up, and takes it once that process dies', async () => {
+    const env = { ...ws.env, WEFT_LEASE_TTL_MS: '600000' }
+    const dir = join(ws.dir, `case-${++n}`)
+    mkdirSync(dir)
+    const owner = startCli(['run', 'stranded.yaml', '--input', `dir=${dir}`], {
+      cwd: ws.dir,
+      env,
+      timeoutMs: 120_000,
+    })
+    const [, runId] = (await owner.waitFor(/(run_\w+)/, 60_000)) as RegExpMatchArray
+    await until(() => lines(join(dir, 'pids')).length === 1, 'the first attempt runs')
+    const leader = Number(lines(join(dir, 'pids'))[0])
+    leaders.push({ pgid: leader, startTime: startTimeOf(leader) })
+    await until(async () => {
+      const task = (await store.tasks.list(runId!)).find((t) => t.taskId === 'work')
+      return (task?.processes ?? []).some((p) => p.pgid === leader)
+    }, 'the attempt’s process group is recorded')
+    const server = startCli(['serve', '--port', '0'], { cwd: ws.dir, env, timeoutMs: 120_000 })
+    try {
+      // The server has done its start-up recovery (the run was owned by a live process) …
+      await server.waitFor(/"outcome":"owned"/, 60_000)
+      owner.child.kill('SIGKILL')
+      await owner.result
+      // … and takes the run over by itself once that process is dead.
+      await until(
+        async () => (await store.runs.get(runId!))?.status === 'succeeded',
+        'the server finished the run',
+      )
+      expect(liveMembers(leader)).toEqual([])
+    } finally {
+      server.interrupt('SIGTERM')
+      await server.result
+    }
+  }, 180_000)
+
   it('cancel of a run whose process was killed takes it and records it canceled', async () => {
     const env = { ...ws.env, WEFT_LEASE_TTL_MS: '600000' }
     const { runId, leader } = await crashWhileRunning(env)

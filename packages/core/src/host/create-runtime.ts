@@ -104,7 +104,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       return closed
     },
   }
-  const recovery = new Recovery(host, options.recoveryRetryMs ?? Math.max(50, Math.floor(leaseTtlMs / 3)))
+  // Often enough to notice soon that a holder on this host died; its lease may last much longer.
+  const recoveryRetryMs = options.recoveryRetryMs ?? Math.min(5000, Math.max(50, Math.floor(leaseTtlMs / 3)))
+  const recovery = new Recovery(host, recoveryRetryMs)
 
   async function get(runId: string): Promise<RunSummary | undefined> {
     await host.guard()

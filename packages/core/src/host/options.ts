@@ -64,7 +64,7 @@ export interface RuntimeOptions {
   leaseTtlMs?: number
   /**
    * With `recover({ keepTrying: true })`: how often to try again the runs that a live lease held.
-   * Default a third of `leaseTtlMs`.
+   * Default a third of `leaseTtlMs`, at most 5 s (a holder on this host that died is noticed then).
    */
   recoveryRetryMs?: number
   /**
