@@ -8,6 +8,7 @@ export { BASE_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './run/retry
 export {
   createRuntime,
   type EventsOptions,
+  type RecoverOptions,
   type RecoveryReport,
   type Runtime,
   type RuntimeOptions,
