@@ -142,7 +142,14 @@ function completeAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void {
     const result = outcome.result
     let output: Json
     try {
-      output = toJsonValue(result.output ?? result.text ?? null)
+      const raw: unknown = result.output ?? result.text ?? null
+      // null, a string, a boolean or a finite number is JSON as it is; anything else takes a round trip.
+      const plain =
+        raw === null ||
+        typeof raw === 'string' ||
+        typeof raw === 'boolean' ||
+        (typeof raw === 'number' && Number.isFinite(raw))
+      output = plain ? (raw as Json) : toJsonValue(raw)
     } catch (err) {
       const message = `the output is not JSON: ${(err as Error).message}`
       afterFailure(run, id, { code: 'bad_output', message, retryable: false }, durationMs)

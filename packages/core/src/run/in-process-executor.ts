@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import type { Backend, Store, TaskContext, TaskResult } from '@weft/spec'
+import type { Backend, BackendLogger, Store, TaskContext, TaskResult } from '@weft/spec'
 import { BackendError } from '@weft/spec'
 import type { AttemptIO, DispatchedAttempt, RunningAttempt, TaskExecutor } from './dispatch.js'
 
@@ -20,15 +20,13 @@ export function createInProcessExecutor(o: InProcessExecutorOptions): TaskExecut
   return {
     start(attempt: DispatchedAttempt, io: AttemptIO): RunningAttempt {
       const backend = o.backends.get(attempt.backend)
-      const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string) =>
-        io.emit({ type: 'log', level, message })
       const ctx: TaskContext = {
         runId: attempt.runId,
         taskId: attempt.taskId,
         attempt: attempt.attempt,
         signal: io.signal,
         emit: io.emit,
-        log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+        log: new AttemptLog(io.emit),
         workDir: o.workDir,
       }
       let suspended = false
@@ -64,6 +62,23 @@ export function createInProcessExecutor(o: InProcessExecutorOptions): TaskExecut
         },
       }
     },
+  }
+}
+
+/** A backend's log lines, as `log` events of its attempt (one object, not four closures, per attempt). */
+class AttemptLog implements BackendLogger {
+  constructor(private readonly emit: AttemptIO['emit']) {}
+  debug(message: string) {
+    this.emit({ type: 'log', level: 'debug', message })
+  }
+  info(message: string) {
+    this.emit({ type: 'log', level: 'info', message })
+  }
+  warn(message: string) {
+    this.emit({ type: 'log', level: 'warn', message })
+  }
+  error(message: string) {
+    this.emit({ type: 'log', level: 'error', message })
   }
 }
 

@@ -12,6 +12,7 @@ import type {
   CostModel,
   ErrorInfo,
   EventDraft,
+  JsonObject,
   RetryPolicy,
   RunSpec,
   RunSummary,
@@ -186,12 +187,16 @@ export class LiveRun {
    * commit; a task it changed is committed with it and looked at again by the scheduler.
    */
   record(draft: EventDraft): TaskState | undefined {
+    // One shape for every event (absent fields are undefined): it keeps this path monomorphic.
     const event = {
-      ...draft,
       runId: this.id,
       seq: 0,
       ts: this.clock.iso(),
+      type: draft.type,
+      taskId: draft.taskId,
+      attempt: draft.attempt,
       severity: draft.severity ?? SEVERITY[draft.type] ?? 'info',
+      data: draft.data,
     } as WeftEvent
     const changed = applyEvent(this.state, event)
     this.log.add(event)
@@ -254,14 +259,29 @@ export class LiveRun {
     return n
   }
 
-  scope(): Scope {
-    return {
-      inputs: this.spec.inputs,
-      tasks: this.scopeTasks,
-      run: { id: this.id, name: this.state.summary.name },
-      memory: { run: this.memory.run },
+  /** The template scope (`inputs`, `tasks`, `run`, `memory`); built again only when one of them is replaced. */
+  scope(agent?: JsonObject): Scope {
+    const memory = this.memory.run
+    let cached = this.scopes
+    if (!cached || cached.inputs !== this.spec.inputs || cached.memory !== memory) {
+      const base = { inputs: this.spec.inputs, tasks: this.scopeTasks, run: { id: this.id, name: this.state.summary.name } }
+      cached = this.scopes = {
+        inputs: this.spec.inputs,
+        memory,
+        plain: { ...base, memory: { run: memory } },
+        noAgent: { ...base, memory: { run: memory, agent: {} } },
+      }
     }
+    if (agent === undefined) return cached.plain
+    return { ...cached.plain, memory: { run: memory, agent } }
   }
+
+  /** The scope a task's templates render in: its agent's memory, or an empty one. */
+  taskScope(agent: JsonObject | undefined): Scope {
+    return agent ? this.scope(agent) : (this.scope(), this.scopes!.noAgent)
+  }
+
+  private scopes?: { inputs: unknown; memory: JsonObject; plain: Scope; noAgent: Scope }
 
   /** Looks at the run again and acts; a call made while it runs makes it go round once more. */
   pump(): void {

@@ -23,14 +23,14 @@ export class MemoryScopes {
 
   async loadRun(): Promise<void> {
     if (!this.supported) return
-    const entries = await this.store.memory.list(`run:${this.runId}`)
+    const entries = await this.store.memory!.list(`run:${this.runId}`)
     this.run = Object.fromEntries(entries.map((e) => [e.key, e.value])) as JsonObject
   }
 
   async agent(name: string): Promise<JsonObject> {
     const cached = this.agents.get(name)
     if (cached) return cached
-    const entries = this.supported ? await this.store.memory.list(`agent:${name}`) : []
+    const entries = this.supported ? await this.store.memory!.list(`agent:${name}`) : []
     const loaded = Object.fromEntries(entries.map((e) => [e.key, e.value])) as JsonObject
     this.agents.set(name, loaded)
     return loaded

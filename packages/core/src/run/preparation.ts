@@ -41,7 +41,7 @@ async function prepare(run: LiveRun, a: Attempt): Promise<void> {
       context: run.deps.context,
       tasks: run.state.tasks,
       inputs: run.spec.inputs as JsonObject,
-      scope: { ...run.scope(), memory: { run: run.memory.run, agent: agent ?? {} } },
+      scope: run.taskScope(agent),
       memory,
       summarize: (text, maxTokens) => summarize(run, a, planned, text, maxTokens),
     })
