@@ -34,8 +34,11 @@ export async function startServer(
   const server = createServer(runtime, {
     logger: { info: quiet, warn: quiet, error: quiet },
     version: '1.2.3-test',
-    ...(options.keys ? { auth: { keys: options.keys } } : {}),
+    // A server with keys runs only named workflows by default; these tests post inline ones.
+    ...(options.keys ? { auth: { keys: options.keys }, policy: { inlineWorkflows: true } } : {}),
     ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
+    // startProxy forwards from another port: its Host is 127.0.0.1:<proxy port>.
+    allowedHosts: ['127.0.0.1'],
   })
   const { url, port } = await server.listen({ port: 0, host: '127.0.0.1' })
   return {

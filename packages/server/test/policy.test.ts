@@ -198,6 +198,18 @@ describe('end to end with the real shell backend confined by cwdRoot', () => {
     await rm(top, { recursive: true, force: true })
   })
 
+  it('a whole command from an input is refused (core validation: command_from_input)', async () => {
+    const workflow = {
+      weft: 1,
+      name: 'cmd-from-input',
+      inputs: { cmd: { type: 'array' } },
+      tasks: { run: { backend: 'shell', with: { command: '${{ inputs.cmd }}' } } },
+    }
+    const r = await call(s.url, '/api/v1/runs', { json: { workflow, inputs: { cmd: ['id'] } } })
+    expectError(r, 400, 'workflow_invalid')
+    expect(r.body.error.details.diagnostics.map((d: { code: string }) => d.code)).toContain('command_from_input')
+  })
+
   it('a cwd from an input cannot leave the root: the task fails and says why', async () => {
     const workflow = {
       weft: 1,

@@ -26,7 +26,8 @@ export async function startTestServer(options: { keys?: ApiKey[] } = {}): Promis
   const quiet = () => {}
   const server = createServer(runtime, {
     logger: { info: quiet, warn: quiet, error: quiet },
-    ...(options.keys ? { auth: { keys: options.keys } } : {}),
+    // A server with keys runs only named workflows by default; these tests post inline ones.
+    ...(options.keys ? { auth: { keys: options.keys }, policy: { inlineWorkflows: true } } : {}),
   })
   const { url } = await server.listen({ port: 0, host: '127.0.0.1' })
   return {
