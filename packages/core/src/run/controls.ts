@@ -67,7 +67,14 @@ export function resume(run: LiveRun, options: ResumeOptions): Promise<void> {
     }
     if (run.summary.pause?.reason === 'approval') {
       throw new WeftError('resume_token_required', `run ${run.id} waits for an approval; resume it with its token`, {
-        hint: waiting.map((w) => `weft runs resume ${run.id} --token ${w.token}   # ${w.taskId}: ${w.message}`).join('\n'),
+        hint: 'answer one of its waiting approvals with its token',
+        next: waiting.map((w) => ({
+          action: 'resume' as const,
+          runId: run.id,
+          token: w.token,
+          taskId: w.taskId,
+          message: w.message,
+        })),
       })
     }
     leavePause(run, { reason: run.summary.pause?.reason ?? 'manual' })

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Backend, BackendLogger, Store, TaskContext, TaskResult } from '@weft/spec'
 import { BackendError } from '@weft/spec'
+import { storeHas } from './memory-scopes.js'
 import type { AttemptIO, DispatchedAttempt, RunningAttempt, TaskExecutor } from './dispatch.js'
 
 export interface InProcessExecutorOptions {
@@ -88,13 +89,15 @@ async function keepArtifacts(
   attempt: DispatchedAttempt,
   artifacts: NonNullable<TaskResult['artifacts']>,
 ): Promise<void> {
-  const store = o.store.artifacts as Store['artifacts'] | undefined
+  const store = storeHas(o.store, 'artifacts') ? o.store.artifacts! : undefined
   for (const a of artifacts) {
     if (!a.path) continue
     if (!store)
-      throw new BackendError('failed', `artifact '${a.name}': artifacts are unsupported by this store`, {
-        retryable: false,
-      })
+      throw new BackendError(
+        'failed',
+        `artifact '${a.name}': keeping task artifacts needs the 'artifacts' capability, which is unsupported by this store (${o.store.id})`,
+        { retryable: false, hint: 'use a store that keeps artifacts (the memory, SQLite and fs stores do)' },
+      )
     let data: Uint8Array
     try {
       data = await readFile(resolve(o.workDir, a.path))

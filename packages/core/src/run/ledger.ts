@@ -79,7 +79,7 @@ export class Ledger {
         code: 'budget',
         message,
         retryable: false,
-        hint: 'raise the budget (workflow `budget:`, or `--budget-usd` / `--budget-tokens`) and rerun',
+        hint: 'raise the budget of the workflow or of the run, and rerun',
       },
     }
   }

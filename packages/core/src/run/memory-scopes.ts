@@ -18,7 +18,7 @@ export class MemoryScopes {
 
   /** Whether the store keeps memory at all (an optional capability). */
   get supported(): boolean {
-    return (this.store.memory as Store['memory'] | undefined) !== undefined
+    return storeHas(this.store, 'memory')
   }
 
   async loadRun(): Promise<void> {
@@ -46,7 +46,8 @@ export class MemoryScopes {
     const apply = (scope: string, target: JsonObject, values: JsonObject) => {
       for (const [key, value] of Object.entries(values)) {
         if (value === null) delete target[key]
-        else target[key] = value
+        // A key is data, never a prototype: `__proto__` from a model's output is stored as a key.
+        else Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
         out.push({ scope, key, value })
       }
     }
@@ -59,4 +60,13 @@ export class MemoryScopes {
     }
     return { writes: out }
   }
+}
+
+/**
+ * Whether the store has an optional part (memory, artifacts): declared in its capabilities (when
+ * it declares any) and present.
+ */
+export function storeHas(store: Store, part: 'memory' | 'artifacts'): boolean {
+  const s = store as unknown as { capabilities?: Record<string, boolean>; memory?: unknown; artifacts?: unknown }
+  return s.capabilities?.[part] !== false && s[part] !== undefined
 }

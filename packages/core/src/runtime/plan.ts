@@ -55,7 +55,8 @@ export function planTask(
 ): PlannedTask {
   const defaults = spec.workflow.defaults ?? {}
   const agentName = task.agent ?? defaults.agent
-  const agent = agentName ? agents[agentName] : undefined
+  // Own entries only: a name like `toString` is not an agent.
+  const agent = agentName && Object.hasOwn(agents, agentName) ? agents[agentName] : undefined
   return {
     id,
     order,
