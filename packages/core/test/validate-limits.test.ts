@@ -203,6 +203,36 @@ describe('document limits', () => {
     expect(validateWorkflow({ weft: 1, name: 'many', tasks }, { backends }).ok).toBe(true)
   })
 
+  it('bounds what a workflow full of mistakes produces: diagnostics, cycles, hints, quoted names', () => {
+    const n = 3000
+    const chain = Object.fromEntries(
+      Array.from({ length: n }, (_, i) => [
+        `t${i}`,
+        { backend: 'mock', needs: i ? [`t${i - 1}`, `t${n - 1}`] : [] },
+      ]),
+    )
+    const cycles = validateWorkflow({ weft: 1, name: 'c', tasks: chain }, { backends })
+    const reported = cycles.diagnostics.filter((d) => d.code === 'cycle')
+    expect(reported.length).toBeGreaterThan(0)
+    expect(reported.length).toBeLessThanOrEqual(10)
+    for (const d of reported) expect(d.message.length).toBeLessThan(400)
+
+    const unknown = Object.fromEntries(
+      Array.from({ length: n }, (_, i) => [`t${i}`, { backend: 'mock', needs: ['z'.repeat(300) + i] }]),
+    )
+    const r = validateWorkflow({ weft: 1, name: 'u', tasks: unknown }, { backends })
+    expect(r.ok).toBe(false)
+    expect(r.diagnostics).toHaveLength(1001)
+    expect(r.diagnostics[1000]).toMatchObject({
+      code: 'too_many_diagnostics',
+      level: 'error',
+      message: '2000 more problem(s) are not listed',
+    })
+    expect(r.diagnostics[0]!.message).toContain('(301 characters)')
+    expect(r.diagnostics[0]!.hint).toMatch(/^known tasks: t0, t1, .*, … \(3000 in all\)$/)
+    for (const d of r.diagnostics) expect(d.message.length + (d.hint?.length ?? 0)).toBeLessThan(400)
+  })
+
   it('reports a mapping key that is a collection instead of printing a warning', () => {
     const doc = parseWorkflowText('weft: 1\nname: k\ntasks:\n  ? [a, b]\n  : { backend: mock }\n', 'k.yaml')
     expect(doc.diagnostics).toEqual([expect.objectContaining({ code: 'complex_key', line: 4 })])

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '@weft/spec'
 import { type Expression, expressionPaths } from '../template/expression.js'
 import { parseTemplate, TemplateError } from '../template/template.js'
-import { closest } from './graph.js'
+import { listNames } from './suggest.js'
 import type { WorkflowLimits } from './limits.js'
 import type { DocPath } from './load.js'
 
@@ -15,6 +15,8 @@ export interface TemplateContext {
   rawTasks: Record<string, unknown> | undefined
   taskIds: string[]
   limits: WorkflowLimits
+  /** `closest` with a budget for the whole validation. */
+  suggest: (word: string, candidates: Iterable<string>) => string | undefined
 }
 
 /**
@@ -58,7 +60,7 @@ export function templateChecker(ctx: TemplateContext) {
       const [root, name, field] = ref.segments
       if (root === 'inputs') {
         if (typeof name !== 'string' || !Object.hasOwn(declaredInputs, name)) {
-          const guess = typeof name === 'string' ? closest(name, Object.keys(declaredInputs)) : undefined
+          const guess = typeof name === 'string' ? ctx.suggest(name, Object.keys(declaredInputs)) : undefined
           add({
             level: 'error',
             code: 'template_unknown_input',
@@ -71,13 +73,13 @@ export function templateChecker(ctx: TemplateContext) {
         }
       } else if (root === 'tasks') {
         if (typeof name !== 'string' || !Object.hasOwn(rawTasks ?? {}, name)) {
-          const guess = typeof name === 'string' ? closest(name, taskIds) : undefined
+          const guess = typeof name === 'string' ? ctx.suggest(name, taskIds) : undefined
           add({
             level: 'error',
             code: 'template_unknown_task',
             message: `template reads '${ref.source}', but there is no task '${String(name)}'`,
             path,
-            hint: guess ? `did you mean 'tasks.${guess}'?` : `known tasks: ${taskIds.join(', ')}`,
+            hint: guess ? `did you mean 'tasks.${guess}'?` : `known tasks: ${listNames(taskIds)}`,
           })
         } else if (allowed !== 'all' && !allowed.has(name)) {
           add({

@@ -4,9 +4,10 @@ export type NeedsGraph = ReadonlyMap<string, readonly string[]>
 
 /**
  * Every elementary cycle found by a depth-first search, each listed once, starting at its
- * smallest id and ending where it began: `['a', 'b', 'a']`.
+ * smallest id and ending where it began: `['a', 'b', 'a']`. With `limit`, the search stops after
+ * that many (a dense graph can hold more cycles than anyone could read, or wait for).
  */
-export function findCycles(graph: NeedsGraph): string[][] {
+export function findCycles(graph: NeedsGraph, limit = Number.POSITIVE_INFINITY): string[][] {
   const state = new Map<string, 'visiting' | 'done'>()
   const stack: string[] = []
   const seen = new Set<string>()
@@ -41,11 +42,15 @@ export function findCycles(graph: NeedsGraph): string[][] {
         if (!seen.has(key)) {
           seen.add(key)
           cycles.push([...rotated, rotated[0]!])
+          if (cycles.length >= limit) return
         }
       } else if (s === undefined) enter(dep)
     }
   }
-  for (const id of graph.keys()) if (!state.has(id)) visit(id)
+  for (const id of graph.keys()) {
+    if (cycles.length >= limit) break
+    if (!state.has(id)) visit(id)
+  }
   return cycles
 }
 
@@ -79,30 +84,4 @@ export function descendantsOf(graph: NeedsGraph, id: string): Set<string> {
   return out
 }
 
-/** The closest candidate by edit distance, for "did you mean" hints. */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined
-  let bestDistance = Number.POSITIVE_INFINITY
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase())
-    if (d < bestDistance) {
-      best = c
-      bestDistance = d
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = tmp
-    }
-  }
-  return row[b.length]!
-}
+export { closest } from './suggest.js'

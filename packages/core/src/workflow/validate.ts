@@ -17,11 +17,12 @@ import {
 import { collectTemplates } from '../template/template.js'
 import { type AddDiagnostic, templateChecker } from './check-templates.js'
 import { findInputCommands } from './commands.js'
-import { ancestorsOf, closest, findCycles } from './graph.js'
+import { ancestorsOf, findCycles } from './graph.js'
 import { coerceInputs } from './inputs.js'
 import { RESERVED_NAMES, resolveLimits, type WorkflowLimits } from './limits.js'
 import type { DocPath, Locator } from './load.js'
 import { checkShape } from './shape.js'
+import { brief, closest, listNames, suggester } from './suggest.js'
 
 /** Backend ids weft publishes, and the package that provides each. */
 const OFFICIAL_BACKENDS = new Map([
@@ -95,7 +96,15 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): ValidationResult {
   const diagnostics: Diagnostic[] = [...(options.diagnostics ?? [])]
   const limits = resolveLimits(options.limits)
+  const suggest = suggester()
+  let unlisted = 0
+  let unlistedErrors = false
   const add: AddDiagnostic = (d) => {
+    if (diagnostics.length >= MAX_DIAGNOSTICS) {
+      unlisted++
+      if (d.level === 'error') unlistedErrors = true
+      return
+    }
     const pos = d.path && options.locate ? options.locate(d.path) : undefined
     diagnostics.push({
       level: d.level,
@@ -155,7 +164,7 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
       add({
         level: 'error',
         code: 'task_id_malformed',
-        message: `task id '${id}' is malformed`,
+        message: `task id '${brief(id)}' is malformed`,
         path: ['tasks', id],
         hint: 'use letters, digits, `_` and `-`, starting with a letter or `_` (at most 128 characters)',
       })
@@ -180,13 +189,13 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
           hint: `remove '${id}' from its own needs`,
         })
       } else if (!Object.hasOwn(rawTasks!, dep)) {
-        const guess = closest(dep, taskIds)
+        const guess = suggest(dep, taskIds)
         add({
           level: 'error',
           code: 'unknown_need',
-          message: `task '${id}' needs '${dep}', which is not a task of this workflow`,
+          message: `task '${brief(id)}' needs '${brief(dep)}', which is not a task of this workflow`,
           path,
-          hint: guess ? `did you mean '${guess}'?` : `known tasks: ${taskIds.join(', ')}`,
+          hint: guess ? `did you mean '${guess}'?` : `known tasks: ${listNames(taskIds)}`,
         })
       } else if (seen.has(dep)) {
         add({
@@ -201,11 +210,12 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
     })
     graph.set(id, valid)
   }
-  for (const cycle of findCycles(graph)) {
+  // A few cycles say what to fix; a graph can hold more cycles than anyone could read.
+  for (const cycle of findCycles(graph, MAX_CYCLES)) {
     add({
       level: 'error',
       code: 'cycle',
-      message: `the tasks form a cycle: ${cycle.join(' → ')}`,
+      message: `the tasks form a cycle: ${cycleText(cycle)}`,
       path: ['tasks', cycle[0]!, 'needs'],
       hint: `remove one of these needs so that the graph has no loop`,
     })
@@ -237,7 +247,7 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
       typeof agentName === 'string' && Object.hasOwn(agents, agentName) ? agents[agentName] : undefined
     if (typeof agentName === 'string' && !agent) {
       const known = Object.keys(agents)
-      const guess = closest(agentName, known)
+      const guess = suggest(agentName, known)
       add({
         level: 'error',
         code: 'unknown_agent',
@@ -267,15 +277,15 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
         : ['defaults', 'backend']
     if (!info) {
       const known = [...options.backends.keys()]
-      const guess = closest(backend, known)
+      const guess = suggest(backend, known)
       add({
         level: 'error',
         code: 'unknown_backend',
         message: `task '${id}' uses backend '${backend}', which this runtime does not have`,
         path,
         hint: OFFICIAL_BACKENDS.has(backend)
-          ? `install it: pnpm add ${OFFICIAL_BACKENDS.get(backend)} (the weft CLI uses it once installed; in code, pass its plugin to createRuntime). Available now: ${known.join(', ') || 'none'}`
-          : `${guess ? `did you mean '${guess}'? ` : ''}available: ${known.join(', ') || 'none'}; to add one, install its package and list it under \`plugins\` in weft.config`,
+          ? `install it: pnpm add ${OFFICIAL_BACKENDS.get(backend)} (the weft CLI uses it once installed; in code, pass its plugin to createRuntime). Available now: ${listNames(known) || 'none'}`
+          : `${guess ? `did you mean '${guess}'? ` : ''}available: ${listNames(known) || 'none'}; to add one, install its package and list it under \`plugins\` in weft.config`,
       })
       continue
     }
@@ -318,7 +328,7 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
 
   // 4. Templates.
   const declaredInputs = isObject(raw.inputs) ? raw.inputs : {}
-  const checkTemplate = templateChecker({ add, declaredInputs, rawTasks, taskIds, limits })
+  const checkTemplate = templateChecker({ add, declaredInputs, rawTasks, taskIds, limits, suggest })
   for (const id of taskIds) {
     const task = rawTasks![id]
     if (!isObject(task)) continue
@@ -334,13 +344,13 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
         const ref = entry.split(/[.[]/)[0]!
         const path = ['tasks', id, 'context', 'from', i]
         if (!Object.hasOwn(rawTasks!, ref)) {
-          const guess = closest(ref, taskIds)
+          const guess = suggest(ref, taskIds)
           add({
             level: 'error',
             code: 'context_unknown_task',
             message: `context.from '${entry}' names no task of this workflow`,
             path,
-            hint: guess ? `did you mean '${guess}'?` : `known tasks: ${taskIds.join(', ')}`,
+            hint: guess ? `did you mean '${guess}'?` : `known tasks: ${listNames(taskIds)}`,
           })
         } else if (!upstream.has(ref)) {
           add({
@@ -405,6 +415,15 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
     for (const p of coerced.problems) add({ ...p, path: p.path })
   }
 
+  if (unlisted > 0) {
+    diagnostics.push({
+      level: unlistedErrors ? 'error' : 'warning',
+      code: 'too_many_diagnostics',
+      message: `${unlisted} more problem(s) are not listed`,
+      ...(options.file ? { file: options.file } : {}),
+      hint: 'fix the problems above and validate again',
+    })
+  }
   const result = finish(diagnostics, options.mode)
   if (result.ok && parsed.success) {
     result.workflow = parsed.data
@@ -460,6 +479,17 @@ function checkSize(
     })
   }
   return ok
+}
+
+/** Diagnostics listed at most; the rest are counted in one last diagnostic. */
+const MAX_DIAGNOSTICS = 1000
+/** Cycles reported at most. */
+const MAX_CYCLES = 10
+
+/** `a → b → c → a`, or for a long cycle its start and its length. */
+function cycleText(cycle: readonly string[]): string {
+  if (cycle.length <= 12) return cycle.map(brief).join(' → ')
+  return `${cycle.slice(0, 10).map(brief).join(' → ')} → … → ${brief(cycle[cycle.length - 1]!)} (${cycle.length - 1} tasks)`
 }
 
 function finish(diagnostics: Diagnostic[], mode: DiagnosticsMode = 'default'): ValidationResult {
