@@ -9,6 +9,7 @@ import {
   type Locator,
   type RunSummary,
   type Runtime,
+  requireCapability,
   WeftError,
 } from '@weft/core'
 import type { z } from 'zod'
@@ -20,16 +21,20 @@ import type { WorkflowParser } from './workflow-parser.js'
 
 export type StartRunBody = z.output<typeof StartRunRequestSchema>
 
+/**
+ * Reserved: servers before the store's `idempotency` part tagged their runs `idempotency:<hash>`
+ * (the SQLite store's migration 5 turns those tags into keys), so clients may not use the prefix.
+ */
 export const IDEMPOTENCY_TAG_PREFIX = 'idempotency:'
 /** How long a process may hold an idempotency key while it starts the run. */
-const KEY_LEASE_MS = 30_000
+const KEY_CLAIM_MS = 30_000
 
 export interface RunStarterOptions {
   workflowsDir?: string
   maxQueuedRuns?: number
   /** Seconds a client told `queue_full` should wait. */
   retryAfterSeconds: number
-  /** This server's name in idempotency leases. */
+  /** This server's name in idempotency claims. */
   owner: string
   /** Parses workflow text (large documents off the event loop). */
   parser: WorkflowParser
@@ -55,12 +60,12 @@ export interface StartResult {
  * Starts runs for `POST /runs`: resolves the workflow (inline object or text, or a file of the
  * workflows folder), applies the queue bound, and makes `Idempotency-Key` retries start one run.
  *
- * Idempotency needs no table of its own: the run is tagged `idempotency:<sha256(key)[:32]>` and
- * its spec keeps the hash of the request body in `params.idempotency`. A retry finds the run by
- * its tag (in the store, so it works across restarts and across servers on one store). Two
+ * Idempotency lives in the store's `idempotency` part (a store without it answers requests with
+ * a key `store_unsupported`): the key (`sha256(key)[:32]`) is claimed with the hash of the request
+ * body, the run is started, and the key completed with its run id, so a retry finds the run in the
+ * store (across restarts and across servers on one store) and a different body is refused. Two
  * requests with one key at the same time are serialized in this process by a map of in-flight
- * keys, and across processes by a store lease on the key, taken before looking for the run and
- * released after it is committed.
+ * keys, and across processes by the claim, which the store gives to one owner at a time.
  */
 export class RunStarter {
   private readonly inflight = new Map<string, Promise<{ run: RunSummary; bodyHash: string }>>()
@@ -129,16 +134,15 @@ export class RunStarter {
     bodyHash: string,
     principal: Principal,
   ): Promise<StartResult> {
-    const tag = `${IDEMPOTENCY_TAG_PREFIX}${keyHash}`
-    const leaseId = `idempotency-${keyHash}`
-    const store = this.runtime.store
-    const deadline = Date.now() + KEY_LEASE_MS + 5000
+    const keys = requireCapability(this.runtime.store, 'idempotency', 'an Idempotency-Key')
+    const owner = this.options.owner
+    const deadline = Date.now() + KEY_CLAIM_MS + 5000
     for (;;) {
-      const found = await this.findByTag(tag, bodyHash)
-      if (found) return found
-      const lease = await store.leases.acquire(leaseId, this.options.owner, KEY_LEASE_MS)
-      if (lease.acquired) break
-      // Another process is starting the run of this key: its run appears, or its lease ends.
+      const claim = await keys.claim(keyHash, bodyHash, owner, KEY_CLAIM_MS)
+      if (claim.status === 'claimed') break
+      if (claim.bodyHash !== bodyHash) throw mismatch()
+      if (claim.status === 'done') return this.replay(claim.runId)
+      // Another process is starting the run of this key: its run appears, or its claim ends.
       if (Date.now() > deadline) {
         throw new WeftError(
           'conflict',
@@ -150,31 +154,33 @@ export class RunStarter {
       }
       await sleep(100)
     }
+    let run: RunSummary
     try {
-      const found = await this.findByTag(tag, bodyHash)
-      if (found) return found
-      const run = await this.launch(body, principal, { tag, params: { idempotency: { keyHash, bodyHash } } })
-      return { run, replayed: false }
-    } finally {
-      await store.leases.release(leaseId, this.options.owner).catch(() => {})
+      run = await this.launch(body, principal)
+    } catch (err) {
+      // Nothing started: the key is free for the next request.
+      await keys.release(keyHash, owner).catch(() => {})
+      throw err
     }
+    await keys.complete(keyHash, owner, run.id)
+    return { run, replayed: false }
   }
 
-  private async findByTag(tag: string, bodyHash: string): Promise<StartResult | undefined> {
-    const page = await this.runtime.list({ tag, limit: 1 })
-    const run = page.items[0]
-    if (!run) return undefined
-    const spec = await this.runtime.store.runs.getSpec(run.id)
-    const stored = (spec?.params?.idempotency as { bodyHash?: unknown } | undefined)?.bodyHash
-    if (stored !== bodyHash) throw mismatch()
-    return { run: (await this.runtime.get(run.id)) ?? run, replayed: true }
+  private async replay(runId: string): Promise<StartResult> {
+    const run = await this.runtime.get(runId)
+    if (!run) {
+      throw new WeftError(
+        'run_not_found',
+        `the run this Idempotency-Key started (${runId}) no longer exists`,
+        {
+          hint: 'use a new key',
+        },
+      )
+    }
+    return { run, replayed: true }
   }
 
-  private async launch(
-    body: StartRunBody,
-    principal: Principal,
-    extra?: { tag: string; params: Record<string, Json> },
-  ): Promise<RunSummary> {
+  private async launch(body: StartRunBody, principal: Principal): Promise<RunSummary> {
     const inline = body.workflowName === undefined
     this.options.policy.checkSource(principal, inline)
     const source = await this.resolveWorkflow(body)
@@ -199,14 +205,13 @@ export class RunStarter {
         )
       }
     }
-    const tags = [...new Set([...(body.tags ?? []), ...(extra ? [extra.tag] : [])])]
+    const tags = [...new Set(body.tags ?? [])]
     const spec = {
       workflow: source.workflow as Record<string, unknown>,
       initiator: body.initiator ?? ('api' as const),
       ...(body.source !== undefined ? { source: body.source } : {}),
       tags,
       ...(body.inputs !== undefined ? { inputs: body.inputs as Record<string, Json> } : {}),
-      ...(extra ? { params: extra.params } : {}),
       ...(body.backend !== undefined ? { backend: body.backend } : {}),
       ...(body.maxParallelism !== undefined ? { maxParallelism: body.maxParallelism } : {}),
       ...(body.mode !== undefined ? { mode: body.mode } : {}),

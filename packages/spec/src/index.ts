@@ -1,4 +1,5 @@
 export * from './abort.js'
+export * from './artifact-name.js'
 export * from './backend.js'
 export * from './context.js'
 export * from './cost.js'

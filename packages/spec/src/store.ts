@@ -1,3 +1,4 @@
+import { WeftError } from './errors.js'
 import type { EventDraft, EventType, Severity, WeftEvent } from './event.js'
 import type { Json } from './json.js'
 import type { Page, RunFilter, RunSpec, RunStatus, RunSummary } from './run.js'
@@ -5,13 +6,44 @@ import type { TaskState } from './task.js'
 
 export const STORE_SPECIFICATION_VERSION = 'weft.store.v1' as const
 
-export interface StoreCapabilities {
+/**
+ * The optional parts of a store. Each is a member of `Store` of the same name, present exactly
+ * when the store declares it in `capabilities`. The run log (`commit`, `runs`, `tasks`, `events`)
+ * is required of every store; the rest is what a store may add:
+ * - `leases`: run ownership, so several runtimes (processes) can share the store safely.
+ * - `signals`: cancel/pause/resume requests from another process to the one that runs a run.
+ * - `artifacts`: files that tasks produce.
+ * - `memory`: key-value memory scopes, written by commits (`Commit.memory`).
+ * - `idempotency`: request keys that start exactly one run (the server's `Idempotency-Key`).
+ */
+export const OPTIONAL_STORE_CAPABILITIES = [
+  'leases',
+  'signals',
+  'artifacts',
+  'memory',
+  'idempotency',
+] as const
+export type OptionalStoreCapability = (typeof OPTIONAL_STORE_CAPABILITIES)[number]
+
+export interface StoreCapabilities extends Record<OptionalStoreCapability, boolean> {
   /** `commit` is atomic: state and events are written together or not at all. */
   transactions: boolean
-  /** Several processes can open the same store at once. */
+  /**
+   * Several processes can open the same store at once. Runtimes in several processes also need
+   * `leases` (who runs a run) and `signals` (requests to that process); without them a store is
+   * used by one runtime in one process.
+   */
   multiProcess: boolean
-  /** `leases` works across every process that opens the store (run ownership). */
+  /** `store.leases` exists and works across every process that opens the store. */
   leases: boolean
+  /** `store.signals` exists. */
+  signals: boolean
+  /** `store.artifacts` exists. */
+  artifacts: boolean
+  /** `store.memory` exists and `Commit.memory` is applied. */
+  memory: boolean
+  /** `store.idempotency` exists. */
+  idempotency: boolean
 }
 
 /**
@@ -32,7 +64,8 @@ export interface Commit {
   /**
    * Memory writes, applied in order in the same transaction (a null value deletes the key). A
    * commit writes only its own run's scope (`run:<runId>`) and scopes that are not a run's
-   * (`agent:<name>`); a store may refuse another run's scope.
+   * (`agent:<name>`); a store may refuse another run's scope. Only for stores with the `memory`
+   * capability; a store without it refuses a commit that has memory writes.
    */
   memory?: { scope: string; key: string; value: Json | null }[]
   /**
@@ -159,8 +192,9 @@ export interface ArtifactRef {
 export interface ArtifactStore {
   /**
    * Stores (or replaces) an artifact of a run. `name` is a relative path with `/` separators such
-   * as `out/report.md`; an empty name, an absolute path or a `..` segment is refused with
-   * `input_invalid`, so a name can never point outside the run's artifacts.
+   * as `out/report.md`; a name that breaks a rule of `artifactNameProblem` (empty, absolute, `..`,
+   * control characters, too long, …) is refused with `input_invalid`, so a name can never point
+   * outside the run's artifacts and means the same in every store.
    */
   put(artifact: {
     runId: string
@@ -173,8 +207,37 @@ export interface ArtifactStore {
   list(runId: string): Promise<ArtifactRef[]>
 }
 
+/** What `IdempotencyStore.claim` found. */
+export type IdempotencyClaim =
+  /** The key is now the caller's: start the run, then `complete` (or `release` on failure). */
+  | { status: 'claimed' }
+  /** The key already started a run, for a request whose body hashed to `bodyHash`. */
+  | { status: 'done'; runId: string; bodyHash: string }
+  /** Another owner holds the key while it starts its run (until `expiresAt`): ask again later. */
+  | { status: 'busy'; owner: string; bodyHash: string; expiresAt: string }
+
 /**
- * A store, split by concern. Implementations pass `describeStore` of `@weft/testing`.
+ * Request keys that start exactly one run (e.g. HTTP `Idempotency-Key`), across processes that
+ * share the store. A key is first claimed by one owner for a while (like a lease), then completed
+ * with the run it started; `runs.delete` forgets the keys of deleted runs.
+ */
+export interface IdempotencyStore {
+  /**
+   * Atomically: when the key has a run, answers it (`done`); when another owner's claim on it has
+   * not expired, answers `busy`; otherwise the key becomes `owner`'s for `ttlMs` (`claimed`).
+   */
+  claim(key: string, bodyHash: string, owner: string, ttlMs: number): Promise<IdempotencyClaim>
+  /** Records the run `owner`'s claim started. False when the claim was lost (expired and taken). */
+  complete(key: string, owner: string, runId: string): Promise<boolean>
+  /** Gives up `owner`'s claim of a key that has no run yet (the start failed). */
+  release(key: string, owner: string): Promise<void>
+}
+
+/**
+ * A store, split by concern. The run log (`commit`, `runs`, `tasks`, `events`) is required; the
+ * members named in `OPTIONAL_STORE_CAPABILITIES` are present exactly when `capabilities` declares
+ * them (use `requireCapability` / `hasCapability`). Implementations pass `describeStore` of
+ * `@weft/testing`, which runs the run-log suite and the suite of each declared capability.
  */
 export interface Store {
   specificationVersion: typeof STORE_SPECIFICATION_VERSION
@@ -188,10 +251,41 @@ export interface Store {
   runs: RunStore
   tasks: TaskStore
   events: EventStore
-  signals: SignalStore
-  leases: LeaseStore
-  artifacts: ArtifactStore
+  signals?: SignalStore
+  leases?: LeaseStore
+  artifacts?: ArtifactStore
   /** Key-value memory; `runs.delete` removes the `run:<id>` scope of deleted runs. */
-  memory: MemoryStore
+  memory?: MemoryStore
+  idempotency?: IdempotencyStore
   close(): Promise<void>
+}
+
+/** A store that has the optional parts `C` (e.g. what a concrete store's factory returns). */
+export type StoreWith<C extends OptionalStoreCapability> = Store & Required<Pick<Store, C>>
+/** A store with every optional part (the memory, SQLite and fs stores). */
+export type FullStore = StoreWith<OptionalStoreCapability>
+
+/** Whether the store declares `capability` and has the member for it. */
+export function hasCapability<C extends OptionalStoreCapability>(
+  store: Store,
+  capability: C,
+): store is StoreWith<C> {
+  return store.capabilities[capability] === true && store[capability] !== undefined
+}
+
+/**
+ * The member of an optional capability, or a `store_unsupported` WeftError whose message says
+ * "unsupported by this store (<id>)" and names the capability (and `feature`, what needed it).
+ */
+export function requireCapability<C extends OptionalStoreCapability>(
+  store: Store,
+  capability: C,
+  feature?: string,
+): NonNullable<Store[C]> {
+  if (hasCapability(store, capability)) return store[capability] as NonNullable<Store[C]>
+  const what = feature ? `${feature} needs the '${capability}' capability, which is` : `'${capability}' is`
+  throw new WeftError('store_unsupported', `${what} unsupported by this store (${store.id})`, {
+    hint: `use a store that declares capabilities.${capability} (the memory, SQLite and fs stores do)`,
+    details: { capability, store: store.id },
+  })
 }

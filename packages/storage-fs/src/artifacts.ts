@@ -131,21 +131,20 @@ async function readdirFiles(dir: string): Promise<string[]> {
 }
 
 /**
- * An artifact name is a relative path inside the run's `artifacts/` folder. Core's rule (no empty
- * name, absolute path, backslash, `.`/`..` or empty segment: `input_invalid`) keeps it from
- * pointing elsewhere; on top, a file system needs no NUL and a sane length, and a segment must not
- * look like this store's temp files, which listings skip.
+ * An artifact name is a relative path inside the run's `artifacts/` folder. The shared rule of
+ * @weft/spec (`assertArtifactName`: not empty or absolute, no `..`, NUL or control characters, each
+ * segment at most 255 UTF-8 bytes, the whole at most 1024) keeps it from pointing elsewhere and
+ * keeps the file system from refusing it (ENAMETOOLONG); on top, a segment must not look like this
+ * store's temp files, which listings skip.
  */
 export function artifactSegments(name: string): string[] {
   assertArtifactName(name)
   const segments = name.split('/')
-  if (name.length > 1024 || name.includes('\0') || segments.some(isTempName)) {
+  if (segments.some(isTempName)) {
     throw new WeftError(
       'input_invalid',
-      `the artifact name ${JSON.stringify(name)} cannot be a file name here`,
-      {
-        hint: 'name artifacts like "report.md" or "charts/cost.png", at most 1024 characters',
-      },
+      `invalid artifact name ${JSON.stringify(name)}: the fs store keeps its temp files under names like that`,
+      { hint: 'name artifacts like "report.md" or "charts/cost.png"' },
     )
   }
   return segments

@@ -16,7 +16,21 @@ const TEMP = /^\..+\.weft-tmp-(\d+)-[0-9a-f]+$/
  * a dead writer's leftover from a live writer's file in flight.
  */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.weft-tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+  return join(
+    dirname(path),
+    `.${tempStem(basename(path))}.weft-tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
+  )
+}
+
+/** File names are at most 255 bytes: a long name's temp file keeps only the start of it. */
+const MAX_TEMP_STEM_BYTES = 200
+
+function tempStem(name: string): string {
+  if (Buffer.byteLength(name, 'utf8') <= MAX_TEMP_STEM_BYTES) return name
+  let stem = name.slice(0, MAX_TEMP_STEM_BYTES)
+  while (Buffer.byteLength(stem, 'utf8') > MAX_TEMP_STEM_BYTES) stem = stem.slice(0, -1)
+  // Never end on half of a surrogate pair.
+  return /[\ud800-\udbff]$/.test(stem) ? stem.slice(0, -1) : stem
 }
 
 /** Whether a base name is one of `tempPathFor`'s. */

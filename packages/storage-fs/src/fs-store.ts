@@ -1,12 +1,13 @@
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { STORE_SPECIFICATION_VERSION, type Store, WeftError } from '@weft/core'
+import { type FullStore, STORE_SPECIFICATION_VERSION, WeftError } from '@weft/core'
 import { createArtifactStore } from './artifacts.js'
 import { removeDeadTemps } from './atomic.js'
 import { createCommitter } from './commit.js'
 import { createContext, type RepairListener } from './context.js'
 import { createEventStore } from './events.js'
 import { openFormat } from './format.js'
+import { createIdempotencyStore } from './idempotency.js'
 import { isSafeRunId, layoutOf } from './layout.js'
 import { createLeaseStore } from './leases.js'
 import { createMemoryReader } from './memory.js'
@@ -40,7 +41,7 @@ const OPEN_CONCURRENCY = 8
  * opening the store repairs whatever a crash left unfinished (see the README's crash model).
  * Several processes may use one directory at once: writes to a run take turns on a lock file.
  */
-export function createFsStore(options: FsStoreOptions): Store {
+export function createFsStore(options: FsStoreOptions): FullStore {
   const dir = resolve(options.dir)
   const layout = layoutOf(dir)
   const durability = { fsync: options.fsync ?? true }
@@ -54,6 +55,7 @@ export function createFsStore(options: FsStoreOptions): Store {
   const leases = createLeaseStore(ctx)
   const artifacts = createArtifactStore(ctx)
   const memory = createMemoryReader(layout)
+  const idempotency = createIdempotencyStore(ctx)
 
   let opened: Promise<void> | undefined
   let closed = false
@@ -128,7 +130,15 @@ export function createFsStore(options: FsStoreOptions): Store {
   return {
     specificationVersion: STORE_SPECIFICATION_VERSION,
     id: `fs:${dir}`,
-    capabilities: { transactions: true, multiProcess: true, leases: true },
+    capabilities: {
+      transactions: true,
+      multiProcess: true,
+      leases: true,
+      signals: true,
+      artifacts: true,
+      memory: true,
+      idempotency: true,
+    },
     init: ready,
     async close() {
       closed = true
@@ -145,6 +155,7 @@ export function createFsStore(options: FsStoreOptions): Store {
     leases: guard(leases),
     artifacts: guard(artifacts),
     memory: guard(memory),
+    idempotency: guard(idempotency),
   }
 }
 

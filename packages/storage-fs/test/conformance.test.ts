@@ -5,7 +5,11 @@ import { reopeningStore } from './reopening-store.js'
 
 const { newDir } = tempDirs('weft-fs-conformance-')
 
-describeStore('fs', async () => ({ store: createFsStore({ dir: newDir() }) }))
+describeStore('fs', async () => {
+  const dir = newDir()
+  // `openAgain`: a second store on the same directory, as another process opens it.
+  return { store: createFsStore({ dir }), openAgain: () => createFsStore({ dir }) }
+})
 
 // Every write closes the store and opens a new one, so every read comes from the files.
 describeStore('fs, reopened after every write', async () => ({ store: reopeningStore({ dir: newDir() }) }))

@@ -13,11 +13,11 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import {
   type Commit,
+  type FullStore,
   type Json,
   newRunId,
   type RunSummary,
   RunSummarySchema,
-  type Store,
   type TaskState,
   type WeftEvent,
 } from '@weft/core'
@@ -87,7 +87,15 @@ describe('fs store layout', () => {
     const dir = newDir()
     const store = createFsStore({ dir })
     expect(store.id).toBe(`fs:${dir}`)
-    expect(store.capabilities).toEqual({ transactions: true, multiProcess: true, leases: true })
+    expect(store.capabilities).toEqual({
+      transactions: true,
+      multiProcess: true,
+      leases: true,
+      signals: true,
+      artifacts: true,
+      memory: true,
+      idempotency: true,
+    })
     expect(existsSync(dir)).toBe(false)
     await store.init()
     const format = JSON.parse(readFileSync(join(dir, 'weft-store.json'), 'utf8'))
@@ -549,7 +557,7 @@ describe('fs store memory', () => {
   type MemoryWrite = NonNullable<Commit['memory']>[number]
   const w = (scope: string, key: string, value: Json | null): MemoryWrite => ({ scope, key, value })
   /** A scope's keys and values, as the store reads them. */
-  const values = async (store: Store, scope: string) =>
+  const values = async (store: FullStore, scope: string) =>
     Object.fromEntries((await store.memory.list(scope)).map((e) => [e.key, e.value]))
   const memoryFiles = (dir: string) => readdirSync(join(dir, 'memory')).sort()
   /** A lock file as a process that has died left it. */

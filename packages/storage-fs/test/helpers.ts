@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Commit, Store } from '@weft/core'
+import type { Commit, FullStore } from '@weft/core'
 import { afterAll } from 'vitest'
 import { createFsStore, type FsStoreOptions } from '../src/index.js'
 
@@ -62,7 +62,7 @@ export function createCommit(runId: string, name = 'fs-test'): Commit {
   }
 }
 
-export async function openStore(dir: string, options: Omit<FsStoreOptions, 'dir'> = {}): Promise<Store> {
+export async function openStore(dir: string, options: Omit<FsStoreOptions, 'dir'> = {}): Promise<FullStore> {
   const store = createFsStore({ dir, ...options })
   await store.init()
   return store

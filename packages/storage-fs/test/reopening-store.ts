@@ -1,4 +1,4 @@
-import type { Store } from '@weft/core'
+import type { FullStore, Store } from '@weft/core'
 import { createFsStore, type FsStoreOptions } from '../src/index.js'
 
 /** Methods that write: after each, the store is closed and opened again. */
@@ -10,8 +10,11 @@ const WRITES = new Set([
   'leases.renew',
   'leases.release',
   'artifacts.put',
+  'idempotency.claim',
+  'idempotency.complete',
+  'idempotency.release',
 ])
-const GROUPS = ['runs', 'tasks', 'events', 'signals', 'leases', 'artifacts', 'memory'] as const
+const GROUPS = ['runs', 'tasks', 'events', 'signals', 'leases', 'artifacts', 'memory', 'idempotency'] as const
 
 /**
  * A Store over one directory that closes the store and opens a new one (running the open-time
@@ -19,7 +22,7 @@ const GROUPS = ['runs', 'tasks', 'events', 'signals', 'leases', 'artifacts', 'me
  * reached the files, never from anything a live instance remembers. Calls are serialised so that
  * none runs on an instance being swapped.
  */
-export function reopeningStore(options: FsStoreOptions): Store {
+export function reopeningStore(options: FsStoreOptions): FullStore {
   let current = createFsStore(options)
   let chain: Promise<unknown> = Promise.resolve()
 
@@ -75,6 +78,6 @@ export function reopeningStore(options: FsStoreOptions): Store {
     init: () => serial((s) => s.init()),
     close: () => serial((s) => s.close()),
     commit: (commit) => call('commit', [commit]) as ReturnType<Store['commit']>,
-    ...(groups as Pick<Store, (typeof GROUPS)[number]>),
+    ...(groups as Pick<FullStore, (typeof GROUPS)[number]>),
   }
 }

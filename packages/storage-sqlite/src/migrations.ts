@@ -141,6 +141,31 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs DROP COLUMN spec;
     `,
   },
+  {
+    version: 5,
+    name: 'idempotency keys',
+    sql: `
+      -- Request keys that start one run (the server's Idempotency-Key). A key is first claimed by
+      -- an owner until expires_at (milliseconds since the epoch), then completed with its run_id
+      -- (owner and expires_at cleared). No foreign key: a claim exists before its run does;
+      -- runs.delete removes the keys of the runs it deletes.
+      CREATE TABLE idempotency_keys (
+        key         TEXT PRIMARY KEY,
+        body_hash   TEXT NOT NULL,
+        owner       TEXT,
+        expires_at  INTEGER,
+        run_id      TEXT
+      ) STRICT;
+      CREATE INDEX idempotency_keys_by_run ON idempotency_keys (run_id) WHERE run_id IS NOT NULL;
+      -- Before this table the server tagged a run 'idempotency:<key>' and kept the body's hash in
+      -- its spec (params.idempotency.bodyHash): those keys keep answering their runs.
+      INSERT OR IGNORE INTO idempotency_keys (key, body_hash, run_id)
+        SELECT substr(t.tag, 13), json_extract(s.spec, '$.params.idempotency.bodyHash'), t.run_id
+        FROM run_tags t JOIN run_specs s ON s.run_id = t.run_id
+        WHERE t.tag LIKE 'idempotency:%'
+          AND json_type(s.spec, '$.params.idempotency.bodyHash') = 'text';
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

@@ -6,6 +6,8 @@ import {
   type Commit,
   type EventQuery,
   emptyRunCounts,
+  type FullStore,
+  type IdempotencyClaim,
   type Json,
   type MemoryEntry,
   type Page,
@@ -17,7 +19,6 @@ import {
   type RunSummary,
   type Signal,
   STORE_SPECIFICATION_VERSION,
-  type Store,
   type TaskState,
   WeftError,
   type WeftEvent,
@@ -59,6 +60,14 @@ interface LeaseRow {
   expires_at: number
 }
 
+interface IdempotencyRow {
+  key: string
+  body_hash: string
+  owner: string | null
+  expires_at: number | null
+  run_id: string | null
+}
+
 interface ArtifactRow {
   run_id: string
   name: string
@@ -97,7 +106,7 @@ const DEFAULT_EVENT_LIMIT = 1000
  * opens the file. `capabilities.leases` is true for `:memory:` too: only this process can open
  * that database, so "every process" is this one and the leases are exact there as well.
  */
-export function createSqliteStore(options: SqliteStoreOptions): Store {
+export function createSqliteStore(options: SqliteStoreOptions): FullStore {
   const inMemory = options.path === ':memory:'
   const file = inMemory ? ':memory:' : resolve(options.path)
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
@@ -134,7 +143,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   return {
     specificationVersion: STORE_SPECIFICATION_VERSION,
     id: `sqlite:${file}`,
-    capabilities: { transactions: true, multiProcess: !inMemory, leases: true },
+    capabilities: {
+      transactions: true,
+      multiProcess: !inMemory,
+      leases: true,
+      signals: true,
+      artifacts: true,
+      memory: true,
+      idempotency: true,
+    },
 
     async init() {
       await run(() => undefined)
@@ -230,6 +247,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         run((c) => {
           const row = c.getLease.get(runId) as LeaseRow | undefined
           return row && toLease(row)
+        }),
+    },
+
+    idempotency: {
+      claim: (key, bodyHash, owner, ttlMs) => run((c) => c.claimKey.immediate(key, bodyHash, owner, ttlMs)),
+      complete: (key, owner, runId) => run((c) => c.completeKey.immediate(key, owner, runId)),
+      release: (key, owner) =>
+        run((c) => {
+          c.releaseKey.run(key, owner)
         }),
     },
 
@@ -438,6 +464,41 @@ function prepare(db: Database.Database) {
     },
   )
 
+  const getKey = db.prepare(
+    'SELECT key, body_hash, owner, expires_at, run_id FROM idempotency_keys WHERE key = ?',
+  )
+  const putKey = db.prepare(
+    `INSERT INTO idempotency_keys (key, body_hash, owner, expires_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (key) DO UPDATE SET body_hash = excluded.body_hash, owner = excluded.owner, expires_at = excluded.expires_at`,
+  )
+  const setKeyRun = db.prepare(
+    'UPDATE idempotency_keys SET run_id = ?, owner = NULL, expires_at = NULL WHERE key = ? AND owner = ? AND run_id IS NULL',
+  )
+
+  /** Runs inside `.immediate()`: the read and the write see the same row in every process. */
+  const claimKey = db.transaction(
+    (key: string, bodyHash: string, owner: string, ttlMs: number): IdempotencyClaim => {
+      const now = Date.now()
+      const row = getKey.get(key) as IdempotencyRow | undefined
+      if (row?.run_id != null) return { status: 'done', runId: row.run_id, bodyHash: row.body_hash }
+      if (row && row.owner !== owner && (row.expires_at ?? 0) > now) {
+        return {
+          status: 'busy',
+          owner: row.owner ?? '',
+          bodyHash: row.body_hash,
+          expiresAt: new Date(row.expires_at ?? 0).toISOString(),
+        }
+      }
+      putKey.run(key, bodyHash, owner, expiryFrom(now, ttlMs))
+      return { status: 'claimed' }
+    },
+  )
+
+  const completeKey = db.transaction((key: string, owner: string, runId: string): boolean => {
+    if (setKeyRun.run(runId, key, owner).changes > 0) return true
+    return (getKey.get(key) as IdempotencyRow | undefined)?.run_id === runId
+  })
+
   const deleteStatements = [
     'DELETE FROM events WHERE run_id = ?',
     'DELETE FROM tasks WHERE run_id = ?',
@@ -446,6 +507,7 @@ function prepare(db: Database.Database) {
     'DELETE FROM signals WHERE run_id = ?',
     'DELETE FROM run_leases WHERE run_id = ?',
     'DELETE FROM run_specs WHERE run_id = ?',
+    'DELETE FROM idempotency_keys WHERE run_id = ?',
   ].map((sql) => db.prepare(sql))
   const deleteRunRow = db.prepare('DELETE FROM runs WHERE id = ?')
   const deleteRunMemory = db.prepare('DELETE FROM memory WHERE scope = ?')
@@ -472,6 +534,9 @@ function prepare(db: Database.Database) {
     getLease,
     renewLease: db.prepare('UPDATE run_leases SET expires_at = ? WHERE run_id = ? AND owner = ?'),
     releaseLease: db.prepare('DELETE FROM run_leases WHERE run_id = ? AND owner = ?'),
+    claimKey,
+    completeKey,
+    releaseKey: db.prepare('DELETE FROM idempotency_keys WHERE key = ? AND owner = ? AND run_id IS NULL'),
     putArtifact,
     getArtifact: db.prepare(`SELECT ${ARTIFACT_COLUMNS}, data FROM artifacts WHERE run_id = ? AND name = ?`),
     listArtifacts: db.prepare(`SELECT ${ARTIFACT_COLUMNS} FROM artifacts WHERE run_id = ? ORDER BY name`),

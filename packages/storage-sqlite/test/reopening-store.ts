@@ -1,4 +1,4 @@
-import type { Store } from '@weft/core'
+import type { FullStore, Store } from '@weft/core'
 import { createSqliteStore } from '../src/index.js'
 
 /**
@@ -6,7 +6,7 @@ import { createSqliteStore } from '../src/index.js'
  * so the conformance suite's reads all come from what reached the file, never from a live
  * connection. Calls are serialised so that none runs on a connection being swapped.
  */
-export function reopeningStore(path: string): Store {
+export function reopeningStore(path: string): FullStore {
   let current = createSqliteStore({ path })
   let chain: Promise<unknown> = Promise.resolve()
 
@@ -56,24 +56,29 @@ export function reopeningStore(path: string): Store {
       query: (...a) => serial((s) => s.events.query(...a)),
     },
     signals: {
-      send: (...a) => write((s) => s.signals.send(...a)),
-      receive: (...a) => serial((s) => s.signals.receive(...a)),
-      lastId: () => serial((s) => s.signals.lastId()),
+      send: (...a) => write((s) => s.signals!.send(...a)),
+      receive: (...a) => serial((s) => s.signals!.receive(...a)),
+      lastId: () => serial((s) => s.signals!.lastId()),
     },
     leases: {
-      acquire: (...a) => write((s) => s.leases.acquire(...a)),
-      renew: (...a) => write((s) => s.leases.renew(...a)),
-      release: (...a) => write((s) => s.leases.release(...a)),
-      get: (...a) => serial((s) => s.leases.get(...a)),
+      acquire: (...a) => write((s) => s.leases!.acquire(...a)),
+      renew: (...a) => write((s) => s.leases!.renew(...a)),
+      release: (...a) => write((s) => s.leases!.release(...a)),
+      get: (...a) => serial((s) => s.leases!.get(...a)),
     },
     artifacts: {
-      put: (...a) => write((s) => s.artifacts.put(...a)),
-      get: (...a) => serial((s) => s.artifacts.get(...a)),
-      list: (...a) => serial((s) => s.artifacts.list(...a)),
+      put: (...a) => write((s) => s.artifacts!.put(...a)),
+      get: (...a) => serial((s) => s.artifacts!.get(...a)),
+      list: (...a) => serial((s) => s.artifacts!.list(...a)),
     },
     memory: {
-      get: (...a) => serial((s) => s.memory.get(...a)),
-      list: (...a) => serial((s) => s.memory.list(...a)),
+      get: (...a) => serial((s) => s.memory!.get(...a)),
+      list: (...a) => serial((s) => s.memory!.list(...a)),
+    },
+    idempotency: {
+      claim: (...a) => write((s) => s.idempotency!.claim(...a)),
+      complete: (...a) => write((s) => s.idempotency!.complete(...a)),
+      release: (...a) => write((s) => s.idempotency!.release(...a)),
     },
   }
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Commit, newRunId, type RunLease, type Store } from '@weft/core'
+import { type Commit, type FullStore, newRunId, type RunLease } from '@weft/core'
 import { describeStore } from '@weft/testing'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -19,7 +19,11 @@ let counter = 0
 /** A path in a directory that does not exist yet: the store must create it. */
 const newDbPath = () => join(root, `db-${++counter}`, 'nested', 'weft.db')
 
-describeStore('sqlite', async () => ({ store: createSqliteStore({ path: newDbPath() }) }))
+describeStore('sqlite', async () => {
+  const path = newDbPath()
+  // `openAgain`: a second connection to the same file, as another process opens it.
+  return { store: createSqliteStore({ path }), openAgain: () => createSqliteStore({ path }) }
+})
 
 // Every commit closes the database and opens it again, so every read comes from the file.
 describeStore('sqlite, reopened after every commit', async () => ({ store: reopeningStore(newDbPath()) }))
@@ -73,7 +77,7 @@ function createCommit(runId: string, name = 'sqlite-test'): Commit {
   }
 }
 
-async function openStore(path: string): Promise<Store> {
+async function openStore(path: string): Promise<FullStore> {
   const store = createSqliteStore({ path })
   await store.init()
   return store
@@ -86,12 +90,13 @@ describe('sqlite store', () => {
     const relative = join(root, `rel-${++counter}`, 'weft.db').replace(`${process.cwd()}/`, '')
     const store = createSqliteStore({ path })
     expect(store.id).toBe(`sqlite:${path}`)
-    expect(store.capabilities).toEqual({ transactions: true, multiProcess: true, leases: true })
+    const optional = { leases: true, signals: true, artifacts: true, memory: true, idempotency: true }
+    expect(store.capabilities).toEqual({ transactions: true, multiProcess: true, ...optional })
     // Only this process can open a :memory: database, so its leases are exact for every process.
     expect(createSqliteStore({ path: ':memory:' }).capabilities).toEqual({
       transactions: true,
       multiProcess: false,
-      leases: true,
+      ...optional,
     })
     await store.init()
     expect(existsSync(path)).toBe(true)
@@ -114,15 +119,15 @@ describe('sqlite store', () => {
       tasks: [{ ...commit.tasks![0]!, status: 'running', attempt: 1 }],
       events: [log('four')],
     })
-    const signal = await first.signals.send({ runId, kind: 'pause', data: { why: 'test' } })
-    const artifact = await first.artifacts.put({
+    const signal = await first.signals!.send({ runId, kind: 'pause', data: { why: 'test' } })
+    const artifact = await first.artifacts!.put({
       runId,
       taskId: 'a',
       name: 'out/data.bin',
       contentType: 'application/octet-stream',
       data: new Uint8Array([0, 1, 2, 255]),
     })
-    const lease = await first.leases.acquire(runId, 'first', 60_000)
+    const lease = await first.leases!.acquire(runId, 'first', 60_000)
     const before = {
       summary: await first.runs.get(runId),
       spec: await first.runs.getSpec(runId),
@@ -141,19 +146,19 @@ describe('sqlite store', () => {
       list: await second.runs.list(),
     }).toEqual(before)
     expect(before.summary?.lastSeq).toBe(4)
-    expect(await second.signals.receive([runId], 0)).toEqual([signal])
-    expect(await second.signals.lastId()).toBe(signal.id)
-    expect(await second.artifacts.list(runId)).toEqual([artifact])
-    expect([...(await second.artifacts.get(runId, 'out/data.bin'))!.data]).toEqual([0, 1, 2, 255])
+    expect(await second.signals!.receive([runId], 0)).toEqual([signal])
+    expect(await second.signals!.lastId()).toBe(signal.id)
+    expect(await second.artifacts!.list(runId)).toEqual([artifact])
+    expect([...(await second.artifacts!.get(runId, 'out/data.bin'))!.data]).toEqual([0, 1, 2, 255])
     // The lease outlives the process that took it: that is what makes it ownership.
-    expect(await second.leases.get(runId)).toEqual(lease.lease)
-    expect(await second.leases.acquire(runId, 'second', 60_000)).toEqual({
+    expect(await second.leases!.get(runId)).toEqual(lease.lease)
+    expect(await second.leases!.acquire(runId, 'second', 60_000)).toEqual({
       acquired: false,
       lease: lease.lease,
     })
     // Seqs and signal ids continue where the first process stopped.
     expect((await second.commit({ runId, expectLastSeq: 4, events: [log('five')] }))[0]!.seq).toBe(5)
-    expect((await second.signals.send({ runId, kind: 'resume' })).id).toBeGreaterThan(signal.id)
+    expect((await second.signals!.send({ runId, kind: 'resume' })).id).toBeGreaterThan(signal.id)
     await second.close()
   })
 
@@ -444,6 +449,49 @@ describe('sqlite migrations', () => {
     raw.close()
     expect(await store.runs.delete([runId])).toBe(1)
     expect(await store.runs.getSpec(runId)).toBeUndefined()
+    await store.close()
+  })
+
+  it('upgrades a version-4 database to version 5 (idempotency keys), keeping the keys of tagged runs', async () => {
+    const path = newDbPath()
+    mkdirSync(dirname(path), { recursive: true })
+    const tagged = newRunId()
+    const plain = newRunId()
+    const old = new Database(path)
+    old.pragma('journal_mode = WAL')
+    expect(
+      migrate(
+        old,
+        MIGRATIONS.filter((m) => m.version <= 4),
+      ),
+    ).toBe(4)
+    // The server before version 5: the run tagged `idempotency:<key>`, the body's hash in its spec.
+    const insertRun = old.prepare(
+      'INSERT INTO runs (id, name, status, summary, last_seq) VALUES (?, ?, ?, ?, 0)',
+    )
+    const insertSpec = old.prepare('INSERT INTO run_specs (run_id, spec) VALUES (?, ?)')
+    const insertTag = old.prepare('INSERT INTO run_tags (run_id, tag) VALUES (?, ?)')
+    for (const runId of [tagged, plain]) {
+      const commit = createCommit(runId)
+      insertRun.run(runId, commit.run!.name, 'succeeded', JSON.stringify(commit.run))
+      const params = runId === tagged ? { idempotency: { keyHash: 'k1', bodyHash: 'b1' } } : {}
+      insertSpec.run(runId, JSON.stringify({ ...commit.create!.spec, params }))
+    }
+    insertTag.run(tagged, 'idempotency:k1')
+    // A tag without a body hash in the spec is somebody's own tag, not a key.
+    insertTag.run(plain, 'idempotency:k2')
+    old.close()
+
+    const store = await openStore(path)
+    expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version))
+    expect(await store.idempotency.claim('k1', 'b-other', 'server-a', 60_000)).toEqual({
+      status: 'done',
+      runId: tagged,
+      bodyHash: 'b1',
+    })
+    expect(await store.idempotency.claim('k2', 'b2', 'server-a', 60_000)).toEqual({ status: 'claimed' })
+    expect(await store.runs.delete([tagged])).toBe(1)
+    expect(await store.idempotency.claim('k1', 'b3', 'server-a', 60_000)).toEqual({ status: 'claimed' })
     await store.close()
   })
 

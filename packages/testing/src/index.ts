@@ -33,3 +33,4 @@ export {
   startFakeModelServer,
 } from './fake-models/index.js'
 export { describeStore, type StoreFactory as StoreSuiteFactory } from './store-suite.js'
+export { runLogOnly } from './store-suite/run-log-only.js'

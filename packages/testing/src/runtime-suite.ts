@@ -79,15 +79,15 @@ function mortal(store: Store): { store: Store; kill(): void } {
       artifacts: store.artifacts,
       memory: store.memory,
       leases: {
-        acquire: (runId, owner, ttlMs) => store.leases.acquire(runId, owner, ttlMs),
-        get: (runId) => store.leases.get(runId),
-        renew: gate((runId: string, owner: string, ttlMs: number) => store.leases.renew(runId, owner, ttlMs)),
-        release: gate((runId: string, owner: string) => store.leases.release(runId, owner)),
+        acquire: (runId, owner, ttlMs) => store.leases!.acquire(runId, owner, ttlMs),
+        get: (runId) => store.leases!.get(runId),
+        renew: gate((runId: string, owner: string, ttlMs: number) => store.leases!.renew(runId, owner, ttlMs)),
+        release: gate((runId: string, owner: string) => store.leases!.release(runId, owner)),
       },
       signals: {
-        send: (signal) => store.signals.send(signal),
-        lastId: () => store.signals.lastId(),
-        receive: gate((runIds: string[], afterId: number) => store.signals.receive(runIds, afterId)),
+        send: (signal) => store.signals!.send(signal),
+        lastId: () => store.signals!.lastId(),
+        receive: gate((runIds: string[], afterId: number) => store.signals!.receive(runIds, afterId)),
       },
     },
   }

@@ -1,18 +1,19 @@
-import { WeftError } from '@weft/spec'
-import type { WeftEvent } from '@weft/spec'
-import type { Page, RunFilter, RunSpec, RunSummary } from '@weft/spec'
-import { emptyRunCounts, RunFilterSchema } from '@weft/spec'
+import type { Page, RunFilter, RunSpec, RunSummary, TaskState, WeftEvent } from '@weft/spec'
 import {
   type ArtifactRef,
+  assertArtifactName,
   type Commit,
   type EventQuery,
+  emptyRunCounts,
+  type FullStore,
+  type IdempotencyClaim,
   type MemoryEntry,
+  RunFilterSchema,
   type RunLease,
   type Signal,
   STORE_SPECIFICATION_VERSION,
-  type Store,
+  WeftError,
 } from '@weft/spec'
-import type { TaskState } from '@weft/spec'
 import { cloneJson } from './clone.js'
 
 interface RunRecord {
@@ -26,18 +27,27 @@ interface RunRecord {
 const clone = cloneJson
 
 /** A store in process memory: for tests, examples and short-lived runtimes. Nothing survives exit. */
-export function createMemoryStore(): Store {
+export function createMemoryStore(): FullStore {
   const runs = new Map<string, RunRecord>()
   const signals: Signal[] = []
   const leases = new Map<string, RunLease>()
   const artifacts = new Map<string, Map<string, { ref: ArtifactRef; data: Uint8Array }>>()
   let signalSeq = 0
   const memory = new Map<string, Map<string, MemoryEntry>>()
+  const keys = new Map<string, { bodyHash: string; owner: string; expiresAt: string; runId?: string }>()
 
-  const store: Store = {
+  const store: FullStore = {
     specificationVersion: STORE_SPECIFICATION_VERSION,
     id: 'memory',
-    capabilities: { transactions: true, multiProcess: false, leases: true },
+    capabilities: {
+      transactions: true,
+      multiProcess: false,
+      leases: true,
+      signals: true,
+      artifacts: true,
+      memory: true,
+      idempotency: true,
+    },
     async init() {},
     async close() {},
 
@@ -122,6 +132,7 @@ export function createMemoryStore(): Store {
           artifacts.delete(id)
           memory.delete(`run:${id}`)
           for (let i = signals.length - 1; i >= 0; i--) if (signals[i]!.runId === id) signals.splice(i, 1)
+          for (const [key, k] of keys) if (k.runId === id) keys.delete(key)
         }
         return deleted
       },
@@ -223,6 +234,31 @@ export function createMemoryStore(): Store {
       },
     },
 
+    idempotency: {
+      async claim(key, bodyHash, owner, ttlMs): Promise<IdempotencyClaim> {
+        const now = Date.now()
+        const held = keys.get(key)
+        if (held?.runId !== undefined) return { status: 'done', runId: held.runId, bodyHash: held.bodyHash }
+        if (held && held.owner !== owner && Date.parse(held.expiresAt) > now) {
+          return { status: 'busy', owner: held.owner, bodyHash: held.bodyHash, expiresAt: held.expiresAt }
+        }
+        keys.set(key, { bodyHash, owner, expiresAt: new Date(now + ttlMs).toISOString() })
+        return { status: 'claimed' }
+      },
+      async complete(key, owner, runId) {
+        const held = keys.get(key)
+        if (!held) return false
+        if (held.runId !== undefined) return held.runId === runId
+        if (held.owner !== owner) return false
+        held.runId = runId
+        return true
+      },
+      async release(key, owner) {
+        const held = keys.get(key)
+        if (held && held.runId === undefined && held.owner === owner) keys.delete(key)
+      },
+    },
+
     artifacts: {
       async put({ runId, taskId, name, contentType, data }) {
         assertArtifactName(name)
@@ -253,18 +289,5 @@ export function createMemoryStore(): Store {
   return store
 }
 
-/** Artifact names are relative paths that stay inside the run (see `ArtifactStore.put`). */
-export function assertArtifactName(name: string): void {
-  const segments = name.split('/')
-  if (
-    name === '' ||
-    name.startsWith('/') ||
-    /^[A-Za-z]:/.test(name) ||
-    name.includes('\\') ||
-    segments.some((s) => s === '..' || s === '' || s === '.')
-  ) {
-    throw new WeftError('input_invalid', `artifact name '${name}' is not a relative path inside the run`, {
-      hint: "use names like 'report.md' or 'out/report.md' (no leading '/', no '..', no empty segments)",
-    })
-  }
-}
+/** Artifact names: the one definition lives in @weft/spec (kept here for core's export). */
+export { assertArtifactName }

@@ -151,11 +151,11 @@ export function killableStore(store: Store): { store: Store; kill(): void } {
       commit: gate(store.commit.bind(store)),
       close: async () => {},
       leases: {
-        ...store.leases,
-        renew: gate(store.leases.renew.bind(store.leases)),
-        release: gate(store.leases.release.bind(store.leases)),
+        ...store.leases!,
+        renew: gate(store.leases!.renew.bind(store.leases!)),
+        release: gate(store.leases!.release.bind(store.leases!)),
       },
-      signals: { ...store.signals, receive: gate(store.signals.receive.bind(store.signals)) },
+      signals: { ...store.signals!, receive: gate(store.signals!.receive.bind(store.signals!)) },
     },
   }
 }
