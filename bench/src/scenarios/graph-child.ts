@@ -9,10 +9,10 @@ import { createMemoryStore, type Store } from '@weft/core'
 import { createSqliteStore } from '@weft/storage-sqlite'
 import { childInput, childOutput } from '../lib/child.js'
 import { layeredDag } from '../lib/graph.js'
-import { runFloor, runLangGraph, runWeft } from './scheduler-systems.js'
+import { runFloor, runLangGraph, runRecordingFloor, runWeft } from './scheduler-systems.js'
 
 export interface GraphChildInput {
-  system: 'weft' | 'floor' | 'langgraph'
+  system: 'weft' | 'floor' | 'recording' | 'langgraph'
   store?: 'memory' | 'sqlite'
   n: number
   warmup: number
@@ -37,6 +37,9 @@ for (let i = 0; i < input.warmup + input.runs; i++) {
   const measured = i >= input.warmup
   if (input.system === 'floor') {
     const ms = await runFloor(dag)
+    if (measured) out.samples.push(ms)
+  } else if (input.system === 'recording') {
+    const ms = await runRecordingFloor(dag)
     if (measured) out.samples.push(ms)
   } else if (input.system === 'langgraph') {
     const ms = await runLangGraph(dag)

@@ -115,6 +115,69 @@ export async function runFloor(dag: Dag, parallelism = PARALLELISM): Promise<num
 }
 
 /**
+ * The recording floor: the floor's executor, also appending the events weft records per task
+ * (run.created, task.added for each task, then task.queued, task.started and task.succeeded as it
+ * runs them, run.started and run.succeeded), each with its seq and timestamp, to an array. The
+ * ratio of weft to this floor is what weft's design costs beyond recording what happened.
+ */
+export async function runRecordingFloor(dag: Dag, parallelism = PARALLELISM): Promise<number> {
+  const t0 = performance.now()
+  const n = dag.ids.length
+  const runId = 'run_floor'
+  const log: Record<string, unknown>[] = []
+  let seq = 0
+  const record = (type: string, data: Record<string, unknown>, taskId?: string, attempt?: number) => {
+    log.push({ runId, seq: ++seq, ts: new Date().toISOString(), type, taskId, attempt, severity: 'info', data })
+  }
+  const waiting = new Int32Array(n)
+  const dependents: number[][] = Array.from({ length: n }, () => [])
+  record('run.created', { name: 'floor', inputs: {}, taskIds: dag.ids, diagnostics: [] })
+  for (let i = 0; i < n; i++) {
+    const needs = dag.needs[i]!
+    waiting[i] = needs.length
+    for (const j of needs) dependents[j]?.push(i)
+    record('task.added', { needs: needs.map((j) => dag.ids[j]!), priority: 50 }, dag.ids[i])
+  }
+  record('run.started', { maxParallelism: parallelism, mode: 'eager' })
+  const ready: number[] = []
+  const queue = (i: number) => {
+    ready.push(i)
+    record('task.queued', {}, dag.ids[i])
+  }
+  for (let i = 0; i < n; i++) if (waiting[i] === 0) queue(i)
+  const task = async (_i: number) => {}
+  await new Promise<void>((resolve, reject) => {
+    let head = 0
+    let running = 0
+    let done = 0
+    const pump = () => {
+      while (running < parallelism && head < ready.length) {
+        const i = ready[head++]!
+        running++
+        const started = performance.now()
+        record('task.started', { backend: 'noop' }, dag.ids[i], 1)
+        task(i).then(() => {
+          running--
+          done++
+          record('task.succeeded', { output: null, durationMs: performance.now() - started }, dag.ids[i], 1)
+          for (const d of dependents[i]!) {
+            const left = waiting[d]! - 1
+            waiting[d] = left
+            if (left === 0) queue(d)
+          }
+          if (done === n) resolve()
+          else pump()
+        }, reject)
+      }
+    }
+    pump()
+  })
+  record('run.succeeded', { outputs: {}, durationMs: performance.now() - t0 })
+  if (log.length !== 4 * n + 3) throw new Error(`the recording floor wrote ${log.length} events`)
+  return performance.now() - t0
+}
+
+/**
  * LangGraph.js: one node per task, an edge from START to each source, a (waiting) edge from the
  * needs of each task to it, `maxConcurrency` as the parallelism. Nodes return no update.
  */

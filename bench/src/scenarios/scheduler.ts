@@ -11,7 +11,7 @@ import { type Summary, summarize } from '../lib/stats.js'
 import type { GraphChildInput, GraphChildOutput } from './graph-child.js'
 import { PARALLELISM } from './scheduler-systems.js'
 
-type System = 'floor' | 'weft' | 'langgraph'
+type System = 'floor' | 'recording' | 'weft' | 'langgraph'
 
 interface Plan {
   n: number
@@ -81,12 +81,12 @@ export const scheduler: Scenario = {
       const dag = layeredDag(plan.n)
       ctx.log(`scheduler: ${int(plan.n)} tasks, ${dag.layers} layers, ${int(dag.edges)} edges`)
       const res = {} as Record<System, SystemResult>
-      for (const s of ['floor', 'weft', 'langgraph'] as System[])
+      for (const s of ['floor', 'recording', 'weft', 'langgraph'] as System[])
         res[s] = { samples: [], startMs: [], maxRssKb: [] }
       if (!plan.langgraph) res.langgraph.skipped = 'not run with --quick'
       const rounds = Math.max(plan.rounds, plan.langgraph?.rounds ?? 0)
       for (let round = 0; round < rounds; round++) {
-        for (const system of ['floor', 'weft', 'langgraph'] as System[]) {
+        for (const system of ['floor', 'recording', 'weft', 'langgraph'] as System[]) {
           const r = res[system]
           if (r.dnf || r.skipped) continue
           const lg = system === 'langgraph' ? plan.langgraph! : undefined
@@ -141,9 +141,11 @@ function report(results: Record<number, Record<System, SystemResult>>): Scenario
     headers: [
       'tasks',
       'floor µs/task',
+      'recording floor µs/task',
       'weft µs/task',
       'LangGraph.js µs/task',
       'weft / floor',
+      'weft / recording floor',
       'LangGraph / weft',
       'weft run (ms)',
       'weft start() (ms)',
@@ -153,9 +155,11 @@ function report(results: Record<number, Record<System, SystemResult>>): Scenario
       return [
         int(n),
         cell(r.floor, 'us'),
+        cell(r.recording, 'us'),
         cell(r.weft, 'us'),
         cell(r.langgraph, 'us'),
         ratio(med(n, 'weft'), med(n, 'floor')),
+        ratio(med(n, 'weft'), med(n, 'recording')),
         r.langgraph.summary
           ? ratio(med(n, 'langgraph'), med(n, 'weft'))
           : r.langgraph.limitMs
@@ -171,8 +175,8 @@ function report(results: Record<number, Record<System, SystemResult>>): Scenario
   const growth: Table = {
     title: `Per-task cost, ${int(first)} → ${int(last)} tasks (flat = 1×; quadratic would be ${int(last / first)}×)`,
     headers: ['system', ...sizes.map((n) => `${int(n)}`), `growth ${int(first)}→${int(last)}`],
-    rows: (['floor', 'weft', 'langgraph'] as System[]).map((s) => [
-      s === 'langgraph' ? 'LangGraph.js' : s,
+    rows: (['floor', 'recording', 'weft', 'langgraph'] as System[]).map((s) => [
+      s === 'langgraph' ? 'LangGraph.js' : s === 'recording' ? 'recording floor' : s,
       ...sizes.map((n) =>
         results[n]![s].perTaskUs
           ? `${num(med(n, s))} µs`
@@ -191,6 +195,12 @@ function report(results: Record<number, Record<System, SystemResult>>): Scenario
         ratio(med(n, 'weft'), med(n, 'floor')),
       ],
     ]
+    rows.push([
+      `scheduler, ${int(n)} tasks: vs the recording floor`,
+      cell(r.weft, 'us'),
+      `recording floor ${cell(r.recording, 'us')}`,
+      ratio(med(n, 'weft'), med(n, 'recording')),
+    ])
     rows.push([
       `scheduler, ${int(n)} tasks: vs LangGraph.js`,
       cell(r.weft, 'us'),
@@ -222,6 +232,7 @@ function report(results: Record<number, Record<System, SystemResult>>): Scenario
       `Each cell: median (min–max) over every measured run; runs happen in fresh child processes, rounds interleave the systems. Parallelism ${PARALLELISM}; graphs: layers of 100 tasks, each task after the first layer needs 1–3 (about 2) tasks of the layer before; fixed seed.`,
       'weft: `createRuntime` with `createMemoryStore()` and a no-op backend, timed from `runtime.start()` (validation, planning, the `run.created` commit) to the end of `runtime.wait()`; every task still goes through the whole pipeline and writes its events (task.added, queued, started, succeeded) to the store.',
       'floor: in-degree counts, a FIFO ready queue and at most 8 awaited no-op async calls in flight; it records nothing.',
+      'recording floor: the same executor, also appending the events weft records (run.created, task.added per task, task.queued, task.started, task.succeeded, run.started, run.succeeded) with their seq and an ISO timestamp to an array; weft / recording floor is what weft costs beyond recording what happened.',
       'LangGraph.js: a `StateGraph` with one node per task (waiting edges for several needs), `maxConcurrency: 8`, compiled and invoked; no checkpointer.',
     ],
     headline,
