@@ -67,19 +67,24 @@ export function ancestorsOf(graph: NeedsGraph, id: string): Set<string> {
   return out
 }
 
-/** Tasks that depend on `id`, directly or through others. */
+/** Tasks that depend on `id`, directly or through others. Linear: the edges are reversed once. */
 export function descendantsOf(graph: NeedsGraph, id: string): Set<string> {
-  const out = new Set<string>()
-  let frontier = [id]
-  while (frontier.length) {
-    const next: string[] = []
-    for (const [task, needs] of graph) {
-      if (!out.has(task) && needs.some((n) => frontier.includes(n))) {
-        out.add(task)
-        next.push(task)
-      }
+  const dependents = new Map<string, string[]>()
+  for (const [task, needs] of graph) {
+    for (const need of needs) {
+      const list = dependents.get(need)
+      if (list) list.push(task)
+      else dependents.set(need, [task])
     }
-    frontier = next
+  }
+  const out = new Set<string>()
+  const todo = [id]
+  while (todo.length) {
+    for (const next of dependents.get(todo.pop()!) ?? []) {
+      if (out.has(next)) continue
+      out.add(next)
+      todo.push(next)
+    }
   }
   return out
 }
