@@ -162,6 +162,10 @@ describe('document limits', () => {
     const wf = { weft: 1, name: 'i', inputs: { data: { type: 'json' } }, tasks: { a: { backend: 'mock' } } }
     const r = validateWorkflow(wf, { backends, inputs: { data: value as never } })
     expect(r.diagnostics).toEqual([expect.objectContaining({ code: 'input_too_deep', path: 'inputs.data' })])
+    // The same as text (`--input data='[[[…]]]'`), parsed for a json input.
+    const text = `${'['.repeat(20_000)}${']'.repeat(20_000)}`
+    const fromText = validateWorkflow(wf, { backends, inputs: { data: text } })
+    expect(fromText.diagnostics).toEqual([expect.objectContaining({ code: 'input_too_deep', path: 'inputs.data' })])
     const bad = validateWorkflow(
       { ...wf, inputs: { n: { type: 'number' } } },
       { backends, inputs: { n: 'x'.repeat(10_000) } },

@@ -400,19 +400,24 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
   // 5. Inputs.
   let inputs: Record<string, Json> | undefined
   // Run inputs come from the caller (a request body, the command line): as deep as anything else.
-  const inputsTooDeep = checkShape(options.inputs, limits.maxDepth).find((p) => p.kind === 'too_deep')
-  if (inputsTooDeep) {
+  const tooDeep = (values: unknown) => checkShape(values, limits.maxDepth).find((p) => p.kind === 'too_deep')
+  const reportDeep = (problem: { path: DocPath }) =>
     add({
       level: 'error',
       code: 'input_too_deep',
-      message: `the run's input ${formatPath(['inputs', ...inputsTooDeep.path])} nests deeper than ${limits.maxDepth} levels of objects and arrays`,
-      path: ['inputs', ...inputsTooDeep.path.slice(0, 1)],
+      message: `the run's input ${formatPath(['inputs', ...problem.path])} nests deeper than ${limits.maxDepth} levels of objects and arrays`,
+      path: ['inputs', ...problem.path.slice(0, 1)],
       hint: 'pass a flatter value (or a file path the task reads)',
     })
-  } else if (options.inputs && parsed.success) {
+  const givenTooDeep = tooDeep(options.inputs)
+  if (givenTooDeep) reportDeep(givenTooDeep)
+  else if (options.inputs && parsed.success) {
     const coerced = coerceInputs(parsed.data.inputs ?? {}, options.inputs)
-    inputs = coerced.values
     for (const p of coerced.problems) add({ ...p, path: p.path })
+    // Text given for a json/object/array input is parsed here, and can be as deep as any value.
+    const parsedTooDeep = tooDeep(coerced.values)
+    if (parsedTooDeep) reportDeep(parsedTooDeep)
+    else inputs = coerced.values
   }
 
   if (unlisted > 0) {
