@@ -32,6 +32,8 @@ export interface StallSample {
   p99: number
   max: number
   requests: number
+  /** `/healthz` answers per second while the POSTs ran: how free the event loop was. */
+  rps: number
   /** Wall time of one maximal POST (to its 202), median, in ms. */
   postMs: number
   statuses: number[]
@@ -56,11 +58,13 @@ export async function healthzDuringMaximalPosts(url: string, posts: number): Pro
   })
   const times: number[] = []
   const statuses: number[] = []
+  const began = performance.now()
   for (let i = 0; i < posts; i++) {
     const started = performance.now()
     statuses.push(await post(url, body))
     times.push(performance.now() - started)
   }
+  const elapsed = (performance.now() - began) / 1000
   load.stop()
   const result = await done
   times.sort((a, b) => a - b)
@@ -69,6 +73,7 @@ export async function healthzDuringMaximalPosts(url: string, posts: number): Pro
     p99: result.latency.p99,
     max: result.latency.max,
     requests: result.requests.total,
+    rps: result.requests.total / elapsed,
     postMs: times[Math.floor(times.length / 2)] ?? 0,
     statuses,
   }
