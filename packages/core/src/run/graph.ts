@@ -4,7 +4,7 @@
  * what changed, never a scan of every task, so a run of 100,000 tasks costs per task what a run
  * of 1,000 does.
  */
-import type { TaskState } from '@weft/spec'
+import { isTerminalTaskStatus, type TaskState } from '@weft/spec'
 import { KeyHeap } from './heap.js'
 
 export class TaskGraph {
@@ -41,11 +41,15 @@ export class TaskGraph {
     return x.priority !== y.priority ? x.priority < y.priority : x.order < y.order
   }
 
-  /** A task's state changed: it and the pending tasks that need it are looked at again. */
+  /**
+   * A task's state changed: it is looked at again, and so are the pending tasks that need it once
+   * it has ended (before that, nothing about them can change).
+   */
   touched(taskId: string): void {
     const t = this.tasks.get(taskId)
     if (t?.status === 'pending') this.checkPending(taskId)
     else this.offer(taskId)
+    if (!t || !isTerminalTaskStatus(t.status)) return
     const deps = this.dependents.get(taskId)
     if (deps) for (const d of deps) if (this.tasks.get(d)?.status === 'pending') this.checkPending(d)
   }

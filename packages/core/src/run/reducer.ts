@@ -117,7 +117,7 @@ function nextTask(t: TaskState, e: RunEvent): TaskState {
       return { ...t, status: 'queued' }
     case 'task.started': {
       // A new attempt: the process groups of the last one are no longer this task's.
-      const { nextRetryAt: _n, processes: _p, ...rest } = t
+      const rest = without(t, 'nextRetryAt', 'processes')
       const d = e.data
       return {
         ...rest,
@@ -156,7 +156,7 @@ function nextTask(t: TaskState, e: RunEvent): TaskState {
       return t.approval ? { ...t, approval: { ...t.approval, status: 'approved', respondedAt: ts } } : t
     case 'task.succeeded':
     case 'task.reused': {
-      const { error: _error, nextRetryAt: _n, ...rest } = t
+      const rest = without(t, 'error', 'nextRetryAt')
       const d = e.data
       return {
         ...rest,
@@ -168,12 +168,12 @@ function nextTask(t: TaskState, e: RunEvent): TaskState {
       }
     }
     case 'task.failed': {
-      const { nextRetryAt: _n, ...rest } = t
+      const rest = without(t, 'nextRetryAt')
       return { ...rest, status: 'failed', error: e.data.error, completedAt: ts }
     }
     case 'task.canceled':
     case 'task.skipped': {
-      const { nextRetryAt: _n, ...rest } = t
+      const rest = without(t, 'nextRetryAt')
       const end: TaskState = {
         ...rest,
         status: e.type === 'task.canceled' ? 'canceled' : 'skipped',
@@ -186,6 +186,19 @@ function nextTask(t: TaskState, e: RunEvent): TaskState {
     default:
       return t
   }
+}
+
+/**
+ * A copy of a task's state without some fields. Most states have none of them: then a plain
+ * spread (fast) does, and only the rare state that has one pays for a copy key by key.
+ */
+function without(t: TaskState, ...keys: (keyof TaskState)[]): TaskState {
+  let has = false
+  for (const k of keys) if (t[k] !== undefined) has = true
+  if (!has) return { ...t }
+  const out = { ...t }
+  for (const k of keys) delete out[k]
+  return out
 }
 
 /** Replaces a task's state and keeps the summary's counts (and, for approvals, its pause) in step. */
