@@ -6,7 +6,7 @@
  * more because the numbers were reused, so the leader's identity is checked first.
  */
 import { type ProcessIdentity, readProcStat } from './identity.js'
-import { groupExists, signalGroup, terminateGroup } from './process-tree.js'
+import { groupExists, signalGroup, terminateTree } from './process-tree.js'
 
 /** A process group as a backend reported it (`{ type: 'process', pid, pgid, startTime }`). */
 export interface RecordedGroup extends ProcessIdentity {
@@ -41,8 +41,9 @@ export function recordedGroupState(group: RecordedGroup): 'gone' | 'ours' | 'not
 
 /**
  * Ends a recorded group if it is still ours: SIGTERM (+ SIGCONT for a stopped group), SIGKILL
- * after `graceMs`, then waits up to `killWaitMs` for the kernel to take the members away. Only
- * for a group on this host (compare the recorded host first).
+ * after `graceMs`, then waits up to `killWaitMs` for the kernel to take the members away. While
+ * the leader lives, processes below it that left the group (setsid) are ended too. Only for a
+ * group on this host (compare the recorded host first).
  */
 export async function endRecordedGroup(
   group: RecordedGroup,
@@ -50,7 +51,9 @@ export async function endRecordedGroup(
 ): Promise<EndGroupOutcome> {
   const state = recordedGroupState(group)
   if (state !== 'ours') return state
-  await terminateGroup(group.pgid, options.graceMs ?? 2000)
+  // The tree, not only the group: an agent CLI starts tools in sessions of their own (setsid),
+  // found below the leader while it lives.
+  await terminateTree(group.pgid, options.graceMs ?? 2000)
   const deadline = Date.now() + (options.killWaitMs ?? 5000)
   while (groupExists(group.pgid)) {
     if (Date.now() > deadline) return 'still_running'

@@ -93,6 +93,18 @@ describe.runIf(process.platform === 'linux')('process identity', () => {
     expect(await endRecordedGroup({ pid, pgid: pid, startTime })).toBe('gone')
   })
 
+  it('ends with the group what its leader started in a session of its own (setsid)', async () => {
+    const child = group('setsid sleep 30 & echo $!; wait')
+    const escaped = Number(await firstLine(child))
+    const pid = child.pid!
+    await until(() => readProcStat(escaped)?.pgrp === escaped)
+    expect(await endRecordedGroup({ pid, pgid: pid, startTime: processStartTime(pid) })).toBe('ended')
+    await until(() => {
+      const s = readProcStat(escaped)
+      return s === undefined || s.state === 'Z'
+    })
+  })
+
   it('ends what is left of a group whose leader already exited', async () => {
     const child = group('sleep 30 & echo $!')
     const member = Number(await firstLine(child))
