@@ -245,4 +245,21 @@ describe.runIf(process.platform === 'linux')('a crash strands no run and leaves 
     expect((await store.runs.get(runId))?.status).toBe('succeeded')
     expect(liveMembers(leader)).toEqual([])
   }, 180_000)
+
+  it('exits it can see end the children: SIGHUP (a closed terminal) to `weft run` leaves no group behind', async () => {
+    const dir = join(ws.dir, `case-${++n}`)
+    mkdirSync(dir)
+    const proc = startCli(['run', 'stranded.yaml', '--input', `dir=${dir}`], {
+      cwd: ws.dir,
+      env: ws.env,
+      timeoutMs: 120_000,
+    })
+    await until(() => lines(join(dir, 'pids')).length === 1, 'the first attempt runs')
+    const leader = Number(lines(join(dir, 'pids'))[0])
+    leaders.push({ pgid: leader, startTime: startTimeOf(leader) })
+    await until(() => liveMembers(leader).length === 2, 'the attempt’s sleep runs')
+    proc.child.kill('SIGHUP')
+    await proc.result
+    await until(() => liveMembers(leader).length === 0, 'the attempt’s group is gone')
+  }, 180_000)
 })
