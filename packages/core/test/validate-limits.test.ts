@@ -165,7 +165,9 @@ describe('document limits', () => {
     // The same as text (`--input data='[[[…]]]'`), parsed for a json input.
     const text = `${'['.repeat(20_000)}${']'.repeat(20_000)}`
     const fromText = validateWorkflow(wf, { backends, inputs: { data: text } })
-    expect(fromText.diagnostics).toEqual([expect.objectContaining({ code: 'input_too_deep', path: 'inputs.data' })])
+    expect(fromText.diagnostics).toEqual([
+      expect.objectContaining({ code: 'input_too_deep', path: 'inputs.data' }),
+    ])
     const bad = validateWorkflow(
       { ...wf, inputs: { n: { type: 'number' } } },
       { backends, inputs: { n: 'x'.repeat(10_000) } },

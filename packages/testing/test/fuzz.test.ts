@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { deep } from '../src/fuzz/emit.js'
 import {
   arbitraryMalformedWorkflow,
   fuzzSettings,
@@ -7,7 +8,6 @@ import {
   toObject,
   toYamlText,
 } from '../src/fuzz/index.js'
-import { deep } from '../src/fuzz/emit.js'
 
 describe('arbitraryMalformedWorkflow', () => {
   it('is reproducible from its seed and yields every form', () => {

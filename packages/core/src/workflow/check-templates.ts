@@ -1,9 +1,9 @@
 import type { Diagnostic } from '@weft/spec'
 import { type Expression, expressionPaths } from '../template/expression.js'
 import { parseTemplate, TemplateError } from '../template/template.js'
-import { listNames } from './suggest.js'
 import type { WorkflowLimits } from './limits.js'
 import type { DocPath } from './load.js'
+import { listNames } from './suggest.js'
 
 export type AddDiagnostic = (
   d: Omit<Diagnostic, 'file' | 'line' | 'column' | 'path'> & { path?: DocPath },

@@ -1,5 +1,4 @@
-import type { Json } from '@weft/spec'
-import type { InputSpec } from '@weft/spec'
+import type { InputSpec, Json } from '@weft/spec'
 
 interface InputProblem {
   level: 'error' | 'warning'

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { extname } from 'node:path'
-import { Composer, type Document, LineCounter, Parser, YAMLParseError } from 'yaml'
 import type { Diagnostic } from '@weft/spec'
+import { Composer, type Document, LineCounter, Parser, YAMLParseError } from 'yaml'
 import { resolveLimits, type WorkflowLimits } from './limits.js'
 import { measureTokens, scanFlowDepth } from './yaml-depth.js'
 

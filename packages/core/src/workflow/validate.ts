@@ -1,6 +1,4 @@
-import type { z } from 'zod'
-import type { Diagnostic, DiagnosticsMode } from '@weft/spec'
-import type { Json } from '@weft/spec'
+import type { Diagnostic, DiagnosticsMode, Json } from '@weft/spec'
 import {
   ApprovalSpecSchema,
   BudgetSpecSchema,
@@ -14,6 +12,7 @@ import {
   type WorkflowSpec,
   WorkflowSpecSchema,
 } from '@weft/spec'
+import type { z } from 'zod'
 import { collectTemplates } from '../template/template.js'
 import { type AddDiagnostic, templateChecker } from './check-templates.js'
 import { findInputCommands } from './commands.js'
