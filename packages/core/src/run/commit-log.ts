@@ -13,7 +13,6 @@
  */
 import type { Commit, EventDraft, RunSpec, RunSummary, Store, TaskState, WeftEvent } from '@weft/spec'
 import { WeftError } from '@weft/spec'
-import { cloneJson } from '../store/clone.js'
 
 export type MemoryWrite = NonNullable<Commit['memory']>[number]
 
@@ -130,8 +129,9 @@ export class CommitLog {
       tasks: [],
       events: events as Commit['events'],
     }
-    if (create) out.create = { spec: cloneJson(this.o.spec()) }
-    if (spec) out.spec = cloneJson(this.o.spec())
+    // The run replaces its spec, never changes it in place (addTasks, a raised budget): no copy.
+    if (create) out.create = { spec: this.o.spec() }
+    if (spec) out.spec = this.o.spec()
     for (const id of tasks) {
       const t = this.o.task(id)
       if (t) out.tasks!.push(t)
