@@ -21,9 +21,9 @@ const wf = (tasks: Record<string, TaskInput>, extra: Partial<WorkflowInput> = {}
 const TTL = 120
 
 /** A runtime on its own handle of the store, which the test can "kill" like a crashed process. */
-function mortal(store: Store, owner: string) {
+function mortal(store: Store, owner: string, leaseTtlMs = TTL) {
   const handle = killableStore(store)
-  const { runtime, backend } = makeRuntime({ store: handle.store, owner, leaseTtlMs: TTL })
+  const { runtime, backend } = makeRuntime({ store: handle.store, owner, leaseTtlMs })
   return { runtime, backend, kill: handle.kill }
 }
 
@@ -53,7 +53,8 @@ async function expectLogMatchesState(store: Store, runId: string) {
 describe('recovery', () => {
   it('continues a run whose process died: finished tasks are kept, the running one runs again', async () => {
     const store = createMemoryStore()
-    const a = mortal(store, 'proc-a')
+    // A lease long enough that the refusal below is checked before it expires, even on a busy machine.
+    const a = mortal(store, 'proc-a', 2000)
     const run = await a.runtime.start({
       workflow: wf({
         first: { with: { output: { n: 1 } } },
@@ -75,7 +76,8 @@ describe('recovery', () => {
       lease: { owner: 'proc-a' },
     })
 
-    await sleep(TTL + 30)
+    // Until the dead process's lease has expired.
+    await until(async () => Date.parse((await store.leases!.get(run.id))!.expiresAt) < Date.now())
     // The slow task hangs only in the dead process; this time it finishes.
     const spec = (await store.runs.getSpec(run.id))!
     spec.workflow.tasks.slow!.with = { output: 'done' }
