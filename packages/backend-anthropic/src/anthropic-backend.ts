@@ -1,11 +1,11 @@
 import {
   abortError,
+  apiKeyOf,
   attemptEmitter,
-  networkError,
   parseOptions,
+  postSse,
   promptOf,
   reachable,
-  readSse,
   replaySse,
 } from '@weft/plugin-kit'
 import {
@@ -62,11 +62,8 @@ export function createAnthropicBackend(backendOptions: AnthropicBackendOptions =
       /\/+$/,
       '',
     )
-  const keyOf = (options: Partial<AnthropicOptions>): { key?: string; source: string } => {
-    if (options.apiKeyEnv) return { key: env[options.apiKeyEnv] || undefined, source: options.apiKeyEnv }
-    if (backendOptions.apiKey) return { key: backendOptions.apiKey, source: 'the apiKey option' }
-    return { key: env[KEY_ENV] || undefined, source: KEY_ENV }
-  }
+  const keyOf = (options: Partial<AnthropicOptions>) =>
+    apiKeyOf({ apiKeyEnv: options.apiKeyEnv, apiKey: backendOptions.apiKey, defaultEnv: KEY_ENV, env })
   const stubOf = (options: Partial<AnthropicOptions>) =>
     backendOptions.stub ?? options.stub ?? env.WEFT_STUB === '1'
 
@@ -103,30 +100,18 @@ export function createAnthropicBackend(backendOptions: AnthropicBackendOptions =
         : {}),
     }
 
-    try {
-      const response = await doFetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'text/event-stream',
-          'x-api-key': key,
-          'anthropic-version': API_VERSION,
-        },
-        body: JSON.stringify(body),
-        // Cancel and timeouts abort the request itself, so the server stops generating too.
-        signal,
-      })
-      if (!response.ok) throw await errorFromResponse(response, source)
-      if (!response.body)
-        throw new BackendError('bad_output', 'the Anthropic API sent no body', { retryable: true })
-      await readSse(response.body, stream.onEvent)
-      if (signal.aborted) throw abortError(signal, CANCELED)
-      return stream.result()
-    } catch (err) {
-      if (signal.aborted) throw abortError(signal, CANCELED)
-      if (err instanceof BackendError) throw err
-      throw networkError(API_NAME, url, err)
-    }
+    await postSse({
+      api: API_NAME,
+      url,
+      headers: { 'x-api-key': key, 'anthropic-version': API_VERSION },
+      body,
+      signal,
+      canceled: CANCELED,
+      fetch: doFetch,
+      onEvent: stream.onEvent,
+      errorFromResponse: (response) => errorFromResponse(response, source),
+    })
+    return stream.result()
   }
 
   return {

@@ -27,7 +27,10 @@ export function resolveBinary(explicit: string | undefined, cwd: string, env: No
   if (explicit === undefined)
     throw notInstalled('the Claude Code CLI (claude) is not installed: not in node_modules/.bin nor on PATH')
   if (explicit.includes('/') || explicit.includes('\\'))
-    throw notInstalled(`the claude binary ${found.tried[0]} does not exist or is not executable`, found.tried[0])
+    throw notInstalled(
+      `the claude binary ${found.tried[0]} does not exist or is not executable`,
+      found.tried[0],
+    )
   throw notInstalled(`'${explicit}' was not found on PATH`, explicit)
 }
 

@@ -1,4 +1,10 @@
-import { conformanceReplies, describeBackend, type FakeModelServer, modelServerScenario, startFakeModelServer } from '@weft/testing'
+import {
+  conformanceReplies,
+  describeBackend,
+  type FakeModelServer,
+  modelServerScenario,
+  startFakeModelServer,
+} from '@weft/testing'
 import { afterAll } from 'vitest'
 import { createCodexBackend } from '../src/index.js'
 import { sandbox } from './helpers.js'

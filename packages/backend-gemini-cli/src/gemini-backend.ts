@@ -62,16 +62,21 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
     backendOptions.stub ?? options.stub ?? envOf(options).WEFT_STUB === '1'
   const binaryOf = (options: Partial<GeminiCliOptions>, dir: string) => {
     const explicit = options.binary ?? backendOptions.binary
-    const found = findExecutable('gemini', { explicit, cwd: dir, from: [dir, process.cwd()], env: envOf(options) })
+    const found = findExecutable('gemini', {
+      explicit,
+      cwd: dir,
+      from: [dir, process.cwd()],
+      env: envOf(options),
+    })
     if (found.path) return found.path
     // The first places and the last (PATH) say enough; the folders in between are their parents.
     const { tried } = found
     const shown = tried.length > 4 ? [...tried.slice(0, 3), '…', tried.at(-1)] : tried
-    throw new BackendError(
-      'not_installed',
-      `the Gemini CLI was not found (looked at ${shown.join(', ')})`,
-      { retryable: false, hint: INSTALL_HINT, details: { binary: explicit ?? 'gemini' } },
-    )
+    throw new BackendError('not_installed', `the Gemini CLI was not found (looked at ${shown.join(', ')})`, {
+      retryable: false,
+      hint: INSTALL_HINT,
+      details: { binary: explicit ?? 'gemini' },
+    })
   }
 
   async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {

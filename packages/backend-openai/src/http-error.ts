@@ -11,7 +11,9 @@ export const API_NAME = 'OpenAI-compatible API'
  */
 export async function errorFromResponse(response: Response, keySource: string): Promise<BackendError> {
   const { json, fallback } = await readErrorBody(response)
-  const body = json as { error?: string | { message?: string; type?: string; code?: string | null } } | undefined
+  const body = json as
+    | { error?: string | { message?: string; type?: string; code?: string | null } }
+    | undefined
   const error = typeof body?.error === 'string' ? { message: body.error } : body?.error
   const status = response.status
   const code = error?.code ?? undefined

@@ -1,11 +1,11 @@
 import {
   abortError,
+  apiKeyOf,
   attemptEmitter,
   connectionFailure,
-  networkError,
   parseOptions,
+  postSse,
   promptOf,
-  readSse,
   replaySse,
 } from '@weft/plugin-kit'
 import {
@@ -56,11 +56,8 @@ export function createOpenAIBackend(backendOptions: OpenAIBackendOptions = {}): 
 
   const baseUrlOf = (options: Partial<OpenAIOptions>) =>
     (options.baseUrl ?? backendOptions.baseUrl ?? env.OPENAI_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '')
-  const keyOf = (options: Partial<OpenAIOptions>): { key?: string; source: string } => {
-    if (options.apiKeyEnv) return { key: env[options.apiKeyEnv] || undefined, source: options.apiKeyEnv }
-    if (backendOptions.apiKey) return { key: backendOptions.apiKey, source: 'the apiKey option' }
-    return { key: env[KEY_ENV] || undefined, source: KEY_ENV }
-  }
+  const keyOf = (options: Partial<OpenAIOptions>) =>
+    apiKeyOf({ apiKeyEnv: options.apiKeyEnv, apiKey: backendOptions.apiKey, defaultEnv: KEY_ENV, env })
   const stubOf = (options: Partial<OpenAIOptions>) =>
     backendOptions.stub ?? options.stub ?? env.WEFT_STUB === '1'
   const headersOf = (key: string | undefined): Record<string, string> =>
@@ -107,25 +104,18 @@ export function createOpenAIBackend(backendOptions: OpenAIBackendOptions = {}): 
       ...(options.reasoningEffort !== undefined ? { reasoning_effort: options.reasoningEffort } : {}),
     }
 
-    try {
-      const response = await doFetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headersOf(key) },
-        body: JSON.stringify(body),
-        // Cancel and timeouts abort the request itself, so the server stops generating too.
-        signal,
-      })
-      if (!response.ok) throw await errorFromResponse(response, source)
-      if (!response.body)
-        throw new BackendError('bad_output', 'the endpoint sent no body', { retryable: true })
-      await readSse(response.body, stream.onEvent)
-      if (signal.aborted) throw abortError(signal, 'the request was canceled')
-      return stream.result()
-    } catch (err) {
-      if (signal.aborted) throw abortError(signal, 'the request was canceled')
-      if (err instanceof BackendError) throw err
-      throw networkError(API_NAME, url, err)
-    }
+    await postSse({
+      api: API_NAME,
+      url,
+      headers: headersOf(key),
+      body,
+      signal,
+      canceled: 'the request was canceled',
+      fetch: doFetch,
+      onEvent: stream.onEvent,
+      errorFromResponse: (response) => errorFromResponse(response, source),
+    })
+    return stream.result()
   }
 
   return {

@@ -1,5 +1,5 @@
 import { isBackendError } from '@weft/core'
-import { delay, type FakeModelServer, handMadeAttempt as attempt, startFakeModelServer } from '@weft/testing'
+import { handMadeAttempt as attempt, delay, type FakeModelServer, startFakeModelServer } from '@weft/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createOpenAIBackend } from '../src/index.js'
 

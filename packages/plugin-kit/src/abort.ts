@@ -6,7 +6,9 @@ import { abortReasonOf, BackendError } from '@weft/spec'
  * when the task's own time ran out, `canceled` (not retryable) for everything else.
  */
 export function abortError(signal: AbortSignal, fallback = 'the task was canceled'): BackendError {
-  const reason = signal.aborted ? (signal.reason as { kind?: unknown; message?: unknown } | undefined) : undefined
+  const reason = signal.aborted
+    ? (signal.reason as { kind?: unknown; message?: unknown } | undefined)
+    : undefined
   const message = typeof reason?.message === 'string' ? reason.message : fallback
   return abortReasonOf(signal)?.kind === 'timeout'
     ? new BackendError('timeout', message)

@@ -1,4 +1,6 @@
 import { BackendError, type Json, type JsonObject } from '@weft/spec'
+import { abortError } from './abort.js'
+import { type EventSourceMessage, readSse } from './sse.js'
 
 export interface StatusErrorOptions {
   /** Body fields and headers worth keeping (`status`, `type`, `requestId`, `retryAfter`, …). */
@@ -55,10 +57,14 @@ export function responseDetails(response: Response, requestIdHeader: string): Js
 
 /** The connection failed or dropped: the server may well answer the next attempt. */
 export function networkError(api: string, url: string, err: unknown): BackendError {
-  return new BackendError('server_error', `${api} at ${url}: the connection failed (${connectionFailure(err)})`, {
-    retryable: true,
-    cause: err,
-  })
+  return new BackendError(
+    'server_error',
+    `${api} at ${url}: the connection failed (${connectionFailure(err)})`,
+    {
+      retryable: true,
+      cause: err,
+    },
+  )
 }
 
 /** Why a fetch failed, as briefly as the error allows (`ECONNREFUSED`). */
@@ -68,7 +74,11 @@ export function connectionFailure(err: unknown): string {
 }
 
 /** True when anything answers at `url` (any status: it only has to be there), else why not. */
-export async function reachable(doFetch: typeof fetch, url: string, timeoutMs: number): Promise<true | string> {
+export async function reachable(
+  doFetch: typeof fetch,
+  url: string,
+  timeoutMs: number,
+): Promise<true | string> {
   try {
     const response = await doFetch(url, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs) })
     await response.body?.cancel().catch(() => undefined)
@@ -100,5 +110,67 @@ export function toolInputOf(json: string, what = 'tool input'): Json {
     throw new BackendError('bad_output', `the model sent ${what} that is not JSON: ${json.slice(0, 200)}`, {
       retryable: true,
     })
+  }
+}
+
+export interface ApiKeySources {
+  /** `with.apiKeyEnv`: the task names the variable. */
+  apiKeyEnv?: string
+  /** The backend's `apiKey` option. */
+  apiKey?: string
+  /** The variable read when neither says (`OPENAI_API_KEY`). */
+  defaultEnv: string
+  env: Record<string, string | undefined>
+}
+
+/** The API key and where it came from (for "set X" hints): the task's variable, the option, the default variable. */
+export function apiKeyOf(sources: ApiKeySources): { key?: string; source: string } {
+  if (sources.apiKeyEnv)
+    return { key: sources.env[sources.apiKeyEnv] || undefined, source: sources.apiKeyEnv }
+  if (sources.apiKey) return { key: sources.apiKey, source: 'the apiKey option' }
+  return { key: sources.env[sources.defaultEnv] || undefined, source: sources.defaultEnv }
+}
+
+export interface SseRequest {
+  /** How messages name the API (`Anthropic API`). */
+  api: string
+  url: string
+  headers: Record<string, string>
+  /** Sent as JSON. */
+  body: unknown
+  /** The attempt's signal: cancel and timeouts abort the request itself, so the server stops too. */
+  signal: AbortSignal
+  /** What the abort error says when the signal's reason does not. */
+  canceled?: string
+  fetch: typeof fetch
+  onEvent: (event: EventSourceMessage) => void
+  /** Maps an error status (the body is still unread) to a BackendError. */
+  errorFromResponse: (response: Response) => Promise<BackendError>
+}
+
+/**
+ * POSTs a streaming request and feeds its Server-Sent Events to `onEvent` until the stream ends.
+ * Rejects with a BackendError: the abort error once the signal aborted, the mapped error of an
+ * error status, `bad_output` without a body, or a retryable `server_error` when the connection
+ * failed or dropped.
+ */
+export async function postSse(request: SseRequest): Promise<void> {
+  const { signal } = request
+  try {
+    const response = await request.fetch(request.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...request.headers },
+      body: JSON.stringify(request.body),
+      signal,
+    })
+    if (!response.ok) throw await request.errorFromResponse(response)
+    if (!response.body)
+      throw new BackendError('bad_output', `the ${request.api} sent no body`, { retryable: true })
+    await readSse(response.body, request.onEvent)
+    if (signal.aborted) throw abortError(signal, request.canceled)
+  } catch (err) {
+    if (signal.aborted) throw abortError(signal, request.canceled)
+    if (err instanceof BackendError) throw err
+    throw networkError(request.api, request.url, err)
   }
 }

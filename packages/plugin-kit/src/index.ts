@@ -2,18 +2,22 @@ export { abortError, sleep, untilAborted } from './abort.js'
 export { attemptEmitter, attemptKey } from './attempt.js'
 export { type FindExecutableOptions, type FoundExecutable, findExecutable } from './executable.js'
 export {
+  type ApiKeySources,
+  apiKeyOf,
   connectionFailure,
   errorForStatus,
   networkError,
   parseJson,
+  postSse,
   reachable,
   readErrorBody,
   responseDetails,
+  type SseRequest,
   type StatusErrorOptions,
   toolInputOf,
 } from './http.js'
 export { describeIssues, envVarName, flag, numeric, parseOptions } from './options.js'
-export { OutputTail, type TailOptions, tail } from './output.js'
+export { type TailOptions, tail } from './output.js'
 export { promptOf } from './prompt.js'
 export { type EventSourceMessage, readSse, replaySse } from './sse.js'
 export { type SubprocessErrorOptions, type SubprocessOutcome, subprocessError } from './subprocess.js'

@@ -9,14 +9,20 @@ import { z } from 'zod'
 export function parseOptions<S extends z.ZodType>(schema: S, backendId: string, raw: unknown): z.output<S> {
   const parsed = schema.safeParse(raw ?? {})
   if (parsed.success) return parsed.data
-  throw new BackendError('bad_options', `bad options for backend '${backendId}': ${describeIssues(parsed.error)}`, {
-    retryable: false,
-  })
+  throw new BackendError(
+    'bad_options',
+    `bad options for backend '${backendId}': ${describeIssues(parsed.error)}`,
+    {
+      retryable: false,
+    },
+  )
 }
 
 /** `with.maxTokens: Too small: expected number to be >0; with.stub: …` */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `with${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`).join('; ')
+  return error.issues
+    .map((i) => `with${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`)
+    .join('; ')
 }
 
 /**

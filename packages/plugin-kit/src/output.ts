@@ -15,20 +15,3 @@ export function tail(text: string, options: TailOptions = {}): string {
   const last = lines.slice(-maxLines).join('\n')
   return last.length > maxChars ? `…${last.slice(-maxChars)}` : last
 }
-
-/**
- * Keeps the last `maxChars` of a stream as it arrives, so a long-running process's output never
- * piles up in memory while the end of it is still there for the error message.
- */
-export class OutputTail {
-  private text = ''
-  constructor(private readonly maxChars = 8000) {}
-
-  push(line: string): void {
-    this.text = `${this.text}${line}\n`.slice(-this.maxChars)
-  }
-
-  toString(): string {
-    return this.text
-  }
-}

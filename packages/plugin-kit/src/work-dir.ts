@@ -10,6 +10,8 @@ import { BackendError } from '@weft/spec'
 export function workingDirectory(workDir: string, cwd: string | undefined): string {
   const dir = cwd === undefined ? workDir : resolve(workDir, cwd)
   if (!existsSync(dir) || !statSync(dir).isDirectory())
-    throw new BackendError('bad_options', `with.cwd: the directory ${dir} does not exist`, { retryable: false })
+    throw new BackendError('bad_options', `with.cwd: the directory ${dir} does not exist`, {
+      retryable: false,
+    })
   return dir
 }

@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  errorForStatus,
   type EventSourceMessage,
+  errorForStatus,
   findExecutable,
   networkError,
+  postSse,
   reachable,
   readSse,
   replaySse,
@@ -27,6 +28,10 @@ beforeAll(async () => {
       const body = Buffer.from('event: a\ndata: {"text":"héllo"}\n\nevent: b\ndata: done\n\n')
       res.write(body.subarray(0, 27))
       setTimeout(() => res.end(body.subarray(27)), 10)
+      return
+    }
+    if (req.url === '/busy') {
+      res.writeHead(429, { 'retry-after': '1' }).end('{"error":"slow down"}')
       return
     }
     res.writeHead(204).end()
@@ -60,9 +65,51 @@ describe('SSE', () => {
   })
 })
 
+describe('streaming requests', () => {
+  const base = { api: 'Test API', headers: {}, body: { prompt: 'hi' }, fetch }
+
+  it('feed the events of a POST to the handler, and map an error status', async () => {
+    const seen: string[] = []
+    const signal = new AbortController().signal
+    await postSse({
+      ...base,
+      url: `${url}/sse`,
+      signal,
+      onEvent: (e) => seen.push(e.data),
+      errorFromResponse: async () => {
+        throw new Error('not called')
+      },
+    })
+    expect(seen).toEqual(['{"text":"héllo"}', 'done'])
+    const busy = await postSse({
+      ...base,
+      url: `${url}/busy`,
+      signal,
+      onEvent: () => {},
+      errorFromResponse: async (r) =>
+        errorForStatus(r.status, await r.text(), { details: {}, keySource: 'K' }),
+    }).catch((e: unknown) => e)
+    expect(busy).toMatchObject({ code: 'rate_limit', retryable: true, message: '{"error":"slow down"}' })
+  })
+
+  it('reject with the abort error once the signal aborted', async () => {
+    const controller = new AbortController()
+    controller.abort({ kind: 'timeout', message: 'too slow' })
+    const err = await postSse({
+      ...base,
+      url: `${url}/sse`,
+      signal: controller.signal,
+      onEvent: () => {},
+      errorFromResponse: async () => errorForStatus(500, 'x', { details: {}, keySource: 'K' }),
+    }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'timeout', message: 'too slow' })
+  })
+})
+
 describe('HTTP errors', () => {
   it('retry what waiting can fix and nothing else', () => {
-    const of = (status: number) => errorForStatus(status, `status ${status}`, { details: { status }, keySource: 'K' })
+    const of = (status: number) =>
+      errorForStatus(status, `status ${status}`, { details: { status }, keySource: 'K' })
     expect([401, 403, 404, 408, 429, 500, 529].map((s) => [of(s).code, of(s).retryable])).toEqual([
       ['auth', false],
       ['auth', false],
@@ -122,7 +169,11 @@ describe('subprocesses', () => {
       { exitCode: exited.status ?? undefined },
       { label: "'sh'", program: 'sh', stderr: exited.stderr.trim() },
     )
-    expect([code.code, code.exitCode, code.message]).toEqual(['exit_code', 3, "'sh' exited with code 3: broken"])
+    expect([code.code, code.exitCode, code.message]).toEqual([
+      'exit_code',
+      3,
+      "'sh' exited with code 3: broken",
+    ])
     const killed = subprocessError({ signal: 'SIGKILL' }, { label: 'claude', program: 'claude' })
     expect(killed.message).toBe('claude was killed by SIGKILL')
   })

@@ -1,7 +1,7 @@
 import type { TaskRequest } from '@weft/spec'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { envVarName, flag, numeric, OutputTail, parseOptions, promptOf, tail } from '../src/index.js'
+import { envVarName, flag, numeric, parseOptions, promptOf, tail } from '../src/index.js'
 
 const Schema = z.strictObject({
   maxTokens: numeric(z.number().int().positive()).optional(),
@@ -11,7 +11,10 @@ const Schema = z.strictObject({
 
 describe('options', () => {
   it('take the string spelling that templates render to', () => {
-    expect(parseOptions(Schema, 'x', { maxTokens: '2000', stub: 'true' })).toEqual({ maxTokens: 2000, stub: true })
+    expect(parseOptions(Schema, 'x', { maxTokens: '2000', stub: 'true' })).toEqual({
+      maxTokens: 2000,
+      stub: true,
+    })
     expect(parseOptions(Schema, 'x', undefined)).toEqual({})
   })
 
@@ -58,11 +61,5 @@ describe('output tails', () => {
     expect(tail(text, { maxLines: 2 })).toBe('line 28\nline 29')
     expect(tail(text, { maxLines: 2, maxChars: 5 })).toBe('…ne 29')
     expect(tail('Warning: noise\nreal error\n', { skip: /^Warning:/ })).toBe('real error')
-  })
-
-  it('keep only the end of a long stream as it arrives', () => {
-    const kept = new OutputTail(12)
-    for (let i = 0; i < 1000; i++) kept.push(`line ${i}`)
-    expect(kept.toString()).toBe('e 998\nline 999\n'.slice(-12))
   })
 })

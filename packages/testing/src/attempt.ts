@@ -16,7 +16,10 @@ export interface HandMadeAttempt {
  * request (task `ask`, prompt `Say hello`, unless `partial` says otherwise), a context whose events
  * are collected, and its abort controller. Each call gets its own run id.
  */
-export function handMadeAttempt(partial: Partial<TaskRequest> = {}, workDir = process.cwd()): HandMadeAttempt {
+export function handMadeAttempt(
+  partial: Partial<TaskRequest> = {},
+  workDir = process.cwd(),
+): HandMadeAttempt {
   sequence += 1
   const events: BackendEvent[] = []
   const controller = new AbortController()

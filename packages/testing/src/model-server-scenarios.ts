@@ -26,7 +26,9 @@ export interface ConformanceRepliesOptions {
  * forever, WEFT_TOOL a thought, text and a tool call (answered plainly once the conversation holds
  * the call, for CLIs that run the tool), anything else `Hello!` with 9 input and 2 output tokens.
  */
-export function conformanceReplies(options: ConformanceRepliesOptions = {}): (request: RecordedRequest) => FakeReply {
+export function conformanceReplies(
+  options: ConformanceRepliesOptions = {},
+): (request: RecordedRequest) => FakeReply {
   const tool = options.tool ?? { name: 'grep', input: { q: 'x' } }
   return (request) => {
     // The whole body: CLIs send a long history (system reminders, tool results) around the prompt.
@@ -39,7 +41,8 @@ export function conformanceReplies(options: ConformanceRepliesOptions = {}): (re
   }
 }
 
-export interface ModelServerScenarioOptions extends Pick<BackendScenario, 'stopWithinMs' | 'settleMs' | 'workDir'> {
+export interface ModelServerScenarioOptions
+  extends Pick<BackendScenario, 'stopWithinMs' | 'settleMs' | 'workDir'> {
   /** The backend reports a session id (agent CLIs). */
   sessions?: boolean
   /** `emitsEvents` asks for a tool call (with these options), instead of a plain answer. */
@@ -53,7 +56,8 @@ export function modelServerScenario(options: ModelServerScenarioOptions = {}): B
     succeed: {
       request: { prompt: CONFORMANCE_PROMPTS.succeed },
       expect: (result) => {
-        if (result.output !== 'Hello!') throw new Error(`expected the output 'Hello!', got ${JSON.stringify(result.output)}`)
+        if (result.output !== 'Hello!')
+          throw new Error(`expected the output 'Hello!', got ${JSON.stringify(result.output)}`)
         if (result.usage?.inputTokens !== 9 || result.usage?.outputTokens !== 2)
           throw new Error(`expected 9 input and 2 output tokens, got ${JSON.stringify(result.usage)}`)
         if (sessions && !result.sessionId) throw new Error('expected a session id')

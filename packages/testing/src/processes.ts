@@ -44,7 +44,9 @@ export function processesMentioning(needle: string): number[] {
  */
 export function processesWithHome(home: string): number[] {
   return liveProcesses(
-    (pid) => pid !== process.pid && readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`HOME=${home}`),
+    (pid) =>
+      pid !== process.pid &&
+      readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`HOME=${home}`),
   )
 }
 
@@ -67,7 +69,11 @@ function liveProcesses(match: (pid: number, stat: string[]) => boolean): number[
 }
 
 /** Polls `check` until it gives a value (not undefined or false), or fails naming `what`. */
-export async function eventually<T>(check: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  check: () => T | undefined | false,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = check()
