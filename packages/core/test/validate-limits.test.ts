@@ -196,6 +196,15 @@ describe('document limits', () => {
     ])
   })
 
+  it('refuses a file over the size limit without reading it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weft-limits-'))
+    const file = join(dir, 'big.yaml')
+    await writeFile(file, `weft: 1\n# ${'x'.repeat(5000)}\n`)
+    const doc = await loadWorkflowFile(file, { limits: { maxDocumentBytes: 1000 } })
+    expect(doc.diagnostics).toEqual([expect.objectContaining({ code: 'document_too_large', file })])
+    expect((await loadWorkflowFile(file)).diagnostics).toEqual([])
+  })
+
   it('refuses more tasks than the limit', () => {
     const tasks = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`t${i}`, { backend: 'mock' }]))
     const r = validateWorkflow({ weft: 1, name: 'many', tasks }, { backends, limits: { maxTasks: 10 } })

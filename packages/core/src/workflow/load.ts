@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { extname } from 'node:path'
 import type { Diagnostic } from '@weft/spec'
 import { Composer, type Document, LineCounter, Parser, YAMLParseError } from 'yaml'
@@ -197,6 +197,19 @@ export async function loadWorkflowFile(
   }
   let text: string
   try {
+    // A file over the size limit is refused before it is read into memory.
+    const { size } = await stat(file)
+    const max = resolveLimits(options.limits).maxDocumentBytes
+    if (size > max) {
+      none.diagnostics.push({
+        level: 'error',
+        code: 'document_too_large',
+        message: `'${file}' is ${size} bytes, more than the limit of ${max}`,
+        file,
+        hint: 'split it into smaller workflows, or raise `maxDocumentBytes` where the limit is configured',
+      })
+      return none
+    }
     text = await readFile(file, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
