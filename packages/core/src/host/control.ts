@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Json, RunLease, RunSummary } from '@weft/spec'
-import { WeftError } from '@weft/spec'
+import { requireCapability, WeftError } from '@weft/spec'
 import { RunExecution } from '../runtime/run-execution.js'
 import { type Host, notFound } from './context.js'
 import { executionFor } from './takeover.js'
@@ -34,14 +34,12 @@ export async function control(
       kind === 'cancel' ? { cancel: typeof data === 'string' ? data : 'canceled' } : {},
     )
     if (!(exec instanceof RunExecution)) {
-      const signals = host.store.signals
-      if (!signals) {
-        throw new WeftError(
-          'conflict',
-          `run ${runId} runs in another process (${exec.remote.owner}), and sending it a ${kind} is unsupported by this store (${host.store.id}): it has no signals`,
-          { hint: `${kind} the run through the process that runs it` },
-        )
-      }
+      // A run in another process is reached through the store's signals.
+      const signals = requireCapability(
+        host.store,
+        'signals',
+        `${kind} of run ${runId}, which runs in another process (${exec.remote.owner}),`,
+      )
       const signal = await signals.send({ runId, kind, ...(data !== undefined ? { data } : {}) })
       if (kind === 'resume' && (data as { token?: string } | undefined)?.token) {
         await awaitApproval(host, runId, (data as { token: string }).token, signal.id, exec.remote)

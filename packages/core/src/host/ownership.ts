@@ -5,7 +5,7 @@
  * A store without leases serves one runtime in one process: that runtime owns every run.
  */
 import type { LeaseStore, RunLease, Store } from '@weft/spec'
-import { WeftError } from '@weft/spec'
+import { hasCapability, WeftError } from '@weft/spec'
 import { ownerLiveness } from './owner.js'
 import type { RunRegistry } from './registry.js'
 
@@ -31,7 +31,7 @@ export class Ownership {
     private readonly registry: RunRegistry,
     private readonly warn: (message: string, context?: unknown) => void,
   ) {
-    this.#leases = store.capabilities.leases === false ? undefined : (store.leases ?? undefined)
+    this.#leases = hasCapability(store, 'leases') ? store.leases : undefined
     this.owner = owner
     this.ttlMs = ttlMs
     // Renewed every third of the lease, so two missed beats still leave it held.

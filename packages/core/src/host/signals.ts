@@ -3,7 +3,7 @@
  * a signal to the store, and the process that runs it picks it up here and applies it. A store
  * without signals has nothing to poll.
  */
-import type { Json, Store } from '@weft/spec'
+import { hasCapability, type Json, type Store } from '@weft/spec'
 import type { RunRegistry } from './registry.js'
 
 export class SignalInbox {
@@ -25,7 +25,7 @@ export class SignalInbox {
 
   /** Signals sent before this process opened the store are not for it. */
   async init(): Promise<void> {
-    if (this.store.signals) this.#cursor = await this.store.signals.lastId()
+    if (hasCapability(this.store, 'signals')) this.#cursor = await this.store.signals.lastId()
   }
 
   stop(): void {
@@ -34,7 +34,7 @@ export class SignalInbox {
   }
 
   async poll(): Promise<void> {
-    const inbox = this.store.signals
+    const inbox = hasCapability(this.store, 'signals') ? this.store.signals : undefined
     if (!inbox || this.#polling || this.#stopped || this.registry.size === 0) return
     this.#polling = true
     try {
