@@ -3,7 +3,12 @@ export { loadPlugins } from './plugin/load-plugins.js'
 export type { EventListener } from './runtime/event-bus.js'
 export { newResumeToken, newRunId } from './runtime/ids.js'
 export type { AgentProfile } from './runtime/plan.js'
-export { type ReplayedRun, type ReplayedTask, replayEvents } from './run/replay.js'
+export { type Clock, createManualClock, type ManualClock, systemClock, type TimerHandle } from './run/clock.js'
+export type { AttemptIO, DispatchedAttempt, RunningAttempt, TaskExecutor } from './run/dispatch.js'
+export { createInProcessExecutor, type InProcessExecutorOptions } from './run/in-process-executor.js'
+export { applyEvent } from './run/reducer.js'
+export { type ReplayedRun, type ReplayedTask, replayEvents, replayState } from './run/replay.js'
+export { emptyRunState, type RunState } from './run/state.js'
 export { BASE_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './run/retry.js'
 export {
   createRuntime,
