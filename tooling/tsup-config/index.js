@@ -12,6 +12,11 @@ export function weftTsup(overrides = {}) {
     sourcemap: true,
     clean: true,
     splitting: false,
+    // Another workspace package is never copied into this one's dist, even when it is only a
+    // devDependency: a second copy of @weft/spec would break `instanceof WeftError`, and the
+    // build would depend on the other package having been built first (build-all.mjs builds
+    // them in any order).
+    external: [/^@weft\//],
     // esbuild takes the working directory once, when it is first loaded; tsup resolves entries
     // from the current one. Passing it per build lets one process build many packages in turn
     // (build-all.mjs).
