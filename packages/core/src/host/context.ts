@@ -30,6 +30,7 @@ export interface Host {
 
 export function notFound(runId: string): WeftError {
   return new WeftError('run_not_found', `there is no run '${runId}'`, {
-    hint: 'list runs with `weft runs list`',
+    hint: 'check the run id',
+    next: [{ action: 'list_runs' }],
   })
 }

@@ -75,7 +75,8 @@ async function awaitApproval(host: Host, runId: string, token: string, signalId:
     'conflict',
     `run ${runId} is owned by ${lease.owner}, which has not answered the approval yet`,
     {
-      hint: 'the request is queued for that process; check the run with `weft runs show`',
+      hint: 'the request is queued for that process; check the run later',
+      next: [{ action: 'show_run', runId }],
     },
   )
 }
@@ -87,7 +88,8 @@ export async function checkToken(host: Host, runId: string, token: string): Prom
   if (!task) {
     if (tasks.length === 0 && !(await host.store.runs.get(runId))) throw notFound(runId)
     throw new WeftError('resume_token_invalid', `run ${runId} has no approval with token '${token}'`, {
-      hint: 'see the waiting approvals with `weft runs show <id>`',
+      hint: 'the run shows its waiting approvals and their tokens',
+      next: [{ action: 'show_run', runId }],
     })
   }
   if (task.approval!.status !== 'waiting') {

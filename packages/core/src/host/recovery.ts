@@ -71,8 +71,15 @@ export class Recovery {
           {
             hint:
               holder === 'alive'
-                ? 'that process is running it: watch it with `weft runs events --follow`, or stop it with `weft runs cancel`'
+                ? 'that process is running it: follow it, or cancel it'
                 : 'if that process has died, the run can be recovered once its lease expires',
+            next:
+              holder === 'alive'
+                ? [
+                    { action: 'follow_run', runId },
+                    { action: 'cancel_run', runId },
+                  ]
+                : [{ action: 'recover', runId }],
             details: { owner: remote.owner, expiresAt: remote.expiresAt, holder },
           },
         )

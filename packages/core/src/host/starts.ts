@@ -72,7 +72,11 @@ export function validatedSpec(
     throw new WeftError(
       'workflow_invalid',
       `the workflow${opts.file ? ` ${opts.file}` : ''} is invalid: ${errors.length} problem(s); first: ${errors[0]?.message}`,
-      { diagnostics: result.diagnostics, hint: 'run `weft validate <file>` to see every problem' },
+      {
+        diagnostics: result.diagnostics,
+        hint: 'every problem is in the diagnostics',
+        next: [{ action: 'validate', ...(opts.file ? { file: opts.file } : {}) }],
+      },
     )
   }
   const parsed = RunSpecSchema.safeParse({ ...raw, workflow: result.workflow, inputs: result.inputs })
