@@ -1,23 +1,8 @@
-import {
-  conformanceReplies,
-  describeBackend,
-  type FakeModelServer,
-  modelServerScenario,
-  startFakeModelServer,
-} from '@weft/testing'
-import { afterAll } from 'vitest'
+import { describeModelServerBackend } from '@weft/testing'
 import { createAnthropicBackend } from '../src/index.js'
 
-let server: FakeModelServer | undefined
-afterAll(async () => {
-  await server?.close()
-})
-
-describeBackend(
+describeModelServerBackend(
   'anthropic',
-  async () => {
-    server = await startFakeModelServer({ respond: conformanceReplies() })
-    return createAnthropicBackend({ baseUrl: server.url, apiKey: 'sk-test', env: {} })
-  },
-  modelServerScenario({ tool: {}, stopWithinMs: 2000 }),
+  (server) => createAnthropicBackend({ baseUrl: server.url, apiKey: 'sk-test', env: {} }),
+  { scenario: { tool: {}, stopWithinMs: 2000 } },
 )

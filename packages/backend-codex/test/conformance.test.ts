@@ -1,28 +1,13 @@
-import {
-  conformanceReplies,
-  describeBackend,
-  type FakeModelServer,
-  modelServerScenario,
-  startFakeModelServer,
-} from '@weft/testing'
-import { afterAll } from 'vitest'
+import { describeModelServerBackend } from '@weft/testing'
 import { createCodexBackend } from '../src/index.js'
 import { sandbox } from './helpers.js'
 
-let server: FakeModelServer | undefined
 const box = sandbox()
 let backend: ReturnType<typeof createCodexBackend> | undefined
 
-afterAll(async () => {
-  await backend?.dispose?.()
-  await server?.close()
-  box.cleanup()
-})
-
-describeBackend(
+describeModelServerBackend(
   'codex (real CLI, fake Responses server)',
-  async () => {
-    server = await startFakeModelServer({ respond: conformanceReplies() })
+  (server) => {
     backend = createCodexBackend({
       env: { PATH: process.env.PATH, HOME: box.home, WEFT_TEST_KEY: 'sk-test' },
       killGraceMs: 500,
@@ -30,5 +15,11 @@ describeBackend(
     })
     return backend
   },
-  modelServerScenario({ sessions: true, stopWithinMs: 4000, settleMs: 1000, workDir: box.work }),
+  {
+    scenario: { sessions: true, stopWithinMs: 4000, settleMs: 1000, workDir: box.work },
+    cleanup: async () => {
+      await backend?.dispose?.()
+      box.cleanup()
+    },
+  },
 )

@@ -5,6 +5,8 @@ export {
   CONFORMANCE_PROMPTS,
   type ConformanceRepliesOptions,
   conformanceReplies,
+  describeModelServerBackend,
+  type ModelServerBackendOptions,
   type ModelServerScenarioOptions,
   modelServerScenario,
 } from './model-server-scenarios.js'

@@ -1,5 +1,12 @@
-import type { BackendScenario } from './backend-suite.js'
-import type { FakeReply, RecordedRequest } from './fake-models/index.js'
+import type { Backend } from '@weft/core'
+import { afterAll } from 'vitest'
+import { type BackendScenario, describeBackend } from './backend-suite.js'
+import {
+  type FakeModelServer,
+  type FakeReply,
+  type RecordedRequest,
+  startFakeModelServer,
+} from './fake-models/index.js'
 
 /**
  * The prompts of the conformance scenarios for backends that talk to a model server (HTTP APIs and
@@ -72,4 +79,38 @@ export function modelServerScenario(options: ModelServerScenarioOptions = {}): B
     },
     ...rest,
   }
+}
+
+export interface ModelServerBackendOptions {
+  /** What the suite asks for and how long it waits (see `modelServerScenario`). */
+  scenario?: ModelServerScenarioOptions
+  /** How the fake server answers (see `conformanceReplies`). */
+  replies?: ConformanceRepliesOptions
+  /** Runs after the suite, before the server closes (dispose the backend, remove temp folders). */
+  cleanup?: () => void | Promise<void>
+}
+
+/**
+ * The conformance suite for a backend that talks to a model server: starts `startFakeModelServer`
+ * answering with `conformanceReplies`, creates the backend pointed at it, runs `describeBackend`
+ * with `modelServerScenario`, and closes the server afterwards.
+ */
+export function describeModelServerBackend(
+  name: string,
+  create: (server: FakeModelServer) => Backend | Promise<Backend>,
+  options: ModelServerBackendOptions = {},
+): void {
+  let server: FakeModelServer | undefined
+  afterAll(async () => {
+    await options.cleanup?.()
+    await server?.close()
+  })
+  describeBackend(
+    name,
+    async () => {
+      server ??= await startFakeModelServer({ respond: conformanceReplies(options.replies) })
+      return create(server)
+    },
+    modelServerScenario(options.scenario),
+  )
 }
