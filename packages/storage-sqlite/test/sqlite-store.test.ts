@@ -162,6 +162,49 @@ describe('sqlite store', () => {
     await second.close()
   })
 
+  it('keeps tags, indexed summary fields and task order right when commits skip unchanged ones', async () => {
+    const store = await openStore(newDbPath())
+    const runId = newRunId()
+    const commit = createCommit(runId)
+    await store.commit(commit)
+    const summary = commit.run!
+    const task = commit.tasks![0]!
+    const tagged = async (tag: string) => (await store.runs.list({ tag })).items.map((r) => r.id)
+    // Same tags, name and status: only the summary text moves.
+    await store.commit({
+      runId,
+      run: { ...summary, updatedAt: new Date().toISOString() },
+      events: [log('a')],
+    })
+    expect(await tagged('t')).toEqual([runId])
+    // New tags and status: the side tables follow.
+    await store.commit({
+      runId,
+      run: { ...summary, status: 'running', tags: ['x', 'y'] },
+      events: [log('b')],
+    })
+    expect(await tagged('t')).toEqual([])
+    expect(await tagged('y')).toEqual([runId])
+    expect((await store.runs.list({ status: ['running'] })).items.map((r) => r.id)).toEqual([runId])
+    expect((await store.runs.counts()).running).toBe(1)
+    // The same tags in another order are the same tags.
+    await store.commit({ runId, run: { ...summary, status: 'running', tags: ['y', 'x', 'x'] }, events: [] })
+    expect(await tagged('x')).toEqual([runId])
+    // A task moved to another order, and a task first written by a later commit.
+    const other = { ...task, taskId: 'b', order: 5 }
+    await store.commit({
+      runId,
+      tasks: [{ ...task, order: 9, status: 'running' }, other],
+      events: [log('c')],
+    })
+    expect((await store.tasks.list(runId)).map((t) => [t.taskId, t.order, t.status])).toEqual([
+      ['b', 5, other.status],
+      ['a', 9, 'running'],
+    ])
+    expect((await store.runs.get(runId))?.lastSeq).toBe(commit.events.length + 3)
+    await store.close()
+  })
+
   it('is closed for good after close(), which may be called again', async () => {
     const store = await openStore(newDbPath())
     await store.close()
