@@ -41,7 +41,8 @@ export async function loadConfig(file: string): Promise<WeftConfig> {
       raw = mod.config ?? mod.default
     } else {
       const text = await readFile(file, 'utf8')
-      raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
+      // logLevel 'error': the yaml library would print its warnings itself (on `weft serve`'s log).
+      raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { logLevel: 'error' })
     }
   } catch (err) {
     throw new WeftError('config_invalid', `cannot read ${file}: ${(err as Error).message}`, { cause: err })
