@@ -2,6 +2,7 @@ import {
   abortError,
   apiKeyOf,
   attemptEmitter,
+  type HttpBackendOptions,
   parseOptions,
   postSse,
   promptOf,
@@ -22,7 +23,8 @@ import { MessagesStream } from './messages-stream.js'
 import { type AnthropicOptions, AnthropicOptionsSchema } from './options.js'
 import { STUB_TRANSCRIPT } from './stub-transcript.js'
 
-export interface AnthropicBackendOptions {
+/** Also `stub`, `fetch`, `env` and `healthTimeoutMs` (see `HttpBackendOptions`). */
+export interface AnthropicBackendOptions extends HttpBackendOptions {
   /** The name workflows use in `backend:`. Default `anthropic`. */
   id?: string
   /** Default: `ANTHROPIC_BASE_URL`, else https://api.anthropic.com. `with.baseUrl` overrides it. */
@@ -33,14 +35,6 @@ export interface AnthropicBackendOptions {
   model?: string
   /** Default `max_tokens`. Default 4096. */
   maxTokens?: number
-  /** Replay a recorded transcript instead of calling the API. Default: `WEFT_STUB=1`. */
-  stub?: boolean
-  /** For tests and proxies. Default: the global fetch. */
-  fetch?: typeof fetch
-  /** Where keys and URLs are looked up. Default `process.env`. */
-  env?: Record<string, string | undefined>
-  /** How long the healthcheck waits for the endpoint. Default 3000 ms. */
-  healthTimeoutMs?: number
 }
 
 const DEFAULT_BASE_URL = 'https://api.anthropic.com'

@@ -3,6 +3,7 @@ import {
   apiKeyOf,
   attemptEmitter,
   connectionFailure,
+  type HttpBackendOptions,
   parseOptions,
   postSse,
   promptOf,
@@ -22,7 +23,8 @@ import { API_NAME, errorFromResponse } from './http-error.js'
 import { type OpenAIOptions, OpenAIOptionsSchema } from './options.js'
 import { STUB_TRANSCRIPT } from './stub-transcript.js'
 
-export interface OpenAIBackendOptions {
+/** Also `stub`, `fetch`, `env` and `healthTimeoutMs` (see `HttpBackendOptions`). */
+export interface OpenAIBackendOptions extends HttpBackendOptions {
   /** The name workflows use in `backend:`. Default `openai`; change it to register several endpoints. */
   id?: string
   label?: string
@@ -34,14 +36,6 @@ export interface OpenAIBackendOptions {
   model?: string
   /** Default for `with.maxTokens`; unset, the endpoint decides. */
   maxTokens?: number
-  /** Replay a recorded transcript instead of calling the endpoint. Default: `WEFT_STUB=1`. */
-  stub?: boolean
-  /** For tests and proxies. Default: the global fetch. */
-  fetch?: typeof fetch
-  /** Where keys and URLs are looked up. Default `process.env`. */
-  env?: Record<string, string | undefined>
-  /** How long the healthcheck waits for the endpoint. Default 3000 ms. */
-  healthTimeoutMs?: number
 }
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1'

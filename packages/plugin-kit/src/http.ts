@@ -174,3 +174,15 @@ export async function postSse(request: SseRequest): Promise<void> {
     throw networkError(request.api, request.url, err)
   }
 }
+
+/** The options every HTTP model backend takes besides its endpoint, key and model. */
+export interface HttpBackendOptions {
+  /** Replay a recorded transcript instead of calling the API. Default: `WEFT_STUB=1`. */
+  stub?: boolean
+  /** For tests and proxies. Default: the global fetch. */
+  fetch?: typeof fetch
+  /** Where keys and URLs are looked up. Default `process.env`. */
+  env?: Record<string, string | undefined>
+  /** How long the healthcheck waits for the endpoint. Default 3000 ms. */
+  healthTimeoutMs?: number
+}

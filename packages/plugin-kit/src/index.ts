@@ -6,6 +6,7 @@ export {
   apiKeyOf,
   connectionFailure,
   errorForStatus,
+  type HttpBackendOptions,
   networkError,
   parseJson,
   postSse,
