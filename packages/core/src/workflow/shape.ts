@@ -1,3 +1,6 @@
+import type { AddDiagnostic } from './check-templates.js'
+import { formatPath } from './format.js'
+import type { WorkflowLimits } from './limits.js'
 import type { DocPath } from './load.js'
 
 export type ShapeProblem = { kind: 'too_deep'; path: DocPath } | { kind: 'reserved_key'; path: DocPath }
@@ -48,4 +51,53 @@ export function checkShape(raw: unknown, maxDepth: number): ShapeProblem[] {
     }
   }
   return problems
+}
+
+/**
+ * Refuses a workflow that is too large or too deep to be read safely, and reports `__proto__`
+ * keys (which schemas would drop). Returns false when nothing more should be checked.
+ */
+export function checkSize(
+  raw: Record<string, unknown>,
+  rawTasks: Record<string, unknown> | undefined,
+  limits: WorkflowLimits,
+  add: AddDiagnostic,
+): boolean {
+  const taskCount = rawTasks ? Object.keys(rawTasks).length : 0
+  if (taskCount > limits.maxTasks) {
+    add({
+      level: 'error',
+      code: 'too_many_tasks',
+      message: `the workflow has ${taskCount} tasks, more than the limit of ${limits.maxTasks}`,
+      path: ['tasks'],
+      hint: 'split the work into several runs, or raise `maxTasks` where the limit is configured',
+    })
+    return false
+  }
+  let ok = true
+  for (const problem of checkShape(raw, limits.maxDepth)) {
+    if (problem.kind === 'too_deep') {
+      ok = false
+      add({
+        level: 'error',
+        code: 'too_deep',
+        message: `${problem.path.length ? formatPath(problem.path) : 'the workflow'} nests deeper than ${limits.maxDepth} levels of objects and arrays`,
+        path: problem.path,
+        hint: 'flatten the value (a workflow needs a few levels; deeper data belongs in a file the task reads)',
+      })
+      continue
+    }
+    const [section] = problem.path
+    // Ids and names get their own message where they are checked.
+    if (problem.path.length === 2 && (section === 'tasks' || section === 'inputs' || section === 'outputs'))
+      continue
+    add({
+      level: 'error',
+      code: 'reserved_key',
+      message: `${formatPath(problem.path.slice(0, -1)) || 'the workflow'} has a key '__proto__', which is not allowed`,
+      path: problem.path,
+      hint: 'rename the key: `__proto__` is dropped by JavaScript objects, so its value would be lost',
+    })
+  }
+  return ok
 }

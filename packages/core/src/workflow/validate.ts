@@ -1,27 +1,17 @@
 import type { Diagnostic, DiagnosticsMode, Json } from '@weft/spec'
-import {
-  ApprovalSpecSchema,
-  BudgetSpecSchema,
-  type InputSpec,
-  InputSpecSchema,
-  RetryPolicySchema,
-  TASK_ID_PATTERN,
-  TaskContextSpecSchema,
-  TaskSpecSchema,
-  WorkflowDefaultsSchema,
-  type WorkflowSpec,
-  WorkflowSpecSchema,
-} from '@weft/spec'
+import { type InputSpec, TASK_ID_PATTERN, type WorkflowSpec, WorkflowSpecSchema } from '@weft/spec'
 import type { z } from 'zod'
 import { collectTemplates } from '../template/template.js'
 import { type AddDiagnostic, templateChecker } from './check-templates.js'
 import { findInputCommands } from './commands.js'
+import { formatPath } from './format.js'
 import { ancestorsOf, findCycles } from './graph.js'
 import { coerceInputs } from './inputs.js'
 import { RESERVED_NAMES, resolveLimits, type WorkflowLimits } from './limits.js'
 import type { DocPath, Locator } from './load.js'
-import { checkShape } from './shape.js'
-import { brief, closest, listNames, suggester } from './suggest.js'
+import { schemaIssue } from './schema-issues.js'
+import { checkShape, checkSize } from './shape.js'
+import { brief, listNames, suggester } from './suggest.js'
 
 /** Backend ids weft publishes, and the package that provides each. */
 const OFFICIAL_BACKENDS = new Map([
@@ -68,21 +58,6 @@ export interface ValidationResult {
   /** Inputs with defaults applied and values coerced to their declared types. */
   inputs?: Record<string, Json>
   diagnostics: Diagnostic[]
-}
-
-const KNOWN_KEYS: [(p: DocPath) => boolean, string[]][] = [
-  [(p) => p.length === 0, Object.keys(WorkflowSpecSchema.shape)],
-  [(p) => p.length === 2 && p[0] === 'tasks', Object.keys(TaskSpecSchema.shape)],
-  [(p) => p.length === 1 && p[0] === 'defaults', Object.keys(WorkflowDefaultsSchema.shape)],
-  [(p) => p.length === 2 && p[0] === 'inputs', Object.keys(InputSpecSchema.shape)],
-  [(p) => p[p.length - 1] === 'retry', Object.keys(RetryPolicySchema.shape)],
-  [(p) => p.length === 1 && p[0] === 'budget', Object.keys(BudgetSpecSchema.shape)],
-  [(p) => p[p.length - 1] === 'approval', Object.keys(ApprovalSpecSchema.shape)],
-  [(p) => p[p.length - 1] === 'context', Object.keys(TaskContextSpecSchema.shape)],
-]
-
-export function formatPath(path: DocPath): string {
-  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('')
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -436,55 +411,6 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
   return result
 }
 
-/**
- * Refuses a workflow that is too large or too deep to be read safely, and reports `__proto__`
- * keys (which schemas would drop). Returns false when nothing more should be checked.
- */
-function checkSize(
-  raw: Record<string, unknown>,
-  rawTasks: Record<string, unknown> | undefined,
-  limits: WorkflowLimits,
-  add: AddDiagnostic,
-): boolean {
-  const taskCount = rawTasks ? Object.keys(rawTasks).length : 0
-  if (taskCount > limits.maxTasks) {
-    add({
-      level: 'error',
-      code: 'too_many_tasks',
-      message: `the workflow has ${taskCount} tasks, more than the limit of ${limits.maxTasks}`,
-      path: ['tasks'],
-      hint: 'split the work into several runs, or raise `maxTasks` where the limit is configured',
-    })
-    return false
-  }
-  let ok = true
-  for (const problem of checkShape(raw, limits.maxDepth)) {
-    if (problem.kind === 'too_deep') {
-      ok = false
-      add({
-        level: 'error',
-        code: 'too_deep',
-        message: `${problem.path.length ? formatPath(problem.path) : 'the workflow'} nests deeper than ${limits.maxDepth} levels of objects and arrays`,
-        path: problem.path,
-        hint: 'flatten the value (a workflow needs a few levels; deeper data belongs in a file the task reads)',
-      })
-      continue
-    }
-    const [section] = problem.path
-    // Ids and names get their own message where they are checked.
-    if (problem.path.length === 2 && (section === 'tasks' || section === 'inputs' || section === 'outputs'))
-      continue
-    add({
-      level: 'error',
-      code: 'reserved_key',
-      message: `${formatPath(problem.path.slice(0, -1)) || 'the workflow'} has a key '__proto__', which is not allowed`,
-      path: problem.path,
-      hint: 'rename the key: `__proto__` is dropped by JavaScript objects, so its value would be lost',
-    })
-  }
-  return ok
-}
-
 /** Diagnostics listed at most; the rest are counted in one last diagnostic. */
 const MAX_DIAGNOSTICS = 1000
 /** Cycles reported at most. */
@@ -504,71 +430,8 @@ function finish(diagnostics: Diagnostic[], mode: DiagnosticsMode = 'default'): V
   return { ok: !out.some((d) => d.level === 'error'), diagnostics: out }
 }
 
-function schemaIssue(issue: z.core.$ZodIssue, add: AddDiagnostic, raw: unknown) {
-  const path = issue.path as DocPath
-  const where = path.length ? formatPath(path) : 'the workflow'
-  if (issue.code === 'unrecognized_keys') {
-    const known = KNOWN_KEYS.find(([m]) => m(path))?.[1] ?? []
-    // `__proto__` is reported once, as a reserved key (see checkSize).
-    for (const key of issue.keys.filter((k) => k !== '__proto__')) {
-      const guess = closest(key, known)
-      add({
-        level: 'error',
-        code: 'unknown_key',
-        message: `${where} has an unknown key '${key}'`,
-        path: [...path, key],
-        hint: guess
-          ? `did you mean '${guess}'?`
-          : known.length
-            ? `allowed keys: ${known.join(', ')}`
-            : 'remove it',
-      })
-    }
-    return
-  }
-  if (path.length === 1 && path[0] === 'weft') {
-    add({
-      level: 'error',
-      code: 'bad_version',
-      message: 'the workflow must start with `weft: 1`',
-      path,
-      hint: 'add `weft: 1` at the top of the file',
-    })
-    return
-  }
-  // Zod leaves the input out of its issues, so look at the document: absent means required.
-  const missing = issue.code === 'invalid_type' && valueAt(raw, path) === undefined
-  add({
-    level: 'error',
-    code: missing ? 'missing_field' : 'bad_value',
-    message: missing ? `${where} is required` : `${where}: ${issue.message}`,
-    path,
-    hint: hintFor(issue, path),
-  })
-}
-
-/** The value at a path, through own properties only. */
-function valueAt(value: unknown, path: DocPath): unknown {
-  for (const seg of path) {
-    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, seg)) return undefined
-    value = (value as Record<string | number, unknown>)[seg]
-  }
-  return value
-}
-
-function hintFor(issue: z.core.$ZodIssue, path: DocPath): string | undefined {
-  const last = path[path.length - 1]
-  if (last === 'priority') return 'priority is an integer from 0 (highest) to 100 (lowest); the default is 50'
-  if (last === 'needs') return 'needs is a task id or a list of task ids'
-  if (last === 'name') return 'give the workflow a `name:`'
-  if (last === 'tasks') return 'add a `tasks:` mapping of task ids to tasks'
-  if (typeof last === 'string' && /Ms$/.test(last)) return `${last} is a whole number of milliseconds`
-  if (issue.code === 'invalid_value' && 'values' in issue)
-    return `use one of: ${(issue.values as unknown[]).join(', ')}`
-  return undefined
-}
-
 export type { InputSpec }
+export { formatPath }
 
 /**
  * Whether a task is upstream of `id`. A direct need answers at once; only a template that reads a

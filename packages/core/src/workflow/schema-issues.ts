@@ -1,0 +1,92 @@
+import {
+  ApprovalSpecSchema,
+  BudgetSpecSchema,
+  InputSpecSchema,
+  RetryPolicySchema,
+  TaskContextSpecSchema,
+  TaskSpecSchema,
+  WorkflowDefaultsSchema,
+  WorkflowSpecSchema,
+} from '@weft/spec'
+import type { z } from 'zod'
+import type { AddDiagnostic } from './check-templates.js'
+import { formatPath } from './format.js'
+import type { DocPath } from './load.js'
+import { closest } from './suggest.js'
+
+/** Schema issues as diagnostics: unknown keys with "did you mean", missing fields, bad values. */
+
+const KNOWN_KEYS: [(p: DocPath) => boolean, string[]][] = [
+  [(p) => p.length === 0, Object.keys(WorkflowSpecSchema.shape)],
+  [(p) => p.length === 2 && p[0] === 'tasks', Object.keys(TaskSpecSchema.shape)],
+  [(p) => p.length === 1 && p[0] === 'defaults', Object.keys(WorkflowDefaultsSchema.shape)],
+  [(p) => p.length === 2 && p[0] === 'inputs', Object.keys(InputSpecSchema.shape)],
+  [(p) => p[p.length - 1] === 'retry', Object.keys(RetryPolicySchema.shape)],
+  [(p) => p.length === 1 && p[0] === 'budget', Object.keys(BudgetSpecSchema.shape)],
+  [(p) => p[p.length - 1] === 'approval', Object.keys(ApprovalSpecSchema.shape)],
+  [(p) => p[p.length - 1] === 'context', Object.keys(TaskContextSpecSchema.shape)],
+]
+
+export function schemaIssue(issue: z.core.$ZodIssue, add: AddDiagnostic, raw: unknown) {
+  const path = issue.path as DocPath
+  const where = path.length ? formatPath(path) : 'the workflow'
+  if (issue.code === 'unrecognized_keys') {
+    const known = KNOWN_KEYS.find(([m]) => m(path))?.[1] ?? []
+    // `__proto__` is reported once, as a reserved key (see checkSize).
+    for (const key of issue.keys.filter((k) => k !== '__proto__')) {
+      const guess = closest(key, known)
+      add({
+        level: 'error',
+        code: 'unknown_key',
+        message: `${where} has an unknown key '${key}'`,
+        path: [...path, key],
+        hint: guess
+          ? `did you mean '${guess}'?`
+          : known.length
+            ? `allowed keys: ${known.join(', ')}`
+            : 'remove it',
+      })
+    }
+    return
+  }
+  if (path.length === 1 && path[0] === 'weft') {
+    add({
+      level: 'error',
+      code: 'bad_version',
+      message: 'the workflow must start with `weft: 1`',
+      path,
+      hint: 'add `weft: 1` at the top of the file',
+    })
+    return
+  }
+  // Zod leaves the input out of its issues, so look at the document: absent means required.
+  const missing = issue.code === 'invalid_type' && valueAt(raw, path) === undefined
+  add({
+    level: 'error',
+    code: missing ? 'missing_field' : 'bad_value',
+    message: missing ? `${where} is required` : `${where}: ${issue.message}`,
+    path,
+    hint: hintFor(issue, path),
+  })
+}
+
+/** The value at a path, through own properties only. */
+function valueAt(value: unknown, path: DocPath): unknown {
+  for (const seg of path) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, seg)) return undefined
+    value = (value as Record<string | number, unknown>)[seg]
+  }
+  return value
+}
+
+function hintFor(issue: z.core.$ZodIssue, path: DocPath): string | undefined {
+  const last = path[path.length - 1]
+  if (last === 'priority') return 'priority is an integer from 0 (highest) to 100 (lowest); the default is 50'
+  if (last === 'needs') return 'needs is a task id or a list of task ids'
+  if (last === 'name') return 'give the workflow a `name:`'
+  if (last === 'tasks') return 'add a `tasks:` mapping of task ids to tasks'
+  if (typeof last === 'string' && /Ms$/.test(last)) return `${last} is a whole number of milliseconds`
+  if (issue.code === 'invalid_value' && 'values' in issue)
+    return `use one of: ${(issue.values as unknown[]).join(', ')}`
+  return undefined
+}
