@@ -127,7 +127,16 @@ export async function runRecordingFloor(dag: Dag, parallelism = PARALLELISM): Pr
   const log: Record<string, unknown>[] = []
   let seq = 0
   const record = (type: string, data: Record<string, unknown>, taskId?: string, attempt?: number) => {
-    log.push({ runId, seq: ++seq, ts: new Date().toISOString(), type, taskId, attempt, severity: 'info', data })
+    log.push({
+      runId,
+      seq: ++seq,
+      ts: new Date().toISOString(),
+      type,
+      taskId,
+      attempt,
+      severity: 'info',
+      data,
+    })
   }
   const waiting = new Int32Array(n)
   const dependents: number[][] = Array.from({ length: n }, () => [])

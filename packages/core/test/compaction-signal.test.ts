@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import {
-  abortReasonOf,
   type AbortReason,
+  abortReasonOf,
   type Backend,
   BackendError,
   type ContextPipeline,
@@ -22,11 +22,21 @@ function summarizingBackend() {
     specificationVersion: 'weft.backend.v1',
     id: 'sum',
     label: 'summarizer',
-    capabilities: { streaming: false, events: false, cancel: true, pause: false, resumeSession: false, usage: false, tools: false },
+    capabilities: {
+      streaming: false,
+      events: false,
+      cancel: true,
+      pause: false,
+      resumeSession: false,
+      usage: false,
+      tools: false,
+    },
     async execute(req, ctx) {
       if (!req.prompt?.startsWith('Condense')) return { output: 'long text '.repeat(50) }
       summarizing++
-      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }))
+      await new Promise<void>((resolve) =>
+        ctx.signal.addEventListener('abort', () => resolve(), { once: true }),
+      )
       aborted.push(abortReasonOf(ctx.signal))
       throw new BackendError('canceled', 'summary stopped')
     },

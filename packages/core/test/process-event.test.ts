@@ -12,7 +12,15 @@ function processBackend(): Backend {
     specificationVersion: 'weft.backend.v1',
     id: 'proc',
     label: 'process groups',
-    capabilities: { streaming: false, events: true, cancel: true, pause: false, resumeSession: false, usage: false, tools: false },
+    capabilities: {
+      streaming: false,
+      events: true,
+      cancel: true,
+      pause: false,
+      resumeSession: false,
+      usage: false,
+      tools: false,
+    },
     async execute(req, ctx) {
       const pid = 1000 + req.attempt
       ctx.emit({ type: 'process', pid, pgid: pid, startTime: `${9000 + req.attempt}` })
@@ -47,7 +55,9 @@ describe('process groups of an attempt', () => {
       ])
       const [task] = await runtime.tasks(run.id)
       // The second attempt replaced the first one's groups.
-      expect(task!.processes).toEqual([{ host: hostname(), pid: 1002, pgid: 1002, startTime: '9002', attempt: 2 }])
+      expect(task!.processes).toEqual([
+        { host: hostname(), pid: 1002, pgid: 1002, startTime: '9002', attempt: 2 },
+      ])
       const stored = await runtime.store.tasks.get(run.id, 'work')
       expect(stored!.processes).toEqual(task!.processes)
       expect(replayEvents(events).state.tasks.get('work')!.processes).toEqual(task!.processes)

@@ -40,11 +40,13 @@ function workflowOf(s: Scenario) {
   s.tasks.forEach((t, i) => {
     const needs = i === 0 ? [] : [...new Set(t.needs.map((n) => `t${n % i}`))]
     const spec: Record<string, unknown> = { needs, priority: t.priority, with: { delayMs: t.delayMs } }
-    if (t.fault === 'flaky') Object.assign(spec, { with: { failTimes: 1 }, retry: { maxAttempts: 2, backoffMs: 1, jitter: 0 } })
+    if (t.fault === 'flaky')
+      Object.assign(spec, { with: { failTimes: 1 }, retry: { maxAttempts: 2, backoffMs: 1, jitter: 0 } })
     if (t.fault === 'fail') Object.assign(spec, { with: { error: 'boom' } })
     if (t.fault === 'timeout') Object.assign(spec, { with: { hang: true }, timeoutMs: 3 })
     if (t.fault === 'skip') spec.when = '${{ inputs.go == "no" }}'
-    if (t.fault === 'approval') Object.assign(spec, { approval: { message: `approve t${i}` }, with: undefined })
+    if (t.fault === 'approval')
+      Object.assign(spec, { approval: { message: `approve t${i}` }, with: undefined })
     tasks[`t${i}`] = spec
   })
   return {

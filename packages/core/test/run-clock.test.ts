@@ -49,7 +49,13 @@ describe('timers on an injectable clock', () => {
     const backend = testBackend()
     const h = runHarness({ backends: [backend], clock })
     const exec = await h.start(
-      wf({ slow: { with: { hang: true }, timeoutMs: 60_000, retry: { maxAttempts: 2, backoffMs: 1000, jitter: 0 } } }),
+      wf({
+        slow: {
+          with: { hang: true },
+          timeoutMs: 60_000,
+          retry: { maxAttempts: 2, backoffMs: 1000, jitter: 0 },
+        },
+      }),
     )
     await drain()
     clock.advance(59_999)
@@ -70,7 +76,9 @@ describe('timers on an injectable clock', () => {
   it('fails the run when its own timeout passes on the clock', async () => {
     const clock = createManualClock()
     const h = runHarness({ backends: [testBackend()], clock })
-    const exec = await h.start(wf({ a: { with: { hang: true } }, b: { needs: ['a'] } }, { timeoutMs: 30_000 }))
+    const exec = await h.start(
+      wf({ a: { with: { hang: true } }, b: { needs: ['a'] } }, { timeoutMs: 30_000 }),
+    )
     await drain()
     clock.advance(29_999)
     await drain()
@@ -93,7 +101,9 @@ describe('timers on an injectable clock', () => {
     const done = await exec.settled()
     expect(done.status).toBe('canceled')
     const events = await h.events(exec.id)
-    expect(events.some((e) => e.type === 'log' && JSON.stringify(e.data).includes('backend_abandoned'))).toBe(true)
+    expect(events.some((e) => e.type === 'log' && JSON.stringify(e.data).includes('backend_abandoned'))).toBe(
+      true,
+    )
     expect(exec.tasks.get('stubborn')!.status).toBe('canceled')
   })
 })

@@ -106,7 +106,8 @@ function onBackendEvent(run: LiveRun, a: Attempt, event: BackendEvent): void {
     return
   }
   if (run.batch?.has(a.taskId)) {
-    ;(a.held ??= []).push(mapped)
+    a.held ??= []
+    a.held.push(mapped)
     return
   }
   run.grouped(() => {
@@ -185,7 +186,9 @@ function completeAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void {
   } else if (abort && abort.kind !== 'timeout') {
     finishWithout(run, id, 'canceled', abort.message)
   } else {
-    const error: ErrorInfo = abort ? { code: 'timeout', message: abort.message, retryable: true } : toErrorInfo(outcome.error)
+    const error: ErrorInfo = abort
+      ? { code: 'timeout', message: abort.message, retryable: true }
+      : toErrorInfo(outcome.error)
     afterFailure(run, id, error, durationMs)
     return
   }
@@ -196,7 +199,12 @@ function writeMemory(run: LiveRun, taskId: string, writes: NonNullable<TaskResul
   const { writes: accepted, refused } = run.memory.write(writes, run.plan.tasks.get(taskId)!.agent)
   for (const w of accepted) run.log.writeMemory(w)
   if (refused) {
-    run.record({ type: 'log', taskId, severity: 'warn', data: { message: `task '${taskId}' ${refused}; ignored` } })
+    run.record({
+      type: 'log',
+      taskId,
+      severity: 'warn',
+      data: { message: `task '${taskId}' ${refused}; ignored` },
+    })
   }
 }
 

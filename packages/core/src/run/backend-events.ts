@@ -24,7 +24,11 @@ export function mapBackendEvent(
       return { kind: 'usage', usage }
     }
     case 'message':
-      return record({ ...base, type: 'agent.message', data: { role: event.role ?? 'assistant', text: event.text } })
+      return record({
+        ...base,
+        type: 'agent.message',
+        data: { role: event.role ?? 'assistant', text: event.text },
+      })
     case 'tool_start':
       return record({
         ...base,

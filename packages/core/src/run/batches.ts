@@ -102,7 +102,10 @@ export function dispatchBatched(run: LiveRun): void {
 /** A member's preparation is done: applied now, or with the batch's others in batch order. */
 export function onPrepared(run: LiveRun, taskId: string, apply: () => void): void {
   const batch = run.batch
-  if (!batch?.has(taskId)) return apply()
+  if (!batch?.has(taskId)) {
+    apply()
+    return
+  }
   batch.prepare(taskId, apply)
   closeIfComplete(run, batch)
 }
@@ -110,7 +113,10 @@ export function onPrepared(run: LiveRun, taskId: string, apply: () => void): voi
 /** A member's attempt settled: applied now, or with the batch's others in batch order. */
 export function onSettled(run: LiveRun, taskId: string, apply: () => void): void {
   const batch = run.batch
-  if (!batch?.has(taskId)) return apply()
+  if (!batch?.has(taskId)) {
+    apply()
+    return
+  }
   batch.settle(taskId, apply)
   closeIfComplete(run, batch)
 }

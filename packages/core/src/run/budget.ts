@@ -4,8 +4,8 @@
  * use, so parallel tasks cannot jointly overshoot.
  */
 
-import { totalTokens, type Usage } from '@weft/spec'
 import type { BudgetSpec } from '@weft/spec'
+import { totalTokens, type Usage } from '@weft/spec'
 
 export type BudgetPolicy = NonNullable<BudgetSpec['onExceeded']>
 

@@ -68,7 +68,8 @@ export function createManualClock(start = Date.parse('2026-01-01T00:00:00.000Z')
       for (;;) {
         // The earliest due timer (ties by the order they were set), until none is due by `target`.
         let first: [number, { due: number; fn: () => void }] | undefined
-        for (const entry of timers) if (entry[1].due <= target && (!first || entry[1].due < first[1].due)) first = entry
+        for (const entry of timers)
+          if (entry[1].due <= target && (!first || entry[1].due < first[1].due)) first = entry
         if (!first) break
         timers.delete(first[0])
         now = Math.max(now, first[1].due)

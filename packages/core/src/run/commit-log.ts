@@ -89,7 +89,8 @@ export class CommitLog {
     // Nothing new: report on the latest commit, so a caller learns if it (or the run) failed.
     if (this.events.length === 0 && this.tasks.size === 0 && !this.spec && this.memory.length === 0)
       return this.halted ? handledRejection(this.halted) : this.last
-    if (!create && (this.collecting || this.groupDepth > 0)) return this.collecting ?? this.queue(undefined, false)
+    if (!create && (this.collecting || this.groupDepth > 0))
+      return this.collecting ?? this.queue(undefined, false)
     return this.queue(this.take(create), create)
   }
 

@@ -66,16 +66,20 @@ export function resume(run: LiveRun, options: ResumeOptions): Promise<void> {
       throw new WeftError('run_not_paused', `run ${run.id} is ${run.summary.status}, not paused`)
     }
     if (run.summary.pause?.reason === 'approval') {
-      throw new WeftError('resume_token_required', `run ${run.id} waits for an approval; resume it with its token`, {
-        hint: 'answer one of its waiting approvals with its token',
-        next: waiting.map((w) => ({
-          action: 'resume' as const,
-          runId: run.id,
-          token: w.token,
-          taskId: w.taskId,
-          message: w.message,
-        })),
-      })
+      throw new WeftError(
+        'resume_token_required',
+        `run ${run.id} waits for an approval; resume it with its token`,
+        {
+          hint: 'answer one of its waiting approvals with its token',
+          next: waiting.map((w) => ({
+            action: 'resume' as const,
+            runId: run.id,
+            token: w.token,
+            taskId: w.taskId,
+            message: w.message,
+          })),
+        },
+      )
     }
     leavePause(run, { reason: run.summary.pause?.reason ?? 'manual' })
     for (const a of run.attempts.values()) void a.running?.resume()
@@ -84,7 +88,12 @@ export function resume(run: LiveRun, options: ResumeOptions): Promise<void> {
   return run.flush()
 }
 
-function approve(run: LiveRun, token: string, options: ResumeOptions, waiting: ReturnType<typeof waitingApprovals>) {
+function approve(
+  run: LiveRun,
+  token: string,
+  options: ResumeOptions,
+  waiting: ReturnType<typeof waitingApprovals>,
+) {
   let task: TaskState | undefined
   for (const t of run.state.tasks.values()) if (t.approval?.token === token) task = t
   if (!task) {
@@ -110,7 +119,11 @@ function approve(run: LiveRun, token: string, options: ResumeOptions, waiting: R
     },
   })
   const durationMs = run.clock.now() - Date.parse(task.startedAt ?? run.clock.iso())
-  run.record({ type: 'task.succeeded', taskId, data: { output: options.input ?? { approved: true }, durationMs } })
+  run.record({
+    type: 'task.succeeded',
+    taskId,
+    data: { output: options.input ?? { approved: true }, durationMs },
+  })
   if (run.summary.status === 'paused' && run.summary.pause?.reason === 'approval') {
     leavePause(run, { reason: 'approval', token, taskId })
   }

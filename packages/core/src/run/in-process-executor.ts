@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Backend, BackendLogger, Store, TaskContext, TaskResult } from '@weft/spec'
 import { BackendError } from '@weft/spec'
-import { storeHas } from './memory-scopes.js'
 import type { AttemptIO, DispatchedAttempt, RunningAttempt, TaskExecutor } from './dispatch.js'
+import { storeHas } from './memory-scopes.js'
 
 export interface InProcessExecutorOptions {
   backends: ReadonlyMap<string, Backend>

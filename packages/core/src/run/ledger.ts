@@ -5,7 +5,14 @@
  */
 import type { BudgetSpec, ErrorInfo, Usage } from '@weft/spec'
 import { addUsage, emptyUsage } from '@weft/spec'
-import { type BudgetBreach, type BudgetPolicy, checkBudget, describeBreach, type Estimate, mergeBudgets } from './budget.js'
+import {
+  type BudgetBreach,
+  type BudgetPolicy,
+  checkBudget,
+  describeBreach,
+  type Estimate,
+  mergeBudgets,
+} from './budget.js'
 import type { LiveRun } from './live-run.js'
 
 export class Ledger {
@@ -52,7 +59,11 @@ export class Ledger {
    * Records a breach and says what to do by policy. Pausing helps only when a person can raise
    * the run's budget, so a task's own limit fails the task instead.
    */
-  breach(taskId: string, breach: BudgetBreach, estimate: Estimate): { policy: BudgetPolicy; message: string; error: ErrorInfo } {
+  breach(
+    taskId: string,
+    breach: BudgetBreach,
+    estimate: Estimate,
+  ): { policy: BudgetPolicy; message: string; error: ErrorInfo } {
     const policy: BudgetPolicy = this.budget().onExceeded ?? 'pause'
     const message = describeBreach(taskId, breach)
     const applied: BudgetPolicy = breach.scope === 'task' && policy === 'pause' ? 'fail_task' : policy

@@ -21,12 +21,11 @@ import type {
   TaskState,
   WeftEvent,
 } from '@weft/spec'
-import type { Scope } from '../template/expression.js'
 import type { SlotPool } from '../runtime/concurrency.js'
 import type { EventBus } from '../runtime/event-bus.js'
 import { type AgentProfile, planRun, type RunPlan } from '../runtime/plan.js'
+import type { Scope } from '../template/expression.js'
 import type { Attempt } from './attempt.js'
-import type { RunExecution } from './run-execution.js'
 import type { Batch } from './batches.js'
 import { type Clock, systemClock } from './clock.js'
 import { CommitLog, isConflict } from './commit-log.js'
@@ -36,6 +35,7 @@ import { createInProcessExecutor } from './in-process-executor.js'
 import { Ledger } from './ledger.js'
 import { MemoryScopes } from './memory-scopes.js'
 import { applyEvent } from './reducer.js'
+import type { RunExecution } from './run-execution.js'
 import { step } from './scheduler.js'
 import type { RunState } from './state.js'
 import { taskScopeView } from './task-scope.js'
@@ -148,7 +148,12 @@ export class LiveRun {
     this.plan = planRun(spec, deps.agents, deps.defaultParallelism)
     this.executor =
       deps.executor ??
-      createInProcessExecutor({ backends: deps.backends, store: deps.store, workDir: deps.workDir, warn: deps.warn })
+      createInProcessExecutor({
+        backends: deps.backends,
+        store: deps.store,
+        workDir: deps.workDir,
+        warn: deps.warn,
+      })
     this.timers = new RunTimers(this.clock)
     this.ledger = new Ledger(this)
     this.memory = new MemoryScopes(deps.store, this.id)
@@ -264,7 +269,11 @@ export class LiveRun {
     const memory = this.memory.run
     let cached = this.scopes
     if (!cached || cached.inputs !== this.spec.inputs || cached.memory !== memory) {
-      const base = { inputs: this.spec.inputs, tasks: this.scopeTasks, run: { id: this.id, name: this.state.summary.name } }
+      const base = {
+        inputs: this.spec.inputs,
+        tasks: this.scopeTasks,
+        run: { id: this.id, name: this.state.summary.name },
+      }
       cached = this.scopes = {
         inputs: this.spec.inputs,
         memory,
@@ -278,7 +287,9 @@ export class LiveRun {
 
   /** The scope a task's templates render in: its agent's memory, or an empty one. */
   taskScope(agent: JsonObject | undefined): Scope {
-    return agent ? this.scope(agent) : (this.scope(), this.scopes!.noAgent)
+    if (agent) return this.scope(agent)
+    this.scope()
+    return this.scopes!.noAgent
   }
 
   private scopes?: { inputs: unknown; memory: JsonObject; plain: Scope; noAgent: Scope }

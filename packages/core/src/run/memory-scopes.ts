@@ -40,14 +40,19 @@ export class MemoryScopes {
    * Applies a task's writes and returns them for the commit, or the reason they were refused.
    * A null value deletes the key.
    */
-  write(writes: NonNullable<TaskResult['memory']>, agent: string | undefined): { writes: MemoryWrite[]; refused?: string } {
-    if (!this.supported) return { writes: [], refused: 'wrote memory, but memory is unsupported by this store' }
+  write(
+    writes: NonNullable<TaskResult['memory']>,
+    agent: string | undefined,
+  ): { writes: MemoryWrite[]; refused?: string } {
+    if (!this.supported)
+      return { writes: [], refused: 'wrote memory, but memory is unsupported by this store' }
     const out: MemoryWrite[] = []
     const apply = (scope: string, target: JsonObject, values: JsonObject) => {
       for (const [key, value] of Object.entries(values)) {
         if (value === null) delete target[key]
         // A key is data, never a prototype: `__proto__` from a model's output is stored as a key.
-        else Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+        else
+          Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
         out.push({ scope, key, value })
       }
     }
@@ -67,6 +72,10 @@ export class MemoryScopes {
  * it declares any) and present.
  */
 export function storeHas(store: Store, part: 'memory' | 'artifacts'): boolean {
-  const s = store as unknown as { capabilities?: Record<string, boolean>; memory?: unknown; artifacts?: unknown }
+  const s = store as unknown as {
+    capabilities?: Record<string, boolean>
+    memory?: unknown
+    artifacts?: unknown
+  }
   return s.capabilities?.[part] !== false && s[part] !== undefined
 }

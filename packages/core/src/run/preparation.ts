@@ -64,12 +64,16 @@ function afterPrepare(
     endPreparation(run, a)
     run.releaseSlot()
   }
-  if (!run.acting) return notStarted()
+  if (!run.acting) {
+    notStarted()
+    return
+  }
   const t = run.task(a.taskId)
   if (t.status !== 'queued' && t.status !== 'retrying') {
     // Canceled while it was being prepared.
     notStarted()
-    return run.pump()
+    run.pump()
+    return
   }
   const abort = abortReasonOf(a.controller.signal)
   if (!prepared || abort) {
@@ -78,20 +82,23 @@ function afterPrepare(
     if (abort?.kind === 'timeout') failTask(run, a.taskId, { code: 'timeout', message: abort.message })
     else if (!abort) failTask(run, a.taskId, toErrorInfo(failure))
     // Stopped or shut down while preparing: the task stays queued (a stop cancels it).
-    return run.pump()
+    run.pump()
+    return
   }
   if (prepared.context) recordContext(run, t.taskId, prepared.context)
   // Stopped, paused or draining meanwhile: the task stays queued for later.
   if (run.phase.name !== 'active' || run.summary.status !== 'running') {
     notStarted()
-    return run.pump()
+    run.pump()
+    return
   }
   if (prepared.estimate) {
     const breach = run.ledger.check(t.taskId, prepared.estimate)
     if (breach) {
       notStarted()
       onBudgetBreach(run, t.taskId, breach, prepared.estimate)
-      return run.pump()
+      run.pump()
+      return
     }
   }
   startAttempt(run, a, prepared, planned)
@@ -112,9 +119,13 @@ function onBudgetBreach(
   estimate: Estimate,
 ): void {
   const { policy, message, error } = run.ledger.breach(taskId, breach, estimate)
-  if (policy === 'pause') return enterPause(run, 'budget', message)
+  if (policy === 'pause') {
+    enterPause(run, 'budget', message)
+    return
+  }
   failTask(run, taskId, error)
-  if (policy === 'fail_run') stopRun(run, { kind: 'fail_fast', reason: message, error: { code: 'budget_exceeded', message } })
+  if (policy === 'fail_run')
+    stopRun(run, { kind: 'fail_fast', reason: message, error: { code: 'budget_exceeded', message } })
 }
 
 function recordContext(run: LiveRun, taskId: string, c: NonNullable<PreparedTask['context']>): void {
@@ -135,10 +146,18 @@ function recordContext(run: LiveRun, taskId: string, c: NonNullable<PreparedTask
  * A backend call that condenses an over-long source, made while the task is prepared; counted in
  * usage and cost like any call. It runs under the attempt's signal: cancel and timeouts stop it.
  */
-async function summarize(run: LiveRun, a: Attempt, planned: PlannedTask, text: string, maxTokens: number): Promise<string> {
+async function summarize(
+  run: LiveRun,
+  a: Attempt,
+  planned: PlannedTask,
+  text: string,
+  maxTokens: number,
+): Promise<string> {
   const backend = planned.backend ? run.deps.backends.get(planned.backend) : undefined
   if (!backend)
-    throw new BackendError('not_installed', `backend '${planned.backend}' is not available`, { retryable: false })
+    throw new BackendError('not_installed', `backend '${planned.backend}' is not available`, {
+      retryable: false,
+    })
   if (a.controller.signal.aborted) throw new BackendError('canceled', 'canceled before the summary started')
   const result = await backend.execute(
     {
@@ -161,6 +180,7 @@ async function summarize(run: LiveRun, a: Attempt, planned: PlannedTask, text: s
     },
   )
   if (result.usage && run.acting) run.ledger.recordUsage(a.taskId, undefined, result.usage, 'summarize')
-  return result.text ?? (typeof result.output === 'string' ? result.output : JSON.stringify(result.output ?? ''))
+  return (
+    result.text ?? (typeof result.output === 'string' ? result.output : JSON.stringify(result.output ?? ''))
+  )
 }
-

@@ -3,22 +3,23 @@
  * DESIGN.md up to the budget pre-check — build the context from upstream outputs, compact it to
  * the cap, render the templates, validate the backend's options, and estimate tokens and cost.
  */
-import type { Backend, TaskRequest } from '@weft/spec'
 import type {
+  Backend,
   CompactionStrategy,
   ContextPipeline,
   ContextRequest,
   ContextResult,
+  CostModel,
+  Json,
+  JsonObject,
+  TaskRequest,
+  TaskState,
 } from '@weft/spec'
-import type { CostModel } from '@weft/spec'
-import { BackendError } from '@weft/spec'
-import type { Json, JsonObject } from '@weft/spec'
-import type { TaskState } from '@weft/spec'
-import { emptyUsage, type Usage } from '@weft/spec'
+import { BackendError, emptyUsage, type Usage } from '@weft/spec'
+import type { PlannedTask } from '../runtime/plan.js'
 import type { Scope } from '../template/expression.js'
 import { renderDeep, renderTemplate, TemplateError } from '../template/template.js'
 import type { Estimate } from './budget.js'
-import type { PlannedTask } from '../runtime/plan.js'
 
 /** Cap for a context when the task sets none and the model's window is unknown. */
 export const DEFAULT_CONTEXT_TOKENS = 100_000

@@ -19,7 +19,7 @@ export type RunEvent = WeftEvent
 export function applyEvent(state: RunState, e: RunEvent): TaskState | undefined {
   const s = state.summary
   const ts = e.ts
-  const seq = e.seq > s.lastSeq ? e.seq : s.lastSeq
+  const seq = Math.max(e.seq, s.lastSeq)
   switch (e.type) {
     case 'run.created': {
       const d = e.data

@@ -23,7 +23,10 @@ export interface ReplayedRun {
 }
 
 /** Applies a run's events, in order, to the empty state. */
-export function replayState(events: Iterable<WeftEvent>, init?: Parameters<typeof emptyRunState>[1]): RunState {
+export function replayState(
+  events: Iterable<WeftEvent>,
+  init?: Parameters<typeof emptyRunState>[1],
+): RunState {
   let state: RunState | undefined
   for (const e of events) {
     state ??= emptyRunState(e.runId, init)

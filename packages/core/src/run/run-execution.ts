@@ -4,12 +4,20 @@
  * the state lives in `LiveRun` and changes only through the reducer; the decisions live in the
  * modules of this folder.
  */
-import type { BudgetSpec, Diagnostic, Json, JsonObject, RunSpec, RunSummary, TaskSpec, TaskState } from '@weft/spec'
+import type {
+  BudgetSpec,
+  Diagnostic,
+  Json,
+  JsonObject,
+  RunSpec,
+  RunSummary,
+  TaskSpec,
+  TaskState,
+} from '@weft/spec'
 import { isTerminalRunStatus } from '@weft/spec'
-import { abortAttempt } from './attempt.js'
+import { abortAttempt, scheduleRetry } from './attempt.js'
 import * as controls from './controls.js'
 import { type ExecutionDeps, LiveRun } from './live-run.js'
-import { scheduleRetry } from './attempt.js'
 import { emptyRunState, type RunState } from './state.js'
 import { stopRun } from './transitions.js'
 
@@ -140,7 +148,10 @@ export class RunExecution {
 
   begin(): Promise<void> {
     const run = this.run
-    run.record({ type: 'run.started', data: { maxParallelism: run.plan.maxParallelism, mode: run.plan.mode } })
+    run.record({
+      type: 'run.started',
+      data: { maxParallelism: run.plan.maxParallelism, mode: run.plan.mode },
+    })
     this.armRunTimer()
     const committed = run.flush()
     run.pump()
@@ -198,7 +209,8 @@ export class RunExecution {
     await run.flush().catch(() => {})
     if (run.acting) run.phase = { name: 'detached' }
     run.timers.clear()
-    for (const a of run.attempts.values()) a.controller.abort({ kind: 'shutdown', message: 'the runtime is closing' })
+    for (const a of run.attempts.values())
+      a.controller.abort({ kind: 'shutdown', message: 'the runtime is closing' })
     await run.log.settled()
   }
 
@@ -219,7 +231,9 @@ export class RunExecution {
     const started = Date.parse(run.summary.startedAt ?? run.summary.createdAt)
     const message = `the run timed out after ${ms} ms`
     run.timers.armRun(started + ms, () =>
-      run.grouped(() => stopRun(run, { kind: 'run_timeout', reason: message, error: { code: 'run_timeout', message } })),
+      run.grouped(() =>
+        stopRun(run, { kind: 'run_timeout', reason: message, error: { code: 'run_timeout', message } }),
+      ),
     )
   }
 }

@@ -10,7 +10,14 @@ import { renderTemplate } from '../template/template.js'
 import { dispatchBatched } from './batches.js'
 import type { LiveRun } from './live-run.js'
 import { tryDispatch } from './preparation.js'
-import { cancelUnstarted, enterPause, failTask, finalize, finishWithout, openApproval } from './transitions.js'
+import {
+  cancelUnstarted,
+  enterPause,
+  failTask,
+  finalize,
+  finishWithout,
+  openApproval,
+} from './transitions.js'
 
 export function step(run: LiveRun): void {
   if (!run.acting) return

@@ -9,7 +9,12 @@ import { abortAttempt } from './attempt.js'
 import type { LiveRun, Stopping } from './live-run.js'
 import { waitingApprovals } from './state.js'
 
-export function finishWithout(run: LiveRun, taskId: string, status: 'skipped' | 'canceled', reason: string): void {
+export function finishWithout(
+  run: LiveRun,
+  taskId: string,
+  status: 'skipped' | 'canceled',
+  reason: string,
+): void {
   run.record(
     status === 'skipped'
       ? { type: 'task.skipped', taskId, data: { reason } }
@@ -61,7 +66,8 @@ export function stopRun(run: LiveRun, stopping: Stopping): void {
   run.phase = { name: 'stopping', stop: stopping }
   run.record({ type: 'run.canceling', data: { reason: stopping.reason } })
   run.timers.clearRun()
-  const kind = stopping.kind === 'cancel' ? 'cancel' : stopping.kind === 'run_timeout' ? 'run_timeout' : 'fail_fast'
+  const kind =
+    stopping.kind === 'cancel' ? 'cancel' : stopping.kind === 'run_timeout' ? 'run_timeout' : 'fail_fast'
   // Attempts being prepared are aborted too: a compaction call stops with them.
   for (const a of run.attempts.values()) abortAttempt(run, a, { kind, message: stopping.reason })
   run.pump()
@@ -69,7 +75,12 @@ export function stopRun(run: LiveRun, stopping: Stopping): void {
 
 export function cancelUnstarted(run: LiveRun, reason: string): void {
   for (const t of run.state.tasks.values()) {
-    if (t.status === 'pending' || t.status === 'queued' || t.status === 'retrying' || t.status === 'waiting') {
+    if (
+      t.status === 'pending' ||
+      t.status === 'queued' ||
+      t.status === 'retrying' ||
+      t.status === 'waiting'
+    ) {
       run.timers.forget(t.taskId)
       finishWithout(run, t.taskId, 'canceled', reason)
     }

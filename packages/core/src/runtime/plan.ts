@@ -1,11 +1,5 @@
-import type { Json } from '@weft/spec'
-import type { RunSpec } from '@weft/spec'
-import {
-  DEFAULT_PRIORITY,
-  type RetryPolicy,
-  type SchedulingMode,
-  type TaskSpec,
-} from '@weft/spec'
+import type { Json, RunSpec } from '@weft/spec'
+import { DEFAULT_PRIORITY, type RetryPolicy, type SchedulingMode, type TaskSpec } from '@weft/spec'
 
 /** A task with the workflow's defaults and the run's overrides applied. */
 export interface PlannedTask {

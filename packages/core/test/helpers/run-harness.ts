@@ -2,11 +2,7 @@
  * One run driven directly through `RunExecution` (no host around it), with a clock the test moves:
  * for tests of the run's own behaviour (timers, batches, the reducer) that must not wait for time.
  */
-import { EventBus } from '../../src/runtime/event-bus.js'
-import { SlotPool } from '../../src/runtime/concurrency.js'
-import { newRunId } from '../../src/runtime/ids.js'
-import { type ExecutionDeps, RunExecution } from '../../src/run/run-execution.js'
-import type { Clock } from '../../src/run/clock.js'
+
 import {
   type Backend,
   type ContextPipeline,
@@ -16,6 +12,11 @@ import {
   type Store,
   type WeftEvent,
 } from '../../src/index.js'
+import type { Clock } from '../../src/run/clock.js'
+import { type ExecutionDeps, RunExecution } from '../../src/run/run-execution.js'
+import { SlotPool } from '../../src/runtime/concurrency.js'
+import { EventBus } from '../../src/runtime/event-bus.js'
+import { newRunId } from '../../src/runtime/ids.js'
 
 export interface HarnessOptions {
   backends: Backend[]
