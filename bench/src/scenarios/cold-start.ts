@@ -1,7 +1,8 @@
 /**
- * Scenario 6: cold start, as whole processes. `node -e 0` (the floor), `weft --version`, and
- * `weft run examples/hello.yaml` on a fresh SQLite store (migrations included), each spawned
- * anew every time, interleaved.
+ * Scenario 6: cold start, as whole processes. `node -e 0` (the floor), `weft --version`,
+ * `weft --help` (both load only the CLI's entry and commander: each command's code is imported
+ * when that command runs), and `weft run examples/hello.yaml` on a fresh SQLite store (migrations
+ * included), each spawned anew every time, interleaved.
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
@@ -41,13 +42,19 @@ export const coldStart: Scenario = {
       throw new Error('the CLI is not built: run `pnpm build`')
     const repeats = ctx.quick ? 3 : 10
     const runs = ctx.quick ? 2 : 5
-    const samples = { node: [] as number[], version: [] as number[], run: [] as number[] }
+    const samples = {
+      node: [] as number[],
+      version: [] as number[],
+      help: [] as number[],
+      run: [] as number[],
+    }
     const env = { ...process.env, NO_COLOR: '1' }
     await timed(['-e', '0']) // page cache
     await timed([WEFT, '--version'])
     for (let i = 0; i < repeats; i++) {
       samples.node.push(await timed(['-e', '0']))
       samples.version.push(await timed([WEFT, '--version'], env))
+      samples.help.push(await timed([WEFT, '--help'], env))
       if (i < runs) {
         const dir = mkdtempSync(join(tmpdir(), 'weft-bench-cold-'))
         try {
@@ -64,7 +71,7 @@ export const coldStart: Scenario = {
       Summary
     >
     ctx.log(
-      `  node -e 0 ${num(s.node.median)} ms; weft --version ${num(s.version.median)} ms; weft run hello ${num(s.run.median)} ms`,
+      `  node -e 0 ${num(s.node.median)} ms; weft --version ${num(s.version.median)} ms; weft --help ${num(s.help.median)} ms; weft run hello ${num(s.run.median)} ms`,
     )
     const overhead = summarize(samples.run.map((ms) => ms - HELLO_WORK_MS))
     const table: Table = {
@@ -72,6 +79,7 @@ export const coldStart: Scenario = {
       rows: [
         ['node -e 0', spread(s.node), '1.0×'],
         ['weft --version', spread(s.version), ratio(s.version.median, s.node.median)],
+        ['weft --help', spread(s.help), ratio(s.help.median, s.node.median)],
         [
           'weft run examples/hello.yaml (fresh SQLite store)',
           spread(s.run),
@@ -87,7 +95,7 @@ export const coldStart: Scenario = {
     return {
       tables: [table],
       notes: [
-        `The built CLI (apps/cli/bin/weft.js → dist), spawned with the same node; ${repeats} × node and --version, ${runs} × run, interleaved, after one warm-up each.`,
+        `The built CLI (apps/cli/bin/weft.js → dist), spawned with the same node; ${repeats} × node, --version and --help, ${runs} × run, interleaved, after one warm-up each.`,
       ],
       headline: [
         [
