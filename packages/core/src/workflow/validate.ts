@@ -2,8 +2,8 @@ import type { Diagnostic, DiagnosticsMode, Json } from '@weft/spec'
 import { type InputSpec, TASK_ID_PATTERN, type WorkflowSpec, WorkflowSpecSchema } from '@weft/spec'
 import type { z } from 'zod'
 import { collectTemplates } from '../template/template.js'
+import { checkBackends } from './check-backends.js'
 import { type AddDiagnostic, templateChecker } from './check-templates.js'
-import { findInputCommands } from './commands.js'
 import { formatPath } from './format.js'
 import { ancestorsOf, findCycles } from './graph.js'
 import { coerceInputs } from './inputs.js'
@@ -12,15 +12,6 @@ import type { DocPath, Locator } from './load.js'
 import { schemaIssue } from './schema-issues.js'
 import { checkShape, checkSize } from './shape.js'
 import { brief, listNames, suggester } from './suggest.js'
-
-/** Backend ids weft publishes, and the package that provides each. */
-const OFFICIAL_BACKENDS = new Map([
-  ['claude-code', '@weft/backend-claude-code'],
-  ['gemini-cli', '@weft/backend-gemini-cli'],
-  ['codex', '@weft/backend-codex'],
-  ['openai', '@weft/backend-openai'],
-  ['anthropic', '@weft/backend-anthropic'],
-])
 
 export interface BackendInfo {
   id: string
@@ -196,109 +187,7 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
   }
 
   // 3. Backends, options and approval gates.
-  const defaults = isObject(raw.defaults) ? raw.defaults : {}
-  for (const id of taskIds) {
-    const task = rawTasks![id]
-    if (!isObject(task)) continue
-    if (task.approval !== undefined) {
-      for (const k of ['backend', 'prompt', 'with', 'input'] as const) {
-        if (task[k] !== undefined) {
-          add({
-            level: 'warning',
-            code: 'approval_ignores',
-            message: `task '${id}' is an approval gate; its \`${k}\` is not used`,
-            path: ['tasks', id, k],
-            hint: 'move the work to a task that needs this gate, or remove the key',
-          })
-        }
-      }
-      continue
-    }
-    const agentName = (task.agent ?? defaults.agent) as unknown
-    // Own properties only: `agent: toString` must not find Object.prototype.toString.
-    const agents = options.agents ?? {}
-    const agent =
-      typeof agentName === 'string' && Object.hasOwn(agents, agentName) ? agents[agentName] : undefined
-    if (typeof agentName === 'string' && !agent) {
-      const known = Object.keys(agents)
-      const guess = suggest(agentName, known)
-      add({
-        level: 'error',
-        code: 'unknown_agent',
-        message: `task '${id}' uses agent '${agentName}', which is not defined`,
-        path: task.agent !== undefined ? ['tasks', id, 'agent'] : ['defaults', 'agent'],
-        hint: guess ? `did you mean '${guess}'?` : 'define it under `agents:` in weft.config',
-      })
-      continue
-    }
-    const backend = (options.backendOverride ?? task.backend ?? agent?.backend ?? defaults.backend) as unknown
-    if (backend === undefined) {
-      add({
-        level: 'error',
-        code: 'no_backend',
-        message: `task '${id}' has no backend`,
-        path: ['tasks', id],
-        hint: 'set `backend:` on the task or `defaults.backend` for the workflow (e.g. `backend: mock`)',
-      })
-      continue
-    }
-    if (typeof backend !== 'string' || !options.backends) continue
-    const info = options.backends.get(backend)
-    const path = options.backendOverride
-      ? ['tasks', id]
-      : task.backend !== undefined
-        ? ['tasks', id, 'backend']
-        : ['defaults', 'backend']
-    if (!info) {
-      const known = [...options.backends.keys()]
-      const guess = suggest(backend, known)
-      add({
-        level: 'error',
-        code: 'unknown_backend',
-        message: `task '${id}' uses backend '${backend}', which this runtime does not have`,
-        path,
-        hint: OFFICIAL_BACKENDS.has(backend)
-          ? `install it: pnpm add ${OFFICIAL_BACKENDS.get(backend)} (the weft CLI uses it once installed; in code, pass its plugin to createRuntime). Available now: ${listNames(known) || 'none'}`
-          : `${guess ? `did you mean '${guess}'? ` : ''}available: ${listNames(known) || 'none'}; to add one, install its package and list it under \`plugins\` in weft.config`,
-      })
-      continue
-    }
-    const withValue = task.with ?? {}
-    if (info.optionsSchema && collectTemplates(withValue).length === 0) {
-      const res = info.optionsSchema.safeParse(withValue)
-      if (!res.success) {
-        for (const issue of res.error.issues) {
-          const p = ['tasks', id, 'with', ...(issue.path as (string | number)[])]
-          add({
-            level: 'error',
-            code: 'bad_options',
-            message: `${formatPath(p)}: ${issue.message} (options of backend '${backend}')`,
-            path: p,
-            hint: `see the README of the '${backend}' backend for its options`,
-          })
-        }
-      }
-    }
-    const allowed = task.allowInputCommands === true || raw.allowInputCommands === true
-    if (info.commandFields?.length && !allowed) {
-      for (const found of findInputCommands(withValue, info.commandFields)) {
-        const p = ['tasks', id, 'with', ...found.path]
-        const what =
-          found.what === 'script'
-            ? 'the shell script it runs'
-            : found.what === 'program'
-              ? 'the program it runs'
-              : 'its whole command'
-        add({
-          level: 'error',
-          code: 'command_from_input',
-          message: `task '${id}' takes ${what} from ${found.refs.map((r) => `'${r}'`).join(', ')} (${formatPath(p)}): whoever starts the run would choose what runs`,
-          path: p,
-          hint: 'write the command in the workflow and pass inputs as separate arguments (e.g. ["grep", "${{ inputs.pattern }}"]); if callers are meant to choose the command, set `allowInputCommands: true` on the task or the workflow',
-        })
-      }
-    }
-  }
+  checkBackends({ raw, rawTasks, taskIds, options, add, suggest })
 
   // 4. Templates.
   const declaredInputs = isObject(raw.inputs) ? raw.inputs : {}
