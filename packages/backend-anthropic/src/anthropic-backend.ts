@@ -3,21 +3,15 @@ import {
   apiKeyOf,
   attemptEmitter,
   type HttpBackendOptions,
+  MODEL_API_CAPABILITIES,
+  MODEL_API_RETRY,
   parseOptions,
   postSse,
   promptOf,
   reachable,
   replaySse,
 } from '@weft/plugin-kit'
-import {
-  BACKEND_SPECIFICATION_VERSION,
-  type Backend,
-  BackendError,
-  type BackendHealth,
-  type TaskContext,
-  type TaskRequest,
-  type TaskResult,
-} from '@weft/spec'
+import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError, type BackendHealth } from '@weft/spec'
 import { API_NAME, errorFromResponse } from './http-error.js'
 import { MessagesStream } from './messages-stream.js'
 import { type AnthropicOptions, AnthropicOptionsSchema } from './options.js'
@@ -61,7 +55,7 @@ export function createAnthropicBackend(backendOptions: AnthropicBackendOptions =
   const stubOf = (options: Partial<AnthropicOptions>) =>
     backendOptions.stub ?? options.stub ?? env.WEFT_STUB === '1'
 
-  async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
+  const execute: Backend['execute'] = async (request, ctx) => {
     const options = parseOptions(AnthropicOptionsSchema, id, request.options)
     const { signal } = ctx
     if (signal.aborted) throw abortError(signal, CANCELED)
@@ -112,19 +106,9 @@ export function createAnthropicBackend(backendOptions: AnthropicBackendOptions =
     specificationVersion: BACKEND_SPECIFICATION_VERSION,
     id,
     label: 'Anthropic Messages API',
-    capabilities: {
-      streaming: true,
-      events: true,
-      cancel: true,
-      pause: false,
-      resumeSession: false,
-      usage: true,
-      // It reports the tool calls the model asks for; it does not run them.
-      tools: false,
-    },
+    capabilities: MODEL_API_CAPABILITIES,
     optionsSchema: AnthropicOptionsSchema,
-    // Rate limits and overloads pass; give them a few tries unless the workflow says otherwise.
-    retry: { maxAttempts: 3, backoffMs: 2000, factor: 2, jitter: 0.2 },
+    retry: MODEL_API_RETRY,
     execute,
 
     async healthcheck(): Promise<BackendHealth> {

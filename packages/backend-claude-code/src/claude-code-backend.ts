@@ -14,9 +14,7 @@ import {
   type Backend,
   BackendError,
   type BackendHealth,
-  type TaskContext,
   type TaskRequest,
-  type TaskResult,
 } from '@weft/spec'
 import { execa } from 'execa'
 import { INSTALL_HINT, resolveBinary } from './binary.js'
@@ -54,7 +52,7 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
   const stubOf = (options: Partial<ClaudeCodeOptions>) =>
     backendOptions.stub ?? options.stub ?? baseEnv().WEFT_STUB === '1'
 
-  async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
+  const execute: Backend['execute'] = async (request, ctx) => {
     const options = parseOptions(ClaudeCodeOptionsSchema, id, request.options)
     const { signal } = ctx
     if (signal.aborted) throw abortError(signal, CANCELED)

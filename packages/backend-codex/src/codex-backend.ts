@@ -20,9 +20,6 @@ import {
   BackendError,
   type BackendEvent,
   type BackendHealth,
-  type TaskContext,
-  type TaskRequest,
-  type TaskResult,
 } from '@weft/spec'
 import { execa } from 'execa'
 import { CodexJsonl, type CodexUsage } from './jsonl.js'
@@ -64,7 +61,7 @@ export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Ba
   const stubOf = (options: Partial<CodexOptions>) =>
     options.stub ?? backendOptions.stub ?? env.WEFT_STUB === '1'
 
-  async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
+  const execute: Backend['execute'] = async (request, ctx) => {
     const options = { ...backendOptions.defaults, ...parseOptions(CodexOptionsSchema, id, request.options) }
     const { signal } = ctx
     if (signal.aborted) throw abortError(signal, CANCELED)

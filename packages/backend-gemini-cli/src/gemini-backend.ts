@@ -9,15 +9,7 @@ import {
   workingDirectory,
 } from '@weft/plugin-kit'
 import { GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
-import {
-  BACKEND_SPECIFICATION_VERSION,
-  type Backend,
-  BackendError,
-  type BackendHealth,
-  type TaskContext,
-  type TaskRequest,
-  type TaskResult,
-} from '@weft/spec'
+import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError, type BackendHealth } from '@weft/spec'
 import { execa } from 'execa'
 import { exitError } from './exit-codes.js'
 import { type GeminiCliOptions, GeminiCliOptionsSchema } from './options.js'
@@ -79,7 +71,7 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
     })
   }
 
-  async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
+  const execute: Backend['execute'] = async (request, ctx) => {
     const options = parseOptions(GeminiCliOptionsSchema, id, request.options)
     const { signal } = ctx
     if (signal.aborted) throw abortError(signal, CANCELED)

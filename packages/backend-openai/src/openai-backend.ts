@@ -4,20 +4,14 @@ import {
   attemptEmitter,
   connectionFailure,
   type HttpBackendOptions,
+  MODEL_API_CAPABILITIES,
+  MODEL_API_RETRY,
   parseOptions,
   postSse,
   promptOf,
   replaySse,
 } from '@weft/plugin-kit'
-import {
-  BACKEND_SPECIFICATION_VERSION,
-  type Backend,
-  BackendError,
-  type BackendHealth,
-  type TaskContext,
-  type TaskRequest,
-  type TaskResult,
-} from '@weft/spec'
+import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError, type BackendHealth } from '@weft/spec'
 import { ChatStream } from './chat-stream.js'
 import { API_NAME, errorFromResponse } from './http-error.js'
 import { type OpenAIOptions, OpenAIOptionsSchema } from './options.js'
@@ -57,7 +51,7 @@ export function createOpenAIBackend(backendOptions: OpenAIBackendOptions = {}): 
   const headersOf = (key: string | undefined): Record<string, string> =>
     key ? { authorization: `Bearer ${key}` } : {}
 
-  async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
+  const execute: Backend['execute'] = async (request, ctx) => {
     const options = parseOptions(OpenAIOptionsSchema, id, request.options)
     const { signal } = ctx
     if (signal.aborted) throw abortError(signal, 'the request was canceled')
@@ -116,19 +110,9 @@ export function createOpenAIBackend(backendOptions: OpenAIBackendOptions = {}): 
     specificationVersion: BACKEND_SPECIFICATION_VERSION,
     id,
     label: backendOptions.label ?? 'OpenAI-compatible Chat Completions',
-    capabilities: {
-      streaming: true,
-      events: true,
-      cancel: true,
-      pause: false,
-      resumeSession: false,
-      usage: true,
-      // It reports the tool calls the model asks for; it does not run them.
-      tools: false,
-    },
+    capabilities: MODEL_API_CAPABILITIES,
     optionsSchema: OpenAIOptionsSchema,
-    // Rate limits and overloads pass; give them a few tries unless the workflow says otherwise.
-    retry: { maxAttempts: 3, backoffMs: 2000, factor: 2, jitter: 0.2 },
+    retry: MODEL_API_RETRY,
     execute,
 
     async healthcheck(): Promise<BackendHealth> {

@@ -10,14 +10,7 @@ import {
   workingDirectory,
 } from '@weft/plugin-kit'
 import { GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
-import {
-  BACKEND_SPECIFICATION_VERSION,
-  type Backend,
-  BackendError,
-  type TaskContext,
-  type TaskRequest,
-  type TaskResult,
-} from '@weft/spec'
+import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError } from '@weft/spec'
 import { execa } from 'execa'
 import { type ShellOptions, ShellOptionsSchema } from './options.js'
 import { parseStdout } from './output.js'
@@ -47,7 +40,7 @@ export function createShellBackend(backendOptions: ShellBackendOptions = {}): Ba
   const killGraceMs = backendOptions.killGraceMs ?? DEFAULT_KILL_GRACE_MS
   const runs = new GroupRuns()
 
-  async function execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
+  const execute: Backend['execute'] = async (request, ctx) => {
     const options = parseOptions(ShellOptionsSchema, id, request.options)
     const { signal } = ctx
     if (signal.aborted) throw abortError(signal, CANCELED)

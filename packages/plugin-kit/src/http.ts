@@ -1,4 +1,4 @@
-import { BackendError, type Json, type JsonObject } from '@weft/spec'
+import { type BackendCapabilities, BackendError, type Json, type JsonObject } from '@weft/spec'
 import { abortError } from './abort.js'
 import { type EventSourceMessage, readSse } from './sse.js'
 
@@ -186,3 +186,20 @@ export interface HttpBackendOptions {
   /** How long the healthcheck waits for the endpoint. Default 3000 ms. */
   healthTimeoutMs?: number
 }
+
+/**
+ * What a streaming model API backend can do: it streams text and reports messages, usage and the
+ * tool calls the model asks for (it does not run them), and stops when the request is aborted.
+ */
+export const MODEL_API_CAPABILITIES = {
+  streaming: true,
+  events: true,
+  cancel: true,
+  pause: false,
+  resumeSession: false,
+  usage: true,
+  tools: false,
+} as const satisfies BackendCapabilities
+
+/** Rate limits and overloads pass: a few tries unless the workflow says otherwise. */
+export const MODEL_API_RETRY = { maxAttempts: 3, backoffMs: 2000, factor: 2, jitter: 0.2 } as const

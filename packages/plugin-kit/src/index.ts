@@ -7,6 +7,8 @@ export {
   connectionFailure,
   errorForStatus,
   type HttpBackendOptions,
+  MODEL_API_CAPABILITIES,
+  MODEL_API_RETRY,
   networkError,
   parseJson,
   postSse,
