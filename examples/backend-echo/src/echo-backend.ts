@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError } from '@weft/core'
+import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError } from '@weft/spec'
 import { z } from 'zod'
 
 /** Options under a task's `with:`. Validated by weft before the task runs. */

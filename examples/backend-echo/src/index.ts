@@ -1,4 +1,4 @@
-import { definePlugin } from '@weft/core'
+import { definePlugin } from '@weft/spec'
 import { createEchoBackend } from './echo-backend.js'
 
 export { createEchoBackend, EchoOptionsSchema } from './echo-backend.js'
