@@ -1,6 +1,24 @@
-export { type BackendScenario, describeBackend } from './backend-suite.js'
 export { type HandMadeAttempt, handMadeAttempt } from './attempt.js'
-export { describeModelBackendRuntime, type ModelBackendRuntimeOptions } from './model-backend-runtime-suite.js'
+export { type BackendScenario, describeBackend } from './backend-suite.js'
+export {
+  type FakeFormat,
+  type FakeModelServer,
+  type FakeModelServerOptions,
+  type FakeReply,
+  type FakeUsage,
+  type RecordedRequest,
+  startFakeModelServer,
+} from './fake-models/index.js'
+export {
+  arbitraryMalformedWorkflow,
+  fuzzSettings,
+  type MalformedWorkflowCase,
+  PROTOTYPE_NAMES,
+} from './fuzz/index.js'
+export {
+  describeModelBackendRuntime,
+  type ModelBackendRuntimeOptions,
+} from './model-backend-runtime-suite.js'
 export {
   CONFORMANCE_PROMPTS,
   type ConformanceRepliesOptions,
@@ -19,20 +37,5 @@ export {
   processesWithHome,
   processState,
 } from './processes.js'
-export {
-  arbitraryMalformedWorkflow,
-  fuzzSettings,
-  type MalformedWorkflowCase,
-  PROTOTYPE_NAMES,
-} from './fuzz/index.js'
-export {
-  type FakeFormat,
-  type FakeModelServer,
-  type FakeModelServerOptions,
-  type FakeReply,
-  type FakeUsage,
-  type RecordedRequest,
-  startFakeModelServer,
-} from './fake-models/index.js'
-export { describeStore, type StoreFactory as StoreSuiteFactory } from './store-suite.js'
 export { runLogOnly } from './store-suite/run-log-only.js'
+export { describeStore, type StoreFactory as StoreSuiteFactory } from './store-suite.js'
