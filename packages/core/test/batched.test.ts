@@ -45,6 +45,30 @@ async function runOnce(delays: Record<string, number>) {
 }
 
 describe('batched mode', () => {
+  it('fills every batch: [a, b], then [c, d], then [e], each after the last', async () => {
+    const { runtime } = makeRuntime()
+    try {
+      const d = (ms: number) => ({ with: { delayMs: ms } })
+      const run = await runtime.start({
+        workflow: {
+          weft: 1,
+          name: 'fill',
+          mode: 'batched',
+          maxParallelism: 2,
+          defaults: { backend: 'test' },
+          tasks: { a: d(5), b: d(60), c: d(5), d: d(5), e: d(5) },
+        },
+      })
+      expect((await runtime.wait(run.id)).status).toBe('succeeded')
+      const steps = (await allEvents(runtime, run.id))
+        .filter((e) => e.type === 'task.started' || e.type === 'task.succeeded')
+        .map((e) => `${e.type === 'task.started' ? '▶' : '✓'}${e.taskId}`)
+      expect(steps).toEqual(['▶a', '▶b', '✓a', '✓b', '▶c', '▶d', '✓c', '✓d', '▶e', '✓e'])
+    } finally {
+      await runtime.close()
+    }
+  })
+
   it('records the same event sequence whatever each task takes', async () => {
     const first = await runOnce({ a: 40, b: 1, c: 25, d: 5, e: 30, f: 1, g: 20, h: 1 })
     const second = await runOnce({ a: 1, b: 40, c: 1, d: 35, e: 1, f: 30, g: 1, h: 10 })

@@ -124,6 +124,7 @@ export function onSettled(run: LiveRun, taskId: string, apply: () => void): void
 function closeIfComplete(run: LiveRun, batch: Batch): void {
   if (!batch.complete || run.batch !== batch) return
   run.batch = undefined
-  batch.merge()
+  // The next batch is chosen once every outcome of this one is recorded (and its slots are free).
+  run.withPumpsHeld(() => batch.merge())
   run.pump()
 }

@@ -312,6 +312,23 @@ export class LiveRun {
     this.checkSettled()
   }
 
+  /** Runs `fn` with pumps held back: a pump asked for meanwhile happens once, after it. */
+  withPumpsHeld(fn: () => void): void {
+    if (this.loop !== 'idle') {
+      fn()
+      return
+    }
+    this.loop = 'stepping'
+    let again = false
+    try {
+      fn()
+    } finally {
+      again = (this.loop as LiveRun['loop']) === 'again'
+      this.loop = 'idle'
+    }
+    if (again) this.pump()
+  }
+
   releaseSlot(): void {
     this.deps.slots.release()
     queueMicrotask(() => this.deps.onSlotFreed())
