@@ -1,12 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { WeftApiError, type WeftClient } from '@weft/client'
-import {
-  type TaskState,
-  WEFT_ERROR_CODES,
-  WeftError,
-  type WeftErrorCode,
-  type WeftEvent,
-} from '@weft/core'
+import { type TaskState, WEFT_ERROR_CODES, WeftError, type WeftErrorCode, type WeftEvent } from '@weft/core'
 import type { ExportFormat } from '@weft/export'
 import { parse as parseCsv } from 'csv-parse'
 import type { RunService } from './service.js'

@@ -5,15 +5,13 @@ import { type CliIo, ExitCode, printError } from '../src/index.js'
 function capture(): { io: CliIo; stderr: () => string } {
   let err = ''
   const out = { write: () => true }
-  return {
-    io: {
-      stdout: out,
-      stderr: { write: (s: string) => ((err += s), true) },
-      env: { NO_COLOR: '1' },
-      cwd: '/',
+  const stderr = {
+    write: (s: string) => {
+      err += s
+      return true
     },
-    stderr: () => err,
   }
+  return { io: { stdout: out, stderr, env: { NO_COLOR: '1' }, cwd: '/' }, stderr: () => err }
 }
 
 describe('next steps of an error', () => {

@@ -1,5 +1,5 @@
-import { stringify as stringifyCsv } from 'csv-stringify/sync'
 import { type EventType, type Severity, type Store, WeftError, type WeftEvent } from '@weft/spec'
+import { stringify as stringifyCsv } from 'csv-stringify/sync'
 
 export const EXPORT_FORMATS = ['jsonl', 'csv', 'json'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]

@@ -1,4 +1,3 @@
-import { ServerConfigSchema } from '@weft/server/config'
 import {
   BudgetSpecSchema,
   DiagnosticsModeSchema,
@@ -6,6 +5,7 @@ import {
   ModelInfoSchema,
   RetryPolicySchema,
 } from '@weft/core'
+import { ServerConfigSchema } from '@weft/server/config'
 import { z } from 'zod'
 
 /**
