@@ -1,4 +1,10 @@
-import type { RunSummary, TaskState, TaskStatus, WeftEvent } from '@weft/core'
+import {
+  type RunSummary,
+  runStatusOfEndEvent,
+  type TaskState,
+  type TaskStatus,
+  type WeftEvent,
+} from '@weft/core'
 import { createLogUpdate } from 'log-update'
 import type { Colors } from './colors.js'
 import { formatEventLine } from './event-line.js'
@@ -153,8 +159,8 @@ class LiveProgress implements Progress {
       case 'run.succeeded':
       case 'run.failed':
       case 'run.canceled':
-        this.status =
-          e.type === 'run.succeeded' ? 'succeeded' : e.type === 'run.failed' ? 'failed' : 'canceled'
+        // The status each end event means has one definition, in @weft/spec.
+        this.status = runStatusOfEndEvent(e.type) ?? this.status
         this.endedMs = ts
         break
       case 'task.added':
