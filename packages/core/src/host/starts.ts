@@ -54,6 +54,8 @@ export function validate(host: Host, workflow: unknown, opts: ValidateOptions = 
   return result
 }
 
+const RUN_SPEC_FIELDS = RunSpecSchema.omit({ workflow: true, inputs: true })
+
 /** The run spec of a start request, validated; throws `workflow_invalid` or `input_invalid`. */
 export function validatedSpec(
   host: Host,
@@ -79,7 +81,13 @@ export function validatedSpec(
       },
     )
   }
-  const parsed = RunSpecSchema.safeParse({ ...raw, workflow: result.workflow, inputs: result.inputs })
+  // The workflow and inputs were just validated (and the workflow parsed): parsing them again with
+  // the whole RunSpecSchema doubled the synchronous work of a large start (it blocks the event loop).
+  const { workflow: _w, inputs: _i, ...rest } = raw
+  const fields = RUN_SPEC_FIELDS.safeParse(rest)
+  const parsed = fields.success
+    ? { success: true as const, data: { ...fields.data, workflow: result.workflow!, inputs: result.inputs ?? {} } }
+    : fields
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
     throw new WeftError(
