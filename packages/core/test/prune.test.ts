@@ -1,6 +1,6 @@
+import { commitRun, logEvents } from '@weft/testing'
 import { describe, expect, it } from 'vitest'
 import { createMemoryStore, isWeftError, type PruneBatch, pruneRuns } from '../src/index.js'
-import { commitRun, logEvents } from './helpers/direct-run.js'
 import { makeRuntime } from './helpers/test-backend.js'
 
 const DAY = 86_400_000

@@ -1,10 +1,10 @@
 import { PassThrough, Writable } from 'node:stream'
 import { createMockBackend } from '@weft/backend-mock'
 import { createMemoryStore, createRuntime, isWeftError, type Store, type WeftEvent } from '@weft/core'
+import { commitRun, logEvents } from '@weft/testing'
 import { parse as parseCsv } from 'csv-parse/sync'
 import { describe, expect, it } from 'vitest'
 import { EVENT_RECORD_FIELDS, type EventRecord, type ExportFormat, exportEvents } from '../src/index.js'
-import { commitRun, logEvents } from './helpers/direct-run.js'
 
 /** Collects what an export writes. */
 function sink(): { out: PassThrough; text: () => string } {

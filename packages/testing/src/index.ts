@@ -1,5 +1,6 @@
 export { type HandMadeAttempt, handMadeAttempt } from './attempt.js'
 export { type BackendScenario, describeBackend } from './backend-suite.js'
+export { commitRun, type DirectRunOptions, type EventDraftWithTs, logEvents } from './direct-run.js'
 export {
   type FakeFormat,
   type FakeModelServer,

@@ -1,5 +1,5 @@
 /**
- * Runs written straight into a store with `commit`, for tests that need many events or a run of a
+ * Runs written straight into a store (a test helper) with `commit`, for tests that need many events or a run of a
  * given age and status without running a workflow.
  */
 import {
@@ -11,7 +11,7 @@ import {
   type Store,
   TASK_STATUSES,
   type TaskCounts,
-} from '../../src/index.js'
+} from '@weft/core'
 
 export type EventDraftWithTs = Commit['events'][number]
 
