@@ -1,6 +1,7 @@
 export * from './abort.js'
 export * from './artifact-name.js'
 export * from './backend.js'
+export * from './component.js'
 export * from './context.js'
 export * from './cost.js'
 export * from './diagnostic.js'

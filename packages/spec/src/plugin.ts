@@ -1,4 +1,5 @@
 import type { Backend } from './backend.js'
+import type { Component } from './component.js'
 import type { Store } from './store.js'
 
 export const PLUGIN_SPECIFICATION_VERSION = 'weft.plugin.v1' as const
@@ -19,6 +20,9 @@ export interface WeftPlugin {
   name: string
   backends?: Backend[]
   stores?: StoreFactory[]
+  /** Dataflow components (`@weft/dataflow` graphs name them in `component:`). */
+  // biome-ignore lint/suspicious/noExplicitAny: a plugin's components each have their own options type
+  components?: Component<any>[]
 }
 
 export function definePlugin(plugin: Omit<WeftPlugin, 'specificationVersion'>): WeftPlugin {
