@@ -10,6 +10,7 @@ import {
   promptOf,
   reachable,
   replaySse,
+  traceHeaders,
 } from '@weft/plugin-kit'
 import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError, type BackendHealth } from '@weft/spec'
 import { API_NAME, errorFromResponse } from './http-error.js'
@@ -91,7 +92,7 @@ export function createAnthropicBackend(backendOptions: AnthropicBackendOptions =
     await postSse({
       api: API_NAME,
       url,
-      headers: { 'x-api-key': key, 'anthropic-version': API_VERSION },
+      headers: { 'x-api-key': key, 'anthropic-version': API_VERSION, ...traceHeaders(request) },
       body,
       signal,
       canceled: CANCELED,

@@ -6,6 +6,7 @@ import {
   promptOf,
   subprocessError,
   tail,
+  traceEnv,
   workingDirectory,
 } from '@weft/plugin-kit'
 import { GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
@@ -68,7 +69,11 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
     }
 
     const cwd = workingDirectory(ctx.workDir, options.cwd)
-    const env: Record<string, string | undefined> = { ...baseEnv(), ...(options.env ?? {}) }
+    const env: Record<string, string | undefined> = {
+      ...baseEnv(),
+      ...traceEnv(request),
+      ...(options.env ?? {}),
+    }
     const binary = resolveBinary(options.binary ?? backendOptions.binary, cwd, env)
     const args = argsOf(request, options)
 

@@ -11,6 +11,7 @@ import {
   promptOf,
   subprocessError,
   tail,
+  traceEnv,
   workingDirectory,
 } from '@weft/plugin-kit'
 import { GroupRuns, holdExitCleanup } from '@weft/process'
@@ -90,7 +91,7 @@ export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Ba
     const cwd = workingDirectory(ctx.workDir, options.cwd)
     const binary = resolveBinary(options.binary, ctx.workDir)
     const keyEnv = options.apiKeyEnv ?? DEFAULT_KEY_ENV
-    const childEnv: Record<string, string | undefined> = { ...env, ...options.env }
+    const childEnv: Record<string, string | undefined> = { ...env, ...traceEnv(request), ...options.env }
 
     // CODEX_HOME: the task's, the one a resumed thread ran in, or a fresh one holding the provider.
     let codexHome = options.codexHome ?? (resumeId ? homes.get(resumeId) : undefined)

@@ -6,6 +6,7 @@ import {
   parseOptions,
   promptOf,
   tail,
+  traceEnv,
   workingDirectory,
 } from '@weft/plugin-kit'
 import { GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
@@ -110,7 +111,7 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
     const subprocess = releasingOnThrow(releaseExitCleanup, () =>
       execa(binary, args, {
         cwd,
-        env: { ...backendOptions.env, ...options.env },
+        env: { ...backendOptions.env, ...traceEnv(request), ...options.env },
         extendEnv: true,
         shell: false,
         // Its own process group, so cancel reaches the CLI and every tool it started.

@@ -10,6 +10,7 @@ import {
   postSse,
   promptOf,
   replaySse,
+  traceHeaders,
 } from '@weft/plugin-kit'
 import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError, type BackendHealth } from '@weft/spec'
 import { ChatStream } from './chat-stream.js'
@@ -95,7 +96,7 @@ export function createOpenAIBackend(backendOptions: OpenAIBackendOptions = {}): 
     await postSse({
       api: API_NAME,
       url,
-      headers: headersOf(key),
+      headers: { ...headersOf(key), ...traceHeaders(request) },
       body,
       signal,
       canceled: 'the request was canceled',

@@ -7,6 +7,7 @@ import {
   parseOptions,
   subprocessError,
   tail,
+  traceEnv,
   workingDirectory,
 } from '@weft/plugin-kit'
 import { GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
@@ -63,7 +64,8 @@ export function createShellBackend(backendOptions: ShellBackendOptions = {}): Ba
     const subprocess = releasingOnThrow(releaseExitCleanup, () =>
       execa(file, args, {
         cwd,
-        env: options.env ?? {},
+        // The attempt's trace (TRACEPARENT) first: a task's own `env` wins.
+        env: { ...traceEnv(request), ...(options.env ?? {}) },
         extendEnv: true,
         // The whole point: arguments reach the program as they are, so `$(…)`, `;` and `|` in a
         // template value are text, not shell syntax.

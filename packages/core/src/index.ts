@@ -1,15 +1,21 @@
 export * from '@weft/spec'
 export { loadPlugins } from './plugin/load-plugins.js'
-export type { EventListener } from './runtime/event-bus.js'
-export { newResumeToken, newRunId } from './runtime/ids.js'
-export type { AgentProfile } from './runtime/plan.js'
-export { type Clock, createManualClock, type ManualClock, systemClock, type TimerHandle } from './run/clock.js'
+export {
+  type Clock,
+  createManualClock,
+  type ManualClock,
+  systemClock,
+  type TimerHandle,
+} from './run/clock.js'
 export type { AttemptIO, DispatchedAttempt, RunningAttempt, TaskExecutor } from './run/dispatch.js'
 export { createInProcessExecutor, type InProcessExecutorOptions } from './run/in-process-executor.js'
 export { applyEvent } from './run/reducer.js'
 export { type ReplayedRun, type ReplayedTask, replayEvents, replayState } from './run/replay.js'
-export { emptyRunState, type RunState } from './run/state.js'
 export { BASE_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './run/retry.js'
+export { emptyRunState, type RunState } from './run/state.js'
+export type { EventListener } from './runtime/event-bus.js'
+export { newResumeToken, newRunId } from './runtime/ids.js'
+export type { AgentProfile } from './runtime/plan.js'
 export {
   createRuntime,
   type EventsOptions,
@@ -25,6 +31,7 @@ export { assertArtifactName, createMemoryStore } from './store/memory-store.js'
 export { type PruneBatch, type PruneRunsOptions, type PruneRunsResult, pruneRuns } from './store/prune.js'
 export { ExpressionError, evaluateExpression, parseExpression } from './template/expression.js'
 export { parseTemplate, renderDeep, renderTemplate, TemplateError } from './template/template.js'
+export { createJsonlTraceSink, type JsonlTraceSinkOptions } from './trace/jsonl-sink.js'
 export { parseDuration, parsePointInTime } from './util/time.js'
 export { formatDiagnostic } from './workflow/format.js'
 export { ancestorsOf, descendantsOf, findCycles } from './workflow/graph.js'

@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import type { Json, JsonObject } from './json.js'
+import type { TraceContext } from './trace.js'
 import type { Usage } from './usage.js'
 import type { RetryPolicy } from './workflow.js'
 
@@ -46,6 +47,12 @@ export interface TaskRequest {
   context?: { text: string; tokens: number }
   /** Memory the task can read: its run's, and its agent profile's when it has one. */
   memory?: { run: JsonObject; agent?: JsonObject }
+  /**
+   * The trace this call belongs to, when the runtime has a trace sink that follows backend calls.
+   * Pass it on: `TRACEPARENT`/`TRACESTATE` in a subprocess's environment, `traceparent`/`tracestate`
+   * headers on an HTTP request (`traceEnv`, `traceHeaders` of `@weft/plugin-kit`).
+   */
+  trace?: TraceContext
 }
 
 /** Events a backend reports while it runs. The runtime turns them into stored events. */

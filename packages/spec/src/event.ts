@@ -3,6 +3,7 @@ import type { Diagnostic } from './diagnostic.js'
 import type { Json, JsonObject } from './json.js'
 import type { PauseInfo, RunStatus } from './run.js'
 import type { ErrorInfo } from './task.js'
+import type { TraceContext } from './trace.js'
 import type { Usage } from './usage.js'
 
 /**
@@ -79,6 +80,8 @@ export interface EventDataMap {
     inputs: JsonObject
     taskIds: string[]
     diagnostics: Diagnostic[]
+    /** The trace the run was started in (`RunSpec.trace`). */
+    trace?: TraceContext
   }
   'run.started': { maxParallelism: number; mode: string }
   'run.paused': PauseInfo

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { DiagnosticSchema, DiagnosticsModeSchema } from './diagnostic.js'
 import { JsonSchema } from './json.js'
 import { ErrorInfoSchema, TaskStatusSchema } from './task.js'
+import { TraceContextSchema } from './trace.js'
 import { UsageSchema } from './usage.js'
 import { BudgetSpecSchema, RetryPolicySchema, SchedulingModeSchema, WorkflowSpecSchema } from './workflow.js'
 
@@ -52,6 +53,12 @@ export const RunSpecSchema = z.object({
   diagnostics: DiagnosticsModeSchema.optional(),
   /** Set on a rerun: the run it came from and the task it restarts from. */
   rerunOf: z.object({ runId: z.string(), from: z.string() }).optional(),
+  /**
+   * The trace the run belongs to (e.g. the `traceparent` of the API request that started it). It is
+   * stored with the run's spec and carried by `run.created`, so trace sinks parent the run's span to
+   * it, in this process or in any other that continues the run.
+   */
+  trace: TraceContextSchema.optional(),
 })
 export type RunSpec = z.infer<typeof RunSpecSchema>
 export type RunSpecInput = z.input<typeof RunSpecSchema>

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Backend, Json, RunSummary } from '@weft/spec'
 import { isTerminalRunStatus, WeftError } from '@weft/spec'
+import { systemClock } from '../run/clock.js'
 import { SlotPool } from '../runtime/concurrency.js'
 import { EventBus } from '../runtime/event-bus.js'
 import { type ExecutionDeps, RunExecution } from '../runtime/run-execution.js'
@@ -24,6 +25,7 @@ import { shutdownOnSignals, shutdownRuns } from './shutdown.js'
 import { SignalInbox } from './signals.js'
 import { launch, rerunPlan, validate, validatedNewTasks, validatedSpec } from './starts.js'
 import { executionFor } from './takeover.js'
+import { Tracing } from './tracing.js'
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const store = options.store ?? createMemoryStore()
@@ -50,6 +52,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const leaseTtlMs = options.leaseTtlMs ?? 15_000
   const ownership = new Ownership(store, options.owner ?? newOwnerName(), leaseTtlMs, registry, warn)
   let closed = false
+  const clock = options.clock ?? systemClock
+  const tracing = new Tracing(options.traceSink, warn, () => clock.iso())
+  let startedAt: number | undefined
 
   const deps: ExecutionDeps = {
     store,
@@ -58,7 +63,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     ...(options.budget ? { budget: options.budget } : {}),
     bus,
     slots,
-    backends,
+    backends: tracing.wrapBackends(backends),
     agents: options.agents ?? {},
     retryDefaults: options.retryDefaults,
     defaultParallelism: options.defaultRunParallelism ?? 4,
@@ -67,7 +72,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     ...(options.clock ? { clock: options.clock } : {}),
     cancelGraceMs: options.cancelGraceMs ?? 5000,
     warn,
-    traceSink: options.traceSink,
+    traceSink: tracing.eventListener(),
     onSlotFreed: () => registry.pumpAll(),
     onFinished: (exec) => {
       registry.remove(exec.id, exec)
@@ -81,6 +86,15 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     opened ??= (async () => {
       await store.init()
       await inbox.init()
+      if (tracing.active && !closed) {
+        startedAt = clock.now()
+        tracing.lifecycle({
+          type: 'runtime.started',
+          ts: clock.iso(),
+          owner: ownership.owner,
+          data: { backends: [...backends.keys()], store: store.id, maxParallelism: slots.capacity },
+        })
+      }
     })()
     return opened
   }
@@ -121,7 +135,17 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       inbox.stop()
       ownership.stop()
       recovery.stop()
+      const interruptedRuns = registry.all().length
       await shutdownRuns(host, backends, opened, graceMs)
+      if (startedAt !== undefined) {
+        tracing.lifecycle({
+          type: 'runtime.stopped',
+          ts: clock.iso(),
+          owner: ownership.owner,
+          data: { graceMs, uptimeMs: clock.now() - startedAt, interruptedRuns },
+        })
+      }
+      await tracing.stop()
     })()
     return stopping
   }

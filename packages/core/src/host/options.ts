@@ -10,7 +10,7 @@ import type {
   DiagnosticsMode,
   RetryPolicy,
   Store,
-  WeftEvent,
+  TraceSink,
   WeftPlugin,
 } from '@weft/spec'
 import type { Clock } from '../run/clock.js'
@@ -36,8 +36,13 @@ export interface RuntimeOptions {
   defaultRunParallelism?: number
   diagnostics?: DiagnosticsMode
   reporter?: { warn(message: string, context?: unknown): void }
-  /** Receives every committed event (and live deltas), e.g. to export traces. */
-  traceSink?: (event: WeftEvent) => void
+  /**
+   * Where traces go (`TraceSink` of `@weft/spec`): `@weft/otel` exports OpenTelemetry spans and
+   * metrics, `createJsonlTraceSink` writes JSON Lines. A sink receives every committed event (and
+   * live deltas), the runtime's `runtime.started`/`runtime.stopped`, and each backend call (whose
+   * trace context then reaches the backend as `request.trace`). Flushed and closed on shutdown.
+   */
+  traceSink?: TraceSink | readonly TraceSink[]
   /** The least specific retry policy; backends, workflows, tasks and runs override it. */
   retryDefaults?: RetryPolicy
   /** Working directory handed to backends. Default: `process.cwd()`. */

@@ -74,6 +74,7 @@ export class RunExecution {
         inputs: spec.inputs as JsonObject,
         taskIds,
         diagnostics,
+        ...(spec.trace ? { trace: spec.trace } : {}),
       },
     })
     for (const p of run.plan.tasks.values()) {
