@@ -72,6 +72,12 @@ export interface Component<Options = unknown> {
   initialize?(ctx: ComponentContext<Options>): void | Promise<void>
   /** Called for each message, one at a time per node, in arrival order. */
   process(ctx: ComponentContext<Options>, port: string, value: unknown): void | Promise<void>
+  /**
+   * Called once after the inputs have ended and every node upstream has drained and flushed, before
+   * the execution completes; may emit (e.g. an accumulator's last, partial batch). Not called when
+   * the execution is stopped or fails.
+   */
+  flush?(ctx: ComponentContext<Options>): void | Promise<void>
   /** Called once when the execution ends, however it ends. */
   cleanup?(ctx: ComponentContext<Options>): void | Promise<void>
 }

@@ -1,0 +1,96 @@
+import type { Component, ComponentContext, ComponentLogLevel, PortSpec } from '@weft/spec'
+import type { OnErrorAction } from './graph-schema.js'
+import type { Message } from './message.js'
+import { NodeCounters } from './metrics.js'
+import { Ring } from './ring.js'
+
+/** Hooks only built-ins reach: the `output` component hands values out, `agent` reports usage. */
+export const HOST_OUTPUT: unique symbol = Symbol('weft.dataflow.output')
+export const HOST_USAGE: unique symbol = Symbol('weft.dataflow.usage')
+
+export interface HostContext extends ComponentContext {
+  [HOST_OUTPUT](value: unknown): void
+  [HOST_USAGE](usage: { inputTokens?: number; outputTokens?: number; costUsd?: number }): void
+}
+
+/** An edge at run time; injection into a node's port is an edge without a `from` node. */
+export interface EdgeRuntime {
+  executionId: string
+  index: number
+  /** `node.port`, or `inject`. */
+  source: string
+  target: string
+  from: NodeRuntime | undefined
+  to: NodeRuntime
+  toPort: string
+  capacity: number
+  /** Messages of this edge in the target's inbox. */
+  depth: number
+  seq: number
+  /** `send()` callers waiting for room (injection edges only). */
+  waiters: (() => void)[]
+}
+
+/** One node of an execution: its component, its inbox (all incoming edges, in arrival order) and its state. */
+export class NodeRuntime {
+  readonly inbox = new Ring<Message>(64)
+  /** Emitted messages waiting for room downstream, in emission order. */
+  readonly pending = new Ring<Message>()
+  readonly out: Record<string, EdgeRuntime[]> = Object.create(null)
+  readonly outPorts: Set<string>
+  readonly counters = new NodeCounters()
+  readonly state = new Map<string, unknown>()
+  scheduled = false
+  busy = false
+  blocked = false
+  initialized = false
+  unblocked: Promise<void> | undefined
+  release: (() => void) | undefined
+  ctx!: HostContext
+
+  constructor(
+    readonly id: string,
+    // biome-ignore lint/suspicious/noExplicitAny: each component has its own options type
+    readonly component: Component<any>,
+    readonly options: unknown,
+    readonly outputs: readonly PortSpec[],
+    readonly onError: OnErrorAction,
+  ) {
+    this.outPorts = new Set(outputs.map((p) => p.name))
+    if (onError === 'route') this.outPorts.add('error')
+  }
+}
+
+export interface ContextHost {
+  executionId: string
+  signal: AbortSignal
+  emit(node: NodeRuntime, port: string, value: unknown): void | Promise<void>
+  log(node: NodeRuntime, level: ComponentLogLevel, message: string, meta?: Record<string, unknown>): void
+  output(node: NodeRuntime, value: unknown): void
+  usage(usage: { inputTokens?: number; outputTokens?: number; costUsd?: number }): void
+}
+
+/** The context a node's hooks get: one object per node, reused for every call. */
+export function createNodeContext(node: NodeRuntime, host: ContextHost): HostContext {
+  return {
+    executionId: host.executionId,
+    nodeId: node.id,
+    instanceId: `${host.executionId}/${node.id}`,
+    options: node.options,
+    signal: host.signal,
+    emit: (port, value) => host.emit(node, port, value),
+    emitBatch(port, values) {
+      let wait: Promise<void> | undefined
+      for (const v of values) {
+        const w = host.emit(node, port, v)
+        if (w) wait = w
+      }
+      return wait
+    },
+    getState: <T>(key: string) => node.state.get(key) as T | undefined,
+    setState: (key, value) => void node.state.set(key, value),
+    log: (level, message, meta) => host.log(node, level, message, meta),
+    [HOST_OUTPUT]: (value) => host.output(node, value),
+    [HOST_USAGE]: (usage) => host.usage(usage),
+  }
+}

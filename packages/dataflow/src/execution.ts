@@ -1,0 +1,468 @@
+import type { ComponentLogLevel } from '@weft/spec'
+import {
+  DataflowError,
+  type DataflowEvent,
+  type ExecutionError,
+  type ExecutionState,
+  RECORDED_EVENT_TYPES,
+  TERMINAL_STATES,
+} from './events.js'
+import { createNodeContext, type EdgeRuntime, type NodeRuntime } from './execution-node.js'
+import { Message } from './message.js'
+import type { ExecutionMetrics } from './metrics.js'
+import type { GraphPlan } from './plan.js'
+import { buildRuntime } from './runtime-graph.js'
+import { Scheduler } from './scheduler.js'
+
+export interface ExecutionOptions {
+  id?: string
+  /** Recorded events kept in memory (the oldest are dropped past it; counted in `droppedEvents`). Default 10,000. */
+  maxRecordedEvents?: number
+  /** How often a `metrics` event is sent to listeners while running. Default 1000 ms. */
+  metricsIntervalMs?: number
+}
+
+export interface InjectTarget {
+  node?: string
+  port?: string
+}
+
+export interface ExecutionSnapshot {
+  id: string
+  graph: string
+  state: ExecutionState
+  createdAt: string
+  startedAt?: string
+  completedAt?: string
+  error?: ExecutionError
+  metrics: ExecutionMetrics
+}
+
+type Listener = (event: DataflowEvent) => void
+
+let counter = 0
+
+/**
+ * One run of a graph: `pending → initializing → running ⇄ paused → completed | failed | cancelled`.
+ * Messages enter through `inject`/`offer`/`send` and leave through `output` nodes (`onOutput`);
+ * `end()` says no more will come, and the execution completes once everything has drained.
+ */
+export class Execution {
+  readonly id: string
+  readonly graph: string
+  readonly createdAt = new Date().toISOString()
+  startedAt: string | undefined
+  completedAt: string | undefined
+  error: ExecutionError | undefined
+  private _state: ExecutionState = 'pending'
+  private readonly sched: Scheduler
+  private readonly listeners = new Set<Listener>()
+  private readonly outputListeners = new Set<(nodeId: string, value: unknown) => void>()
+  private portEmitListeners = 0
+  private readonly recorded: DataflowEvent[] = []
+  droppedEvents = 0
+  private readonly maxRecorded: number
+  private readonly abort = new AbortController()
+  private readonly injectEdges = new Map<string, EdgeRuntime>()
+  private metricsTimer: NodeJS.Timeout | undefined
+  private ended = false
+  private flushIndex = 0
+  private injected = 0
+  private outputs = 0
+  private readonly usageTotals = { inputTokens: 0, outputTokens: 0, costUsd: 0 }
+  private readonly startMs = Date.now()
+  private endMs: number | undefined
+  private settle!: (snapshot: ExecutionSnapshot) => void
+  /** Settles with the final snapshot when the execution reaches a terminal state (never rejects). */
+  readonly done: Promise<ExecutionSnapshot>
+
+  constructor(
+    readonly plan: GraphPlan,
+    private readonly options: ExecutionOptions = {},
+  ) {
+    this.id =
+      options.id ??
+      `dfx_${Date.now().toString(36)}${(++counter).toString(36)}${Math.random().toString(36).slice(2, 6)}`
+    this.graph = plan.name
+    this.maxRecorded = options.maxRecordedEvents ?? 10_000
+    this.done = new Promise((resolve) => {
+      this.settle = resolve
+    })
+    const nodes = buildRuntime(plan, this.id)
+    this.sched = new Scheduler(nodes.order, {
+      isRunning: () => this._state === 'running',
+      deliverHook: (msg) => this.portEmitListeners > 0 && this.portEmit(msg),
+      onBackpressure: (node, edge) =>
+        this.record({
+          type: 'backpressure',
+          nodeId: node.id,
+          edge: `${edge.source} -> ${edge.target}`,
+          depth: edge.depth,
+          capacity: edge.capacity,
+        }),
+      onError: (node, port, err) => this.nodeError(node, port, err),
+      onIdle: () => this.maybeComplete(),
+    })
+    const host = {
+      executionId: this.id,
+      signal: this.abort.signal,
+      emit: (node: NodeRuntime, port: string, value: unknown) => this.sched.emit(node, port, value),
+      log: (node: NodeRuntime, level: ComponentLogLevel, message: string, meta?: Record<string, unknown>) =>
+        this.record({ type: 'node.log', nodeId: node.id, level, message, ...(meta ? { meta } : {}) }),
+      output: (node: NodeRuntime, value: unknown) => {
+        this.outputs++
+        for (const l of this.outputListeners) l(node.id, value)
+      },
+      usage: (u: { inputTokens?: number; outputTokens?: number; costUsd?: number }) => {
+        this.usageTotals.inputTokens += u.inputTokens ?? 0
+        this.usageTotals.outputTokens += u.outputTokens ?? 0
+        this.usageTotals.costUsd += u.costUsd ?? 0
+      },
+    }
+    for (const node of nodes.order) node.ctx = createNodeContext(node, host)
+  }
+
+  get state(): ExecutionState {
+    return this._state
+  }
+
+  /** Runs every node's `initialize` (in topological order), then starts routing messages. */
+  async start(): Promise<void> {
+    if (this._state !== 'pending') throw this.invalid('start')
+    this.startedAt = new Date().toISOString()
+    this.setState('initializing')
+    for (const node of this.sched.nodes) {
+      if (this.state !== 'initializing') return
+      try {
+        await node.component.initialize?.(node.ctx)
+        node.initialized = true
+      } catch (err) {
+        node.initialized = true
+        await this.finish('failed', {
+          message: `node '${node.id}' failed to initialize: ${(err as Error).message}`,
+          nodeId: node.id,
+        })
+        return
+      }
+    }
+    if (this.state !== 'initializing') return
+    this.setState('running')
+    const every = this.options.metricsIntervalMs ?? 1000
+    this.metricsTimer = setInterval(() => {
+      if (this.listeners.size > 0) this.publish({ type: 'metrics', metrics: this.metrics() })
+    }, every)
+    this.metricsTimer.unref()
+    this.sched.kick()
+  }
+
+  /**
+   * Puts a message into an input port (by default the `in` port of the graph's only `input`
+   * node). Throws `DataflowError('queue_full')` when that port's queue is at its bound: wait
+   * (`whenWritable`, `send`), resume a paused execution, or raise `queueCapacity`.
+   */
+  inject(value: unknown, target: InjectTarget = {}): { id: string; sequence: number } {
+    const edge = this.injectEdge(target)
+    if (edge.depth >= edge.capacity) {
+      throw new DataflowError(
+        'queue_full',
+        `the queue of ${edge.target} is full (${edge.capacity} messages${this._state === 'paused' ? ', the execution is paused' : ''}); the message was not accepted`,
+        this._state === 'paused'
+          ? 'resume the execution to drain it, or retry later'
+          : 'retry when there is room (send() waits for it), or raise queueCapacity',
+      )
+    }
+    const msg = new Message(edge, ++edge.seq, Date.now(), value)
+    this.injected++
+    this.sched.deliver(msg)
+    return { id: msg.id, sequence: msg.sequence }
+  }
+
+  /** `inject` that answers false instead of throwing when the queue is full. */
+  offer(value: unknown, target: InjectTarget = {}): boolean {
+    const edge = this.injectEdge(target)
+    if (edge.depth >= edge.capacity) return false
+    this.injected++
+    this.sched.deliver(new Message(edge, ++edge.seq, Date.now(), value))
+    return true
+  }
+
+  /** Resolves when the target's queue has room (at once when it has). */
+  whenWritable(target: InjectTarget = {}): Promise<void> {
+    const edge = this.injectEdge(target)
+    if (edge.depth < edge.capacity) return Promise.resolve()
+    return new Promise((resolve) => edge.waiters.push(resolve))
+  }
+
+  /** Injects, waiting for room first: a producer that awaits it never overruns the bound. */
+  async send(value: unknown, target: InjectTarget = {}): Promise<void> {
+    while (!this.offer(value, target)) await this.whenWritable(target)
+  }
+
+  /** No more input: the execution completes once every queue has drained and every node flushed. */
+  end(): void {
+    this.assertLive('end')
+    this.ended = true
+    if (this._state === 'running') this.sched.kick()
+  }
+
+  pause(): void {
+    if (this._state !== 'running') throw this.invalid('pause')
+    this.setState('paused')
+  }
+
+  resume(): void {
+    if (this._state !== 'paused') throw this.invalid('resume')
+    this.setState('running')
+    this.sched.kick()
+  }
+
+  /** Cancels: queues are cleared, waiting senders fail, every node's `cleanup` runs. */
+  async stop(): Promise<ExecutionSnapshot> {
+    if (TERMINAL_STATES.has(this._state)) throw this.invalid('stop')
+    await this.finish('cancelled')
+    return this.done
+  }
+
+  on(listener: Listener): () => void {
+    this.listeners.add(listener)
+    return () => void this.listeners.delete(listener)
+  }
+
+  /** Every message each hop carries, as `port.emit` events (costly: only while subscribed). */
+  onPortEmit(listener: Listener): () => void {
+    this.portEmitListeners++
+    const off = this.on((e) => e.type === 'port.emit' && listener(e))
+    return () => {
+      this.portEmitListeners--
+      off()
+    }
+  }
+
+  /** Values reaching `output` nodes, in the order each output node received them. */
+  onOutput(listener: (nodeId: string, value: unknown) => void): () => void {
+    this.outputListeners.add(listener)
+    return () => void this.outputListeners.delete(listener)
+  }
+
+  /** Recorded events (state changes, errors, backpressure, logs), oldest first. */
+  events(): readonly DataflowEvent[] {
+    return this.recorded
+  }
+
+  metrics(): ExecutionMetrics {
+    const nodes: ExecutionMetrics['nodes'] = {}
+    const totals = { in: 0, out: 0, inv: 0, err: 0, bp: 0, depth: 0, latSum: 0, latN: 0, max: 0 }
+    for (const node of this.sched.nodes) {
+      const c = node.counters
+      const latency = c.latency()
+      nodes[node.id] = {
+        component: node.component.id,
+        messagesIn: c.messagesIn,
+        messagesOut: c.messagesOut,
+        invocations: c.invocations,
+        errors: c.errors,
+        backpressureEvents: c.backpressureEvents,
+        queueDepth: node.inbox.length,
+        latency,
+      }
+      totals.in += c.messagesIn
+      totals.out += c.messagesOut
+      totals.inv += c.invocations
+      totals.err += c.errors
+      totals.bp += c.backpressureEvents
+      totals.depth += node.inbox.length
+      totals.latSum += latency.avgMs * latency.samples
+      totals.latN += latency.samples
+      totals.max = Math.max(totals.max, latency.maxMs)
+    }
+    return {
+      messagesInjected: this.injected,
+      messagesOutput: this.outputs,
+      messagesProcessed: totals.in,
+      messagesEmitted: totals.out,
+      invocations: totals.inv,
+      errors: totals.err,
+      backpressureEvents: totals.bp,
+      queueDepth: totals.depth,
+      avgLatencyMs: totals.latN ? Math.round((totals.latSum / totals.latN) * 1000) / 1000 : 0,
+      maxLatencyMs: totals.max,
+      durationMs: (this.endMs ?? Date.now()) - this.startMs,
+      usage: { ...this.usageTotals },
+      nodes,
+    }
+  }
+
+  snapshot(): ExecutionSnapshot {
+    return {
+      id: this.id,
+      graph: this.graph,
+      state: this._state,
+      createdAt: this.createdAt,
+      ...(this.startedAt ? { startedAt: this.startedAt } : {}),
+      ...(this.completedAt ? { completedAt: this.completedAt } : {}),
+      ...(this.error ? { error: this.error } : {}),
+      metrics: this.metrics(),
+    }
+  }
+
+  private injectEdge(target: InjectTarget): EdgeRuntime {
+    this.assertLive('inject')
+    const nodeId = target.node ?? this.defaultInput()
+    const port = target.port ?? 'in'
+    const key = `${nodeId}\u0000${port}`
+    let edge = this.injectEdges.get(key)
+    if (edge) return edge
+    const node = this.sched.nodes.find((n) => n.id === nodeId)
+    const planned = this.plan.nodes.find((n) => n.id === nodeId)
+    if (!node || !planned) {
+      throw new DataflowError(
+        'unknown_target',
+        `the graph '${this.graph}' has no node '${nodeId}'`,
+        `nodes: ${this.plan.nodes.map((n) => n.id).join(', ')}`,
+      )
+    }
+    if (!planned.inputs.some((p) => p.name === port)) {
+      throw new DataflowError(
+        'unknown_target',
+        `node '${nodeId}' has no input port '${port}'`,
+        `its input ports: ${planned.inputs.map((p) => p.name).join(', ') || 'none'}`,
+      )
+    }
+    edge = this.sched.newEdge(undefined, node, port, this.plan.queueCapacity, this.id)
+    this.injectEdges.set(key, edge)
+    return edge
+  }
+
+  private defaultInput(): string {
+    const inputs = this.plan.nodes.filter((n) => n.component.id === 'input')
+    if (inputs.length === 1) return inputs[0]!.id
+    throw new DataflowError(
+      'unknown_target',
+      inputs.length === 0
+        ? `the graph '${this.graph}' has no input node`
+        : `the graph '${this.graph}' has ${inputs.length} input nodes`,
+      'name the node to inject into',
+    )
+  }
+
+  private maybeComplete(): void {
+    if (!this.ended || this._state !== 'running' || !this.sched.idle()) return
+    // Flush in topological order: a node flushes only after everything upstream has flushed and
+    // what that emitted has drained.
+    const nodes = this.sched.nodes
+    while (this.flushIndex < nodes.length) {
+      const node = nodes[this.flushIndex++]!
+      if (!node.component.flush) continue
+      this.sched.callHook(node, () => node.component.flush!(node.ctx))
+      if (!this.sched.idle()) return
+    }
+    void this.finish('completed')
+  }
+
+  private nodeError(node: NodeRuntime, port: string | undefined, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err)
+    node.counters.errors++
+    this.record({
+      type: 'node.error',
+      nodeId: node.id,
+      ...(port ? { port } : {}),
+      message,
+      action: node.onError,
+    })
+    if (node.onError === 'fail') {
+      void this.finish('failed', { message: `node '${node.id}' failed: ${message}`, nodeId: node.id })
+    } else if (node.onError === 'route' && node.out.error) {
+      const w = this.sched.emit(node, 'error', { error: message, node: node.id, ...(port ? { port } : {}) })
+      if (w) void w
+    }
+  }
+
+  private async finish(state: 'completed' | 'failed' | 'cancelled', error?: ExecutionError): Promise<void> {
+    if (TERMINAL_STATES.has(this._state)) return
+    if (error) this.error = error
+    this.endMs = Date.now()
+    this.completedAt = new Date().toISOString()
+    clearInterval(this.metricsTimer)
+    if (state !== 'completed')
+      this.abort.abort(error ?? { kind: 'cancel', message: 'the execution was stopped' })
+    this.setState(state, error)
+    const cancelled = new DataflowError('execution_finished', `the execution ${this.id} is ${state}`)
+    this.sched.clear((edge) => {
+      for (const w of edge.waiters.splice(0)) w()
+    }, cancelled)
+    for (const edge of this.injectEdges.values()) for (const w of edge.waiters.splice(0)) w()
+    for (const node of this.sched.nodes) {
+      if (!node.initialized || !node.component.cleanup) continue
+      try {
+        await node.component.cleanup(node.ctx)
+      } catch (err) {
+        this.record({
+          type: 'node.log',
+          nodeId: node.id,
+          level: 'error',
+          message: `cleanup failed: ${(err as Error).message}`,
+        })
+      }
+    }
+    this.publish({ type: 'metrics', metrics: this.metrics() })
+    this.settle(this.snapshot())
+  }
+
+  private setState(state: ExecutionState, error?: ExecutionError): void {
+    const previous = this._state
+    this._state = state
+    this.record({ type: 'execution.state', state, previous, ...(error ? { error } : {}) })
+  }
+
+  private record(event: DistributiveOmit<DataflowEvent, 'executionId' | 'ts'>): void {
+    this.publish(event)
+  }
+
+  private publish(partial: DistributiveOmit<DataflowEvent, 'executionId' | 'ts'>): void {
+    const event = { executionId: this.id, ts: new Date().toISOString(), ...partial } as DataflowEvent
+    if (RECORDED_EVENT_TYPES.has(event.type)) {
+      if (this.recorded.length >= this.maxRecorded) {
+        this.recorded.shift()
+        this.droppedEvents++
+      }
+      this.recorded.push(event)
+    }
+    for (const l of this.listeners) {
+      try {
+        l(event)
+      } catch {
+        // A listener's failure is its own; the execution goes on.
+      }
+    }
+  }
+
+  private portEmit(msg: Message): void {
+    this.publish({
+      type: 'port.emit',
+      messageId: msg.id,
+      source: msg.source,
+      target: msg.target,
+      sequence: msg.sequence,
+      timestamp: msg.timestamp,
+      value: msg.value,
+    })
+  }
+
+  private assertLive(what: string): void {
+    if (TERMINAL_STATES.has(this._state)) {
+      throw new DataflowError(
+        'execution_finished',
+        `cannot ${what}: the execution ${this.id} is ${this._state}`,
+      )
+    }
+  }
+
+  private invalid(what: string): DataflowError {
+    return new DataflowError(
+      TERMINAL_STATES.has(this._state) ? 'execution_finished' : 'invalid_state',
+      `cannot ${what} the execution ${this.id}: it is ${this._state}`,
+    )
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never

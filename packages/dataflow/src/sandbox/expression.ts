@@ -1,0 +1,87 @@
+import { compileFastExpression } from './fast-expression.js'
+import { loadedQuickJS, Sandbox, SandboxError, type SandboxLimits } from './quickjs.js'
+
+/** A compiled user expression over `value`. */
+export interface CompiledExpression {
+  readonly source: string
+  /** True when it runs in QuickJS (outside the fast subset). */
+  readonly sandboxed: boolean
+  evaluate(value: unknown): unknown
+  dispose(): void
+}
+
+export interface ExpressionOptions {
+  limits?: SandboxLimits
+  /** Always run in QuickJS, even when the fast path could (for measuring, or for strict parity). */
+  forceSandbox?: boolean
+}
+
+/**
+ * Compiles a JavaScript expression over `value`: in the fast safe subset when it fits, else in its
+ * own QuickJS sandbox (call `loadQuickJS()` first). Throws `SandboxError` ('syntax') when it does
+ * not compile.
+ */
+export function compileExpression(source: string, options: ExpressionOptions = {}): CompiledExpression {
+  const fast = options.forceSandbox ? undefined : compileFastExpression(source)
+  if (fast) {
+    return {
+      source,
+      sandboxed: false,
+      evaluate(value) {
+        try {
+          return fast(value)
+        } catch (err) {
+          throw new SandboxError('runtime', `expression \`${brief(source)}\` threw ${(err as Error).message}`)
+        }
+      },
+      dispose() {},
+    }
+  }
+  const module = loadedQuickJS()
+  if (!module)
+    throw new Error('QuickJS is not loaded: await loadQuickJS() before compiling a sandboxed expression')
+  const what = `expression \`${brief(source)}\``
+  let sandbox = new Sandbox(module, options.limits)
+  const compile = (sb: Sandbox) => sb.evalHandle(`(function (value) { return (\n${source}\n) })`, what)
+  let fn = compileOrDispose(sandbox, compile)
+  return {
+    source,
+    sandboxed: true,
+    evaluate(value) {
+      try {
+        return sandbox.call(fn, [value], what)
+      } catch (err) {
+        // After a memory or time overrun the runtime may hold garbage of the failed call: start a
+        // fresh one (an expression keeps no state).
+        if (
+          err instanceof SandboxError &&
+          (err.kind === 'memory' || err.kind === 'timeout' || err.kind === 'stack')
+        ) {
+          fn.dispose()
+          sandbox.dispose()
+          sandbox = new Sandbox(module, options.limits)
+          fn = compileOrDispose(sandbox, compile)
+        }
+        throw err
+      }
+    },
+    dispose() {
+      if (fn.alive) fn.dispose()
+      sandbox.dispose()
+    },
+  }
+}
+
+function compileOrDispose<T>(sandbox: Sandbox, compile: (sb: Sandbox) => T): T {
+  try {
+    return compile(sandbox)
+  } catch (err) {
+    sandbox.dispose()
+    throw err
+  }
+}
+
+export function brief(source: string): string {
+  const oneLine = source.replace(/\s+/g, ' ').trim()
+  return oneLine.length > 60 ? `${oneLine.slice(0, 57)}…` : oneLine
+}

@@ -1,0 +1,254 @@
+import type { EdgeRuntime, NodeRuntime } from './execution-node.js'
+import { Message } from './message.js'
+import { SYNC_SAMPLE_EVERY } from './metrics.js'
+import { Ring } from './ring.js'
+
+/** Messages a node takes from its inbox in one turn before the next ready node gets its turn. */
+const NODE_BATCH = 1024
+/** Calls in one drain before yielding to the event loop (timers, I/O, other executions). */
+const DRAIN_BUDGET = 65_536
+
+export interface SchedulerHooks {
+  isRunning(): boolean
+  /** Called for every delivered message (the execution turns it into `port.emit` when subscribed). */
+  deliverHook(msg: Message): void
+  onBackpressure(node: NodeRuntime, edge: EdgeRuntime): void
+  onError(node: NodeRuntime, port: string | undefined, err: unknown): void
+  /** Called when a drain ends with nothing left to do. */
+  onIdle(): void
+}
+
+/**
+ * The hot path: delivers messages into bounded edge queues and runs ready nodes, synchronously
+ * while components are synchronous (no promise per message), in batches per node.
+ *
+ * Backpressure: a message for an edge at its capacity is not delivered; it waits in its
+ * producer's `pending` list, the producer is `blocked` (its `emit` returns a promise, and it gets
+ * no new message) until the consumer has taken enough for every pending message to fit. Nothing
+ * is dropped, and memory is bounded by the capacities plus what one call emits.
+ */
+export class Scheduler {
+  private readonly ready = new Ring<NodeRuntime>()
+  private draining = false
+  private drainQueued = false
+  private queued = 0
+  private busyCount = 0
+  private blockedCount = 0
+  private edgeCount = 1_000_000
+  /** Time stamp of messages emitted during a drain (one clock read per node turn). */
+  private now = Date.now()
+
+  constructor(
+    readonly nodes: NodeRuntime[],
+    private readonly hooks: SchedulerHooks,
+  ) {}
+
+  newEdge(
+    from: NodeRuntime | undefined,
+    to: NodeRuntime,
+    toPort: string,
+    capacity: number,
+    executionId: string,
+    fromPort?: string,
+  ): EdgeRuntime {
+    return {
+      executionId,
+      index: this.edgeCount++,
+      source: from ? `${from.id}:${fromPort}` : 'inject',
+      target: `${to.id}:${toPort}`,
+      from,
+      to,
+      toPort,
+      capacity,
+      depth: 0,
+      seq: 0,
+      waiters: [],
+    }
+  }
+
+  /** Nothing queued, running or waiting for room. */
+  idle(): boolean {
+    return this.queued === 0 && this.busyCount === 0 && this.blockedCount === 0
+  }
+
+  /** Starts a drain soon (after the current synchronous code). */
+  kick(): void {
+    if (this.drainQueued || this.draining) return
+    this.drainQueued = true
+    queueMicrotask(this.drain)
+  }
+
+  deliver(msg: Message): void {
+    const edge = msg.edge
+    edge.depth++
+    const to = edge.to
+    to.inbox.push(msg)
+    this.queued++
+    this.hooks.deliverHook(msg)
+    if (!to.scheduled && !to.busy && !to.blocked) this.schedule(to)
+  }
+
+  emit(node: NodeRuntime, port: string, value: unknown): void | Promise<void> {
+    const edges = node.out[port]
+    node.counters.messagesOut++
+    if (edges === undefined) {
+      if (node.outPorts.has(port)) return // an output port nothing listens to
+      node.counters.messagesOut--
+      throw new Error(
+        `node '${node.id}' has no output port '${port}' (its ports: ${[...node.outPorts].join(', ') || 'none'})`,
+      )
+    }
+    const now = this.draining ? this.now : Date.now()
+    for (let i = 0; i < edges.length; i++) {
+      const edge = edges[i]!
+      const msg = new Message(edge, ++edge.seq, now, value)
+      if (node.pending.length === 0 && edge.depth < edge.capacity) this.deliver(msg)
+      else node.pending.push(msg)
+    }
+    if (node.pending.length > 0) return this.block(node)
+  }
+
+  /** Runs a hook outside `process` (a flush) with the same busy/error handling. */
+  callHook(node: NodeRuntime, hook: () => void | Promise<void>): void {
+    let result: void | Promise<void>
+    try {
+      result = hook()
+    } catch (err) {
+      this.hooks.onError(node, undefined, err)
+      return
+    }
+    if (result && typeof (result as Promise<void>).then === 'function') this.await(node, result, 0, undefined)
+  }
+
+  /** Empties every queue; wakes waiting producers (their `emit` promises resolve, their messages are gone). */
+  clear(wakeInjectors: (edge: EdgeRuntime) => void, _reason: Error): void {
+    for (const node of this.nodes) {
+      for (const msg of node.inbox) wakeInjectors(msg.edge)
+      node.inbox.clear()
+      node.pending.clear()
+      node.blocked = false
+      const release = node.release
+      node.release = undefined
+      node.unblocked = undefined
+      release?.()
+    }
+    this.queued = 0
+    this.blockedCount = 0
+    this.ready.clear()
+  }
+
+  private readonly drain = (): void => {
+    this.drainQueued = false
+    if (!this.hooks.isRunning()) return
+    this.draining = true
+    let budget = DRAIN_BUDGET
+    const ready = this.ready
+    try {
+      while (ready.length > 0 && budget > 0 && this.hooks.isRunning()) {
+        const node = ready.shift()!
+        node.scheduled = false
+        budget -= this.runNode(node)
+      }
+    } finally {
+      this.draining = false
+    }
+    if (!this.hooks.isRunning()) return
+    if (ready.length > 0) {
+      this.drainQueued = true
+      setImmediate(this.drain)
+    } else if (this.idle()) this.hooks.onIdle()
+  }
+
+  private schedule(node: NodeRuntime): void {
+    node.scheduled = true
+    this.ready.push(node)
+    if (!this.draining) this.kick()
+  }
+
+  private runNode(node: NodeRuntime): number {
+    const inbox = node.inbox
+    const component = node.component
+    const ctx = node.ctx
+    const counters = node.counters
+    this.now = Date.now()
+    let n = 0
+    while (n < NODE_BATCH && inbox.length > 0 && !node.busy && !node.blocked && this.hooks.isRunning()) {
+      const msg = inbox.shift()!
+      this.queued--
+      const edge = msg.edge
+      edge.depth--
+      const from = edge.from
+      if (from !== undefined) {
+        if (from.blocked) this.tryUnblock(from)
+      } else if (edge.waiters.length > 0) {
+        for (const w of edge.waiters.splice(0)) w()
+      }
+      n++
+      counters.messagesIn++
+      const sample = ++counters.invocations % SYNC_SAMPLE_EVERY === 0
+      const t0 = sample ? performance.now() : 0
+      let result: void | Promise<void>
+      try {
+        result = component.process(ctx, edge.toPort, msg.value)
+      } catch (err) {
+        this.hooks.onError(node, edge.toPort, err)
+        continue
+      }
+      if (result !== undefined && result !== null && typeof (result as Promise<void>).then === 'function') {
+        this.await(node, result, sample ? t0 : performance.now(), edge.toPort)
+      } else if (sample) counters.recordLatency(performance.now() - t0)
+    }
+    if (inbox.length > 0 && !node.busy && !node.blocked && !node.scheduled) this.schedule(node)
+    return n
+  }
+
+  private await(node: NodeRuntime, result: Promise<void>, t0: number, port: string | undefined): void {
+    node.busy = true
+    this.busyCount++
+    const done = (err?: unknown, failed?: boolean) => {
+      node.busy = false
+      this.busyCount--
+      if (t0) node.counters.recordLatency(performance.now() - t0)
+      if (failed) this.hooks.onError(node, port, err)
+      if (!this.hooks.isRunning()) return
+      if (node.inbox.length > 0 && !node.blocked && !node.scheduled) this.schedule(node)
+      else this.kick()
+    }
+    result.then(
+      () => done(),
+      (err) => done(err, true),
+    )
+  }
+
+  private block(node: NodeRuntime): Promise<void> {
+    if (!node.blocked) {
+      node.blocked = true
+      this.blockedCount++
+      node.counters.backpressureEvents++
+      this.hooks.onBackpressure(node, node.pending.peek()!.edge)
+    }
+    node.unblocked ??= new Promise<void>((resolve) => {
+      node.release = resolve
+    })
+    return node.unblocked
+  }
+
+  /** Moves a blocked producer's pending messages downstream as room allows; unblocks it when all fit. */
+  private tryUnblock(node: NodeRuntime): void {
+    const pending = node.pending
+    while (pending.length > 0) {
+      const msg = pending.peek()!
+      if (msg.edge.depth >= msg.edge.capacity) return
+      pending.shift()
+      this.deliver(msg)
+    }
+    node.blocked = false
+    this.blockedCount--
+    const release = node.release
+    node.release = undefined
+    node.unblocked = undefined
+    release?.()
+    if (node.inbox.length > 0 && !node.busy && !node.scheduled) this.schedule(node)
+    else if (!this.draining) this.kick()
+  }
+}

@@ -1,0 +1,3 @@
+import { weftTsup } from '@weft/tsup-config'
+
+export default weftTsup()

@@ -1,0 +1,3 @@
+import { weftVitest } from '@weft/vitest-config'
+
+export default weftVitest()
