@@ -1,1 +1,6 @@
-export {}
+export { GEN_AI, WEFT } from './attributes.js'
+export { otelOptionsFromEnv } from './env.js'
+export { RuntimeMetrics } from './metrics.js'
+export { createOtelTraceSink, type OtelTraceSink, type OtelTraceSinkOptions } from './otel-sink.js'
+export { plugin } from './plugin.js'
+export { RunSpans, usageAttributes } from './spans.js'

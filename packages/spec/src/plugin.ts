@@ -1,6 +1,7 @@
 import type { Backend } from './backend.js'
 import type { Component } from './component.js'
 import type { Store } from './store.js'
+import type { TraceSink } from './trace.js'
 
 export const PLUGIN_SPECIFICATION_VERSION = 'weft.plugin.v1' as const
 
@@ -23,6 +24,11 @@ export interface WeftPlugin {
   /** Dataflow components (`@weft/dataflow` graphs name them in `component:`). */
   // biome-ignore lint/suspicious/noExplicitAny: a plugin's components each have their own options type
   components?: Component<any>[]
+  /**
+   * A trace sink for each runtime composed with this plugin (`@weft/otel`). A factory, so that
+   * importing the package starts nothing: the runtime calls it once, when it is created.
+   */
+  traceSink?: () => TraceSink | undefined
 }
 
 export function definePlugin(plugin: Omit<WeftPlugin, 'specificationVersion'>): WeftPlugin {

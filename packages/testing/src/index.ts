@@ -30,6 +30,16 @@ export {
   modelServerScenario,
 } from './model-server-scenarios.js'
 export {
+  type OtlpReceiver,
+  type ReceivedMetricPoint,
+  type ReceivedSpan,
+  renderTraceSvg,
+  renderTraceText,
+  type SpanStatus,
+  spanTree,
+  startOtlpReceiver,
+} from './otlp/index.js'
+export {
   delay,
   eventually,
   groupAlive,

@@ -53,7 +53,18 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const ownership = new Ownership(store, options.owner ?? newOwnerName(), leaseTtlMs, registry, warn)
   let closed = false
   const clock = options.clock ?? systemClock
-  const tracing = new Tracing(options.traceSink, warn, () => clock.iso())
+  const tracing = new Tracing(
+    [
+      ...(options.traceSink === undefined
+        ? []
+        : Array.isArray(options.traceSink)
+          ? options.traceSink
+          : [options.traceSink]),
+      ...(options.plugins ?? []).flatMap((p) => p.traceSink?.() ?? []),
+    ],
+    warn,
+    () => clock.iso(),
+  )
   let startedAt: number | undefined
 
   const deps: ExecutionDeps = {

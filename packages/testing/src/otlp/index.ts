@@ -1,0 +1,3 @@
+export { type OtlpReceiver, startOtlpReceiver } from './receiver.js'
+export { renderTraceSvg, renderTraceText, spanTree } from './render.js'
+export type { ReceivedMetricPoint, ReceivedSpan, SpanStatus } from './types.js'
