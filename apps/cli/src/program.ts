@@ -27,7 +27,7 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] = []
       'after',
       `
 Exit codes: 0 succeeded (or paused for approval), 1 failed or canceled, 2 invalid input, 130 interrupted.
-Store: --store PATH, else $WEFT_STORE, else \`store:\` in weft.config, else .weft/weft.db here.
+Store: --store PATH (or fs:DIR, postgres://USER@HOST:PORT/DB), else $WEFT_STORE, else \`store:\` in weft.config, else .weft/weft.db here.
 Server: --server URL (or $WEFT_SERVER, key in $WEFT_API_KEY) acts on a weft server's runs instead.`,
     )
 

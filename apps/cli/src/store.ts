@@ -14,6 +14,8 @@ export type StoreLocation =
   | { kind: 'sqlite'; path: string; source: StoreSource; display: string }
   /** The human-readable file store: a directory of runs/<id>/meta.json, events.jsonl, … */
   | { kind: 'fs'; path: string; source: StoreSource; display: string }
+  /** A shared PostgreSQL database (`postgres://user@host:5432/db?schema=weft`); display hides the password. */
+  | { kind: 'postgres'; url: string; source: StoreSource; display: string }
   /** A scheme served by a plugin's store factory (e.g. `postgres:`). */
   | { kind: 'plugin'; scheme: string; location: string; source: StoreSource; display: string }
 
@@ -57,6 +59,9 @@ function parseLocation(raw: string, source: StoreSource, baseDir: string): Store
     const abs = isAbsolute(dir) ? dir : resolve(baseDir, dir)
     return { kind: 'fs', path: abs, source, display: `fs:${abs}` }
   }
+  if (scheme && /^postgres(ql)?$/i.test(scheme[1]!)) {
+    return { kind: 'postgres', url: value, source, display: redactPassword(value) }
+  }
   if (scheme && scheme[1]!.toLowerCase() !== 'sqlite') {
     return { kind: 'plugin', scheme: scheme[1]!.toLowerCase(), location: value, source, display: value }
   }
@@ -80,15 +85,25 @@ export async function openStore(location: StoreLocation, plugins: WeftPlugin[] =
     return createSqliteStore({ path: location.path })
   }
   if (location.kind === 'fs') return createFsStore({ dir: location.path })
+  if (location.kind === 'postgres') {
+    // Loaded only for postgres:// locations: every other command starts without pg.
+    const { createPostgresStore } = await import('@weft/storage-postgres')
+    return createPostgresStore({ url: location.url })
+  }
   const factory = plugins.flatMap((p) => p.stores ?? []).find((f) => f.scheme === location.scheme)
   if (!factory) {
     throw new WeftError(
       'config_invalid',
       `no store serves '${location.scheme}:' (from ${location.display})`,
       {
-        hint: `built in: sqlite:PATH, a plain path, memory:; for '${location.scheme}:' install its store package and list it under \`plugins\` in weft.config`,
+        hint: `built in: sqlite:PATH, a plain path, fs:DIR, postgres://USER@HOST:PORT/DB, memory:; for '${location.scheme}:' install its store package and list it under \`plugins\` in weft.config`,
       },
     )
   }
   return factory.create(location.location)
+}
+
+/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`: locations are printed. */
+function redactPassword(location: string): string {
+  return location.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@')
 }

@@ -6,7 +6,7 @@ import { InvalidArgumentError, Option } from 'commander'
 export function storeOption(): Option {
   return new Option(
     '--store <path>',
-    'where runs live: a SQLite file, sqlite:PATH or memory: (default: $WEFT_STORE, the config, .weft/weft.db)',
+    'where runs live: a SQLite file, sqlite:PATH, fs:DIR, postgres://USER@HOST:PORT/DB or memory: (default: $WEFT_STORE, the config, .weft/weft.db)',
   )
 }
 

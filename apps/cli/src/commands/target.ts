@@ -118,7 +118,9 @@ export function storeArgs(location: StoreLocation): string | undefined {
       ? location.path
       : location.kind === 'fs'
         ? `fs:${location.path}`
-        : location.location
+        : location.kind === 'postgres'
+          ? location.url
+          : location.location
   return `--store ${shellQuote(value)}`
 }
 
