@@ -10,6 +10,7 @@ import type {
   RunSpecInput,
   RunStatus,
   RunSummary,
+  RuntimeLifecycleEvent,
   Store,
   TaskState,
   WeftEvent,
@@ -121,6 +122,12 @@ export interface Runtime {
   events(runId: string, options?: EventsOptions): AsyncIterable<WeftEvent>
   /** Live events of all runs (or one run) of this process. Returns the unsubscribe function. */
   subscribe(listener: EventListener, runId?: string): () => void
+  /**
+   * The runtime's own events, `runtime.started` (its store opened) and `runtime.stopped` (after its
+   * shutdown): not in any run's log; trace sinks get them too. A listener added after the start
+   * gets `runtime.started` at once. Returns the unsubscribe function.
+   */
+  onLifecycle(listener: (event: RuntimeLifecycleEvent) => void): () => void
   /** Resolves when the run is finished, or paused with nothing running. */
   wait(runId: string, options?: { signal?: AbortSignal }): Promise<RunSummary>
   /**

@@ -4,7 +4,7 @@
  * following events, shutdown); this file wires them together.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Backend, Json, RunSummary } from '@weft/spec'
+import type { Backend, Json, RunSummary, RuntimeLifecycleEvent } from '@weft/spec'
 import { isTerminalRunStatus, WeftError } from '@weft/spec'
 import { systemClock } from '../run/clock.js'
 import { SlotPool } from '../runtime/concurrency.js'
@@ -66,6 +66,18 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     () => clock.iso(),
   )
   let startedAt: number | undefined
+  let started: RuntimeLifecycleEvent | undefined
+  const lifecycleListeners = new Set<(event: RuntimeLifecycleEvent) => void>()
+  const lifecycle = (event: RuntimeLifecycleEvent) => {
+    tracing.lifecycle(event)
+    for (const l of lifecycleListeners) {
+      try {
+        l(event)
+      } catch {
+        /* a listener's bug is its own */
+      }
+    }
+  }
 
   const deps: ExecutionDeps = {
     store,
@@ -97,14 +109,15 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     opened ??= (async () => {
       await store.init()
       await inbox.init()
-      if (tracing.active && !closed) {
+      if (!closed) {
         startedAt = clock.now()
-        tracing.lifecycle({
+        started = {
           type: 'runtime.started',
           ts: clock.iso(),
           owner: ownership.owner,
           data: { backends: [...backends.keys()], store: store.id, maxParallelism: slots.capacity },
-        })
+        }
+        lifecycle(started)
       }
     })()
     return opened
@@ -149,7 +162,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       const interruptedRuns = registry.all().length
       await shutdownRuns(host, backends, opened, graceMs)
       if (startedAt !== undefined) {
-        tracing.lifecycle({
+        lifecycle({
           type: 'runtime.stopped',
           ts: clock.iso(),
           owner: ownership.owner,
@@ -209,6 +222,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     events: (runId, opts = {}) => followEvents(host, bus, get, runId, opts),
 
     subscribe: (listener, runId) => bus.subscribe(listener, runId),
+
+    onLifecycle(listener) {
+      lifecycleListeners.add(listener)
+      if (started && startedAt !== undefined && !stopping) listener(started)
+      return () => lifecycleListeners.delete(listener)
+    },
 
     async wait(runId, opts = {}) {
       await host.guard()

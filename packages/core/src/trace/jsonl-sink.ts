@@ -28,10 +28,11 @@ export function createJsonlTraceSink(options: JsonlTraceSinkOptions): TraceSink 
     }
     out.write(`${JSON.stringify(record)}\n`)
   }
+  // An empty write's callback runs once everything written before it is handed to the file.
   const drained = () =>
     new Promise<void>((resolve) => {
-      if (!out || out.writableLength === 0) return resolve()
-      out.once('drain', () => resolve())
+      if (!out) return resolve()
+      out.write('', () => resolve())
     })
   return defineTraceSink({
     name: 'jsonl',
