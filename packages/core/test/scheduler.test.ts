@@ -247,7 +247,14 @@ describe('scheduler', () => {
 
   it('pauses dispatch and resumes it', async () => {
     const { runtime } = makeRuntime()
+    const aStarted = new Promise<void>((resolve) => {
+      const off = runtime.subscribe((e) => {
+        if (e.type === 'task.started' && e.taskId === 'a') resolve(off())
+      })
+    })
     const run = await runtime.start({ workflow: wf({ a: { with: { delayMs: 40 } }, b: { needs: ['a'] } }) })
+    // Paused while `a` runs: `a` finishes, `b` stays queued.
+    await aStarted
     await runtime.pause(run.id)
     const paused = await runtime.wait(run.id)
     expect(paused).toMatchObject({ status: 'paused', pause: { reason: 'manual' } })

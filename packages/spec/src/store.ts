@@ -49,6 +49,8 @@ export interface StoreCapabilities extends Record<OptionalStoreCapability, boole
 /**
  * The one write path: a run's state change together with the events that describe it.
  * The store assigns each event the next `seq` of the run, atomically with the state.
+ * A commit's objects are never changed by the runtime once committed, so a store in memory may
+ * keep them without copying; the events `commit` returns are shared with followers, who only read.
  */
 export interface Commit {
   runId: string

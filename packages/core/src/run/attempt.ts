@@ -6,8 +6,9 @@
  */
 import type { BackendEvent, ErrorInfo, Json, TaskResult, TaskState } from '@weft/spec'
 import { type AbortReason, BackendError } from '@weft/spec'
-import { abortReasonOf, toErrorInfo, toJsonValue } from '../runtime/errors.js'
+import { toErrorInfo, toJsonValue } from '../runtime/errors.js'
 import type { PlannedTask } from '../runtime/plan.js'
+import { AttemptAbort } from './attempt-abort.js'
 import { type MappedBackendEvent, mapBackendEvent } from './backend-events.js'
 import { onSettled } from './batches.js'
 import type { TimerHandle } from './clock.js'
@@ -21,8 +22,8 @@ export interface Attempt {
   taskId: string
   /** The attempt's number (the task's attempts so far, plus one). */
   number: number
-  /** The attempt's own signal: preparation, compaction and execution all stop with it. */
-  controller: AbortController
+  /** The attempt's own abort: preparation, compaction and execution all stop with its signal. */
+  controller: AttemptAbort
   /** preparing → running → settled; `settled` once its outcome is known (or it never started). */
   stage: 'preparing' | 'running' | 'settled'
   startedMs: number
@@ -39,7 +40,7 @@ export function newAttempt(run: LiveRun, t: TaskState): Attempt {
   const a: Attempt = {
     taskId: t.taskId,
     number: t.attempt + 1,
-    controller: new AbortController(),
+    controller: new AttemptAbort(),
     stage: 'preparing',
     startedMs: run.clock.now(),
     timers: [],
@@ -82,7 +83,7 @@ export function startAttempt(run: LiveRun, a: Attempt, prepared: PreparedTask, p
 }
 
 function execute(run: LiveRun, a: Attempt, prepared: PreparedTask): Promise<TaskResult> {
-  if (a.controller.signal.aborted) throw new BackendError('canceled', 'canceled before it started')
+  if (a.controller.aborted) throw new BackendError('canceled', 'canceled before it started')
   a.running = run.executor.start(
     {
       runId: run.id,
@@ -91,9 +92,14 @@ function execute(run: LiveRun, a: Attempt, prepared: PreparedTask): Promise<Task
       backend: prepared.backend.id,
       request: { ...prepared.request, attempt: a.number },
     },
-    { signal: a.controller.signal, emit: (event) => onBackendEvent(run, a, event) },
+    {
+      get signal() {
+        return a.controller.signal
+      },
+      emit: (event) => onBackendEvent(run, a, event),
+    },
   )
-  if (run.summary.status === 'paused') void a.running.suspend()
+  if (run.state.status === 'paused') void a.running.suspend()
   return a.running.result
 }
 
@@ -138,7 +144,7 @@ function completeAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void {
   for (const held of a.held ?? []) recordMapped(run, a, held)
   const id = a.taskId
   const durationMs = run.clock.now() - a.startedMs
-  const abort = abortReasonOf(a.controller.signal)
+  const abort = a.controller.reason
   if (outcome.ok) {
     const result = outcome.result
     let output: Json
@@ -247,7 +253,7 @@ export function scheduleRetry(run: LiveRun, taskId: string, dueAt: string | unde
  * the cancel grace, so a cancel always ends.
  */
 export function abortAttempt(run: LiveRun, a: Attempt, reason: AbortReason): void {
-  if (a.stage === 'settled' || a.controller.signal.aborted) return
+  if (a.stage === 'settled' || a.controller.aborted) return
   if (a.running) void a.running.resume()
   a.controller.abort(reason)
   if (a.stage !== 'running') return

@@ -25,7 +25,10 @@ export function createInProcessExecutor(o: InProcessExecutorOptions): TaskExecut
         runId: attempt.runId,
         taskId: attempt.taskId,
         attempt: attempt.attempt,
-        signal: io.signal,
+        // Read on use: the signal is made only for backends that look at it (attempt-abort.ts).
+        get signal() {
+          return io.signal
+        },
         emit: io.emit,
         log: new AttemptLog(io.emit),
         workDir: o.workDir,
@@ -36,7 +39,6 @@ export function createInProcessExecutor(o: InProcessExecutorOptions): TaskExecut
           throw new BackendError('not_installed', `backend '${attempt.backend}' is not available`, {
             retryable: false,
           })
-        if (io.signal.aborted) throw new BackendError('canceled', 'canceled before it started')
         const r = await backend.execute(attempt.request, ctx)
         if (r.artifacts?.length) await keepArtifacts(o, attempt, r.artifacts)
         return r

@@ -170,9 +170,7 @@ export class LiveRun {
       summary: () => this.state.summary,
       spec: () => this.spec,
       task: (id) => this.state.tasks.get(id),
-      committed: (lastSeq) => {
-        this.state.summary = { ...this.state.summary, lastSeq }
-      },
+      committed: (lastSeq) => this.state.committed(lastSeq),
       published: (e) => this.publish(e),
       failed: (err) => this.halt(err),
     })
@@ -355,7 +353,7 @@ export class LiveRun {
   checkSettled(): void {
     if (this.waiters.length === 0) return
     const settled =
-      this.phase.name === 'finished' || (this.state.summary.status === 'paused' && this.attempts.size === 0)
+      this.phase.name === 'finished' || (this.state.status === 'paused' && this.attempts.size === 0)
     if (!settled) return
     const waiters = this.waiters.splice(0)
     void this.log.settled().then(() => {

@@ -6,13 +6,13 @@
  */
 import type { Json, JsonObject, TaskState } from '@weft/spec'
 import { BackendError } from '@weft/spec'
-import { abortReasonOf, toErrorInfo } from '../runtime/errors.js'
+import { toErrorInfo } from '../runtime/errors.js'
 import type { PlannedTask } from '../runtime/plan.js'
 import { type Attempt, newAttempt, startAttempt } from './attempt.js'
 import { onPrepared } from './batches.js'
 import type { Estimate } from './budget.js'
 import type { LiveRun } from './live-run.js'
-import { type PreparedTask, prepareTask } from './prepare.js'
+import { needsContext, type PreparedTask, prepareTask, prepareTaskNow } from './prepare.js'
 import { enterPause, failTask, stopRun } from './transitions.js'
 
 /** Starts preparing `t` if this run and the runtime have a slot for it. */
@@ -25,30 +25,52 @@ export function tryDispatch(run: LiveRun, t: TaskState): boolean {
   return true
 }
 
-async function prepare(run: LiveRun, a: Attempt): Promise<void> {
+function prepare(run: LiveRun, a: Attempt): void {
   const planned = run.plan.tasks.get(a.taskId)!
+  // Most tasks await nothing before they start (no agent memory to load, no context to build):
+  // they are prepared at once, without a promise. Batched mode still reports to its batch later,
+  // once every member has joined it.
+  if (!planned.agent && !run.batch && !needsContext({ planned, context: run.deps.context })) {
+    let prepared: PreparedTask | undefined
+    let failure: unknown
+    try {
+      prepared = prepareTaskNow(prepareInput(run, a, planned, undefined))
+    } catch (err) {
+      failure = err
+    }
+    run.grouped(() => afterPrepare(run, a, planned, prepared, failure))
+    return
+  }
+  void prepareLater(run, a, planned)
+}
+
+async function prepareLater(run: LiveRun, a: Attempt, planned: PlannedTask): Promise<void> {
   let prepared: PreparedTask | undefined
   let failure: unknown
   try {
     const agent = planned.agent ? await run.memory.agent(planned.agent) : undefined
-    const memory = { run: run.memory.run, ...(agent ? { agent } : {}) }
-    prepared = await prepareTask({
-      runId: run.id,
-      task: run.task(a.taskId),
-      planned,
-      backends: run.deps.backends,
-      cost: run.deps.cost,
-      context: run.deps.context,
-      tasks: run.state.tasks,
-      inputs: run.spec.inputs as JsonObject,
-      scope: run.taskScope(agent),
-      memory,
-      summarize: (text, maxTokens) => summarize(run, a, planned, text, maxTokens),
-    })
+    prepared = await prepareTask(prepareInput(run, a, planned, agent))
   } catch (err) {
     failure = err
   }
   onPrepared(run, a.taskId, () => run.grouped(() => afterPrepare(run, a, planned, prepared, failure)))
+}
+
+function prepareInput(run: LiveRun, a: Attempt, planned: PlannedTask, agent: JsonObject | undefined) {
+  const memory = { run: run.memory.run, ...(agent ? { agent } : {}) }
+  return {
+    runId: run.id,
+    task: run.task(a.taskId),
+    planned,
+    backends: run.deps.backends,
+    cost: run.deps.cost,
+    context: run.deps.context,
+    tasks: run.state.tasks,
+    inputs: run.spec.inputs as JsonObject,
+    scope: run.taskScope(agent),
+    memory,
+    summarize: (text: string, maxTokens: number) => summarize(run, a, planned, text, maxTokens),
+  }
 }
 
 /** Starts the prepared attempt, unless the run, the task or the budget says otherwise meanwhile. */
@@ -75,7 +97,7 @@ function afterPrepare(
     run.pump()
     return
   }
-  const abort = abortReasonOf(a.controller.signal)
+  const abort = a.controller.reason
   if (!prepared || abort) {
     notStarted()
     // Timed out before it started: no attempt ran, so there is none to retry.
@@ -87,7 +109,7 @@ function afterPrepare(
   }
   if (prepared.context) recordContext(run, t.taskId, prepared.context)
   // Stopped, paused or draining meanwhile: the task stays queued for later.
-  if (run.phase.name !== 'active' || run.summary.status !== 'running') {
+  if (run.phase.name !== 'active' || run.state.status !== 'running') {
     notStarted()
     run.pump()
     return
@@ -158,7 +180,7 @@ async function summarize(
     throw new BackendError('not_installed', `backend '${planned.backend}' is not available`, {
       retryable: false,
     })
-  if (a.controller.signal.aborted) throw new BackendError('canceled', 'canceled before the summary started')
+  if (a.controller.aborted) throw new BackendError('canceled', 'canceled before the summary started')
   const result = await backend.execute(
     {
       runId: run.id,

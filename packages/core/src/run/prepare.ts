@@ -47,8 +47,23 @@ export interface PrepareInput {
   summarize(text: string, maxTokens: number): Promise<string>
 }
 
+/** Whether preparing the task awaits something (a context to build), or is done at once. */
+export function needsContext(p: Pick<PrepareInput, 'planned' | 'context'>): boolean {
+  return p.planned.context !== undefined && p.context !== undefined
+}
+
 export async function prepareTask(p: PrepareInput): Promise<PreparedTask> {
-  const { planned, task } = p
+  const backend = backendOf(p)
+  return preparedWith(p, backend, needsContext(p) ? await buildContext(p) : undefined)
+}
+
+/** A task that needs no context (`needsContext` is false), prepared without awaiting anything. */
+export function prepareTaskNow(p: PrepareInput): PreparedTask {
+  return preparedWith(p, backendOf(p), undefined)
+}
+
+function backendOf(p: PrepareInput): Backend {
+  const planned = p.planned
   const backend = planned.backend ? p.backends.get(planned.backend) : undefined
   if (!backend) {
     throw new BackendError('not_installed', `backend '${planned.backend}' is not available in this runtime`, {
@@ -56,13 +71,18 @@ export async function prepareTask(p: PrepareInput): Promise<PreparedTask> {
       hint: 'install its package and list it under `plugins` in weft.config',
     })
   }
+  return backend
+}
 
+async function buildContext(p: PrepareInput): Promise<PreparedTask['context']> {
+  const { planned, task } = p
   let context: PreparedTask['context']
-  if (planned.context && p.context) {
+  const settings = planned.context!
+  const pipeline = p.context!
+  {
     const model = planned.model ? p.cost?.model(planned.model) : undefined
     const cap =
-      planned.context.maxTokens ??
-      (model ? model.contextWindow - model.maxOutputTokens : DEFAULT_CONTEXT_TOKENS)
+      settings.maxTokens ?? (model ? model.contextWindow - model.maxOutputTokens : DEFAULT_CONTEXT_TOKENS)
     const upstream: ContextRequest['upstream'] = {}
     for (const t of p.tasks.values()) {
       upstream[t.taskId] = {
@@ -73,16 +93,16 @@ export async function prepareTask(p: PrepareInput): Promise<PreparedTask> {
       }
     }
     try {
-      const result = await p.context.build(
+      const result = await pipeline.build(
         {
           runId: p.runId,
           taskId: task.taskId,
           ...(planned.model ? { model: planned.model } : {}),
           maxTokens: Math.max(1, cap),
-          strategy: planned.context.strategy ?? DEFAULT_STRATEGY,
+          strategy: settings.strategy ?? DEFAULT_STRATEGY,
           from: planned.contextFrom ?? planned.needs,
           upstream,
-          ...(planned.context.inputs ? { inputs: p.inputs } : {}),
+          ...(settings.inputs ? { inputs: p.inputs } : {}),
         },
         { countTokens: (text) => countTokens(p.cost, text, planned.model), summarize: p.summarize },
       )
@@ -95,6 +115,12 @@ export async function prepareTask(p: PrepareInput): Promise<PreparedTask> {
       })
     }
   }
+  return context
+}
+
+/** Renders the templates, checks the options and estimates, with the context (if any) built. */
+function preparedWith(p: PrepareInput, backend: Backend, context: PreparedTask['context']): PreparedTask {
+  const { planned, task } = p
 
   const scope: Scope = { ...p.scope, context: context?.context.text ?? '' }
   let prompt: string | undefined

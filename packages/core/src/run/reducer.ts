@@ -17,9 +17,53 @@ export type RunEvent = WeftEvent
  * looks at its dependents again), or undefined.
  */
 export function applyEvent(state: RunState, e: RunEvent): TaskState | undefined {
-  const s = state.summary
   const ts = e.ts
-  const seq = Math.max(e.seq, s.lastSeq)
+  const seq = Math.max(e.seq, state.lastSeq)
+  // Task events (most events) only tick the summary; the others replace it.
+  switch (e.type) {
+    case 'task.added': {
+      const d = e.data
+      const t: TaskState = {
+        runId: state.id,
+        taskId: e.taskId!,
+        status: 'pending',
+        attempt: 0,
+        priority: d.priority,
+        order: state.tasks.size,
+        needs: d.needs,
+        ...(d.backend ? { backend: d.backend } : {}),
+      }
+      return put(state, undefined, t, ts, seq)
+    }
+    case 'usage.recorded':
+      return recordUsage(state, e, ts, seq)
+    case 'log': {
+      // A backend's session id is recorded as a debug log that carries it in `fields`.
+      const sessionId = e.data.fields?.sessionId
+      if (!e.taskId || typeof sessionId !== 'string') break
+      const t = state.tasks.get(e.taskId)
+      if (!t) break
+      return put(state, t, { ...t, sessionId }, ts, seq)
+    }
+    default:
+      if (e.type.startsWith('task.') && e.taskId) {
+        const t = state.tasks.get(e.taskId)
+        if (t) {
+          const after = put(state, t, nextTask(t, e), ts, seq)
+          if (e.type === 'task.started' && e.data.estimate) state.summary = withEstimate(state.summary, e)
+          return after
+        }
+        break
+      }
+      return applyRunEvent(state, e, ts, seq)
+  }
+  state.touch(ts, seq)
+  return undefined
+}
+
+/** A run event: it replaces the summary. */
+function applyRunEvent(state: RunState, e: RunEvent, ts: string, seq: number): undefined {
+  const s = state.summary
   switch (e.type) {
     case 'run.created': {
       const d = e.data
@@ -69,41 +113,8 @@ export function applyEvent(state: RunState, e: RunEvent): TaskState | undefined 
       state.summary = end
       return undefined
     }
-    case 'task.added': {
-      const d = e.data
-      const t: TaskState = {
-        runId: s.id,
-        taskId: e.taskId!,
-        status: 'pending',
-        attempt: 0,
-        priority: d.priority,
-        order: state.tasks.size,
-        needs: d.needs,
-        ...(d.backend ? { backend: d.backend } : {}),
-      }
-      return put(state, undefined, t, ts, seq)
-    }
-    case 'usage.recorded':
-      return recordUsage(state, e, ts, seq)
-    case 'log': {
-      // A backend's session id is recorded as a debug log that carries it in `fields`.
-      const sessionId = e.data.fields?.sessionId
-      if (!e.taskId || typeof sessionId !== 'string') break
-      const t = state.tasks.get(e.taskId)
-      if (!t) break
-      return put(state, t, { ...t, sessionId }, ts, seq)
-    }
-    default:
-      if (e.type.startsWith('task.') && e.taskId) {
-        const t = state.tasks.get(e.taskId)
-        if (t) {
-          const after = put(state, t, nextTask(t, e), ts, seq)
-          if (e.type === 'task.started') state.summary = withEstimate(state.summary, e)
-          return after
-        }
-      }
   }
-  if (seq !== s.lastSeq || ts > s.updatedAt) state.summary = { ...s, updatedAt: ts, lastSeq: seq }
+  state.touch(ts, seq)
   return undefined
 }
 
@@ -210,21 +221,16 @@ function put(
   lastSeq: number,
 ): TaskState {
   state.tasks.set(after.taskId, after)
-  const s = state.summary
   const was: TaskStatus | undefined = before?.status
-  let taskCounts = s.taskCounts
-  if (was !== after.status) {
-    taskCounts = { ...taskCounts }
-    if (was === undefined) taskCounts.total++
-    else taskCounts[was]--
-    taskCounts[after.status]++
-  }
-  let pause = s.pause
+  state.tick(was, after.status, ts, lastSeq)
   // An approval answered while the run is paused (for another reason) leaves the waiting list.
-  if (pause && before?.approval?.status === 'waiting' && after.approval?.status !== 'waiting') {
-    pause = { ...pause, waiting: pause.waiting.filter((w) => w.taskId !== after.taskId) }
+  if (before?.approval?.status === 'waiting' && after.approval?.status !== 'waiting') {
+    const s = state.summary
+    if (s.pause) {
+      const pause = { ...s.pause, waiting: s.pause.waiting.filter((w) => w.taskId !== after.taskId) }
+      state.summary = { ...s, pause }
+    }
   }
-  state.summary = { ...s, taskCounts, ...(pause ? { pause } : {}), updatedAt: ts, lastSeq }
   return after
 }
 

@@ -18,7 +18,7 @@ import { isTerminalRunStatus } from '@weft/spec'
 import { abortAttempt, scheduleRetry } from './attempt.js'
 import * as controls from './controls.js'
 import { type ExecutionDeps, LiveRun } from './live-run.js'
-import { emptyRunState, type RunState } from './state.js'
+import { emptyRunState, RunState } from './state.js'
 import { stopRun } from './transitions.js'
 
 export type { ExecutionDeps } from './live-run.js'
@@ -110,7 +110,7 @@ export class RunExecution {
       deps.store.tasks.list(id),
     ])
     if (!summary || !spec) return undefined
-    const state: RunState = { summary, tasks: new Map() }
+    const state = new RunState(summary)
     for (const t of [...tasks].sort((a, b) => a.order - b.order)) state.tasks.set(t.taskId, t)
     const run = new LiveRun(deps, spec, state)
     await run.memory.loadRun()
@@ -155,7 +155,9 @@ export class RunExecution {
     })
     this.armRunTimer()
     const committed = run.flush()
-    run.pump()
+    // The first dispatch happens after `start()` has returned: a caller that subscribes to the run
+    // as soon as it has the run's id sees its first attempts start.
+    setImmediate(() => run.pump())
     return committed
   }
 

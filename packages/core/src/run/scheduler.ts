@@ -29,7 +29,7 @@ export function step(run: LiveRun): void {
     if (run.attempts.size === 0) finalize(run)
     return
   }
-  if (run.summary.status !== 'running') return
+  if (run.state.status !== 'running') return
 
   // Approval gates need no slot: they wait for a person as soon as they are ready.
   for (const id of run.graph.approvalGates) {
@@ -40,8 +40,11 @@ export function step(run: LiveRun): void {
   if (run.phase.name === 'draining') return
   if (run.plan.mode === 'batched') dispatchBatched(run)
   else {
-    // The ready task first in priority, then declaration order, until no slot is left.
-    for (let t = run.graph.nextReady(); t && tryDispatch(run, t); t = run.graph.nextReady()) {}
+    // The ready task first in priority, then declaration order, until no slot is left. A task may
+    // be prepared (and its start decided) at once, pausing the run over budget: then stop.
+    for (let t = run.graph.nextReady(); t && tryDispatch(run, t); t = run.graph.nextReady()) {
+      if (run.phase.name !== 'active' || run.state.status !== 'running') break
+    }
   }
 
   if (run.attempts.size > 0 || run.timers.waiting > 0 || run.batch || run.graph.nextReady()) return

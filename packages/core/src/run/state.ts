@@ -2,14 +2,97 @@
  * The state of one run: its summary and its tasks' states, as the store keeps them. Only the
  * reducer (reducer.ts) changes it, and it never mutates an object it has handed out: it replaces
  * the summary or a task's state with a new object, so a commit may take them as they are.
+ *
+ * Most events change only the summary's task counts, `updatedAt` and `lastSeq`. Copying the whole
+ * summary for each of them was the largest single cost of a run, so those three are kept aside
+ * (`tick`) and folded into a new summary object only when someone reads `summary` (a commit, a
+ * control, a caller): one copy per commit instead of one per event.
  */
-import type { Initiator, RunSummary, TaskCounts, TaskState } from '@weft/spec'
+import type { Initiator, RunStatus, RunSummary, TaskCounts, TaskState, TaskStatus } from '@weft/spec'
 import { emptyUsage, TASK_STATUSES } from '@weft/spec'
 
-export interface RunState {
-  summary: RunSummary
+export class RunState {
   /** In declaration order (tasks added later come after). */
-  tasks: Map<string, TaskState>
+  readonly tasks = new Map<string, TaskState>()
+  private folded: RunSummary
+  /** The counts since the last fold: this state's own copy, changed in place; undefined when clean. */
+  private counts?: TaskCounts
+  private pendingAt?: string
+  private pendingSeq?: number
+
+  constructor(summary: RunSummary) {
+    this.folded = summary
+  }
+
+  /** The summary with every change applied (a new object after changes, the same one otherwise). */
+  get summary(): RunSummary {
+    if (this.pendingSeq !== undefined) {
+      const s = this.folded
+      this.folded = {
+        ...s,
+        ...(this.counts ? { taskCounts: this.counts } : {}),
+        updatedAt: this.pendingAt!,
+        lastSeq: this.pendingSeq,
+      }
+      this.counts = undefined
+      this.pendingAt = undefined
+      this.pendingSeq = undefined
+    }
+    return this.folded
+  }
+
+  set summary(next: RunSummary) {
+    // A replacement is built from `summary` (the getter folded everything pending into it).
+    this.folded = next
+    this.counts = undefined
+    this.pendingAt = undefined
+    this.pendingSeq = undefined
+  }
+
+  get id(): string {
+    return this.folded.id
+  }
+
+  /** The run's status (never changed by `tick`): read without folding. */
+  get status(): RunStatus {
+    return this.folded.status
+  }
+
+  /** A task moved from `was` (undefined: it is new) to `now`, at `ts`, by the event `seq`. */
+  tick(was: TaskStatus | undefined, now: TaskStatus | undefined, ts: string, seq: number): void {
+    if (was !== now) {
+      // The folded summary's counts are shared with whoever read it: change a copy of our own.
+      this.counts ??= { ...this.folded.taskCounts }
+      const counts = this.counts
+      if (was === undefined) counts.total++
+      else counts[was]--
+      if (now !== undefined) counts[now]++
+    }
+    this.pendingAt = ts
+    this.pendingSeq = seq
+  }
+
+  /** An event that changed nothing else: the summary's `updatedAt` and `lastSeq` move on. */
+  touch(ts: string, seq: number): void {
+    if (seq !== this.lastSeq || ts > this.updatedAt) {
+      this.pendingAt = ts
+      this.pendingSeq = seq
+    }
+  }
+
+  /** The store numbered what was committed up to `lastSeq`. */
+  committed(lastSeq: number): void {
+    this.pendingAt = this.updatedAt
+    this.pendingSeq = lastSeq
+  }
+
+  get lastSeq(): number {
+    return this.pendingSeq ?? this.folded.lastSeq
+  }
+
+  get updatedAt(): string {
+    return this.pendingAt ?? this.folded.updatedAt
+  }
 }
 
 /** The state before `run.created`: what the events do not carry comes from here. */
@@ -18,23 +101,20 @@ export function emptyRunState(
   init: { initiator?: Initiator; tags?: string[]; createdAt?: string } = {},
 ): RunState {
   const at = init.createdAt ?? new Date(0).toISOString()
-  return {
-    summary: {
-      id: runId,
-      name: '',
-      status: 'pending',
-      health: 'ok',
-      initiator: init.initiator ?? 'code',
-      tags: init.tags ?? [],
-      createdAt: at,
-      updatedAt: at,
-      usage: emptyUsage(),
-      taskCounts: countTasks([]),
-      diagnostics: [],
-      lastSeq: 0,
-    },
-    tasks: new Map(),
-  }
+  return new RunState({
+    id: runId,
+    name: '',
+    status: 'pending',
+    health: 'ok',
+    initiator: init.initiator ?? 'code',
+    tags: init.tags ?? [],
+    createdAt: at,
+    updatedAt: at,
+    usage: emptyUsage(),
+    taskCounts: countTasks([]),
+    diagnostics: [],
+    lastSeq: 0,
+  })
 }
 
 export function countTasks(tasks: Iterable<TaskState>): TaskCounts {

@@ -1,0 +1,11 @@
+/** The names of `pnpm bench`'s scenarios (index.ts holds the scenarios themselves). */
+export const SCENARIO_NAMES: readonly string[] = [
+  'scheduler',
+  'durable',
+  'subprocess',
+  'queries',
+  'memory',
+  'cold-start',
+  'export-memory',
+  'server',
+]
