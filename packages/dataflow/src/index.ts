@@ -1,3 +1,13 @@
+export {
+  COMPONENT_SPECIFICATION_VERSION,
+  type Component,
+  type ComponentContext,
+  type ComponentPorts,
+  defineComponent,
+  PORT_TYPES,
+  type PortSpec,
+  type PortType,
+} from '@weft/spec'
 export { type AgentComponentOptions, builtinComponents, createAgentComponent } from './components/index.js'
 export { createDataflow, type Dataflow, type DataflowOptions } from './dataflow.js'
 export {

@@ -204,7 +204,7 @@ export class Sandbox {
         `${what} used more than its memory limit of ${Math.round(this.limits.memoryBytes / 1048576)} MiB and was stopped`,
       )
     }
-    if (name === 'RangeError' && /stack/i.test(message)) {
+    if ((name === 'RangeError' || name === 'InternalError') && /stack/i.test(message)) {
       return new SandboxError('stack', `${what} recursed deeper than the sandbox's stack allows`)
     }
     if (/could not load module|import/i.test(message) && !/is not defined/.test(message)) {
