@@ -16,6 +16,7 @@ import { findConfigFile, loadConfig } from './config/load-config.js'
 import { type WeftConfig, WeftConfigSchema } from './config/weft-config.js'
 import { loadOfficialBackends } from './official-backends.js'
 import { openStore, resolveStoreLocation, type StoreLocation } from './store.js'
+import { loadTraceSinks } from './tracing.js'
 
 export interface CliRuntimeOptions {
   /** Where to look for weft.config.* (upward) and where relative paths start. Default: `process.cwd()`. */
@@ -76,6 +77,7 @@ export async function createCliRuntime(options: CliRuntimeOptions = {}): Promise
   // Prices (the built-in catalog plus the config's `models:`) and the context pipeline: every run
   // of the CLI gets token and cost totals, budgets checked before each task, and compaction.
   const cost = createCostModel({ models: config.models, source: configFile ?? 'weft.config' })
+  const traceSinks = await loadTraceSinks(config, env, configDir)
   const runtime = createRuntime({
     store,
     cost,
@@ -92,6 +94,7 @@ export async function createCliRuntime(options: CliRuntimeOptions = {}): Promise
     ...(config.retryDefaults ? { retryDefaults: config.retryDefaults } : {}),
     workDir: cwd,
     reporter,
+    ...(traceSinks.length ? { traceSink: traceSinks } : {}),
     ...(leaseTtlFrom(env) ? { leaseTtlMs: leaseTtlFrom(env) } : {}),
   })
   return { runtime, config, ...(configFile ? { configFile } : {}), plugins, store: location }

@@ -35,6 +35,27 @@ export const WeftConfigSchema = z.strictObject({
       }),
     )
     .default({}),
+  /**
+   * Traces: `otlp` exports OpenTelemetry spans and metrics (`@weft/otel`; `true` takes the standard
+   * `OTEL_*` variables, which also switch it on alone); `jsonl` appends every event to a file.
+   */
+  tracing: z
+    .strictObject({
+      otlp: z
+        .union([
+          z.literal(true),
+          z.strictObject({
+            endpoint: z.url().optional(),
+            serviceName: z.string().min(1).optional(),
+            headers: z.record(z.string(), z.string()).optional(),
+            metrics: z.boolean().optional(),
+            metricIntervalMs: z.number().int().positive().optional(),
+          }),
+        ])
+        .optional(),
+      jsonl: z.string().min(1).optional(),
+    })
+    .optional(),
   /** `weft serve` / `weft-server`: flags and `WEFT_*` environment variables win over these. */
   server: ServerConfigSchema.optional(),
 })
