@@ -8,6 +8,7 @@ import {
   emptyUsage,
   newRunId,
   type RunSummary,
+  type Store,
   TASK_STATUSES,
   type TaskCounts,
 } from '@weft/core'
@@ -27,47 +28,52 @@ export async function commitRun(path: string, options: DirectRunOptions = {}): P
   const store = createSqliteStore({ path })
   try {
     await store.init()
-    const runId = newRunId()
-    const createdAt = new Date().toISOString()
-    const name = options.name ?? 'direct'
-    const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as TaskCounts
-    counts.total = 0
-    const summary: RunSummary = {
-      id: runId,
-      name,
-      status: 'succeeded',
-      health: 'ok',
-      initiator: 'code',
-      tags: [],
-      createdAt,
-      updatedAt: createdAt,
-      usage: emptyUsage(),
-      taskCounts: counts,
-      diagnostics: [],
-      lastSeq: 0,
-    }
-    await store.commit({
-      runId,
-      create: { spec: { workflow: { weft: 1, name, tasks: {} }, inputs: {}, initiator: 'code', tags: [] } },
-      run: summary,
-      events: [
-        { type: 'run.created', ts: createdAt, data: { name, inputs: {}, taskIds: [], diagnostics: [] } },
-      ],
-    })
-    const size = options.batchSize ?? 1000
-    let batch: StoredEventDraft[] = []
-    for (const e of options.events ?? []) {
-      batch.push(e)
-      if (batch.length === size) {
-        await store.commit({ runId, events: batch })
-        batch = []
-      }
-    }
-    if (batch.length) await store.commit({ runId, events: batch })
-    return runId
+    return await commitRunTo(store, options)
   } finally {
     await store.close()
   }
+}
+
+/** Commits one succeeded run to an open store (any kind). Returns its id. */
+export async function commitRunTo(store: Store, options: DirectRunOptions = {}): Promise<string> {
+  const runId = newRunId()
+  const createdAt = new Date().toISOString()
+  const name = options.name ?? 'direct'
+  const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as TaskCounts
+  counts.total = 0
+  const summary: RunSummary = {
+    id: runId,
+    name,
+    status: 'succeeded',
+    health: 'ok',
+    initiator: 'code',
+    tags: [],
+    createdAt,
+    updatedAt: createdAt,
+    usage: emptyUsage(),
+    taskCounts: counts,
+    diagnostics: [],
+    lastSeq: 0,
+  }
+  await store.commit({
+    runId,
+    create: { spec: { workflow: { weft: 1, name, tasks: {} }, inputs: {}, initiator: 'code', tags: [] } },
+    run: summary,
+    events: [
+      { type: 'run.created', ts: createdAt, data: { name, inputs: {}, taskIds: [], diagnostics: [] } },
+    ],
+  })
+  const size = options.batchSize ?? 1000
+  let batch: StoredEventDraft[] = []
+  for (const e of options.events ?? []) {
+    batch.push(e)
+    if (batch.length === size) {
+      await store.commit({ runId, events: batch })
+      batch = []
+    }
+  }
+  if (batch.length) await store.commit({ runId, events: batch })
+  return runId
 }
 
 /**
