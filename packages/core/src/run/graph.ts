@@ -54,6 +54,11 @@ export class TaskGraph {
     if (deps) for (const d of deps) if (this.tasks.get(d)?.status === 'pending') this.checkPending(d)
   }
 
+  /** Whether another task needs this one. */
+  isNeeded(taskId: string): boolean {
+    return this.dependents.has(taskId)
+  }
+
   /** The next pending task to look at, in topological order. */
   nextPending(): string | undefined {
     const at = this.pendingChecks.pop()

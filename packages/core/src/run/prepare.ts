@@ -121,21 +121,24 @@ async function buildContext(p: PrepareInput): Promise<PreparedTask['context']> {
 /** Renders the templates, checks the options and estimates, with the context (if any) built. */
 function preparedWith(p: PrepareInput, backend: Backend, context: PreparedTask['context']): PreparedTask {
   const { planned, task } = p
-
-  const scope: Scope = { ...p.scope, context: context?.context.text ?? '' }
+  const hasOptions = hasKeys(planned.with)
   let prompt: string | undefined
   let input: Json | undefined
-  let options: Record<string, Json>
-  try {
-    if (planned.prompt !== undefined) {
-      const rendered = renderTemplate(planned.prompt, scope)
-      prompt = typeof rendered === 'string' ? rendered : JSON.stringify(rendered)
+  let options: Record<string, Json> = {}
+  // Nothing to render (a bare task): no scope to build.
+  if (planned.prompt !== undefined || planned.input !== undefined || hasOptions) {
+    const scope: Scope = { ...p.scope, context: context?.context.text ?? '' }
+    try {
+      if (planned.prompt !== undefined) {
+        const rendered = renderTemplate(planned.prompt, scope)
+        prompt = typeof rendered === 'string' ? rendered : JSON.stringify(rendered)
+      }
+      if (planned.input !== undefined) input = renderDeep(planned.input, scope)
+      if (hasOptions) options = renderDeep(planned.with, scope) as Record<string, Json>
+    } catch (err) {
+      const message = err instanceof TemplateError ? err.message : String(err)
+      throw new BackendError('template', `cannot render the task: ${message}`, { retryable: false })
     }
-    if (planned.input !== undefined) input = renderDeep(planned.input, scope)
-    options = renderDeep(planned.with, scope) as Record<string, Json>
-  } catch (err) {
-    const message = err instanceof TemplateError ? err.message : String(err)
-    throw new BackendError('template', `cannot render the task: ${message}`, { retryable: false })
   }
   // A task that declares `context:` gets it in front of its prompt, unless it placed it itself.
   if (context && !(planned.prompt ?? '').includes('context }}') && context.context.text) {
@@ -154,23 +157,31 @@ function preparedWith(p: PrepareInput, backend: Backend, context: PreparedTask['
   const upstream: Record<string, { output?: Json; text?: string }> = {}
   for (const dep of planned.needs) {
     const d = p.tasks.get(dep)
-    if (d?.status === 'succeeded')
-      upstream[dep] = { output: d.output, ...(d.text !== undefined ? { text: d.text } : {}) }
+    if (d?.status !== 'succeeded') continue
+    const up: { output?: Json; text?: string } = { output: d.output }
+    if (d.text !== undefined) up.text = d.text
+    upstream[dep] = up
   }
+  // Optional fields are assigned, not spread: this runs once per attempt.
   const request: Omit<TaskRequest, 'attempt'> = {
     runId: p.runId,
     taskId: task.taskId,
-    ...(prompt !== undefined ? { prompt } : {}),
-    ...(input !== undefined ? { input } : {}),
-    ...(planned.model ? { model: planned.model } : {}),
     options,
     upstream,
-    ...(planned.timeoutMs !== undefined ? { timeoutMs: planned.timeoutMs } : {}),
-    ...(task.sessionId ? { sessionId: task.sessionId } : {}),
-    ...(context ? { context: { text: context.context.text, tokens: context.context.tokens } } : {}),
     memory: p.memory,
   }
+  if (prompt !== undefined) request.prompt = prompt
+  if (input !== undefined) request.input = input
+  if (planned.model) request.model = planned.model
+  if (planned.timeoutMs !== undefined) request.timeoutMs = planned.timeoutMs
+  if (task.sessionId) request.sessionId = task.sessionId
+  if (context) request.context = { text: context.context.text, tokens: context.context.tokens }
   return { backend, request, context, estimate: estimateOf(backend, request, p.cost, planned) }
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true
+  return false
 }
 
 /** The backend's own estimate when it has one (a scripted mock knows), else the cost model's. */

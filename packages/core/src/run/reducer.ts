@@ -128,15 +128,12 @@ function nextTask(t: TaskState, e: RunEvent): TaskState {
       return { ...t, status: 'queued' }
     case 'task.started': {
       // A new attempt: the process groups of the last one are no longer this task's.
-      const rest = without(t, 'nextRetryAt', 'processes')
-      const d = e.data
-      return {
-        ...rest,
-        status: 'running',
-        attempt: e.attempt ?? t.attempt + 1,
-        startedAt: ts,
-        ...(d.estimate ? { estimate: d.estimate } : {}),
-      }
+      const next = without(t, 'nextRetryAt', 'processes')
+      next.status = 'running'
+      next.attempt = e.attempt ?? t.attempt + 1
+      next.startedAt = ts
+      if (e.data.estimate) next.estimate = e.data.estimate
+      return next
     }
     case 'task.process_started': {
       const d = e.data
@@ -167,16 +164,14 @@ function nextTask(t: TaskState, e: RunEvent): TaskState {
       return t.approval ? { ...t, approval: { ...t.approval, status: 'approved', respondedAt: ts } } : t
     case 'task.succeeded':
     case 'task.reused': {
-      const rest = without(t, 'error', 'nextRetryAt')
+      const next = without(t, 'error', 'nextRetryAt')
       const d = e.data
-      return {
-        ...rest,
-        status: 'succeeded',
-        output: d.output ?? null,
-        ...(d.text !== undefined ? { text: d.text } : {}),
-        ...('sessionId' in d && d.sessionId ? { sessionId: d.sessionId } : {}),
-        completedAt: ts,
-      }
+      next.status = 'succeeded'
+      next.output = d.output ?? null
+      if (d.text !== undefined) next.text = d.text
+      if ('sessionId' in d && d.sessionId) next.sessionId = d.sessionId
+      next.completedAt = ts
+      return next
     }
     case 'task.failed': {
       const rest = without(t, 'nextRetryAt')
@@ -200,8 +195,9 @@ function nextTask(t: TaskState, e: RunEvent): TaskState {
 }
 
 /**
- * A copy of a task's state without some fields. Most states have none of them: then a plain
- * spread (fast) does, and only the rare state that has one pays for a copy key by key.
+ * A copy of a task's state without some fields, for the caller to fill in (it is its own). Most
+ * states have none of them: then a plain spread (fast) does, and only the rare state that has one
+ * pays for the deletes.
  */
 function without(t: TaskState, ...keys: (keyof TaskState)[]): TaskState {
   let has = false

@@ -139,11 +139,9 @@ function outputsOf(run: LiveRun): JsonObject {
     }
     return outputs
   }
-  const needed = new Set<string>()
-  for (const t of run.state.tasks.values()) for (const n of t.needs) needed.add(n)
   const leaves: [string, unknown][] = []
   for (const t of run.state.tasks.values()) {
-    if (!needed.has(t.taskId) && t.status === 'succeeded') leaves.push([t.taskId, t.output ?? null])
+    if (t.status === 'succeeded' && !run.graph.isNeeded(t.taskId)) leaves.push([t.taskId, t.output ?? null])
   }
   // Built at once: adding thousands of keys one by one is slow.
   return Object.fromEntries(leaves) as JsonObject
