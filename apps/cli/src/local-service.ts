@@ -1,4 +1,11 @@
-import type { Backend, BackendHealth, Diagnostic, Runtime, WorkflowInput } from '@weft/core'
+import {
+  type Backend,
+  type BackendHealth,
+  type Diagnostic,
+  type Runtime,
+  requireCapability,
+  type WorkflowInput,
+} from '@weft/core'
 import { exportEvents } from '@weft/export'
 import type { BackendReport, RunService, StartRequest, WorkflowDocument } from './service.js'
 
@@ -18,6 +25,15 @@ export function createLocalService(runtime: Runtime, extraArgs?: string): RunSer
     cancel: (runId, reason) => runtime.cancel(runId, reason),
     pause: (runId) => runtime.pause(runId),
     resume: (runId, options) => runtime.resume(runId, options),
+    artifacts: (runId) => requireCapability(runtime.store, 'artifacts', 'listing artifacts').list(runId),
+    async artifact(runId, name) {
+      const found = await requireCapability(runtime.store, 'artifacts', 'reading artifacts').get(runId, name)
+      if (!found) return undefined
+      return {
+        ...(found.ref.contentType !== undefined ? { contentType: found.ref.contentType } : {}),
+        data: found.data,
+      }
+    },
     validate(doc: WorkflowDocument, request: StartRequest): { ok: boolean; diagnostics: Diagnostic[] } {
       const result = runtime.validate(doc.value, {
         file: doc.file,

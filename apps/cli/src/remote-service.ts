@@ -56,6 +56,15 @@ export function createRemoteService(client: WeftClient, extraArgs: string | unde
     cancel: (runId, reason) => remote(() => client.runs.cancel(runId, { reason })),
     pause: (runId) => remote(() => client.runs.pause(runId)),
     resume: (runId, options) => remote(() => client.runs.resume(runId, options)),
+    artifacts: (runId) => remote(() => client.runs.artifacts(runId)),
+    async artifact(runId, name) {
+      try {
+        return await client.runs.artifact(runId, name)
+      } catch (err) {
+        if (err instanceof WeftApiError && err.code === 'not_found') return undefined
+        throw toCliError(err)
+      }
+    },
     // The server validates when the run starts, with its own backends and plugins.
     validate: () => ({ ok: true, diagnostics: [] }),
     async start(doc, request) {

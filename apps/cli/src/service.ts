@@ -49,6 +49,15 @@ export interface StartRequest {
   strict?: boolean
 }
 
+/** A file a task produced (`ArtifactRef`). */
+export interface ArtifactEntry {
+  name: string
+  taskId?: string
+  contentType?: string
+  size: number
+  createdAt: string
+}
+
 export interface BackendReport {
   id: string
   label: string
@@ -89,6 +98,10 @@ export interface RunService {
   pause(runId: string): Promise<RunSummary>
   resume(runId: string, options: { token?: string; input?: Json; budget?: BudgetSpec }): Promise<RunSummary>
   queryEvents(filter: EventFilter, limit: number): Promise<WeftEvent[]>
+  /** The files the run's tasks produced; a store without artifacts throws `store_unsupported`. */
+  artifacts(runId: string): Promise<ArtifactEntry[]>
+  /** One artifact, or undefined when the run has none of that name. */
+  artifact(runId: string, name: string): Promise<{ contentType?: string; data: Uint8Array } | undefined>
   /** Streams the log to `out` (not ended) in `format`; the counts are for the closing message. */
   exportEvents(
     filter: EventFilter & { signal?: AbortSignal },

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ArtifactListSchema, ArtifactParamsSchema } from './artifacts.js'
 import { BackendListSchema } from './backends.js'
 import {
   EventListSchema,
@@ -12,7 +13,9 @@ import { QueueStatusSchema } from './queue.js'
 import {
   AddTasksRequestSchema,
   CancelRunRequestSchema,
+  GetRunQuerySchema,
   ListRunsQuerySchema,
+  RerunRequestSchema,
   ResumeRunRequestSchema,
   RunDetailSchema,
   RunIdParamSchema,
@@ -21,6 +24,7 @@ import {
   StartRunRequestSchema,
   StartRunResponseSchema,
 } from './runs.js'
+import { WorkflowListSchema } from './workflows.js'
 
 export const API_PREFIX = '/api/v1'
 
@@ -99,6 +103,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     summary: 'A run: its summary (usage, cost) and the state of every task',
     scope: 'read',
     params: RunIdParamSchema,
+    query: GetRunQuerySchema,
     responses: { 200: json('The run', RunDetailSchema) },
   },
   {
@@ -139,6 +144,44 @@ export const API_ROUTES: readonly ApiRoute[] = [
     params: RunIdParamSchema,
     body: AddTasksRequestSchema,
     responses: { 200: json('The run with its new tasks', RunResponseSchema) },
+  },
+  {
+    method: 'post',
+    path: `${API_PREFIX}/runs/{id}/rerun`,
+    operationId: 'rerunRun',
+    summary: 'A new run of the same spec that reuses every recorded output not downstream of `from`',
+    scope: 'write',
+    params: RunIdParamSchema,
+    body: RerunRequestSchema,
+    responses: { 202: json('The new run was created and starts', StartRunResponseSchema) },
+  },
+  {
+    method: 'get',
+    path: `${API_PREFIX}/runs/{id}/artifacts`,
+    operationId: 'listArtifacts',
+    summary: 'The files the run’s tasks produced',
+    scope: 'read',
+    params: RunIdParamSchema,
+    responses: { 200: json('The artifacts, by name', ArtifactListSchema) },
+  },
+  {
+    method: 'get',
+    path: `${API_PREFIX}/runs/{id}/artifacts/{name}`,
+    operationId: 'getArtifact',
+    summary: 'Download one artifact (its name URL-encoded as one segment: out%2Freport.md)',
+    scope: 'read',
+    params: ArtifactParamsSchema,
+    responses: {
+      200: { description: 'The file, with its content type', contentType: 'application/octet-stream' },
+    },
+  },
+  {
+    method: 'get',
+    path: `${API_PREFIX}/workflows`,
+    operationId: 'listWorkflows',
+    summary: 'The workflows of the server’s folder, with their declared inputs, for `workflowName`',
+    scope: 'read',
+    responses: { 200: json('The workflows', WorkflowListSchema) },
   },
   {
     method: 'get',

@@ -93,7 +93,21 @@ export type RunPage = z.infer<typeof RunPageSchema>
 export const RunDetailSchema = z.object({
   run: RunSummarySchema,
   tasks: z.array(TaskStateSchema),
+  /** With `?include=spec`: what the run was started with (workflow, inputs, budget). */
+  spec: z.record(z.string(), z.unknown()).optional(),
 })
+
+/** `GET /runs/{id}?include=spec` adds the run's spec (the web page shows prompts and the budget). */
+export const GetRunQuerySchema = z.strictObject({
+  include: z.enum(['spec']).optional(),
+})
+export type GetRunQuery = z.input<typeof GetRunQuerySchema>
+
+/** `POST /runs/{id}/rerun`: a new run that reuses every recorded output not downstream of `from`. */
+export const RerunRequestSchema = z.strictObject({
+  from: z.string().min(1).max(256),
+})
+export type RerunRequest = z.input<typeof RerunRequestSchema>
 export type RunDetail = z.infer<typeof RunDetailSchema>
 
 export const CancelRunRequestSchema = z.strictObject({ reason: z.string().max(1000).optional() })

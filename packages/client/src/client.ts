@@ -1,5 +1,7 @@
 import {
   type AddTasksRequest,
+  type ArtifactInfo,
+  ArtifactListSchema,
   type BackendInfo,
   BackendListSchema,
   type CancelRunRequest,
@@ -14,6 +16,7 @@ import {
   QueueStatusSchema,
   type Readiness,
   ReadinessSchema,
+  type RerunRequest,
   type ResumeRunRequest,
   type RunDetail,
   RunDetailSchema,
@@ -24,6 +27,8 @@ import {
   type StartRunRequest,
   type StartRunResponse,
   StartRunResponseSchema,
+  type WorkflowList,
+  WorkflowListSchema,
 } from '@weft/api'
 import { isTerminalRunStatus, type RunSummary, type TaskState, type WeftEvent } from '@weft/core/contracts'
 import { z } from 'zod'
@@ -86,11 +91,22 @@ export interface WeftClient {
     list(query?: ListRunsQuery, options?: CallOptions): Promise<RunPage>
     /** Every run matching the query, page after page (`limit` is the page size). */
     iterate(query?: Omit<ListRunsQuery, 'cursor'>, options?: CallOptions): AsyncIterableIterator<RunSummary>
-    get(runId: string, options?: CallOptions): Promise<RunDetail>
+    /** `include: 'spec'` adds what the run was started with (workflow, inputs, budget). */
+    get(runId: string, options?: CallOptions & { include?: 'spec' }): Promise<RunDetail>
     cancel(runId: string, body?: CancelRunRequest, options?: CallOptions): Promise<RunSummary>
     pause(runId: string, options?: CallOptions): Promise<RunSummary>
     resume(runId: string, body?: ResumeRunRequest, options?: CallOptions): Promise<RunSummary>
     addTasks(runId: string, tasks: AddTasksRequest['tasks'], options?: CallOptions): Promise<RunSummary>
+    /** `POST /runs/{id}/rerun` → 202: a new run reusing every recorded output not downstream of `from`. */
+    rerun(runId: string, body: RerunRequest, options?: CallOptions): Promise<StartRunResponse>
+    /** The files the run's tasks produced. */
+    artifacts(runId: string, options?: CallOptions): Promise<ArtifactInfo[]>
+    /** One artifact's bytes and content type. */
+    artifact(
+      runId: string,
+      name: string,
+      options?: CallOptions,
+    ): Promise<{ contentType: string; data: Uint8Array }>
     /** One page of a run's events after a seq, with filters. */
     events(runId: string, query?: RunEventsPageQuery, options?: CallOptions): Promise<EventPage>
     /** Every stored event after `after` (page after page), up to the end of the log as it is now. */
@@ -112,6 +128,10 @@ export interface WeftClient {
     query(query?: QueryEvents, options?: CallOptions): Promise<WeftEvent[]>
     /** The log in `format` (jsonl, csv, json) as a byte stream, read as it arrives. */
     export(query?: ExportEventsQuery, options?: CallOptions): Promise<ReadableStream<Uint8Array>>
+  }
+  workflows: {
+    /** The workflows of the server's folder with their declared inputs (start them by `workflowName`). */
+    list(options?: CallOptions): Promise<WorkflowList>
   }
   queue: {
     get(options?: CallOptions): Promise<QueueStatus>
@@ -189,8 +209,9 @@ export function createClient(options: ClientOptions): WeftClient {
         cursor = page.nextCursor
       } while (cursor)
     },
-    async get(runId, o) {
-      return (await t.json('getRun', RunDetailSchema, { ...call(o), params: id(runId) }))
+    async get(runId, o = {}) {
+      const query = o.include ? { include: o.include } : {}
+      return (await t.json('getRun', RunDetailSchema, { ...call(o), params: id(runId), query }))
         .data as RunDetail & {
         tasks: TaskState[]
       }
@@ -207,6 +228,21 @@ export function createClient(options: ClientOptions): WeftClient {
     async addTasks(runId, tasks, o) {
       return (await t.json('addTasks', RunResponseSchema, { ...call(o), params: id(runId), body: { tasks } }))
         .data.run
+    },
+    async rerun(runId, body, o) {
+      return (await t.json('rerunRun', StartRunResponseSchema, { ...call(o), params: id(runId), body })).data
+    },
+    async artifacts(runId, o) {
+      return (await t.json('listArtifacts', ArtifactListSchema, { ...call(o), params: id(runId) })).data.items
+    },
+    async artifact(runId, name, o) {
+      const response = await t.send('getArtifact', {
+        ...call(o),
+        params: { id: runId, name },
+        headers: { accept: '*/*' },
+      })
+      const contentType = response.headers.get('content-type') ?? 'application/octet-stream'
+      return { contentType, data: new Uint8Array(await response.arrayBuffer()) }
     },
     events: runEvents,
     allEvents,
@@ -235,6 +271,11 @@ export function createClient(options: ClientOptions): WeftClient {
       },
     },
     runs,
+    workflows: {
+      async list(o) {
+        return (await t.json('listWorkflows', WorkflowListSchema, call(o))).data
+      },
+    },
     events: {
       async query(query = {}, o) {
         return (

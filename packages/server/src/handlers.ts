@@ -25,8 +25,8 @@ import type { Principal } from './auth.js'
 import { cancelRun, getRun, pauseRun, resumeRun } from './controls.js'
 import { HttpError } from './errors.js'
 import type { Logger } from './logger.js'
-import type { PolicyGate } from './policy.js'
 import type { ServerMetrics } from './metrics.js'
+import type { PolicyGate } from './policy.js'
 import { type SseClient, streamRunEvents } from './sse.js'
 import type { RunStarter, StartRunBody } from './start-run.js'
 import { expandEventTypes, parseTimeParam } from './time.js'
@@ -195,12 +195,6 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
       }
       const answer: RunPage = { items, ...(nextCursor ? { nextCursor } : {}) }
       return c.json(answer)
-    },
-
-    async getRun({ c, params }) {
-      const id = params.id!
-      const run = await getRun(runtime, id)
-      return c.json({ run, tasks: await runtime.tasks(id) })
     },
 
     async cancelRun({ c, params, body }) {

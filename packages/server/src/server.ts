@@ -26,8 +26,10 @@ import { HostCheck } from './host-check.js'
 import { createStderrLogger, type Logger } from './logger.js'
 import { createServerMetrics, observeRuntime, type ServerMetrics } from './metrics.js'
 import { PolicyGate, type ServerPolicy } from './policy.js'
+import { createRunExtraHandlers } from './run-extras.js'
 import { errInfo, type SseClient } from './sse.js'
 import { RunStarter } from './start-run.js'
+import { createStaticUi, type StaticUiOptions } from './static-ui.js'
 import { WorkflowParser } from './workflow-parser.js'
 import { WsClient } from './ws.js'
 
@@ -69,6 +71,11 @@ export interface ServerOptions {
   wsMaxBufferedBytes?: number
   /** Protocol pings to WebSocket clients; one that misses a ping is dropped. Default 30000 ms. */
   wsPingMs?: number
+  /**
+   * The web page at `/` (`uiAssetsDir()` of `@weft/ui`): its files, and `index.html` for every
+   * other page path. The API routes keep priority. Off by default; `weft serve` turns it on.
+   */
+  ui?: StaticUiOptions
   /** pino-compatible. Default: JSON lines on stderr. */
   logger?: Logger
   /** From `createServerMetrics()`; default a fresh one. */
@@ -163,6 +170,10 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes })
   const unobserve = observeRuntime(metrics, runtime)
 
+  const limits = {
+    maxWorkflowBytes: options.maxWorkflowBytes ?? DEFAULT_MAX_WORKFLOW_BYTES,
+    maxTasksPerRun: options.maxTasksPerRun ?? DEFAULT_MAX_TASKS_PER_RUN,
+  }
   const starter = new RunStarter(runtime, {
     ...(options.workflowsDir !== undefined ? { workflowsDir: options.workflowsDir } : {}),
     ...(options.maxQueuedRuns !== undefined ? { maxQueuedRuns: options.maxQueuedRuns } : {}),
@@ -170,28 +181,33 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
     owner,
     parser,
     policy,
-    limits: {
-      maxWorkflowBytes: options.maxWorkflowBytes ?? DEFAULT_MAX_WORKFLOW_BYTES,
-      maxTasksPerRun: options.maxTasksPerRun ?? DEFAULT_MAX_TASKS_PER_RUN,
-    },
+    limits,
   })
-  const handlers = createHandlers({
-    runtime,
-    metrics,
-    logger,
-    starter,
-    policy,
-    version,
-    ...(options.maxQueuedRuns !== undefined ? { maxQueuedRuns: options.maxQueuedRuns } : {}),
-    sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
-    healthTimeoutMs: options.backendHealthTimeoutMs ?? 5000,
-    sseClients,
-    track(work) {
-      tracked.add(work)
-      void work.finally(() => tracked.delete(work))
-    },
-    isClosing: () => closing,
-  })
+  const handlers = {
+    ...createRunExtraHandlers({
+      runtime,
+      parser,
+      limits,
+      ...(options.workflowsDir !== undefined ? { workflowsDir: options.workflowsDir } : {}),
+    }),
+    ...createHandlers({
+      runtime,
+      metrics,
+      logger,
+      starter,
+      policy,
+      version,
+      ...(options.maxQueuedRuns !== undefined ? { maxQueuedRuns: options.maxQueuedRuns } : {}),
+      sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
+      healthTimeoutMs: options.backendHealthTimeoutMs ?? 5000,
+      sseClients,
+      track(work) {
+        tracked.add(work)
+        void work.finally(() => tracked.delete(work))
+      },
+      isClosing: () => closing,
+    }),
+  }
   handlers.websocket = websocketHandler
   assertHandlersMatchRoutes(handlers)
 
@@ -313,6 +329,17 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
       throw new HttpError('method_not_allowed', `${c.req.method} is not allowed here; use ${allow}`, {
         headers: { Allow: allow },
       })
+    })
+  }
+
+  if (options.ui) {
+    // After every API route: only paths the API does not know reach the page (GET and HEAD).
+    const serveUi = createStaticUi(options.ui)
+    app.get('*', async (c, next) => {
+      const answer = await serveUi(c as unknown as Context, c.req.path)
+      if (!answer) return next()
+      c.set('route', 'ui')
+      return answer
     })
   }
 

@@ -93,6 +93,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./runs-recover.js')).configureRunsRecoverCommand,
   },
   {
+    path: ['runs', 'artifacts'],
+    description: "list the files a run's tasks produced, or download one with --get <name>",
+    arguments: [RUN_ID],
+    load: async () => (await import('./runs-artifacts.js')).configureRunsArtifactsCommand,
+  },
+  {
     path: ['runs', 'rerun'],
     description:
       'start a new run of the same workflow and inputs that reuses the recorded outputs of every task not downstream of --from',
