@@ -12,6 +12,7 @@ import { queries } from './queries.js'
 import { scheduler } from './scheduler.js'
 import { server } from './server.js'
 import { subprocess } from './subprocess.js'
+import { tracing } from './tracing.js'
 
 export const SCENARIOS: Scenario[] = [
   scheduler,
@@ -22,6 +23,7 @@ export const SCENARIOS: Scenario[] = [
   coldStart,
   exportMemory,
   server,
+  tracing,
 ]
 
 const missing = SCENARIOS.filter((s) => !SCENARIO_NAMES.includes(s.name)).map((s) => s.name)

@@ -8,4 +8,5 @@ export const SCENARIO_NAMES: readonly string[] = [
   'cold-start',
   'export-memory',
   'server',
+  'tracing',
 ]
