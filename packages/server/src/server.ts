@@ -169,6 +169,12 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
   const wsClients = new Set<WsClient>()
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes })
   const unobserve = observeRuntime(metrics, runtime)
+  // The runtime's own lifecycle in the log. It usually stops after the server closes, so the
+  // listener stays until `runtime.stopped` (then leaves).
+  const unlisten = runtime.onLifecycle((e) => {
+    logger.info({ event: e.type, owner: e.owner, ...e.data }, e.type)
+    if (e.type === 'runtime.stopped') queueMicrotask(() => unlisten())
+  })
 
   const limits = {
     maxWorkflowBytes: options.maxWorkflowBytes ?? DEFAULT_MAX_WORKFLOW_BYTES,
@@ -678,6 +684,13 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
         ? ([408, 'malformed_body', 'the request took too long to arrive'] as const)
         : ([400, 'malformed_body', 'malformed HTTP request'] as const)
   const body = JSON.stringify(errorBody(code, message))
+  // A lingering close: what the client is still sending (the rest of a huge request line) is read
+  // and dropped until it closes. Closing with unread bytes makes the kernel send a reset, which
+  // can reach the client before it has read this answer (it then sees ECONNRESET, not a 431).
+  socket.on('error', () => {})
+  socket.on('data', () => {})
+  socket.resume()
+  setTimeout(() => socket.destroy(), 5_000).unref()
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   )

@@ -115,7 +115,10 @@ describe('a maximal workflow does not stall the server', () => {
     }
     const r = await posted
     expect(r.status).toBe(202)
-    expect(order.filter((o) => o === 'after')).toEqual([])
+    // Parsed on the event loop, the seconds of parsing held every /healthz sent meanwhile until the
+    // POST was nearly done (one or two answered before it). On the worker thread they keep being
+    // answered one after another while it parses; how many exactly depends on the machine's load.
+    expect(order.filter((o) => o === 'before').length).toBeGreaterThanOrEqual(10)
     await call(h.url, `/api/v1/runs/${r.body.runId}/cancel`, { method: 'POST' })
   })
 
