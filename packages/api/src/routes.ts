@@ -9,6 +9,7 @@ import {
   RunEventsQuerySchema,
 } from './events.js'
 import { HealthSchema, ReadinessSchema } from './health.js'
+import { MetricsSummarySchema } from './metrics.js'
 import { QueueStatusSchema } from './queue.js'
 import {
   AddTasksRequestSchema,
@@ -270,6 +271,15 @@ export const API_ROUTES: readonly ApiRoute[] = [
     summary: 'This document',
     scope: 'public',
     responses: { 200: json('The OpenAPI document', ANY_OBJECT) },
+  },
+  {
+    method: 'get',
+    path: `${API_PREFIX}/metrics`,
+    operationId: 'getMetrics',
+    summary:
+      'Metrics as JSON: uptime, runs and tasks by status, task duration (average, p95), queue depth, events per second, tokens and cost by model',
+    scope: 'read',
+    responses: { 200: json('The metrics', MetricsSummarySchema) },
   },
   {
     method: 'get',

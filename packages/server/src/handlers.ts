@@ -17,7 +17,7 @@ import {
   type RunPage,
   type StartRunResponse,
 } from '@weft/api'
-import type { Backend, Runtime, WeftEvent } from '@weft/core'
+import { type Backend, parseTraceparent, type Runtime, type WeftEvent } from '@weft/core'
 import { exportEvents } from '@weft/export'
 import type { Context } from 'hono'
 import type { z } from 'zod'
@@ -168,7 +168,9 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
           },
         )
       }
-      const { run, replayed } = await deps.starter.start(body as StartRunBody, key, principal)
+      // A caller that traces its request (W3C `traceparent`) gets the run's spans in its trace.
+      const trace = parseTraceparent(c.req.header('traceparent'), c.req.header('tracestate'))
+      const { run, replayed } = await deps.starter.start(body as StartRunBody, key, principal, trace)
       const answer: StartRunResponse = { runId: run.id, replayed, run }
       return c.json(answer, 202, { Location: `${API_PREFIX}/runs/${encodeURIComponent(run.id)}` })
     },
@@ -364,6 +366,10 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
     openapi({ c }) {
       openapi ??= buildOpenApiDocument({ version: deps.version })
       return c.json(openapi)
+    },
+
+    async getMetrics({ c }) {
+      return c.json(await deps.metrics.summary())
     },
 
     async metrics({ c }) {

@@ -1,5 +1,7 @@
+import type { MetricsSummary } from '@weft/api'
 import type { RunStatus, Runtime, RuntimeQueueStatus, Store, WeftEvent } from '@weft/core'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { SummaryCollector } from './metrics-summary.js'
 
 export interface ServerMetricsOptions {
   /** Also collect the process metrics of prom-client (CPU, memory, event loop lag). Default true. */
@@ -22,6 +24,10 @@ export interface ServerMetrics {
   readonly storeAppend: Histogram<'store'>
   readonly sseClients: Gauge
   readonly wsClients: Gauge
+  readonly tasksEnded: Counter<'status'>
+  readonly events: Counter<'type'>
+  /** The figures of `GET /api/v1/metrics` (JSON): the same events, plus the queue. */
+  summary(): Promise<MetricsSummary>
   /** Feeds a runtime event (task durations, usage). The server subscribes it to its runtime. */
   observe(event: WeftEvent): void
   /** Where the run and queue gauges are read from on each scrape. The server sets it. */
@@ -132,6 +138,19 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers,
   })
+  const tasksEnded = new Counter({
+    name: `${p}tasks_total`,
+    help: 'Tasks that ended, by status (succeeded, failed, canceled, skipped)',
+    labelNames: ['status'],
+    registers,
+  })
+  const events = new Counter({
+    name: `${p}events_total`,
+    help: 'Events committed, by type',
+    labelNames: ['type'],
+    registers,
+  })
+  const summary = new SummaryCollector()
   const sseClients = new Gauge({ name: `${p}sse_clients`, help: 'Open SSE event streams', registers })
   const wsClients = new Gauge({ name: `${p}ws_clients`, help: 'Open WebSocket connections', registers })
   const httpRequests = new Counter({
@@ -161,10 +180,18 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     storeAppend,
     sseClients,
     wsClients,
+    tasksEnded,
+    events,
+    async summary() {
+      return summary.summary(await readQueue())
+    },
     setQueueSource(source) {
       queueSource = source
     },
     observe(e) {
+      summary.observe(e)
+      if (e.type !== 'agent.delta') events.inc({ type: e.type })
+      if (e.type === 'task.canceled' || e.type === 'task.skipped') tasksEnded.inc({ status: e.type.slice(5) })
       switch (e.type) {
         case 'task.started': {
           if (!e.taskId) return
@@ -187,6 +214,7 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
             )
           }
           if (e.taskId) backendOf.get(e.runId)?.delete(e.taskId)
+          tasksEnded.inc({ status: e.type === 'task.succeeded' ? 'succeeded' : 'failed' })
           return
         }
         case 'usage.recorded': {

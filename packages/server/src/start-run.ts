@@ -10,6 +10,7 @@ import {
   type RunSummary,
   type Runtime,
   requireCapability,
+  type TraceContext,
   WeftError,
 } from '@weft/core'
 import type { z } from 'zod'
@@ -81,6 +82,8 @@ export class RunStarter {
     body: StartRunBody,
     idempotencyKey: string | undefined,
     principal: Principal = ANONYMOUS_ADMIN,
+    /** The request's W3C trace context (`traceparent` header): the run's spans join that trace. */
+    trace?: TraceContext,
   ): Promise<StartResult> {
     for (const tag of body.tags ?? []) {
       if (tag.startsWith(IDEMPOTENCY_TAG_PREFIX)) {
@@ -94,7 +97,8 @@ export class RunStarter {
         )
       }
     }
-    if (idempotencyKey === undefined) return { run: await this.launch(body, principal), replayed: false }
+    if (idempotencyKey === undefined)
+      return { run: await this.launch(body, principal, trace), replayed: false }
 
     const keyHash = sha256(idempotencyKey).slice(0, 32)
     const bodyHash = sha256(canonicalJson(body))
@@ -115,7 +119,7 @@ export class RunStarter {
     }
     let replayed = false
     const attempt = (async () => {
-      const r = await this.startOnce(body, keyHash, bodyHash, principal)
+      const r = await this.startOnce(body, keyHash, bodyHash, principal, trace)
       replayed = r.replayed
       return { run: r.run, bodyHash }
     })()
@@ -133,6 +137,7 @@ export class RunStarter {
     keyHash: string,
     bodyHash: string,
     principal: Principal,
+    trace: TraceContext | undefined,
   ): Promise<StartResult> {
     const keys = requireCapability(this.runtime.store, 'idempotency', 'an Idempotency-Key')
     const owner = this.options.owner
@@ -156,7 +161,7 @@ export class RunStarter {
     }
     let run: RunSummary
     try {
-      run = await this.launch(body, principal)
+      run = await this.launch(body, principal, trace)
     } catch (err) {
       // Nothing started: the key is free for the next request.
       await keys.release(keyHash, owner).catch(() => {})
@@ -180,7 +185,7 @@ export class RunStarter {
     return { run, replayed: true }
   }
 
-  private async launch(body: StartRunBody, principal: Principal): Promise<RunSummary> {
+  private async launch(body: StartRunBody, principal: Principal, trace?: TraceContext): Promise<RunSummary> {
     const inline = body.workflowName === undefined
     this.options.policy.checkSource(principal, inline)
     const source = await this.resolveWorkflow(body)
@@ -220,6 +225,7 @@ export class RunStarter {
       ...(body.retry !== undefined ? { retry: body.retry } : {}),
       ...(body.budget !== undefined ? { budget: body.budget } : {}),
       ...(body.diagnostics !== undefined ? { diagnostics: body.diagnostics } : {}),
+      ...(trace ? { trace } : {}),
     }
     this.starting++
     try {
