@@ -11,6 +11,8 @@ import {
   type ExportEventsQuery,
   HealthSchema,
   type ListRunsQuery,
+  type MetricsSummary,
+  MetricsSummarySchema,
   type QueryEvents,
   type QueueStatus,
   QueueStatusSchema,
@@ -67,6 +69,12 @@ export interface StartRunOptions extends CallOptions {
    * of starting another. Default: a new random key per call; pass your own to retry across calls.
    */
   idempotencyKey?: string
+  /**
+   * A W3C `traceparent` (and `tracestate`): the run's spans join this trace on a server that exports
+   * traces (`@weft/otel`).
+   */
+  traceparent?: string
+  tracestate?: string
 }
 
 export interface WaitOptions extends CallOptions {
@@ -145,6 +153,8 @@ export interface WeftClient {
   openapi(options?: CallOptions): Promise<Record<string, unknown>>
   /** Prometheus text. */
   metrics(options?: CallOptions): Promise<string>
+  /** `GET /api/v1/metrics`: uptime, runs and tasks by status, durations, queue, events per second, usage by model. */
+  metricsSummary(options?: CallOptions): Promise<MetricsSummary>
   /** Opens a WebSocket session (live events and run control). */
   connect(options?: { signal?: AbortSignal }): Promise<WeftSession>
 }
@@ -192,7 +202,11 @@ export function createClient(options: ClientOptions): WeftClient {
       const { data } = await t.json('startRun', StartRunResponseSchema, {
         ...call(o),
         body,
-        headers: { 'idempotency-key': key },
+        headers: {
+          'idempotency-key': key,
+          ...(o.traceparent ? { traceparent: o.traceparent } : {}),
+          ...(o.tracestate ? { tracestate: o.tracestate } : {}),
+        },
       })
       return data
     },
@@ -320,6 +334,9 @@ export function createClient(options: ClientOptions): WeftClient {
     },
     async openapi(o) {
       return (await t.json('openapi', AnyObjectSchema, call(o))).data
+    },
+    async metricsSummary(o) {
+      return (await t.json('getMetrics', MetricsSummarySchema, call(o))).data
     },
     async metrics(o) {
       const response = await t.send('metrics', { ...call(o), headers: { accept: 'text/plain' } })
