@@ -1,3 +1,4 @@
+import type { DataflowStore } from './dataflow-store.js'
 import { WeftError } from './errors.js'
 import type { EventDraft, EventType, Severity, WeftEvent } from './event.js'
 import type { Json } from './json.js'
@@ -44,6 +45,11 @@ export interface StoreCapabilities extends Record<OptionalStoreCapability, boole
   memory: boolean
   /** `store.idempotency` exists. */
   idempotency: boolean
+  /**
+   * `store.dataflow` exists: dataflow executions and their events (`dataflowStoreOf`). Optional and
+   * outside `OPTIONAL_STORE_CAPABILITIES`, so stores written before it need not declare it.
+   */
+  dataflow?: boolean
 }
 
 /**
@@ -259,6 +265,8 @@ export interface Store {
   /** Key-value memory; `runs.delete` removes the `run:<id>` scope of deleted runs. */
   memory?: MemoryStore
   idempotency?: IdempotencyStore
+  /** Dataflow executions, present when `capabilities.dataflow`. */
+  dataflow?: DataflowStore
   close(): Promise<void>
 }
 

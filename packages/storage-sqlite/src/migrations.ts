@@ -166,6 +166,31 @@ export const MIGRATIONS: readonly Migration[] = [
           AND json_type(s.spec, '$.params.idempotency.bodyHash') = 'text';
     `,
   },
+  {
+    version: 6,
+    name: 'dataflow executions',
+    sql: `
+      -- Dataflow executions (@weft/dataflow): the record as JSON, with the fields lists filter on
+      -- copied out, and the recorded events (state changes, node errors, backpressure, logs).
+      CREATE TABLE dataflow_executions (
+        id          TEXT PRIMARY KEY,
+        graph       TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        record      TEXT NOT NULL,
+        last_seq    INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE INDEX dataflow_executions_by_created ON dataflow_executions (created_at DESC, id DESC);
+      CREATE TABLE dataflow_events (
+        execution_id  TEXT NOT NULL,
+        seq           INTEGER NOT NULL,
+        ts            TEXT NOT NULL,
+        type          TEXT NOT NULL,
+        data          TEXT NOT NULL,
+        PRIMARY KEY (execution_id, seq)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

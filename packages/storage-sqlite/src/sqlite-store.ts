@@ -26,6 +26,7 @@ import {
 import Database from 'better-sqlite3'
 import { isBusyError, retryBusy } from './busy.js'
 import { migrate } from './migrations.js'
+import { createSqliteDataflowStore } from './sqlite-dataflow.js'
 
 export interface SqliteStoreOptions {
   /** The database file (created with its parent directory when missing), or `:memory:`. */
@@ -155,7 +156,10 @@ export function createSqliteStore(options: SqliteStoreOptions): FullStore {
       artifacts: true,
       memory: true,
       idempotency: true,
+      dataflow: true,
     },
+
+    dataflow: createSqliteDataflowStore((work) => run((c) => work(c.db))),
 
     async init() {
       await run(() => undefined)

@@ -80,5 +80,12 @@ export function reopeningStore(path: string): FullStore {
       complete: (...a) => write((s) => s.idempotency!.complete(...a)),
       release: (...a) => write((s) => s.idempotency!.release(...a)),
     },
+    dataflow: {
+      save: (...a) => write((s) => s.dataflow!.save(...a)),
+      append: (...a) => write((s) => s.dataflow!.append(...a)),
+      get: (...a) => serial((s) => s.dataflow!.get(...a)),
+      list: (...a) => serial((s) => s.dataflow!.list(...a)),
+      events: (...a) => serial((s) => s.dataflow!.events(...a)),
+    },
   }
 }

@@ -90,7 +90,14 @@ describe('sqlite store', () => {
     const relative = join(root, `rel-${++counter}`, 'weft.db').replace(`${process.cwd()}/`, '')
     const store = createSqliteStore({ path })
     expect(store.id).toBe(`sqlite:${path}`)
-    const optional = { leases: true, signals: true, artifacts: true, memory: true, idempotency: true }
+    const optional = {
+      leases: true,
+      signals: true,
+      artifacts: true,
+      memory: true,
+      idempotency: true,
+      dataflow: true,
+    }
     expect(store.capabilities).toEqual({ transactions: true, multiProcess: true, ...optional })
     // Only this process can open a :memory: database, so its leases are exact for every process.
     expect(createSqliteStore({ path: ':memory:' }).capabilities).toEqual({

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe } from 'vitest'
 import { buildCreateCommit } from './fixtures.js'
 import { describeRuntimeOnStore } from './runtime-suite.js'
 import { describeArtifacts } from './store-suite/artifacts.js'
+import { describeDataflowStore } from './store-suite/dataflow.js'
 import type { StoreSuite } from './store-suite/helpers.js'
 import { describeIdempotency } from './store-suite/idempotency.js'
 import { describeLeases } from './store-suite/leases.js'
@@ -33,7 +34,7 @@ export type StoreFactory = () => Promise<{
  *   describeStore('sqlite', async () => ({ store: createSqliteStore({ path: tmpFile() }) }))
  *
  * It runs the run-log suite, which every store must pass, and the suite of each optional part the
- * store declares in `capabilities` (leases, signals, artifacts, memory, idempotency; multi-process
+ * store declares in `capabilities` (leases, signals, artifacts, memory, idempotency, dataflow; multi-process
  * when the factory can open the store again). The capabilities are read from one store the factory
  * makes while the tests are collected (closed again without `init()`).
  */
@@ -107,6 +108,7 @@ export function describeStore(name: string, factory: StoreFactory): void {
     if (capabilities.artifacts) describeArtifacts(suite)
     if (capabilities.memory) describeMemory(suite)
     if (capabilities.idempotency) describeIdempotency(suite)
+    if (capabilities.dataflow) describeDataflowStore(suite)
     if (capabilities.multiProcess && canReopen) describeMultiProcess(suite)
     // A runtime that dies and one that takes over: needs leases (and signals) to tell them apart.
     if (capabilities.leases && capabilities.signals) describeRuntimeOnStore(() => store)

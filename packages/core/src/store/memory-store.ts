@@ -15,6 +15,7 @@ import {
   WeftError,
 } from '@weft/spec'
 import { cloneJson } from './clone.js'
+import { createMemoryDataflowStore } from './memory-dataflow.js'
 
 interface RunRecord {
   spec: RunSpec
@@ -52,7 +53,9 @@ export function createMemoryStore(): FullStore {
       artifacts: true,
       memory: true,
       idempotency: true,
+      dataflow: true,
     },
+    dataflow: createMemoryDataflowStore(),
     async init() {},
     async close() {},
 
