@@ -24,11 +24,19 @@ export type EventRow = [
 ]
 
 export function toEvent(r: EventRow): WeftEvent {
-  const e: Record<string, unknown> = { runId: r[0], seq: r[1], ts: r[2], type: r[3] }
-  if (r[4] !== null) e.taskId = r[4]
-  if (r[5] !== null) e.attempt = r[5]
-  e.severity = r[6]
-  e.data = JSON.parse(r[7])
+  return toRunEvent(r[0], r.slice(1) as unknown as RunEventRow)
+}
+
+/** The columns of one run's events, whose id the reader already has. */
+export const RUN_EVENT_COLUMNS = 'seq, ts, type, task_id, attempt, severity, data'
+export type RunEventRow = EventRow extends [string, ...infer Rest] ? Rest : never
+
+export function toRunEvent(runId: string, r: RunEventRow): WeftEvent {
+  const e: Record<string, unknown> = { runId, seq: r[0], ts: r[1], type: r[2] }
+  if (r[3] !== null) e.taskId = r[3]
+  if (r[4] !== null) e.attempt = r[4]
+  e.severity = r[5]
+  e.data = JSON.parse(r[6])
   return e as unknown as WeftEvent
 }
 

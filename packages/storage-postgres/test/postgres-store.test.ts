@@ -179,6 +179,44 @@ describe('postgres store', () => {
   })
 })
 
+describe('postgres tasks table (for workers that claim tasks)', () => {
+  it('mirrors status, attempt and priority of each task state in columns a claim can lock with SKIP LOCKED', async () => {
+    const name = schema()
+    const store = createPostgresStore({ url: databaseUrl(), schema: name })
+    const runId = newRunId()
+    const commit = createCommit(runId)
+    await store.commit(commit)
+    const queued = { ...commit.tasks![0]!, status: 'queued' as const, priority: 10 }
+    const extra = { ...queued, taskId: 'b', order: 1, priority: 90 }
+    await store.commit({ runId, tasks: [queued, extra], events: [] })
+    const rows = await sql<{ task_id: string; status: string; attempt: number; priority: number }>(
+      `SELECT task_id, status, attempt, priority FROM "${name}".tasks WHERE run_id = $1 ORDER BY ord`,
+      [runId],
+    )
+    expect(rows).toEqual([
+      { task_id: 'a', status: 'queued', attempt: 0, priority: 10 },
+      { task_id: 'b', status: 'queued', attempt: 0, priority: 90 },
+    ])
+    // What a worker will do: lock the most urgent queued task, skipping ones another worker holds,
+    // and take its lease in the same transaction (here: two claims at once get different tasks).
+    const claim = `UPDATE "${name}".tasks t SET lease_owner = $1, lease_expires_at = now() + interval '30 seconds'
+      FROM (SELECT run_id, task_id FROM "${name}".tasks WHERE status = 'queued' AND lease_owner IS NULL
+            ORDER BY priority, run_id, ord LIMIT 1 FOR UPDATE SKIP LOCKED) c
+      WHERE t.run_id = c.run_id AND t.task_id = c.task_id RETURNING t.task_id`
+    const [first, second] = await Promise.all([sql(claim, ['w1']), sql(claim, ['w2'])])
+    const claimed = [...first!, ...second!].map((r) => r.task_id).sort()
+    expect(claimed.length).toBeGreaterThanOrEqual(1)
+    expect(new Set(claimed).size).toBe(claimed.length)
+    // A commit of task states leaves a claim's lease columns alone.
+    await store.commit({ runId, tasks: [{ ...queued, status: 'running', attempt: 1 }], events: [] })
+    const leases = await sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "${name}".tasks WHERE lease_owner IS NOT NULL`,
+    )
+    expect(leases[0]!.n).toBe(claimed.length)
+    await store.close()
+  })
+})
+
 describe('postgres migrations', () => {
   it('records every migration once, however often and by however many stores the schema is opened', async () => {
     const name = schema()
