@@ -89,6 +89,24 @@ describe('large graphs', () => {
     await runtime.close()
   })
 
+  it('a long run on the in-memory store still lets timers fire while it runs', async () => {
+    // Every commit of the memory store answers at once: without a turn of the event loop now and
+    // then, a run of thousands of tasks held it to the end, and lease heartbeats never ran.
+    const { runtime } = makeRuntime()
+    let finished = false
+    let firedWhileRunning = 0
+    const timer = setInterval(() => {
+      if (!finished) firedWhileRunning++
+    }, 1)
+    const run = await runtime.start({ workflow: chain(5_000) })
+    const done = await runtime.wait(run.id)
+    finished = true
+    clearInterval(timer)
+    expect(done.taskCounts.succeeded).toBe(5_000)
+    expect(firedWhileRunning).toBeGreaterThan(0)
+    await runtime.close()
+  })
+
   it('start() resolves once the run has started, before its first attempt is committed', async () => {
     const { runtime } = makeRuntime()
     const seen: string[] = []

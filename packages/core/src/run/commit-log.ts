@@ -96,6 +96,7 @@ export class CommitLog {
 
   private queue(built: Commit | undefined, create: boolean): Promise<void> {
     const next: Promise<void> = this.chain.then(async () => {
+      await yieldNowAndThen()
       if (this.collecting === next) this.collecting = undefined
       if (this.halted) throw this.halted
       const commit = built ?? this.take(false)
@@ -140,6 +141,22 @@ export class CommitLog {
     if (memory.length) out.memory = memory
     return out
   }
+}
+
+/**
+ * A store that answers at once (in memory) never lets a run leave the microtask queue: a run of
+ * 100,000 tasks then held the event loop for its whole length, so timers (lease heartbeats,
+ * timeouts) and I/O waited, and V8's incremental GC, which runs between tasks, could not keep the
+ * heap small. So a commit first gives the event loop a turn when the last one is some time ago.
+ */
+const YIELD_EVERY_MS = 10
+let lastYield = performance.now()
+
+function yieldNowAndThen(): Promise<void> | undefined {
+  const now = performance.now()
+  if (now - lastYield < YIELD_EVERY_MS) return undefined
+  lastYield = now
+  return new Promise((resolve) => setImmediate(resolve))
 }
 
 /** A rejected promise that does not count as unhandled when a caller ignores it. */
