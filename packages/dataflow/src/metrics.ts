@@ -1,6 +1,6 @@
 /**
- * Per-node counters. Latency is measured on a sample of synchronous calls (every 16th: a clock
- * read costs about as much as a built-in's whole call) and on every asynchronous one; the average
+ * Per-node counters. Latency is measured on a sample of synchronous calls (the first 256, then
+ * every 16th: a clock read costs about as much as a built-in's whole call) and on every asynchronous one; the average
  * is over the sample, p95 and max over the last 1,024 samples.
  */
 

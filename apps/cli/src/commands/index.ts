@@ -23,6 +23,7 @@ export interface CommandEntry {
 export const COMMAND_GROUPS: Readonly<Record<string, string>> = {
   runs: 'list, inspect and control runs',
   events: 'query and export the event log across runs',
+  dataflow: 'validate and run streaming dataflow graphs (components with ports, backpressure)',
 }
 
 const RUN_ID = ['<run-id>', 'the run'] as const
@@ -115,6 +116,19 @@ export const COMMANDS: readonly CommandEntry[] = [
     description:
       'stream events to JSONL, CSV or a JSON array, without holding the log in memory: one run in seq order, or every run (newest run first)',
     load: async () => (await import('./events-export.js')).configureEventsExportCommand,
+  },
+  {
+    path: ['dataflow', 'validate'],
+    description: 'check a dataflow graph and list every problem (file:line, path, fix) without running it',
+    arguments: [['<file>', 'the graph (.yaml, .yml or .json, `kind: dataflow`)']],
+    load: async () => (await import('./dataflow-validate.js')).configureDataflowValidateCommand,
+  },
+  {
+    path: ['dataflow', 'run'],
+    description:
+      'run a dataflow graph: feed --input JSON lines to its input node, write what reaches its outputs as JSON lines, show live per-node counters, end with metrics',
+    arguments: [['<file>', 'the graph (.yaml, .yml or .json, `kind: dataflow`)']],
+    load: async () => (await import('./dataflow-run.js')).configureDataflowRunCommand,
   },
   {
     path: ['backends'],

@@ -1,0 +1,123 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { dataflowStoreOf } from '@weft/core'
+import { createSqliteStore } from '@weft/storage-sqlite'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createWorkspace, runCli, type Workspace } from './helpers/cli.js'
+
+const workspaces: Workspace[] = []
+function workspace(): Workspace {
+  const ws = createWorkspace()
+  workspaces.push(ws)
+  const examples = join(import.meta.dirname, '../../../examples/dataflow')
+  for (const f of ['evens.yaml', 'slow-consumer.yaml', 'numbers.jsonl'])
+    writeFileSync(join(ws.dir, f), readFileSync(join(examples, f)))
+  return ws
+}
+afterAll(() => {
+  for (const ws of workspaces) ws.cleanup()
+})
+
+describe('weft dataflow', () => {
+  it('validate: a valid graph with its order; a bad one with file:line, path and fix, exit 2', async () => {
+    const ws = workspace()
+    const ok = await runCli(['dataflow', 'validate', 'evens.yaml'], { cwd: ws.dir, env: ws.env })
+    expect(ok.code).toBe(0)
+    expect(ok.stdout).toContain('✓ evens.yaml is valid (4 nodes, 3 edges)')
+    expect(ok.stdout).toContain('order: src → keep → sq → sink')
+    writeFileSync(
+      join(ws.dir, 'bad.yaml'),
+      [
+        'weft: 1',
+        'kind: dataflow',
+        'name: bad',
+        'nodes:',
+        '  src: { component: input }',
+        '  sq: { component: mapp }',
+        'edges:',
+        '  - { from: src.out, to: sq.in }',
+        '',
+      ].join('\n'),
+    )
+    const bad = await runCli(['dataflow', 'validate', 'bad.yaml'], { cwd: ws.dir, env: ws.env })
+    expect(bad.code).toBe(2)
+    expect(bad.stdout).toMatch(
+      /bad\.yaml:6:\d+ +error +node 'sq' uses an unknown component 'mapp' \[unknown_component\]/,
+    )
+    expect(bad.stdout).toContain("fix: did you mean 'map'?")
+    const json = await runCli(['dataflow', 'validate', 'bad.yaml', '--json'], { cwd: ws.dir, env: ws.env })
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: false,
+      diagnostics: [{ code: 'unknown_component', line: 6, path: 'nodes.sq.component' }],
+    })
+  })
+
+  it('run: feeds each JSON line to the input node, writes each output as a JSON line in order, ends with metrics, keeps the execution in the store', async () => {
+    const ws = workspace()
+    const run = await runCli(
+      ['dataflow', 'run', 'evens.yaml', '--input', 'numbers.jsonl', '--output', 'out.jsonl'],
+      { cwd: ws.dir, env: ws.env },
+    )
+    expect(run.code).toBe(0)
+    expect(readFileSync(join(ws.dir, 'out.jsonl'), 'utf8')).toBe('4\n16\n36\n64\n100\n')
+    expect(run.stdout).toMatch(
+      /^node +component +in +out +calls +avg ms +p95 ms +max ms +errors +backpressure +queued$/m,
+    )
+    expect(run.stdout).toMatch(/^keep +filter +10 +5 +10 /m)
+    expect(run.stdout).toMatch(
+      /✓ evens completed in .*: 10 in, 5 out, .* msgs\/s, 0 errors, 0 backpressure events/,
+    )
+
+    const store = createSqliteStore({ path: ws.store })
+    await store.init()
+    try {
+      const dataflow = dataflowStoreOf(store)!
+      const [record] = await dataflow.list()
+      expect(record).toMatchObject({
+        graph: 'evens',
+        state: 'completed',
+        source: 'evens.yaml',
+        metrics: { messagesInjected: 10, messagesOutput: 5 },
+      })
+      const events = await dataflow.events(record!.id)
+      expect(
+        events.filter((e) => e.type === 'execution.state').map((e) => (e.data as { state: string }).state),
+      ).toEqual(['initializing', 'running', 'completed'])
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('run: reads stdin with --input -, writes stdout; a slow consumer shows backpressure', async () => {
+    const ws = workspace()
+    const piped = await runCli(['dataflow', 'run', 'evens.yaml', '--input', '-', '--store', 'memory:'], {
+      cwd: ws.dir,
+      env: ws.env,
+      input: '1\n2\n\n3\n4\n',
+    })
+    expect(piped.code).toBe(0)
+    expect(piped.stdout).toBe('4\n16\n')
+    expect(piped.stderr).toMatch(/✓ evens completed/)
+    const slow = await runCli(
+      ['dataflow', 'run', 'slow-consumer.yaml', '--input', 'numbers.jsonl', '--store', 'memory:', '--json'],
+      { cwd: ws.dir, env: ws.env },
+    )
+    expect(slow.code).toBe(0)
+    expect(slow.stdout.trim().split('\n')).toHaveLength(100)
+    const snapshot = JSON.parse(slow.stderr.slice(slow.stderr.indexOf('{')))
+    expect(snapshot.state).toBe('completed')
+    expect(snapshot.metrics.nodes.burst.backpressureEvents).toBeGreaterThan(0)
+    expect(snapshot.metrics.messagesOutput).toBe(100)
+  })
+
+  it('run: a line that is not JSON is exit 2 with its line number', async () => {
+    const ws = workspace()
+    writeFileSync(join(ws.dir, 'bad.jsonl'), '1\n{oops\n')
+    const run = await runCli(
+      ['dataflow', 'run', 'evens.yaml', '--input', 'bad.jsonl', '--store', 'memory:'],
+      { cwd: ws.dir, env: ws.env },
+    )
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/bad\.jsonl:2: not a JSON value/)
+  })
+})
