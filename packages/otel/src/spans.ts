@@ -59,7 +59,10 @@ export class RunSpans {
         })
         return
       case 'run.recovered': {
-        const run = this.runs.get(e.runId) ?? this.startRun(e.runId, 'recovered', at, undefined, {})
+        // Another process ran it before: its spans there ended with that process; these continue
+        // the trace the run was started in (when it was started in one).
+        const run =
+          this.runs.get(e.runId) ?? this.startRun(e.runId, e.data.name ?? 'recovered', at, e.data.trace, {})
         run.span.setAttribute(WEFT.recovered, true)
         run.span.addEvent('weft.run.recovered', { [WEFT.owner]: e.data.owner }, at)
         return

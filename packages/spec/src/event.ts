@@ -90,7 +90,15 @@ export interface EventDataMap {
   'run.succeeded': { outputs: JsonObject; usage: Usage; durationMs: number }
   'run.failed': { error: ErrorInfo; usage: Usage; durationMs: number }
   'run.canceled': { reason: string; usage: Usage; durationMs: number }
-  'run.recovered': { owner: string; interrupted: string[]; kept: string[]; previousOwner?: string }
+  'run.recovered': {
+    owner: string
+    interrupted: string[]
+    kept: string[]
+    previousOwner?: string
+    /** The workflow's name and the trace the run was started in (`RunSpec.trace`), for trace sinks. */
+    name?: string
+    trace?: TraceContext
+  }
   'task.added': { needs: string[]; priority: number; backend?: string; dynamic?: boolean }
   /** A rerun reuses the recorded output of a task of an earlier run instead of running it. */
   'task.reused': { fromRunId: string; output?: Json; text?: string }

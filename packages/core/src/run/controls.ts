@@ -188,7 +188,15 @@ export function adopt(
     run.record({
       type: 'run.recovered',
       severity: 'warn',
-      data: { owner, interrupted, kept, ...(previousOwner ? { previousOwner } : {}) },
+      data: {
+        owner,
+        interrupted,
+        kept,
+        ...(previousOwner ? { previousOwner } : {}),
+        // For trace sinks of the new owner: which trace the run's spans continue.
+        name: run.spec.workflow.name,
+        ...(run.spec.trace ? { trace: run.spec.trace } : {}),
+      },
     })
   }
   if (run.summary.status === 'canceling' && run.acting)
