@@ -172,6 +172,13 @@ export class Db implements Queryable {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect()
       let broken: Error | undefined
+      // The connection may break between two statements (server restart): pg then emits 'error'
+      // on the client, which would end the process without a listener. The next statement of the
+      // transaction fails instead, and the client is discarded below.
+      const onError = (err: Error) => {
+        broken ??= err
+      }
+      client.on('error', onError)
       try {
         await client.query('BEGIN')
         const result = await work(on(client))
@@ -186,6 +193,7 @@ export class Db implements Queryable {
         }
         if (!isRetryable(err) || attempt >= 5) throw err
       } finally {
+        client.off('error', onError)
         client.release(broken)
       }
       const delay = 10 * 2 ** (attempt - 1)

@@ -155,6 +155,27 @@ describe('postgres store', () => {
     await other.close()
   })
 
+  it('keeps working after the server ends its connections (a restart, an administrator)', async () => {
+    const store = createPostgresStore({
+      url: databaseUrl(),
+      schema: schema(),
+      applicationName: 'weft-kick-test',
+    })
+    const runId = newRunId()
+    await store.commit(createCommit(runId))
+    await Promise.all([store.runs.get(runId), store.events.read(runId), store.tasks.list(runId)])
+    const killed = await sql<{ ok: boolean }>(
+      "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'weft-kick-test'",
+    )
+    expect(killed.length).toBeGreaterThan(0)
+    // The pool drops the dead connections as their end arrives, and opens new ones on demand.
+    await new Promise((r) => setTimeout(r, 200))
+    const log = { type: 'log' as const, ts: new Date().toISOString(), data: { message: 'after' } }
+    expect((await store.commit({ runId, events: [log] }))[0]!.seq).toBe(2)
+    expect((await store.runs.get(runId))?.lastSeq).toBe(2)
+    await store.close()
+  })
+
   it('compares leases with the database clock, not with the clock of the process', async () => {
     const store = createPostgresStore({ url: databaseUrl(), schema: schema() })
     const runId = newRunId()
