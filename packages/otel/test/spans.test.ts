@@ -29,14 +29,14 @@ const diamond: RunSpecInput = {
   workflow: {
     weft: 1,
     name: 'diamond',
-    defaults: { backend: 'mock', model: 'mock-1', retry: { maxAttempts: 2, backoffMs: 10, jitter: 0 } },
+    defaults: { backend: 'mock', model: 'mock-1', retry: { maxAttempts: 2, backoffMs: 20, jitter: 0 } },
     tasks: {
       a: {
         prompt: 'start',
-        with: { usage: { inputTokens: 100, outputTokens: 20, costUsd: 0.001, model: 'mock-1' } },
+        with: { delayMs: 30, usage: { inputTokens: 100, outputTokens: 20, costUsd: 0.001, model: 'mock-1' } },
       },
-      b: { needs: ['a'], prompt: 'flaky', with: { failTimes: 1, output: 'ok' } },
-      c: { needs: ['a'], prompt: 'broken', with: { error: 'boom' } },
+      b: { needs: ['a'], prompt: 'flaky', with: { delayMs: 20, failTimes: 1, output: 'ok' } },
+      c: { needs: ['a'], prompt: 'broken', with: { delayMs: 15, error: 'boom' } },
       d: { needs: ['b', 'c'], prompt: 'join' },
     },
   },
