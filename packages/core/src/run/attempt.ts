@@ -4,7 +4,7 @@
  * the task's success, a retry, a failure, a cancel or an interruption. Its timers (the task's
  * timeout, the cancel grace) run on the run's clock.
  */
-import type { BackendEvent, ErrorInfo, Json, TaskResult, TaskState } from '@weft/spec'
+import type { BackendEvent, ErrorInfo, Json, TaskResult, TaskState, Usage } from '@weft/spec'
 import { type AbortReason, BackendError } from '@weft/spec'
 import { toErrorInfo, toJsonValue } from '../runtime/errors.js'
 import type { PlannedTask } from '../runtime/plan.js'
@@ -60,17 +60,13 @@ export function startAttempt(run: LiveRun, a: Attempt, prepared: PreparedTask, p
   a.startedMs = run.clock.now()
   run.batch?.started(a.taskId)
   const estimate = prepared.estimate
-  run.record({
-    type: 'task.started',
-    taskId: a.taskId,
-    attempt: a.number,
-    data: {
-      ...(planned.backend ? { backend: planned.backend } : {}),
-      ...(planned.model ? { model: planned.model } : {}),
-      ...(t.sessionId ? { sessionId: t.sessionId } : {}),
-      ...(estimate ? { estimate } : {}),
-    },
-  })
+  // Optional fields assigned, not spread: this runs once per attempt.
+  const data: { backend?: string; model?: string; sessionId?: string; estimate?: typeof estimate } = {}
+  if (planned.backend) data.backend = planned.backend
+  if (planned.model) data.model = planned.model
+  if (t.sessionId) data.sessionId = t.sessionId
+  if (estimate) data.estimate = estimate
+  run.record({ type: 'task.started', taskId: a.taskId, attempt: a.number, data })
   if (estimate) run.ledger.reserve(a.taskId, estimate)
   // The start is committed before the backend is called: a crash never hides a running attempt.
   run
@@ -90,7 +86,7 @@ function execute(run: LiveRun, a: Attempt, prepared: PreparedTask): Promise<Task
       taskId: a.taskId,
       attempt: a.number,
       backend: prepared.backend.id,
-      request: { ...prepared.request, attempt: a.number },
+      request: prepared.request,
     },
     {
       get signal() {
@@ -167,17 +163,19 @@ function completeAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void {
     const t = run.task(id)
     const text = result.text ?? t.text
     const sessionId = result.sessionId ?? t.sessionId
+    // In the order the fields have always had (exports and logs show them so).
+    const data: { output: Json; text?: string; durationMs?: number; usage?: Usage; sessionId?: string } = {
+      output,
+    }
+    if (text !== undefined) data.text = text
+    data.durationMs = durationMs
+    if (t.usage) data.usage = t.usage
+    if (sessionId) data.sessionId = sessionId
     run.record({
       type: 'task.succeeded',
       taskId: id,
       attempt: a.number,
-      data: {
-        output,
-        ...(text !== undefined ? { text } : {}),
-        durationMs,
-        ...(t.usage ? { usage: t.usage } : {}),
-        ...(sessionId ? { sessionId } : {}),
-      },
+      data: data as typeof data & { durationMs: number },
     })
   } else if (abort?.kind === 'shutdown') {
     // Not the task's fault: it goes back to the queue and runs again when the run is recovered.

@@ -60,6 +60,7 @@ function prepareInput(run: LiveRun, a: Attempt, planned: PlannedTask, agent: Jso
   const memory = { run: run.memory.run, ...(agent ? { agent } : {}) }
   return {
     runId: run.id,
+    attempt: a.number,
     task: run.task(a.taskId),
     planned,
     backends: run.deps.backends,

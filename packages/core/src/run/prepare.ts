@@ -27,13 +27,15 @@ export const DEFAULT_STRATEGY: CompactionStrategy = 'middle-out'
 
 export interface PreparedTask {
   backend: Backend
-  request: Omit<TaskRequest, 'attempt'>
+  request: TaskRequest
   estimate?: Estimate
   context?: ContextResult & { cap: number }
 }
 
 export interface PrepareInput {
   runId: string
+  /** The attempt's number (1 for the first). */
+  attempt: number
   task: TaskState
   planned: PlannedTask
   backends: ReadonlyMap<string, Backend>
@@ -163,7 +165,8 @@ function preparedWith(p: PrepareInput, backend: Backend, context: PreparedTask['
     upstream[dep] = up
   }
   // Optional fields are assigned, not spread: this runs once per attempt.
-  const request: Omit<TaskRequest, 'attempt'> = {
+  const request: TaskRequest = {
+    attempt: p.attempt,
     runId: p.runId,
     taskId: task.taskId,
     options,
@@ -187,12 +190,12 @@ function hasKeys(o: object): boolean {
 /** The backend's own estimate when it has one (a scripted mock knows), else the cost model's. */
 function estimateOf(
   backend: Backend,
-  request: Omit<TaskRequest, 'attempt'>,
+  request: TaskRequest,
   cost: CostModel | undefined,
   planned: PlannedTask,
 ): Estimate | undefined {
   const model = planned.model
-  const own = backend.estimate?.({ ...request, attempt: 1 })
+  const own = backend.estimate?.(request)
   if (own) {
     const usage: Usage = { ...emptyUsage(), ...own }
     const costUsd = own.costUsd ?? (cost ? cost.cost(usage, model) : undefined)

@@ -19,6 +19,9 @@ import {
   openApproval,
 } from './transitions.js'
 
+/** The data of a `task.queued` event: nothing, shared (events are never changed once recorded). */
+const NO_DATA = Object.freeze({})
+
 export function step(run: LiveRun): void {
   if (!run.acting) return
   resolvePending(run)
@@ -117,6 +120,6 @@ function resolvePending(run: LiveRun): void {
         continue
       }
     }
-    run.record({ type: 'task.queued', taskId: id, data: {} })
+    run.record({ type: 'task.queued', taskId: id, data: NO_DATA })
   }
 }
