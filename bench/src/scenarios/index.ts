@@ -4,11 +4,13 @@
  */
 import type { Scenario } from '../lib/scenario.js'
 import { coldStart } from './cold-start.js'
+import { dataflow } from './dataflow.js'
 import { durable } from './durable.js'
 import { exportMemory } from './export-memory.js'
 import { memory } from './memory.js'
 import { SCENARIO_NAMES } from './names.js'
 import { queries } from './queries.js'
+import { queriesPostgres } from './queries-postgres.js'
 import { scheduler } from './scheduler.js'
 import { server } from './server.js'
 import { subprocess } from './subprocess.js'
@@ -19,11 +21,13 @@ export const SCENARIOS: Scenario[] = [
   durable,
   subprocess,
   queries,
+  queriesPostgres,
   memory,
   coldStart,
   exportMemory,
   server,
   tracing,
+  dataflow,
 ]
 
 const missing = SCENARIOS.filter((s) => !SCENARIO_NAMES.includes(s.name)).map((s) => s.name)

@@ -4,9 +4,11 @@ export const SCENARIO_NAMES: readonly string[] = [
   'durable',
   'subprocess',
   'queries',
+  'queries-postgres',
   'memory',
   'cold-start',
   'export-memory',
   'server',
   'tracing',
+  'dataflow',
 ]

@@ -64,6 +64,7 @@ export class Execution {
   private readonly maxRecorded: number
   private readonly abort = new AbortController()
   private readonly injectEdges = new Map<string, EdgeRuntime>()
+  private defaultEdge: EdgeRuntime | undefined
   private metricsTimer: NodeJS.Timeout | undefined
   private ended = false
   private flushIndex = 0
@@ -90,8 +91,7 @@ export class Execution {
     })
     const nodes = buildRuntime(plan, this.id)
     this.sched = new Scheduler(nodes.order, {
-      isRunning: () => this._state === 'running',
-      deliverHook: (msg) => this.portEmitListeners > 0 && this.portEmit(msg),
+      deliverHook: (msg) => this.portEmit(msg),
       onBackpressure: (node, edge) =>
         this.record({
           type: 'backpressure',
@@ -231,9 +231,11 @@ export class Execution {
   /** Every message each hop carries, as `port.emit` events (costly: only while subscribed). */
   onPortEmit(listener: Listener): () => void {
     this.portEmitListeners++
+    this.sched.observed = true
     const off = this.on((e) => e.type === 'port.emit' && listener(e))
     return () => {
       this.portEmitListeners--
+      this.sched.observed = this.portEmitListeners > 0
       off()
     }
   }
@@ -247,6 +249,13 @@ export class Execution {
   /** Recorded events (state changes, errors, backpressure, logs), oldest first. */
   events(): readonly DataflowEvent[] {
     return this.recorded
+  }
+
+  /** Messages waiting in every queue now (cheap: no latency percentiles). */
+  queueDepth(): number {
+    let depth = 0
+    for (const node of this.sched.nodes) depth += node.inbox.length
+    return depth
   }
 
   metrics(): ExecutionMetrics {
@@ -306,6 +315,15 @@ export class Execution {
   }
 
   private injectEdge(target: InjectTarget): EdgeRuntime {
+    // The common case, `inject(value)` into the only input node, costs one check.
+    if (
+      target.node === undefined &&
+      target.port === undefined &&
+      this.defaultEdge &&
+      !TERMINAL_STATES.has(this._state)
+    ) {
+      return this.defaultEdge
+    }
     this.assertLive('inject')
     const nodeId = target.node ?? this.defaultInput()
     const port = target.port ?? 'in'
@@ -330,6 +348,7 @@ export class Execution {
     }
     edge = this.sched.newEdge(undefined, node, port, this.plan.queueCapacity, this.id)
     this.injectEdges.set(key, edge)
+    if (target.node === undefined && target.port === undefined) this.defaultEdge = edge
     return edge
   }
 
@@ -411,6 +430,7 @@ export class Execution {
   private setState(state: ExecutionState, error?: ExecutionError): void {
     const previous = this._state
     this._state = state
+    this.sched.running = state === 'running'
     this.record({ type: 'execution.state', state, previous, ...(error ? { error } : {}) })
   }
 

@@ -9,8 +9,7 @@ const NODE_BATCH = 1024
 const DRAIN_BUDGET = 65_536
 
 export interface SchedulerHooks {
-  isRunning(): boolean
-  /** Called for every delivered message (the execution turns it into `port.emit` when subscribed). */
+  /** Called for every delivered message while `observed` is set (the execution's `port.emit`). */
   deliverHook(msg: Message): void
   onBackpressure(node: NodeRuntime, edge: EdgeRuntime): void
   onError(node: NodeRuntime, port: string | undefined, err: unknown): void
@@ -37,6 +36,10 @@ export class Scheduler {
   private edgeCount = 1_000_000
   /** Time stamp of messages emitted during a drain (one clock read per node turn). */
   private now = Date.now()
+  /** Whether nodes may run: the execution sets it as its state changes (read on every message). */
+  running = false
+  /** Whether someone watches every hop (`onPortEmit`). */
+  observed = false
 
   constructor(
     readonly nodes: NodeRuntime[],
@@ -84,7 +87,7 @@ export class Scheduler {
     const to = edge.to
     to.inbox.push(msg)
     this.queued++
-    this.hooks.deliverHook(msg)
+    if (this.observed) this.hooks.deliverHook(msg)
     if (!to.scheduled && !to.busy && !to.blocked) this.schedule(to)
   }
 
@@ -139,12 +142,12 @@ export class Scheduler {
 
   private readonly drain = (): void => {
     this.drainQueued = false
-    if (!this.hooks.isRunning()) return
+    if (!this.running) return
     this.draining = true
     let budget = DRAIN_BUDGET
     const ready = this.ready
     try {
-      while (ready.length > 0 && budget > 0 && this.hooks.isRunning()) {
+      while (ready.length > 0 && budget > 0 && this.running) {
         const node = ready.shift()!
         node.scheduled = false
         budget -= this.runNode(node)
@@ -152,7 +155,7 @@ export class Scheduler {
     } finally {
       this.draining = false
     }
-    if (!this.hooks.isRunning()) return
+    if (!this.running) return
     if (ready.length > 0) {
       this.drainQueued = true
       setImmediate(this.drain)
@@ -172,7 +175,7 @@ export class Scheduler {
     const counters = node.counters
     this.now = Date.now()
     let n = 0
-    while (n < NODE_BATCH && inbox.length > 0 && !node.busy && !node.blocked && this.hooks.isRunning()) {
+    while (n < NODE_BATCH && inbox.length > 0 && !node.busy && !node.blocked && this.running) {
       const msg = inbox.shift()!
       this.queued--
       const edge = msg.edge
@@ -212,7 +215,7 @@ export class Scheduler {
       this.busyCount--
       if (t0) node.counters.recordLatency(performance.now() - t0)
       if (failed) this.hooks.onError(node, port, err)
-      if (!this.hooks.isRunning()) return
+      if (!this.running) return
       if (node.inbox.length > 0 && !node.blocked && !node.scheduled) this.schedule(node)
       else this.kick()
     }

@@ -27,13 +27,11 @@ export async function recordExecution(
     spec: JSON.parse(JSON.stringify(graph)) as JsonObject,
     metrics: JSON.parse(JSON.stringify(snapshot.metrics)) as JsonObject,
   })
-  const events = execution
-    .events()
-    .map(({ executionId: _id, ts, type, ...data }) => ({
-      ts,
-      type,
-      data: JSON.parse(JSON.stringify(data)) as Json,
-    }))
+  const events = execution.events().map(({ executionId: _id, ts, type, ...data }) => ({
+    ts,
+    type,
+    data: JSON.parse(JSON.stringify(data)) as Json,
+  }))
   // In pages, so a long log never becomes one huge transaction.
   for (let i = 0; i < events.length; i += 1000) await dataflow.append(snapshot.id, events.slice(i, i + 1000))
   return true
