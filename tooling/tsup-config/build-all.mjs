@@ -61,6 +61,24 @@ for (const dir of dirs) {
   }
 }
 process.chdir(root)
+
+// Packages with a web page (`@weft/ui`): `vite build` too, so that `weft serve` has a page to serve.
+// Vite is resolved from the package that uses it.
+const { createRequire } = await import('node:module')
+const { pathToFileURL } = await import('node:url')
+const pages = (wanted.length ? wanted : workspaceDirs()).filter((dir) => existsSync(join(dir, 'vite.config.ts')))
+for (const dir of pages) {
+  const name = relative(root, dir)
+  const t0 = performance.now()
+  try {
+    const vite = await import(pathToFileURL(createRequire(join(dir, 'package.json')).resolve('vite')).href)
+    await vite.build({ root: dir, configFile: join(dir, 'vite.config.ts'), logLevel: 'warn' })
+    console.log(`  ${name} (page) ${Math.round(performance.now() - t0)} ms`)
+  } catch (err) {
+    failed.push(`${name} (page)`)
+    console.error(`✗ ${name} (page): ${err instanceof Error ? err.message : String(err)}`)
+  }
+}
 const seconds = ((performance.now() - started) / 1000).toFixed(1)
 if (failed.length) {
   console.error(`✗ ${failed.length} of ${dirs.length} packages failed to build: ${failed.join(', ')}`)

@@ -68,10 +68,8 @@ export async function serveCommand(
   })
   // Loaded here, not at the top: the server stack (Hono, ws, prom-client, pino) costs about 100 ms
   // of start-up that every other command would pay (`pnpm bench --only cold-start`).
-  const [{ createServer, createServerMetrics, instrumentStore }, { pino }] = await Promise.all([
-    import('@weft/server'),
-    import('pino'),
-  ])
+  const [{ createServer, createServerMetrics, instrumentStore }, { pino }, { uiAssetsDir, uiIsBuilt }] =
+    await Promise.all([import('@weft/server'), import('pino'), import('@weft/ui')])
   const logger = pino(
     { level: settings.logLevel, base: { service: 'weft-server' } },
     { write: (line: string) => void io.stdout.write(line) },
@@ -111,8 +109,12 @@ export async function serveCommand(
     )
   }
 
+  // The web page at `/` (built by `pnpm build`; until then `/` says how to build it).
+  const uiDir = uiAssetsDir()
+  if (!uiIsBuilt(uiDir)) logger.warn({ dir: uiDir }, 'the web page is not built: run pnpm build')
   const server = createServer(runtime, {
     version: cliVersion(),
+    ui: { dir: uiDir },
     metrics,
     logger,
     ...(settings.keys.length ? { auth: { keys: settings.keys } } : {}),
@@ -130,6 +132,7 @@ export async function serveCommand(
   logger.info(
     {
       url: address.url,
+      page: `${address.url}/`,
       auth: settings.keys.length ? settings.keys.map((k) => `${k.name}:${k.scopes.join('+')}`) : 'none',
       workflowsDir: settings.workflowsDir ?? null,
       maxQueuedRuns: settings.maxQueuedRuns ?? null,

@@ -1,0 +1,174 @@
+import { RUN_STATUSES, type RunStatus } from '@weft/core/contracts'
+import { useState } from 'react'
+import { useSession } from '../api.js'
+import { StatusBadge } from '../components/Status.js'
+import { formatCost, formatDuration, formatTime, formatTokens, runDuration, totalTokens } from '../format.js'
+import { useNow, usePolled } from '../hooks.js'
+import { linkProps, navigate } from '../router.js'
+
+const PAGE_SIZE = 25
+
+/** Every run, newest first, with filters, search and pages; refreshed every 2 s. */
+export function RunsList() {
+  const { client } = useSession()
+  const [status, setStatus] = useState<RunStatus | ''>('')
+  const [name, setName] = useState('')
+  const [tag, setTag] = useState('')
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined])
+  const cursor = cursors[cursors.length - 1]
+  const now = useNow(1000)
+
+  const { data, error } = usePolled(
+    (signal) =>
+      client.runs.list(
+        {
+          limit: PAGE_SIZE,
+          ...(status ? { status: [status] } : {}),
+          ...(name.trim() ? { name: name.trim() } : {}),
+          ...(tag.trim() ? { tag: tag.trim() } : {}),
+          ...(cursor ? { cursor } : {}),
+        },
+        { signal },
+      ),
+    [client, status, name, tag, cursor],
+    2000,
+  )
+  const resetPages = () => setCursors([undefined])
+
+  return (
+    <section aria-labelledby="runs-title">
+      <div className="title-row">
+        <h1 id="runs-title">Runs</h1>
+        <a className="button" {...linkProps('/start')}>
+          Start a run
+        </a>
+      </div>
+      <form className="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Status
+          <select
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value as RunStatus | '')
+              resetPages()
+            }}
+          >
+            <option value="">any</option>
+            {RUN_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Name
+          <input
+            type="search"
+            value={name}
+            placeholder="workflow name"
+            onChange={(e) => {
+              setName(e.target.value)
+              resetPages()
+            }}
+          />
+        </label>
+        <label>
+          Tag
+          <input
+            type="search"
+            value={tag}
+            placeholder="tag"
+            onChange={(e) => {
+              setTag(e.target.value)
+              resetPages()
+            }}
+          />
+        </label>
+      </form>
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
+      <div className="table-wrap">
+        <table className="runs">
+          <thead>
+            <tr>
+              <th scope="col">Status</th>
+              <th scope="col">Name</th>
+              <th scope="col">Tags</th>
+              <th scope="col">Started</th>
+              <th scope="col" className="num">
+                Duration
+              </th>
+              <th scope="col" className="num">
+                Tokens
+              </th>
+              <th scope="col" className="num">
+                Cost
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {data?.items.map((run) => (
+              <tr
+                key={run.id}
+                data-run-id={run.id}
+                className="clickable"
+                onClick={(e) => {
+                  if ((e.target as HTMLElement).closest('a')) return
+                  navigate(`/runs/${run.id}`)
+                }}
+              >
+                <td>
+                  <StatusBadge status={run.status} />
+                </td>
+                <td>
+                  <a {...linkProps(`/runs/${run.id}`)}>{run.name}</a>
+                  <div className="muted mono small">{run.id}</div>
+                </td>
+                <td>
+                  {run.tags.map((t) => (
+                    <span key={t} className="tag">
+                      {t}
+                    </span>
+                  ))}
+                </td>
+                <td>{formatTime(run.startedAt ?? run.createdAt)}</td>
+                <td className="num">{formatDuration(runDuration(run, now))}</td>
+                <td className="num">{formatTokens(totalTokens(run.usage))}</td>
+                <td className="num">{formatCost(run.usage.costUsd)}</td>
+              </tr>
+            ))}
+            {data && data.items.length === 0 ? (
+              <tr>
+                <td colSpan={7} className="muted">
+                  No runs{status || name || tag ? ' match these filters' : ' yet'}.{' '}
+                  <a {...linkProps('/start')}>Start one</a>.
+                </td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      </div>
+      <nav className="pager" aria-label="Pages">
+        <button
+          type="button"
+          disabled={cursors.length <= 1}
+          onClick={() => setCursors((c) => c.slice(0, -1))}
+        >
+          ← Newer
+        </button>
+        <span className="muted">Page {cursors.length}</span>
+        <button
+          type="button"
+          disabled={!data?.nextCursor}
+          onClick={() => data?.nextCursor && setCursors((c) => [...c, data.nextCursor])}
+        >
+          Older →
+        </button>
+      </nav>
+    </section>
+  )
+}

@@ -1,0 +1,169 @@
+/**
+ * The web page in a real browser (Debian's Chromium, headless, through playwright-core) against a
+ * real weft server on 127.0.0.1: start runs from the page and watch their graphs, approve a gate,
+ * cancel, reload mid-run, and the key prompt of a server with API keys.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium } from './browser.js'
+import { type PageServer, startPageServer } from './server.js'
+
+/** Screenshots of this run of the tests (the README's pictures are copies under docs/). */
+const SHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-results')
+const WAIT = { timeout: 60_000 }
+
+let browser: Browser
+let server: PageServer
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true })
+  ;[browser, server] = await Promise.all([launchChromium(), startPageServer()])
+})
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+})
+
+async function newPage(width = 1360, height = 900): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height }, colorScheme: 'light' })
+  const page = await context.newPage()
+  // Nothing but the test server: any other request would be the page reaching out.
+  await page.route('**/*', (route) =>
+    route.request().url().startsWith(server.url) ? route.continue() : route.abort(),
+  )
+  return page
+}
+
+/** Starts a workflow of the server's folder from the start page; resolves with the run id. */
+async function startFromPage(page: Page, workflow: string): Promise<string> {
+  await page.goto(`${server.url}/start`)
+  await page.locator(`[data-workflow="${workflow}"]`).click()
+  await page.getByRole('button', { name: `Start ${workflow}` }).click()
+  await page.waitForURL(/\/runs\/run_[A-Za-z0-9]+/, WAIT)
+  return /\/runs\/(run_[A-Za-z0-9]+)/.exec(page.url())![1]!
+}
+
+const node = (page: Page, task: string) => page.locator(`.task-node[data-task-id="${task}"]`)
+
+describe('the web page', () => {
+  it('starts hello from the page and the graph turns green; the runs list shows the run', async () => {
+    const page = await newPage()
+    const runId = await startFromPage(page, 'hello')
+    for (const task of ['plan', 'food', 'transit', 'write']) {
+      await node(page, task).and(page.locator('[data-status="succeeded"]')).waitFor(WAIT)
+    }
+    await page.locator('.run-page[data-run-status="succeeded"]').waitFor(WAIT)
+    expect(await page.locator('.task-node[data-status="succeeded"]').count()).toBe(4)
+    // The timeline and the charts have something to show; the cost is the catalog's.
+    expect(await page.locator('.timeline rect').count()).toBeGreaterThanOrEqual(4)
+    await page.getByRole('button', { name: 'write: succeeded' }).click()
+    await page.locator('[data-task-panel="write"]').waitFor(WAIT)
+    expect(await page.locator('[data-task-panel="write"] .prompt').innerText()).toContain('Lisbon')
+    await page.screenshot({ path: join(SHOTS, 'run-page.png'), fullPage: true })
+    expect((await server.runtime.get(runId))?.initiator).toBe('ui')
+
+    await page.goto(server.url)
+    const row = page.locator(`tr[data-run-id="${runId}"]`)
+    await row.waitFor(WAIT)
+    expect(await row.innerText()).toMatch(/succeeded[\s\S]*hello[\s\S]*\$0\.0/)
+    await page.context().close()
+  })
+
+  it('approves the gate of approval.yaml from the page, and the run finishes', async () => {
+    const page = await newPage()
+    const runId = await startFromPage(page, 'approval')
+    await node(page, 'approve').and(page.locator('[data-status="waiting"]')).waitFor(WAIT)
+    await page.getByRole('button', { name: 'approve: waiting' }).click()
+    await page.getByLabel(/Input \(JSON/).fill('{ "channel": "blog" }')
+    await page.getByRole('button', { name: 'Approve', exact: true }).click()
+    await page.locator('.run-page[data-run-status="succeeded"]').waitFor(WAIT)
+    await node(page, 'publish').and(page.locator('[data-status="succeeded"]')).waitFor(WAIT)
+    const publish = (await server.runtime.tasks(runId)).find((t) => t.taskId === 'publish')
+    expect(JSON.stringify(publish?.output ?? publish?.text)).toContain('published to blog')
+    await page.context().close()
+  })
+
+  it('cancels a running run', async () => {
+    const page = await newPage()
+    const runId = await startFromPage(page, 'forever')
+    await node(page, 'wait').and(page.locator('[data-status="running"]')).waitFor(WAIT)
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click()
+    await page.locator('.run-page[data-run-status="canceled"]').waitFor(WAIT)
+    expect((await server.runtime.get(runId))?.status).toBe('canceled')
+    await page.context().close()
+  })
+
+  it('catches up after a reload in the middle of a run, without a missing or repeated event', async () => {
+    const page = await newPage()
+    const runId = await startFromPage(page, 'chain')
+    await node(page, 'one').and(page.locator('[data-status="succeeded"]')).waitFor(WAIT)
+    await page.reload()
+    await node(page, 'four').and(page.locator('[data-status="succeeded"]')).waitFor(WAIT)
+    await page.locator('.run-page[data-run-status="succeeded"]').waitFor(WAIT)
+    await page.locator('[data-connection="ended"]').waitFor(WAIT)
+    const seqs = await page.locator('tr[data-seq]').evaluateAll((rows) =>
+      rows.map((r) => Number(r.getAttribute('data-seq'))),
+    )
+    const lastSeq = (await server.runtime.get(runId))!.lastSeq
+    expect(seqs).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1))
+    await page.context().close()
+  })
+
+  it('lists every run with status, duration, tokens and cost, filtered by status', async () => {
+    const page = await newPage()
+    await page.goto(server.url)
+    await page.locator('tr[data-run-id]').nth(3).waitFor(WAIT)
+    await page.screenshot({ path: join(SHOTS, 'runs-list.png') })
+    await page.getByLabel('Status').selectOption('canceled')
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-run-id]').length === 1, undefined, WAIT)
+    expect(await page.locator('tbody').innerText()).toContain('forever')
+    await page.context().close()
+  })
+
+  it('is usable on a phone-sized screen and in the dark theme', async () => {
+    const page = await newPage(390, 844)
+    await page.goto(server.url)
+    await page.locator('table.runs').waitFor(WAIT)
+    // Keyboard: the skip link is the first stop.
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content')
+    await page.getByRole('button', { name: /Switch to dark theme/ }).click()
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('dark')
+    // The table scrolls inside its box: the page itself never scrolls sideways.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    expect(overflow).toBeLessThanOrEqual(1)
+    await page.context().close()
+  })
+})
+
+describe('a server with API keys', () => {
+  let keyed: PageServer
+  beforeAll(async () => {
+    keyed = await startPageServer({ keys: [{ name: 'ops', key: 'k-ops-123456', scopes: ['admin'] }] })
+    const run = await keyed.runtime.start({
+      workflow: { weft: 1, name: 'secret-run', tasks: { a: { backend: 'mock', prompt: 'x' } } },
+    })
+    await keyed.runtime.wait(run.id)
+  })
+  afterAll(() => keyed?.close())
+
+  it('asks for a key and shows no data without one; with the key it shows the runs', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.route('**/*', (route) =>
+      route.request().url().startsWith(keyed.url) ? route.continue() : route.abort(),
+    )
+    await page.goto(keyed.url)
+    await page.getByRole('heading', { name: 'API key' }).waitFor(WAIT)
+    expect(await page.locator('tr[data-run-id]').count()).toBe(0)
+    expect(await page.content()).not.toContain('secret-run')
+    await page.locator('#api-key').fill('k-ops-123456')
+    await page.getByRole('button', { name: 'Use this key' }).click()
+    await page.locator('tr[data-run-id]').first().waitFor(WAIT)
+    expect(await page.locator('tbody').innerText()).toContain('secret-run')
+    await context.close()
+  })
+})

@@ -1,0 +1,84 @@
+/**
+ * A real weft server for the page: SQLite in a temp dir, the mock and shell backends, a
+ * workflows folder (the examples the issue names, plus slow ones), the built page at `/`, on
+ * 127.0.0.1 with a free port.
+ */
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createMockBackend } from '@weft/backend-mock'
+import { createContextPipeline } from '@weft/context'
+import { createShellBackend } from '@weft/backend-shell'
+import { createRuntime, type Runtime } from '@weft/core'
+import { createCostModel } from '@weft/cost'
+import { type ApiKey, createServer, type WeftServer } from '@weft/server'
+import { createSqliteStore } from '@weft/storage-sqlite'
+import { uiAssetsDir } from '../src/node/index.js'
+
+const EXAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../examples')
+
+export interface PageServer {
+  url: string
+  runtime: Runtime
+  server: WeftServer
+  close(): Promise<void>
+}
+
+/** Four tasks one after the other: long enough to reload the page in the middle. */
+const CHAIN = `weft: 1
+name: chain
+defaults: { backend: mock, model: claude-sonnet-4-5 }
+tasks:
+  one: { prompt: "one", with: { delayMs: 900, usage: { inputTokens: 100, outputTokens: 20 } } }
+  two: { needs: [one], prompt: "two", with: { delayMs: 900, usage: { inputTokens: 100, outputTokens: 20 } } }
+  three: { needs: [two], prompt: "three", with: { delayMs: 900, usage: { inputTokens: 100, outputTokens: 20 } } }
+  four: { needs: [three], prompt: "four", with: { delayMs: 900, usage: { inputTokens: 100, outputTokens: 20 } } }
+`
+
+/** A task that runs until it is canceled. */
+const FOREVER = `weft: 1
+name: forever
+defaults: { backend: mock }
+tasks:
+  prepare: { prompt: "prepare", with: { delayMs: 50 } }
+  wait: { needs: [prepare], prompt: "wait", with: { hang: true } }
+`
+
+export async function startPageServer(options: { keys?: ApiKey[] } = {}): Promise<PageServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'weft-ui-'))
+  const workflows = join(dir, 'workflows')
+  await mkdir(workflows)
+  await copyFile(join(EXAMPLES, 'hello.yaml'), join(workflows, 'hello.yaml'))
+  await copyFile(join(EXAMPLES, 'approval.yaml'), join(workflows, 'approval.yaml'))
+  await writeFile(join(workflows, 'chain.yaml'), CHAIN)
+  await writeFile(join(workflows, 'forever.yaml'), FOREVER)
+  const runtime = createRuntime({
+    store: createSqliteStore({ path: join(dir, 'weft.db') }),
+    backends: [createMockBackend(), createShellBackend({ cwdRoot: dir })],
+    workDir: dir,
+    // As `weft serve` composes it: prices from the catalog, the context pipeline.
+    cost: createCostModel(),
+    context: createContextPipeline(),
+    reporter: { warn() {} },
+  })
+  const quiet = () => {}
+  const server = createServer(runtime, {
+    logger: { info: quiet, warn: quiet, error: quiet },
+    workflowsDir: workflows,
+    ui: { dir: uiAssetsDir() },
+    policy: { workDir: dir, shellCwdRoot: dir },
+    ...(options.keys ? { auth: { keys: options.keys } } : {}),
+  })
+  const { url } = await server.listen({ port: 0, host: '127.0.0.1' })
+  return {
+    url,
+    runtime,
+    server,
+    async close() {
+      await server.close({ graceMs: 1000 })
+      await runtime.close()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
