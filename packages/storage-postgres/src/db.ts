@@ -168,8 +168,25 @@ export class Db implements Queryable {
     }
   }
 
-  private async transaction<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
+  /**
+   * Runs `op` (one statement, or a whole transaction) again when the server rolled it back for a
+   * deadlock or a serialization failure: nothing of it was written, so running it again is safe.
+   * A few times, with jittered backoff so that the two sides of a deadlock do not meet again.
+   */
+  async retrying<T>(op: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      try {
+        return await op()
+      } catch (err) {
+        if (!isRetryable(err) || attempt >= 5) throw err
+      }
+      const delay = 10 * 2 ** (attempt - 1)
+      await sleep(delay / 2 + Math.random() * delay)
+    }
+  }
+
+  private transaction<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
+    return this.retrying(async () => {
       const client = await this.pool.connect()
       let broken: Error | undefined
       // The connection may break between two statements (server restart): pg then emits 'error'
@@ -191,14 +208,12 @@ export class Db implements Queryable {
           // The connection is unusable: drop it from the pool instead of handing it out again.
           broken = rollbackErr as Error
         }
-        if (!isRetryable(err) || attempt >= 5) throw err
+        throw err
       } finally {
         client.off('error', onError)
         client.release(broken)
       }
-      const delay = 10 * 2 ** (attempt - 1)
-      await sleep(delay / 2 + Math.random() * delay)
-    }
+    })
   }
 }
 

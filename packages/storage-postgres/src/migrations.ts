@@ -159,6 +159,95 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX idempotency_keys_by_run ON {s}idempotency_keys (run_id) WHERE run_id IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'commit in one round trip',
+    sql: `
+      -- The one write path as one function, called as one statement: a commit costs one round trip
+      -- to the server instead of one per step (begin, lock, events, tasks, summary, commit), which
+      -- is most of its time when the database is on another machine. The steps are those of
+      -- commit.ts: lock the run row (or create it), check expect_last_seq, append the events
+      -- numbered from last_seq, upsert tasks, apply memory, replace spec, summary and tags. It
+      -- returns the last seq before the commit; the caller numbers its events from it.
+      -- Refusals raise WF409 (conflict) and WF404 (run not found), mapped to WeftErrors.
+      CREATE FUNCTION {s}weft_commit(
+        p_run_id text, p_create_spec text, p_spec text, p_expect bigint,
+        p_has_run boolean, p_name text, p_status text, p_created_at text, p_updated_at text,
+        p_summary text, p_tags text[],
+        e_ts text[], e_type text[], e_task text[], e_attempt int[], e_severity text[], e_data text[],
+        t_id text[], t_ord int[], t_status text[], t_attempt int[], t_priority int[], t_state text[],
+        m_del_scope text[], m_del_key text[], m_scope text[], m_key text[], m_value text[], m_at text
+      ) RETURNS bigint LANGUAGE plpgsql AS $weft$
+      DECLARE
+        v_last bigint;
+        v_tags text[];
+        v_count int := coalesce(cardinality(e_ts), 0);
+      BEGIN
+        IF p_create_spec IS NOT NULL THEN
+          INSERT INTO {s}runs (id, last_seq) VALUES (p_run_id, 0) ON CONFLICT (id) DO NOTHING;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION 'run % already exists', p_run_id USING ERRCODE = 'WF409';
+          END IF;
+          INSERT INTO {s}run_specs (run_id, spec) VALUES (p_run_id, p_create_spec);
+          v_last := 0;
+          v_tags := '{}';
+        ELSE
+          SELECT r.last_seq, ARRAY(SELECT t.tag FROM {s}run_tags t WHERE t.run_id = p_run_id)
+            INTO v_last, v_tags FROM {s}runs r WHERE r.id = p_run_id FOR UPDATE;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION 'run % does not exist', p_run_id USING ERRCODE = 'WF404';
+          END IF;
+        END IF;
+        IF p_expect IS NOT NULL AND p_expect <> v_last THEN
+          RAISE EXCEPTION 'run % changed (last seq %, expected %)', p_run_id, v_last, p_expect
+            USING ERRCODE = 'WF409';
+        END IF;
+
+        IF v_count > 0 THEN
+          INSERT INTO {s}events (run_id, seq, ts, type, task_id, attempt, severity, data)
+            SELECT p_run_id, v_last + e.n, e.ts, e.type, e.task_id, e.attempt, e.severity, e.data
+            FROM unnest(e_ts, e_type, e_task, e_attempt, e_severity, e_data)
+              WITH ORDINALITY AS e (ts, type, task_id, attempt, severity, data, n);
+        END IF;
+        IF p_spec IS NOT NULL THEN
+          UPDATE {s}run_specs SET spec = p_spec WHERE run_id = p_run_id;
+        END IF;
+        IF cardinality(t_id) > 0 THEN
+          INSERT INTO {s}tasks AS x (run_id, task_id, ord, status, attempt, priority, state)
+            SELECT p_run_id, t.task_id, t.ord, t.status, t.attempt, t.priority, t.state
+            FROM unnest(t_id, t_ord, t_status, t_attempt, t_priority, t_state) WITH ORDINALITY
+              AS t (task_id, ord, status, attempt, priority, state, n)
+            ORDER BY t.n
+          ON CONFLICT (run_id, task_id) DO UPDATE SET ord = excluded.ord, status = excluded.status,
+            attempt = excluded.attempt, priority = excluded.priority, state = excluded.state;
+        END IF;
+        IF cardinality(m_del_scope) > 0 THEN
+          DELETE FROM {s}memory m USING unnest(m_del_scope, m_del_key) AS d (scope, key)
+            WHERE m.scope = d.scope AND m.key = d.key;
+        END IF;
+        IF cardinality(m_scope) > 0 THEN
+          INSERT INTO {s}memory AS x (scope, key, value, updated_at)
+            SELECT m.scope, m.key, m.value, m_at FROM unnest(m_scope, m_key, m_value) AS m (scope, key, value)
+          ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+        END IF;
+
+        IF p_has_run THEN
+          UPDATE {s}runs SET name = p_name, status = p_status, created_at = p_created_at,
+            updated_at = p_updated_at, summary = p_summary, last_seq = v_last + v_count
+            WHERE id = p_run_id;
+          -- Tags only when they change, compared as sets.
+          IF NOT (v_tags @> p_tags AND p_tags @> v_tags) THEN
+            DELETE FROM {s}run_tags WHERE run_id = p_run_id;
+            INSERT INTO {s}run_tags (run_id, tag) SELECT DISTINCT p_run_id, t FROM unnest(p_tags) AS t;
+          END IF;
+        ELSIF v_count > 0 THEN
+          UPDATE {s}runs SET last_seq = v_last + v_count WHERE id = p_run_id;
+        END IF;
+        RETURN v_last;
+      END
+      $weft$;
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */
