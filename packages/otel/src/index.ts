@@ -1,5 +1,6 @@
 export { GEN_AI, WEFT } from './attributes.js'
 export { otelOptionsFromEnv } from './env.js'
+export { attemptSpanId, attemptTraceContext, runTraceId } from './ids.js'
 export { RuntimeMetrics } from './metrics.js'
 export { createOtelTraceSink, type OtelTraceSink, type OtelTraceSinkOptions } from './otel-sink.js'
 export { plugin } from './plugin.js'

@@ -22,6 +22,7 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions'
 import { defineTraceSink, type RuntimeLifecycleEvent, type TraceSink } from '@weft/spec'
 import { WEFT } from './attributes.js'
+import { PlannedIds } from './ids.js'
 import { RuntimeMetrics } from './metrics.js'
 import { RunSpans } from './spans.js'
 import { VERSION } from './version.js'
@@ -93,7 +94,8 @@ export function createOtelTraceSink(options: OtelTraceSinkOptions = {}): OtelTra
           maxQueueSize: options.maxQueueSize ?? 32_768,
           maxExportBatchSize: 1024,
         })
-  const tracerProvider = new BasicTracerProvider({ resource, spanProcessors: [processor] })
+  const ids = new PlannedIds()
+  const tracerProvider = new BasicTracerProvider({ resource, spanProcessors: [processor], idGenerator: ids })
   const tracer = tracerProvider.getTracer('@weft/otel', VERSION)
 
   let meterProvider: MeterProvider | undefined
@@ -119,7 +121,7 @@ export function createOtelTraceSink(options: OtelTraceSinkOptions = {}): OtelTra
     metrics = new RuntimeMetrics(meter)
   }
 
-  const spans = new RunSpans(tracer)
+  const spans = new RunSpans(tracer, ids)
 
   /** A lifecycle event as a span of no duration: one line in a trace view, easy to find. */
   const lifecycleSpan = (e: RuntimeLifecycleEvent) => {

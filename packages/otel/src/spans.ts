@@ -26,6 +26,7 @@ import type {
 } from '@weft/spec'
 import { traceIds } from '@weft/spec'
 import { GEN_AI, WEFT } from './attributes.js'
+import { attemptSpanId, type PlannedIds, runTraceId } from './ids.js'
 
 interface Open {
   span: Span
@@ -39,10 +40,30 @@ interface RunTrace extends Open {
   tasks: Map<string, TaskTrace>
 }
 
+type SpanOptions = Parameters<Tracer['startSpan']>[1]
+
 export class RunSpans {
   private readonly runs = new Map<string, RunTrace>()
 
-  constructor(private readonly tracer: Tracer) {}
+  constructor(
+    private readonly tracer: Tracer,
+    private readonly ids: PlannedIds,
+  ) {}
+
+  /** A span with planned ids (see ids.ts): attempts and backend calls, and the run's trace. */
+  private start(
+    name: string,
+    options: SpanOptions,
+    ctx: Context,
+    ids: { traceId?: string; spanId?: string },
+  ): Span {
+    this.ids.plan(ids)
+    try {
+      return this.tracer.startSpan(name, options, ctx)
+    } finally {
+      this.ids.clear()
+    }
+  }
 
   /** Runs with spans still open. */
   get openRuns(): number {
@@ -103,7 +124,7 @@ export class RunSpans {
         this.endAttempt(task, at, undefined)
         const n = e.attempt ?? 1
         const est = e.data.estimate
-        const span = this.tracer.startSpan(
+        const span = this.start(
           `weft.attempt ${e.taskId}#${n}`,
           {
             startTime: at,
@@ -118,6 +139,7 @@ export class RunSpans {
             },
           },
           task.ctx,
+          { spanId: attemptSpanId(e.runId, e.taskId, n) },
         )
         task.attempt = { span, ctx: trace.setSpan(task.ctx, span), n }
         return
@@ -238,7 +260,7 @@ export class RunSpans {
     const name = operation
       ? `${operation}${call.model ? ` ${call.model}` : ''}`
       : `weft.backend ${call.backend}`
-    const span = this.tracer.startSpan(
+    const span = this.start(
       name,
       {
         kind: SpanKind.CLIENT,
@@ -252,6 +274,7 @@ export class RunSpans {
         },
       },
       parent,
+      { spanId: attemptSpanId(call.runId, call.taskId, call.attempt, true) },
     )
     const sc = span.spanContext()
     const sampled = (sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
@@ -294,10 +317,13 @@ export class RunSpans {
     attributes: Attributes,
   ): RunTrace {
     const parentCtx = parent ? remoteContext(parent) : ROOT_CONTEXT
-    const span = this.tracer.startSpan(
+    // Without a caller's trace the trace id comes from the run id: a process that continues the
+    // run later puts its spans in the same trace.
+    const span = this.start(
       `weft.run ${name}`,
       { startTime: at, attributes: { [WEFT.runId]: runId, [WEFT.workflow]: name, ...attributes } },
       parentCtx,
+      { traceId: runTraceId(runId, parent) },
     )
     const run: RunTrace = { span, ctx: trace.setSpan(parentCtx, span), name, tasks: new Map() }
     this.runs.set(runId, run)

@@ -7,7 +7,7 @@ import { createShellBackend } from '@weft/backend-shell'
 import { createRuntime, type RunSpecInput, type Runtime } from '@weft/core'
 import { type OtlpReceiver, type ReceivedSpan, startFakeModelServer, startOtlpReceiver } from '@weft/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createOtelTraceSink } from '../src/index.js'
+import { attemptSpanId, attemptTraceContext, createOtelTraceSink, runTraceId } from '../src/index.js'
 
 let receiver: OtlpReceiver
 let runtime: Runtime | undefined
@@ -60,6 +60,10 @@ describe('@weft/otel spans over OTLP/HTTP', () => {
     const root = byName(receiver.spans, 'weft.run diamond')
     const spans = receiver.trace(root.traceId)
     expect(root.parentSpanId).toBeUndefined()
+    // Ids any process can compute again from the store: the trace from the run id, attempts from
+    // (run, task, attempt).
+    expect(root.traceId).toBe(runTraceId(run.id))
+    expect(byName(spans, 'weft.attempt b#2').spanId).toBe(attemptSpanId(run.id, 'b', 2))
     expect(root.attributes['weft.run.id']).toBe(run.id)
     expect(root.attributes['weft.run.status']).toBe('failed')
     expect(root.status.code).toBe('error')
@@ -210,5 +214,9 @@ describe('@weft/otel spans over OTLP/HTTP', () => {
     const call = byName(receiver.spans, 'weft.backend shell')
     expect(call.attributes['gen_ai.operation.name']).toBeUndefined()
     expect(done.outputs?.print).toBe(`00-${call.traceId}-${call.spanId}-01`)
+    // What a worker elsewhere would compute for this attempt's backend call, from stored ids alone.
+    expect(attemptTraceContext({ runId: run.id, taskId: 'print', attempt: 1, call: true }).traceparent).toBe(
+      done.outputs?.print,
+    )
   })
 })
