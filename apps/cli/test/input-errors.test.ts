@@ -66,6 +66,19 @@ describe('bad input', () => {
     expect(r.stdout).toContain('✓ diamond.yaml is valid (4 tasks)')
   })
 
+  it('an input the workflow does not declare is refused with a "did you mean", nothing stored', async () => {
+    const ws = workspace()
+    const r = await runCli(['run', 'inputs.yaml', '--input', 'count=2', '--input', 'ntoe=x'], {
+      cwd: ws.dir,
+      env: ws.env,
+    })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/input 'ntoe' is not declared by the workflow \[unknown_input\]/)
+    expect(r.stderr).toContain("did you mean 'note'?")
+    const list = await runCli(['runs', 'list', '--json'], { cwd: ws.dir, env: ws.env })
+    expect(JSON.parse(list.stdout)).toEqual([])
+  })
+
   it('a missing file exits 2 with its name', async () => {
     const ws = workspace()
     const r = await runCli(['run', 'nope.yaml'], { cwd: ws.dir, env: ws.env })

@@ -201,6 +201,18 @@ describe('starting and following runs (SQLite store)', () => {
     expectError(broken, 400, 'workflow_invalid')
     expect(broken.body.error.details.diagnostics[0]).toMatchObject({ file: 'broken.yaml' })
     expect(JSON.stringify(broken.body)).not.toContain(h.dir)
+    // An input the workflow does not declare is refused, with the declared name it is closest to.
+    const misspelt = await call(h.url, '/api/v1/runs', {
+      json: { workflowName: 'hello', inputs: { woh: 'x' } },
+    })
+    expectError(misspelt, 400, 'workflow_invalid')
+    expect(misspelt.body.error.details.diagnostics).toMatchObject([
+      {
+        code: 'unknown_input',
+        message: "input 'woh' is not declared by the workflow",
+        hint: "did you mean 'who'?",
+      },
+    ])
     expectError(
       await call(h.url, '/api/v1/runs', { json: { workflowName: 'absent' } }),
       404,

@@ -2,6 +2,8 @@ import { collectTemplates } from '../template/template.js'
 import type { AddDiagnostic } from './check-templates.js'
 import { findInputCommands } from './commands.js'
 import { formatPath } from './format.js'
+import type { DocPath } from './load.js'
+import { issueMessage, valueAt } from './schema-issues.js'
 import { listNames } from './suggest.js'
 import type { ValidateOptions } from './validate.js'
 
@@ -105,10 +107,11 @@ export function checkBackends(ctx: BackendCheckContext): void {
       if (!res.success) {
         for (const issue of res.error.issues) {
           const p = ['tasks', id, 'with', ...(issue.path as (string | number)[])]
+          const { message } = issueMessage(issue, valueAt(withValue, issue.path as DocPath), formatPath(p))
           add({
             level: 'error',
             code: 'bad_options',
-            message: `${formatPath(p)}: ${issue.message} (options of backend '${backend}')`,
+            message: `${message} (options of backend '${backend}')`,
             path: p,
             hint: `see the README of the '${backend}' backend for its options`,
           })

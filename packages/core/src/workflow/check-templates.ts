@@ -3,7 +3,7 @@ import { type Expression, expressionPaths } from '../template/expression.js'
 import { parseTemplate, TemplateError } from '../template/template.js'
 import type { WorkflowLimits } from './limits.js'
 import type { DocPath } from './load.js'
-import { listNames } from './suggest.js'
+import { closest, listNames } from './suggest.js'
 
 export type AddDiagnostic = (
   d: Omit<Diagnostic, 'file' | 'line' | 'column' | 'path'> & { path?: DocPath },
@@ -89,13 +89,17 @@ export function templateChecker(ctx: TemplateContext) {
             path,
             hint: `add '${name}' to the needs of '${taskId}'`,
           })
-        } else if (field !== undefined && !['output', 'text', 'status'].includes(String(field))) {
+        } else if (field !== undefined && !TASK_FIELDS.includes(String(field))) {
+          // `tasks.a.outptu` is a misspelt field; `tasks.a.items` a member of the output.
+          const guess = typeof field === 'string' ? closest(field, TASK_FIELDS) : undefined
           add({
             level: 'error',
             code: 'template_unknown_field',
             message: `template reads '${ref.source}'; a task has 'output', 'text' and 'status', not '${String(field)}'`,
             path,
-            hint: `write 'tasks.${name}.output.${String(field)}' to read a member of its output`,
+            hint: guess
+              ? `did you mean 'tasks.${name}.${guess}'?`
+              : `write 'tasks.${name}.output.${String(field)}' to read a member of its output`,
           })
         }
       } else if (root === 'context') {
@@ -114,9 +118,31 @@ export function templateChecker(ctx: TemplateContext) {
           code: 'template_unknown_root',
           message: `template reads '${ref.source}'; templates can read 'inputs', 'tasks', 'run', 'memory' and 'context'`,
           path,
-          hint: `did you mean 'inputs.${String(root)}'?`,
+          hint: rootHint(ref.segments, declaredInputs, rawTasks ?? {}),
         })
       }
     }
   }
+}
+
+const TASK_FIELDS = ['output', 'text', 'status']
+const ROOTS = ['inputs', 'tasks', 'run', 'memory', 'context']
+
+/**
+ * The fix for an unknown root: a misspelt root keeps the rest of the path (`input.repo` →
+ * `inputs.repo`, `task.a.output` → `tasks.a.output`); a bare input or task name gets its root.
+ */
+function rootHint(
+  segments: readonly (string | number)[],
+  declaredInputs: Record<string, unknown>,
+  tasks: Record<string, unknown>,
+): string {
+  const [root, ...rest] = segments
+  const tail = rest.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('')
+  const name = String(root)
+  const guess = closest(name, ROOTS)
+  if (guess) return `did you mean '${guess}${tail}'?`
+  if (Object.hasOwn(declaredInputs, name)) return `did you mean 'inputs.${name}${tail}'?`
+  if (Object.hasOwn(tasks, name)) return `did you mean 'tasks.${name}${tail || '.output'}'?`
+  return "start the path with 'inputs.<name>' or 'tasks.<id>.output'"
 }

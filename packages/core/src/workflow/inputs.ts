@@ -1,4 +1,5 @@
 import type { InputSpec, Json } from '@weft/spec'
+import { brief, closest, listNames } from './suggest.js'
 
 interface InputProblem {
   level: 'error' | 'warning'
@@ -47,18 +48,45 @@ export function coerceInputs(
       })
     } else values[name] = value
   }
+  // A value the workflow does not declare is almost always a misspelt name: running without it
+  // would quietly use the default instead of what the caller meant.
+  const names = Object.keys(declared)
   for (const name of Object.keys(given)) {
     if (!Object.hasOwn(declared, name)) {
+      const guess = closest(
+        name,
+        names.filter((n) => !Object.hasOwn(given, n)),
+      )
       problems.push({
-        level: 'warning',
+        level: 'error',
         code: 'unknown_input',
-        message: `input '${name}' is not declared by the workflow and is ignored`,
+        message: `input '${brief(name)}' is not declared by the workflow`,
         path: ['inputs'],
-        hint: `declare it under \`inputs:\` or drop it`,
+        hint: guess
+          ? `did you mean '${guess}'?`
+          : names.length
+            ? `the workflow's inputs: ${listNames(names)}`
+            : 'the workflow declares no inputs: drop it, or declare it under `inputs:`',
       })
     }
   }
   return { values, problems }
+}
+
+/** Declared defaults that do not fit their declared type (`type: integer, default: three`). */
+export function checkDefaults(declared: Record<string, InputSpec>): InputProblem[] {
+  const problems: InputProblem[] = []
+  for (const [name, spec] of Object.entries(declared)) {
+    if (spec.default === undefined || coerce(spec.default, spec.type) !== undefined) continue
+    problems.push({
+      level: 'error',
+      code: 'bad_default',
+      message: `input '${name}' is of type ${spec.type}, but its default is ${excerpt(spec.default)}`,
+      path: ['inputs', name, 'default'],
+      hint: `give a default of type ${spec.type}, or change \`type:\``,
+    })
+  }
+  return problems
 }
 
 function coerce(value: Json, type: InputSpec['type']): Json | undefined {

@@ -80,7 +80,7 @@ export function parseWorkflowText(
       column: pos.col,
       hint:
         shape.problem === 'depth'
-          ? 'flatten the value (a workflow needs a few levels; deeper data belongs in a file the task reads)'
+          ? 'flatten the value (a workflow needs a few levels; deeper data belongs in a file the task reads), or close a `{` or `[` left open above this line'
           : 'keys are names: write a plain string key',
     })
     return none
@@ -102,7 +102,10 @@ export function parseWorkflowText(
     }
   }
   const parsed = doc!
-  for (const err of parsed.errors) {
+  // One syntax slip (a wrong indent, a stray `}`) makes the parser misread every line after it:
+  // report the first and stop, since the rest are echoes of it. Duplicate keys stand on their own.
+  const syntax = parsed.errors.find((e) => e.code !== 'DUPLICATE_KEY')
+  for (const err of syntax ? [syntax] : parsed.errors) {
     const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0])
     const duplicate = err.code === 'DUPLICATE_KEY'
     diagnostics.push({
@@ -114,7 +117,9 @@ export function parseWorkflowText(
       column: pos?.col,
       hint: duplicate
         ? 'each task id (and every other key) may appear once; rename or merge the duplicates'
-        : 'fix the syntax at this line (check indentation and quotes)',
+        : parsed.errors.length > 1
+          ? 'fix the syntax at this line (check indentation and quotes); the lines after it were not checked'
+          : 'fix the syntax at this line (check indentation and quotes)',
     })
   }
   for (const w of parsed.warnings) {

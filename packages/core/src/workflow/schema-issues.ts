@@ -59,19 +59,60 @@ export function schemaIssue(issue: z.core.$ZodIssue, add: AddDiagnostic, raw: un
     })
     return
   }
-  // Zod leaves the input out of its issues, so look at the document: absent means required.
-  const missing = issue.code === 'invalid_type' && valueAt(raw, path) === undefined
+  // Zod leaves the input out of its issues, so look at the document: absent means required, and a
+  // value of the wrong type is named with what it is (`priority: "high"` is not "required").
+  const { missing, message } = issueMessage(issue, valueAt(raw, path), where)
   add({
     level: 'error',
     code: missing ? 'missing_field' : 'bad_value',
-    message: missing ? `${where} is required` : `${where}: ${issue.message}`,
+    message,
     path,
     hint: hintFor(issue, path),
   })
 }
 
+/** The message of one issue about `value` (undefined when absent) at `where`. */
+export function issueMessage(
+  issue: z.core.$ZodIssue,
+  value: unknown,
+  where: string,
+): { missing: boolean; message: string } {
+  const missing = issue.code === 'invalid_type' && value === undefined
+  if (missing) return { missing, message: `${where} is required` }
+  if (issue.code !== 'invalid_type' && issue.code !== 'invalid_union')
+    return { missing, message: `${where}: ${issue.message}` }
+  // A custom message (a backend's schema explaining its option) says more than the type does.
+  if (issue.code === 'invalid_type' && !issue.message.startsWith('Invalid input'))
+    return { missing, message: `${where}: ${issue.message}` }
+  const expected = issue.code === 'invalid_type' ? (EXPECTED[issue.expected] ?? issue.expected) : undefined
+  return {
+    missing,
+    message: `${where} ${expected ? `must be ${expected}` : 'has the wrong type'}, got ${describe(value)}`,
+  }
+}
+
+const EXPECTED: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+  object: 'a mapping',
+  record: 'a mapping',
+  array: 'a list',
+}
+
+/** A value as a message names it: its kind, and short values themselves. */
+function describe(value: unknown): string {
+  if (value === null) return 'nothing (an empty value)'
+  if (Array.isArray(value)) return 'a list'
+  if (typeof value === 'object') return 'a mapping'
+  const text = JSON.stringify(value) ?? String(value)
+  const shown = text.length > 40 ? `${text.slice(0, 37)}...` : text
+  return `${typeof value === 'string' ? 'the string' : `the ${typeof value}`} ${shown}`
+}
+
 /** The value at a path, through own properties only. */
-function valueAt(value: unknown, path: DocPath): unknown {
+export function valueAt(value: unknown, path: DocPath): unknown {
   for (const seg of path) {
     if (value === null || typeof value !== 'object' || !Object.hasOwn(value, seg)) return undefined
     value = (value as Record<string | number, unknown>)[seg]

@@ -6,7 +6,7 @@ import { checkBackends } from './check-backends.js'
 import { type AddDiagnostic, templateChecker } from './check-templates.js'
 import { formatPath } from './format.js'
 import { ancestorsOf, findCycles } from './graph.js'
-import { coerceInputs } from './inputs.js'
+import { checkDefaults, coerceInputs } from './inputs.js'
 import { RESERVED_NAMES, resolveLimits, type WorkflowLimits } from './limits.js'
 import type { DocPath, Locator } from './load.js'
 import { schemaIssue } from './schema-issues.js'
@@ -261,6 +261,7 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
   }
 
   // 5. Inputs.
+  if (parsed.success) for (const p of checkDefaults(parsed.data.inputs ?? {})) add(p)
   let inputs: Record<string, Json> | undefined
   // Run inputs come from the caller (a request body, the command line): as deep as anything else.
   const tooDeep = (values: unknown) => checkShape(values, limits.maxDepth).find((p) => p.kind === 'too_deep')
