@@ -220,3 +220,42 @@ describe('@weft/otel spans over OTLP/HTTP', () => {
     )
   })
 })
+
+describe('@weft/otel events on spans', () => {
+  it('an approval wait and its answer, a budget stop and the pause and resume are span events', async () => {
+    runtime = createRuntime({ backends: [createMockBackend()], traceSink: sink() })
+    const run = await runtime.start({
+      workflow: {
+        weft: 1,
+        name: 'gated',
+        defaults: { backend: 'mock' },
+        budget: { maxTokens: 1000, onExceeded: 'pause' },
+        tasks: {
+          gate: { approval: { message: 'Go on?' } },
+          big: { needs: ['gate'], with: { usage: { inputTokens: 5000, outputTokens: 10 } } },
+        },
+      },
+    })
+    const paused = await runtime.wait(run.id)
+    expect(paused.pause?.reason).toBe('approval')
+    await runtime.resume(run.id, { token: paused.pause!.waiting[0]!.token, input: { ok: true } })
+    const overBudget = await runtime.wait(run.id)
+    expect(overBudget.pause?.reason).toBe('budget')
+    await runtime.cancel(run.id)
+    await runtime.wait(run.id)
+    await runtime.close()
+    runtime = undefined
+
+    const root = byName(receiver.spans, 'weft.run gated')
+    const gate = byName(receiver.spans, 'weft.task gate')
+    expect(gate.events.map((e) => e.name)).toEqual(['weft.approval.waiting', 'weft.approval.approved'])
+    expect(gate.events[0]!.attributes['weft.message']).toBe('Go on?')
+    const names = root.events.map((e) => e.name)
+    expect(names).toEqual(
+      expect.arrayContaining(['weft.run.paused', 'weft.run.resumed', 'weft.budget.exceeded']),
+    )
+    expect(root.attributes['weft.budget.exceeded']).toBe(true)
+    expect(root.attributes['weft.run.status']).toBe('canceled')
+    expect(byName(receiver.spans, 'weft.task big').attributes['weft.task.status']).toBe('canceled')
+  })
+})
