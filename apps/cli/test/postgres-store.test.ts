@@ -79,8 +79,6 @@ describe('--store postgres://', () => {
     })
     try {
       const [, base] = (await server.waitFor(/"url":"(http:\/\/[^"]+)"/, 60_000)) as RegExpMatchArray
-      const listed = (await (await fetch(`${base}/api/v1/runs`)).json()) as { items: { id: string }[] }
-      expect(listed.items.length).toBeGreaterThan(0)
       const started = await fetch(`${base}/api/v1/runs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -100,6 +98,8 @@ describe('--store postgres://', () => {
         await new Promise((r) => setTimeout(r, 100))
       }
       expect(psql(`SELECT status FROM weft.runs WHERE id = '${id}'`, url).trim()).toBe('succeeded')
+      const listed = (await (await fetch(`${base}/api/v1/runs`)).json()) as { items: { id: string }[] }
+      expect(listed.items.map((r) => r.id)).toContain(id)
     } finally {
       server.interrupt('SIGTERM')
       await server.result

@@ -320,6 +320,54 @@ describe('postgres migrations', () => {
     expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version))
   })
 
+  it('upgrades a version-1 schema to the current one in place, keeping its rows', async () => {
+    const name = schema()
+    const { migrate } = await import('../src/migrations.js')
+    const { Db } = await import('../src/db.js')
+    const db = new Db({
+      connectionString: databaseUrl(),
+      display: 'test',
+      applicationName: 'test',
+      maxConnections: 2,
+    })
+    expect(await migrate(db.raw, name, 'test', MIGRATIONS.slice(0, 1))).toBe(1)
+    await db.close()
+    // A run written the way version 1 stored runs, before weft_commit existed.
+    const runId = newRunId()
+    const commit = createCommit(runId)
+    await sql(
+      `INSERT INTO "${name}".runs (id, name, status, created_at, updated_at, summary, last_seq)
+      VALUES ($1, 'pg-test', 'pending', $2, $2, $3, 1)`,
+      [runId, commit.run!.createdAt, JSON.stringify(commit.run)],
+    )
+    await sql(`INSERT INTO "${name}".run_specs (run_id, spec) VALUES ($1, $2)`, [
+      runId,
+      JSON.stringify(commit.create!.spec),
+    ])
+    await sql(
+      `INSERT INTO "${name}".events (run_id, seq, ts, type, severity, data) VALUES ($1, 1, $2, 'log', 'info', '{"message":"one"}')`,
+      [runId, commit.run!.createdAt],
+    )
+
+    const store = createPostgresStore({ url: databaseUrl(), schema: name })
+    const stored = await store.commit({
+      runId,
+      expectLastSeq: 1,
+      events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'two' } }],
+    })
+    expect(stored[0]!.seq).toBe(2)
+    expect((await store.events.read(runId)).map((e) => (e.data as { message: string }).message)).toEqual([
+      'one',
+      'two',
+    ])
+    expect((await store.runs.get(runId))?.lastSeq).toBe(2)
+    await store.close()
+    const versions = await sql<{ version: number }>(
+      `SELECT version FROM "${name}".weft_schema ORDER BY version`,
+    )
+    expect(versions.map((v) => v.version)).toEqual([1, 2])
+  })
+
   it('rolls back a failing migration whole, leaving the schema as it was', async () => {
     const name = schema()
     const store = createPostgresStore({ url: databaseUrl(), schema: name })
