@@ -1,4 +1,4 @@
-import { chromium, type Browser } from 'playwright-core'
+import { type Browser, chromium } from 'playwright-core'
 
 /** Debian's `chromium` package, or WEFT_CHROMIUM. */
 export function chromiumPath(): string {

@@ -61,14 +61,14 @@ describe('the web page', () => {
     expect(await page.locator('.timeline rect').count()).toBeGreaterThanOrEqual(4)
     await page.getByRole('button', { name: 'write: succeeded' }).click()
     await page.locator('[data-task-panel="write"]').waitFor(WAIT)
-    expect(await page.locator('[data-task-panel="write"] .prompt').innerText()).toContain('Lisbon')
+    expect((await page.locator('[data-task-panel="write"] .prompt').textContent()) ?? '').toContain('Lisbon')
     await page.screenshot({ path: join(SHOTS, 'run-page.png'), fullPage: true })
     expect((await server.runtime.get(runId))?.initiator).toBe('ui')
 
     await page.goto(server.url)
     const row = page.locator(`tr[data-run-id="${runId}"]`)
     await row.waitFor(WAIT)
-    expect(await row.innerText()).toMatch(/succeeded[\s\S]*hello[\s\S]*\$0\.0/)
+    expect((await row.textContent()) ?? '').toMatch(/succeeded[\s\S]*hello[\s\S]*\$0\.0/)
     await page.context().close()
   })
 
@@ -96,6 +96,26 @@ describe('the web page', () => {
     await page.context().close()
   })
 
+  it('raises the budget of a run that paused on it, shows the gauge, and reruns from a task', async () => {
+    const page = await newPage()
+    const runId = await startFromPage(page, 'budget')
+    await page.locator('.run-page[data-run-status="paused"]').waitFor(WAIT)
+    await page.locator('.gauge figcaption', { hasText: 'Budget (cost)' }).waitFor(WAIT)
+    await page.getByLabel('Budget $').fill('1')
+    await page.getByRole('button', { name: 'Raise budget and resume' }).click()
+    await page.locator('.run-page[data-run-status="succeeded"]').waitFor(WAIT)
+    expect((await server.runtime.get(runId))?.status).toBe('succeeded')
+
+    await page.getByRole('button', { name: 'polish: succeeded' }).click()
+    await page.getByRole('button', { name: 'Rerun from polish' }).click()
+    await page.waitForURL((url) => url.pathname.startsWith('/runs/') && !url.pathname.endsWith(runId), WAIT)
+    await page.locator('.run-page[data-run-status="succeeded"]').waitFor(WAIT)
+    const rerunId = /\/runs\/(run_[A-Za-z0-9]+)/.exec(page.url())![1]!
+    const reused = await server.runtime.store.events.query({ runId: rerunId, types: ['task.reused'] })
+    expect(reused.map((e) => e.taskId).sort()).toEqual(['draft', 'research'])
+    await page.context().close()
+  })
+
   it('catches up after a reload in the middle of a run, without a missing or repeated event', async () => {
     const page = await newPage()
     const runId = await startFromPage(page, 'chain')
@@ -104,9 +124,9 @@ describe('the web page', () => {
     await node(page, 'four').and(page.locator('[data-status="succeeded"]')).waitFor(WAIT)
     await page.locator('.run-page[data-run-status="succeeded"]').waitFor(WAIT)
     await page.locator('[data-connection="ended"]').waitFor(WAIT)
-    const seqs = await page.locator('tr[data-seq]').evaluateAll((rows) =>
-      rows.map((r) => Number(r.getAttribute('data-seq'))),
-    )
+    const seqs = await page
+      .locator('tr[data-seq]')
+      .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq'))))
     const lastSeq = (await server.runtime.get(runId))!.lastSeq
     expect(seqs).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1))
     await page.context().close()
@@ -118,8 +138,12 @@ describe('the web page', () => {
     await page.locator('tr[data-run-id]').nth(3).waitFor(WAIT)
     await page.screenshot({ path: join(SHOTS, 'runs-list.png') })
     await page.getByLabel('Status').selectOption('canceled')
-    await page.waitForFunction(() => document.querySelectorAll('tr[data-run-id]').length === 1, undefined, WAIT)
-    expect(await page.locator('tbody').innerText()).toContain('forever')
+    await page.waitForFunction(
+      () => document.querySelectorAll('tr[data-run-id]').length === 1,
+      undefined,
+      WAIT,
+    )
+    expect((await page.locator('tbody').textContent()) ?? '').toContain('forever')
     await page.context().close()
   })
 
@@ -163,7 +187,7 @@ describe('a server with API keys', () => {
     await page.locator('#api-key').fill('k-ops-123456')
     await page.getByRole('button', { name: 'Use this key' }).click()
     await page.locator('tr[data-run-id]').first().waitFor(WAIT)
-    expect(await page.locator('tbody').innerText()).toContain('secret-run')
+    expect((await page.locator('tbody').textContent()) ?? '').toContain('secret-run')
     await context.close()
   })
 })

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createMockBackend } from '@weft/backend-mock'
-import { createContextPipeline } from '@weft/context'
 import { createShellBackend } from '@weft/backend-shell'
+import { createContextPipeline } from '@weft/context'
 import { createRuntime, type Runtime } from '@weft/core'
 import { createCostModel } from '@weft/cost'
 import { type ApiKey, createServer, type WeftServer } from '@weft/server'
@@ -51,6 +51,7 @@ export async function startPageServer(options: { keys?: ApiKey[] } = {}): Promis
   await mkdir(workflows)
   await copyFile(join(EXAMPLES, 'hello.yaml'), join(workflows, 'hello.yaml'))
   await copyFile(join(EXAMPLES, 'approval.yaml'), join(workflows, 'approval.yaml'))
+  await copyFile(join(EXAMPLES, 'budget.yaml'), join(workflows, 'budget.yaml'))
   await writeFile(join(workflows, 'chain.yaml'), CHAIN)
   await writeFile(join(workflows, 'forever.yaml'), FOREVER)
   const runtime = createRuntime({

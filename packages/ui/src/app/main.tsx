@@ -1,5 +1,7 @@
 import '@xyflow/react/dist/base.css'
 import './styles.css'
+import './styles-run.css'
+import './styles-lists.css'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { App } from './App.js'
