@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
+  BACKEND_SPECIFICATION_VERSION,
+  type Backend,
   type BackendCallEnd,
   type BackendCallStart,
   createJsonlTraceSink,
@@ -110,6 +112,42 @@ describe('trace sinks', () => {
     await runtime.close()
     expect(good).toContain('run.succeeded')
     expect(warnings.some((w) => w.includes('broken') && w.includes('nope'))).toBe(true)
+  })
+
+  it('a backend that is a class with private fields still works behind a sink that follows calls', async () => {
+    class Counting implements Backend {
+      readonly specificationVersion = BACKEND_SPECIFICATION_VERSION
+      readonly id = 'counting'
+      readonly label = 'counting'
+      readonly capabilities = testBackend().capabilities
+      #estimates = 0
+      #runs = 0
+      estimate() {
+        this.#estimates++
+        return { inputTokens: 1, outputTokens: 1 }
+      }
+      async execute() {
+        this.#runs++
+        return { output: [this.#estimates, this.#runs] }
+      }
+    }
+    const ended: boolean[] = []
+    const runtime = createRuntime({
+      backends: [new Counting()],
+      traceSink: defineTraceSink({
+        name: 'calls',
+        event: () => {},
+        backendCall: () => ({ end: (o) => ended.push(o.ok) }),
+      }),
+    })
+    const run = await runtime.start({
+      workflow: { weft: 1, name: 'c', tasks: { a: { backend: 'counting' } } },
+    })
+    const done = await runtime.wait(run.id)
+    await runtime.close()
+    expect(done.status).toBe('succeeded')
+    expect(done.outputs?.a).toEqual([1, 1])
+    expect(ended).toEqual([true])
   })
 
   it('createJsonlTraceSink writes events and lifecycle records as JSON lines', async () => {

@@ -77,44 +77,46 @@ export class Tracing {
   }
 
   private traced(backend: Backend): Backend {
-    // The backend stays the prototype: its other methods and fields (pause, resume, dispose,
-    // capabilities) are the backend's own, only `execute` is wrapped.
-    const wrapped = Object.create(backend) as Backend
-    Object.defineProperty(wrapped, 'execute', {
-      value: async (request: Parameters<Backend['execute']>[0], ctx: Parameters<Backend['execute']>[1]) => {
-        const model = request.model ?? stringOf(request.options.model)
-        const start: BackendCallStart = {
-          runId: request.runId,
-          taskId: request.taskId,
-          attempt: request.attempt,
-          backend: backend.id,
-          ...(model !== undefined ? { model } : {}),
-          capabilities: { usage: backend.capabilities.usage, tools: backend.capabilities.tools },
-          ts: this.iso(),
-        }
-        const spans: BackendCallSpan[] = []
-        for (const sink of this.callSinks) {
-          this.guard(sink, 'backendCall', () => {
-            const span = sink.backendCall?.(start)
-            if (span) spans.push(span)
-          })
-        }
-        const context = spans.find((s) => s.context)?.context
-        const end = (outcome: BackendCallEnd) => {
-          for (const span of spans) this.guardCall(() => span.end(outcome))
-        }
-        try {
-          const result = await backend.execute(context ? { ...request, trace: context } : request, ctx)
-          end({ ok: true, result, ts: this.iso() })
-          return result
-        } catch (error) {
-          end({ ok: false, error, ts: this.iso() })
-          throw error
-        }
+    const execute: Backend['execute'] = async (request, ctx) => {
+      const model = request.model ?? stringOf(request.options.model)
+      const start: BackendCallStart = {
+        runId: request.runId,
+        taskId: request.taskId,
+        attempt: request.attempt,
+        backend: backend.id,
+        ...(model !== undefined ? { model } : {}),
+        capabilities: { usage: backend.capabilities.usage, tools: backend.capabilities.tools },
+        ts: this.iso(),
+      }
+      const spans: BackendCallSpan[] = []
+      for (const sink of this.callSinks) {
+        this.guard(sink, 'backendCall', () => {
+          const span = sink.backendCall?.(start)
+          if (span) spans.push(span)
+        })
+      }
+      const context = spans.find((s) => s.context)?.context
+      const end = (outcome: BackendCallEnd) => {
+        for (const span of spans) this.guardCall(() => span.end(outcome))
+      }
+      try {
+        const result = await backend.execute(context ? { ...request, trace: context } : request, ctx)
+        end({ ok: true, result, ts: this.iso() })
+        return result
+      } catch (error) {
+        end({ ok: false, error, ts: this.iso() })
+        throw error
+      }
+    }
+    // A proxy, not a copy: only `execute` is wrapped; every other method runs on the backend itself
+    // (class instances with private fields included).
+    return new Proxy(backend, {
+      get(target, prop) {
+        if (prop === 'execute') return execute
+        const value = Reflect.get(target, prop, target)
+        return typeof value === 'function' ? value.bind(target) : value
       },
-      enumerable: true,
     })
-    return wrapped
   }
 
   private guard(sink: TraceSink, what: string, fn: () => void): void {
