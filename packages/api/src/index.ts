@@ -1,5 +1,6 @@
 export * from './artifacts.js'
 export * from './backends.js'
+export * from './dataflow.js'
 export * from './errors.js'
 export * from './events.js'
 export * from './health.js'

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { ArtifactListSchema, ArtifactParamsSchema } from './artifacts.js'
 import { BackendListSchema } from './backends.js'
+import { DATAFLOW_ROUTES } from './dataflow-routes.js'
 import {
   EventListSchema,
   EventPageSchema,
@@ -184,6 +185,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     scope: 'read',
     responses: { 200: json('The workflows', WorkflowListSchema) },
   },
+  ...DATAFLOW_ROUTES,
   {
     method: 'get',
     path: `${API_PREFIX}/runs/{id}/events`,

@@ -34,6 +34,7 @@ import {
 } from '@weft/api'
 import { isTerminalRunStatus, type RunSummary, type TaskState, type WeftEvent } from '@weft/core/contracts'
 import { z } from 'zod'
+import { createDataflowClient, type DataflowClient } from './dataflow.js'
 import { WeftApiError } from './errors.js'
 import { type GapFiller, type StreamOptions, streamRunEvents } from './sse.js'
 import { type FetchLike, type QueryValue, Transport } from './transport.js'
@@ -157,6 +158,8 @@ export interface WeftClient {
   metricsSummary(options?: CallOptions): Promise<MetricsSummary>
   /** Opens a WebSocket session (live events and run control). */
   connect(options?: { signal?: AbortSignal }): Promise<WeftSession>
+  /** Dataflow graphs, executions, injection and components (`/api/v1/dataflow`). */
+  dataflow: DataflowClient
 }
 
 const AnyObjectSchema = z.record(z.string(), z.unknown())
@@ -279,6 +282,7 @@ export function createClient(options: ClientOptions): WeftClient {
 
   return {
     baseUrl: t.baseUrl,
+    dataflow: createDataflowClient(t, call),
     backends: {
       async list(o) {
         return (await t.json('listBackends', BackendListSchema, call(o))).data.items

@@ -7,6 +7,7 @@ export {
   type WaitOptions,
   type WeftClient,
 } from './client.js'
+export type { DataflowClient } from './dataflow.js'
 export {
   type ClientErrorCode,
   isWeftApiError,

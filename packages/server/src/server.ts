@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { createAdaptorServer, upgradeWebSocket, type WebSocketServerLike } from '@hono/node-server'
 import { API_PREFIX, API_ROUTES, type ApiRoute, type Scope } from '@weft/api'
 import type { Runtime } from '@weft/core'
+import { createDataflow, type Dataflow, formatPrometheus } from '@weft/dataflow'
 import { type Context, Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { type WebSocket, WebSocketServer } from 'ws'
@@ -20,6 +21,8 @@ import {
   type Principal,
   requireScope,
 } from './auth.js'
+import { createDataflowHandlers } from './dataflow-handlers.js'
+import { DataflowService } from './dataflow-service.js'
 import { errorBody, HttpError, toErrorAnswer, validationError } from './errors.js'
 import { createHandlers, type Handler } from './handlers.js'
 import { HostCheck } from './host-check.js'
@@ -76,6 +79,12 @@ export interface ServerOptions {
    * other page path. The API routes keep priority. Off by default; `weft serve` turns it on.
    */
   ui?: StaticUiOptions
+  /**
+   * The dataflow host for `/api/v1/dataflow` (`createDataflow()` of `@weft/dataflow`, with your
+   * components and plugins). Default: the built-in components, with `agent` nodes on the runtime's
+   * backends.
+   */
+  dataflow?: Dataflow
   /** pino-compatible. Default: JSON lines on stderr. */
   logger?: Logger
   /** From `createServerMetrics()`; default a fresh one. */
@@ -189,7 +198,13 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
     policy,
     limits,
   })
+  const dataflow = new DataflowService(
+    runtime,
+    options.dataflow ?? createDataflow({ backends: [...runtime.backends.values()] }),
+    limits.maxWorkflowBytes,
+  )
   const handlers = {
+    ...createDataflowHandlers(dataflow),
     ...createRunExtraHandlers({
       runtime,
       parser,
@@ -215,6 +230,15 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
     }),
   }
   handlers.websocket = websocketHandler
+  // Prometheus: the live dataflow executions' per-node metrics after the runtime's.
+  const runtimeMetrics = handlers.metrics!
+  handlers.metrics = async (input) => {
+    const res = await runtimeMetrics(input)
+    const live = dataflow.executions()
+    if (live.length === 0) return res
+    const text = `${await res.text()}${formatPrometheus(live.map((e) => ({ id: e.id, graph: e.graph, state: e.state, metrics: e.metrics() })))}`
+    return input.c.body(text, 200, { 'Content-Type': res.headers.get('content-type') ?? 'text/plain' })
+  }
   assertHandlersMatchRoutes(handlers)
 
   const app = new Hono<Env>()
@@ -537,6 +561,8 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
         const streams = [...sseClients].map((s) => s.done)
         for (const s of [...sseClients]) s.end()
         for (const w of [...wsClients]) w.bye('server shutting down')
+        // Dataflow executions live in this server: they are stopped (and kept in the store).
+        await dataflow.stopAll()
         const idle =
           inflight === 0
             ? Promise.resolve()

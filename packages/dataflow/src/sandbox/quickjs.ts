@@ -1,10 +1,4 @@
-import {
-  getQuickJS,
-  type QuickJSContext,
-  type QuickJSHandle,
-  type QuickJSRuntime,
-  type QuickJSWASMModule,
-} from 'quickjs-emscripten'
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten'
 
 /**
  * User code (expressions outside the fast subset, inline component source) runs here: QuickJS
@@ -47,10 +41,14 @@ let loaded: QuickJSWASMModule | undefined
 
 /** Loads the QuickJS WebAssembly module once per process (about 20 ms). */
 export async function loadQuickJS(): Promise<QuickJSWASMModule> {
-  modulePromise ??= getQuickJS().then((m) => {
-    loaded = m
-    return m
-  })
+  // Imported on first use: a graph of built-ins on the fast path (and a server that never runs
+  // user code) does not load the WebAssembly module or its JavaScript.
+  modulePromise ??= import('quickjs-emscripten')
+    .then(({ getQuickJS }) => getQuickJS())
+    .then((m) => {
+      loaded = m
+      return m
+    })
   return modulePromise
 }
 
