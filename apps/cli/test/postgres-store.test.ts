@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { replayEvents } from '@weft/core'
+import { createPostgresStore } from '@weft/storage-postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorkspace, runCli, startCli, type Workspace } from './helpers/cli.js'
 
@@ -105,6 +108,61 @@ describe('--store postgres://', () => {
       await server.result
     }
   }, 120_000)
+
+  it('recovers a run whose process was killed, from another process: finished tasks are not run again', async () => {
+    const env = { ...ws.env, WEFT_STORE: url, WEFT_LEASE_TTL_MS: '300' }
+    const store = createPostgresStore({ url })
+    const ledger = join(ws.dir, 'ledger.txt')
+    const counts = () => {
+      const c: Record<string, number> = {}
+      if (existsSync(ledger))
+        for (const l of readFileSync(ledger, 'utf8').split('\n')) if (l) c[l] = (c[l] ?? 0) + 1
+      return c
+    }
+    const frozen: Record<string, number> = {}
+    let runId: string | undefined
+    // Killed twice in the middle of its work (`weft run`, then the first `weft runs recover`).
+    for (const args of [
+      ['run', 'ledger.yaml', '--input', `ledger=${ledger}`, '--input', 'pause=0.3', '--quiet'],
+      ['runs', 'recover'],
+    ]) {
+      const proc = startCli(runId ? [...args, runId] : args, { cwd: ws.dir, env, timeoutMs: 60_000 })
+      const before = runId
+        ? (await store.tasks.list(runId)).filter((t) => t.status === 'succeeded').length
+        : 0
+      for (let i = 0; i < 600; i++) {
+        runId ??= (await store.runs.list({ name: 'ledger' })).items[0]?.id
+        const done = runId
+          ? (await store.tasks.list(runId)).filter((t) => t.status === 'succeeded').length
+          : 0
+        if (done >= before + 2) break
+        await sleep(25)
+      }
+      expect(runId).toBeDefined()
+      const done = (await store.tasks.list(runId!)).filter((t) => t.status === 'succeeded')
+      const seen = counts()
+      for (const t of done) frozen[t.taskId] ??= seen[t.taskId] ?? 0
+      proc.child.kill('SIGKILL')
+      await proc.result
+      await sleep(400) // the killed process's lease expires (database clock)
+    }
+    const last = await runCli(['runs', 'recover', runId!, '--quiet'], { cwd: ws.dir, env, timeoutMs: 60_000 })
+    expect(last.code, last.stderr).toBe(0)
+    const summary = await store.runs.get(runId!)
+    expect(summary?.status).toBe('succeeded')
+    const final = counts()
+    for (const [task, n] of Object.entries(frozen)) expect(final[task], task).toBe(n)
+    const events = await store.events.read(runId!, { limit: 100_000 })
+    const tasks = await store.tasks.list(runId!)
+    for (const t of tasks) {
+      expect(t.status).toBe('succeeded')
+      expect(events.filter((e) => e.type === 'task.succeeded' && e.taskId === t.taskId)).toHaveLength(1)
+    }
+    const replayed = replayEvents(events)
+    expect(replayed.gapless).toBe(true)
+    expect(replayed.status).toBe('succeeded')
+    await store.close()
+  }, 180_000)
 
   it('says which server it cannot reach, without printing the password', async () => {
     const env = { ...ws.env, WEFT_STORE: '' }
