@@ -37,30 +37,73 @@ export const TaskContextSpecSchema = z.strictObject({
   inputs: z.boolean().optional(),
 })
 
+export const MAP_ITEM_FAILURE_POLICIES = ['fail', 'skip', 'collect'] as const
+
+/**
+ * `map:` runs the task once per item of a list known only at run time: one child task per item,
+ * `${{ item }}` and `${{ index }}` in its templates. The task's output is the array of the items'
+ * outputs, in item order.
+ */
+export const MapSpecSchema = z.strictObject({
+  /** The list: a template that renders to an array (`${{ tasks.plan.output.files }}`), or an array. */
+  over: z.union([z.string(), z.array(JsonSchema)]),
+  /** Items running at once at most (the run's and runtime's limits apply too). */
+  maxParallel: z.number().int().positive().optional(),
+  /**
+   * An item that fails (after its retries): `fail` (default) skips the items not started yet and
+   * fails the task; `skip` leaves it out of the output; `collect` puts `{ error }` in its place.
+   */
+  onItemFailure: z.enum(MAP_ITEM_FAILURE_POLICIES).optional(),
+})
+export type MapSpec = z.infer<typeof MapSpecSchema>
+
 export const TaskSpecSchema = z.strictObject({
   description: z.string().optional(),
   needs: z
     .union([z.string(), z.array(z.string())])
     .transform((v) => (typeof v === 'string' ? [v] : v))
-    .optional(),
-  backend: z.string().min(1).optional(),
+    .optional()
+    .describe('Tasks that must succeed first: one task id or a list of ids.'),
+  backend: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('The backend that runs the task (mock, shell, claude-code, openai, …).'),
   /** A named agent profile from the config file (backend + model + options). */
-  agent: z.string().min(1).optional(),
+  agent: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('A named agent profile from weft.config (backend, model, options).'),
   model: z.string().min(1).optional(),
-  prompt: z.string().optional(),
+  prompt: z
+    .string()
+    .optional()
+    .describe('The prompt; templates such as ${{ tasks.plan.output }} are rendered.'),
   /** Structured input handed to the backend as is (templates inside strings are rendered). */
   input: JsonSchema.optional(),
   /** The backend's own options, validated by the backend's schema. */
-  with: z.record(z.string(), JsonSchema).optional(),
+  with: z
+    .record(z.string(), JsonSchema)
+    .optional()
+    .describe("The backend's own options (shell: command, cwd, env, …), checked by the backend."),
   /** 0 is the highest priority, 100 the lowest. */
-  priority: z.number().int().min(0).max(100).optional(),
+  priority: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .optional()
+    .describe('0 is the highest priority, 100 the lowest; default 50.'),
   timeoutMs: z.number().int().positive().optional(),
   retry: RetryPolicySchema.optional(),
   context: TaskContextSpecSchema.optional(),
   /** A condition (`${{ tasks.check.output.ok }}`); when it is false the task is skipped. */
-  when: z.string().optional(),
+  when: z.string().optional().describe('A condition template; when it is false the task is skipped.'),
   /** A human-in-the-loop gate: the task waits for `resume(runId, { token, input })`. */
-  approval: ApprovalSpecSchema.optional(),
+  approval: ApprovalSpecSchema.optional().describe(
+    'A human-in-the-loop gate: the run pauses until someone approves or rejects.',
+  ),
   /** This task's own limits (the run's budget applies too). */
   budget: z
     .strictObject({
@@ -72,6 +115,8 @@ export const TaskSpecSchema = z.strictObject({
   expectedOutputTokens: z.number().int().nonnegative().optional(),
   /** Let an input supply this task's command (see `Backend.commandFields`); refused by default. */
   allowInputCommands: z.boolean().optional(),
+  /** Run the task once per item of a list (see `MapSpecSchema`). */
+  map: MapSpecSchema.optional(),
 })
 export type TaskSpec = z.infer<typeof TaskSpecSchema>
 /** A task as a user writes it (e.g. `needs` may be a single id). */
@@ -110,7 +155,7 @@ export const SchedulingModeSchema = z.enum(SCHEDULING_MODES)
 export type SchedulingMode = z.infer<typeof SchedulingModeSchema>
 
 export const WorkflowSpecSchema = z.strictObject({
-  weft: z.literal(1),
+  weft: z.literal(1).describe('The format version: always 1.'),
   name: z.string().min(1),
   description: z.string().optional(),
   inputs: z.record(z.string(), InputSpecSchema).optional(),
@@ -127,7 +172,7 @@ export const WorkflowSpecSchema = z.strictObject({
   outputs: z.record(z.string(), z.string()).optional(),
   /** Let inputs supply the commands of every task (see `Backend.commandFields`); refused by default. */
   allowInputCommands: z.boolean().optional(),
-  tasks: z.record(z.string(), TaskSpecSchema),
+  tasks: z.record(z.string(), TaskSpecSchema).describe('The tasks, by id.'),
 })
 export type WorkflowSpec = z.infer<typeof WorkflowSpecSchema>
 /** What a user writes, before defaults are applied. */

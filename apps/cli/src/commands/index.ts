@@ -44,6 +44,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./validate.js')).configureValidateCommand,
   },
   {
+    path: ['schema'],
+    description: 'print the JSON Schema of workflow files, for editors (`# yaml-language-server: $schema=…`)',
+    load: async () => (await import('./schema.js')).configureSchemaCommand,
+  },
+  {
     path: ['runs', 'list'],
     aliases: ['ls'],
     description: 'list runs, newest first',
