@@ -9,11 +9,11 @@ import {
   traceEnv,
   workingDirectory,
 } from '@weft/plugin-kit'
-import { GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
+import { DETACHED_SPAWN, eachLine, GroupRuns } from '@weft/process'
 import {
   BACKEND_SPECIFICATION_VERSION,
   type Backend,
-  BackendError,
+  type BackendError,
   type BackendHealth,
   type TaskRequest,
 } from '@weft/spec'
@@ -77,80 +77,53 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
     const binary = resolveBinary(options.binary ?? backendOptions.binary, cwd, env)
     const args = argsOf(request, options)
 
-    const key = attemptKey(ctx)
     let stderr = ''
-    const releaseExitCleanup = holdExitCleanup()
-    const subprocess = releasingOnThrow(releaseExitCleanup, () =>
-      execa(binary, args, {
-        cwd,
-        env,
-        extendEnv: false,
-        shell: false,
-        // claude waits for stdin when it is an open pipe: close it.
-        stdin: 'ignore',
-        // Its own process group, so cancel reaches the CLI and every tool it started.
-        detached: process.platform !== 'win32',
-        cleanup: true,
-        reject: false,
-        windowsHide: true,
-        forceKillAfterDelay: false,
-        // Parsed line by line as it arrives; nothing of stdout is kept in memory.
-        stdout: {
-          transform: function* (line: unknown) {
-            stream.onLine(String(line))
-            // Nothing is passed on: the parser has it all.
-            yield* []
-          },
-        },
-        stderr: {
-          transform: function* (line: unknown) {
-            const text = String(line)
-            stderr = `${stderr}${text}\n`.slice(-STDERR_KEEP)
-            emit({ type: 'log', level: 'info', message: text, stream: 'stderr' })
-            yield* []
-          },
-        },
-      }),
+    const result = await runs.run(
+      attemptKey(ctx),
+      () => {
+        const subprocess = execa(binary, args, {
+          ...DETACHED_SPAWN,
+          cwd,
+          env,
+          extendEnv: false,
+          // claude waits for stdin when it is an open pipe: close it.
+          stdin: 'ignore',
+          // Parsed line by line as it arrives; nothing of stdout is kept in memory.
+          stdout: eachLine((line) => stream.onLine(line)),
+          stderr: eachLine((line) => {
+            stderr = `${stderr}${line}\n`.slice(-STDERR_KEEP)
+            emit({ type: 'log', level: 'info', message: line, stream: 'stderr' })
+          }),
+        })
+        // The prompt stays out of the log; the flags (and the pid, for debugging) go in.
+        emit({
+          type: 'log',
+          level: 'debug',
+          message: `started ${binary} (pid ${subprocess.pid ?? '?'}): ${args.map((a, i) => (i === 1 ? '<prompt>' : a)).join(' ')}`,
+        })
+        return subprocess
+      },
+      {
+        signal,
+        graceMs: killGraceMs,
+        // The tree: claude starts tools in sessions of their own (setsid).
+        tree: true,
+        emit: ctx.emit,
+        canceled: CANCELED,
+        disposed: `the '${id}' backend was disposed while claude ran`,
+      },
     )
-    const pid = subprocess.pid
-    // The prompt stays out of the log; the flags (and the pid, for debugging) go in.
-    emit({
-      type: 'log',
-      level: 'debug',
-      message: `started ${binary} (pid ${pid ?? '?'}): ${args.map((a, i) => (i === 1 ? '<prompt>' : a)).join(' ')}`,
-    })
-
-    const run = runs.supervise(key, subprocess, {
-      signal,
-      graceMs: killGraceMs,
-      tree: true,
-      emit: ctx.emit,
-    })
-
-    try {
-      const result = await run.settled
-      if (signal.aborted || result === undefined) {
-        throw abortError(signal, CANCELED)
-      }
-      if (run.disposed)
-        throw new BackendError('canceled', `the '${id}' backend was disposed while claude ran`, {
-          retryable: false,
-        })
-      const notFound = (result.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
-      // A result line says what happened, whatever the exit code (1 on every is_error result).
-      if (stream.done && !notFound) return stream.result()
-      if (notFound || (result.exitCode !== undefined && result.exitCode !== 0) || result.signal)
-        throw subprocessError(result, {
-          label: 'claude',
-          program: binary,
-          stderr: tail(stderr),
-          notInstalled: { message: `cannot run ${binary}: not found`, hint: INSTALL_HINT },
-        })
-      return stream.result()
-    } finally {
-      releaseExitCleanup()
-      run.close()
-    }
+    const notFound = (result.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
+    // A result line says what happened, whatever the exit code (1 on every is_error result).
+    if (stream.done && !notFound) return stream.result()
+    if (notFound || (result.exitCode !== undefined && result.exitCode !== 0) || result.signal)
+      throw subprocessError(result, {
+        label: 'claude',
+        program: binary,
+        stderr: tail(stderr),
+        notInstalled: { message: `cannot run ${binary}: not found`, hint: INSTALL_HINT },
+      })
+    return stream.result()
   }
 
   return {

@@ -14,7 +14,7 @@ import {
   traceEnv,
   workingDirectory,
 } from '@weft/plugin-kit'
-import { GroupRuns, holdExitCleanup } from '@weft/process'
+import { DETACHED_SPAWN, eachLine, GroupRuns } from '@weft/process'
 import {
   BACKEND_SPECIFICATION_VERSION,
   type Backend,
@@ -134,35 +134,23 @@ export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Ba
         ]
     emit({ type: 'log', level: 'debug', message: `${binary} ${args.slice(0, -1).join(' ')} <prompt>` })
 
-    const key = attemptKey(ctx)
-    const releaseExitCleanup = holdExitCleanup()
-    let subprocess: ReturnType<typeof spawn>
+    let result: Awaited<ReturnType<typeof spawn>>
     try {
-      subprocess = spawn(binary, args, cwd, childEnv, parser, emit)
-    } catch (err) {
-      releaseExitCleanup()
-      throw err
-    }
-    const run = runs.supervise(key, subprocess, { signal, graceMs: killGraceMs, emit: ctx.emit })
-
-    try {
-      const result = await run.settled
-      if (parser.threadId && codexHome !== undefined) homes.set(parser.threadId, codexHome)
-      if (signal.aborted || result === undefined) {
-        throw abortError(signal, CANCELED)
-      }
-      if (run.disposed)
-        throw new BackendError('canceled', `the '${id}' backend was disposed while codex ran`, {
-          retryable: false,
-        })
-      if (parser.threadId && parser.cumulative) threadUsage.set(parser.threadId, parser.cumulative)
-      if (parser.failure) throw parser.failure
-      if (result.exitCode === 0 && !result.failed) return parser.result()
-      throw failure(binary, result)
+      result = await runs.run(attemptKey(ctx), () => spawn(binary, args, cwd, childEnv, parser, emit), {
+        signal,
+        graceMs: killGraceMs,
+        emit: ctx.emit,
+        canceled: CANCELED,
+        disposed: `the '${id}' backend was disposed while codex ran`,
+      })
     } finally {
-      releaseExitCleanup()
-      run.close()
+      // Even after a cancel: a resumed thread must find its CODEX_HOME again.
+      if (parser.threadId && codexHome !== undefined) homes.set(parser.threadId, codexHome)
     }
+    if (parser.threadId && parser.cumulative) threadUsage.set(parser.threadId, parser.cumulative)
+    if (parser.failure) throw parser.failure
+    if (result.exitCode === 0 && !result.failed) return parser.result()
+    throw failure(binary, result)
   }
 
   return {
@@ -246,31 +234,20 @@ function spawn(
   emit: (event: BackendEvent) => void,
 ) {
   return execa(binary, args, {
+    ...DETACHED_SPAWN,
     cwd,
     env,
     extendEnv: false,
-    shell: false,
     // Codex blocks until EOF on an open stdin pipe.
     stdin: 'ignore',
-    detached: process.platform !== 'win32',
-    cleanup: true,
-    reject: false,
-    windowsHide: true,
-    forceKillAfterDelay: false,
-    stdout: {
-      // Parsed as it arrives; nothing is kept, so a long run does not buffer its whole output.
-      *transform(line: unknown) {
-        parser.onLine(String(line))
-        yield* []
+    // Parsed as it arrives; nothing is kept, so a long run does not buffer its whole output.
+    stdout: eachLine((line) => parser.onLine(line)),
+    stderr: eachLine(
+      (line) => {
+        if (line.trim()) emit({ type: 'log', level: 'debug', message: line, stream: 'stderr' })
       },
-    },
-    stderr: {
-      *transform(line: unknown) {
-        const text = String(line)
-        if (text.trim()) emit({ type: 'log', level: 'debug', message: text, stream: 'stderr' })
-        yield line
-      },
-    },
+      { keep: true },
+    ),
   })
 }
 

@@ -9,7 +9,7 @@ import {
   traceEnv,
   workingDirectory,
 } from '@weft/plugin-kit'
-import { GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
+import { DETACHED_SPAWN, eachLine, GroupRuns } from '@weft/process'
 import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError, type BackendHealth } from '@weft/spec'
 import { execa } from 'execa'
 import { exitError } from './exit-codes.js'
@@ -106,81 +106,60 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
       ...(options.extraArgs ?? []),
     ]
 
-    const key = attemptKey(ctx)
-    const releaseExitCleanup = holdExitCleanup()
-    const subprocess = releasingOnThrow(releaseExitCleanup, () =>
-      execa(binary, args, {
-        cwd,
-        env: { ...backendOptions.env, ...traceEnv(request), ...options.env },
-        extendEnv: true,
-        shell: false,
-        // Its own process group, so cancel reaches the CLI and every tool it started.
-        detached: process.platform !== 'win32',
-        cleanup: true,
-        reject: false,
-        windowsHide: true,
-        forceKillAfterDelay: false,
-        // The CLI reads stdin when it is open; a closed stdin keeps it from waiting.
-        stdin: 'ignore',
-        stdout: {
+    const result = await runs.run(
+      attemptKey(ctx),
+      () =>
+        execa(binary, args, {
+          ...DETACHED_SPAWN,
+          cwd,
+          env: { ...backendOptions.env, ...traceEnv(request), ...options.env },
+          extendEnv: true,
+          // The CLI reads stdin when it is open; a closed stdin keeps it from waiting.
+          stdin: 'ignore',
           // Each line is parsed as it arrives; none is kept (the parser can log them: logRaw).
-          // biome-ignore lint/correctness/useYield: a transform that consumes its lines
-          *transform(line: unknown) {
-            parser.onLine(String(line))
-          },
-        },
-        stderr: {
-          *transform(line: unknown) {
-            const text = String(line)
-            if (text.trim() !== '') emit({ type: 'log', level: 'debug', message: text, stream: 'stderr' })
-            yield text
-          },
-        },
-      }),
+          stdout: eachLine((line) => parser.onLine(line)),
+          stderr: eachLine(
+            (line) => {
+              if (line.trim() !== '') emit({ type: 'log', level: 'debug', message: line, stream: 'stderr' })
+            },
+            { keep: true },
+          ),
+        }),
+      {
+        signal,
+        graceMs: killGraceMs,
+        emit: ctx.emit,
+        canceled: CANCELED,
+        disposed: `the '${id}' backend was disposed while the CLI ran`,
+      },
     )
-
-    const run = runs.supervise(key, subprocess, { signal, graceMs: killGraceMs, emit: ctx.emit })
-
-    try {
-      const result = await run.settled
-      if (signal.aborted || result === undefined) {
-        throw abortError(signal, CANCELED)
-      }
-      if (run.disposed)
-        throw new BackendError('canceled', `the '${id}' backend was disposed while the CLI ran`, {
+    const stderr = tail(String(result.stderr ?? ''), { skip: COSMETIC })
+    const cause = result.cause as NodeJS.ErrnoException | undefined
+    if (cause?.code === 'ENOENT')
+      throw new BackendError('not_installed', `cannot run '${binary}': not found`, {
+        retryable: false,
+        hint: INSTALL_HINT,
+        cause,
+      })
+    if (result.exitCode === 0) {
+      if (parser.resultError)
+        throw new BackendError('failed', `gemini reported an error: ${parser.resultError.message}`, {
           retryable: false,
+          details: { error: parser.resultError.message },
         })
-      const stderr = tail(String(result.stderr ?? ''), { skip: COSMETIC })
-      const cause = result.cause as NodeJS.ErrnoException | undefined
-      if (cause?.code === 'ENOENT')
-        throw new BackendError('not_installed', `cannot run '${binary}': not found`, {
-          retryable: false,
-          hint: INSTALL_HINT,
-          cause,
+      if (!parser.finished)
+        throw new BackendError('bad_output', 'gemini exited without its final result line', {
+          retryable: true,
+          details: { stderr },
         })
-      if (result.exitCode === 0) {
-        if (parser.resultError)
-          throw new BackendError('failed', `gemini reported an error: ${parser.resultError.message}`, {
-            retryable: false,
-            details: { error: parser.resultError.message },
-          })
-        if (!parser.finished)
-          throw new BackendError('bad_output', 'gemini exited without its final result line', {
-            retryable: true,
-            details: { stderr },
-          })
-        return parser.result()
-      }
-      if (result.exitCode !== undefined) throw exitError(result.exitCode, stderr, parser.resultError)
-      throw new BackendError(
-        'exit_code',
-        `gemini was ended by ${result.signal ?? 'an unknown cause'}${stderr ? `: ${stderr}` : ''}`,
-        { retryable: false, details: { signal: result.signal ?? null, stderr } },
-      )
-    } finally {
-      releaseExitCleanup()
-      run.close()
+      return parser.result()
     }
+    if (result.exitCode !== undefined) throw exitError(result.exitCode, stderr, parser.resultError)
+    throw new BackendError(
+      'exit_code',
+      `gemini was ended by ${result.signal ?? 'an unknown cause'}${stderr ? `: ${stderr}` : ''}`,
+      { retryable: false, details: { signal: result.signal ?? null, stderr } },
+    )
   }
 
   return {

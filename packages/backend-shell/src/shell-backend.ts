@@ -10,7 +10,7 @@ import {
   traceEnv,
   workingDirectory,
 } from '@weft/plugin-kit'
-import { GroupRuns, holdExitCleanup, releasingOnThrow } from '@weft/process'
+import { DETACHED_SPAWN, eachLine, GroupRuns } from '@weft/process'
 import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError } from '@weft/spec'
 import { execa } from 'execa'
 import { type ShellOptions, ShellOptionsSchema } from './options.js'
@@ -52,59 +52,46 @@ export function createShellBackend(backendOptions: ShellBackendOptions = {}): Ba
     let cwd = workingDirectory(ctx.workDir, options.cwd)
     if (backendOptions.cwdRoot !== undefined) cwd = confine(cwd, backendOptions.cwdRoot, options.cwd)
 
-    const key = attemptKey(ctx)
-    const lines = (stream: 'stdout' | 'stderr') =>
-      function* (line: unknown) {
-        const text = String(line).replace(/\r?\n$/, '')
-        emit({ type: 'log', level: stream === 'stderr' ? 'info' : 'debug', message: text, stream })
-        yield line
-      }
+    const lines = (stream: 'stdout' | 'stderr') => ({
+      ...eachLine(
+        (line) => {
+          const text = line.replace(/\r?\n$/, '')
+          emit({ type: 'log', level: stream === 'stderr' ? 'info' : 'debug', message: text, stream })
+        },
+        { keep: true },
+      ),
+      preserveNewlines: true,
+    })
 
-    const releaseExitCleanup = holdExitCleanup()
-    const subprocess = releasingOnThrow(releaseExitCleanup, () =>
-      execa(file, args, {
-        cwd,
-        // The attempt's trace (TRACEPARENT) first: a task's own `env` wins.
-        env: { ...traceEnv(request), ...(options.env ?? {}) },
-        extendEnv: true,
-        // The whole point: arguments reach the program as they are, so `$(…)`, `;` and `|` in a
-        // template value are text, not shell syntax.
-        shell: false,
-        // Its own process group, so cancel can signal the command and everything it started.
-        detached: process.platform !== 'win32',
-        // Covers a non-detached child (Windows); detached groups are cleaned up by trackGroup.
-        cleanup: true,
-        reject: false,
-        stripFinalNewline: false,
-        windowsHide: true,
-        // weft decides when to escalate to SIGKILL (killGraceMs), not execa.
-        forceKillAfterDelay: false,
-        ...(options.stdin !== undefined ? { input: options.stdin } : { stdin: 'ignore' as const }),
-        stderr: { transform: lines('stderr'), preserveNewlines: true },
-        ...(options.logStdout ? { stdout: { transform: lines('stdout'), preserveNewlines: true } } : {}),
-      }),
+    const result = await runs.run(
+      attemptKey(ctx),
+      () =>
+        execa(file, args, {
+          ...DETACHED_SPAWN,
+          cwd,
+          // The attempt's trace (TRACEPARENT) first: a task's own `env` wins.
+          env: { ...traceEnv(request), ...(options.env ?? {}) },
+          extendEnv: true,
+          // No shell (DETACHED_SPAWN) is the whole point: arguments reach the program as they are,
+          // so `$(…)`, `;` and `|` in a template value are text, not shell syntax.
+          stripFinalNewline: false,
+          ...(options.stdin !== undefined ? { input: options.stdin } : { stdin: 'ignore' as const }),
+          stderr: lines('stderr'),
+          ...(options.logStdout ? { stdout: lines('stdout') } : {}),
+        }),
+      {
+        signal,
+        graceMs: killGraceMs,
+        emit: ctx.emit,
+        canceled: CANCELED,
+        disposed: `the '${id}' backend was disposed while the command ran`,
+      },
     )
-
-    const run = runs.supervise(key, subprocess, { signal, graceMs: killGraceMs, emit: ctx.emit })
-
-    try {
-      const result = await run.settled
-      if (signal.aborted || result === undefined) {
-        throw abortError(signal, CANCELED)
-      }
-      if (run.disposed)
-        throw new BackendError('canceled', `the '${id}' backend was disposed while the command ran`, {
-          retryable: false,
-        })
-      if (result.exitCode === 0 && !result.failed) {
-        const stdout = String(result.stdout ?? '')
-        return { output: parseStdout(stdout, options.parseJson), text: stdout }
-      }
-      throw failure(file, options, result)
-    } finally {
-      releaseExitCleanup()
-      run.close()
+    if (result.exitCode === 0 && !result.failed) {
+      const stdout = String(result.stdout ?? '')
+      return { output: parseStdout(stdout, options.parseJson), text: stdout }
     }
+    throw failure(file, options, result)
   }
 
   return {

@@ -7,6 +7,7 @@ export {
   readProcStat,
   selfIdentity,
 } from './identity.js'
+export { eachLine } from './lines.js'
 export {
   descendants,
   groupExists,
@@ -24,7 +25,9 @@ export {
   recordedGroupState,
 } from './recorded-group.js'
 export {
+  DETACHED_SPAWN,
   GroupRuns,
+  type RunOptions,
   releasingOnThrow,
   type Supervised,
   type SupervisedSubprocess,

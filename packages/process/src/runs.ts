@@ -3,10 +3,12 @@
  * cleanup, registered under the attempt's key so `pause`/`resume`/`dispose` reach it, ended when
  * the task's signal aborts, and given up on if its pipes stay open after the kill.
  */
-import type { BackendEvent } from '@weft/spec'
+import { BackendError, type BackendEvent } from '@weft/spec'
+import { abortError } from './abort.js'
 import { processStartTime } from './identity.js'
 import {
   groupExists,
+  holdExitCleanup,
   signalGroup,
   terminateGroup,
   terminateTree,
@@ -48,6 +50,28 @@ export interface Supervised<R> {
   /** Call in `finally`: removes the abort listener and the run from the registry. */
   close(): void
 }
+
+export interface RunOptions extends SuperviseOptions {
+  /** The message of the abort error when the signal's reason carries none ("the Codex run was canceled"). */
+  canceled: string
+  /** The message of the `canceled` error when `stopAll` (dispose) ended the run. */
+  disposed: string
+}
+
+/**
+ * The execa options every supervised command shares: no shell, the leader of its own process group
+ * (so one signal reaches it and everything it started), no rejection (the result says how it
+ * ended), and no kill escalation by execa (weft's `graceMs` decides when SIGKILL follows).
+ */
+export const DETACHED_SPAWN = {
+  shell: false,
+  detached: process.platform !== 'win32',
+  // Covers a non-detached child (Windows); detached groups are cleaned up by trackGroup.
+  cleanup: true,
+  reject: false,
+  windowsHide: true,
+  forceKillAfterDelay: false,
+} as const
 
 interface Running {
   pid: number
@@ -118,6 +142,27 @@ export class GroupRuns {
         this.#running.delete(key)
         this.#pausedEarly.delete(key)
       },
+    }
+  }
+
+  /**
+   * One whole run: holds the exit cleanup, calls `spawn` (which must spawn `detached`, e.g. with
+   * `DETACHED_SPAWN`), supervises the subprocess and waits for its result. Throws `abortError` when
+   * the signal aborted (or the pipes were given up on), `canceled` when `stopAll` ended it; either
+   * way the hold and the registration are released.
+   */
+  async run<R>(key: string, spawn: () => SupervisedSubprocess<R>, options: RunOptions): Promise<R> {
+    const release = holdExitCleanup()
+    const subprocess = releasingOnThrow(release, spawn)
+    const run = this.supervise(key, subprocess, options)
+    try {
+      const result = await run.settled
+      if (options.signal.aborted || result === undefined) throw abortError(options.signal, options.canceled)
+      if (run.disposed) throw new BackendError('canceled', options.disposed, { retryable: false })
+      return result
+    } finally {
+      release()
+      run.close()
     }
   }
 

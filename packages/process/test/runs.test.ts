@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { descendants, GroupRuns, groupExists, holdExitCleanup } from '../src/index.js'
+import {
+  DETACHED_SPAWN,
+  descendants,
+  eachLine,
+  GroupRuns,
+  groupExists,
+  holdExitCleanup,
+} from '../src/index.js'
 
 function state(pid: number): string | undefined {
   try {
@@ -69,5 +76,43 @@ describe.runIf(process.platform === 'linux')('GroupRuns', () => {
     expect(run.disposed).toBe(true)
     run.close()
     await until(() => !groupExists(pid))
+  })
+
+  it('run returns the result, reading lines as they come; a cancel and a dispose throw canceled', async () => {
+    const runs = new GroupRuns()
+    const seen: string[] = []
+    const messages = { canceled: 'the test run was canceled', disposed: 'disposed while it ran' }
+    const ok = await runs.run(
+      'ok',
+      () =>
+        execa('sh', ['-c', 'echo one; echo two; echo err >&2'], {
+          ...DETACHED_SPAWN,
+          stdin: 'ignore',
+          stdout: eachLine((line) => seen.push(line)),
+          stderr: eachLine(() => {}, { keep: true }),
+        }),
+      { signal: new AbortController().signal, graceMs: 500, ...messages },
+    )
+    expect(ok.exitCode).toBe(0)
+    expect(seen).toEqual(['one', 'two'])
+    expect(ok.stdout).toBe('')
+    expect(ok.stderr).toBe('err')
+
+    const controller = new AbortController()
+    const canceled = runs.run('c', () => start('sleep 30'), {
+      signal: controller.signal,
+      graceMs: 500,
+      ...messages,
+    })
+    setTimeout(() => controller.abort(), 50)
+    await expect(canceled).rejects.toMatchObject({ code: 'canceled', retryable: false })
+
+    const disposed = runs.run('d', () => start('sleep 30'), {
+      signal: new AbortController().signal,
+      graceMs: 500,
+      ...messages,
+    })
+    setTimeout(() => runs.stopAll(), 50)
+    await expect(disposed).rejects.toMatchObject({ code: 'canceled', message: messages.disposed })
   })
 })
