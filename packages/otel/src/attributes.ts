@@ -48,3 +48,19 @@ export const WEFT = {
   reusedFrom: 'weft.task.reused_from',
   owner: 'weft.runtime.owner',
 } as const
+
+/**
+ * `gen_ai.provider.name` of weft's own backends, as the GenAI conventions name providers (an agent
+ * CLI is its vendor's). Another backend is named by its id.
+ */
+const PROVIDERS: Record<string, string> = {
+  openai: 'openai',
+  anthropic: 'anthropic',
+  'claude-code': 'anthropic',
+  codex: 'openai',
+  'gemini-cli': 'gcp.gemini',
+}
+
+export function providerOf(backend: string): string {
+  return PROVIDERS[backend] ?? backend
+}

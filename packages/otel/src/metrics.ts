@@ -6,7 +6,7 @@
  */
 import type { Attributes, Meter } from '@opentelemetry/api'
 import type { RuntimeLifecycleEvent, WeftEvent } from '@weft/spec'
-import { GEN_AI, WEFT } from './attributes.js'
+import { GEN_AI, providerOf, WEFT } from './attributes.js'
 
 type TaskPlace = 'queued' | 'running'
 
@@ -100,7 +100,7 @@ export class RuntimeMetrics {
       case 'usage.recorded': {
         const attrs: Attributes = {
           [GEN_AI.requestModel]: e.data.model ?? 'unknown',
-          [GEN_AI.providerName]: e.data.backend ?? 'unknown',
+          [GEN_AI.providerName]: providerOf(e.data.backend ?? 'unknown'),
         }
         const input = e.data.inputTokens + e.data.cacheReadTokens + e.data.cacheWriteTokens
         const output = e.data.outputTokens + e.data.reasoningTokens

@@ -23,7 +23,7 @@ import type {
   TraceContext,
   WeftEvent,
 } from '@weft/spec'
-import { GEN_AI, WEFT } from './attributes.js'
+import { GEN_AI, providerOf, WEFT } from './attributes.js'
 import { attemptSpanId, type PlannedIds, runTraceId } from './ids.js'
 import { errorInfoOf, fail, flat, remoteContext, usageAttributes } from './span-attributes.js'
 
@@ -268,7 +268,9 @@ export class RunSpans {
           [WEFT.backend]: call.backend,
           [WEFT.taskId]: call.taskId,
           [WEFT.attempt]: call.attempt,
-          ...(operation ? { [GEN_AI.operationName]: operation, [GEN_AI.providerName]: call.backend } : {}),
+          ...(operation
+            ? { [GEN_AI.operationName]: operation, [GEN_AI.providerName]: providerOf(call.backend) }
+            : {}),
           ...(call.model ? { [GEN_AI.requestModel]: call.model } : {}),
         },
       },
