@@ -11,8 +11,6 @@ export interface Queryable {
    * and are planned for their values each time.
    */
   query<R extends unknown[] = unknown[]>(sql: string, params?: unknown[], prepared?: boolean): Promise<R[]>
-  /** Rows as objects, for the few places where column names read better than positions. */
-  queryObjects<R extends object>(sql: string, params?: unknown[]): Promise<R[]>
   /** The number of rows an INSERT/UPDATE/DELETE touched. */
   execute(sql: string, params?: unknown[]): Promise<number>
   /** Unprepared SQL without parameters, which may hold several statements (migrations, DDL). */
@@ -54,14 +52,6 @@ function on(client: pg.Pool | pg.PoolClient): Queryable {
         text: sql,
         values: params,
         rowMode: 'array',
-      })
-      return res.rows
-    },
-    async queryObjects<R extends object>(sql: string, params: unknown[] = []) {
-      const res = await client.query<R & pg.QueryResultRow>({
-        name: statementName(sql),
-        text: sql,
-        values: params,
       })
       return res.rows
     },
@@ -125,10 +115,6 @@ export class Db implements Queryable {
 
   query<R extends unknown[]>(sql: string, params?: unknown[], prepared?: boolean): Promise<R[]> {
     return this.guarded(() => this.direct.query<R>(sql, params, prepared))
-  }
-
-  queryObjects<R extends object>(sql: string, params?: unknown[]): Promise<R[]> {
-    return this.guarded(() => this.direct.queryObjects<R>(sql, params))
   }
 
   execute(sql: string, params?: unknown[]): Promise<number> {
