@@ -86,10 +86,14 @@ describe('the web page', () => {
     await page.context().close()
   })
 
-  it('cancels a running run', async () => {
+  it('pauses, resumes and cancels a running run', async () => {
     const page = await newPage()
     const runId = await startFromPage(page, 'forever')
     await node(page, 'wait').and(page.locator('[data-status="running"]')).waitFor(WAIT)
+    await page.getByRole('button', { name: 'Pause', exact: true }).click()
+    await page.locator('.run-page[data-run-status="paused"]').waitFor(WAIT)
+    await page.getByRole('button', { name: 'Resume', exact: true }).click()
+    await page.locator('.run-page[data-run-status="running"]').waitFor(WAIT)
     await page.getByRole('button', { name: 'Cancel', exact: true }).click()
     await page.locator('.run-page[data-run-status="canceled"]').waitFor(WAIT)
     expect((await server.runtime.get(runId))?.status).toBe('canceled')

@@ -134,6 +134,7 @@ export function RunPage({ id, task }: { id: string; task: string | undefined }) 
             spec={live.spec}
             events={live.events}
             streaming={live.streaming[selected.taskId]}
+            tasks={tasks}
             artifacts={artifacts.filter((a) => a.taskId === selected.taskId || a.taskId === undefined)}
             runFinished={finished}
             now={now}

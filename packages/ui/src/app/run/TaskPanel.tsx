@@ -22,6 +22,8 @@ export function TaskPanel(props: {
   spec: Record<string, unknown> | undefined
   events: WeftEvent[]
   streaming: string | undefined
+  /** Every task of the run, to fill `${{ tasks.<id>.output }}` in the prompt. */
+  tasks: TaskState[]
   artifacts: ArtifactInfo[]
   runFinished: boolean
   now: number
@@ -99,7 +101,7 @@ export function TaskPanel(props: {
       {typeof taskSpec?.prompt === 'string' ? (
         <section>
           <h3>Prompt</h3>
-          <pre className="prompt">{renderPrompt(taskSpec.prompt, spec)}</pre>
+          <pre className="prompt">{renderPrompt(taskSpec.prompt, spec, props.tasks)}</pre>
         </section>
       ) : null}
 
@@ -197,10 +199,25 @@ function taskSpecOf(spec: Record<string, unknown> | undefined, taskId: string) {
   return workflow?.tasks?.[taskId]
 }
 
-/** `${{ inputs.x }}` filled from the run's inputs; other templates are shown as written. */
-function renderPrompt(prompt: string, spec: Record<string, unknown> | undefined): string {
-  const inputs = (spec?.inputs ?? {}) as Record<string, unknown>
-  return prompt.replace(/\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}/g, (m, k: string) =>
-    k in inputs ? (typeof inputs[k] === 'string' ? (inputs[k] as string) : JSON.stringify(inputs[k])) : m,
+/**
+ * The prompt as the task saw it, near enough: `${{ inputs.x }}` and `${{ tasks.y.output }}` /
+ * `.text` filled from the run's inputs and the upstream tasks' results; other templates (paths
+ * into outputs, expressions) are shown as written.
+ */
+function renderPrompt(prompt: string, spec: Record<string, unknown> | undefined, tasks: TaskState[]): string {
+  const declared = (spec?.workflow as { inputs?: Record<string, { default?: unknown }> } | undefined)?.inputs
+  const defaults = Object.fromEntries(
+    Object.entries(declared ?? {}).flatMap(([k, d]) => (d?.default !== undefined ? [[k, d.default]] : [])),
   )
+  const inputs = { ...defaults, ...(spec?.inputs as Record<string, unknown> | undefined) }
+  const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v))
+  return prompt
+    .replace(/\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}/g, (m, k: string) =>
+      k in inputs ? show(inputs[k]) : m,
+    )
+    .replace(/\$\{\{\s*tasks\.([A-Za-z0-9_-]+)\.(output|text)\s*\}\}/g, (m, id: string, field: string) => {
+      const t = tasks.find((x) => x.taskId === id)
+      const v = field === 'output' ? t?.output : t?.text
+      return v === undefined ? m : show(v)
+    })
 }
