@@ -1,9 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { createClient } from '@weft/client'
 import { dataflowStoreOf } from '@weft/core'
 import { createSqliteStore } from '@weft/storage-sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createWorkspace, runCli, type Workspace } from './helpers/cli.js'
+import { startTestServer } from './helpers/server.js'
 
 const workspaces: Workspace[] = []
 function workspace(): Workspace {
@@ -119,5 +121,44 @@ describe('weft dataflow', () => {
     )
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/bad\.jsonl:2: not a JSON value/)
+  })
+
+  it('list, status, pause, resume, inject and stop an execution running in a server (--server); list/status from the local store', async () => {
+    const ws = workspace()
+    const server = await startTestServer()
+    try {
+      const client = createClient({ baseUrl: server.url })
+      const graph = readFileSync(join(ws.dir, 'evens.yaml'), 'utf8')
+      const execution = await client.dataflow.executions.create({ graph })
+      const at = ['--server', server.url]
+      const cli = (args: string[]) => runCli(['dataflow', ...args, ...at], { cwd: ws.dir, env: ws.env })
+
+      expect((await cli(['pause', execution.id])).stdout).toBe(`${execution.id} is paused\n`)
+      const injected = await cli(['inject', execution.id, '2', '3', '4'])
+      expect(injected.code).toBe(0)
+      expect(injected.stdout).toBe(`3 messages injected into ${execution.id}\n`)
+      const paused = JSON.parse((await cli(['status', execution.id, '--json'])).stdout)
+      expect(paused).toMatchObject({ state: 'paused', metrics: { queueDepth: 3, messagesOutput: 0 } })
+      expect((await cli(['resume', execution.id])).stdout).toBe(`${execution.id} is running\n`)
+      const status = await cli(['status', execution.id])
+      expect(status.stdout).toMatch(new RegExp(`^${execution.id} +evens +running`))
+      expect(status.stdout).toMatch(/3 in, 2 out, 0 errors/)
+      const list = await cli(['list'])
+      expect(list.stdout).toMatch(new RegExp(`${execution.id} +evens +running .* 3 +2 +0 +yes`))
+      expect((await cli(['stop', execution.id])).stdout).toBe(`${execution.id} is cancelled\n`)
+
+      const refused = await runCli(['dataflow', 'pause', execution.id], { cwd: ws.dir, env: ws.env })
+      expect(refused.code).toBe(2)
+      expect(refused.stderr).toMatch(/acts on an execution running in a weft server: give --server URL/)
+
+      // The server's store keeps it: list and status read it locally too.
+      const local = await runCli(['dataflow', 'status', execution.id, '--store', server.store, '--json'], {
+        cwd: ws.dir,
+        env: {},
+      })
+      expect(JSON.parse(local.stdout)).toMatchObject({ id: execution.id, state: 'cancelled', live: false })
+    } finally {
+      await server.close()
+    }
   })
 })

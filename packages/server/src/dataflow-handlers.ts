@@ -42,6 +42,8 @@ export function createDataflowHandlers(service: DataflowService): Record<string,
     async ({ c, params }) => {
       const execution = service.execution(params.id!)
       await guard(() => act(execution))
+      // A stop answers once the store has the final record, so a reader after it finds it there.
+      await service.recorded(params.id!)
       return c.json(service.describe(execution))
     }
   return {

@@ -12,7 +12,10 @@ import { HttpError } from './errors.js'
  */
 export class DataflowService {
   private readonly graphs = new Map<string, { info: DataflowGraphInfo; plan: GraphPlan }>()
-  private readonly live = new Map<string, { execution: Execution; graphId?: string }>()
+  private readonly live = new Map<
+    string,
+    { execution: Execution; graphId?: string; recorded?: Promise<void> }
+  >()
   /** Finished executions stay live this long (their metrics and events in memory), then only in the store. */
   private readonly keepFinishedMs = 10 * 60_000
 
@@ -66,9 +69,13 @@ export class DataflowService {
       plan = known.plan
     } else plan = (await this.planOf(body.graph!)).plan
     const execution = await this.dataflow.createExecution(plan)
-    this.live.set(execution.id, { execution, ...(body.graphId ? { graphId: body.graphId } : {}) })
+    const entry: { execution: Execution; graphId?: string; recorded?: Promise<void> } = {
+      execution,
+      ...(body.graphId ? { graphId: body.graphId } : {}),
+    }
+    this.live.set(execution.id, entry)
     await this.record(execution, plan)
-    void execution.done.then(async () => {
+    entry.recorded = execution.done.then(async () => {
       await this.record(execution, plan, true).catch(() => {})
       setTimeout(() => this.live.delete(execution.id), this.keepFinishedMs).unref()
     })
@@ -84,6 +91,12 @@ export class DataflowService {
       })
     }
     return entry.execution
+  }
+
+  /** Resolves once a finished execution is in the store (at once for one still running). */
+  async recorded(id: string): Promise<void> {
+    const entry = this.live.get(id)
+    if (entry && ['completed', 'failed', 'cancelled'].includes(entry.execution.state)) await entry.recorded
   }
 
   async get(id: string): Promise<DataflowExecution> {

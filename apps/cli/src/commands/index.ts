@@ -136,6 +136,44 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./dataflow-run.js')).configureDataflowRunCommand,
   },
   {
+    path: ['dataflow', 'list'],
+    description: 'list dataflow executions: a server’s (--server) or those kept in the local store',
+    load: async () => (await import('./dataflow-remote.js')).configureDataflowListCommand,
+  },
+  {
+    path: ['dataflow', 'status'],
+    description: 'show a dataflow execution: state, per-node counters and latencies',
+    arguments: [['<execution-id>', 'the execution']],
+    load: async () => (await import('./dataflow-remote.js')).configureDataflowStatusCommand,
+  },
+  {
+    path: ['dataflow', 'pause'],
+    description: 'pause a dataflow execution on a server: messages queue up to the bounds',
+    arguments: [['<execution-id>', 'the execution']],
+    load: async () => (await import('./dataflow-remote.js')).configureDataflowControlCommand('pause'),
+  },
+  {
+    path: ['dataflow', 'resume'],
+    description: 'resume a paused dataflow execution on a server: the queues drain in order',
+    arguments: [['<execution-id>', 'the execution']],
+    load: async () => (await import('./dataflow-remote.js')).configureDataflowControlCommand('resume'),
+  },
+  {
+    path: ['dataflow', 'stop'],
+    description: 'stop (cancel) a dataflow execution on a server',
+    arguments: [['<execution-id>', 'the execution']],
+    load: async () => (await import('./dataflow-remote.js')).configureDataflowControlCommand('stop'),
+  },
+  {
+    path: ['dataflow', 'inject'],
+    description: 'inject JSON messages (arguments or --input FILE) into a dataflow execution on a server',
+    arguments: [
+      ['<execution-id>', 'the execution'],
+      ['[values...]', 'JSON values, one message each'],
+    ],
+    load: async () => (await import('./dataflow-remote.js')).configureDataflowInjectCommand,
+  },
+  {
     path: ['backends'],
     description: 'list the backends this runtime has (built-in and from plugins) with their health',
     load: async () => (await import('./backends.js')).configureBackendsCommand,
