@@ -56,6 +56,8 @@ function describe(e: WeftEvent, c: Colors, verbose: boolean): string | undefined
         : undefined
     case 'task.queued':
       return verbose ? `${c.dim('○')} ${id} queued` : undefined
+    case 'task.mapped':
+      return `${c.cyan('▶')} ${id} mapped over ${e.data.items} item${e.data.items === 1 ? '' : 's'}`
     case 'task.started':
       return `${c.cyan('▶')} ${id} started${e.data.backend ? c.dim(` (${e.data.backend})`) : ''}${attempt}`
     case 'task.retry_scheduled':

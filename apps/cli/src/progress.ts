@@ -169,6 +169,13 @@ class LiveProgress implements Progress {
       case 'task.queued':
         if (row) row.status = 'queued'
         break
+      case 'task.mapped':
+        if (row) {
+          row.status = 'running'
+          row.startedMs = ts
+          row.detail = `${e.data.items} item${e.data.items === 1 ? '' : 's'}`
+        }
+        break
       case 'task.started':
         if (row) {
           row.status = 'running'

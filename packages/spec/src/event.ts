@@ -21,6 +21,7 @@ export const EVENT_TYPES = [
   'run.canceled',
   'run.recovered',
   'task.added',
+  'task.mapped',
   'task.queued',
   'task.started',
   'task.retry_scheduled',
@@ -99,7 +100,18 @@ export interface EventDataMap {
     name?: string
     trace?: TraceContext
   }
-  'task.added': { needs: string[]; priority: number; backend?: string; dynamic?: boolean }
+  /** `parent`, `index`, `item`: a map item, added when its mapped task expanded. */
+  'task.added': {
+    needs: string[]
+    priority: number
+    backend?: string
+    dynamic?: boolean
+    parent?: string
+    index?: number
+    item?: Json
+  }
+  /** A mapped task rendered its list: one item task each was added after this event. */
+  'task.mapped': { items: number }
   /** A rerun reuses the recorded output of a task of an earlier run instead of running it. */
   'task.reused': { fromRunId: string; output?: Json; text?: string }
   'task.queued': Record<string, never>

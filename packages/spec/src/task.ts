@@ -87,6 +87,12 @@ export const TaskStateSchema = z.object({
   /** Process groups of the current (or last) attempt; recovery ends those still alive before retrying. */
   processes: z.array(TaskProcessSchema).optional(),
   usage: UsageSchema.optional(),
+  /** A map item: the mapped task it belongs to, its position and its item. */
+  parent: z.string().optional(),
+  index: z.number().int().nonnegative().optional(),
+  item: JsonSchema.optional(),
+  /** A mapped task: how many items it was expanded into. */
+  map: z.object({ items: z.number().int().nonnegative() }).optional(),
   /** The estimate made before the attempt ran (budget pre-check). */
   estimate: z
     .object({

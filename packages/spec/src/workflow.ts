@@ -6,6 +6,18 @@ import { JsonSchema } from './json.js'
  * reported (it is almost always a typo), never silently ignored.
  */
 
+/** Error codes `retry.on` may name (a backend's `BackendError` codes that a retry can help with). */
+export const RETRY_ON_CODES = [
+  'exit_code',
+  'timeout',
+  'rate_limit',
+  'server_error',
+  'bad_output',
+  'max_turns',
+  'failed',
+  'unknown',
+] as const
+
 export const RetryPolicySchema = z.strictObject({
   /** Attempts in total, the first one included. 1 means no retry. */
   maxAttempts: z.number().int().min(1).max(100).optional(),
@@ -15,9 +27,18 @@ export const RetryPolicySchema = z.strictObject({
   maxBackoffMs: z.number().int().min(0).optional(),
   /** Fraction of the delay that is randomised (0 = exact, 0.2 = ±20 %). */
   jitter: z.number().min(0).max(1).optional(),
+  /**
+   * Failures to retry besides those the backend calls retryable: error codes (`exit_code`: any
+   * non-zero exit of a command) and exit codes (`75`). Setting it without `maxAttempts` means 3.
+   */
+  on: z
+    .array(z.union([z.enum(RETRY_ON_CODES), z.number().int().min(1).max(255)]))
+    .min(1)
+    .optional()
+    .describe('Also retry these failures: error codes (exit_code, timeout, …) or exit codes (1-255).'),
 })
 export type RetryPolicy = z.infer<typeof RetryPolicySchema>
-export type ResolvedRetryPolicy = Required<RetryPolicy>
+export type ResolvedRetryPolicy = Required<Omit<RetryPolicy, 'on'>> & Pick<RetryPolicy, 'on'>
 
 export const ApprovalSpecSchema = z.strictObject({
   message: z.string().min(1).default('Approve to continue?'),

@@ -168,7 +168,8 @@ export function adopt(
 ): Promise<{ interrupted: string[]; kept: string[] }> {
   const interrupted: string[] = []
   for (const t of run.state.tasks.values()) {
-    if (t.status !== 'running' || run.attempts.has(t.taskId)) continue
+    // A mapped task runs as its items, not as an attempt: it stays running.
+    if (t.status !== 'running' || run.attempts.has(t.taskId) || t.map) continue
     interrupted.push(t.taskId)
     run.record({
       type: 'task.interrupted',

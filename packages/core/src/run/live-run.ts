@@ -33,6 +33,7 @@ import type { TaskExecutor } from './dispatch.js'
 import { TaskGraph } from './graph.js'
 import { createInProcessExecutor } from './in-process-executor.js'
 import { Ledger } from './ledger.js'
+import { MapTracker, restoreMaps } from './map.js'
 import { MemoryScopes } from './memory-scopes.js'
 import { applyEvent } from './reducer.js'
 import type { RunExecution } from './run-execution.js'
@@ -120,6 +121,8 @@ export class LiveRun {
   readonly timers: RunTimers
   /** Where attempts run, for `task.process_started`. */
   readonly host = HOST
+  /** Mapped tasks and their items (map.ts). */
+  readonly maps = new MapTracker()
   /** Attempts of this run holding a slot: being prepared or running. */
   readonly attempts = new Map<string, Attempt>()
   phase: RunPhase = { name: 'active' }
@@ -174,6 +177,7 @@ export class LiveRun {
       published: (e) => this.publish(e),
       failed: (err) => this.halt(err),
     })
+    restoreMaps(this)
     this.graph.rebuild()
   }
 
@@ -201,11 +205,13 @@ export class LiveRun {
       severity: draft.severity ?? SEVERITY[draft.type] ?? 'info',
       data: draft.data,
     } as WeftEvent
+    const before = draft.taskId === undefined ? undefined : this.state.tasks.get(draft.taskId)
     const changed = applyEvent(this.state, event)
     this.log.add(event)
     if (changed) {
       this.log.touch(changed.taskId)
       this.graph.touched(changed.taskId)
+      if (changed.parent !== undefined) this.maps.itemChanged(changed, before)
     }
     return changed
   }

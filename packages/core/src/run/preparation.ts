@@ -8,6 +8,7 @@ import type { Json, JsonObject, TaskState } from '@weft/spec'
 import { BackendError } from '@weft/spec'
 import { toErrorInfo } from '../runtime/errors.js'
 import type { PlannedTask } from '../runtime/plan.js'
+import type { Scope } from '../template/expression.js'
 import { type Attempt, newAttempt, startAttempt } from './attempt.js'
 import { onPrepared } from './batches.js'
 import type { Estimate } from './budget.js'
@@ -56,6 +57,12 @@ async function prepareLater(run: LiveRun, a: Attempt, planned: PlannedTask): Pro
   onPrepared(run, a.taskId, () => run.grouped(() => afterPrepare(run, a, planned, prepared, failure)))
 }
 
+/** A map item's templates also read `item` and `index`. */
+function itemScope(scope: Scope, planned: PlannedTask): Scope {
+  const m = planned.mapItem
+  return m ? { ...scope, item: m.item, index: m.index } : scope
+}
+
 function prepareInput(run: LiveRun, a: Attempt, planned: PlannedTask, agent: JsonObject | undefined) {
   const memory = { run: run.memory.run, ...(agent ? { agent } : {}) }
   return {
@@ -68,7 +75,7 @@ function prepareInput(run: LiveRun, a: Attempt, planned: PlannedTask, agent: Jso
     context: run.deps.context,
     tasks: run.state.tasks,
     inputs: run.spec.inputs as JsonObject,
-    scope: run.taskScope(agent),
+    scope: itemScope(run.taskScope(agent), planned),
     memory,
     summarize: (text: string, maxTokens: number) => summarize(run, a, planned, text, maxTokens),
   }

@@ -33,6 +33,11 @@ export function applyEvent(state: RunState, e: RunEvent): TaskState | undefined 
         needs: d.needs,
         ...(d.backend ? { backend: d.backend } : {}),
       }
+      if (d.parent !== undefined) {
+        t.parent = d.parent
+        t.index = d.index
+        t.item = d.item ?? null
+      }
       return put(state, undefined, t, ts, seq)
     }
     case 'usage.recorded':
@@ -124,6 +129,9 @@ function nextTask(t: TaskState, e: RunEvent): TaskState {
   switch (e.type) {
     case 'task.queued':
       return { ...t, status: 'queued', queuedAt: ts }
+    case 'task.mapped':
+      // Runs as its items: no attempt of its own.
+      return { ...t, status: 'running', startedAt: ts, map: { items: e.data.items } }
     case 'task.interrupted':
       return { ...t, status: 'queued' }
     case 'task.started': {

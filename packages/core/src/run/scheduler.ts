@@ -9,6 +9,7 @@ import { isTruthy } from '../template/expression.js'
 import { renderTemplate } from '../template/template.js'
 import { dispatchBatched } from './batches.js'
 import type { LiveRun } from './live-run.js'
+import { expandMap, mapIsFull, settleMaps, unparkItems } from './map.js'
 import { tryDispatch } from './preparation.js'
 import {
   cancelUnstarted,
@@ -24,7 +25,11 @@ const NO_DATA = Object.freeze({})
 
 export function step(run: LiveRun): void {
   if (!run.acting) return
-  resolvePending(run)
+  // Settling a map can queue its dependents; expanding an empty one settles it.
+  do {
+    settleMaps(run)
+    resolvePending(run)
+  } while (run.maps.toSettle.size > 0 && run.acting)
 
   const stopping = run.stopping
   if (stopping) {
@@ -45,7 +50,16 @@ export function step(run: LiveRun): void {
   else {
     // The ready task first in priority, then declaration order, until no slot is left. A task may
     // be prepared (and its start decided) at once, pausing the run over budget: then stop.
-    for (let t = run.graph.nextReady(); t && tryDispatch(run, t); t = run.graph.nextReady()) {
+    unparkItems(run)
+    for (let t = run.graph.nextReady(); t; t = run.graph.nextReady()) {
+      const planned = run.plan.tasks.get(t.taskId)
+      if (mapIsFull(run, planned)) {
+        // Its map runs `maxParallel` items: it waits off the queue, and the next task may go.
+        run.graph.takeReady()
+        run.maps.park(planned!.mapItem!.parent, t.taskId)
+        continue
+      }
+      if (!tryDispatch(run, t)) break
       if (run.phase.name !== 'active' || run.state.status !== 'running') break
     }
   }
@@ -106,7 +120,8 @@ function resolvePending(run: LiveRun): void {
       continue
     }
     if (!all) continue
-    const when = run.plan.tasks.get(id)!.when
+    const planned = run.plan.tasks.get(id)!
+    const when = planned.when
     if (when !== undefined) {
       let pass: boolean
       try {
@@ -120,6 +135,7 @@ function resolvePending(run: LiveRun): void {
         continue
       }
     }
-    run.record({ type: 'task.queued', taskId: id, data: NO_DATA })
+    if (planned.map) expandMap(run, id)
+    else run.record({ type: 'task.queued', taskId: id, data: NO_DATA })
   }
 }

@@ -79,7 +79,9 @@ export function cancelUnstarted(run: LiveRun, reason: string): void {
       t.status === 'pending' ||
       t.status === 'queued' ||
       t.status === 'retrying' ||
-      t.status === 'waiting'
+      t.status === 'waiting' ||
+      // A mapped task running as its items (it has no attempt of its own to abort).
+      (t.status === 'running' && t.map !== undefined && !run.attempts.has(t.taskId))
     ) {
       run.timers.forget(t.taskId)
       finishWithout(run, t.taskId, 'canceled', reason)
@@ -141,7 +143,9 @@ function outputsOf(run: LiveRun): JsonObject {
   }
   const leaves: [string, unknown][] = []
   for (const t of run.state.tasks.values()) {
-    if (t.status === 'succeeded' && !run.graph.isNeeded(t.taskId)) leaves.push([t.taskId, t.output ?? null])
+    // Map items are in their mapped task's output already.
+    if (t.status === 'succeeded' && t.parent === undefined && !run.graph.isNeeded(t.taskId))
+      leaves.push([t.taskId, t.output ?? null])
   }
   // Built at once: adding thousands of keys one by one is slow.
   return Object.fromEntries(leaves) as JsonObject

@@ -1,5 +1,11 @@
 import type { Json, RunSpec } from '@weft/spec'
-import { DEFAULT_PRIORITY, type RetryPolicy, type SchedulingMode, type TaskSpec } from '@weft/spec'
+import {
+  DEFAULT_PRIORITY,
+  type MapSpec,
+  type RetryPolicy,
+  type SchedulingMode,
+  type TaskSpec,
+} from '@weft/spec'
 
 /** A task with the workflow's defaults and the run's overrides applied. */
 export interface PlannedTask {
@@ -24,6 +30,10 @@ export interface PlannedTask {
   expectedOutputTokens?: number
   /** The agent profile it runs as, whose memory it reads and writes. */
   agent?: string
+  /** A mapped task: it runs as one item task per item of its list. */
+  map?: MapSpec
+  /** A map item: its mapped task, position and item (`${{ item }}`, `${{ index }}`). */
+  mapItem?: { parent: string; index: number; item: Json }
 }
 
 export interface RunPlan {
@@ -71,6 +81,24 @@ export function planTask(
     ...(task.budget ? { budget: task.budget } : {}),
     ...(task.expectedOutputTokens !== undefined ? { expectedOutputTokens: task.expectedOutputTokens } : {}),
     ...(agentName ? { agent: agentName } : {}),
+    ...(task.map ? { map: task.map } : {}),
+  }
+}
+
+/** The id of a mapped task's item task: `review[3]`. */
+export function mapItemId(parent: string, index: number): string {
+  return `${parent}[${index}]`
+}
+
+/** A map item runs as its mapped task would, once, with its item; it needs nothing more. */
+export function planMapItem(parent: PlannedTask, index: number, item: Json, order: number): PlannedTask {
+  const { map: _map, when: _when, ...rest } = parent
+  return {
+    ...rest,
+    id: mapItemId(parent.id, index),
+    order,
+    needs: [],
+    mapItem: { parent: parent.id, index, item },
   }
 }
 

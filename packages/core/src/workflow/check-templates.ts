@@ -25,7 +25,14 @@ export interface TemplateContext {
  */
 export function templateChecker(ctx: TemplateContext) {
   const { add, declaredInputs, rawTasks, taskIds } = ctx
-  return (text: string, path: DocPath, allowed: { has(id: string): boolean } | 'all', taskId?: string) => {
+  return (
+    text: string,
+    path: DocPath,
+    allowed: { has(id: string): boolean } | 'all',
+    taskId?: string,
+    /** In the prompt, input or options of a task with `map:`: `item` and `index` are readable. */
+    mapped = false,
+  ) => {
     let exprs: Expression[]
     try {
       exprs = parseTemplate(text, {
@@ -110,6 +117,19 @@ export function templateChecker(ctx: TemplateContext) {
             message: `'${ref.source}' is only available in a task`,
             path,
             hint: 'use it in a task prompt',
+          })
+        }
+      } else if (root === 'item' || root === 'index') {
+        if (!mapped) {
+          add({
+            level: 'error',
+            code: 'template_item_outside_map',
+            message: `'${ref.source}' is only available in the prompt, input and options of a task with \`map:\``,
+            path,
+            hint:
+              taskId === undefined
+                ? "read the mapped task's output instead (`${{ tasks.<id>.output }}`: the array of its items' outputs)"
+                : `add \`map: { over: "\${{ tasks.<id>.output.<list> }}" }\` to task '${taskId}'`,
           })
         }
       } else if (root !== 'run' && root !== 'memory') {

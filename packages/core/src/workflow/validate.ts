@@ -3,6 +3,8 @@ import { type InputSpec, TASK_ID_PATTERN, type WorkflowSpec, WorkflowSpecSchema 
 import type { z } from 'zod'
 import { collectTemplates } from '../template/template.js'
 import { checkBackends } from './check-backends.js'
+import { checkMap } from './check-map.js'
+import { checkRetries } from './check-retry.js'
 import { type AddDiagnostic, templateChecker } from './check-templates.js'
 import { formatPath } from './format.js'
 import { ancestorsOf, findCycles } from './graph.js'
@@ -21,6 +23,8 @@ export interface BackendInfo {
    * there is an error unless the workflow or task sets `allowInputCommands: true`.
    */
   commandFields?: readonly string[]
+  /** The error codes the backend may fail with (`Backend.errorCodes`), for checks of `retry.on`. */
+  errorCodes?: readonly string[]
 }
 
 export interface ValidateOptions {
@@ -186,8 +190,9 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
     })
   }
 
-  // 3. Backends, options and approval gates.
+  // 3. Backends, options and approval gates; retry policies that can never apply.
   checkBackends({ raw, rawTasks, taskIds, options, add, suggest })
+  checkRetries({ raw, rawTasks, taskIds, options, add })
 
   // 4. Templates.
   const declaredInputs = isObject(raw.inputs) ? raw.inputs : {}
@@ -196,10 +201,14 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
     const task = rawTasks![id]
     if (!isObject(task)) continue
     const upstream = upstreamOf(graph, id)
+    const map = isObject(task.map) ? task.map : undefined
     for (const key of ['prompt', 'when', 'input', 'with'] as const) {
+      // `when` decides whether the map runs at all: it is not per item.
+      const mapped = map !== undefined && key !== 'when'
       for (const t of collectTemplates(task[key], ['tasks', id, key]))
-        checkTemplate(t.text, t.path, upstream, id)
+        checkTemplate(t.text, t.path, upstream, id, mapped)
     }
+    if (map) checkMap(map, id, task, checkTemplate, upstream, add)
     const contextSpec = isObject(task.context) ? task.context : undefined
     if (Array.isArray(contextSpec?.from)) {
       contextSpec.from.forEach((entry, i) => {
