@@ -63,7 +63,10 @@ for (const r of API_ROUTES) {
 }
 
 const concrete = (route: ApiRoute, id = runId) =>
-  routePath(route.path, route.path.includes('{id}') ? { id } : {})
+  routePath(route.path, {
+    ...(route.path.includes('{id}') ? { id } : {}),
+    ...(route.path.includes('{name}') ? { name: 'report.md' } : {}),
+  })
 const isApi = (route: ApiRoute) => route.path.startsWith('/api/v1/')
 const hasBody = (route: ApiRoute) => route.method === 'post'
 
@@ -102,6 +105,7 @@ const WRONG_FIELDS: Record<string, unknown[]> = {
   cancelRun: [{ reason: 5 }, { reason: 'r'.repeat(1001) }],
   resumeRun: [{ token: 5 }, { token: '' }, { budget: 'x' }],
   addTasks: [{ tasks: [] }, { tasks: { a: 5 } }, { tasks: {} }, { tasks: 'x' }],
+  rerunRun: [{ from: 5 }, { from: '' }, { from: 'x', extra: 1 }],
 }
 
 function caseArbitrary(): fc.Arbitrary<Case> {
@@ -147,7 +151,14 @@ function caseArbitrary(): fc.Arbitrary<Case> {
           path: concrete(r, `zz${id}`),
           headers: json,
           ...(hasBody(r)
-            ? { body: r.operationId === 'addTasks' ? '{"tasks":{"x":{"prompt":"y"}}}' : '{}' }
+            ? {
+                body:
+                  r.operationId === 'addTasks'
+                    ? '{"tasks":{"x":{"prompt":"y"}}}'
+                    : r.operationId === 'rerunRun'
+                      ? '{"from":"x"}'
+                      : '{}',
+              }
             : {}),
           status: 404,
           code: 'run_not_found',
