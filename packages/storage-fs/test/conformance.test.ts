@@ -1,7 +1,6 @@
-import { describeStore } from '@weft/testing'
+import { describeStore, reopeningStore } from '@weft/testing'
 import { createFsStore } from '../src/index.js'
 import { tempDirs } from './helpers.js'
-import { reopeningStore } from './reopening-store.js'
 
 const { newDir } = tempDirs('weft-fs-conformance-')
 
@@ -12,4 +11,7 @@ describeStore('fs', async () => {
 })
 
 // Every write closes the store and opens a new one, so every read comes from the files.
-describeStore('fs, reopened after every write', async () => ({ store: reopeningStore({ dir: newDir() }) }))
+describeStore('fs, reopened after every write', async () => {
+  const dir = newDir()
+  return { store: reopeningStore(() => createFsStore({ dir })) }
+})

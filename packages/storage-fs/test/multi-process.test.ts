@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { newRunId } from '@weft/core'
+import { startJsonLinesChild } from '@weft/testing'
 import { describe, expect, it } from 'vitest'
 import { createFsStore, type RepairReport } from '../src/index.js'
 import { createCommit, jsonl, log, openStore, tempDirs } from './helpers.js'
@@ -10,52 +10,9 @@ import { createCommit, jsonl, log, openStore, tempDirs } from './helpers.js'
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const { newDir } = tempDirs('weft-fs-mp-')
 
-interface ChildRun {
-  lines: Record<string, unknown>[]
-  code: number | null
-  stderr: string
-}
-
 /** Runs test/fixtures/child.ts in a real node process with the store's TypeScript sources. */
-function startChild(args: string[]): {
-  child: ChildProcess
-  done: Promise<ChildRun>
-  line: (step: string) => Promise<Record<string, unknown>>
-} {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=development', '--import', 'tsx', 'test/fixtures/child.ts', ...args],
-    { cwd: packageDir, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  const lines: Record<string, unknown>[] = []
-  const waiting = new Map<string, (line: Record<string, unknown>) => void>()
-  let buffered = ''
-  let stderr = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk
-    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-      const line = JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>
-      buffered = buffered.slice(nl + 1)
-      lines.push(line)
-      waiting.get(String(line.step))?.(line)
-    }
-  })
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk
-  })
-  const done = new Promise<ChildRun>((resolveDone, reject) => {
-    child.on('error', reject)
-    child.on('close', (code) => resolveDone({ lines, code, stderr }))
-  })
-  const line = (step: string) =>
-    new Promise<Record<string, unknown>>((resolveLine, reject) => {
-      const seen = lines.find((l) => l.step === step)
-      if (seen) return resolveLine(seen)
-      waiting.set(step, resolveLine)
-      void done.then((r) => reject(new Error(`child exited (${r.code}) before "${step}": ${r.stderr}`)))
-    })
-  return { child, done, line }
-}
+const startChild = (args: string[]) =>
+  startJsonLinesChild('test/fixtures/child.ts', args, { cwd: packageDir })
 
 describe('fs store with a second process', () => {
   it('two processes commit at the same time, to their own runs and to one shared run, without corrupting anything', async () => {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Backend, createRuntime, type RunSummary, type TaskState } from '@weft/core'
+import { createRuntime, type RunSummary, type TaskState } from '@weft/core'
+import { stubBackend } from '@weft/testing'
 import { expect, it } from 'vitest'
 import { createFsStore } from '../src/index.js'
 import { jsonl, tempDirs } from './helpers.js'
@@ -11,19 +12,8 @@ const { root, newDir } = tempDirs('weft-fs-runtime-')
  * A backend that answers with its prompt and writes a small note file it reports as an artifact.
  * Plugins may not import each other, so no backend-mock; core provides no backend of its own.
  */
-const echo: Backend = {
-  specificationVersion: 'weft.backend.v1',
+const echo = stubBackend({
   id: 'echo',
-  label: 'echo',
-  capabilities: {
-    streaming: false,
-    events: false,
-    cancel: false,
-    pause: false,
-    resumeSession: false,
-    usage: false,
-    tools: false,
-  },
   async execute(req, ctx) {
     const note = join(root, `${ctx.runId}-${req.taskId}.md`)
     writeFileSync(note, `# ${req.taskId}\n\n${req.prompt ?? ''}\n`)
@@ -32,7 +22,7 @@ const echo: Backend = {
       artifacts: [{ name: `notes/${req.taskId}.md`, path: note, contentType: 'text/markdown' }],
     }
   },
-}
+})
 
 it('runs a workflow on the fs store and leaves a run directory a person can read', async () => {
   const dir = newDir()

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Backend, createRuntime } from '@weft/core'
+import { createRuntime } from '@weft/core'
+import { stubBackend } from '@weft/testing'
 import { afterAll, expect, it } from 'vitest'
 import { createSqliteStore } from '../src/index.js'
 
@@ -9,23 +10,12 @@ const root = mkdtempSync(join(tmpdir(), 'weft-sqlite-runtime-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
 /** A backend that answers with its prompt: plugins may not import each other, so no backend-mock. */
-const echo: Backend = {
-  specificationVersion: 'weft.backend.v1',
+const echo = stubBackend({
   id: 'echo',
-  label: 'echo',
-  capabilities: {
-    streaming: false,
-    events: false,
-    cancel: false,
-    pause: false,
-    resumeSession: false,
-    usage: false,
-    tools: false,
-  },
   async execute(req) {
     return { output: `${req.taskId}: ${req.prompt ?? ''}` }
   },
-}
+})
 
 it('runs a workflow on SQLite, and a second runtime on the same file sees all of it', async () => {
   const path = join(root, 'weft.db')

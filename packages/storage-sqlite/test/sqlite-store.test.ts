@@ -1,15 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Commit, type FullStore, newRunId, type RunLease } from '@weft/core'
-import { describeStore } from '@weft/testing'
+import { type Commit, type FullStore, newRunId, type RunLease, type RunSummary } from '@weft/core'
+import { describeStore, firstCommit, logNow, reopeningStore, startJsonLinesChild } from '@weft/testing'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createSqliteStore, plugin, SCHEMA_VERSION } from '../src/index.js'
 import { MIGRATIONS, migrate, schemaVersion } from '../src/migrations.js'
-import { reopeningStore } from './reopening-store.js'
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const root = mkdtempSync(join(tmpdir(), 'weft-sqlite-'))
@@ -26,54 +24,61 @@ describeStore('sqlite', async () => {
 })
 
 // Every commit closes the database and opens it again, so every read comes from the file.
-describeStore('sqlite, reopened after every commit', async () => ({ store: reopeningStore(newDbPath()) }))
+describeStore('sqlite, reopened after every commit', async () => {
+  const path = newDbPath()
+  return { store: reopeningStore(() => createSqliteStore({ path })) }
+})
 
 describeStore('sqlite :memory:', async () => ({ store: createSqliteStore({ path: ':memory:' }) }))
 
-const log = (message: string): Commit['events'][number] => ({
-  type: 'log',
-  ts: new Date().toISOString(),
-  data: { message },
-})
+const log = logNow
+const createCommit = (runId: string, name = 'sqlite-test'): Commit => firstCommit(runId, name)
 
-function createCommit(runId: string, name = 'sqlite-test'): Commit {
-  const now = new Date().toISOString()
-  const spec: NonNullable<Commit['create']>['spec'] = {
-    workflow: { weft: 1, name, tasks: { a: { prompt: 'a' } } },
-    inputs: {},
-    initiator: 'code',
-    tags: ['t'],
-  }
-  return {
+/** A database at schema `version` (its migrations only), as an older @weft/storage-sqlite left it. */
+function databaseAt(path: string, version: number): Database.Database {
+  const db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  expect(
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version <= version),
+    ),
+  ).toBe(version)
+  return db
+}
+
+/** The run of `commit` as schema versions 1 to 3 stored it: summary and spec in `runs`, lastSeq 3. */
+function insertOldRun(db: Database.Database, commit: Commit, summary: RunSummary): void {
+  db.prepare(
+    'INSERT INTO runs (id, name, status, created_at, updated_at, summary, spec, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 3)',
+  ).run(
+    commit.runId,
+    summary.name,
+    summary.status,
+    summary.createdAt,
+    summary.updatedAt,
+    JSON.stringify(summary),
+    JSON.stringify(commit.create!.spec),
+  )
+}
+
+/** The tag `t`, the task and the events of `commit` as schema versions 1 and 2 stored them. */
+function insertOldRows(db: Database.Database, commit: Commit): void {
+  const { runId } = commit
+  const task = commit.tasks![0]!
+  db.prepare('INSERT INTO run_tags (run_id, tag) VALUES (?, ?)').run(runId, 't')
+  db.prepare('INSERT INTO tasks (run_id, task_id, ord, status, state) VALUES (?, ?, ?, ?, ?)').run(
     runId,
-    create: { spec },
-    run: {
-      id: runId,
-      name,
-      status: 'pending',
-      health: 'ok',
-      initiator: 'code',
-      tags: ['t'],
-      createdAt: now,
-      updatedAt: now,
-      usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
-      taskCounts: {
-        pending: 1,
-        queued: 0,
-        running: 0,
-        retrying: 0,
-        waiting: 0,
-        succeeded: 0,
-        failed: 0,
-        canceled: 0,
-        skipped: 0,
-        total: 1,
-      },
-      diagnostics: [],
-      lastSeq: 0,
-    },
-    tasks: [{ runId, taskId: 'a', status: 'pending', attempt: 0, priority: 50, order: 0, needs: [] }],
-    events: [log('one'), log('two'), log('three')],
+    task.taskId,
+    task.order,
+    task.status,
+    JSON.stringify(task),
+  )
+  const insertEvent = db.prepare(
+    'INSERT INTO events (run_id, seq, ts, type, severity, data) VALUES (?, ?, ?, ?, ?, ?)',
+  )
+  for (const [i, e] of commit.events.entries()) {
+    insertEvent.run(runId, i + 1, e.ts, e.type, 'info', JSON.stringify(e.data))
   }
 }
 
@@ -293,37 +298,9 @@ describe('sqlite migrations', () => {
     const task = commit.tasks![0]!
 
     // A database as @weft/storage-sqlite 0.1 left it: only migration 1, rows as its store wrote them.
-    const old = new Database(path)
-    old.pragma('journal_mode = WAL')
-    expect(
-      migrate(
-        old,
-        MIGRATIONS.filter((m) => m.version === 1),
-      ),
-    ).toBe(1)
-    old
-      .prepare(
-        'INSERT INTO runs (id, name, status, created_at, updated_at, summary, spec, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 3)',
-      )
-      .run(
-        runId,
-        summary.name,
-        summary.status,
-        summary.createdAt,
-        summary.updatedAt,
-        JSON.stringify(summary),
-        JSON.stringify(commit.create!.spec),
-      )
-    old.prepare('INSERT INTO run_tags (run_id, tag) VALUES (?, ?)').run(runId, 't')
-    old
-      .prepare('INSERT INTO tasks (run_id, task_id, ord, status, state) VALUES (?, ?, ?, ?, ?)')
-      .run(runId, task.taskId, task.order, task.status, JSON.stringify(task))
-    const insertEvent = old.prepare(
-      'INSERT INTO events (run_id, seq, ts, type, severity, data) VALUES (?, ?, ?, ?, ?, ?)',
-    )
-    for (const [i, e] of commit.events.entries()) {
-      insertEvent.run(runId, i + 1, e.ts, e.type, 'info', JSON.stringify(e.data))
-    }
+    const old = databaseAt(path, 1)
+    insertOldRun(old, commit, summary)
+    insertOldRows(old, commit)
     old
       .prepare('INSERT INTO signals (run_id, kind, data, created_at) VALUES (?, ?, ?, ?)')
       .run(runId, 'pause', null, commit.events[0]!.ts)
@@ -375,37 +352,9 @@ describe('sqlite migrations', () => {
 
     // A database as @weft/storage-sqlite left it before memory: migrations 1 and 2, with rows of
     // every table that version 2 has.
-    const old = new Database(path)
-    old.pragma('journal_mode = WAL')
-    expect(
-      migrate(
-        old,
-        MIGRATIONS.filter((m) => m.version <= 2),
-      ),
-    ).toBe(2)
-    old
-      .prepare(
-        'INSERT INTO runs (id, name, status, created_at, updated_at, summary, spec, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 3)',
-      )
-      .run(
-        runId,
-        summary.name,
-        summary.status,
-        summary.createdAt,
-        summary.updatedAt,
-        JSON.stringify(summary),
-        JSON.stringify(commit.create!.spec),
-      )
-    old.prepare('INSERT INTO run_tags (run_id, tag) VALUES (?, ?)').run(runId, 't')
-    old
-      .prepare('INSERT INTO tasks (run_id, task_id, ord, status, state) VALUES (?, ?, ?, ?, ?)')
-      .run(runId, task.taskId, task.order, task.status, JSON.stringify(task))
-    const insertEvent = old.prepare(
-      'INSERT INTO events (run_id, seq, ts, type, severity, data) VALUES (?, ?, ?, ?, ?, ?)',
-    )
-    for (const [i, e] of commit.events.entries()) {
-      insertEvent.run(runId, i + 1, e.ts, e.type, 'info', JSON.stringify(e.data))
-    }
+    const old = databaseAt(path, 2)
+    insertOldRun(old, commit, summary)
+    insertOldRows(old, commit)
     old
       .prepare('INSERT INTO run_leases (run_id, owner, expires_at) VALUES (?, ?, ?)')
       .run(runId, 'v2', leaseExpiry)
@@ -462,27 +411,8 @@ describe('sqlite migrations', () => {
     const runId = newRunId()
     const commit = createCommit(runId)
     const summary = { ...commit.run!, lastSeq: 3 }
-    const old = new Database(path)
-    old.pragma('journal_mode = WAL')
-    expect(
-      migrate(
-        old,
-        MIGRATIONS.filter((m) => m.version <= 3),
-      ),
-    ).toBe(3)
-    old
-      .prepare(
-        'INSERT INTO runs (id, name, status, created_at, updated_at, summary, spec, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 3)',
-      )
-      .run(
-        runId,
-        summary.name,
-        summary.status,
-        summary.createdAt,
-        summary.updatedAt,
-        JSON.stringify(summary),
-        JSON.stringify(commit.create!.spec),
-      )
+    const old = databaseAt(path, 3)
+    insertOldRun(old, commit, summary)
     old.close()
 
     const store = await openStore(path)
@@ -507,14 +437,7 @@ describe('sqlite migrations', () => {
     mkdirSync(dirname(path), { recursive: true })
     const tagged = newRunId()
     const plain = newRunId()
-    const old = new Database(path)
-    old.pragma('journal_mode = WAL')
-    expect(
-      migrate(
-        old,
-        MIGRATIONS.filter((m) => m.version <= 4),
-      ),
-    ).toBe(4)
+    const old = databaseAt(path, 4)
     // The server before version 5: the run tagged `idempotency:<key>`, the body's hash in its spec.
     const insertRun = old.prepare(
       'INSERT INTO runs (id, name, status, summary, last_seq) VALUES (?, ?, ?, ?, 0)',
@@ -579,56 +502,10 @@ describe('sqlite migrations', () => {
 })
 
 describe('sqlite with a second process', () => {
-  interface ChildRun {
-    lines: Record<string, unknown>[]
-    code: number | null
-    stderr: string
-  }
-
   /** Runs test/fixtures/child.ts in a real node process with the store's TypeScript sources. */
-  function startChild(args: string[]): {
-    child: ChildProcess
-    done: Promise<ChildRun>
-    line: (step: string) => Promise<Record<string, unknown>>
-  } {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=development', '--import', 'tsx', 'test/fixtures/child.ts', ...args],
-      {
-        cwd: packageDir,
-        // stdin carries a "go" to racers; the other modes never read it.
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    )
-    const lines: Record<string, unknown>[] = []
-    const waiting = new Map<string, (line: Record<string, unknown>) => void>()
-    let buffered = ''
-    let stderr = ''
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buffered += chunk
-      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-        const line = JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>
-        buffered = buffered.slice(nl + 1)
-        lines.push(line)
-        waiting.get(String(line.step))?.(line)
-      }
-    })
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk
-    })
-    const done = new Promise<ChildRun>((resolveDone, reject) => {
-      child.on('error', reject)
-      child.on('close', (code) => resolveDone({ lines, code, stderr }))
-    })
-    const line = (step: string) =>
-      new Promise<Record<string, unknown>>((resolveLine, reject) => {
-        const seen = lines.find((l) => l.step === step)
-        if (seen) return resolveLine(seen)
-        waiting.set(step, resolveLine)
-        void done.then((r) => reject(new Error(`child exited (${r.code}) before "${step}": ${r.stderr}`)))
-      })
-    return { child, done, line }
-  }
+  const startChild = (args: string[]) =>
+    // stdin carries a "go" to racers; the other modes never read it.
+    startJsonLinesChild('test/fixtures/child.ts', args, { cwd: packageDir, stdin: 'pipe' })
 
   it('reads while this process holds a write transaction, and its write waits instead of failing', async () => {
     const path = newDbPath()

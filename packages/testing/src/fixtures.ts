@@ -146,6 +146,31 @@ export function buildCreateCommit(runId: string, options: CreateCommitFixture = 
   }
 }
 
+/** A log event stamped now (or at `ts`), as a store test writes it by hand. */
+export function logNow(message: string, ts = new Date().toISOString()): StoredEventDraft {
+  return { type: 'log', ts, data: { message } }
+}
+
+/**
+ * A first commit as store tests write it by hand, stamped now: spec, pending summary, one task
+ * `a`, and three log events (`one`, `two`, `three`, so the run's `lastSeq` becomes 3).
+ */
+export function firstCommit(runId: string, name = 'store-test'): Commit {
+  const spec: RunSpec = {
+    workflow: { weft: 1, name, tasks: { a: { prompt: 'a' } } },
+    inputs: {},
+    initiator: 'code',
+    tags: ['t'],
+  }
+  return {
+    runId,
+    create: { spec },
+    run: buildRunSummary(runId, spec, { createdAt: new Date().toISOString() }),
+    tasks: [buildTaskState(runId, 'a', 0)],
+    events: [logNow('one'), logNow('two'), logNow('three')],
+  }
+}
+
 /** The UTF-8 bytes of a string, as a store's artifact data. */
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text)

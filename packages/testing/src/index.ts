@@ -10,12 +10,14 @@ export {
   type RecordedRequest,
   startFakeModelServer,
 } from './fake-models/index.js'
+export { firstCommit, logNow } from './fixtures.js'
 export {
   arbitraryMalformedWorkflow,
   fuzzSettings,
   type MalformedWorkflowCase,
   PROTOTYPE_NAMES,
 } from './fuzz/index.js'
+export { type JsonLinesChild, type JsonLinesChildRun, startJsonLinesChild } from './json-lines-child.js'
 export {
   describeModelBackendRuntime,
   type ModelBackendRuntimeOptions,
@@ -48,5 +50,7 @@ export {
   processesWithHome,
   processState,
 } from './processes.js'
+export { reopeningStore } from './reopening-store.js'
 export { runLogOnly } from './store-suite/run-log-only.js'
 export { describeStore, type StoreFactory as StoreSuiteFactory } from './store-suite.js'
+export { type StubBackendDefinition, stubBackend, untilCanceled } from './stub-backend.js'

@@ -7,7 +7,6 @@ import { PassThrough } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
   type Backend,
-  BackendError,
   createRuntime,
   pruneRuns,
   replayEvents,
@@ -16,38 +15,24 @@ import {
 } from '@weft/core'
 import { exportEvents } from '@weft/export'
 import { describe, expect, it } from 'vitest'
+import { stubBackend, untilCanceled } from './stub-backend.js'
 
 const LEASE_TTL_MS = 150
 
 /** A backend whose `hang` option makes a task run until it is aborted. */
 function scriptedBackend(hangs: boolean): Backend & { calls: string[] } {
   const calls: string[] = []
-  return {
-    specificationVersion: 'weft.backend.v1',
+  return stubBackend({
     id: 'scripted',
     label: 'scripted (conformance)',
-    capabilities: {
-      streaming: false,
-      events: false,
-      cancel: true,
-      pause: false,
-      resumeSession: false,
-      usage: false,
-      tools: false,
-    },
+    capabilities: { cancel: true },
     calls,
     async execute(req, ctx) {
       calls.push(req.taskId)
-      if (hangs && req.options.hang === true) {
-        await new Promise((_, reject) =>
-          ctx.signal.addEventListener('abort', () => reject(new BackendError('canceled', 'aborted')), {
-            once: true,
-          }),
-        )
-      }
+      if (hangs && req.options.hang === true) await untilCanceled(ctx.signal)
       return { output: { task: req.taskId, prompt: req.prompt ?? null } }
     },
-  }
+  })
 }
 
 /**
@@ -81,7 +66,9 @@ function mortal(store: Store): { store: Store; kill(): void } {
       leases: {
         acquire: (runId, owner, ttlMs) => store.leases!.acquire(runId, owner, ttlMs),
         get: (runId) => store.leases!.get(runId),
-        renew: gate((runId: string, owner: string, ttlMs: number) => store.leases!.renew(runId, owner, ttlMs)),
+        renew: gate((runId: string, owner: string, ttlMs: number) =>
+          store.leases!.renew(runId, owner, ttlMs),
+        ),
         release: gate((runId: string, owner: string) => store.leases!.release(runId, owner)),
       },
       signals: {

@@ -1,34 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Backend, BackendError, createRuntime, replayEvents } from '@weft/core'
+import { type Backend, createRuntime, replayEvents } from '@weft/core'
 import { describe, expect, it } from 'vitest'
+import { stubBackend, untilCanceled } from '../stub-backend.js'
 import type { StoreSuite } from './helpers.js'
 
 /** A backend that answers at once, or waits for cancel when a task asks it to `hang`. */
 function echoBackend(): Backend {
-  return {
-    specificationVersion: 'weft.backend.v1',
+  return stubBackend({
     id: 'echo',
     label: 'echo (store conformance)',
-    capabilities: {
-      streaming: false,
-      events: false,
-      cancel: true,
-      pause: false,
-      resumeSession: false,
-      usage: false,
-      tools: false,
-    },
+    capabilities: { cancel: true },
     async execute(req, ctx) {
-      if (req.options.hang === true) {
-        await new Promise((_, reject) =>
-          ctx.signal.addEventListener('abort', () => reject(new BackendError('canceled', 'aborted')), {
-            once: true,
-          }),
-        )
-      }
+      if (req.options.hang === true) await untilCanceled(ctx.signal)
       return { output: { task: req.taskId, prompt: req.prompt ?? null } }
     },
-  }
+  })
 }
 
 /**

@@ -1,5 +1,4 @@
-import type { FullStore, Store } from '@weft/core'
-import { createFsStore, type FsStoreOptions } from '../src/index.js'
+import type { Store } from '@weft/core'
 
 /** Methods that write: after each, the store is closed and opened again. */
 const WRITES = new Set([
@@ -13,17 +12,29 @@ const WRITES = new Set([
   'idempotency.claim',
   'idempotency.complete',
   'idempotency.release',
+  'dataflow.save',
+  'dataflow.append',
 ])
-const GROUPS = ['runs', 'tasks', 'events', 'signals', 'leases', 'artifacts', 'memory', 'idempotency'] as const
+const GROUPS = [
+  'runs',
+  'tasks',
+  'events',
+  'signals',
+  'leases',
+  'artifacts',
+  'memory',
+  'idempotency',
+  'dataflow',
+] as const
 
 /**
- * A Store over one directory that closes the store and opens a new one (running the open-time
- * checks and repairs) after every write, so the conformance suite's reads all come from what
- * reached the files, never from anything a live instance remembers. Calls are serialised so that
- * none runs on an instance being swapped.
+ * A store that closes the store `open()` made and opens a new one (running its open-time checks,
+ * migrations and repairs) after every write, so that a conformance suite's reads all come from what
+ * reached the disk, never from anything a live instance remembers. Calls are serialised so that
+ * none runs on an instance being swapped. It has the optional parts the first instance has.
  */
-export function reopeningStore(options: FsStoreOptions): FullStore {
-  let current = createFsStore(options)
+export function reopeningStore<S extends Store>(open: () => S): S {
+  let current: Store = open()
   let chain: Promise<unknown> = Promise.resolve()
 
   function serial<T>(op: (store: Store) => Promise<T>): Promise<T> {
@@ -34,7 +45,7 @@ export function reopeningStore(options: FsStoreOptions): FullStore {
 
   async function reopen(): Promise<void> {
     await current.close()
-    current = createFsStore(options)
+    current = open()
     await current.init()
   }
 
@@ -58,7 +69,7 @@ export function reopeningStore(options: FsStoreOptions): FullStore {
   }
 
   const groups = Object.fromEntries(
-    GROUPS.map((group) => [
+    GROUPS.filter((group) => current[group] !== undefined).map((group) => [
       group,
       new Proxy(
         {},
@@ -71,13 +82,14 @@ export function reopeningStore(options: FsStoreOptions): FullStore {
       ),
     ]),
   )
-  return {
+  const store: Store = {
     specificationVersion: current.specificationVersion,
     id: current.id,
     capabilities: current.capabilities,
     init: () => serial((s) => s.init()),
     close: () => serial((s) => s.close()),
     commit: (commit) => call('commit', [commit]) as ReturnType<Store['commit']>,
-    ...(groups as Pick<FullStore, (typeof GROUPS)[number]>),
+    ...(groups as Pick<Store, 'runs' | 'tasks' | 'events'>),
   }
+  return store as S
 }
