@@ -27,6 +27,19 @@ export const WsClientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('pause'), id, runId: runRef }),
   z.strictObject({ type: z.literal('resume'), id, runId: runRef, ...ResumeRunRequestSchema.shape }),
   z.strictObject({ type: z.literal('ping'), id }),
+  /**
+   * A dataflow execution's events (`dataflow.event`), its metrics every second (`dataflow.metrics`)
+   * and, with `portEmits`, every hop a message takes (`dataflow.port_emit`, coalesced: at most
+   * `DATAFLOW_WS_LIMITS.maxPortEmitsPerBatch` per batch and one batch per 100 ms, the rest counted
+   * in `dropped`).
+   */
+  z.strictObject({
+    type: z.literal('dataflow.subscribe'),
+    id,
+    executionId: runRef,
+    portEmits: z.boolean().default(false),
+  }),
+  z.strictObject({ type: z.literal('dataflow.unsubscribe'), id, executionId: runRef }),
 ])
 export type WsClientMessage = z.infer<typeof WsClientMessageSchema>
 
@@ -38,7 +51,36 @@ export const WsServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pong'), id }),
   /** Sent before the server closes the socket (shutdown). */
   z.object({ type: z.literal('bye'), reason: z.string() }),
+  z.object({
+    type: z.literal('dataflow.event'),
+    executionId: z.string(),
+    event: z.object({ type: z.string(), ts: z.string() }).passthrough(),
+  }),
+  z.object({ type: z.literal('dataflow.metrics'), executionId: z.string(), metrics: z.unknown() }),
+  z.object({
+    type: z.literal('dataflow.port_emit'),
+    executionId: z.string(),
+    items: z.array(
+      z.object({
+        messageId: z.string(),
+        source: z.string(),
+        target: z.string(),
+        sequence: z.number(),
+        timestamp: z.number(),
+        value: z.unknown(),
+      }),
+    ),
+    /** Hops not sent since the last batch (the client's share is bounded). */
+    dropped: z.number(),
+  }),
 ])
+
+/** How much dataflow traffic one WebSocket client gets. */
+export const DATAFLOW_WS_LIMITS = {
+  maxPortEmitsPerBatch: 200,
+  batchIntervalMs: 100,
+  metricsIntervalMs: 1000,
+} as const
 export type WsServerMessage = z.infer<typeof WsServerMessageSchema>
 
 /** Close codes the server uses besides the standard ones. */

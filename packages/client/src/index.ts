@@ -18,4 +18,10 @@ export {
 } from './errors.js'
 export type { StreamOptions } from './sse.js'
 export type { FetchLike } from './transport.js'
-export { type SubscribeOptions, type WebSocketConstructor, type WebSocketLike, WeftSession } from './ws.js'
+export {
+  type DataflowWsMessage,
+  type SubscribeOptions,
+  type WebSocketConstructor,
+  type WebSocketLike,
+  WeftSession,
+} from './ws.js'

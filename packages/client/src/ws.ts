@@ -49,6 +49,8 @@ export interface SubscribeOptions {
   after?: number
 }
 
+/** The dataflow messages a session receives (`subscribeDataflow`). */
+export type DataflowWsMessage = Extract<WsServerMessage, { type: `dataflow.${string}` }>
 type Listener<T> = (value: T) => void
 
 interface Pending {
@@ -71,6 +73,7 @@ export class WeftSession {
 
   private readonly pending = new Map<string, Pending>()
   private readonly eventListeners = new Set<Listener<WeftEvent>>()
+  private readonly dataflowListeners = new Set<Listener<DataflowWsMessage>>()
   private readonly closeListeners = new Set<Listener<{ code: number; reason: string }>>()
   private nextId = 1
   private isClosed = false
@@ -180,6 +183,24 @@ export class WeftSession {
   }
 
   /** Calls `listener` with every event of the subscriptions; returns the function that stops it. */
+  /**
+   * A dataflow execution's live messages: its events, its metrics every second and, with
+   * `portEmits`, its hops in coalesced batches. Resolves on the server's ack.
+   */
+  async subscribeDataflow(executionId: string, options: { portEmits?: boolean } = {}): Promise<void> {
+    await this.request({ type: 'dataflow.subscribe', executionId, portEmits: options.portEmits ?? false })
+  }
+
+  async unsubscribeDataflow(executionId: string): Promise<void> {
+    await this.request({ type: 'dataflow.unsubscribe', executionId })
+  }
+
+  /** `dataflow.event`, `dataflow.metrics` and `dataflow.port_emit` messages of subscribed executions. */
+  onDataflow(listener: Listener<DataflowWsMessage>): () => void {
+    this.dataflowListeners.add(listener)
+    return () => this.dataflowListeners.delete(listener)
+  }
+
   onEvent(listener: Listener<WeftEvent>): () => void {
     this.eventListeners.add(listener)
     return () => this.eventListeners.delete(listener)
@@ -293,6 +314,11 @@ export class WeftSession {
         return
       case 'bye':
         this.byeReason = message.reason
+        return
+      case 'dataflow.event':
+      case 'dataflow.metrics':
+      case 'dataflow.port_emit':
+        for (const l of [...this.dataflowListeners]) l(message)
         return
       default: {
         const id = message.id === undefined ? undefined : String(message.id)

@@ -1,6 +1,7 @@
 import { isWeftApiError } from '@weft/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createClient } from '../src/index.js'
+import { WebSocket } from 'ws'
+import { createClient, type DataflowWsMessage } from '../src/index.js'
 import { type Harness, startServer } from './helpers.js'
 
 let h: Harness
@@ -115,6 +116,44 @@ describe('client.dataflow against a real server', () => {
     expect(text).toContain(
       `weft_dataflow_messages_in_total{execution="${execution.id}",graph="evens",node="keep",component="filter"} 2`,
     )
+    await client.dataflow.executions.stop(execution.id)
+  })
+
+  it('streams an execution over the WebSocket: events, metrics every second, port emits coalesced and bounded', async () => {
+    const client = createClient({ baseUrl: h.url, WebSocket: WebSocket as never })
+    const execution = await client.dataflow.executions.create({
+      graph: EVENS.replace('queueCapacity: 5', 'queueCapacity: 10000'),
+    })
+    const session = await client.connect()
+    const got: DataflowWsMessage[] = []
+    session.onDataflow((m) => got.push(m))
+    await session.subscribeDataflow(execution.id, { portEmits: true })
+    await client.dataflow.executions.inject(execution.id, {
+      values: Array.from({ length: 2000 }, (_, i) => i),
+    })
+    await client.dataflow.executions.pause(execution.id)
+    await waitFor(
+      async () =>
+        got.some((m) => m.type === 'dataflow.metrics') && got.some((m) => m.type === 'dataflow.port_emit'),
+    )
+    const batches = got.filter(
+      (m): m is Extract<DataflowWsMessage, { type: 'dataflow.port_emit' }> => m.type === 'dataflow.port_emit',
+    )
+    // 2000 inputs make about 5000 hops; a client gets at most 200 per batch, the rest counted.
+    for (const b of batches) expect(b.items.length).toBeLessThanOrEqual(200)
+    const sent = batches.reduce((n, b) => n + b.items.length + b.dropped, 0)
+    expect(sent).toBe(2000 + 2000 + 1000 + 1000)
+    expect(batches[0]!.items[0]).toMatchObject({ source: 'inject', target: 'src:in', sequence: 1, value: 0 })
+    expect(got.find((m) => m.type === 'dataflow.event')).toMatchObject({
+      event: { type: 'execution.state', state: 'paused' },
+    })
+    const metrics = got.find((m) => m.type === 'dataflow.metrics') as Extract<
+      DataflowWsMessage,
+      { type: 'dataflow.metrics' }
+    >
+    expect(metrics.metrics).toMatchObject({ messagesInjected: 2000 })
+    await session.unsubscribeDataflow(execution.id)
+    await session.close()
     await client.dataflow.executions.stop(execution.id)
   })
 })

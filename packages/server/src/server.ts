@@ -447,6 +447,7 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
             maxInvalidMessages: 20,
             pingMs: options.wsPingMs ?? 30_000,
             clients: wsClients,
+            dataflow,
           })
           if (closing) client.bye('server shutting down')
         },

@@ -9,6 +9,8 @@ import { EPHEMERAL_EVENT_TYPES, type Runtime } from '@weft/core'
 import type { WebSocket } from 'ws'
 import type { Principal } from './auth.js'
 import { cancelRun, getRun, pauseRun, resumeRun } from './controls.js'
+import type { DataflowService } from './dataflow-service.js'
+import { DataflowWsSubscriptions } from './dataflow-ws.js'
 import { toErrorAnswer } from './errors.js'
 import type { Logger } from './logger.js'
 import type { ServerMetrics } from './metrics.js'
@@ -27,6 +29,8 @@ export interface WsDeps {
   /** Protocol pings; a client that did not answer the previous one is dropped. */
   pingMs: number
   clients: Set<WsClient>
+  /** Dataflow executions (`dataflow.subscribe`). */
+  dataflow?: DataflowService
 }
 
 const OPEN = 1
@@ -39,6 +43,7 @@ const OPEN = 1
 export class WsClient {
   private readonly runs = new Map<string, AbortController>()
   private unsubscribeAll: (() => void) | undefined
+  private dataflow: DataflowWsSubscriptions | undefined
   private backlog = 0
   private invalid = 0
   private closed = false
@@ -129,6 +134,16 @@ export class WsClient {
           this.runs.get(m.runId)?.abort()
           this.runs.delete(m.runId)
         }
+        this.ack(m.id)
+        return
+      case 'dataflow.subscribe':
+        if (!this.deps.dataflow) throw new Error('this server runs no dataflow executions')
+        this.dataflow ??= new DataflowWsSubscriptions(this.deps.dataflow, (msg) => this.send(msg))
+        this.dataflow.subscribe(m.executionId, m.portEmits)
+        this.ack(m.id)
+        return
+      case 'dataflow.unsubscribe':
+        this.dataflow?.unsubscribe(m.executionId)
         this.ack(m.id)
         return
       case 'cancel':
@@ -269,6 +284,7 @@ export class WsClient {
   }
 
   private unsubscribeEverything(): void {
+    this.dataflow?.dispose()
     this.unsubscribeAll?.()
     this.unsubscribeAll = undefined
     for (const c of this.runs.values()) c.abort()
