@@ -12,6 +12,7 @@ import type {
   TraceSink,
   WeftEvent,
 } from '@weft/spec'
+import { TRACE_SINK_SPECIFICATION_VERSION } from '@weft/spec'
 
 export class Tracing {
   private readonly sinks: readonly TraceSink[]
@@ -24,6 +25,11 @@ export class Tracing {
   ) {
     this.sinks = sinks === undefined ? [] : Array.isArray(sinks) ? [...sinks] : [sinks as TraceSink]
     for (const s of this.sinks) {
+      if (s?.specificationVersion !== TRACE_SINK_SPECIFICATION_VERSION && typeof s?.event === 'function') {
+        throw new TypeError(
+          `trace sink ${s.name ?? ''} implements ${String(s.specificationVersion)}, this runtime ${TRACE_SINK_SPECIFICATION_VERSION}: update the package that provides it`,
+        )
+      }
       if (typeof s?.event !== 'function') {
         throw new TypeError(
           'traceSink must implement TraceSink from @weft/spec ({ specificationVersion, name, event(e) }); wrap a callback with defineTraceSink({ name, event })',
