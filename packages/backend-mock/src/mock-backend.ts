@@ -37,6 +37,8 @@ export function createMockBackend(backendOptions: MockBackendOptions = {}): Back
       tools: true,
     },
     optionsSchema: MockOptionsSchema,
+    // `with.error` fails, `with.failTimes` fails retryably; it runs no process (no exit codes).
+    errorCodes: ['failed', 'server_error', 'timeout', 'canceled', 'bad_options'],
 
     /**
      * A scripted mock knows what it will report: `with.usage` is its estimate, so budgets stop a

@@ -22,3 +22,25 @@ export function parseStdout(stdout: string, parseJson: boolean): Json {
   }
   return value as Json
 }
+
+/** Characters of a command an error message quotes at most. */
+const MAX_LABEL = 160
+
+/**
+ * A command as an error message quotes it: whole when short, otherwise its program and the tail
+ * of the rest (a 200-line `sh -c` script is named by its last lines, where it usually failed).
+ * The whole command stays in the error's details.
+ */
+export function commandLabel(command: readonly string[]): string {
+  const whole = command.join(' ')
+  if (whole.length <= MAX_LABEL && !whole.includes('\n')) return `'${whole}'`
+  const [program, ...rest] = command
+  const lines = rest.join(' ').trimEnd().split(/\r?\n/)
+  let text = lines
+    .slice(-3)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join('; ')
+  if (text.length > MAX_LABEL) text = text.slice(-MAX_LABEL)
+  return `'${program} … ${text}'`
+}

@@ -14,7 +14,7 @@ import { DETACHED_SPAWN, eachLine, GroupRuns } from '@weft/process'
 import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError } from '@weft/spec'
 import { execa } from 'execa'
 import { type ShellOptions, ShellOptionsSchema } from './options.js'
-import { parseStdout } from './output.js'
+import { commandLabel, parseStdout } from './output.js'
 
 /** Why the run stopped, when the abort reason does not say. */
 const CANCELED = 'the command was canceled'
@@ -108,6 +108,8 @@ export function createShellBackend(backendOptions: ShellBackendOptions = {}): Ba
       tools: false,
     },
     optionsSchema: ShellOptionsSchema,
+    // What a command can fail with; `retry: { on: [exit_code] }` opts in to retrying exit codes.
+    errorCodes: ['exit_code', 'not_installed', 'failed', 'bad_output', 'bad_options', 'timeout', 'canceled'],
     // A command taken whole from an input is refused at validation unless the workflow opts in.
     commandFields: ['command'],
 
@@ -180,7 +182,7 @@ function failure(file: string, options: ShellOptions, result: FailedResult): Bac
       { retryable: false },
     )
   return subprocessError(result, {
-    label: `'${options.command.join(' ')}'`,
+    label: commandLabel(options.command),
     program: file,
     stderr: tail(String(result.stderr ?? '')),
     notInstalled: {

@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import type { BackendErrorCode } from './errors.js'
 import type { Json, JsonObject } from './json.js'
 import type { TraceContext } from './trace.js'
 import type { Usage } from './usage.js'
@@ -134,6 +135,12 @@ export interface Backend {
   commandFields?: readonly string[]
   /** Used when neither the run nor the workflow sets a retry policy. */
   retry?: RetryPolicy
+  /**
+   * The `BackendError` codes `execute` may throw, when the backend knows them all. Validation then
+   * warns about a `retry.on` that names a failure this backend never reports (`exit_code` on a
+   * backend that runs no process). Leave it out when unsure: nothing is checked then.
+   */
+  errorCodes?: readonly BackendErrorCode[]
   execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult>
   /**
    * What this request will use, when the backend knows better than a token count (a scripted

@@ -39,7 +39,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const backendInfo = new Map<string, BackendInfo>(
     [...backends].map(([id, b]) => [
       id,
-      { id, optionsSchema: b.optionsSchema, commandFields: b.commandFields },
+      { id, optionsSchema: b.optionsSchema, commandFields: b.commandFields, errorCodes: b.errorCodes },
     ]),
   )
   const reporter = options.reporter ?? {

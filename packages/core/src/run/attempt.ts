@@ -15,7 +15,7 @@ import type { TimerHandle } from './clock.js'
 import type { RunningAttempt } from './dispatch.js'
 import type { LiveRun } from './live-run.js'
 import type { PreparedTask } from './prepare.js'
-import { resolveRetryPolicy, retryDelayMs } from './retry.js'
+import { resolveRetryPolicy, retriesOn, retryDelayMs } from './retry.js'
 import { failTask, finishWithout } from './transitions.js'
 
 export interface Attempt {
@@ -224,7 +224,7 @@ export function afterFailure(run: LiveRun, taskId: string, error: ErrorInfo, dur
     run.spec.retry,
   )
   const attempts = run.task(taskId).attempt
-  if (error.retryable && attempts < policy.maxAttempts && !run.stopping) {
+  if ((error.retryable || retriesOn(policy, error)) && attempts < policy.maxAttempts && !run.stopping) {
     const delayMs = retryDelayMs(policy, attempts, run.deps.random)
     const t = run.record({
       type: 'task.retry_scheduled',

@@ -1,4 +1,4 @@
-import type { ResolvedRetryPolicy, RetryPolicy } from '@weft/spec'
+import type { ErrorInfo, ResolvedRetryPolicy, RetryPolicy } from '@weft/spec'
 
 export const BASE_RETRY_POLICY: ResolvedRetryPolicy = {
   maxAttempts: 1,
@@ -15,11 +15,24 @@ export const BASE_RETRY_POLICY: ResolvedRetryPolicy = {
  */
 export function resolveRetryPolicy(...layers: (RetryPolicy | undefined)[]): ResolvedRetryPolicy {
   const out = { ...BASE_RETRY_POLICY }
+  let attemptsSet = false
   for (const layer of layers) {
     if (!layer) continue
-    for (const [k, v] of Object.entries(layer)) if (v !== undefined) (out as Record<string, number>)[k] = v
+    for (const [k, v] of Object.entries(layer)) if (v !== undefined) (out as Record<string, unknown>)[k] = v
+    if (layer.maxAttempts !== undefined) attemptsSet = true
   }
+  // `retry: { on: [exit_code] }` opts in to retries: with no attempts set anywhere it means 3.
+  if (out.on?.length && !attemptsSet) out.maxAttempts = ON_DEFAULT_ATTEMPTS
   return out
+}
+
+/** Attempts in total when a policy sets `on` and nothing sets `maxAttempts`. */
+export const ON_DEFAULT_ATTEMPTS = 3
+
+/** Whether a failure is one that `retry.on` names: by its error code or by its exit code. */
+export function retriesOn(policy: ResolvedRetryPolicy, error: ErrorInfo): boolean {
+  if (!policy.on) return false
+  return policy.on.some((c) => c === error.code || (typeof c === 'number' && c === error.exitCode))
 }
 
 /** Exponential backoff with jitter: the delay before attempt `attempt + 1`. */

@@ -2,6 +2,7 @@ import {
   ApprovalSpecSchema,
   BudgetSpecSchema,
   InputSpecSchema,
+  RETRY_ON_CODES,
   RetryPolicySchema,
   TaskContextSpecSchema,
   TaskSpecSchema,
@@ -61,13 +62,14 @@ export function schemaIssue(issue: z.core.$ZodIssue, add: AddDiagnostic, raw: un
   }
   // Zod leaves the input out of its issues, so look at the document: absent means required, and a
   // value of the wrong type is named with what it is (`priority: "high"` is not "required").
-  const { missing, message } = issueMessage(issue, valueAt(raw, path), where)
+  const value = valueAt(raw, path)
+  const { missing, message } = issueMessage(issue, value, where)
   add({
     level: 'error',
     code: missing ? 'missing_field' : 'bad_value',
     message,
     path,
-    hint: hintFor(issue, path),
+    hint: hintFor(issue, path, value),
   })
 }
 
@@ -120,8 +122,12 @@ export function valueAt(value: unknown, path: DocPath): unknown {
   return value
 }
 
-function hintFor(issue: z.core.$ZodIssue, path: DocPath): string | undefined {
+function hintFor(issue: z.core.$ZodIssue, path: DocPath, value: unknown): string | undefined {
   const last = path[path.length - 1]
+  if (path[path.length - 3] === 'retry' && path[path.length - 2] === 'on') {
+    const guess = typeof value === 'string' ? closest(value, RETRY_ON_CODES) : undefined
+    return `${guess ? `did you mean '${guess}'? ` : ''}retry.on lists error codes (${RETRY_ON_CODES.join(', ')}) or exit codes from 1 to 255`
+  }
   if (last === 'priority') return 'priority is an integer from 0 (highest) to 100 (lowest); the default is 50'
   if (last === 'needs') return 'needs is a task id or a list of task ids'
   if (last === 'name') return 'give the workflow a `name:`'
