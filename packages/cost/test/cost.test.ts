@@ -1,18 +1,9 @@
-import type { Usage } from '@weft/core'
+import { emptyUsage, type Usage } from '@weft/core'
 import { describe, expect, it } from 'vitest'
 import { createCostModel } from '../src/index.js'
 
 /** A usage record as a backend reports it: counts not mentioned are 0. */
-function usage(u: Partial<Usage>): Usage {
-  return {
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    reasoningTokens: 0,
-    ...u,
-  }
-}
+const usage = (u: Partial<Usage>): Usage => ({ ...emptyUsage(), ...u })
 
 // Each expected figure is written out from the catalog's prices (USD per million tokens), so a
 // price change in the catalog has to be made here too, on purpose.

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isWeftError, type Usage, type WeftError } from '@weft/core'
+import { emptyUsage, isWeftError, type Usage, type WeftError } from '@weft/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCostModel, loadModelsFile } from '../src/index.js'
 
@@ -30,14 +30,7 @@ async function failure(fn: () => unknown): Promise<WeftError> {
   throw new Error('expected a WeftError')
 }
 
-const usage = (u: Partial<Usage>): Usage => ({
-  inputTokens: 0,
-  outputTokens: 0,
-  cacheReadTokens: 0,
-  cacheWriteTokens: 0,
-  reasoningTokens: 0,
-  ...u,
-})
+const usage = (u: Partial<Usage>): Usage => ({ ...emptyUsage(), ...u })
 
 describe('a custom model from a file', () => {
   it('is priced without code, by id and by alias (weft.config.yaml layout)', async () => {
