@@ -1,5 +1,5 @@
 import { type Commit, WeftError, type WeftEvent } from '@weft/core'
-import { type Db, sqlState } from './db.js'
+import { type Db, type Queryable, sqlState } from './db.js'
 import { ISO_NOW } from './rows.js'
 
 /**
@@ -17,9 +17,20 @@ import { ISO_NOW } from './rows.js'
  * memory never disagree. A deadlock rolls the statement back and it runs again.
  */
 export function commitRunner(db: Db, s: string) {
+  const apply = commitApplier(s)
+  return (c: Commit): Promise<WeftEvent[]> => db.retrying(() => apply(db, c))
+}
+
+/**
+ * A commit on any connection: the pool (a transaction of its own), or the client of a transaction
+ * that does more — a worker that claims a task (`SELECT … FOR UPDATE SKIP LOCKED` on `tasks`) and
+ * records the claim's events in the same transaction, so that the claim and the log commit or roll
+ * back together.
+ */
+export function commitApplier(s: string) {
   const call = `SELECT ${s}weft_commit(${Array.from({ length: 28 }, (_, i) => `$${i + 1}`).join(', ')}, ${ISO_NOW})`
 
-  return async (c: Commit): Promise<WeftEvent[]> => {
+  return async (q: Pick<Queryable, 'query'>, c: Commit): Promise<WeftEvent[]> => {
     const tasks = lastOfEach(c.tasks ?? [], (t) => t.taskId)
     const memory = memoryWrites(c.memory ?? [])
     const deletes = memory.filter((m) => m.value === null)
@@ -59,7 +70,7 @@ export function commitRunner(db: Db, s: string) {
     ]
     let lastSeq: number
     try {
-      const [[last]] = (await db.retrying(() => db.query<[number]>(call, params))) as [[number]]
+      const [[last]] = (await q.query<[number]>(call, params)) as [[number]]
       lastSeq = last
     } catch (err) {
       throw refusal(err)

@@ -238,6 +238,64 @@ describe('postgres tasks table (for workers that claim tasks)', () => {
   })
 })
 
+describe('a task claim and its events in one transaction (what workers will do)', () => {
+  it('commits both or neither', async () => {
+    const name = schema()
+    const store = createPostgresStore({ url: databaseUrl(), schema: name })
+    const runId = newRunId()
+    const commit = createCommit(runId)
+    await store.commit(commit)
+    await store.commit({ runId, tasks: [{ ...commit.tasks![0]!, status: 'queued' }], events: [] })
+    const { Db } = await import('../src/db.js')
+    const { commitApplier } = await import('../src/commit.js')
+    const { qualify } = await import('../src/location.js')
+    const db = new Db({
+      connectionString: databaseUrl(),
+      display: 'test',
+      applicationName: 'test',
+      maxConnections: 2,
+    })
+    const apply = commitApplier(qualify(name))
+    const claimSql = `UPDATE "${name}".tasks t SET lease_owner = $1, lease_expires_at = now() + interval '30 seconds'
+      FROM (SELECT run_id, task_id FROM "${name}".tasks WHERE status = 'queued' AND lease_owner IS NULL
+            ORDER BY priority, run_id, ord LIMIT 1 FOR UPDATE SKIP LOCKED) c
+      WHERE t.run_id = c.run_id AND t.task_id = c.task_id RETURNING t.run_id, t.task_id`
+    const started = (taskId: string) => ({
+      runId,
+      tasks: [{ ...commit.tasks![0]!, taskId, status: 'running' as const, attempt: 1 }],
+      events: [{ type: 'log' as const, ts: new Date().toISOString(), taskId, data: { message: 'claimed' } }],
+    })
+
+    // A claim whose transaction fails after its events were written: neither stays.
+    await expect(
+      db.tx(async (q) => {
+        const [claimed] = await q.query<[string, string]>(claimSql, ['worker-1'])
+        await apply(q, started(claimed![1]))
+        throw new Error('the worker died before COMMIT')
+      }),
+    ).rejects.toThrow(/worker died/)
+    expect((await store.tasks.get(runId, 'a'))?.status).toBe('queued')
+    expect(await store.events.read(runId, { afterSeq: 1 })).toEqual([])
+    expect(await sql(`SELECT 1 FROM "${name}".tasks WHERE lease_owner IS NOT NULL`)).toEqual([])
+
+    // The same claim committed: the lease, the task state and the event, together.
+    const stored = await db.tx(async (q) => {
+      const [claimed] = await q.query<[string, string]>(claimSql, ['worker-1'])
+      return apply(q, started(claimed![1]))
+    })
+    expect(stored.map((e) => e.seq)).toEqual([2])
+    expect((await store.tasks.get(runId, 'a'))?.status).toBe('running')
+    const leased = await sql<{ lease_owner: string }>(
+      `SELECT lease_owner FROM "${name}".tasks WHERE task_id = 'a'`,
+    )
+    expect(leased).toEqual([{ lease_owner: 'worker-1' }])
+    // Nothing else is queued: a second worker finds nothing to claim.
+    expect(await db.tx((q) => q.query(claimSql, ['worker-2']))).toEqual([])
+    await db.close()
+    await store.close()
+  })
+})
+
 describe('postgres migrations', () => {
   it('records every migration once, however often and by however many stores the schema is opened', async () => {
     const name = schema()
