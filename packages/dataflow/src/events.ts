@@ -39,7 +39,15 @@ export type DataflowEvent =
       message: string
       action: 'drop' | 'route' | 'fail'
     })
-  | (Base & { type: 'backpressure'; nodeId: string; edge: string; depth: number; capacity: number })
+  /** A node waited for room in `edge` (`waits`: how many times since the node's previous event, at most one a second). */
+  | (Base & {
+      type: 'backpressure'
+      nodeId: string
+      edge: string
+      depth: number
+      capacity: number
+      waits: number
+    })
   | (Base & {
       type: 'node.log'
       nodeId: string

@@ -1,5 +1,6 @@
 import type { Component, ComponentContext, ComponentLogLevel, PortSpec } from '@weft/spec'
 import type { OnErrorAction } from './graph-schema.js'
+import { Inbox } from './inbox.js'
 import type { Message } from './message.js'
 import { NodeCounters } from './metrics.js'
 import { Ring } from './ring.js'
@@ -33,7 +34,7 @@ export interface EdgeRuntime {
 
 /** One node of an execution: its component, its inbox (all incoming edges, in arrival order) and its state. */
 export class NodeRuntime {
-  readonly inbox = new Ring<Message>(64)
+  readonly inbox = new Inbox(64)
   /** Emitted messages waiting for room downstream, in emission order. */
   readonly pending = new Ring<Message>()
   readonly out: Record<string, EdgeRuntime[]> = Object.create(null)

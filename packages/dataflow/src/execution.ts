@@ -8,9 +8,10 @@ import {
   TERMINAL_STATES,
 } from './events.js'
 import { createNodeContext, type EdgeRuntime, type NodeRuntime } from './execution-node.js'
-import { Message } from './message.js'
+import type { Message } from './message.js'
 import type { ExecutionMetrics } from './metrics.js'
 import type { GraphPlan } from './plan.js'
+import { Ring } from './ring.js'
 import { buildRuntime } from './runtime-graph.js'
 import { Scheduler } from './scheduler.js'
 
@@ -59,7 +60,8 @@ export class Execution {
   private readonly listeners = new Set<Listener>()
   private readonly outputListeners = new Set<(nodeId: string, value: unknown) => void>()
   private portEmitListeners = 0
-  private readonly recorded: DataflowEvent[] = []
+  private readonly recorded = new Ring<DataflowEvent>()
+  private readonly lastBackpressure = new Map<string, { at: number; waits: number }>()
   droppedEvents = 0
   private readonly maxRecorded: number
   private readonly abort = new AbortController()
@@ -92,14 +94,25 @@ export class Execution {
     const nodes = buildRuntime(plan, this.id)
     this.sched = new Scheduler(nodes.order, {
       deliverHook: (msg) => this.portEmit(msg),
-      onBackpressure: (node, edge) =>
+      onBackpressure: (node, edge) => {
+        // Every wait is counted (metrics); events are at most one per node per second, with the
+        // waits since the last one, so a slow consumer cannot flood the log and the listeners.
+        const now = Date.now()
+        const last = this.lastBackpressure.get(node.id)
+        if (last && now - last.at < 1000) {
+          last.waits++
+          return
+        }
+        this.lastBackpressure.set(node.id, { at: now, waits: 0 })
         this.record({
           type: 'backpressure',
           nodeId: node.id,
           edge: `${edge.source} -> ${edge.target}`,
           depth: edge.depth,
           capacity: edge.capacity,
-        }),
+          waits: (last?.waits ?? 0) + 1,
+        })
+      },
       onError: (node, port, err) => this.nodeError(node, port, err),
       onIdle: () => this.maybeComplete(),
     })
@@ -171,10 +184,10 @@ export class Execution {
           : 'retry when there is room (send() waits for it), or raise queueCapacity',
       )
     }
-    const msg = new Message(edge, ++edge.seq, Date.now(), value)
+    const sequence = ++edge.seq
     this.injected++
-    this.sched.deliver(msg)
-    return { id: msg.id, sequence: msg.sequence }
+    this.sched.deliver(edge, sequence, Date.now(), value)
+    return { id: `${this.id}:${edge.index}:${sequence}`, sequence }
   }
 
   /** `inject` that answers false instead of throwing when the queue is full. */
@@ -182,7 +195,7 @@ export class Execution {
     const edge = this.injectEdge(target)
     if (edge.depth >= edge.capacity) return false
     this.injected++
-    this.sched.deliver(new Message(edge, ++edge.seq, Date.now(), value))
+    this.sched.deliver(edge, ++edge.seq, Date.now(), value)
     return true
   }
 
@@ -248,7 +261,7 @@ export class Execution {
 
   /** Recorded events (state changes, errors, backpressure, logs), oldest first. */
   events(): readonly DataflowEvent[] {
-    return this.recorded
+    return [...this.recorded]
   }
 
   /** Messages waiting in every queue now (cheap: no latency percentiles). */

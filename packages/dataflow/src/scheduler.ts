@@ -81,13 +81,13 @@ export class Scheduler {
     queueMicrotask(this.drain)
   }
 
-  deliver(msg: Message): void {
-    const edge = msg.edge
+  /** Puts a message in its edge's target queue (the caller checked the edge has room). */
+  deliver(edge: EdgeRuntime, sequence: number, timestamp: number, value: unknown): void {
     edge.depth++
     const to = edge.to
-    to.inbox.push(msg)
+    to.inbox.push(edge, sequence, timestamp, value)
     this.queued++
-    if (this.observed) this.hooks.deliverHook(msg)
+    if (this.observed) this.hooks.deliverHook(new Message(edge, sequence, timestamp, value))
     if (!to.scheduled && !to.busy && !to.blocked) this.schedule(to)
   }
 
@@ -104,9 +104,8 @@ export class Scheduler {
     const now = this.draining ? this.now : Date.now()
     for (let i = 0; i < edges.length; i++) {
       const edge = edges[i]!
-      const msg = new Message(edge, ++edge.seq, now, value)
-      if (node.pending.length === 0 && edge.depth < edge.capacity) this.deliver(msg)
-      else node.pending.push(msg)
+      if (node.pending.length === 0 && edge.depth < edge.capacity) this.deliver(edge, ++edge.seq, now, value)
+      else node.pending.push(new Message(edge, ++edge.seq, now, value))
     }
     if (node.pending.length > 0) return this.block(node)
   }
@@ -126,7 +125,7 @@ export class Scheduler {
   /** Empties every queue; wakes waiting producers (their `emit` promises resolve, their messages are gone). */
   clear(wakeInjectors: (edge: EdgeRuntime) => void, _reason: Error): void {
     for (const node of this.nodes) {
-      for (const msg of node.inbox) wakeInjectors(msg.edge)
+      for (const edge of node.inbox.queuedEdges()) wakeInjectors(edge)
       node.inbox.clear()
       node.pending.clear()
       node.blocked = false
@@ -176,9 +175,10 @@ export class Scheduler {
     this.now = Date.now()
     let n = 0
     while (n < NODE_BATCH && inbox.length > 0 && !node.busy && !node.blocked && this.running) {
-      const msg = inbox.shift()!
+      const edge = inbox.headEdge()
+      const value = inbox.headValue()
+      inbox.drop()
       this.queued--
-      const edge = msg.edge
       edge.depth--
       const from = edge.from
       if (from !== undefined) {
@@ -194,7 +194,7 @@ export class Scheduler {
       const t0 = sample ? performance.now() : 0
       let result: void | Promise<void>
       try {
-        result = component.process(ctx, edge.toPort, msg.value)
+        result = component.process(ctx, edge.toPort, value)
       } catch (err) {
         this.hooks.onError(node, edge.toPort, err)
         continue
@@ -245,7 +245,7 @@ export class Scheduler {
       const msg = pending.peek()!
       if (msg.edge.depth >= msg.edge.capacity) return
       pending.shift()
-      this.deliver(msg)
+      this.deliver(msg.edge, msg.sequence, msg.timestamp, msg.value)
     }
     node.blocked = false
     this.blockedCount--
