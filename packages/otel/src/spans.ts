@@ -31,8 +31,20 @@ interface Open {
   span: Span
   ctx: Context
 }
+interface AttemptTrace extends Open {
+  n: number
+  ended?: boolean
+  /** The backend call's span: ended with the attempt, once the priced usage is known. */
+  call?: HeldCall
+}
+interface HeldCall {
+  span: Span
+  endAt?: Date
+  /** Ended with its attempt (canceled, timed out) before the backend returned. */
+  done?: boolean
+}
 interface TaskTrace extends Open {
-  attempt?: Open & { n: number }
+  attempt?: AttemptTrace
 }
 interface RunTrace extends Open {
   name: string
@@ -144,8 +156,11 @@ export class RunSpans {
         return
       }
       case 'usage.recorded': {
-        const target = this.existingTask(e)?.attempt?.span
-        target?.setAttributes(usageAttributes(e.data, e.data.model))
+        const attempt = this.existingTask(e)?.attempt
+        attempt?.span.setAttributes(usageAttributes(e.data, e.data.model))
+        // The cost the runtime priced (from the catalog, or the backend's own) on the GenAI span too.
+        if (attempt?.call && e.data.costUsd !== undefined && e.data.purpose === undefined)
+          attempt.call.span.setAttribute(WEFT.costUsd, e.data.costUsd)
         return
       }
       case 'tool.started':
@@ -277,11 +292,15 @@ export class RunSpans {
       parent,
       { spanId: attemptSpanId(call.runId, call.taskId, call.attempt, true) },
     )
+    const attempt = task?.attempt?.n === call.attempt ? task.attempt : undefined
+    const held: HeldCall | undefined = attempt ? { span } : undefined
+    if (attempt && held) attempt.call = held
     const sc = span.spanContext()
     const sampled = (sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
     return {
       context: { traceparent: `00-${sc.traceId}-${sc.spanId}-${sampled ? '01' : '00'}` },
       end(outcome: BackendCallEnd) {
+        if (held?.done) return
         const at = new Date(outcome.ts)
         if (outcome.ok) {
           const usage = outcome.result.usage
@@ -291,7 +310,9 @@ export class RunSpans {
         } else {
           fail(span, errorInfoOf(outcome.error), at)
         }
-        span.end(at)
+        // Under an open attempt the span ends with it (at this time), after `usage.recorded`.
+        if (held && attempt?.call === held && !attempt.ended) held.endAt = at
+        else span.end(at)
       },
     }
   }
@@ -359,6 +380,11 @@ export class RunSpans {
   private endAttempt(task: TaskTrace, at: Date, error: ErrorInfo | undefined): void {
     const attempt = task.attempt
     if (!attempt) return
+    attempt.ended = true
+    if (attempt.call) {
+      attempt.call.done = true
+      attempt.call.span.end(attempt.call.endAt ?? at)
+    }
     if (error) fail(attempt.span, error, at)
     else attempt.span.setStatus({ code: SpanStatusCode.OK })
     attempt.span.end(at)

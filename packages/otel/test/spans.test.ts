@@ -5,6 +5,7 @@ import { createMockBackend } from '@weft/backend-mock'
 import { createOpenAIBackend } from '@weft/backend-openai'
 import { createShellBackend } from '@weft/backend-shell'
 import { createRuntime, type RunSpecInput, type Runtime } from '@weft/core'
+import { createCostModel } from '@weft/cost'
 import { type OtlpReceiver, type ReceivedSpan, startFakeModelServer, startOtlpReceiver } from '@weft/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { attemptSpanId, attemptTraceContext, createOtelTraceSink, runTraceId } from '../src/index.js'
@@ -160,6 +161,19 @@ describe('@weft/otel spans over OTLP/HTTP', () => {
       models.script({ text: 'hi there', usage: { inputTokens: 11, outputTokens: 7 }, model: 'gpt-test-2' })
       runtime = createRuntime({
         backends: [createOpenAIBackend({ baseUrl: `${models.url}/v1`, env: {} })],
+        // Priced by the catalog: $1 per million input tokens, $2 per million output tokens.
+        cost: createCostModel({
+          models: [
+            {
+              id: 'gpt-test-2',
+              provider: 'test',
+              inputPerMTok: 1,
+              outputPerMTok: 2,
+              contextWindow: 8000,
+              maxOutputTokens: 1000,
+            },
+          ],
+        }),
         traceSink: sink(),
       })
       const run = await runtime.start({
@@ -183,6 +197,7 @@ describe('@weft/otel spans over OTLP/HTTP', () => {
         'gen_ai.usage.input_tokens': 11,
         'gen_ai.usage.output_tokens': 7,
         'weft.backend': 'openai',
+        'weft.cost_usd': 0.000025,
       })
       expect(call.parentSpanId).toBe(byName(receiver.spans, 'weft.attempt ask#1').spanId)
       const sent = models.requests.find((r) => r.path.endsWith('/chat/completions'))
