@@ -205,6 +205,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
     params: RunIdParamSchema,
     query: z.strictObject({
       after: z.coerce.number().int().nonnegative().optional(),
+      /** `true`: also the live-only text deltas (`agent.delta`, never stored; `id` is the last stored seq). */
+      deltas: z.enum(['true', 'false']).optional(),
       /** For `EventSource` in browsers, which cannot set an Authorization header. */
       key: z.string().min(1).max(512).optional(),
     }),

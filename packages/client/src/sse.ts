@@ -17,6 +17,8 @@ export interface StreamOptions {
   maxRetries?: number
   /** A connection with no bytes (not even a heartbeat) for this long is dropped and reopened. Default 60 s. */
   idleTimeoutMs?: number
+  /** Also the live-only text deltas (`agent.delta`): shown as they come, never stored or replayed. */
+  deltas?: boolean
   /** Called before each reconnect, e.g. to log it. */
   onReconnect?: (info: { attempt: number; lastSeq: number; delayMs: number; error: unknown }) => void
 }
@@ -58,7 +60,10 @@ export async function* streamRunEvents(
       const response = await transport.send('streamRunEvents', {
         params: { id: runId },
         // The first request says where to start; a reconnect says it with Last-Event-ID only.
-        ...(first && last > 0 ? { query: { after: last } } : {}),
+        query: {
+          ...(first && last > 0 ? { after: last } : {}),
+          ...(options.deltas ? { deltas: 'true' } : {}),
+        },
         headers: {
           accept: 'text/event-stream',
           'cache-control': 'no-cache',

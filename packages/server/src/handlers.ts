@@ -280,7 +280,8 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
     async streamRunEvents({ c, params, query }) {
       const id = params.id!
       const header = c.req.header('last-event-id')
-      let after = (query as { after?: number }).after ?? 0
+      const q = query as { after?: number; deltas?: 'true' | 'false' }
+      let after = q.after ?? 0
       if (header !== undefined && header.trim() !== '') {
         if (!/^\d{1,15}$/.test(header.trim())) {
           throw new HttpError('validation_failed', 'invalid Last-Event-ID: expected the seq of an event', {
@@ -303,6 +304,7 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
         },
         id,
         after,
+        q.deltas === 'true',
       )
     },
 

@@ -38,7 +38,14 @@ const TERMINAL: Record<string, string> = {
  * keep idle connections open. Writes wait for the client (backpressure); a client that goes away
  * stops the reader.
  */
-export function streamRunEvents(c: Context, deps: SseDeps, runId: string, after: number): Response {
+export function streamRunEvents(
+  c: Context,
+  deps: SseDeps,
+  runId: string,
+  after: number,
+  /** Also the live-only text deltas (a page showing text as it streams). */
+  deltas = false,
+): Response {
   c.header('X-Accel-Buffering', 'no')
   return streamSSE(c, async (stream) => {
     const controller = new AbortController()
@@ -87,7 +94,12 @@ export function streamRunEvents(c: Context, deps: SseDeps, runId: string, after:
     try {
       // Headers and a first byte go out at once, so the client knows the stream is open.
       await stream.write(': stream open\n\n')
-      for await (const e of deps.runtime.events(runId, { after, follow: true, signal: controller.signal })) {
+      for await (const e of deps.runtime.events(runId, {
+        after,
+        follow: true,
+        signal: controller.signal,
+        ...(deltas ? { deltas: true } : {}),
+      })) {
         if (controller.signal.aborted) break
         const wrote = await within(
           stream.writeSSE({ event: e.type, id: String(e.seq), data: JSON.stringify(e) }),

@@ -11,6 +11,7 @@ import {
   expectError,
   type Harness,
   isFinished,
+  openSse,
   startHarness,
   waitForRun,
   workflows,
@@ -180,5 +181,43 @@ describe('workflows, reruns and the spec', () => {
       404,
       'task_not_found',
     )
+  })
+})
+
+describe('live text', () => {
+  it('sends text deltas over SSE with ?deltas=true (id = the last stored seq), not without', async () => {
+    const wf = {
+      weft: 1,
+      name: 'talk',
+      tasks: {
+        talk: {
+          backend: 'mock',
+          prompt: 'x',
+          with: {
+            hang: true,
+            events: [
+              { delta: 'hel', delayMs: 300 },
+              { delta: 'lo', delayMs: 300 },
+            ],
+          },
+        },
+      },
+    }
+    const { runId: id } = (await call(h.url, '/api/v1/runs', { json: { workflow: wf } })).body
+    const [withDeltas, without] = await Promise.all([
+      openSse(`${h.url}/api/v1/runs/${id}/events/stream?deltas=true`),
+      openSse(`${h.url}/api/v1/runs/${id}/events/stream`),
+    ])
+    const lo = await withDeltas.until(
+      (m) => m.event === 'agent.delta' && m.data.includes('"lo"'),
+      'the delta',
+    )
+    const event = JSON.parse(lo.data)
+    expect(event).toMatchObject({ type: 'agent.delta', taskId: 'talk', data: { text: 'lo' } })
+    expect(lo.id).toBe(String(event.seq))
+    await call(h.url, `/api/v1/runs/${id}/cancel`, { json: {} })
+    await Promise.all([withDeltas.ended, without.ended])
+    expect(without.messages.filter((m) => m.event === 'agent.delta')).toEqual([])
+    expect(without.messages.some((m) => m.event === 'run.canceled')).toBe(true)
   })
 })

@@ -38,9 +38,10 @@ async function newPage(width = 1360, height = 900): Promise<Page> {
 }
 
 /** Starts a workflow of the server's folder from the start page; resolves with the run id. */
-async function startFromPage(page: Page, workflow: string): Promise<string> {
+async function startFromPage(page: Page, workflow: string, tags?: string): Promise<string> {
   await page.goto(`${server.url}/start`)
   await page.locator(`[data-workflow="${workflow}"]`).click()
+  if (tags) await page.getByLabel('Tags (comma separated)').fill(tags)
   await page.getByRole('button', { name: `Start ${workflow}` }).click()
   await page.waitForURL(/\/runs\/run_[A-Za-z0-9]+/, WAIT)
   return /\/runs\/(run_[A-Za-z0-9]+)/.exec(page.url())![1]!
@@ -51,7 +52,7 @@ const node = (page: Page, task: string) => page.locator(`.task-node[data-task-id
 describe('the web page', () => {
   it('starts hello from the page and the graph turns green; the runs list shows the run', async () => {
     const page = await newPage()
-    const runId = await startFromPage(page, 'hello')
+    const runId = await startFromPage(page, 'hello', 'demo, quick-start')
     for (const task of ['plan', 'food', 'transit', 'write']) {
       await node(page, task).and(page.locator('[data-status="succeeded"]')).waitFor(WAIT)
     }
@@ -63,7 +64,9 @@ describe('the web page', () => {
     await page.locator('[data-task-panel="write"]').waitFor(WAIT)
     expect((await page.locator('[data-task-panel="write"] .prompt').textContent()) ?? '').toContain('Lisbon')
     await page.screenshot({ path: join(SHOTS, 'run-page.png'), fullPage: true })
-    expect((await server.runtime.get(runId))?.initiator).toBe('ui')
+    const run = await server.runtime.get(runId)
+    expect(run?.initiator).toBe('ui')
+    expect(run?.tags).toEqual(['demo', 'quick-start'])
 
     await page.goto(server.url)
     const row = page.locator(`tr[data-run-id="${runId}"]`)
@@ -97,6 +100,18 @@ describe('the web page', () => {
     await page.getByRole('button', { name: 'Cancel', exact: true }).click()
     await page.locator('.run-page[data-run-status="canceled"]').waitFor(WAIT)
     expect((await server.runtime.get(runId))?.status).toBe('canceled')
+    await page.context().close()
+  })
+
+  it('streams a task’s text live into the task panel', async () => {
+    const page = await newPage()
+    await startFromPage(page, 'stream')
+    await node(page, 'talk').and(page.locator('[data-status="running"]')).waitFor(WAIT)
+    await page.getByRole('button', { name: 'talk: running' }).click()
+    await page.locator('[data-task-panel="talk"] .stream', { hasText: 'six' }).waitFor(WAIT)
+    expect((await page.locator('[data-task-panel="talk"] .stream').textContent()) ?? '').toMatch(/five six$/)
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click()
+    await page.locator('.run-page[data-run-status="canceled"]').waitFor(WAIT)
     await page.context().close()
   })
 

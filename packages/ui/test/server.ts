@@ -45,6 +45,19 @@ tasks:
   wait: { needs: [prepare], prompt: "wait", with: { hang: true } }
 `
 
+/** A model that streams its answer word by word, then keeps running until canceled. */
+const STREAM = `weft: 1
+name: stream
+defaults: { backend: mock }
+tasks:
+  talk:
+    prompt: "talk"
+    with:
+      hang: true
+      events:
+${['one ', 'two ', 'three ', 'four ', 'five ', 'six'].map((w) => `        - { delta: "${w}", delayMs: 400 }`).join('\n')}
+`
+
 export async function startPageServer(options: { keys?: ApiKey[] } = {}): Promise<PageServer> {
   const dir = await mkdtemp(join(tmpdir(), 'weft-ui-'))
   const workflows = join(dir, 'workflows')
@@ -54,6 +67,7 @@ export async function startPageServer(options: { keys?: ApiKey[] } = {}): Promis
   await copyFile(join(EXAMPLES, 'budget.yaml'), join(workflows, 'budget.yaml'))
   await writeFile(join(workflows, 'chain.yaml'), CHAIN)
   await writeFile(join(workflows, 'forever.yaml'), FOREVER)
+  await writeFile(join(workflows, 'stream.yaml'), STREAM)
   const runtime = createRuntime({
     store: createSqliteStore({ path: join(dir, 'weft.db') }),
     backends: [createMockBackend(), createShellBackend({ cwdRoot: dir })],

@@ -79,6 +79,7 @@ export function useRunLive(runId: string): LiveRun {
       try {
         for await (const e of client.runs.stream(runId, {
           after: 0,
+          deltas: true,
           signal: controller.signal,
           onReconnect: () => setConnection('reconnecting'),
         })) {
