@@ -3,7 +3,7 @@
  * real weft server on 127.0.0.1: start runs from the page and watch their graphs, approve a gate,
  * cancel, reload mid-run, and the key prompt of a server with API keys.
  */
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
@@ -100,6 +100,32 @@ describe('the web page', () => {
     await page.getByRole('button', { name: 'Cancel', exact: true }).click()
     await page.locator('.run-page[data-run-status="canceled"]').waitFor(WAIT)
     expect((await server.runtime.get(runId))?.status).toBe('canceled')
+    await page.context().close()
+  })
+
+  it('shows retries and their waits in the timeline, and downloads a task’s artifact', async () => {
+    const page = await newPage()
+    const runId = await startFromPage(page, 'retries')
+    await page.locator('.run-page[data-run-status="succeeded"]').waitFor(WAIT)
+    // Three attempts of fetch (two failed, then one that succeeded) and two waits between them.
+    expect(await page.locator('.timeline rect.tl-attempt').count()).toBe(4)
+    expect(await page.locator('.timeline rect.tl-retry_wait').count()).toBe(2)
+    await node(page, 'fetch').filter({ hasText: '×3' }).waitFor(WAIT)
+
+    await server.runtime.store.artifacts!.put({
+      runId,
+      taskId: 'report',
+      name: 'out/report.md',
+      contentType: 'text/markdown; charset=utf-8',
+      data: new TextEncoder().encode('# Releases\n'),
+    })
+    await page.goto(`${server.url}/runs/${runId}?task=report`)
+    const link = page.getByRole('button', { name: 'out/report.md' })
+    await link.waitFor(WAIT)
+    const [download] = await Promise.all([page.waitForEvent('download', WAIT), link.click()])
+    expect(download.suggestedFilename()).toBe('report.md')
+    const file = await download.path()
+    expect(readFileSync(file, 'utf8')).toBe('# Releases\n')
     await page.context().close()
   })
 

@@ -65,6 +65,7 @@ export async function startPageServer(options: { keys?: ApiKey[] } = {}): Promis
   await copyFile(join(EXAMPLES, 'hello.yaml'), join(workflows, 'hello.yaml'))
   await copyFile(join(EXAMPLES, 'approval.yaml'), join(workflows, 'approval.yaml'))
   await copyFile(join(EXAMPLES, 'budget.yaml'), join(workflows, 'budget.yaml'))
+  await copyFile(join(EXAMPLES, 'retries.yaml'), join(workflows, 'retries.yaml'))
   await writeFile(join(workflows, 'chain.yaml'), CHAIN)
   await writeFile(join(workflows, 'forever.yaml'), FOREVER)
   await writeFile(join(workflows, 'stream.yaml'), STREAM)
