@@ -1,19 +1,21 @@
 import type { ComponentLogLevel } from '@weft/spec'
+import { type EventDraft, EventLog } from './event-log.js'
 import {
   DataflowError,
   type DataflowEvent,
   type ExecutionError,
   type ExecutionState,
-  RECORDED_EVENT_TYPES,
   TERMINAL_STATES,
 } from './events.js'
 import { createNodeContext, type EdgeRuntime, type NodeRuntime } from './execution-node.js'
+import { Injection, type InjectTarget } from './injection.js'
 import type { Message } from './message.js'
-import type { ExecutionMetrics } from './metrics.js'
+import { aggregateMetrics, type ExecutionMetrics } from './metrics.js'
 import type { GraphPlan } from './plan.js'
-import { Ring } from './ring.js'
 import { buildRuntime } from './runtime-graph.js'
 import { Scheduler } from './scheduler.js'
+
+export type { InjectTarget } from './injection.js'
 
 export interface ExecutionOptions {
   id?: string
@@ -21,11 +23,6 @@ export interface ExecutionOptions {
   maxRecordedEvents?: number
   /** How often a `metrics` event is sent to listeners while running. Default 1000 ms. */
   metricsIntervalMs?: number
-}
-
-export interface InjectTarget {
-  node?: string
-  port?: string
 }
 
 export interface ExecutionSnapshot {
@@ -57,16 +54,11 @@ export class Execution {
   error: ExecutionError | undefined
   private _state: ExecutionState = 'pending'
   private readonly sched: Scheduler
-  private readonly listeners = new Set<Listener>()
   private readonly outputListeners = new Set<(nodeId: string, value: unknown) => void>()
   private portEmitListeners = 0
-  private readonly recorded = new Ring<DataflowEvent>()
-  private readonly lastBackpressure = new Map<string, { at: number; waits: number }>()
-  droppedEvents = 0
-  private readonly maxRecorded: number
+  private readonly log: EventLog
   private readonly abort = new AbortController()
-  private readonly injectEdges = new Map<string, EdgeRuntime>()
-  private defaultEdge: EdgeRuntime | undefined
+  private readonly injection: Injection
   private metricsTimer: NodeJS.Timeout | undefined
   private ended = false
   private flushIndex = 0
@@ -87,35 +79,19 @@ export class Execution {
       options.id ??
       `dfx_${Date.now().toString(36)}${(++counter).toString(36)}${Math.random().toString(36).slice(2, 6)}`
     this.graph = plan.name
-    this.maxRecorded = options.maxRecordedEvents ?? 10_000
+    this.log = new EventLog(this.id, options.maxRecordedEvents ?? 10_000)
     this.done = new Promise((resolve) => {
       this.settle = resolve
     })
     const nodes = buildRuntime(plan, this.id)
     this.sched = new Scheduler(nodes.order, {
       deliverHook: (msg) => this.portEmit(msg),
-      onBackpressure: (node, edge) => {
-        // Every wait is counted (metrics); events are at most one per node per second, with the
-        // waits since the last one, so a slow consumer cannot flood the log and the listeners.
-        const now = Date.now()
-        const last = this.lastBackpressure.get(node.id)
-        if (last && now - last.at < 1000) {
-          last.waits++
-          return
-        }
-        this.lastBackpressure.set(node.id, { at: now, waits: 0 })
-        this.record({
-          type: 'backpressure',
-          nodeId: node.id,
-          edge: `${edge.source} -> ${edge.target}`,
-          depth: edge.depth,
-          capacity: edge.capacity,
-          waits: (last?.waits ?? 0) + 1,
-        })
-      },
+      onBackpressure: (node, edge) =>
+        this.log.backpressure(node.id, `${edge.source} -> ${edge.target}`, edge.depth, edge.capacity),
       onError: (node, port, err) => this.nodeError(node, port, err),
       onIdle: () => this.maybeComplete(),
     })
+    this.injection = new Injection(plan, this.sched, this.id)
     const host = {
       executionId: this.id,
       signal: this.abort.signal,
@@ -162,7 +138,7 @@ export class Execution {
     this.setState('running')
     const every = this.options.metricsIntervalMs ?? 1000
     this.metricsTimer = setInterval(() => {
-      if (this.listeners.size > 0) this.publish({ type: 'metrics', metrics: this.metrics() })
+      if (this.log.listening) this.publish({ type: 'metrics', metrics: this.metrics() })
     }, every)
     this.metricsTimer.unref()
     this.sched.kick()
@@ -237,8 +213,7 @@ export class Execution {
   }
 
   on(listener: Listener): () => void {
-    this.listeners.add(listener)
-    return () => void this.listeners.delete(listener)
+    return this.log.on(listener)
   }
 
   /** Every message each hop carries, as `port.emit` events (costly: only while subscribed). */
@@ -259,9 +234,14 @@ export class Execution {
     return () => void this.outputListeners.delete(listener)
   }
 
+  /** Recorded events dropped past `maxRecordedEvents`. */
+  get droppedEvents(): number {
+    return this.log.dropped
+  }
+
   /** Recorded events (state changes, errors, backpressure, logs), oldest first. */
   events(): readonly DataflowEvent[] {
-    return [...this.recorded]
+    return this.log.recordedEvents()
   }
 
   /** Messages waiting in every queue now (cheap: no latency percentiles). */
@@ -272,46 +252,12 @@ export class Execution {
   }
 
   metrics(): ExecutionMetrics {
-    const nodes: ExecutionMetrics['nodes'] = {}
-    const totals = { in: 0, out: 0, inv: 0, err: 0, bp: 0, depth: 0, latSum: 0, latN: 0, max: 0 }
-    for (const node of this.sched.nodes) {
-      const c = node.counters
-      const latency = c.latency()
-      nodes[node.id] = {
-        component: node.component.id,
-        messagesIn: c.messagesIn,
-        messagesOut: c.messagesOut,
-        invocations: c.invocations,
-        errors: c.errors,
-        backpressureEvents: c.backpressureEvents,
-        queueDepth: node.inbox.length,
-        latency,
-      }
-      totals.in += c.messagesIn
-      totals.out += c.messagesOut
-      totals.inv += c.invocations
-      totals.err += c.errors
-      totals.bp += c.backpressureEvents
-      totals.depth += node.inbox.length
-      totals.latSum += latency.avgMs * latency.samples
-      totals.latN += latency.samples
-      totals.max = Math.max(totals.max, latency.maxMs)
-    }
-    return {
+    return aggregateMetrics(this.sched.nodes, {
       messagesInjected: this.injected,
       messagesOutput: this.outputs,
-      messagesProcessed: totals.in,
-      messagesEmitted: totals.out,
-      invocations: totals.inv,
-      errors: totals.err,
-      backpressureEvents: totals.bp,
-      queueDepth: totals.depth,
-      avgLatencyMs: totals.latN ? Math.round((totals.latSum / totals.latN) * 1000) / 1000 : 0,
-      maxLatencyMs: totals.max,
       durationMs: (this.endMs ?? Date.now()) - this.startMs,
       usage: { ...this.usageTotals },
-      nodes,
-    }
+    })
   }
 
   snapshot(): ExecutionSnapshot {
@@ -328,53 +274,8 @@ export class Execution {
   }
 
   private injectEdge(target: InjectTarget): EdgeRuntime {
-    // The common case, `inject(value)` into the only input node, costs one check.
-    if (
-      target.node === undefined &&
-      target.port === undefined &&
-      this.defaultEdge &&
-      !TERMINAL_STATES.has(this._state)
-    ) {
-      return this.defaultEdge
-    }
     this.assertLive('inject')
-    const nodeId = target.node ?? this.defaultInput()
-    const port = target.port ?? 'in'
-    const key = `${nodeId}\u0000${port}`
-    let edge = this.injectEdges.get(key)
-    if (edge) return edge
-    const node = this.sched.nodes.find((n) => n.id === nodeId)
-    const planned = this.plan.nodes.find((n) => n.id === nodeId)
-    if (!node || !planned) {
-      throw new DataflowError(
-        'unknown_target',
-        `the graph '${this.graph}' has no node '${nodeId}'`,
-        `nodes: ${this.plan.nodes.map((n) => n.id).join(', ')}`,
-      )
-    }
-    if (!planned.inputs.some((p) => p.name === port)) {
-      throw new DataflowError(
-        'unknown_target',
-        `node '${nodeId}' has no input port '${port}'`,
-        `its input ports: ${planned.inputs.map((p) => p.name).join(', ') || 'none'}`,
-      )
-    }
-    edge = this.sched.newEdge(undefined, node, port, this.plan.queueCapacity, this.id)
-    this.injectEdges.set(key, edge)
-    if (target.node === undefined && target.port === undefined) this.defaultEdge = edge
-    return edge
-  }
-
-  private defaultInput(): string {
-    const inputs = this.plan.nodes.filter((n) => n.component.id === 'input')
-    if (inputs.length === 1) return inputs[0]!.id
-    throw new DataflowError(
-      'unknown_target',
-      inputs.length === 0
-        ? `the graph '${this.graph}' has no input node`
-        : `the graph '${this.graph}' has ${inputs.length} input nodes`,
-      'name the node to inject into',
-    )
+    return this.injection.edge(target)
   }
 
   private maybeComplete(): void {
@@ -422,7 +323,7 @@ export class Execution {
     this.sched.clear((edge) => {
       for (const w of edge.waiters.splice(0)) w()
     }, cancelled)
-    for (const edge of this.injectEdges.values()) for (const w of edge.waiters.splice(0)) w()
+    this.injection.wakeAll()
     for (const node of this.sched.nodes) {
       if (!node.initialized || !node.component.cleanup) continue
       try {
@@ -447,26 +348,12 @@ export class Execution {
     this.record({ type: 'execution.state', state, previous, ...(error ? { error } : {}) })
   }
 
-  private record(event: DistributiveOmit<DataflowEvent, 'executionId' | 'ts'>): void {
+  private record(event: EventDraft): void {
     this.publish(event)
   }
 
-  private publish(partial: DistributiveOmit<DataflowEvent, 'executionId' | 'ts'>): void {
-    const event = { executionId: this.id, ts: new Date().toISOString(), ...partial } as DataflowEvent
-    if (RECORDED_EVENT_TYPES.has(event.type)) {
-      if (this.recorded.length >= this.maxRecorded) {
-        this.recorded.shift()
-        this.droppedEvents++
-      }
-      this.recorded.push(event)
-    }
-    for (const l of this.listeners) {
-      try {
-        l(event)
-      } catch {
-        // A listener's failure is its own; the execution goes on.
-      }
-    }
+  private publish(draft: EventDraft): void {
+    this.log.publish(draft)
   }
 
   private portEmit(msg: Message): void {
@@ -497,5 +384,3 @@ export class Execution {
     )
   }
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never

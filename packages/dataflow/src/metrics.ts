@@ -68,6 +68,55 @@ export interface ExecutionMetrics {
   nodes: Record<string, NodeMetrics>
 }
 
+/** Per-node metrics and their totals for an execution. */
+export function aggregateMetrics(
+  nodes: readonly {
+    id: string
+    component: { id: string }
+    counters: NodeCounters
+    inbox: { length: number }
+  }[],
+  execution: Pick<ExecutionMetrics, 'messagesInjected' | 'messagesOutput' | 'durationMs' | 'usage'>,
+): ExecutionMetrics {
+  const byNode: ExecutionMetrics['nodes'] = {}
+  const t = { in: 0, out: 0, inv: 0, err: 0, bp: 0, depth: 0, latSum: 0, latN: 0, max: 0 }
+  for (const node of nodes) {
+    const c = node.counters
+    const latency = c.latency()
+    byNode[node.id] = {
+      component: node.component.id,
+      messagesIn: c.messagesIn,
+      messagesOut: c.messagesOut,
+      invocations: c.invocations,
+      errors: c.errors,
+      backpressureEvents: c.backpressureEvents,
+      queueDepth: node.inbox.length,
+      latency,
+    }
+    t.in += c.messagesIn
+    t.out += c.messagesOut
+    t.inv += c.invocations
+    t.err += c.errors
+    t.bp += c.backpressureEvents
+    t.depth += node.inbox.length
+    t.latSum += latency.avgMs * latency.samples
+    t.latN += latency.samples
+    t.max = Math.max(t.max, latency.maxMs)
+  }
+  return {
+    ...execution,
+    messagesProcessed: t.in,
+    messagesEmitted: t.out,
+    invocations: t.inv,
+    errors: t.err,
+    backpressureEvents: t.bp,
+    queueDepth: t.depth,
+    avgLatencyMs: t.latN ? round(t.latSum / t.latN) : 0,
+    maxLatencyMs: t.max,
+    nodes: byNode,
+  }
+}
+
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000
 }
