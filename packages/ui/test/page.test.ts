@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from './browser.js'
+import { startProxy } from './proxy.js'
 import { type PageServer, startPageServer } from './server.js'
 
 /** Screenshots of this run of the tests (the README's pictures are copies under docs/). */
@@ -177,14 +178,53 @@ describe('the web page', () => {
     await page.context().close()
   })
 
+  it('resumes its event stream with Last-Event-ID after the connection drops', async () => {
+    const proxy = await startProxy(server.port)
+    const page = await newPage()
+    await page.unroute('**/*')
+    await page.route('**/*', (route) =>
+      route.request().url().startsWith(proxy.url) ? route.continue() : route.abort(),
+    )
+    const resumedFrom: string[] = []
+    page.on('request', (r) => {
+      const id = r.headers()['last-event-id']
+      if (r.url().includes('/events/stream') && id) resumedFrom.push(id)
+    })
+    try {
+      await page.goto(`${proxy.url}/start`)
+      await page.locator('[data-workflow="chain"]').click()
+      await page.getByRole('button', { name: 'Start chain' }).click()
+      await page.waitForURL(/\/runs\/run_/, WAIT)
+      const runId = /\/runs\/(run_[A-Za-z0-9]+)/.exec(page.url())![1]!
+      await node(page, 'one').and(page.locator('[data-status="succeeded"]')).waitFor(WAIT)
+      proxy.cut()
+      await node(page, 'four').and(page.locator('[data-status="succeeded"]')).waitFor(WAIT)
+      await page.locator('[data-connection="ended"]').waitFor(WAIT)
+      expect(resumedFrom.length).toBeGreaterThan(0)
+      expect(Number(resumedFrom[0])).toBeGreaterThan(0)
+      const seqs = await page
+        .locator('tr[data-seq]')
+        .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq'))))
+      const lastSeq = (await server.runtime.get(runId))!.lastSeq
+      expect(seqs).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1))
+    } finally {
+      await page.context().close()
+      await proxy.close()
+    }
+  })
+
   it('lists every run with status, duration, tokens and cost, filtered by status', async () => {
     const page = await newPage()
     await page.goto(server.url)
     await page.locator('tr[data-run-id]').nth(3).waitFor(WAIT)
     await page.screenshot({ path: join(SHOTS, 'runs-list.png') })
     await page.getByLabel('Status').selectOption('canceled')
+    // Only canceled runs (the canceled tests' forever and stream), every row so.
     await page.waitForFunction(
-      () => document.querySelectorAll('tr[data-run-id]').length === 1,
+      () => {
+        const rows = [...document.querySelectorAll('tr[data-run-id] .badge')]
+        return rows.length >= 2 && rows.every((b) => b.textContent === 'canceled')
+      },
       undefined,
       WAIT,
     )

@@ -20,6 +20,7 @@ const EXAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../exam
 
 export interface PageServer {
   url: string
+  port: number
   runtime: Runtime
   server: WeftServer
   close(): Promise<void>
@@ -85,10 +86,13 @@ export async function startPageServer(options: { keys?: ApiKey[] } = {}): Promis
     ui: { dir: uiAssetsDir() },
     policy: { workDir: dir, shellCwdRoot: dir },
     ...(options.keys ? { auth: { keys: options.keys } } : {}),
+    // The reconnect test reaches it through a proxy on another port of 127.0.0.1.
+    allowedHosts: ['127.0.0.1'],
   })
-  const { url } = await server.listen({ port: 0, host: '127.0.0.1' })
+  const { url, port } = await server.listen({ port: 0, host: '127.0.0.1' })
   return {
     url,
+    port,
     runtime,
     server,
     async close() {
