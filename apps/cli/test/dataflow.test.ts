@@ -20,10 +20,15 @@ afterAll(() => {
   for (const ws of workspaces) ws.cleanup()
 })
 
-describe('weft dataflow', () => {
+// Each test starts the real `weft` several times; a loaded machine needs more than the default.
+describe('weft dataflow', { timeout: 240_000 }, () => {
   it('validate: a valid graph with its order; a bad one with file:line, path and fix, exit 2', async () => {
     const ws = workspace()
-    const ok = await runCli(['dataflow', 'validate', 'evens.yaml'], { cwd: ws.dir, env: ws.env })
+    const ok = await runCli(['dataflow', 'validate', 'evens.yaml'], {
+      cwd: ws.dir,
+      env: ws.env,
+      timeoutMs: 90_000,
+    })
     expect(ok.code).toBe(0)
     expect(ok.stdout).toContain('✓ evens.yaml is valid (4 nodes, 3 edges)')
     expect(ok.stdout).toContain('order: src → keep → sq → sink')
@@ -41,13 +46,21 @@ describe('weft dataflow', () => {
         '',
       ].join('\n'),
     )
-    const bad = await runCli(['dataflow', 'validate', 'bad.yaml'], { cwd: ws.dir, env: ws.env })
+    const bad = await runCli(['dataflow', 'validate', 'bad.yaml'], {
+      cwd: ws.dir,
+      env: ws.env,
+      timeoutMs: 90_000,
+    })
     expect(bad.code).toBe(2)
     expect(bad.stdout).toMatch(
       /bad\.yaml:6:\d+ +error +node 'sq' uses an unknown component 'mapp' \[unknown_component\]/,
     )
     expect(bad.stdout).toContain("fix: did you mean 'map'?")
-    const json = await runCli(['dataflow', 'validate', 'bad.yaml', '--json'], { cwd: ws.dir, env: ws.env })
+    const json = await runCli(['dataflow', 'validate', 'bad.yaml', '--json'], {
+      cwd: ws.dir,
+      env: ws.env,
+      timeoutMs: 90_000,
+    })
     expect(JSON.parse(json.stdout)).toMatchObject({
       ok: false,
       diagnostics: [{ code: 'unknown_component', line: 6, path: 'nodes.sq.component' }],
@@ -58,7 +71,7 @@ describe('weft dataflow', () => {
     const ws = workspace()
     const run = await runCli(
       ['dataflow', 'run', 'evens.yaml', '--input', 'numbers.jsonl', '--output', 'out.jsonl'],
-      { cwd: ws.dir, env: ws.env },
+      { cwd: ws.dir, env: ws.env, timeoutMs: 90_000 },
     )
     expect(run.code).toBe(0)
     expect(readFileSync(join(ws.dir, 'out.jsonl'), 'utf8')).toBe('4\n16\n36\n64\n100\n')
@@ -95,6 +108,7 @@ describe('weft dataflow', () => {
     const piped = await runCli(['dataflow', 'run', 'evens.yaml', '--input', '-', '--store', 'memory:'], {
       cwd: ws.dir,
       env: ws.env,
+      timeoutMs: 90_000,
       input: '1\n2\n\n3\n4\n',
     })
     expect(piped.code).toBe(0)
@@ -102,7 +116,7 @@ describe('weft dataflow', () => {
     expect(piped.stderr).toMatch(/✓ evens completed/)
     const slow = await runCli(
       ['dataflow', 'run', 'slow-consumer.yaml', '--input', 'numbers.jsonl', '--store', 'memory:', '--json'],
-      { cwd: ws.dir, env: ws.env },
+      { cwd: ws.dir, env: ws.env, timeoutMs: 90_000 },
     )
     expect(slow.code).toBe(0)
     expect(slow.stdout.trim().split('\n')).toHaveLength(100)
@@ -117,7 +131,7 @@ describe('weft dataflow', () => {
     writeFileSync(join(ws.dir, 'bad.jsonl'), '1\n{oops\n')
     const run = await runCli(
       ['dataflow', 'run', 'evens.yaml', '--input', 'bad.jsonl', '--store', 'memory:'],
-      { cwd: ws.dir, env: ws.env },
+      { cwd: ws.dir, env: ws.env, timeoutMs: 90_000 },
     )
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/bad\.jsonl:2: not a JSON value/)
@@ -131,7 +145,8 @@ describe('weft dataflow', () => {
       const graph = readFileSync(join(ws.dir, 'evens.yaml'), 'utf8')
       const execution = await client.dataflow.executions.create({ graph })
       const at = ['--server', server.url]
-      const cli = (args: string[]) => runCli(['dataflow', ...args, ...at], { cwd: ws.dir, env: ws.env })
+      const cli = (args: string[]) =>
+        runCli(['dataflow', ...args, ...at], { cwd: ws.dir, env: ws.env, timeoutMs: 90_000 })
 
       expect((await cli(['pause', execution.id])).stdout).toBe(`${execution.id} is paused\n`)
       const injected = await cli(['inject', execution.id, '2', '3', '4'])
@@ -147,7 +162,11 @@ describe('weft dataflow', () => {
       expect(list.stdout).toMatch(new RegExp(`${execution.id} +evens +running .* 3 +2 +0 +yes`))
       expect((await cli(['stop', execution.id])).stdout).toBe(`${execution.id} is cancelled\n`)
 
-      const refused = await runCli(['dataflow', 'pause', execution.id], { cwd: ws.dir, env: ws.env })
+      const refused = await runCli(['dataflow', 'pause', execution.id], {
+        cwd: ws.dir,
+        env: ws.env,
+        timeoutMs: 90_000,
+      })
       expect(refused.code).toBe(2)
       expect(refused.stderr).toMatch(/acts on an execution running in a weft server: give --server URL/)
 
@@ -155,6 +174,7 @@ describe('weft dataflow', () => {
       const local = await runCli(['dataflow', 'status', execution.id, '--store', server.store, '--json'], {
         cwd: ws.dir,
         env: {},
+        timeoutMs: 90_000,
       })
       expect(JSON.parse(local.stdout)).toMatchObject({ id: execution.id, state: 'cancelled', live: false })
     } finally {

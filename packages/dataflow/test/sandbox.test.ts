@@ -55,7 +55,7 @@ describe('the sandbox', () => {
             with: {
               expression: `value === 1 ? (${expression}) : value * 10`,
               // The memory bomb gets time enough to reach its memory limit on a loaded machine.
-              sandbox: { timeoutMs: what === 'a memory bomb' ? 5000 : 100, memoryMb: 8 },
+              sandbox: { timeoutMs: what === 'a memory bomb' ? 20_000 : 100, memoryMb: 8 },
             },
           },
           sink: { component: 'output' },
