@@ -1,4 +1,15 @@
 export * from '@weft/spec'
+export {
+  createRuntime,
+  type EventsOptions,
+  type RecoverOptions,
+  type RecoveryReport,
+  type Runtime,
+  type RuntimeOptions,
+  type RuntimeQueueStatus,
+  type ShutdownOptions,
+  type StartOptions,
+} from './host/index.js'
 export { loadPlugins } from './plugin/load-plugins.js'
 export {
   type Clock,
@@ -16,17 +27,6 @@ export { emptyRunState, type RunState } from './run/state.js'
 export type { EventListener } from './runtime/event-bus.js'
 export { newResumeToken, newRunId } from './runtime/ids.js'
 export type { AgentProfile } from './runtime/plan.js'
-export {
-  createRuntime,
-  type EventsOptions,
-  type RecoverOptions,
-  type RecoveryReport,
-  type Runtime,
-  type RuntimeOptions,
-  type RuntimeQueueStatus,
-  type ShutdownOptions,
-  type StartOptions,
-} from './runtime/runtime.js'
 export { assertArtifactName, createMemoryStore } from './store/memory-store.js'
 export { type PruneBatch, type PruneRunsOptions, type PruneRunsResult, pruneRuns } from './store/prune.js'
 export { ExpressionError, evaluateExpression, parseExpression } from './template/expression.js'

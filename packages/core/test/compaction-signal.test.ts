@@ -2,11 +2,11 @@
  * A compaction (summarize) call made while a task is prepared runs under the task's own signal:
  * a cancel, and the task's timeout, stop it.
  */
+import { stubBackend } from '@weft/testing'
 import { describe, expect, it } from 'vitest'
 import {
   type AbortReason,
   abortReasonOf,
-  type Backend,
   BackendError,
   type ContextPipeline,
   createRuntime,
@@ -18,19 +18,10 @@ import { drain, runHarness } from './helpers/run-harness.js'
 function summarizingBackend() {
   const aborted: (AbortReason | undefined)[] = []
   let summarizing = 0
-  const backend: Backend = {
-    specificationVersion: 'weft.backend.v1',
+  const backend = stubBackend({
     id: 'sum',
     label: 'summarizer',
-    capabilities: {
-      streaming: false,
-      events: false,
-      cancel: true,
-      pause: false,
-      resumeSession: false,
-      usage: false,
-      tools: false,
-    },
+    capabilities: { cancel: true },
     async execute(req, ctx) {
       if (!req.prompt?.startsWith('Condense')) return { output: 'long text '.repeat(50) }
       summarizing++
@@ -40,7 +31,7 @@ function summarizingBackend() {
       aborted.push(abortReasonOf(ctx.signal))
       throw new BackendError('canceled', 'summary stopped')
     },
-  }
+  })
   return { backend, aborted, summarizing: () => summarizing }
 }
 

@@ -3,24 +3,16 @@
  * `processes`, through the reducer; a new attempt starts with none of the last one's.
  */
 import { hostname } from 'node:os'
+import { stubBackend } from '@weft/testing'
 import { describe, expect, it } from 'vitest'
 import { type Backend, BackendError, createRuntime, replayEvents } from '../src/index.js'
 import { allEvents } from './helpers/test-backend.js'
 
 function processBackend(): Backend {
-  return {
-    specificationVersion: 'weft.backend.v1',
+  return stubBackend({
     id: 'proc',
     label: 'process groups',
-    capabilities: {
-      streaming: false,
-      events: true,
-      cancel: true,
-      pause: false,
-      resumeSession: false,
-      usage: false,
-      tools: false,
-    },
+    capabilities: { events: true, cancel: true },
     async execute(req, ctx) {
       const pid = 1000 + req.attempt
       ctx.emit({ type: 'process', pid, pgid: pid, startTime: `${9000 + req.attempt}` })
@@ -30,7 +22,7 @@ function processBackend(): Backend {
       }
       return { output: 'ok' }
     },
-  }
+  })
 }
 
 describe('process groups of an attempt', () => {

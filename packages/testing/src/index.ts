@@ -1,6 +1,7 @@
 export { type HandMadeAttempt, handMadeAttempt } from './attempt.js'
 export { type BackendScenario, describeBackend } from './backend-suite.js'
 export { commitRun, type DirectRunOptions, type EventDraftWithTs, logEvents } from './direct-run.js'
+export * from './doubles.js'
 export {
   type FakeFormat,
   type FakeModelServer,
@@ -10,7 +11,6 @@ export {
   type RecordedRequest,
   startFakeModelServer,
 } from './fake-models/index.js'
-export { firstCommit, logNow } from './fixtures.js'
 export {
   arbitraryMalformedWorkflow,
   fuzzSettings,
@@ -50,7 +50,5 @@ export {
   processesWithHome,
   processState,
 } from './processes.js'
-export { reopeningStore } from './reopening-store.js'
 export { runLogOnly } from './store-suite/run-log-only.js'
 export { describeStore, type StoreFactory as StoreSuiteFactory } from './store-suite.js'
-export { type StubBackendDefinition, stubBackend, untilCanceled } from './stub-backend.js'

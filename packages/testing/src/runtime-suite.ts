@@ -15,6 +15,7 @@ import {
 } from '@weft/core'
 import { exportEvents } from '@weft/export'
 import { describe, expect, it } from 'vitest'
+import { killableStore } from './killable-store.js'
 import { stubBackend, untilCanceled } from './stub-backend.js'
 
 const LEASE_TTL_MS = 150
@@ -33,51 +34,6 @@ function scriptedBackend(hangs: boolean): Backend & { calls: string[] } {
       return { output: { task: req.taskId, prompt: req.prompt ?? null } }
     },
   })
-}
-
-/**
- * A handle on the store that "dies" on `kill()`: from then on its writes and lease renewals never
- * return, as if its process had stopped; what it committed before stays in the store.
- */
-function mortal(store: Store): { store: Store; kill(): void } {
-  let dead = false
-  const never = new Promise<never>(() => {})
-  const gate =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> =>
-      dead ? never : fn(...args)
-  return {
-    kill: () => {
-      dead = true
-    },
-    // Members are forwarded one by one (not spread) so stores built from classes work too.
-    store: {
-      specificationVersion: store.specificationVersion,
-      id: store.id,
-      capabilities: store.capabilities,
-      init: () => store.init(),
-      commit: gate((c) => store.commit(c)),
-      close: async () => {},
-      runs: store.runs,
-      tasks: store.tasks,
-      events: store.events,
-      artifacts: store.artifacts,
-      memory: store.memory,
-      leases: {
-        acquire: (runId, owner, ttlMs) => store.leases!.acquire(runId, owner, ttlMs),
-        get: (runId) => store.leases!.get(runId),
-        renew: gate((runId: string, owner: string, ttlMs: number) =>
-          store.leases!.renew(runId, owner, ttlMs),
-        ),
-        release: gate((runId: string, owner: string) => store.leases!.release(runId, owner)),
-      },
-      signals: {
-        send: (signal) => store.signals!.send(signal),
-        lastId: () => store.signals!.lastId(),
-        receive: gate((runIds: string[], afterId: number) => store.signals!.receive(runIds, afterId)),
-      },
-    },
-  }
 }
 
 async function until(check: () => Promise<boolean>, ms = 5000): Promise<void> {
@@ -100,7 +56,7 @@ export function describeRuntimeOnStore(getStore: () => Store): void {
   describe('with a runtime', () => {
     it('recovers a run whose process died: finished tasks kept, the lost attempt run again, the log replays', async () => {
       const store = getStore()
-      const dying = mortal(store)
+      const dying = killableStore(store)
       const first = createRuntime({
         store: dying.store,
         backends: [scriptedBackend(true)],

@@ -3,15 +3,18 @@
  * depends on core). Behaviour comes from the task's `with`.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
+import { stubBackend } from '@weft/testing/doubles'
 import {
   type Backend,
   BackendError,
   createRuntime,
   type Json,
   type RuntimeOptions,
-  type Store,
   type WeftEvent,
 } from '../../src/index.js'
+
+/** A store handle that "dies" on `kill()` (shared with the store conformance suite). */
+export { killableStore } from '@weft/testing/doubles'
 
 export interface TestBackendOptions {
   output?: Json
@@ -31,19 +34,10 @@ type Call = { taskId: string; attempt: number; prompt?: string; options: unknown
 export function testBackend(id = 'test'): Backend & { calls: Call[]; maxActive: number } {
   const calls: Call[] = []
   let active = 0
-  const backend = {
-    specificationVersion: 'weft.backend.v1',
+  const backend = stubBackend({
     id,
     label: 'test backend',
-    capabilities: {
-      streaming: false,
-      events: true,
-      cancel: true,
-      pause: false,
-      resumeSession: false,
-      usage: true,
-      tools: false,
-    },
+    capabilities: { events: true, cancel: true, usage: true },
     calls,
     maxActive: 0,
     estimate(req) {
@@ -67,7 +61,7 @@ export function testBackend(id = 'test'): Backend & { calls: Call[]; maxActive: 
         active--
       }
     },
-  } satisfies Backend & { calls: Call[]; maxActive: number }
+  })
   async function run(req: Parameters<Backend['execute']>[0], ctx: Parameters<Backend['execute']>[1]) {
     const o = req.options as TestBackendOptions
     const wait = async (ms: number) => {
@@ -128,34 +122,4 @@ export function maxConcurrent(events: WeftEvent[]): number {
       now--
   }
   return max
-}
-
-/**
- * A store whose process "dies" on `kill()`: from then on every write and lease renewal of this
- * handle hangs forever, as if the process had stopped. Another runtime on the underlying store
- * sees exactly what was committed before.
- */
-export function killableStore(store: Store): { store: Store; kill(): void } {
-  let dead = false
-  const never = new Promise<never>(() => {})
-  const gate =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> =>
-      dead ? never : fn(...args)
-  return {
-    kill: () => {
-      dead = true
-    },
-    store: {
-      ...store,
-      commit: gate(store.commit.bind(store)),
-      close: async () => {},
-      leases: {
-        ...store.leases!,
-        renew: gate(store.leases!.renew.bind(store.leases!)),
-        release: gate(store.leases!.release.bind(store.leases!)),
-      },
-      signals: { ...store.signals!, receive: gate(store.signals!.receive.bind(store.signals!)) },
-    },
-  }
 }
