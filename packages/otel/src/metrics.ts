@@ -10,22 +10,54 @@ import { GEN_AI, providerOf, WEFT } from './attributes.js'
 
 type TaskPlace = 'queued' | 'running'
 
+/**
+ * Counts kept in a plain map and reported when metrics are collected (an observable counter): an
+ * SDK counter's `add` looks its attributes up on every call, and this runs for every event.
+ */
+class Tally {
+  readonly counts = new Map<string, number>()
+  add(key: string, n = 1): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + n)
+  }
+}
+
 export class RuntimeMetrics {
   private readonly places = new Map<string, TaskPlace>()
   private readonly backendOf = new Map<string, string>()
   private startedAt: number | undefined
-  private readonly runs
-  private readonly tasks
+  private readonly runs = new Tally()
+  private readonly tasks = new Tally()
+  private readonly events = new Tally()
+  /** By model and provider (`model\u0000provider`). */
+  private readonly cost = new Tally()
   private readonly taskDuration
   private readonly tokens
-  private readonly cost
-  private readonly events
 
   constructor(meter: Meter) {
-    this.runs = meter.createCounter('weft.runs', { description: 'Runs that ended, by status', unit: '{run}' })
-    this.tasks = meter.createCounter('weft.tasks', {
-      description: 'Tasks that ended, by status (succeeded, failed, canceled, skipped)',
-      unit: '{task}',
+    const observe = (
+      name: string,
+      description: string,
+      unit: string,
+      tally: Tally,
+      attrs: (key: string) => Attributes,
+    ) =>
+      meter.createObservableCounter(name, { description, unit }).addCallback((result) => {
+        for (const [key, n] of tally.counts) result.observe(n, attrs(key))
+      })
+    observe('weft.runs', 'Runs that ended, by status', '{run}', this.runs, (k) => ({ [WEFT.runStatus]: k }))
+    observe(
+      'weft.tasks',
+      'Tasks that ended, by status (succeeded, failed, canceled, skipped)',
+      '{task}',
+      this.tasks,
+      (k) => ({ [WEFT.taskStatus]: k }),
+    )
+    observe('weft.events', 'Events committed, by type', '{event}', this.events, (k) => ({
+      'weft.event.type': k,
+    }))
+    observe('weft.cost', 'Cost by model and provider', 'USD', this.cost, (k) => {
+      const [model, provider] = k.split('\u0000')
+      return { [GEN_AI.requestModel]: model ?? 'unknown', [GEN_AI.providerName]: provider ?? 'unknown' }
     })
     this.taskDuration = meter.createHistogram('weft.task.duration', {
       description: 'Duration of finished tasks, by backend and outcome',
@@ -34,11 +66,6 @@ export class RuntimeMetrics {
     this.tokens = meter.createHistogram('gen_ai.client.token.usage', {
       description: 'Tokens used per backend call, by model and token type (GenAI semantic conventions)',
       unit: '{token}',
-    })
-    this.cost = meter.createCounter('weft.cost', { description: 'Cost by model and backend', unit: 'USD' })
-    this.events = meter.createCounter('weft.events', {
-      description: 'Events committed, by type',
-      unit: '{event}',
     })
     meter
       .createObservableGauge('weft.queue.tasks', {
@@ -66,7 +93,7 @@ export class RuntimeMetrics {
 
   event(e: WeftEvent): void {
     if (e.type === 'agent.delta') return
-    this.events.add(1, { 'weft.event.type': e.type })
+    this.events.add(e.type)
     const key = e.taskId ? `${e.runId}\u0000${e.taskId}` : ''
     switch (e.type) {
       case 'task.queued':
@@ -88,13 +115,13 @@ export class RuntimeMetrics {
         const ms = e.data.durationMs
         if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0)
           this.taskDuration.record(ms / 1000, { [WEFT.backend]: backend, [WEFT.taskStatus]: outcome })
-        this.tasks.add(1, { [WEFT.taskStatus]: outcome })
+        this.tasks.add(outcome)
         this.forget(key)
         return
       }
       case 'task.canceled':
       case 'task.skipped':
-        this.tasks.add(1, { [WEFT.taskStatus]: e.type.slice('task.'.length) })
+        this.tasks.add(e.type.slice('task.'.length))
         this.forget(key)
         return
       case 'usage.recorded': {
@@ -106,13 +133,14 @@ export class RuntimeMetrics {
         const output = e.data.outputTokens + e.data.reasoningTokens
         if (input > 0) this.tokens.record(input, { ...attrs, [GEN_AI.tokenType]: 'input' })
         if (output > 0) this.tokens.record(output, { ...attrs, [GEN_AI.tokenType]: 'output' })
-        if (typeof e.data.costUsd === 'number' && e.data.costUsd > 0) this.cost.add(e.data.costUsd, attrs)
+        if (typeof e.data.costUsd === 'number' && e.data.costUsd > 0)
+          this.cost.add(`${attrs[GEN_AI.requestModel]}\u0000${attrs[GEN_AI.providerName]}`, e.data.costUsd)
         return
       }
       case 'run.succeeded':
       case 'run.failed':
       case 'run.canceled': {
-        this.runs.add(1, { [WEFT.runStatus]: e.type.slice('run.'.length) })
+        this.runs.add(e.type.slice('run.'.length))
         const prefix = `${e.runId}\u0000`
         for (const k of this.places.keys()) if (k.startsWith(prefix)) this.places.delete(k)
         for (const k of this.backendOf.keys()) if (k.startsWith(prefix)) this.backendOf.delete(k)
