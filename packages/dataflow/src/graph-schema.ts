@@ -54,3 +54,8 @@ export function parseEndpoint(endpoint: string): { node: string; port: string } 
   if (!m) throw new Error(`'${endpoint}' is not a node.port endpoint`)
   return { node: m[1]!, port: m[2]! }
 }
+
+/** A graph written in code, typed as the schema reads it (validate it with `dataflow.validate`). */
+export function defineGraph(graph: DataflowGraphInput): DataflowGraphInput {
+  return graph
+}

@@ -27,6 +27,7 @@ export {
   type DataflowGraphInput,
   DataflowGraphSchema,
   DEFAULT_QUEUE_CAPACITY,
+  defineGraph,
   GraphEdgeSchema,
   GraphNodeSchema,
   ON_ERROR_ACTIONS,

@@ -1,6 +1,7 @@
 import {
   createDataflow,
   type DataflowOptions,
+  defineGraph,
   type Execution,
   type ExecutionSnapshot,
   TERMINAL_STATES,
@@ -13,17 +14,17 @@ type Nodes = Record<
 
 /** A graph document from nodes and `from -> to` edge strings. */
 export function graph(nodes: Nodes, edges: string[], extra: Record<string, unknown> = {}) {
-  return {
+  return defineGraph({
     weft: 1,
     kind: 'dataflow',
     name: 'test',
     ...extra,
     nodes,
     edges: edges.map((e) => {
-      const [from, to] = e.split('->').map((s) => s.trim())
+      const [from = '', to = ''] = e.split('->').map((s) => s.trim())
       return { from, to }
     }),
-  }
+  })
 }
 
 export interface Ran {
