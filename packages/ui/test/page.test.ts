@@ -130,6 +130,20 @@ describe('the web page', () => {
     await page.context().close()
   })
 
+  it('shows a failed task red with its error, and its dependents skipped', async () => {
+    const page = await newPage()
+    await startFromPage(page, 'failure')
+    await page.locator('.run-page[data-run-status="failed"]').waitFor(WAIT)
+    await node(page, 'lint').and(page.locator('[data-status="failed"]')).waitFor(WAIT)
+    await node(page, 'publish').and(page.locator('[data-status="skipped"]')).waitFor(WAIT)
+    await node(page, 'site').and(page.locator('[data-status="succeeded"]')).waitFor(WAIT)
+    await page.getByRole('button', { name: 'lint: failed' }).click()
+    const error = page.locator('[data-task-panel="lint"] .error-box')
+    await error.waitFor(WAIT)
+    expect((await error.textContent()) ?? '').toContain('3 lint errors in src/index.ts')
+    await page.context().close()
+  })
+
   it('streams a task’s text live into the task panel', async () => {
     const page = await newPage()
     await startFromPage(page, 'stream')
