@@ -53,6 +53,8 @@ export class Execution {
   completedAt: string | undefined
   error: ExecutionError | undefined
   private _state: ExecutionState = 'pending'
+  /** Completed, failed or cancelled (read on every injection). */
+  private finished = false
   private readonly sched: Scheduler
   private readonly outputListeners = new Set<(nodeId: string, value: unknown) => void>()
   private portEmitListeners = 0
@@ -162,7 +164,7 @@ export class Execution {
     }
     const sequence = ++edge.seq
     this.injected++
-    this.sched.deliver(edge, sequence, Date.now(), value)
+    this.sched.deliver(edge, sequence, this.sched.clock(), value)
     return { id: `${this.id}:${edge.index}:${sequence}`, sequence }
   }
 
@@ -171,7 +173,7 @@ export class Execution {
     const edge = this.injectEdge(target)
     if (edge.depth >= edge.capacity) return false
     this.injected++
-    this.sched.deliver(edge, ++edge.seq, Date.now(), value)
+    this.sched.deliver(edge, ++edge.seq, this.sched.clock(), value)
     return true
   }
 
@@ -345,6 +347,7 @@ export class Execution {
     const previous = this._state
     this._state = state
     this.sched.running = state === 'running'
+    this.finished = TERMINAL_STATES.has(state)
     this.record({ type: 'execution.state', state, previous, ...(error ? { error } : {}) })
   }
 
@@ -369,7 +372,7 @@ export class Execution {
   }
 
   private assertLive(what: string): void {
-    if (TERMINAL_STATES.has(this._state)) {
+    if (this.finished) {
       throw new DataflowError(
         'execution_finished',
         `cannot ${what}: the execution ${this.id} is ${this._state}`,

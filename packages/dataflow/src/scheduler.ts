@@ -36,6 +36,10 @@ export class Scheduler {
   private edgeCount = 1_000_000
   /** Time stamp of messages emitted during a drain (one clock read per node turn). */
   private now = Date.now()
+  private clockFresh = false
+  private readonly staleClock = () => {
+    this.clockFresh = false
+  }
   /** Whether nodes may run: the execution sets it as its state changes (read on every message). */
   running = false
   /** Whether someone watches every hop (`onPortEmit`). */
@@ -67,6 +71,19 @@ export class Scheduler {
       seq: 0,
       waiters: [],
     }
+  }
+
+  /**
+   * The time for messages injected from outside: read once per synchronous burst (a loop of
+   * `offer` calls reads the clock once), fresh again after the next microtask.
+   */
+  clock(): number {
+    if (!this.clockFresh) {
+      this.now = Date.now()
+      this.clockFresh = true
+      queueMicrotask(this.staleClock)
+    }
+    return this.now
   }
 
   /** Nothing queued, running or waiting for room. */
@@ -101,7 +118,7 @@ export class Scheduler {
       )
     }
     node.counters.messagesOut++
-    const now = this.draining ? this.now : Date.now()
+    const now = this.draining ? this.now : this.clock()
     for (let i = 0; i < edges.length; i++) {
       const edge = edges[i]!
       if (node.pending.length === 0 && edge.depth < edge.capacity) this.deliver(edge, ++edge.seq, now, value)
