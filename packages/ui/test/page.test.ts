@@ -243,6 +243,15 @@ describe('the web page', () => {
       WAIT,
     )
     expect((await page.locator('tbody').textContent()) ?? '').toContain('forever')
+    // Search by part of a name, an id or a tag.
+    await page.getByLabel('Status').selectOption('')
+    await page.getByLabel('Search').fill('quick-st')
+    await page.waitForFunction(
+      () => document.querySelectorAll('tr[data-run-id]').length === 1,
+      undefined,
+      WAIT,
+    )
+    expect((await page.locator('tbody').textContent()) ?? '').toContain('hello')
     await page.context().close()
   })
 

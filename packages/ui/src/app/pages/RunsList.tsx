@@ -1,4 +1,4 @@
-import { RUN_STATUSES, type RunStatus } from '@weft/core/contracts'
+import { RUN_STATUSES, type RunStatus, type RunSummary } from '@weft/core/contracts'
 import { useState } from 'react'
 import { useSession } from '../api.js'
 import { StatusBadge } from '../components/Status.js'
@@ -7,32 +7,36 @@ import { useNow, usePolled } from '../hooks.js'
 import { linkProps, navigate } from '../router.js'
 
 const PAGE_SIZE = 25
+/** A search looks through this many of the newest runs (the API filters names exactly, not by part). */
+const SEARCH_WINDOW = 200
 
 /** Every run, newest first, with filters, search and pages; refreshed every 2 s. */
 export function RunsList() {
   const { client } = useSession()
   const [status, setStatus] = useState<RunStatus | ''>('')
-  const [name, setName] = useState('')
+  const [search, setSearch] = useState('')
   const [tag, setTag] = useState('')
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined])
   const cursor = cursors[cursors.length - 1]
   const now = useNow(1000)
 
-  const { data, error } = usePolled(
+  const needle = search.trim().toLowerCase()
+  const { data: page, error } = usePolled(
     (signal) =>
       client.runs.list(
         {
-          limit: PAGE_SIZE,
+          limit: needle ? SEARCH_WINDOW : PAGE_SIZE,
           ...(status ? { status: [status] } : {}),
-          ...(name.trim() ? { name: name.trim() } : {}),
           ...(tag.trim() ? { tag: tag.trim() } : {}),
-          ...(cursor ? { cursor } : {}),
+          ...(cursor && !needle ? { cursor } : {}),
         },
         { signal },
       ),
-    [client, status, name, tag, cursor],
+    [client, status, needle, tag, cursor],
     2000,
   )
+  const data = page && needle ? { items: page.items.filter((r) => matches(r, needle)) } : page
+  const nextCursor = needle ? undefined : page?.nextCursor
   const resetPages = () => setCursors([undefined])
 
   return (
@@ -62,13 +66,13 @@ export function RunsList() {
           </select>
         </label>
         <label>
-          Name
+          Search
           <input
             type="search"
-            value={name}
-            placeholder="workflow name"
+            value={search}
+            placeholder="name, id or tag"
             onChange={(e) => {
-              setName(e.target.value)
+              setSearch(e.target.value)
               resetPages()
             }}
           />
@@ -144,7 +148,7 @@ export function RunsList() {
             {data && data.items.length === 0 ? (
               <tr>
                 <td colSpan={7} className="muted">
-                  No runs{status || name || tag ? ' match these filters' : ' yet'}.{' '}
+                  No runs{status || needle || tag ? ' match these filters' : ' yet'}.{' '}
                   <a {...linkProps('/start')}>Start one</a>.
                 </td>
               </tr>
@@ -163,12 +167,20 @@ export function RunsList() {
         <span className="muted">Page {cursors.length}</span>
         <button
           type="button"
-          disabled={!data?.nextCursor}
-          onClick={() => data?.nextCursor && setCursors((c) => [...c, data.nextCursor])}
+          disabled={!nextCursor}
+          onClick={() => nextCursor && setCursors((c) => [...c, nextCursor])}
         >
           Older →
         </button>
       </nav>
     </section>
+  )
+}
+
+function matches(run: RunSummary, needle: string): boolean {
+  return (
+    run.name.toLowerCase().includes(needle) ||
+    run.id.toLowerCase().includes(needle) ||
+    run.tags.some((t) => t.toLowerCase().includes(needle))
   )
 }
