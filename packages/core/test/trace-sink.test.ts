@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { Tracing } from '../src/host/tracing.js'
 import {
   BACKEND_SPECIFICATION_VERSION,
   type Backend,
@@ -9,6 +10,7 @@ import {
   type BackendCallStart,
   createJsonlTraceSink,
   createRuntime,
+  definePlugin,
   defineTraceSink,
   parseTraceparent,
   type RuntimeLifecycleEvent,
@@ -166,6 +168,38 @@ describe('trace sinks', () => {
     expect(lines[0].type).toBe('runtime.started')
     expect(lines.at(-1).type).toBe('runtime.stopped')
     expect(lines.filter((l) => l.runId === run.id)).toEqual(JSON.parse(JSON.stringify(stored)))
+  })
+
+  it('a sink that never finishes flushing does not hold the shutdown, and a broken plugin sink is a warning', async () => {
+    const warnings: string[] = []
+    const stuck = defineTraceSink({
+      name: 'stuck',
+      event: () => {},
+      flush: () => new Promise<void>(() => {}),
+    })
+    await new Tracing(
+      [stuck],
+      (m) => warnings.push(m),
+      () => new Date().toISOString(),
+    ).stop(50)
+    expect(warnings).toEqual(['trace sink stuck did not flush within 50 ms; what it still held is lost'])
+
+    const runtime = createRuntime({
+      backends: [testBackend()],
+      reporter: { warn: (m) => warnings.push(m) },
+      plugins: [
+        definePlugin({
+          name: 'broken-tracing',
+          traceSink: () => {
+            throw new Error('no endpoint')
+          },
+        }),
+      ],
+    })
+    const run = await runtime.start({ workflow })
+    expect((await runtime.wait(run.id)).status).toBe('succeeded')
+    await runtime.close()
+    expect(warnings.at(-1)).toBe('plugin broken-tracing: its trace sink could not be created: no endpoint')
   })
 
   it('parseTraceparent takes W3C version 00 headers and nothing else', () => {

@@ -14,6 +14,9 @@ import type {
 } from '@weft/spec'
 import { TRACE_SINK_SPECIFICATION_VERSION } from '@weft/spec'
 
+/** How long shutdown waits for a sink to flush and close. */
+const STOP_TIMEOUT_MS = 5000
+
 export class Tracing {
   private readonly sinks: readonly TraceSink[]
   private readonly callSinks: readonly TraceSink[]
@@ -68,15 +71,31 @@ export class Tracing {
     return new Map([...backends].map(([id, b]) => [id, this.traced(b)]))
   }
 
-  /** Flushes and closes every sink; one that fails is a warning. */
-  async stop(): Promise<void> {
+  /**
+   * Flushes and closes every sink; one that fails is a warning. A sink gets `timeoutMs` for both
+   * (an exporter whose collector does not answer must not hold the runtime's shutdown).
+   */
+  async stop(timeoutMs = STOP_TIMEOUT_MS): Promise<void> {
     await Promise.all(
       this.sinks.map(async (sink) => {
-        try {
+        let timer: NodeJS.Timeout | undefined
+        const closing = (async () => {
           await sink.flush?.()
           await sink.close?.()
+        })()
+        const late = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), timeoutMs)
+          timer.unref?.()
+        })
+        try {
+          if ((await Promise.race([closing, late])) === 'late')
+            this.warn(
+              `trace sink ${sink.name} did not flush within ${timeoutMs} ms; what it still held is lost`,
+            )
         } catch (err) {
           this.warn(`trace sink ${sink.name} failed to close: ${(err as Error)?.message ?? String(err)}`)
+        } finally {
+          clearTimeout(timer)
         }
       }),
     )
