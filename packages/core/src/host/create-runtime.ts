@@ -9,7 +9,6 @@ import { isTerminalRunStatus, WeftError } from '@weft/spec'
 import { systemClock } from '../run/clock.js'
 import { SlotPool } from '../runtime/concurrency.js'
 import { EventBus } from '../runtime/event-bus.js'
-import { SUBWORKFLOW_BACKEND } from '../runtime/plan.js'
 import { type ExecutionDeps, RunExecution } from '../runtime/run-execution.js'
 import { createMemoryStore } from '../store/memory-store.js'
 import type { BackendInfo } from '../workflow/validate.js'
@@ -25,7 +24,6 @@ import { RunRegistry } from './registry.js'
 import { shutdownOnSignals, shutdownRuns } from './shutdown.js'
 import { SignalInbox } from './signals.js'
 import { launch, rerunPlan, validate, validatedNewTasks, validatedSpec } from './starts.js'
-import { createSubworkflowBackend } from './subworkflows.js'
 import { executionFor } from './takeover.js'
 import { Tracing } from './tracing.js'
 
@@ -38,22 +36,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   ]) {
     backends.set(b.id, b)
   }
-  // Subworkflows (`uses:`) run on a backend of the runtime itself (unless one of that id is given).
-  // It runs tasks but is not one of the runtime's listed backends.
-  let self: Runtime | undefined
-  const runnable = new Map(backends)
-  if (!runnable.has(SUBWORKFLOW_BACKEND)) {
-    runnable.set(
-      SUBWORKFLOW_BACKEND,
-      createSubworkflowBackend({
-        runtime: () => self!,
-        workDir: options.workDir ?? process.cwd(),
-        ...(options.workflowsDir ? { workflowsDir: options.workflowsDir } : {}),
-      }),
-    )
-  }
   const backendInfo = new Map<string, BackendInfo>(
-    [...runnable].map(([id, b]) => [
+    [...backends].map(([id, b]) => [
       id,
       { id, optionsSchema: b.optionsSchema, commandFields: b.commandFields, errorCodes: b.errorCodes },
     ]),
@@ -111,7 +95,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     ...(options.budget ? { budget: options.budget } : {}),
     bus,
     slots,
-    backends: tracing.wrapBackends(runnable),
+    backends: tracing.wrapBackends(backends),
     agents: options.agents ?? {},
     retryDefaults: options.retryDefaults,
     defaultParallelism: options.defaultRunParallelism ?? 4,
@@ -314,6 +298,5 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
     close: () => shutdown(0),
   }
-  self = runtime
   return runtime
 }
