@@ -65,7 +65,9 @@ function describe(e: WeftEvent, c: Colors, verbose: boolean): string | undefined
     case 'task.waiting':
       return `${c.yellow('⏸')} ${id} waiting for approval: ${e.data.message}`
     case 'task.approved':
-      return `${c.green('✓')} ${id} approved${e.data.input !== undefined ? c.dim(` with ${shortValue(e.data.input, 60)}`) : ''}`
+      return `${c.green('✓')} ${id} approved${e.data.by ? ` by ${e.data.by}` : ''}${e.data.input !== undefined ? c.dim(` with ${shortValue(e.data.input, 60)}`) : ''}`
+    case 'task.rejected':
+      return `${c.red('✗')} ${id} rejected${e.data.by ? ` by ${e.data.by}` : ''}: ${truncate(e.data.reason, 200)}`
     case 'task.succeeded': {
       const out = shortValue(e.data.output, 60)
       return `${c.green('✓')} ${id} succeeded ${c.dim(formatDuration(e.data.durationMs))}${out ? c.dim(` → ${out}`) : ''}`

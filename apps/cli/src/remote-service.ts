@@ -55,7 +55,8 @@ export function createRemoteService(client: WeftClient, extraArgs: string | unde
       remote(() => client.runs.wait(runId, options?.signal ? { signal: options.signal } : {})),
     cancel: (runId, reason) => remote(() => client.runs.cancel(runId, { reason })),
     pause: (runId) => remote(() => client.runs.pause(runId)),
-    resume: (runId, options) => remote(() => client.runs.resume(runId, options)),
+    // The server records its API key's name as who answered: `by` is not the client's to say.
+    resume: (runId, { by: _by, ...options }) => remote(() => client.runs.resume(runId, options)),
     artifacts: (runId) => remote(() => client.runs.artifacts(runId)),
     async artifact(runId, name) {
       try {

@@ -96,7 +96,11 @@ export interface RunService {
   wait(runId: string, options?: { signal?: AbortSignal }): Promise<RunSummary>
   cancel(runId: string, reason: string): Promise<RunSummary>
   pause(runId: string): Promise<RunSummary>
-  resume(runId: string, options: { token?: string; input?: Json; budget?: BudgetSpec }): Promise<RunSummary>
+  /** `reject`: the reason an approval is rejected; `by`: who answers (a server records its key's name). */
+  resume(
+    runId: string,
+    options: { token?: string; input?: Json; reject?: string; by?: string; budget?: BudgetSpec },
+  ): Promise<RunSummary>
   queryEvents(filter: EventFilter, limit: number): Promise<WeftEvent[]>
   /** The files the run's tasks produced; a store without artifacts throws `store_unsupported`. */
   artifacts(runId: string): Promise<ArtifactEntry[]>

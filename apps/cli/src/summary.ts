@@ -134,7 +134,7 @@ export function resumeCommands(run: RunSummary, options: ResumeHintOptions = {})
   if (waiting.length > 0) {
     return waiting.map(
       (w) =>
-        `weft runs resume ${run.id} --token ${w.token} [--input JSON]${extra}   # ${w.taskId}: ${w.message}`,
+        `weft runs resume ${run.id} --token ${w.token} [--input JSON]${extra}   # ${w.taskId}: ${w.message} (or --reject REASON)`,
     )
   }
   return [`weft runs resume ${run.id}${extra}`]

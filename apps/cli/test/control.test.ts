@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createWorkspace, readEvents, runCli, showRun, startCli, type Workspace } from './helpers/cli.js'
 
@@ -45,6 +46,50 @@ describe('approval gates', () => {
     expect(events.filter((e) => e.type === 'task.approved')).toHaveLength(1)
     expect(events.filter((e) => e.type === 'task.started' && e.taskId === 'publish')).toHaveLength(1)
     expect(events.at(-1)!.type).toBe('run.succeeded')
+  })
+})
+
+describe('rejecting an approval', () => {
+  it('examples/approval-reject.yaml: --reject takes the onReject path; runs show says who and why', async () => {
+    const ws = workspace()
+    const example = fileURLToPath(new URL('../../../examples/approval-reject.yaml', import.meta.url))
+    const env = { ...ws.env, WEFT_USER: 'ana' }
+    const run = await runCli(['run', example], { cwd: ws.dir, env })
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain('waiting for approval: Publish Release 1.2 (2 items)?')
+    expect(run.stdout).toContain('(or --reject REASON)')
+    const [, runId, token] = /weft runs resume (run_\w+) --token (\S+)/.exec(run.stdout)!
+
+    const noToken = await runCli(['runs', 'resume', runId!, '--reject', 'no'], { cwd: ws.dir, env })
+    expect(noToken.code).toBe(2)
+    expect(noToken.stderr).toContain('--reject answers an approval: pass its --token too')
+
+    const rejected = await runCli(
+      ['runs', 'resume', runId!, '--token', token!, '--reject', 'the numbers are off'],
+      {
+        cwd: ws.dir,
+        env,
+      },
+    )
+    expect(rejected.code, rejected.stderr).toBe(0)
+    expect(rejected.stdout).toMatch(/✗ review rejected by cli:ana: the numbers are off/)
+    expect(rejected.stdout).toMatch(/publish skipped/)
+    expect(rejected.stdout).toMatch(/✓ revise succeeded/)
+
+    const show = await runCli(['runs', 'show', runId!], { cwd: ws.dir, env })
+    expect(show.stdout).toMatch(/approval\s+review rejected by cli:ana: the numbers are off/)
+    const events = await readEvents(ws, runId!)
+    expect(events.find((e) => e.type === 'task.rejected')).toMatchObject({
+      taskId: 'review',
+      data: { token, reason: 'the numbers are off', by: 'cli:ana' },
+    })
+
+    const reused = await runCli(['runs', 'resume', runId!, '--token', token!, '--reject', 'again'], {
+      cwd: ws.dir,
+      env,
+    })
+    expect(reused.code).toBe(2)
+    expect(reused.stderr).toMatch(/resume_token_used/)
   })
 })
 

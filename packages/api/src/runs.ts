@@ -113,10 +113,15 @@ export type RunDetail = z.infer<typeof RunDetailSchema>
 export const CancelRunRequestSchema = z.strictObject({ reason: z.string().max(1000).optional() })
 export type CancelRunRequest = z.input<typeof CancelRunRequestSchema>
 
-/** Answers an approval (`token`, `input`), or resumes a manually or budget-paused run (`budget`). */
+/**
+ * Answers an approval (`token` with `input`, or with `reject` and its reason), or resumes a manually
+ * or budget-paused run (`budget`). The answer is recorded with the API key's name.
+ */
 export const ResumeRunRequestSchema = z.strictObject({
   token: z.string().min(1).max(256).optional(),
   input: JsonSchema.optional(),
+  /** Reject the approval of `token` with this reason: the gate fails, or takes its `onReject` path. */
+  reject: z.string().min(1).max(2000).optional(),
   budget: BudgetSpecSchema.optional(),
 })
 export type ResumeRunRequest = z.input<typeof ResumeRunRequestSchema>

@@ -34,15 +34,19 @@ export async function pauseRun(runtime: Runtime, runId: string): Promise<RunSumm
   return runtime.pause(runId)
 }
 
+/** `by`: the API key's name, recorded with an approval's answer. */
 export async function resumeRun(
   runtime: Runtime,
   runId: string,
   body: z.output<typeof ResumeRunRequestSchema>,
+  by?: string,
 ): Promise<RunSummary> {
   await getRun(runtime, runId)
   return runtime.resume(runId, {
     ...(body.token !== undefined ? { token: body.token } : {}),
     ...(body.input !== undefined ? { input: body.input as Json } : {}),
+    ...(body.reject !== undefined ? { reject: body.reject } : {}),
+    ...(by !== undefined ? { by } : {}),
     ...(body.budget !== undefined ? { budget: body.budget } : {}),
   })
 }

@@ -208,8 +208,9 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
       return c.json({ run: await pauseRun(runtime, params.id!) })
     },
 
-    async resumeRun({ c, params, body }) {
-      return c.json({ run: await resumeRun(runtime, params.id!, body as Out<typeof ResumeRunRequestSchema>) })
+    async resumeRun({ c, params, body, principal }) {
+      const request = body as Out<typeof ResumeRunRequestSchema>
+      return c.json({ run: await resumeRun(runtime, params.id!, request, principal.name) })
     },
 
     async addTasks({ c, params, body, principal }) {

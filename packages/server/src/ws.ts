@@ -162,7 +162,12 @@ export class WsClient {
             ? await cancelRun(runtime, m.runId, m.reason)
             : m.type === 'pause'
               ? await pauseRun(runtime, m.runId)
-              : await resumeRun(runtime, m.runId, { token: m.token, input: m.input, budget: m.budget })
+              : await resumeRun(
+                  runtime,
+                  m.runId,
+                  { token: m.token, input: m.input, reject: m.reject, budget: m.budget },
+                  this.principal.name,
+                )
         this.ack(m.id, run)
         return
       }

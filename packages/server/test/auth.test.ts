@@ -87,6 +87,54 @@ describe('API keys and scopes', () => {
     expect((await call(h.url, '/api/v1/runs', { key: KEYS.admin })).status).toBe(200)
   })
 
+  it("records the key's name as who answered an approval, and rejects with a reason", async () => {
+    const started = await call(h.url, '/api/v1/runs', {
+      key: KEYS.write,
+      json: { workflow: workflows.approval() },
+    })
+    expect(started.status, started.text).toBe(202)
+    const runId = (started.body as Loose).runId as string
+    let token: string | undefined
+    for (let i = 0; i < 100 && !token; i++) {
+      const r = (await call(h.url, `/api/v1/runs/${runId}`, { key: KEYS.read })).body as Loose
+      token = r.run?.pause?.waiting?.[0]?.token
+      if (!token) await new Promise((res) => setTimeout(res, 20))
+    }
+    expect(token).toBeTruthy()
+    const unknown = await call(h.url, `/api/v1/runs/${runId}/resume`, {
+      key: KEYS.write,
+      json: { token: 'tok_nope', reject: 'no' },
+    })
+    expectError(unknown, 400, 'resume_token_invalid')
+    expect((unknown.body as Loose).error.details).toMatchObject({
+      diagnostic: { code: 'resume.invalidToken' },
+    })
+    const r = await call(h.url, `/api/v1/runs/${runId}/resume`, {
+      key: KEYS.write,
+      json: { token, reject: 'not this week' },
+    })
+    expect(r.status, r.text).toBe(200)
+    let run: Loose | undefined
+    for (let i = 0; i < 100; i++) {
+      run = ((await call(h.url, `/api/v1/runs/${runId}`, { key: KEYS.read })).body as Loose).run
+      if (run?.status === 'failed') break
+      await new Promise((res) => setTimeout(res, 20))
+    }
+    expect(run?.status).toBe('failed')
+    const tasks = (await call(h.url, `/api/v1/runs/${runId}`, { key: KEYS.read })).body as Loose
+    const gate = (tasks.tasks as Loose[]).find((t) => t.taskId === 'approve')!
+    expect(gate.approval).toMatchObject({ status: 'rejected', by: 'writer', reason: 'not this week' })
+    expect(gate.error).toMatchObject({
+      code: 'rejected',
+      message: "approval 'approve' was rejected by writer: not this week",
+    })
+    const used = await call(h.url, `/api/v1/runs/${runId}/resume`, { key: KEYS.write, json: { token } })
+    expectError(used, 409, 'resume_token_used')
+    expect((used.body as Loose).error.details).toMatchObject({
+      diagnostic: { code: 'resume.invalidToken', reason: 'used' },
+    })
+  })
+
   it('takes the key as ?key= on the SSE stream (EventSource cannot set headers), nowhere else', async () => {
     const started = await call(h.url, '/api/v1/runs', {
       key: KEYS.write,

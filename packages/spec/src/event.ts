@@ -29,6 +29,7 @@ export const EVENT_TYPES = [
   'task.process_started',
   'task.waiting',
   'task.approved',
+  'task.rejected',
   'task.succeeded',
   'task.failed',
   'task.canceled',
@@ -128,7 +129,10 @@ export interface EventDataMap {
   /** The attempt started an OS process group (recorded in the task's `processes`). */
   'task.process_started': { host: string; pid: number; pgid: number; startTime?: string }
   'task.waiting': { token: string; message: string }
-  'task.approved': { token: string; input?: Json; via?: string }
+  /** `by`: who answered (an API key's name, `cli:<user>`); `timedOut`: `approval.onTimeout: approve`. */
+  'task.approved': { token: string; input?: Json; via?: string; by?: string; timedOut?: boolean }
+  /** The gate was rejected: it fails, or its `onReject` tasks run instead of its other dependents. */
+  'task.rejected': { token: string; reason: string; via?: string; by?: string; timedOut?: boolean }
   'task.succeeded': { output?: Json; text?: string; durationMs: number; usage?: Usage; sessionId?: string }
   'task.failed': { error: ErrorInfo; durationMs?: number; attempts: number }
   'task.canceled': { reason: string }

@@ -55,8 +55,12 @@ export const ApprovalStateSchema = z.object({
   token: z.string(),
   message: z.string(),
   requestedAt: z.string(),
-  status: z.enum(['waiting', 'approved', 'canceled']),
+  status: z.enum(['waiting', 'approved', 'rejected', 'canceled']),
   respondedAt: z.string().optional(),
+  /** Who answered: an API key's name, or `cli:<user>`; `timeout` when nobody did in time. */
+  by: z.string().optional(),
+  /** A rejection's reason. */
+  reason: z.string().optional(),
 })
 export type ApprovalState = z.infer<typeof ApprovalStateSchema>
 

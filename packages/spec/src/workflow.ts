@@ -40,8 +40,27 @@ export const RetryPolicySchema = z.strictObject({
 export type RetryPolicy = z.infer<typeof RetryPolicySchema>
 export type ResolvedRetryPolicy = Required<Omit<RetryPolicy, 'on'>> & Pick<RetryPolicy, 'on'>
 
+export const APPROVAL_TIMEOUT_POLICIES = ['reject', 'approve', 'fail'] as const
+
 export const ApprovalSpecSchema = z.strictObject({
+  /** What the person is asked; a template (`Publish ${{ tasks.draft.output.title }}?`). */
   message: z.string().min(1).default('Approve to continue?'),
+  /**
+   * Tasks to run when the gate is rejected (each must need the gate); the gate's other dependents
+   * are skipped then, and these are skipped when it is approved. Without it a rejection fails the gate.
+   */
+  onReject: z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (typeof v === 'string' ? [v] : v))
+    .optional()
+    .describe('Task ids to run when the gate is rejected; without it a rejection fails the gate.'),
+  /** How long the gate waits for an answer. */
+  timeoutMs: z.number().int().positive().optional(),
+  /** When nobody answered in `timeoutMs`: reject (follows `onReject`), approve, or fail the gate (default). */
+  onTimeout: z
+    .enum(APPROVAL_TIMEOUT_POLICIES)
+    .optional()
+    .describe('When nobody answered in timeoutMs: reject, approve or fail (default).'),
 })
 export type ApprovalSpec = z.infer<typeof ApprovalSpecSchema>
 

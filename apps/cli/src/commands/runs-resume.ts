@@ -1,4 +1,5 @@
-import type { Json } from '@weft/core'
+import { userInfo } from 'node:os'
+import { type Json, WeftError } from '@weft/core'
 import type { Command } from 'commander'
 import type { CliContext } from '../context.js'
 import { parseJsonInput } from '../inputs.js'
@@ -10,6 +11,7 @@ import { requireRun, withService } from './target.js'
 export interface RunsResumeOptions {
   token?: string
   input?: string
+  reject?: string
   json?: boolean
   quiet?: boolean
   store?: string
@@ -29,6 +31,10 @@ export function configureRunsResumeCommand(command: Command, ctx: CliContext): v
       "the approval's answer as JSON (it becomes the task's output); @file reads it from a file",
     )
     .option(
+      '--reject <reason>',
+      'reject the approval of --token with this reason: the gate fails, or takes its onReject path',
+    )
+    .option(
       '--budget-usd <usd>',
       'raise (or set) the run budget in USD, e.g. after it paused for its budget',
       nonNegativeNumber,
@@ -43,6 +49,16 @@ export function configureRunsResumeCommand(command: Command, ctx: CliContext): v
     })
 }
 
+/** The name of the person at this terminal (the OS user; `WEFT_USER` names someone else). */
+function cliUser(): string {
+  if (process.env.WEFT_USER) return process.env.WEFT_USER
+  try {
+    return userInfo().username
+  } catch {
+    return 'unknown'
+  }
+}
+
 /**
  * Resumes in this process: the runtime loads the paused run from the store and continues it (with
  * `--server`, the server continues it and this process follows it), so the exit codes are those
@@ -50,6 +66,15 @@ export function configureRunsResumeCommand(command: Command, ctx: CliContext): v
  */
 export async function runsResumeCommand(runId: string, opts: RunsResumeOptions, io: CliIo): Promise<number> {
   const input: Json | undefined = opts.input !== undefined ? parseJsonInput(opts.input, io.cwd) : undefined
+  if (opts.reject !== undefined && (opts.token === undefined || input !== undefined)) {
+    throw new WeftError(
+      'input_invalid',
+      opts.token === undefined
+        ? '--reject answers an approval: pass its --token too'
+        : '--reject and --input are two answers: give one',
+      { hint: `weft runs resume ${runId} --token <token> --reject "why not"` },
+    )
+  }
   return withService(io, opts, async (service) => {
     const before = await requireRun(service, runId)
     return watchRun({
@@ -62,6 +87,9 @@ export async function runsResumeCommand(runId: string, opts: RunsResumeOptions, 
         service.resume(runId, {
           ...(opts.token !== undefined ? { token: opts.token } : {}),
           ...(input !== undefined ? { input } : {}),
+          ...(opts.reject !== undefined ? { reject: opts.reject } : {}),
+          // Who answered, kept on the approval (a server records its API key's name instead).
+          ...(opts.token !== undefined ? { by: `cli:${cliUser()}` } : {}),
           ...(budgetOf(opts) ? { budget: budgetOf(opts) } : {}),
         }),
     })

@@ -1,5 +1,6 @@
+import type { TaskState } from '@weft/core'
 import type { Command } from 'commander'
-import { colorsFor } from '../colors.js'
+import { type Colors, colorsFor } from '../colors.js'
 import type { CliContext } from '../context.js'
 import { formatDiagnostics } from '../diagnostics.js'
 import { ExitCode } from '../exit-codes.js'
@@ -25,6 +26,21 @@ export function configureRunsShowCommand(command: Command, ctx: CliContext): voi
     })
 }
 
+/** Who answered each approval gate, and how: `approve  rejected by cli:ana: not this week`. */
+function approvalLines(tasks: TaskState[], c: Colors): string[] {
+  const out: string[] = []
+  for (const t of tasks) {
+    const a = t.approval
+    if (!a || a.status === 'waiting') continue
+    const by = a.by ? ` by ${a.by}` : ''
+    const reason = a.reason ? `: ${a.reason}` : ''
+    out.push(
+      `  ${c.dim('approval ')}  ${t.taskId} ${a.status}${by}${reason}  ${c.dim(formatDateTime(a.respondedAt))}`,
+    )
+  }
+  return out
+}
+
 export async function runsShowCommand(runId: string, opts: RunsShowOptions, io: CliIo): Promise<number> {
   return withService(io, opts, async (service) => {
     const run = await requireRun(service, runId)
@@ -39,6 +55,7 @@ export async function runsShowCommand(runId: string, opts: RunsShowOptions, io: 
       run.source ? `  ${c.dim('source   ')}  ${run.source}` : undefined,
       `  ${c.dim('initiator')}  ${run.initiator}${run.tags.length ? `  ${c.dim('tags')} ${run.tags.join(', ')}` : ''}`,
       `  ${c.dim('created  ')}  ${formatDateTime(run.createdAt)}  ${c.dim('started')} ${formatDateTime(run.startedAt)}  ${c.dim('completed')} ${formatDateTime(run.completedAt)}`,
+      ...approvalLines(tasks, c),
     ].filter((l): l is string => l !== undefined)
     const [head, ...rest] = formatRunSummary(run, tasks, {
       colors: c,

@@ -137,7 +137,18 @@ export interface Runtime {
   cancel(runId: string, reason?: string): Promise<RunSummary>
   pause(runId: string): Promise<RunSummary>
   /** Resumes a paused run; with `token`, answers an approval and `input` becomes the task's output. */
-  resume(runId: string, options?: { token?: string; input?: Json; budget?: BudgetSpec }): Promise<RunSummary>
+  resume(
+    runId: string,
+    options?: {
+      token?: string
+      input?: Json
+      /** Reject the approval of `token` with this reason instead of approving it. */
+      reject?: string
+      /** Who answers (an API key's name, `cli:<user>`), kept on the approval. */
+      by?: string
+      budget?: BudgetSpec
+    },
+  ): Promise<RunSummary>
   addTasks(runId: string, tasks: Record<string, unknown>): Promise<RunSummary>
   /**
    * Stops dispatch runtime-wide: no run starts a new attempt (running ones finish). Runs can still

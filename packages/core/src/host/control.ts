@@ -6,6 +6,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Json, RunLease, RunSummary } from '@weft/spec'
 import { requireCapability, WeftError } from '@weft/spec'
+import { unknownToken, usedToken } from '../run/resume-errors.js'
+import { waitingApprovals } from '../run/state.js'
 import { RunExecution } from '../runtime/run-execution.js'
 import { type Host, notFound } from './context.js'
 import { executionFor } from './takeover.js'
@@ -65,9 +67,19 @@ async function awaitApproval(host: Host, runId: string, token: string, signalId:
   while (Date.now() < deadline) {
     const task = (await host.store.tasks.list(runId)).find((t) => t.approval?.token === token)
     if (task && task.approval?.status !== 'waiting') {
-      const approved = await host.store.events.query({ runId, types: ['task.approved'], taskId: task.taskId })
-      if (approved.some((e) => e.type === 'task.approved' && e.data.via === `signal:${signalId}`)) return
-      throw new WeftError('resume_token_used', `the approval token of task '${task.taskId}' was already used`)
+      const answers = await host.store.events.query({
+        runId,
+        types: ['task.approved', 'task.rejected'],
+        taskId: task.taskId,
+      })
+      if (
+        answers.some(
+          (e) =>
+            (e.type === 'task.approved' || e.type === 'task.rejected') && e.data.via === `signal:${signalId}`,
+        )
+      )
+        return
+      throw usedToken(task)
     }
     await sleep(100)
   }
@@ -87,12 +99,7 @@ export async function checkToken(host: Host, runId: string, token: string): Prom
   const task = tasks.find((t) => t.approval?.token === token)
   if (!task) {
     if (tasks.length === 0 && !(await host.store.runs.get(runId))) throw notFound(runId)
-    throw new WeftError('resume_token_invalid', `run ${runId} has no approval with token '${token}'`, {
-      hint: 'the run shows its waiting approvals and their tokens',
-      next: [{ action: 'show_run', runId }],
-    })
+    throw unknownToken(runId, token, waitingApprovals(tasks))
   }
-  if (task.approval!.status !== 'waiting') {
-    throw new WeftError('resume_token_used', `the approval token of task '${task.taskId}' was already used`)
-  }
+  if (task.approval!.status !== 'waiting') throw usedToken(task)
 }

@@ -6,8 +6,10 @@
 import type { BudgetSpec, Json, TaskSpec, TaskState } from '@weft/spec'
 import { WeftError } from '@weft/spec'
 import { planTask } from '../runtime/plan.js'
+import { answerApproval } from './approvals.js'
 import { mergeBudgets } from './budget.js'
 import type { LiveRun } from './live-run.js'
+import { unknownToken, usedToken } from './resume-errors.js'
 import { waitingApprovals } from './state.js'
 import { enterPause, leavePause, stopRun } from './transitions.js'
 
@@ -38,6 +40,10 @@ export function pause(run: LiveRun, reason: 'manual' | 'budget'): Promise<void> 
 export interface ResumeOptions {
   token?: string
   input?: Json
+  /** Rejects the approval of `token` with this reason (instead of approving it). */
+  reject?: string
+  /** Who answered: an API key's name, `cli:<user>`; kept on the approval. */
+  by?: string
   /** Who asked (e.g. `signal:12`), so a process that forwarded the request can tell it won. */
   via?: string
   budget?: BudgetSpec
@@ -45,6 +51,12 @@ export interface ResumeOptions {
 
 export function resume(run: LiveRun, options: ResumeOptions): Promise<void> {
   assertActive(run)
+  if (options.reject !== undefined && options.token === undefined) {
+    throw new WeftError('resume_token_required', `a rejection answers an approval: pass its token`, {
+      hint: 'the run shows its waiting approvals and their tokens',
+      next: [{ action: 'show_run', runId: run.id }],
+    })
+  }
   const waiting = waitingApprovals(run.state.tasks.values())
   if (options.budget) {
     // Raising the budget is part of the resume: it is kept in the run's spec, so it survives recovery.
@@ -96,37 +108,16 @@ function approve(
 ) {
   let task: TaskState | undefined
   for (const t of run.state.tasks.values()) if (t.approval?.token === token) task = t
-  if (!task) {
-    throw new WeftError('resume_token_invalid', `run ${run.id} has no approval with token '${token}'`, {
-      hint: waiting.length
-        ? `waiting approvals: ${waiting.map((w) => `${w.taskId} (token ${w.token})`).join(', ')}`
-        : 'this run has no approval waiting',
-    })
-  }
-  if (task.approval!.status !== 'waiting') {
-    throw new WeftError('resume_token_used', `the approval token of task '${task.taskId}' was already used`, {
-      hint: `task '${task.taskId}' is ${task.status}; nothing to resume`,
-    })
-  }
-  const taskId = task.taskId
-  run.record({
-    type: 'task.approved',
-    taskId,
-    data: {
-      token,
-      ...(options.input !== undefined ? { input: options.input } : {}),
-      ...(options.via ? { via: options.via } : {}),
-    },
-  })
-  const durationMs = run.clock.now() - Date.parse(task.startedAt ?? run.clock.iso())
-  run.record({
-    type: 'task.succeeded',
-    taskId,
-    data: { output: options.input ?? { approved: true }, durationMs },
-  })
-  if (run.summary.status === 'paused' && run.summary.pause?.reason === 'approval') {
-    leavePause(run, { reason: 'approval', token, taskId })
-  }
+  if (!task) throw unknownToken(run.id, token, waiting)
+  if (task.approval!.status !== 'waiting') throw usedToken(task)
+  const who = { ...(options.via ? { via: options.via } : {}), ...(options.by ? { by: options.by } : {}) }
+  answerApproval(
+    run,
+    task,
+    options.reject !== undefined
+      ? { decision: 'reject', reason: options.reject, ...who }
+      : { decision: 'approve', ...(options.input !== undefined ? { input: options.input } : {}), ...who },
+  )
 }
 
 export function addTasks(run: LiveRun, specs: Record<string, TaskSpec>): Promise<void> {

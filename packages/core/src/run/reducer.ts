@@ -5,7 +5,7 @@
  * event (times come from `event.ts`, never from a clock), and it replaces the objects it changes
  * instead of mutating them.
  */
-import type { RunSummary, TaskState, TaskStatus, WeftEvent } from '@weft/spec'
+import type { Json, JsonObject, RunSummary, TaskState, TaskStatus, WeftEvent } from '@weft/spec'
 import { addUsage, emptyUsage, type Usage } from '@weft/spec'
 import type { RunState } from './state.js'
 
@@ -89,7 +89,14 @@ function applyRunEvent(state: RunState, e: RunEvent, ts: string, seq: number): u
       state.summary = { ...s, status: 'running', startedAt: ts, updatedAt: ts, lastSeq: seq }
       return undefined
     case 'run.paused':
-      state.summary = { ...s, status: 'paused', pause: e.data, updatedAt: ts, lastSeq: seq }
+      state.summary = {
+        ...s,
+        status: 'paused',
+        pause: e.data,
+        outputs: finishedOutputs(state),
+        updatedAt: ts,
+        lastSeq: seq,
+      }
       return undefined
     case 'run.resumed':
     case 'run.canceling': {
@@ -169,7 +176,17 @@ function nextTask(t: TaskState, e: RunEvent): TaskState {
         approval: { token: e.data.token, message: e.data.message, requestedAt: ts, status: 'waiting' },
       }
     case 'task.approved':
-      return t.approval ? { ...t, approval: { ...t.approval, status: 'approved', respondedAt: ts } } : t
+    case 'task.rejected': {
+      if (!t.approval) return t
+      const approval = {
+        ...t.approval,
+        status: e.type === 'task.approved' ? ('approved' as const) : ('rejected' as const),
+        respondedAt: ts,
+        ...(e.data.by ? { by: e.data.by } : {}),
+        ...(e.type === 'task.rejected' ? { reason: e.data.reason } : {}),
+      }
+      return { ...t, approval }
+    }
     case 'task.succeeded':
     case 'task.reused': {
       const next = without(t, 'error', 'nextRetryAt')
@@ -214,6 +231,17 @@ function without(t: TaskState, ...keys: (keyof TaskState)[]): TaskState {
   const out = { ...t }
   for (const k of keys) delete out[k]
   return out
+}
+
+/**
+ * What a paused run has finished so far: the output of each succeeded task (map items are in
+ * their mapped task's output). A person deciding an approval sees what was done before it.
+ */
+function finishedOutputs(state: RunState): JsonObject {
+  const done: [string, Json][] = []
+  for (const t of state.tasks.values())
+    if (t.status === 'succeeded' && t.parent === undefined) done.push([t.taskId, t.output ?? null])
+  return Object.fromEntries(done)
 }
 
 /** Replaces a task's state and keeps the summary's counts (and, for approvals, its pause) in step. */

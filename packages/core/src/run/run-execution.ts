@@ -5,7 +5,6 @@
  * modules of this folder.
  */
 import type {
-  BudgetSpec,
   Diagnostic,
   Json,
   JsonObject,
@@ -15,6 +14,7 @@ import type {
   TaskState,
 } from '@weft/spec'
 import { isTerminalRunStatus } from '@weft/spec'
+import { armApprovalTimeout } from './approvals.js'
 import { abortAttempt, scheduleRetry } from './attempt.js'
 import * as controls from './controls.js'
 import { type ExecutionDeps, LiveRun } from './live-run.js'
@@ -118,6 +118,8 @@ export class RunExecution {
     if (isTerminalRunStatus(summary.status)) run.phase = { name: 'finished' }
     else {
       for (const t of tasks) if (t.status === 'retrying') scheduleRetry(run, t.taskId, t.nextRetryAt)
+      for (const t of tasks)
+        if (t.approval?.status === 'waiting') armApprovalTimeout(run, t, run.plan.tasks.get(t.taskId)?.approval)
       exec.armRunTimer()
     }
     return exec
@@ -169,7 +171,7 @@ export class RunExecution {
     return controls.pause(this.run, reason)
   }
 
-  resume(options: { token?: string; input?: Json; via?: string; budget?: BudgetSpec } = {}): Promise<void> {
+  resume(options: controls.ResumeOptions = {}): Promise<void> {
     return controls.resume(this.run, options)
   }
 

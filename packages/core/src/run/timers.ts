@@ -9,6 +9,8 @@ export class RunTimers {
   /** Retries whose wait is over: the task may start its next attempt. */
   private readonly due = new Set<string>()
   private runTimer?: TimerHandle
+  /** Approval gates with a `timeoutMs`. Not counted in `waiting`: a run waiting for a person pauses. */
+  private readonly approvals = new Map<string, TimerHandle>()
 
   constructor(private readonly clock: Clock) {}
 
@@ -43,6 +45,24 @@ export class RunTimers {
     return this.retries.size
   }
 
+  /** Calls `fire` at `at` (epoch ms) unless the gate is answered first (`forgetApproval`). */
+  scheduleApproval(taskId: string, at: number, fire: () => void): void {
+    this.clock.clearTimeout(this.approvals.get(taskId))
+    const timer = this.clock.setTimeout(
+      () => {
+        this.approvals.delete(taskId)
+        fire()
+      },
+      Math.max(0, at - this.clock.now()),
+    )
+    this.approvals.set(taskId, timer)
+  }
+
+  forgetApproval(taskId: string): void {
+    this.clock.clearTimeout(this.approvals.get(taskId))
+    this.approvals.delete(taskId)
+  }
+
   armRun(at: number, fire: () => void): void {
     if (this.runTimer) return
     this.runTimer = this.clock.setTimeout(fire, Math.max(0, at - this.clock.now()))
@@ -56,5 +76,7 @@ export class RunTimers {
     this.clearRun()
     for (const timer of this.retries.values()) this.clock.clearTimeout(timer)
     this.retries.clear()
+    for (const timer of this.approvals.values()) this.clock.clearTimeout(timer)
+    this.approvals.clear()
   }
 }

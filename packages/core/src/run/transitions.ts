@@ -5,6 +5,7 @@
 import type { ErrorInfo, JsonObject, TaskState } from '@weft/spec'
 import { newResumeToken } from '../runtime/ids.js'
 import { renderTemplate } from '../template/template.js'
+import { armApprovalTimeout } from './approvals.js'
 import { abortAttempt } from './attempt.js'
 import type { LiveRun, Stopping } from './live-run.js'
 import { waitingApprovals } from './state.js'
@@ -40,8 +41,19 @@ export function failTask(run: LiveRun, taskId: string, error: ErrorInfo, duratio
 }
 
 export function openApproval(run: LiveRun, t: TaskState): void {
-  const message = run.plan.tasks.get(t.taskId)!.approval!.message
-  run.record({ type: 'task.waiting', taskId: t.taskId, data: { token: newResumeToken(), message } })
+  const approval = run.plan.tasks.get(t.taskId)!.approval!
+  // The message is a template (`Publish ${{ tasks.draft.output.title }}?`); validation checked it.
+  let message = approval.message
+  try {
+    const rendered = renderTemplate(message, run.scope())
+    message = typeof rendered === 'string' ? rendered : JSON.stringify(rendered)
+  } catch {}
+  const opened = run.record({
+    type: 'task.waiting',
+    taskId: t.taskId,
+    data: { token: newResumeToken(), message },
+  })
+  if (opened) armApprovalTimeout(run, opened, approval)
 }
 
 export function enterPause(run: LiveRun, reason: 'manual' | 'approval' | 'budget', message?: string): void {

@@ -1,4 +1,4 @@
-import type { Json, RunSpec } from '@weft/spec'
+import type { ApprovalSpec, Json, RunSpec } from '@weft/spec'
 import {
   DEFAULT_PRIORITY,
   type MapSpec,
@@ -22,7 +22,7 @@ export interface PlannedTask {
   retry?: RetryPolicy
   workflowRetry?: RetryPolicy
   when?: string
-  approval?: { message: string }
+  approval?: ApprovalSpec
   contextFrom?: string[]
   /** The task's `context:` settings; absent when it declares none. */
   context?: NonNullable<TaskSpec['context']>
@@ -75,7 +75,7 @@ export function planTask(
     retry: task.retry,
     workflowRetry: defaults.retry,
     when: task.when,
-    approval: task.approval ? { message: task.approval.message } : undefined,
+    approval: task.approval,
     contextFrom: task.context?.from,
     ...(task.context ? { context: task.context } : {}),
     ...(task.budget ? { budget: task.budget } : {}),

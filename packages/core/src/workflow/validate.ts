@@ -2,6 +2,7 @@ import type { Diagnostic, DiagnosticsMode, Json } from '@weft/spec'
 import { type InputSpec, TASK_ID_PATTERN, type WorkflowSpec, WorkflowSpecSchema } from '@weft/spec'
 import type { z } from 'zod'
 import { collectTemplates } from '../template/template.js'
+import { checkApprovals } from './check-approvals.js'
 import { checkBackends } from './check-backends.js'
 import { checkMap } from './check-map.js'
 import { checkRetries } from './check-retry.js'
@@ -193,6 +194,7 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
   // 3. Backends, options and approval gates; retry policies that can never apply.
   checkBackends({ raw, rawTasks, taskIds, options, add, suggest })
   checkRetries({ raw, rawTasks, taskIds, options, add })
+  if (rawTasks) checkApprovals(rawTasks, taskIds, add)
 
   // 4. Templates.
   const declaredInputs = isObject(raw.inputs) ? raw.inputs : {}
@@ -209,6 +211,10 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
         checkTemplate(t.text, t.path, upstream, id, mapped)
     }
     if (map) checkMap(map, id, task, checkTemplate, upstream, add)
+    // An approval's message is a template too, rendered when the gate opens.
+    const approvalMessage = isObject(task.approval) ? task.approval.message : undefined
+    for (const t of collectTemplates(approvalMessage, ['tasks', id, 'approval', 'message']))
+      checkTemplate(t.text, t.path, upstream, id)
     const contextSpec = isObject(task.context) ? task.context : undefined
     if (Array.isArray(contextSpec?.from)) {
       contextSpec.from.forEach((entry, i) => {
