@@ -147,6 +147,19 @@ describe('the web page', () => {
     await page.context().close()
   })
 
+  it('shows a task’s context sources and their compaction', async () => {
+    const page = await newPage()
+    await startFromPage(page, 'context')
+    await page.locator('.run-page[data-run-status="succeeded"]').waitFor(WAIT)
+    await page.getByRole('button', { name: 'write: succeeded' }).click()
+    const panel = page.locator('[data-task-panel="write"]')
+    await panel.locator('table.context').waitFor(WAIT)
+    const text = (await panel.textContent()) ?? ''
+    expect(text).toContain('tasks.plan.stops')
+    expect(text).toMatch(/Compacted \(middle-out\): \d+ → \d+ tokens/)
+    await page.context().close()
+  })
+
   it('streams a task’s text live into the task panel', async () => {
     const page = await newPage()
     await startFromPage(page, 'stream')

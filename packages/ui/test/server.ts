@@ -68,6 +68,7 @@ export async function startPageServer(options: { keys?: ApiKey[] } = {}): Promis
   await copyFile(join(EXAMPLES, 'budget.yaml'), join(workflows, 'budget.yaml'))
   await copyFile(join(EXAMPLES, 'retries.yaml'), join(workflows, 'retries.yaml'))
   await copyFile(join(EXAMPLES, 'failure.yaml'), join(workflows, 'failure.yaml'))
+  await copyFile(join(EXAMPLES, 'context.yaml'), join(workflows, 'context.yaml'))
   await writeFile(join(workflows, 'chain.yaml'), CHAIN)
   await writeFile(join(workflows, 'forever.yaml'), FOREVER)
   await writeFile(join(workflows, 'stream.yaml'), STREAM)

@@ -14,6 +14,7 @@ import {
 import { useAction } from '../hooks.js'
 import { navigate } from '../router.js'
 import { ApprovalForm } from './ApprovalForm.js'
+import { ContextView } from './ContextView.js'
 
 /** Everything about one task: prompt, context, output, live text, usage, errors, artifacts, actions. */
 export function TaskPanel(props: {
@@ -108,12 +109,7 @@ export function TaskPanel(props: {
       {context.length ? (
         <section>
           <h3>Context</h3>
-          {context.map((e) => (
-            <div key={e.seq}>
-              <strong>{e.type === 'context.built' ? 'built' : 'compacted'}</strong>
-              <JsonView value={e.data} depth={1} />
-            </div>
-          ))}
+          <ContextView events={context} />
         </section>
       ) : null}
 
