@@ -3,6 +3,7 @@ import { createShellBackend } from '@weft/backend-shell'
 import { type Command, Option } from 'commander'
 import { createCliRuntime, loadCliConfig } from '../compose.js'
 import type { CliContext } from '../context.js'
+import { createCliDataflow } from '../dataflow/compose.js'
 import { ExitCode } from '../exit-codes.js'
 import type { CliIo } from '../io.js'
 import { resolveServeSettings, type ServeFlags } from '../serve/settings.js'
@@ -124,6 +125,8 @@ export async function serveCommand(
     ...(settings.cors ? { cors: settings.cors } : {}),
     ...(settings.allowedHosts ? { allowedHosts: settings.allowedHosts } : {}),
     policy: { ...settings.policy, workDir: io.cwd, agents: cli.config.agents },
+    // Dataflow executions get the plugins' components, every backend, the prices and the budget.
+    dataflow: createCliDataflow(cli, io),
     ...(settings.limits?.maxWorkflowBytes ? { maxWorkflowBytes: settings.limits.maxWorkflowBytes } : {}),
     ...(settings.limits?.maxTasksPerRun ? { maxTasksPerRun: settings.limits.maxTasksPerRun } : {}),
   })
