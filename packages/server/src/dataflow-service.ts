@@ -18,6 +18,9 @@ export class DataflowService {
   >()
   /** Finished executions stay live this long (their metrics and events in memory), then only in the store. */
   private readonly keepFinishedMs = 10 * 60_000
+  /** Graphs kept (the oldest go first) and executions running at once: a client cannot grow memory without bound. */
+  static readonly MAX_GRAPHS = 1000
+  static readonly MAX_RUNNING = 100
 
   constructor(
     readonly runtime: Runtime,
@@ -47,6 +50,7 @@ export class DataflowService {
       createdAt: new Date().toISOString(),
     }
     this.graphs.set(info.id, { info, plan: plan.plan })
+    if (this.graphs.size > DataflowService.MAX_GRAPHS) this.graphs.delete(this.graphs.keys().next().value!)
     return info
   }
 
