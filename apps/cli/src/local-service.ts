@@ -25,6 +25,8 @@ export function createLocalService(runtime: Runtime, extraArgs?: string): RunSer
     cancel: (runId, reason) => runtime.cancel(runId, reason),
     pause: (runId) => runtime.pause(runId),
     resume: (runId, options) => runtime.resume(runId, options),
+    rerun: (runId, from) => runtime.rerun(runId, { from, initiator: 'cli' }),
+    rerunOf: async (runId) => (await runtime.store.runs.getSpec(runId))?.rerunOf,
     artifacts: (runId) => requireCapability(runtime.store, 'artifacts', 'listing artifacts').list(runId),
     async artifact(runId, name) {
       const found = await requireCapability(runtime.store, 'artifacts', 'reading artifacts').get(runId, name)

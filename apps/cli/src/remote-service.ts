@@ -57,6 +57,14 @@ export function createRemoteService(client: WeftClient, extraArgs: string | unde
     pause: (runId) => remote(() => client.runs.pause(runId)),
     // The server records its API key's name as who answered: `by` is not the client's to say.
     resume: (runId, { by: _by, ...options }) => remote(() => client.runs.resume(runId, options)),
+    rerun: async (runId, from) => (await remote(() => client.runs.rerun(runId, { from }))).run,
+    async rerunOf(runId) {
+      const spec = (await remote(() => client.runs.get(runId, { include: 'spec' }))).spec
+      const of = spec?.rerunOf as { runId?: unknown; from?: unknown } | undefined
+      return typeof of?.runId === 'string' && typeof of.from === 'string'
+        ? { runId: of.runId, from: of.from }
+        : undefined
+    },
     artifacts: (runId) => remote(() => client.runs.artifacts(runId)),
     async artifact(runId, name) {
       try {

@@ -101,6 +101,10 @@ export interface RunService {
     runId: string,
     options: { token?: string; input?: Json; reject?: string; by?: string; budget?: BudgetSpec },
   ): Promise<RunSummary>
+  /** A new run of the same spec that reuses every recorded output not `from` or downstream of it. */
+  rerun(runId: string, from: string): Promise<RunSummary>
+  /** The run a rerun came from, and the task it started again from; undefined for other runs. */
+  rerunOf(runId: string): Promise<{ runId: string; from: string } | undefined>
   queryEvents(filter: EventFilter, limit: number): Promise<WeftEvent[]>
   /** The files the run's tasks produced; a store without artifacts throws `store_unsupported`. */
   artifacts(runId: string): Promise<ArtifactEntry[]>

@@ -48,6 +48,12 @@ const weft = (args: string[], options: CliOptions) => runCli(args, { timeoutMs: 
 
 const runIdOf = (text: string) => /run_[0-9A-Za-z]+/.exec(text)![0]
 
+/** The newest run on the test server, as `weft runs list` prints it. */
+async function lastRunId(ws: Workspace): Promise<string> {
+  const list = await weft(['runs', 'list', '--server', server.url], { cwd: ws.dir, env: ws.env })
+  return list.stdout
+}
+
 // Many processes per test, on a machine that may be busy: generous timeouts.
 describe.concurrent('weft run --server', { timeout: 120_000 }, () => {
   it('runs examples/hello.yaml on the server with the same progress, summary and exit code as a local run', async ({
@@ -274,10 +280,48 @@ describe.concurrent('weft runs … --server', { timeout: 120_000 }, () => {
     )
   })
 
-  it('rerun, recover and prune say they are not available with --server (exit 2)', async ({ expect }) => {
+  it('runs rerun --server reruns on the server; runs show says which run a rerun came from', async ({
+    expect,
+  }) => {
+    const ws = workspace()
+    for (const target of [['--server', server.url], []]) {
+      const first = await weft(['run', 'examples/hello.yaml', '--json', ...target], {
+        cwd: ws.dir,
+        env: ws.env,
+      })
+      expect(first.code, first.stderr).toBe(0)
+      const runId = (JSON.parse(first.stdout) as { id: string }).id
+      const again = await weft(['runs', 'rerun', runId, '--from', 'food', '--json', ...target], {
+        cwd: ws.dir,
+        env: ws.env,
+      })
+      expect(again.code, again.stderr).toBe(0)
+      const rerun = JSON.parse(again.stdout) as { id: string; status: string }
+      expect(rerun.status).toBe('succeeded')
+      expect(rerun.id).not.toBe(runId)
+      const show = await weft(['runs', 'show', rerun.id, ...target], { cwd: ws.dir, env: ws.env })
+      expect(show.code, show.stderr).toBe(0)
+      expect(show.stdout).toMatch(new RegExp(`rerun of\\s+${runId} from task food`))
+      const json = await weft(['runs', 'show', rerun.id, '--json', ...target], { cwd: ws.dir, env: ws.env })
+      expect(JSON.parse(json.stdout).rerunOf).toEqual({ runId, from: 'food' })
+      // The original run is no rerun.
+      const original = await weft(['runs', 'show', runId, ...target], { cwd: ws.dir, env: ws.env })
+      expect(original.stdout).not.toContain('rerun of')
+    }
+    const unknownTask = await weft(
+      ['runs', 'rerun', runIdOf(await lastRunId(ws)), '--from', 'nope', '--server', server.url],
+      {
+        cwd: ws.dir,
+        env: ws.env,
+      },
+    )
+    expect(unknownTask.code).toBe(2)
+    expect(unknownTask.stderr).toMatch(/has no task 'nope'.*\[task_not_found\]/)
+  })
+
+  it('recover and prune say they are not available with --server (exit 2)', async ({ expect }) => {
     const ws = workspace()
     for (const args of [
-      ['runs', 'rerun', 'run_x', '--from', 'a'],
       ['runs', 'recover'],
       ['runs', 'prune', '--older-than', '30d'],
     ]) {

@@ -3,7 +3,7 @@ import type { CliContext } from '../context.js'
 import type { CliIo } from '../io.js'
 import { watchRun } from '../watch-run.js'
 import { serverOption, storeOption } from './flags.js'
-import { refuseRemote, requireRun, storeArgs, withRuntime } from './target.js'
+import { requireRun, withService } from './target.js'
 
 export interface RunsRerunOptions {
   from: string
@@ -19,26 +19,26 @@ export function configureRunsRerunCommand(command: Command, ctx: CliContext): vo
     .option('--json', 'print only the final run summary as JSON on stdout')
     .option('-q, --quiet', 'no progress lines, only the summary')
     .addOption(storeOption())
-    // Not in the API: accepted only to say so clearly (exit 2).
-    .addOption(serverOption().hideHelp())
+    .addOption(serverOption())
     .action(async (runId: string, opts: RunsRerunOptions) => {
       ctx.exitCode = await runsRerunCommand(runId, opts, ctx.io)
     })
 }
 
+/**
+ * Starts the rerun and follows it with live progress: in this process on the local store, or on a
+ * server with `--server` (`POST /runs/{id}/rerun`; the server runs it, this process follows it).
+ */
 export async function runsRerunCommand(runId: string, opts: RunsRerunOptions, io: CliIo): Promise<number> {
-  refuseRemote(opts, io, 'runs rerun')
-  return withRuntime(io, opts.store ? { store: opts.store } : {}, async ({ runtime, store }) => {
-    await requireRun(runtime, runId)
-    const extraArgs = storeArgs(store)
+  return withService(io, opts, async (service) => {
+    await requireRun(service, runId)
     return watchRun({
-      runtime,
+      service,
       io,
       json: opts.json,
       quiet: opts.quiet,
-      ...(extraArgs ? { extraArgs } : {}),
       afterSeq: 0,
-      begin: () => runtime.rerun(runId, { from: opts.from, initiator: 'cli' }),
+      begin: () => service.rerun(runId, opts.from),
     })
   })
 }

@@ -44,15 +44,18 @@ function approvalLines(tasks: TaskState[], c: Colors): string[] {
 export async function runsShowCommand(runId: string, opts: RunsShowOptions, io: CliIo): Promise<number> {
   return withService(io, opts, async (service) => {
     const run = await requireRun(service, runId)
-    const tasks = await service.tasks(runId)
+    const [tasks, rerunOf] = await Promise.all([service.tasks(runId), service.rerunOf(runId)])
     if (opts.json) {
-      io.stdout.write(`${JSON.stringify({ run, tasks }, null, 2)}\n`)
+      io.stdout.write(`${JSON.stringify({ run, tasks, ...(rerunOf ? { rerunOf } : {}) }, null, 2)}\n`)
       return ExitCode.ok
     }
     const c = colorsFor(io.stdout, io.env)
     const extraArgs = service.extraArgs
     const details = [
       run.source ? `  ${c.dim('source   ')}  ${run.source}` : undefined,
+      rerunOf
+        ? `  ${c.dim('rerun of ')}  ${rerunOf.runId} ${c.dim('from task')} ${rerunOf.from} ${c.dim(`(weft runs show ${rerunOf.runId})`)}`
+        : undefined,
       `  ${c.dim('initiator')}  ${run.initiator}${run.tags.length ? `  ${c.dim('tags')} ${run.tags.join(', ')}` : ''}`,
       `  ${c.dim('created  ')}  ${formatDateTime(run.createdAt)}  ${c.dim('started')} ${formatDateTime(run.startedAt)}  ${c.dim('completed')} ${formatDateTime(run.completedAt)}`,
       ...approvalLines(tasks, c),
