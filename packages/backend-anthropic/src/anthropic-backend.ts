@@ -1,21 +1,21 @@
 import {
   abortError,
-  apiKeyOf,
   attemptEmitter,
   type HttpBackendOptions,
   MODEL_API_CAPABILITIES,
   MODEL_API_RETRY,
+  modelApiSettings,
   parseOptions,
   postSse,
   promptOf,
   reachable,
-  replaySse,
+  replayStub,
   traceHeaders,
 } from '@weft/plugin-kit'
 import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError, type BackendHealth } from '@weft/spec'
 import { API_NAME, errorFromResponse } from './http-error.js'
 import { MessagesStream } from './messages-stream.js'
-import { type AnthropicOptions, AnthropicOptionsSchema } from './options.js'
+import { AnthropicOptionsSchema } from './options.js'
 import { STUB_TRANSCRIPT } from './stub-transcript.js'
 
 /** Also `stub`, `fetch`, `env` and `healthTimeoutMs` (see `HttpBackendOptions`). */
@@ -43,18 +43,16 @@ const CANCELED = 'the request was canceled'
 /** Creates the backend that sends each task's prompt to the Anthropic Messages API, streaming. */
 export function createAnthropicBackend(backendOptions: AnthropicBackendOptions = {}): Backend {
   const id = backendOptions.id ?? 'anthropic'
-  const env = backendOptions.env ?? process.env
-  const doFetch = backendOptions.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args))
-
-  const baseUrlOf = (options: Partial<AnthropicOptions>) =>
-    (options.baseUrl ?? backendOptions.baseUrl ?? env.ANTHROPIC_BASE_URL ?? DEFAULT_BASE_URL).replace(
-      /\/+$/,
-      '',
-    )
-  const keyOf = (options: Partial<AnthropicOptions>) =>
-    apiKeyOf({ apiKeyEnv: options.apiKeyEnv, apiKey: backendOptions.apiKey, defaultEnv: KEY_ENV, env })
-  const stubOf = (options: Partial<AnthropicOptions>) =>
-    backendOptions.stub ?? options.stub ?? env.WEFT_STUB === '1'
+  const {
+    fetch: doFetch,
+    baseUrlOf,
+    keyOf,
+    stubOf,
+  } = modelApiSettings(backendOptions, {
+    baseUrlEnv: 'ANTHROPIC_BASE_URL',
+    baseUrl: DEFAULT_BASE_URL,
+    keyEnv: KEY_ENV,
+  })
 
   const execute: Backend['execute'] = async (request, ctx) => {
     const options = parseOptions(AnthropicOptionsSchema, id, request.options)
@@ -65,8 +63,7 @@ export function createAnthropicBackend(backendOptions: AnthropicBackendOptions =
     const stream = new MessagesStream(emit, options.logRaw === true)
 
     if (stubOf(options)) {
-      emit({ type: 'log', level: 'info', message: 'stub mode: replaying a recorded transcript, no API call' })
-      replaySse(STUB_TRANSCRIPT, stream.onEvent)
+      replayStub(emit, STUB_TRANSCRIPT, stream.onEvent)
       return stream.result()
     }
 

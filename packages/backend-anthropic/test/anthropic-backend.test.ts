@@ -1,26 +1,17 @@
-import { isBackendError } from '@weft/core'
-import { handMadeAttempt as attempt, delay, type FakeModelServer, startFakeModelServer } from '@weft/testing'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  handMadeAttempt as attempt,
+  delay,
+  expectAbortMidStream,
+  backendFailure as failure,
+  startFakeModelServer,
+  useFakeModelServer,
+} from '@weft/testing'
+import { describe, expect, it } from 'vitest'
 import { createAnthropicBackend } from '../src/index.js'
 
-let server: FakeModelServer
-beforeAll(async () => {
-  server = await startFakeModelServer()
-})
-afterAll(async () => {
-  await server.close()
-})
+const server = useFakeModelServer()
 
 const backend = () => createAnthropicBackend({ baseUrl: server.url, apiKey: 'sk-test', env: {} })
-
-async function failure(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  )
-  expect(isBackendError(error), String(error)).toBe(true)
-  return error as { code: string; retryable: boolean; message: string; hint?: string }
-}
 
 describe('anthropic backend against the fake Messages API', () => {
   it('streams a plain answer as deltas and a message, and returns the text with usage', async () => {
@@ -127,16 +118,7 @@ describe('anthropic backend against the fake Messages API', () => {
   })
 
   it('aborts the HTTP request mid-stream when the signal aborts', async () => {
-    server.script({ text: 'a slow answer in several pieces', slowMs: 150 })
-    const a = attempt()
-    const running = failure(backend().execute(a.request, a.ctx))
-    await expect.poll(() => a.events.some((e) => e.type === 'delta'), { timeout: 3000 }).toBe(true)
-    a.controller.abort({ kind: 'cancel', message: 'stop' })
-    expect(await running).toMatchObject({ code: 'canceled', retryable: false })
-    await expect.poll(() => server.requests.at(-1)!.clientAborted).toBe(true)
-    const count = a.events.length
-    await delay(400)
-    expect(a.events.length, 'no events after the abort').toBe(count)
+    await expectAbortMidStream(backend(), server)
   })
 
   it('reports a timeout when the signal aborts for one', async () => {

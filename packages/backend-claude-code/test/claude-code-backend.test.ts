@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { isBackendError, type JsonObject } from '@weft/core'
-import { type FakeModelServer, startFakeModelServer } from '@weft/testing'
+import type { JsonObject } from '@weft/core'
+import { backendFailure, type FakeModelServer, startFakeModelServer } from '@weft/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createClaudeCodeBackend, STUB_TRANSCRIPT } from '../src/index.js'
 import {
@@ -28,14 +28,7 @@ afterEach(() => cleanupDirs())
 /** A backend whose CLI gets a fresh HOME (unless one is given) and talks to the fake server. */
 const backend = (home?: string) => createClaudeCodeBackend({ env: cliEnv(server.url, home) })
 
-async function failure(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  )
-  expect(isBackendError(error), String(error)).toBe(true)
-  return error as { code: string; retryable: boolean; message: string; hint?: string; exitCode?: number }
-}
+const failure = backendFailure
 
 const posts = () => server.requests.filter((r) => r.method === 'POST' && r.path === '/v1/messages')
 

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { type BackendError, isBackendError } from '@weft/core'
-import { type FakeModelServer, startFakeModelServer } from '@weft/testing'
+import { backendFailure, type FakeModelServer, startFakeModelServer } from '@weft/testing'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createCodexBackend, STUB_TRANSCRIPT } from '../src/index.js'
 import { attempt, delay, processesMentioning, processState, sandbox } from './helpers.js'
@@ -30,14 +29,7 @@ afterEach(async () => {
   box.cleanup()
 })
 
-async function failure(promise: Promise<unknown>): Promise<BackendError> {
-  const error = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  )
-  expect(isBackendError(error), String(error)).toBe(true)
-  return error as BackendError
-}
+const failure = backendFailure
 
 const mainRequests = () => server.requests.filter((r) => r.path === '/v1/responses')
 const lastUserText = (body: unknown): string => {

@@ -1,10 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { isBackendError } from '@weft/core'
-import { expect } from 'vitest'
 
-export { eventually, handMadeAttempt as attempt, processesWithHome, processState } from '@weft/testing'
+export {
+  backendFailure as failure,
+  eventually,
+  handMadeAttempt as attempt,
+  processesWithHome,
+  processState,
+} from '@weft/testing'
 
 /** The pinned CLI of this package (devDependency `@google/gemini-cli`). */
 export const GEMINI_BIN = resolve(import.meta.dirname, '..', 'node_modules', '.bin', 'gemini')
@@ -42,13 +46,4 @@ export function geminiSandbox(serverUrl: string) {
     NO_COLOR: '1',
   }
   return { root, home, work, env, cleanup: () => rmSync(root, { recursive: true, force: true }) }
-}
-
-export async function failure(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  )
-  expect(isBackendError(error), String(error)).toBe(true)
-  return error as { code: string; retryable: boolean; message: string; hint?: string; exitCode?: number }
 }

@@ -1,21 +1,21 @@
 import {
   abortError,
-  apiKeyOf,
   attemptEmitter,
   connectionFailure,
   type HttpBackendOptions,
   MODEL_API_CAPABILITIES,
   MODEL_API_RETRY,
+  modelApiSettings,
   parseOptions,
   postSse,
   promptOf,
-  replaySse,
+  replayStub,
   traceHeaders,
 } from '@weft/plugin-kit'
 import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError, type BackendHealth } from '@weft/spec'
 import { ChatStream } from './chat-stream.js'
 import { API_NAME, errorFromResponse } from './http-error.js'
-import { type OpenAIOptions, OpenAIOptionsSchema } from './options.js'
+import { OpenAIOptionsSchema } from './options.js'
 import { STUB_TRANSCRIPT } from './stub-transcript.js'
 
 /** Also `stub`, `fetch`, `env` and `healthTimeoutMs` (see `HttpBackendOptions`). */
@@ -40,15 +40,16 @@ const KEY_ENV = 'OPENAI_API_KEY'
 /** Creates the backend for any OpenAI-compatible Chat Completions endpoint, streaming. */
 export function createOpenAIBackend(backendOptions: OpenAIBackendOptions = {}): Backend {
   const id = backendOptions.id ?? 'openai'
-  const env = backendOptions.env ?? process.env
-  const doFetch = backendOptions.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args))
-
-  const baseUrlOf = (options: Partial<OpenAIOptions>) =>
-    (options.baseUrl ?? backendOptions.baseUrl ?? env.OPENAI_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '')
-  const keyOf = (options: Partial<OpenAIOptions>) =>
-    apiKeyOf({ apiKeyEnv: options.apiKeyEnv, apiKey: backendOptions.apiKey, defaultEnv: KEY_ENV, env })
-  const stubOf = (options: Partial<OpenAIOptions>) =>
-    backendOptions.stub ?? options.stub ?? env.WEFT_STUB === '1'
+  const {
+    fetch: doFetch,
+    baseUrlOf,
+    keyOf,
+    stubOf,
+  } = modelApiSettings(backendOptions, {
+    baseUrlEnv: 'OPENAI_BASE_URL',
+    baseUrl: DEFAULT_BASE_URL,
+    keyEnv: KEY_ENV,
+  })
   const headersOf = (key: string | undefined): Record<string, string> =>
     key ? { authorization: `Bearer ${key}` } : {}
 
@@ -61,8 +62,7 @@ export function createOpenAIBackend(backendOptions: OpenAIBackendOptions = {}): 
     const stream = new ChatStream(emit, options.logRaw === true)
 
     if (stubOf(options)) {
-      emit({ type: 'log', level: 'info', message: 'stub mode: replaying a recorded transcript, no API call' })
-      replaySse(STUB_TRANSCRIPT, stream.onEvent)
+      replayStub(emit, STUB_TRANSCRIPT, stream.onEvent)
       return stream.result()
     }
 

@@ -19,6 +19,13 @@ export {
   type StatusErrorOptions,
   toolInputOf,
 } from './http.js'
+export {
+  type ModelApiDefaults,
+  type ModelApiSettings,
+  type ModelApiTaskOptions,
+  modelApiSettings,
+  replayStub,
+} from './model-api.js'
 export { describeIssues, envVarName, flag, numeric, parseOptions } from './options.js'
 export { type TailOptions, tail } from './output.js'
 export { promptOf } from './prompt.js'

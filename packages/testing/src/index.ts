@@ -1,5 +1,6 @@
 export { type HandMadeAttempt, handMadeAttempt } from './attempt.js'
 export { type BackendScenario, describeBackend } from './backend-suite.js'
+export { backendFailure, expectAbortMidStream, useFakeModelServer } from './backend-tests.js'
 export { commitRun, type DirectRunOptions, type EventDraftWithTs, logEvents } from './direct-run.js'
 export * from './doubles.js'
 export {
