@@ -37,6 +37,7 @@ export class Scheduler {
   /** Time stamp of messages emitted during a drain (one clock read per node turn). */
   private now = Date.now()
   private clockFresh = false
+  private closed = false
   private readonly staleClock = () => {
     this.clockFresh = false
   }
@@ -109,6 +110,8 @@ export class Scheduler {
   }
 
   emit(node: NodeRuntime, port: string, value: unknown): void | Promise<void> {
+    // After a stop or a failure, what a component still emits (a timer, an await that resumed) goes nowhere.
+    if (this.closed) return
     const edges = node.out[port]
     if (edges === undefined) {
       // An output port nothing listens to: the value goes nowhere and is not counted as sent.
@@ -141,6 +144,7 @@ export class Scheduler {
 
   /** Empties every queue; wakes waiting producers (their `emit` promises resolve, their messages are gone). */
   clear(wakeInjectors: (edge: EdgeRuntime) => void, _reason: Error): void {
+    this.closed = true
     for (const node of this.nodes) {
       for (const edge of node.inbox.queuedEdges()) wakeInjectors(edge)
       node.inbox.clear()
