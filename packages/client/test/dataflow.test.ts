@@ -1,14 +1,10 @@
 import { isWeftApiError } from '@weft/client'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { createClient, type DataflowWsMessage } from '../src/index.js'
-import { type Harness, startServer } from './helpers.js'
+import { useServer } from './helpers.js'
 
-let h: Harness
-beforeAll(async () => {
-  h = await startServer()
-})
-afterAll(() => h.close())
+const h = useServer()
 
 const EVENS = `
 weft: 1

@@ -2,20 +2,14 @@ import { createServer as createHttpServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, isWeftApiError, type WeftApiError, WeftConnectionError } from '../src/index.js'
-import { type Harness, startServer, workflows } from './helpers.js'
+import { useServer, workflows } from './helpers.js'
 
 const KEYS = [
   { name: 'ops', key: 'ops-key-0123456789', scopes: ['admin' as const] },
   { name: 'viewer', key: 'viewer-key-0123456789', scopes: ['read' as const] },
 ]
 
-let h: Harness
-beforeAll(async () => {
-  h = await startServer({ keys: KEYS })
-})
-afterAll(async () => {
-  await h.close()
-})
+const h = useServer({ keys: KEYS })
 
 async function failure(promise: Promise<unknown>): Promise<WeftApiError> {
   const err = await promise.then(

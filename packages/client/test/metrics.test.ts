@@ -1,17 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createClient, type WeftClient } from '../src/index.js'
-import { type Harness, startServer, workflows } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { useClient, useServer, workflows } from './helpers.js'
 
-let h: Harness
-let client: WeftClient
-
-beforeAll(async () => {
-  h = await startServer()
-  client = createClient({ baseUrl: h.url })
-})
-afterAll(async () => {
-  await h.close()
-})
+const h = useServer()
+const client = useClient(h)
 
 describe('metrics and trace context', () => {
   it('metricsSummary() reads GET /api/v1/metrics; start() sends a traceparent that the run keeps', async () => {

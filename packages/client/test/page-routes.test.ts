@@ -1,16 +1,10 @@
 /** The client calls the web page needs: a run with its spec, reruns, artifacts, the workflows folder. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createClient, isWeftApiError, type WeftClient } from '../src/index.js'
-import { type Harness, startServer, workflows } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { isWeftApiError } from '../src/index.js'
+import { useClient, useServer, workflows } from './helpers.js'
 
-let h: Harness
-let client: WeftClient
-
-beforeAll(async () => {
-  h = await startServer()
-  client = createClient({ baseUrl: h.url })
-})
-afterAll(() => h.close())
+const h = useServer()
+const client = useClient(h)
 
 describe('client: routes of the web page', () => {
   it('gets a run with its spec, lists and downloads its artifacts, and reruns it', async () => {

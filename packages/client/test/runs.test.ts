@@ -1,18 +1,10 @@
 import type { WeftEvent } from '@weft/core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createClient, type WeftClient } from '../src/index.js'
-import { type Harness, range, startServer, waitFor, workflows } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { createClient } from '../src/index.js'
+import { range, useClient, useServer, waitFor, workflows } from './helpers.js'
 
-let h: Harness
-let client: WeftClient
-
-beforeAll(async () => {
-  h = await startServer()
-  client = createClient({ baseUrl: h.url })
-})
-afterAll(async () => {
-  await h.close()
-})
+const h = useServer()
+const client = useClient(h)
 
 describe('runs', () => {
   it('starts a run (202) and streams its events over SSE to the end, gapless', async () => {

@@ -1,18 +1,10 @@
 import type { WeftEvent } from '@weft/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createClient, WeftApiError, type WeftClient, WeftConnectionError } from '../src/index.js'
-import { type Harness, range, startProxy, startServer, type TcpProxy, waitFor, workflows } from './helpers.js'
+import { createClient, WeftApiError, WeftConnectionError } from '../src/index.js'
+import { range, startProxy, type TcpProxy, useClient, useServer, waitFor, workflows } from './helpers.js'
 
-let h: Harness
-let direct: WeftClient
-
-beforeAll(async () => {
-  h = await startServer()
-  direct = createClient({ baseUrl: h.url })
-})
-afterAll(async () => {
-  await h.close()
-})
+const h = useServer()
+const direct = useClient(h)
 
 /** Every seq exactly once, in order: no gap, no duplicate. */
 function expectGapless(events: WeftEvent[], lastSeq: number) {

@@ -1,27 +1,13 @@
 import type { WeftEvent } from '@weft/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import {
-  createClient,
-  WeftApiError,
-  type WeftClient,
-  WeftConnectionError,
-  type WeftSession,
-} from '../src/index.js'
-import { type Harness, range, startServer, waitFor, workflows } from './helpers.js'
+import { createClient, WeftApiError, WeftConnectionError, type WeftSession } from '../src/index.js'
+import { range, startServer, useClient, useServer, waitFor, workflows } from './helpers.js'
 
 const KEY = 'ws-admin-key-0123456789'
-let h: Harness
-let client: WeftClient
-
-beforeAll(async () => {
-  h = await startServer({ keys: [{ name: 'ops', key: KEY, scopes: ['admin'] }] })
-  // Node 20 has no global WebSocket: the `ws` package's, as a browser would have its own.
-  client = createClient({ baseUrl: h.url, apiKey: KEY, WebSocket })
-})
-afterAll(async () => {
-  await h.close()
-})
+const h = useServer({ keys: [{ name: 'ops', key: KEY, scopes: ['admin'] }] })
+// Node 20 has no global WebSocket: the `ws` package's, as a browser would have its own.
+const client = useClient(h, { apiKey: KEY, WebSocket })
 
 describe('the WebSocket session', () => {
   let session: WeftSession
