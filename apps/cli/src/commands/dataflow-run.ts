@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { WeftError } from '@weft/core'
-import type { Execution } from '@weft/dataflow'
+import { DataflowError, type Execution } from '@weft/dataflow'
 import type { Command } from 'commander'
 import { colorsFor } from '../colors.js'
 import type { CliContext } from '../context.js'
@@ -142,6 +142,16 @@ async function feed(
       )
     }
     if (execution.state !== 'running' && execution.state !== 'paused') break
-    await execution.send(value, node ? { node } : {})
+    try {
+      await execution.send(value, node ? { node } : {})
+    } catch (err) {
+      // A target the graph does not have (no or several input nodes, a bad --node) is bad input.
+      if (err instanceof DataflowError && err.code === 'unknown_target') {
+        throw new WeftError('input_invalid', err.message, {
+          hint: err.hint ?? 'name the node to feed with --node',
+        })
+      }
+      throw err
+    }
   }
 }
