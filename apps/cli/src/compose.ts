@@ -35,6 +35,8 @@ export interface CliRuntimeOptions {
   wrapStore?: (store: Store) => Store
   /** Where runtime warnings go. Default: stderr as `warning: …`. */
   reporter?: { warn(message: string, context?: unknown): void }
+  /** Where `uses: <name>` finds subworkflows (the server's workflows folder). */
+  workflowsDir?: string
 }
 
 export interface CliRuntime {
@@ -93,6 +95,7 @@ export async function createCliRuntime(options: CliRuntimeOptions = {}): Promise
       : {}),
     ...(config.retryDefaults ? { retryDefaults: config.retryDefaults } : {}),
     workDir: cwd,
+    ...(options.workflowsDir ? { workflowsDir: options.workflowsDir } : {}),
     reporter,
     ...(traceSinks.length ? { traceSink: traceSinks } : {}),
     ...(leaseTtlFrom(env) ? { leaseTtlMs: leaseTtlFrom(env) } : {}),

@@ -34,6 +34,8 @@ export const HTTP_ERROR_CODES = [
   'backend_not_allowed',
   /** Policy `shell.cwdRoot`: a shell task's `cwd` leaves the folder the server confines shell tasks to. */
   'cwd_not_allowed',
+  /** An inline workflow runs a subworkflow by path (`uses: ./x.yaml`); only names from the folder are allowed. */
+  'subworkflow_not_allowed',
   /** Limit `maxWorkflowBytes`: the workflow document is larger than the server takes. */
   'workflow_too_large',
   /** Limit `maxTasksPerRun`: the run would have more tasks than the server takes. */
@@ -47,6 +49,7 @@ export const POLICY_ERROR_CODES = [
   'inline_workflows_disabled',
   'backend_not_allowed',
   'cwd_not_allowed',
+  'subworkflow_not_allowed',
 ] as const satisfies readonly HttpErrorCode[]
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number]
 
@@ -87,6 +90,7 @@ export const STATUS_OF_CODE: Record<ApiErrorCode, number> = {
   inline_workflows_disabled: 403,
   backend_not_allowed: 403,
   cwd_not_allowed: 403,
+  subworkflow_not_allowed: 403,
   not_found: 404,
   run_not_found: 404,
   task_not_found: 404,

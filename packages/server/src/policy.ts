@@ -77,11 +77,31 @@ export class PolicyGate {
     for (const id of Object.keys(tasks)) {
       const task = tasks[id]
       if (!isObject(task) || task.approval !== undefined) continue
+      if (typeof task.uses === 'string') {
+        this.checkUses(req.inline, id, task.uses)
+        continue
+      }
       const backend = this.backendOf(task, defaults, req.backendOverride)
       if (backend === undefined) continue // no backend at all: validation reports it
       this.checkBackend(principal, req.inline, id, backend)
       if (backend.name === SHELL) this.checkCwd(id, task)
     }
+  }
+
+  /**
+   * A workflow sent inline may run subworkflows only by name, from the workflows folder: a path
+   * would run any workflow file the server can read, with none of the inline rules applied to it.
+   */
+  private checkUses(inline: boolean, taskId: string, uses: string): void {
+    if (!inline || !(uses.includes('/') || uses.includes('\\') || /\.(ya?ml|json)$/i.test(uses))) return
+    throw new HttpError(
+      'subworkflow_not_allowed',
+      `task '${taskId}' runs the file '${uses}' as a subworkflow; inline workflows may use only workflows of the server's folder, by name`,
+      {
+        hint: `put it in the workflows folder and write \`uses: <name>\` (without a path or extension)`,
+        details: { policy: 'policy.inlineWorkflows' },
+      },
+    )
   }
 
   private backendOf(

@@ -115,6 +115,18 @@ describe('inline workflows', () => {
   })
 })
 
+describe('subworkflows', () => {
+  it('an inline workflow may use a workflow of the folder by name, not a file by path', async () => {
+    const using = (uses: string) => ({ weft: 1, name: 'u', tasks: { sub: { uses } } })
+    for (const uses of ['./hello.json', '/etc/weft/deploy.yaml', 'hello.yaml']) {
+      const r = await post(KEYS.inline, { workflow: using(uses) })
+      expectError(r, 403, 'subworkflow_not_allowed')
+      expect(r.body.error.message).toContain(`'${uses}'`)
+    }
+    expect((await post(KEYS.inline, { workflow: using('hello') })).status).toBe(202)
+  })
+})
+
 describe('backends', () => {
   it('shell is off for inline workflows by default, named ones may use it', async () => {
     const r = await post(KEYS.inline, { workflow: shellTask() })
@@ -207,7 +219,9 @@ describe('end to end with the real shell backend confined by cwdRoot', () => {
     }
     const r = await call(s.url, '/api/v1/runs', { json: { workflow, inputs: { cmd: ['id'] } } })
     expectError(r, 400, 'workflow_invalid')
-    expect(r.body.error.details.diagnostics.map((d: { code: string }) => d.code)).toContain('command_from_input')
+    expect(r.body.error.details.diagnostics.map((d: { code: string }) => d.code)).toContain(
+      'command_from_input',
+    )
   })
 
   it('a cwd from an input cannot leave the root: the task fails and says why', async () => {

@@ -71,6 +71,8 @@ export type BackendEvent =
    * time in clock ticks from /proc/<pid>/stat), so a reused pid is never mistaken for it.
    */
   | { type: 'process'; pid: number; pgid: number; startTime?: string }
+  /** The attempt started a linked run (a subworkflow): recorded as the task's `childRunId`. */
+  | { type: 'child_run'; runId: string; workflow: string }
   | {
       type: 'log'
       level?: 'debug' | 'info' | 'warn' | 'error'

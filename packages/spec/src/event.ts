@@ -84,6 +84,8 @@ export interface EventDataMap {
     diagnostics: Diagnostic[]
     /** The trace the run was started in (`RunSpec.trace`). */
     trace?: TraceContext
+    /** A subworkflow's run: the run and task that started it (`RunSpec.parent`). */
+    parent?: { runId: string; taskId: string }
   }
   'run.started': { maxParallelism: number; mode: string }
   'run.paused': PauseInfo

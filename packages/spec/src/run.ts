@@ -59,6 +59,8 @@ export const RunSpecSchema = z.object({
    * it, in this process or in any other that continues the run.
    */
   trace: TraceContextSchema.optional(),
+  /** A subworkflow's run: the run and task that started it (`uses:`). */
+  parent: z.object({ runId: z.string(), taskId: z.string() }).optional(),
 })
 export type RunSpec = z.infer<typeof RunSpecSchema>
 export type RunSpecInput = z.input<typeof RunSpecSchema>
@@ -89,6 +91,8 @@ export const RunSummarySchema = z.object({
   initiator: InitiatorSchema,
   source: z.string().optional(),
   tags: z.array(z.string()),
+  /** A subworkflow's run: the run and task that started it. */
+  parent: z.object({ runId: z.string(), taskId: z.string() }).optional(),
   createdAt: z.string(),
   startedAt: z.string().optional(),
   completedAt: z.string().optional(),

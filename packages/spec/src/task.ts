@@ -95,6 +95,8 @@ export const TaskStateSchema = z.object({
   parent: z.string().optional(),
   index: z.number().int().nonnegative().optional(),
   item: JsonSchema.optional(),
+  /** A subworkflow task (`uses:`): the run it started. */
+  childRunId: z.string().optional(),
   /** A mapped task: how many items it was expanded into. */
   map: z.object({ items: z.number().int().nonnegative() }).optional(),
   /** The estimate made before the attempt ran (budget pre-check). */

@@ -157,6 +157,13 @@ export const TaskSpecSchema = z.strictObject({
   allowInputCommands: z.boolean().optional(),
   /** Run the task once per item of a list (see `MapSpecSchema`). */
   map: MapSpecSchema.optional(),
+  /**
+   * A subworkflow: the workflow file this task runs as a linked run (`./review.yaml`, relative to
+   * this workflow's file), or a workflow's name in the runtime's workflows folder (`review`).
+   */
+  uses: z.string().min(1).optional(),
+  /** The subworkflow's inputs (templates allowed); only with `uses`. */
+  inputs: z.record(z.string(), JsonSchema).optional(),
 })
 export type TaskSpec = z.infer<typeof TaskSpecSchema>
 /** A task as a user writes it (e.g. `needs` may be a single id). */

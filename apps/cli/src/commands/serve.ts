@@ -84,6 +84,7 @@ export async function serveCommand(
     // Shell tasks run inside server.policy.shellCwdRoot (replaces the built-in shell backend).
     backends: [createShellBackend({ cwdRoot: settings.policy.shellCwdRoot })],
     reporter: { warn: (message, context) => logger.warn({ context }, message) },
+    ...(settings.workflowsDir ? { workflowsDir: settings.workflowsDir } : {}),
   })
   const { runtime } = cli
   logger.info(

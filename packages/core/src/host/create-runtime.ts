@@ -9,6 +9,7 @@ import { isTerminalRunStatus, WeftError } from '@weft/spec'
 import { systemClock } from '../run/clock.js'
 import { SlotPool } from '../runtime/concurrency.js'
 import { EventBus } from '../runtime/event-bus.js'
+import { SUBWORKFLOW_BACKEND } from '../runtime/plan.js'
 import { type ExecutionDeps, RunExecution } from '../runtime/run-execution.js'
 import { createMemoryStore } from '../store/memory-store.js'
 import type { BackendInfo } from '../workflow/validate.js'
@@ -24,6 +25,7 @@ import { RunRegistry } from './registry.js'
 import { shutdownOnSignals, shutdownRuns } from './shutdown.js'
 import { SignalInbox } from './signals.js'
 import { launch, rerunPlan, validate, validatedNewTasks, validatedSpec } from './starts.js'
+import { createSubworkflowBackend } from './subworkflows.js'
 import { executionFor } from './takeover.js'
 import { Tracing } from './tracing.js'
 
@@ -36,8 +38,22 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   ]) {
     backends.set(b.id, b)
   }
+  // Subworkflows (`uses:`) run on a backend of the runtime itself (unless one of that id is given).
+  // It runs tasks but is not one of the runtime's listed backends.
+  let self: Runtime | undefined
+  const runnable = new Map(backends)
+  if (!runnable.has(SUBWORKFLOW_BACKEND)) {
+    runnable.set(
+      SUBWORKFLOW_BACKEND,
+      createSubworkflowBackend({
+        runtime: () => self!,
+        workDir: options.workDir ?? process.cwd(),
+        ...(options.workflowsDir ? { workflowsDir: options.workflowsDir } : {}),
+      }),
+    )
+  }
   const backendInfo = new Map<string, BackendInfo>(
-    [...backends].map(([id, b]) => [
+    [...runnable].map(([id, b]) => [
       id,
       { id, optionsSchema: b.optionsSchema, commandFields: b.commandFields, errorCodes: b.errorCodes },
     ]),
@@ -95,7 +111,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     ...(options.budget ? { budget: options.budget } : {}),
     bus,
     slots,
-    backends: tracing.wrapBackends(backends),
+    backends: tracing.wrapBackends(runnable),
     agents: options.agents ?? {},
     retryDefaults: options.retryDefaults,
     defaultParallelism: options.defaultRunParallelism ?? 4,
@@ -298,5 +314,6 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
     close: () => shutdown(0),
   }
+  self = runtime
   return runtime
 }

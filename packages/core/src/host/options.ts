@@ -47,6 +47,8 @@ export interface RuntimeOptions {
   retryDefaults?: RetryPolicy
   /** Working directory handed to backends. Default: `process.cwd()`. */
   workDir?: string
+  /** Where `uses: <name>` finds a subworkflow (`<name>.yaml`); paths resolve from the parent's file. */
+  workflowsDir?: string
   /** How long a canceled backend may take to stop before it is abandoned. Default 5000 ms. */
   cancelGraceMs?: number
   /** How often to look for cancel/pause/resume requests from other processes. Default 250 ms. */

@@ -29,6 +29,8 @@ export interface Attempt {
   startedMs: number
   timers: TimerHandle[]
   running?: RunningAttempt
+  /** It took one of the runtime's slots (a subworkflow task, which only waits for its run, does not). */
+  holdsSlot?: boolean
   /** Batched mode: backend events held back, recorded in batch order when the batch merges. */
   held?: MappedBackendEvent[]
 }
@@ -134,7 +136,7 @@ export function settleAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void 
 function completeAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void {
   run.attempts.delete(a.taskId)
   run.ledger.release(a.taskId)
-  run.releaseSlot()
+  run.releaseSlot(a)
   run.attemptEnded()
   if (!run.acting) return
   for (const held of a.held ?? []) recordMapped(run, a, held)

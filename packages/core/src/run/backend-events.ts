@@ -58,6 +58,17 @@ export function mapBackendEvent(
         severity: 'debug',
         data: { message: `session ${event.sessionId}`, fields: { sessionId: event.sessionId } },
       })
+    case 'child_run':
+      // The reducer reads the child's id from `fields`: the task's state links the two runs.
+      return record({
+        ...base,
+        type: 'log',
+        severity: 'info',
+        data: {
+          message: `subworkflow ${event.workflow}: run ${event.runId}`,
+          fields: { childRunId: event.runId },
+        },
+      })
     case 'process':
       // Where the attempt's process group runs, so that recovery on this host can end it.
       return record({

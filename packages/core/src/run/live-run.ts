@@ -333,7 +333,8 @@ export class LiveRun {
     if (again) this.pump()
   }
 
-  releaseSlot(): void {
+  releaseSlot(a: { holdsSlot?: boolean }): void {
+    if (!a.holdsSlot) return
     this.deps.slots.release()
     queueMicrotask(() => this.deps.onSlotFreed())
   }

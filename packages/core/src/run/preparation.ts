@@ -7,7 +7,7 @@
 import type { Json, JsonObject, TaskState } from '@weft/spec'
 import { BackendError } from '@weft/spec'
 import { toErrorInfo } from '../runtime/errors.js'
-import type { PlannedTask } from '../runtime/plan.js'
+import { type PlannedTask, SUBWORKFLOW_BACKEND } from '../runtime/plan.js'
 import type { Scope } from '../template/expression.js'
 import { type Attempt, newAttempt, startAttempt } from './attempt.js'
 import { onPrepared } from './batches.js'
@@ -19,8 +19,12 @@ import { enterPause, failTask, stopRun } from './transitions.js'
 /** Starts preparing `t` if this run and the runtime have a slot for it. */
 export function tryDispatch(run: LiveRun, t: TaskState): boolean {
   if (run.attempts.size >= run.plan.maxParallelism) return false
-  if (!run.deps.slots.tryAcquire()) return false
+  // A subworkflow task waits for its own run, whose tasks take the slots: holding one too could
+  // leave none for them.
+  const holdsSlot = run.plan.tasks.get(t.taskId)?.backend !== SUBWORKFLOW_BACKEND
+  if (holdsSlot && !run.deps.slots.tryAcquire()) return false
   const attempt = newAttempt(run, t)
+  attempt.holdsSlot = holdsSlot
   run.attempts.set(t.taskId, attempt)
   void prepare(run, attempt)
   return true
@@ -92,7 +96,7 @@ function afterPrepare(
   const notStarted = () => {
     // Not started after all (paused, stopped, over budget…): it is a candidate again.
     endPreparation(run, a)
-    run.releaseSlot()
+    run.releaseSlot(a)
   }
   if (!run.acting) {
     notStarted()

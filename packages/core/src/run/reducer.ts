@@ -43,12 +43,19 @@ export function applyEvent(state: RunState, e: RunEvent): TaskState | undefined 
     case 'usage.recorded':
       return recordUsage(state, e, ts, seq)
     case 'log': {
-      // A backend's session id is recorded as a debug log that carries it in `fields`.
+      // A backend's session id, or a subworkflow's run id, is recorded as a log carrying it in `fields`.
       const sessionId = e.data.fields?.sessionId
-      if (!e.taskId || typeof sessionId !== 'string') break
+      const childRunId = e.data.fields?.childRunId
+      if (!e.taskId || (typeof sessionId !== 'string' && typeof childRunId !== 'string')) break
       const t = state.tasks.get(e.taskId)
       if (!t) break
-      return put(state, t, { ...t, sessionId }, ts, seq)
+      return put(
+        state,
+        t,
+        typeof sessionId === 'string' ? { ...t, sessionId } : { ...t, childRunId: childRunId as string },
+        ts,
+        seq,
+      )
     }
     default:
       if (e.type.startsWith('task.') && e.taskId) {
@@ -76,6 +83,7 @@ function applyRunEvent(state: RunState, e: RunEvent, ts: string, seq: number): u
         ...s,
         name: d.name,
         ...(d.source ? { source: d.source } : {}),
+        ...(d.parent ? { parent: d.parent } : {}),
         status: 'pending',
         health: d.diagnostics.some((x) => x.level === 'warning') ? 'warning' : 'ok',
         diagnostics: d.diagnostics,

@@ -4,15 +4,7 @@
  * the state lives in `LiveRun` and changes only through the reducer; the decisions live in the
  * modules of this folder.
  */
-import type {
-  Diagnostic,
-  Json,
-  JsonObject,
-  RunSpec,
-  RunSummary,
-  TaskSpec,
-  TaskState,
-} from '@weft/spec'
+import type { Diagnostic, Json, JsonObject, RunSpec, RunSummary, TaskSpec, TaskState } from '@weft/spec'
 import { isTerminalRunStatus } from '@weft/spec'
 import { armApprovalTimeout } from './approvals.js'
 import { abortAttempt, scheduleRetry } from './attempt.js'
@@ -63,7 +55,15 @@ export class RunExecution {
     diagnostics: Diagnostic[],
     reuse: ReadonlyMap<string, ReusedOutput> = new Map(),
   ): Promise<RunExecution> {
-    const run = new LiveRun(deps, spec, emptyRunState(id, { initiator: spec.initiator, tags: spec.tags }))
+    const run = new LiveRun(
+      deps,
+      spec,
+      emptyRunState(id, {
+        initiator: spec.initiator,
+        tags: spec.tags,
+        ...(spec.parent ? { parent: spec.parent } : {}),
+      }),
+    )
     const exec = new RunExecution(run)
     const taskIds = [...run.plan.tasks.keys()]
     run.record({
@@ -75,6 +75,7 @@ export class RunExecution {
         taskIds,
         diagnostics,
         ...(spec.trace ? { trace: spec.trace } : {}),
+        ...(spec.parent ? { parent: spec.parent } : {}),
       },
     })
     for (const p of run.plan.tasks.values()) {
@@ -119,7 +120,8 @@ export class RunExecution {
     else {
       for (const t of tasks) if (t.status === 'retrying') scheduleRetry(run, t.taskId, t.nextRetryAt)
       for (const t of tasks)
-        if (t.approval?.status === 'waiting') armApprovalTimeout(run, t, run.plan.tasks.get(t.taskId)?.approval)
+        if (t.approval?.status === 'waiting')
+          armApprovalTimeout(run, t, run.plan.tasks.get(t.taskId)?.approval)
       exec.armRunTimer()
     }
     return exec

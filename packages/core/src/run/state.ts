@@ -98,7 +98,7 @@ export class RunState {
 /** The state before `run.created`: what the events do not carry comes from here. */
 export function emptyRunState(
   runId: string,
-  init: { initiator?: Initiator; tags?: string[]; createdAt?: string } = {},
+  init: { initiator?: Initiator; tags?: string[]; createdAt?: string; parent?: RunSummary['parent'] } = {},
 ): RunState {
   const at = init.createdAt ?? new Date(0).toISOString()
   return new RunState({
@@ -108,6 +108,7 @@ export function emptyRunState(
     health: 'ok',
     initiator: init.initiator ?? 'code',
     tags: init.tags ?? [],
+    ...(init.parent ? { parent: init.parent } : {}),
     createdAt: at,
     updatedAt: at,
     usage: emptyUsage(),

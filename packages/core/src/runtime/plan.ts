@@ -58,6 +58,7 @@ export function planTask(
   agents: Record<string, AgentProfile> = {},
 ): PlannedTask {
   const defaults = spec.workflow.defaults ?? {}
+  if (task.uses !== undefined) return planSubworkflow(id, task, order, defaults)
   const agentName = task.agent ?? defaults.agent
   // Own entries only: a name like `toString` is not an agent.
   const agent = agentName && Object.hasOwn(agents, agentName) ? agents[agentName] : undefined
@@ -81,6 +82,35 @@ export function planTask(
     ...(task.budget ? { budget: task.budget } : {}),
     ...(task.expectedOutputTokens !== undefined ? { expectedOutputTokens: task.expectedOutputTokens } : {}),
     ...(agentName ? { agent: agentName } : {}),
+    ...(task.map ? { map: task.map } : {}),
+  }
+}
+
+/** The backend that runs subworkflow tasks (`uses:`), built into every runtime. */
+export const SUBWORKFLOW_BACKEND = 'workflow'
+
+/**
+ * A subworkflow task runs on the built-in `workflow` backend with `uses` and `inputs` as its
+ * options (templates in `inputs` are rendered like any options). A run's backend override (a dry
+ * run on `mock`) is not applied to it: the subworkflow's run takes the override instead.
+ */
+function planSubworkflow(
+  id: string,
+  task: TaskSpec,
+  order: number,
+  defaults: NonNullable<RunSpec['workflow']['defaults']>,
+): PlannedTask {
+  return {
+    id,
+    order,
+    needs: task.needs ?? [],
+    priority: task.priority ?? defaults.priority ?? DEFAULT_PRIORITY,
+    backend: SUBWORKFLOW_BACKEND,
+    with: { uses: task.uses!, ...(task.inputs ? { inputs: task.inputs } : {}) },
+    timeoutMs: task.timeoutMs ?? defaults.timeoutMs,
+    retry: task.retry,
+    workflowRetry: defaults.retry,
+    when: task.when,
     ...(task.map ? { map: task.map } : {}),
   }
 }

@@ -52,6 +52,30 @@ export function checkBackends(ctx: BackendCheckContext): void {
       }
       continue
     }
+    if (task.inputs !== undefined && task.uses === undefined) {
+      add({
+        level: 'error',
+        code: 'inputs_without_uses',
+        message: `task '${id}' has \`inputs\`, which only a subworkflow task (\`uses:\`) takes`,
+        path: ['tasks', id, 'inputs'],
+        hint: 'add `uses: ./other.yaml`, or pass values to the backend with `input:` or `with:`',
+      })
+    }
+    if (task.uses !== undefined) {
+      // A subworkflow runs its own tasks with their own backends.
+      for (const k of ['backend', 'agent', 'model', 'prompt', 'input', 'with', 'approval'] as const) {
+        if (task[k] !== undefined) {
+          add({
+            level: k === 'approval' ? 'error' : 'warning',
+            code: 'uses_ignores',
+            message: `task '${id}' runs the subworkflow '${String(task.uses)}'; its \`${k}\` is not used`,
+            path: ['tasks', id, k],
+            hint: 'set it in the subworkflow, or pass values through `inputs:`',
+          })
+        }
+      }
+      continue
+    }
     const agentName = (task.agent ?? defaults.agent) as unknown
     // Own properties only: `agent: toString` must not find Object.prototype.toString.
     const agents = options.agents ?? {}

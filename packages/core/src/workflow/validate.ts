@@ -204,7 +204,7 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
     if (!isObject(task)) continue
     const upstream = upstreamOf(graph, id)
     const map = isObject(task.map) ? task.map : undefined
-    for (const key of ['prompt', 'when', 'input', 'with'] as const) {
+    for (const key of ['prompt', 'when', 'input', 'with', 'inputs'] as const) {
       // `when` decides whether the map runs at all: it is not per item.
       const mapped = map !== undefined && key !== 'when'
       for (const t of collectTemplates(task[key], ['tasks', id, key]))
