@@ -56,7 +56,13 @@ export const WsServerMessageSchema = z.discriminatedUnion('type', [
     executionId: z.string(),
     event: z.object({ type: z.string(), ts: z.string() }).passthrough(),
   }),
-  z.object({ type: z.literal('dataflow.metrics'), executionId: z.string(), metrics: z.unknown() }),
+  z.object({
+    type: z.literal('dataflow.metrics'),
+    executionId: z.string(),
+    metrics: z.unknown(),
+    /** Events not sent since the last metrics (past `maxEventsPerSecond`, e.g. a logger node's flood). */
+    droppedEvents: z.number().optional(),
+  }),
   z.object({
     type: z.literal('dataflow.port_emit'),
     executionId: z.string(),
@@ -80,6 +86,7 @@ export const DATAFLOW_WS_LIMITS = {
   maxPortEmitsPerBatch: 200,
   batchIntervalMs: 100,
   metricsIntervalMs: 1000,
+  maxEventsPerSecond: 500,
 } as const
 export type WsServerMessage = z.infer<typeof WsServerMessageSchema>
 

@@ -22,15 +22,30 @@ export class DataflowWsSubscriptions {
     this.unsubscribe(executionId)
     const execution = this.service.execution(executionId)
     const offs: (() => void)[] = []
+    // Events too are bounded per client: at most maxEventsPerSecond, the rest counted.
+    let sentThisSecond = 0
+    let droppedEvents = 0
     offs.push(
       execution.on((e: DataflowEvent) => {
         if (e.type === 'port.emit' || e.type === 'metrics') return
+        if (sentThisSecond >= DATAFLOW_WS_LIMITS.maxEventsPerSecond) {
+          droppedEvents++
+          return
+        }
+        sentThisSecond++
         const { executionId: _id, ...event } = e
         this.send({ type: 'dataflow.event', executionId, event: event as { type: string; ts: string } })
       }),
     )
     const metrics = setInterval(() => {
-      this.send({ type: 'dataflow.metrics', executionId, metrics: execution.metrics() })
+      this.send({
+        type: 'dataflow.metrics',
+        executionId,
+        metrics: execution.metrics(),
+        ...(droppedEvents ? { droppedEvents } : {}),
+      })
+      sentThisSecond = 0
+      droppedEvents = 0
       if (['completed', 'failed', 'cancelled'].includes(execution.state)) this.unsubscribe(executionId)
     }, DATAFLOW_WS_LIMITS.metricsIntervalMs)
     metrics.unref()
