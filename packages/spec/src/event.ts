@@ -122,6 +122,9 @@ export interface EventDataMap {
   'task.started': {
     backend?: string
     model?: string
+    /** The prompt as rendered and sent (context included), cut at 16 KiB (`promptTruncated`). */
+    prompt?: string
+    promptTruncated?: boolean
     sessionId?: string
     estimate?: { inputTokens: number; outputTokens: number; costUsd?: number; model?: string }
   }

@@ -37,6 +37,9 @@ export interface Attempt {
 
 type Outcome = { ok: true; result: TaskResult } | { ok: false; error: unknown }
 
+/** Characters of a rendered prompt kept in `task.started`. */
+const MAX_LOGGED_PROMPT = 16 * 1024
+
 /** A new attempt for a ready task; the task's timeout starts now (preparation included). */
 export function newAttempt(run: LiveRun, t: TaskState): Attempt {
   const a: Attempt = {
@@ -63,9 +66,22 @@ export function startAttempt(run: LiveRun, a: Attempt, prepared: PreparedTask, p
   run.batch?.started(a.taskId)
   const estimate = prepared.estimate
   // Optional fields assigned, not spread: this runs once per attempt.
-  const data: { backend?: string; model?: string; sessionId?: string; estimate?: typeof estimate } = {}
+  const data: {
+    backend?: string
+    model?: string
+    prompt?: string
+    promptTruncated?: boolean
+    sessionId?: string
+    estimate?: typeof estimate
+  } = {}
   if (planned.backend) data.backend = planned.backend
   if (planned.model) data.model = planned.model
+  // What was sent, for people reading the log (the web page's task panel); long ones are cut.
+  const prompt = prepared.request.prompt
+  if (prompt !== undefined) {
+    data.prompt = prompt.length > MAX_LOGGED_PROMPT ? prompt.slice(0, MAX_LOGGED_PROMPT) : prompt
+    if (prompt.length > MAX_LOGGED_PROMPT) data.promptTruncated = true
+  }
   if (t.sessionId) data.sessionId = t.sessionId
   if (estimate) data.estimate = estimate
   run.record({ type: 'task.started', taskId: a.taskId, attempt: a.number, data })
