@@ -12,6 +12,7 @@ import { createMockBackend } from '@weft/backend-mock'
 import { createRuntime, type Runtime } from '@weft/core'
 import { type ApiKey, createServer, type WeftServer } from '@weft/server'
 import { createSqliteStore } from '@weft/storage-sqlite'
+import { lateBound, mockWorkflows } from '@weft/testing'
 import { afterAll, beforeAll } from 'vitest'
 import { type ClientOptions, createClient, type WeftClient } from '../src/index.js'
 
@@ -56,21 +57,6 @@ export async function startServer(
   }
 }
 
-/**
- * A value that exists only once the file's `beforeAll` ran, usable by a name taken at the top of
- * the file: every property read goes to the value as it is then.
- */
-function late<T extends object>(get: () => T | undefined, what: string): T {
-  return new Proxy({} as T, {
-    get(_, key) {
-      const value = get()
-      if (value === undefined) throw new Error(`${what} exists only while the tests of the file run`)
-      const member = Reflect.get(value, key, value) as unknown
-      return typeof member === 'function' ? member.bind(value) : member
-    },
-  })
-}
-
 /** The server of a test file: started before its tests, closed after them. */
 export function useServer(options?: Parameters<typeof startServer>[0]): Harness {
   let harness: Harness | undefined
@@ -80,13 +66,13 @@ export function useServer(options?: Parameters<typeof startServer>[0]): Harness 
   afterAll(async () => {
     await harness?.close()
   })
-  return late(() => harness, 'the server')
+  return lateBound(() => harness, 'the server')
 }
 
 /** A client of the file's server (`useServer`), made at its first use. */
 export function useClient(h: Harness, options: Omit<ClientOptions, 'baseUrl'> = {}): WeftClient {
   let client: WeftClient | undefined
-  return late(() => (client ??= createClient({ baseUrl: h.url, ...options })), 'the client')
+  return lateBound(() => (client ??= createClient({ baseUrl: h.url, ...options })), 'the client')
 }
 
 export interface TcpProxy {
@@ -201,22 +187,7 @@ export const workflows = {
       b: { needs: ['a'], prompt: 'second' },
     },
   }),
-  hang: (name = 'hang') => ({
-    weft: 1,
-    name,
-    defaults: { backend: 'mock' },
-    tasks: { wait: { prompt: 'wait', with: { hang: true } } },
-  }),
-  approval: () => ({
-    weft: 1,
-    name: 'release-notes',
-    defaults: { backend: 'mock' },
-    tasks: {
-      collect: { prompt: 'List merged PRs', with: { output: ['#101 faster startup'] } },
-      approve: { needs: ['collect'], approval: { message: 'Publish these notes?' } },
-      publish: { needs: ['approve'], prompt: 'publish to ${{ tasks.approve.output.channel }}' },
-    },
-  }),
+  ...mockWorkflows,
 }
 
 /** 1, 2, …, n */

@@ -1,10 +1,10 @@
 import { WS_CLOSE_CODES } from '@weft/api'
 import { createMockBackend } from '@weft/backend-mock'
 import { createRuntime } from '@weft/core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { createServer } from '../src/index.js'
-import { call, expectError, type Harness, type Loose, startHarness, workflows } from './helpers.js'
+import { call, expectError, type Loose, useHarness, workflows } from './helpers.js'
 
 const KEYS = {
   read: 'read-key-0123456789',
@@ -12,27 +12,20 @@ const KEYS = {
   admin: 'admin-key-0123456789',
 }
 
-let h: Harness
-
-beforeAll(async () => {
-  h = await startHarness({
-    memory: true,
-    server: {
-      auth: {
-        keys: [
-          { name: 'reader', key: KEYS.read, scopes: ['read'] },
-          { name: 'writer', key: KEYS.write, scopes: ['write'] },
-          { name: 'ops', key: KEYS.admin, scopes: ['admin'] },
-        ],
-      },
-      cors: { origins: ['https://ui.example'] },
-      // These tests post inline workflows, which a server with keys refuses by default.
-      policy: { inlineWorkflows: true },
+const h = useHarness({
+  memory: true,
+  server: {
+    auth: {
+      keys: [
+        { name: 'reader', key: KEYS.read, scopes: ['read'] },
+        { name: 'writer', key: KEYS.write, scopes: ['write'] },
+        { name: 'ops', key: KEYS.admin, scopes: ['admin'] },
+      ],
     },
-  })
-})
-afterAll(async () => {
-  await h?.close()
+    cors: { origins: ['https://ui.example'] },
+    // These tests post inline workflows, which a server with keys refuses by default.
+    policy: { inlineWorkflows: true },
+  },
 })
 
 describe('API keys and scopes', () => {

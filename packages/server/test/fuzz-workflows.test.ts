@@ -8,19 +8,13 @@
 import { ApiErrorBodySchema } from '@weft/api'
 import { arbitraryMalformedWorkflow, fuzzSettings } from '@weft/testing/fuzz'
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { call, type Harness, startHarness } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { call, useHarness } from './helpers.js'
 
 const { seed, numRuns } = fuzzSettings({ runs: 1000 })
 
-let h: Harness
-beforeAll(async () => {
-  // Bodies up to 8 MiB: the deepest generated documents are large; the workflow limit stays default.
-  h = await startHarness({ memory: true, server: { maxBodyBytes: 8 * 1024 * 1024 } })
-})
-afterAll(async () => {
-  await h?.close()
-})
+// Bodies up to 8 MiB: the deepest generated documents are large; the workflow limit stays default.
+const h = useHarness({ memory: true, server: { maxBodyBytes: 8 * 1024 * 1024 } })
 
 describe('POST /runs with generated malformed workflows', () => {
   it(`answers ${numRuns} of them with 202 or a 4xx JSON error, never 500 (seed ${seed})`, async () => {

@@ -6,8 +6,9 @@ import { ApiErrorBodySchema } from '@weft/api'
 import { createMockBackend } from '@weft/backend-mock'
 import { createRuntime, type RunSummary, type Runtime, type RuntimeOptions } from '@weft/core'
 import { createSqliteStore } from '@weft/storage-sqlite'
+import { lateBound, mockWorkflows } from '@weft/testing'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import {
   createServer,
   createServerMetrics,
@@ -77,6 +78,18 @@ export async function startHarness(
       await rm(dir, { recursive: true, force: true })
     },
   }
+}
+
+/** The harness of a test file: started before its tests, closed after them. */
+export function useHarness(options?: Parameters<typeof startHarness>[0]): Harness {
+  let harness: Harness | undefined
+  beforeAll(async () => {
+    harness = await startHarness(options)
+  })
+  afterAll(async () => {
+    await harness?.close()
+  })
+  return lateBound(() => harness, 'the harness')
 }
 
 /** A JSON answer, read field by field in assertions (after schema checks where it matters). */
@@ -256,27 +269,8 @@ export const workflows = {
       c: { needs: ['a'], prompt: 'third', with: { events: [{ message: 'working' }, { log: 'a log line' }] } },
     },
   }),
-  /** One task that never ends until canceled. */
-  hang: (name = 'hang') => ({
-    weft: 1,
-    name,
-    defaults: { backend: 'mock' },
-    tasks: { wait: { prompt: 'wait', with: { hang: true } } },
-  }),
-  /** A gate between two tasks (as examples/approval.yaml, mock only). */
-  approval: () => ({
-    weft: 1,
-    name: 'release-notes',
-    defaults: { backend: 'mock' },
-    tasks: {
-      collect: { prompt: 'List merged PRs', with: { output: ['#101 faster startup'] } },
-      approve: { needs: ['collect'], approval: { message: 'Publish these notes?' } },
-      publish: {
-        needs: ['approve'],
-        prompt: 'publish to ${{ tasks.approve.output.channel }}',
-      },
-    },
-  }),
+  /** `hang`: one task until canceled; `approval`: a gate between two tasks. */
+  ...mockWorkflows,
 }
 
 /** The seqs of a list of SSE messages (event messages only). */

@@ -2,16 +2,10 @@
  * The server's log is JSON lines: nothing else may reach the process's stderr while it serves
  * (issue 18: the YAML library printed its warnings as plain text into the server's JSON log).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { call, type Harness, startHarness } from './helpers.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { call, useHarness } from './helpers.js'
 
-let h: Harness
-beforeAll(async () => {
-  h = await startHarness({ memory: true })
-})
-afterAll(async () => {
-  await h?.close()
-})
+const h = useHarness({ memory: true })
 afterEach(() => {
   vi.restoreAllMocks()
 })

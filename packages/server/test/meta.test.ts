@@ -1,55 +1,35 @@
 import SwaggerParser from '@apidevtools/swagger-parser'
 import { API_ROUTES, BackendListSchema, HealthSchema, ReadinessSchema } from '@weft/api'
 import { createMockBackend } from '@weft/backend-mock'
-import { BACKEND_SPECIFICATION_VERSION, type Backend, createRuntime } from '@weft/core'
+import { type Backend, createRuntime } from '@weft/core'
+import { stubBackend } from '@weft/testing'
 import { Hono } from 'hono'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createServer, createServerMetrics, silentLogger } from '../src/index.js'
 import {
   call,
-  type Harness,
   isFinished,
   openSse,
   startHarness,
+  useHarness,
   waitFor,
   waitForRun,
   workflows,
 } from './helpers.js'
 
-let h: Harness
-
 /** A backend whose healthcheck hangs, and one whose healthcheck throws. */
-const odd = (id: string, healthcheck: () => Promise<never>): Backend => ({
-  specificationVersion: BACKEND_SPECIFICATION_VERSION,
-  id,
-  label: id,
-  capabilities: {
-    streaming: false,
-    events: false,
-    cancel: true,
-    pause: false,
-    resumeSession: false,
-    usage: false,
-    tools: false,
-  },
-  execute: async () => ({ output: 'ok' }),
-  healthcheck,
-})
+const odd = (id: string, healthcheck: () => Promise<never>): Backend =>
+  stubBackend({ id, capabilities: { cancel: true }, execute: async () => ({ output: 'ok' }), healthcheck })
 
-beforeAll(async () => {
-  h = await startHarness({
-    server: { backendHealthTimeoutMs: 300 },
-    runtime: {
-      backends: [
-        createMockBackend(),
-        odd('broken', () => Promise.reject(new Error('no binary'))),
-        odd('slow', () => new Promise<never>(() => {})),
-      ],
-    },
-  })
-})
-afterAll(async () => {
-  await h?.close()
+const h = useHarness({
+  server: { backendHealthTimeoutMs: 300 },
+  runtime: {
+    backends: [
+      createMockBackend(),
+      odd('broken', () => Promise.reject(new Error('no binary'))),
+      odd('slow', () => new Promise<never>(() => {})),
+    ],
+  },
 })
 
 describe('meta routes', () => {

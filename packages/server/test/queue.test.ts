@@ -1,24 +1,8 @@
 import { QueueStatusSchema } from '@weft/api'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  call,
-  expectError,
-  type Harness,
-  isFinished,
-  startHarness,
-  waitFor,
-  waitForRun,
-  workflows,
-} from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { call, expectError, isFinished, useHarness, waitFor, waitForRun, workflows } from './helpers.js'
 
-let h: Harness
-
-beforeAll(async () => {
-  h = await startHarness({ server: { maxQueuedRuns: 2, queueRetryAfterSeconds: 7 } })
-})
-afterAll(async () => {
-  await h?.close()
-})
+const h = useHarness({ server: { maxQueuedRuns: 2, queueRetryAfterSeconds: 7 } })
 
 const queue = async () => QueueStatusSchema.parse((await call(h.url, '/api/v1/queue')).body)
 

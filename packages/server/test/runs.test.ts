@@ -10,43 +10,35 @@ import {
 } from '@weft/api'
 import { WeftEventSchema } from '@weft/core'
 import { parse as parseCsv } from 'csv-parse/sync'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   call,
   expectError,
-  type Harness,
   isFinished,
   openSse,
   range,
   seqsOf,
-  startHarness,
+  useHarness,
   waitFor,
   waitForRun,
   workflows,
 } from './helpers.js'
 
-let h: Harness
-
-beforeAll(async () => {
-  h = await startHarness({
-    server: { sseHeartbeatMs: 100 },
-    async setup(dir) {
-      const workflowsDir = join(dir, 'workflows')
-      await mkdir(workflowsDir)
-      await writeFile(
-        join(workflowsDir, 'hello.yaml'),
-        'weft: 1\nname: hello\ndefaults: { backend: mock }\ntasks:\n  greet: { prompt: "hello ${{ inputs.who }}" }\ninputs:\n  who: { type: string, default: world }\n',
-      )
-      await writeFile(
-        join(workflowsDir, 'broken.yaml'),
-        'weft: 1\nname: broken\ntasks:\n  a: { prompt: "x"\n  b: [\n',
-      )
-      return { workflowsDir }
-    },
-  })
-})
-afterAll(async () => {
-  await h?.close()
+const h = useHarness({
+  server: { sseHeartbeatMs: 100 },
+  async setup(dir) {
+    const workflowsDir = join(dir, 'workflows')
+    await mkdir(workflowsDir)
+    await writeFile(
+      join(workflowsDir, 'hello.yaml'),
+      'weft: 1\nname: hello\ndefaults: { backend: mock }\ntasks:\n  greet: { prompt: "hello ${{ inputs.who }}" }\ninputs:\n  who: { type: string, default: world }\n',
+    )
+    await writeFile(
+      join(workflowsDir, 'broken.yaml'),
+      'weft: 1\nname: broken\ntasks:\n  a: { prompt: "x"\n  b: [\n',
+    )
+    return { workflowsDir }
+  },
 })
 
 function silent() {

@@ -1,14 +1,14 @@
 import { WS_CLOSE_CODES, WsServerMessageSchema } from '@weft/api'
 import type { WeftEvent } from '@weft/core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import {
   call,
-  type Harness,
   isFinished,
   type Loose,
   range,
   startHarness,
+  useHarness,
   waitFor,
   waitForRun,
   workflows,
@@ -89,14 +89,7 @@ const slowWorkflow = (name: string, n = 5) => ({
   ),
 })
 
-let h: Harness
-
-beforeAll(async () => {
-  h = await startHarness()
-})
-afterAll(async () => {
-  await h?.close()
-})
+const h = useHarness()
 
 describe('WebSocket', () => {
   it('subscribes to one run with replay after a seq, then live events, without gap or duplicate', async () => {

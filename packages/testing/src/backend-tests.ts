@@ -10,6 +10,7 @@ import {
   type FakeModelServerOptions,
   startFakeModelServer,
 } from './fake-models/index.js'
+import { lateBound } from './late-bound.js'
 import { delay } from './processes.js'
 
 /** The BackendError `promise` rejects with; the test fails if it resolves or rejects with anything else. */
@@ -34,13 +35,7 @@ export function useFakeModelServer(options?: FakeModelServerOptions): FakeModelS
   afterAll(async () => {
     await server?.close()
   })
-  return new Proxy({} as FakeModelServer, {
-    get(_, key) {
-      if (!server) throw new Error('the fake model server runs only while the tests of the file do')
-      const value = Reflect.get(server, key, server) as unknown
-      return typeof value === 'function' ? value.bind(server) : value
-    },
-  })
+  return lateBound(() => server, 'the fake model server')
 }
 
 /**
