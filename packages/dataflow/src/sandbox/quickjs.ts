@@ -108,14 +108,15 @@ export class Sandbox {
   private settle(handle: QuickJSHandle, what: string): unknown {
     const ctx = this.context
     try {
-      if (ctx.typeof(handle) !== 'object') return this.fromHandle(handle)
+      const type = ctx.typeof(handle)
+      if (type !== 'object') return this.fromHandle(handle, type)
       // A promise (an async function, `import()`): run its jobs now; the sandbox has no timers or
       // I/O, so whatever does not settle here never will.
       this.deadline = Date.now() + this.limits.timeoutMs
       const jobs = this.runtime.executePendingJobs()
       if (jobs.error) throw this.failure(jobs.error, what, false)
       const state = ctx.getPromiseState(handle)
-      if ('notAPromise' in state && state.notAPromise) return this.fromHandle(handle)
+      if ('notAPromise' in state && state.notAPromise) return this.fromHandle(handle, type)
       if (state.type === 'pending') {
         throw new SandboxError(
           'runtime',
@@ -156,9 +157,9 @@ export class Sandbox {
     }
   }
 
-  private fromHandle(handle: QuickJSHandle): unknown {
+  private fromHandle(handle: QuickJSHandle, known?: string): unknown {
     const ctx = this.context
-    const type = ctx.typeof(handle)
+    const type = known ?? ctx.typeof(handle)
     if (type === 'number') return ctx.getNumber(handle)
     if (type === 'string') return ctx.getString(handle)
     if (type === 'undefined') return undefined
