@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isWeftError, validateWorkflow, type WeftError } from '../src/index.js'
+import { createMemoryStore, isWeftError, validateWorkflow, type WeftError } from '../src/index.js'
 import { createManualClock } from '../src/run/clock.js'
 import { allEvents, makeRuntime } from './helpers/test-backend.js'
 
@@ -164,6 +164,30 @@ describe('approval timeouts', () => {
     expect(tasks.gate).toMatchObject({ approval: { status: 'rejected', by: 'timeout' } })
     expect(tasks.publish!.status).toBe('skipped')
     expect(tasks.notify!.status).toBe('succeeded')
+  })
+})
+
+describe('approval timeouts across processes', () => {
+  it('a process that takes the paused run over keeps the gate’s deadline (from when it was asked)', async () => {
+    const clock = createManualClock()
+    const store = createMemoryStore()
+    const first = makeRuntime({ clock, store })
+    const run = await first.runtime.start({ workflow: wf({ timeoutMs: 60_000, onTimeout: 'approve' }) })
+    expect((await first.runtime.wait(run.id)).status).toBe('paused')
+    await first.runtime.close()
+    clock.advance(30_000)
+
+    const second = makeRuntime({ clock, store })
+    const report = await second.runtime.recover({ runId: run.id })
+    expect(report.map((r) => r.runId)).toEqual([run.id])
+    clock.advance(29_999)
+    await new Promise((r) => setTimeout(r, 20))
+    expect((await second.runtime.get(run.id))!.status).toBe('paused')
+    clock.advance(1)
+    expect((await second.runtime.wait(run.id)).status).toBe('succeeded')
+    const gate = (await second.runtime.tasks(run.id)).find((t) => t.taskId === 'gate')!
+    expect(gate.approval).toMatchObject({ status: 'approved', by: 'timeout' })
+    await second.runtime.close()
   })
 })
 

@@ -5,7 +5,7 @@
  * runtime takes them, they finish, or they pause: a server restarted within the lease of its
  * previous process picks up the runs that process held once the lease expires.
  */
-import { isTerminalRunStatus, WeftError } from '@weft/spec'
+import { isTerminalRunStatus, type RunSummary, WeftError } from '@weft/spec'
 import { RunExecution } from '../runtime/run-execution.js'
 import type { RecoverOptions, RecoveryReport } from './api.js'
 import { type Host, notFound } from './context.js'
@@ -50,8 +50,14 @@ export class Recovery {
     const base = { runId, name: summary.name }
     if (isTerminalRunStatus(summary.status)) return { ...base, outcome: 'finished' }
     if (local) return { ...base, outcome: 'recovered', interrupted: [], kept: [] }
-    // A pause that nobody runs is not lost work: it waits for a person, not for recovery.
-    if (summary.status === 'paused' && summary.taskCounts.running === 0) return { ...base, outcome: 'paused' }
+    // A pause that nobody runs is not lost work: it waits for a person, not for recovery; unless
+    // an approval it waits for has a deadline, which only a process that holds the run can keep.
+    if (
+      summary.status === 'paused' &&
+      summary.taskCounts.running === 0 &&
+      !(await hasDeadline(host, summary))
+    )
+      return { ...base, outcome: 'paused' }
     let exec: Awaited<ReturnType<typeof executionFor>>
     try {
       exec = await executionFor(host, runId)
@@ -139,4 +145,15 @@ export class Recovery {
     } while (cursor)
     return ids.reverse() // oldest first
   }
+}
+
+/** Whether an approval the paused run waits for has a `timeoutMs` (its timer needs a holder). */
+async function hasDeadline(host: Host, summary: RunSummary): Promise<boolean> {
+  const waiting = summary.pause?.waiting ?? []
+  if (waiting.length === 0) return false
+  const spec = await host.store.runs.getSpec(summary.id)
+  const tasks = spec?.workflow.tasks ?? {}
+  return waiting.some(
+    (w) => Object.hasOwn(tasks, w.taskId) && tasks[w.taskId]!.approval?.timeoutMs !== undefined,
+  )
 }
