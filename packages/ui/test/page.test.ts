@@ -4,6 +4,7 @@
  * cancel, reload mid-run, and the key prompt of a server with API keys.
  */
 import { mkdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
@@ -15,6 +16,13 @@ import { type PageServer, startPageServer } from './server.js'
 /** Screenshots of this run of the tests (the README's pictures are copies under docs/). */
 const SHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-results')
 const WAIT = { timeout: 60_000 }
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
+
+interface Violation {
+  id: string
+  impact?: string | null
+  nodes: { target: string[] }[]
+}
 
 let browser: Browser
 let server: PageServer
@@ -63,7 +71,13 @@ describe('the web page', () => {
     expect(await page.locator('.timeline rect').count()).toBeGreaterThanOrEqual(4)
     await page.getByRole('button', { name: 'write: succeeded' }).click()
     await page.locator('[data-task-panel="write"]').waitFor(WAIT)
-    expect((await page.locator('[data-task-panel="write"] .prompt').textContent()) ?? '').toContain('Lisbon')
+    // The prompt as the runtime rendered and sent it, upstream outputs included.
+    expect((await page.locator('[data-task-panel="write"]').textContent()) ?? '').toContain(
+      'Prompt (as sent)',
+    )
+    const prompt = (await page.locator('[data-task-panel="write"] .prompt').textContent()) ?? ''
+    expect(prompt).toContain('Write the day plan for Lisbon')
+    expect(prompt).toContain('Tram 15 from Praça da Figueira')
     await page.screenshot({ path: join(SHOTS, 'run-page.png'), fullPage: true })
     await page.getByRole('button', { name: /Switch to dark theme/ }).click()
     await page.screenshot({ path: join(SHOTS, 'run-page-dark.png') })
@@ -269,6 +283,38 @@ describe('the web page', () => {
     )
     expect((await page.locator('tbody').textContent()) ?? '').toContain('hello')
     await page.context().close()
+  })
+
+  it('has no accessibility violations (axe) on its pages, light and dark', async () => {
+    // bypassCSP: axe is injected as a script, which the page's policy rightly refuses.
+    const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, bypassCSP: true })
+    const page = await context.newPage()
+    const runs = await server.runtime.list({ limit: 1 })
+    const pages = ['/', `/runs/${runs.items[0]!.id}`, '/start?workflow=hello']
+    const found: string[] = []
+    for (const theme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: theme })
+      for (const path of pages) {
+        await page.goto(`${server.url}${path}`)
+        await page.locator('main h1').first().waitFor(WAIT)
+        await page.waitForLoadState('networkidle').catch(() => {})
+        await page.addScriptTag({ path: AXE })
+        const violations = await page.evaluate(async () => {
+          const axe = (window as unknown as { axe: { run(): Promise<{ violations: Violation[] }> } }).axe
+          const result = await axe.run()
+          return result.violations.map(
+            (v) =>
+              `${v.id} (${v.impact}): ${v.nodes
+                .map((n) => n.target.join(' '))
+                .slice(0, 3)
+                .join(' | ')}`,
+          )
+        })
+        found.push(...violations.map((v) => `${theme} ${path}: ${v}`))
+      }
+    }
+    expect(found).toEqual([])
+    await context.close()
   })
 
   it('is usable on a phone-sized screen and in the dark theme', async () => {

@@ -83,7 +83,7 @@ export function EventLog(props: { events: WeftEvent[]; taskIds: string[]; connec
         </span>
       </div>
       {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take keyboard focus to scroll */}
-      <section className="log-box" ref={box} tabIndex={0} aria-label="Events">
+      <section className="log-box" ref={box} tabIndex={0} aria-label="Event list">
         <table className="log">
           <tbody>
             {shown.map((e) => (

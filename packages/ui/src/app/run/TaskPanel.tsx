@@ -39,6 +39,15 @@ export function TaskPanel(props: {
     (e) => e.taskId === t.taskId && (e.type === 'context.built' || e.type === 'context.compacted'),
   )
   const messages = props.events.filter((e) => e.taskId === t.taskId && e.type === 'agent.message')
+  // What the last attempt was sent, as the runtime recorded it; else the template filled in here.
+  const started = props.events.findLast((e) => e.taskId === t.taskId && e.type === 'task.started')
+  const sent = started?.data as { prompt?: unknown; promptTruncated?: unknown } | undefined
+  const prompt =
+    typeof sent?.prompt === 'string'
+      ? `${sent.prompt}${sent.promptTruncated ? '\n… (cut at 16 KiB)' : ''}`
+      : typeof taskSpec?.prompt === 'string'
+        ? renderPrompt(taskSpec.prompt, spec, props.tasks)
+        : undefined
   const tools = props.events.filter((e) => e.taskId === t.taskId && e.type.startsWith('tool.'))
 
   const save = (a: ArtifactInfo) =>
@@ -99,10 +108,10 @@ export function TaskPanel(props: {
       ) : null}
       {t.reason ? <p className="muted">Reason: {t.reason}</p> : null}
 
-      {typeof taskSpec?.prompt === 'string' ? (
+      {prompt !== undefined ? (
         <section>
-          <h3>Prompt</h3>
-          <pre className="prompt">{renderPrompt(taskSpec.prompt, spec, props.tasks)}</pre>
+          <h3>Prompt{typeof sent?.prompt === 'string' ? ' (as sent)' : ''}</h3>
+          <pre className="prompt">{prompt}</pre>
         </section>
       ) : null}
 
