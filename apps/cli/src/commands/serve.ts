@@ -112,7 +112,8 @@ export async function serveCommand(
   }
 
   // The web page at `/` (built by `pnpm build`; until then `/` says how to build it).
-  const uiDir = uiAssetsDir()
+  // WEFT_UI_DIR: another build of the page (a fork, a branch) instead of @weft/ui's own.
+  const uiDir = io.env.WEFT_UI_DIR || uiAssetsDir()
   if (!uiIsBuilt(uiDir)) logger.warn({ dir: uiDir }, 'the web page is not built: run pnpm build')
   const server = createServer(runtime, {
     version: cliVersion(),
