@@ -1,5 +1,6 @@
 import type { ArtifactInfo } from '@weft/api'
 import type { TaskState, WeftEvent } from '@weft/core/contracts'
+import { useEffect } from 'react'
 import { useSession } from '../api.js'
 import { JsonView } from '../components/JsonView.js'
 import { StatusBadge } from '../components/Status.js'
@@ -30,7 +31,17 @@ export function TaskPanel(props: {
   now: number
   onClose(): void
 }) {
-  const { task: t, spec } = props
+  const { task: t, spec, onClose } = props
+  // Escape closes the panel, unless it is editing a field.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null
+      if (e.key !== 'Escape' || target?.closest('input, textarea, select')) return
+      onClose()
+    }
+    document.addEventListener('keydown', onKey)
+    return () => document.removeEventListener('keydown', onKey)
+  }, [onClose])
   const { client } = useSession()
   const rerun = useAction()
   const download = useAction()
