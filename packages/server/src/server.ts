@@ -532,6 +532,12 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
         websocket: { server: wss as unknown as WebSocketServerLike },
       }) as HttpServer
       server.on('clientError', onClientError)
+      // An idle keep-alive connection is closed by the client first: clients pool connections for
+      // a few seconds (undici 4 s, browsers longer), and a server that closes at the same moment as
+      // a client reuses the connection makes that request fail with ECONNRESET (Node's 5 s default
+      // met undici's 4 s whenever the event loop was busy for a second or two).
+      server.keepAliveTimeout = KEEP_ALIVE_MS
+      server.headersTimeout = KEEP_ALIVE_MS + 1_000
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
         server.listen(opts.port ?? 8080, host, () => {
@@ -696,6 +702,9 @@ function assertHandlersMatchRoutes(handlers: Record<string, Handler>): void {
   for (const op of Object.keys(handlers))
     if (!ops.has(op)) throw new Error(`@weft/server handles '${op}', which API_ROUTES does not list`)
 }
+
+/** How long an idle keep-alive connection stays open (longer than clients keep theirs). */
+const KEEP_ALIVE_MS = 65_000
 
 /** Malformed HTTP (bad request line, headers too large): a JSON error, then the connection closes. */
 function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
