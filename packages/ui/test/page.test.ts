@@ -186,6 +186,25 @@ describe('the web page', () => {
     await page.context().close()
   })
 
+  it('draws a map’s items below it, and links a subworkflow task to its run and back', async () => {
+    const page = await newPage()
+    await startFromPage(page, 'map')
+    await page.locator('.run-page[data-run-status="succeeded"]').waitFor(WAIT)
+    expect(await page.locator('.task-node[data-status="succeeded"]').count()).toBe(8)
+    await page.getByRole('button', { name: 'review[2]: succeeded' }).click()
+    const item = page.locator('[data-task-panel="review[2]"]')
+    await item.waitFor(WAIT)
+    expect((await item.textContent()) ?? '').toContain('Item 2 of review')
+
+    await startFromPage(page, 'subworkflow')
+    await page.locator('.run-page[data-run-status="succeeded"]').waitFor(WAIT)
+    await page.getByRole('button', { name: 'review: succeeded' }).click()
+    await page.locator('[data-task-panel="review"] a', { hasText: 'run_' }).click()
+    await page.getByText('Subworkflow of').waitFor(WAIT)
+    await page.locator('.run-page[data-run-status="succeeded"]').waitFor(WAIT)
+    await page.context().close()
+  })
+
   it('streams a task’s text live into the task panel', async () => {
     const page = await newPage()
     await startFromPage(page, 'stream')

@@ -69,6 +69,14 @@ export async function startPageServer(options: { keys?: ApiKey[] } = {}): Promis
   await copyFile(join(EXAMPLES, 'retries.yaml'), join(workflows, 'retries.yaml'))
   await copyFile(join(EXAMPLES, 'failure.yaml'), join(workflows, 'failure.yaml'))
   await copyFile(join(EXAMPLES, 'context.yaml'), join(workflows, 'context.yaml'))
+  await copyFile(join(EXAMPLES, 'map.yaml'), join(workflows, 'map.yaml'))
+  await copyFile(join(EXAMPLES, 'subworkflow.yaml'), join(workflows, 'subworkflow.yaml'))
+  // `uses: ./sub/review.yaml` is read beside the workflow (the folder) or, for now, from the
+  // runtime's work dir (a named workflow does not carry its folder yet): both have it.
+  for (const base of [workflows, dir]) {
+    await mkdir(join(base, 'sub'), { recursive: true })
+    await copyFile(join(EXAMPLES, 'sub/review.yaml'), join(base, 'sub/review.yaml'))
+  }
   await writeFile(join(workflows, 'chain.yaml'), CHAIN)
   await writeFile(join(workflows, 'forever.yaml'), FOREVER)
   await writeFile(join(workflows, 'stream.yaml'), STREAM)

@@ -64,6 +64,15 @@ export function RunPage({ id, task }: { id: string; task: string | undefined }) 
           {r.name} <StatusBadge status={r.status} />
         </h1>
         <p className="muted mono small">{r.id}</p>
+        {r.parent ? (
+          <p className="small">
+            Subworkflow of{' '}
+            <a {...linkProps(`/runs/${r.parent.runId}?task=${encodeURIComponent(r.parent.taskId)}`)}>
+              {r.parent.runId}
+            </a>{' '}
+            (task {r.parent.taskId})
+          </p>
+        ) : null}
         <dl className="facts inline">
           <dt>Started</dt>
           <dd>{formatTime(r.startedAt ?? r.createdAt)}</dd>

@@ -53,9 +53,14 @@ export function TaskGraph(props: {
 }) {
   const { tasks, selected, onSelect, now } = props
   // Positions depend only on the graph's shape, not on statuses: nodes do not jump as the run goes.
-  const shape = tasks.map((t) => `${t.taskId}<${t.needs.join(',')}`).join('|')
+  // A map item hangs below the task it was mapped from.
+  const deps = (t: TaskState) => (t.parent !== undefined ? [...t.needs, t.parent] : t.needs)
+  const shape = tasks.map((t) => `${t.taskId}<${deps(t).join(',')}`).join('|')
   // biome-ignore lint/correctness/useExhaustiveDependencies: `shape` stands for `tasks`' structure
-  const positions = useMemo(() => layoutGraph(tasks), [shape])
+  const positions = useMemo(
+    () => layoutGraph(tasks.map((t) => ({ taskId: t.taskId, needs: deps(t) }))),
+    [shape],
+  )
   const nodes: TaskNode[] = tasks.map((t) => ({
     id: t.taskId,
     type: 'task',
@@ -68,14 +73,17 @@ export function TaskGraph(props: {
     connectable: false,
     draggable: false,
   }))
+  const ids = new Set(tasks.map((t) => t.taskId))
   const edges: Edge[] = tasks.flatMap((t) =>
-    t.needs.map((n) => ({
-      id: `${n}->${t.taskId}`,
-      source: n,
-      target: t.taskId,
-      animated: t.status === 'running' || t.status === 'queued',
-      className: `edge-${t.status}`,
-    })),
+    deps(t)
+      .filter((n) => ids.has(n))
+      .map((n) => ({
+        id: `${n}->${t.taskId}`,
+        source: n,
+        target: t.taskId,
+        animated: t.status === 'running' || t.status === 'queued',
+        className: `edge-${t.status}`,
+      })),
   )
   return (
     <section className="graph" aria-label="Task graph">

@@ -13,7 +13,7 @@ import {
   totalTokens,
 } from '../format.js'
 import { useAction } from '../hooks.js'
-import { navigate } from '../router.js'
+import { linkProps, navigate } from '../router.js'
 import { ApprovalForm } from './ApprovalForm.js'
 import { ContextView } from './ContextView.js'
 
@@ -107,6 +107,21 @@ export function TaskPanel(props: {
           </>
         ) : null}
       </dl>
+
+      {t.childRunId ? (
+        <p>
+          Subworkflow run: <a {...linkProps(`/runs/${t.childRunId}`)}>{t.childRunId}</a>
+        </p>
+      ) : null}
+      {t.map ? <p className="muted">Mapped into {t.map.items} items.</p> : null}
+      {t.parent !== undefined ? (
+        <section>
+          <h3>
+            Item {t.index ?? '?'} of {t.parent}
+          </h3>
+          {t.item !== undefined ? <JsonView value={t.item} depth={1} /> : null}
+        </section>
+      ) : null}
 
       {t.status === 'waiting' && t.approval ? <ApprovalForm runId={props.runId} task={t} /> : null}
 
