@@ -75,9 +75,14 @@ export function describeRuntimeOnStore(getStore: () => Store): void {
 
       const backend = scriptedBackend(false)
       const second = createRuntime({ store, backends: [backend], leaseTtlMs: LEASE_TTL_MS, owner: 'second' })
-      expect((await second.recover())[0]).toMatchObject({ runId: run.id, outcome: 'owned' })
-      await sleep(LEASE_TTL_MS + 50)
-      expect(await second.recover()).toEqual([
+      // The dead process's lease holds the run until it expires (on a loaded machine it may have
+      // expired already by the time this runs: then the first try recovers it).
+      let reports = await second.recover()
+      if (reports[0]?.outcome === 'owned') {
+        await sleep(LEASE_TTL_MS + 50)
+        reports = await second.recover()
+      }
+      expect(reports).toEqual([
         { runId: run.id, name: 'conformance', outcome: 'recovered', interrupted: ['slow'], kept: ['fetch'] },
       ])
       const done = await second.wait(run.id)
