@@ -9,9 +9,13 @@
 // repository TypeScript reads the sources (the `development` condition). Declarations are for
 // publishing: `pnpm build:types` runs every package's full `tsup` (turbo, cached).
 //
+// Packages with a vite.config.ts (the web page, @weft/ui) are then built with Vite too.
+//
 //   node tooling/tsup-config/build-all.mjs [DIR …]   only these package directories
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join, relative, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 
 const CONFIG_FILES = ['tsup.config.ts', 'tsup.config.mjs', 'tsup.config.js']
 const root = resolve(import.meta.dirname, '..', '..')
@@ -64,9 +68,9 @@ process.chdir(root)
 
 // Packages with a web page (`@weft/ui`): `vite build` too, so that `weft serve` has a page to serve.
 // Vite is resolved from the package that uses it.
-const { createRequire } = await import('node:module')
-const { pathToFileURL } = await import('node:url')
-const pages = (wanted.length ? wanted : workspaceDirs()).filter((dir) => existsSync(join(dir, 'vite.config.ts')))
+const pages = (wanted.length ? wanted : workspaceDirs()).filter((dir) =>
+  existsSync(join(dir, 'vite.config.ts')),
+)
 for (const dir of pages) {
   const name = relative(root, dir)
   const t0 = performance.now()
