@@ -1,4 +1,5 @@
 import {
+  AGENT_CLI_CAPABILITIES,
   abortError,
   attemptEmitter,
   attemptKey,
@@ -130,27 +131,12 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
     specificationVersion: BACKEND_SPECIFICATION_VERSION,
     id,
     label: 'Claude Code CLI',
-    capabilities: {
-      streaming: true,
-      events: true,
-      cancel: true,
-      pause: true,
-      resumeSession: true,
-      usage: true,
-      tools: true,
-    },
+    capabilities: AGENT_CLI_CAPABILITIES,
     optionsSchema: ClaudeCodeOptionsSchema,
     // The CLI's own retries are best turned off (CLAUDE_CODE_MAX_RETRIES=0); weft retries instead.
     retry: { maxAttempts: 3, backoffMs: 2000, factor: 2, jitter: 0.2 },
     execute,
-
-    async pause(ctx) {
-      runs.pause(attemptKey(ctx))
-    },
-
-    async resume(ctx) {
-      runs.resume(attemptKey(ctx))
-    },
+    ...runs.controls(attemptKey),
 
     async healthcheck(): Promise<BackendHealth> {
       if (stubOf({})) return { ok: true, details: 'stub mode: replays a recorded transcript, no CLI run' }

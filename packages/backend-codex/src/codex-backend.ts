@@ -169,14 +169,7 @@ export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Ba
     optionsSchema: CodexOptionsSchema,
     retry: { maxAttempts: 3, backoffMs: 2000, factor: 2, jitter: 0.2 },
     execute,
-
-    async pause(ctx) {
-      runs.pause(attemptKey(ctx))
-    },
-
-    async resume(ctx) {
-      runs.resume(attemptKey(ctx))
-    },
+    ...runs.controls(attemptKey),
 
     async healthcheck(): Promise<BackendHealth> {
       if (stubOf({})) return { ok: true, details: 'stub mode: replays a recorded transcript, no CLI run' }

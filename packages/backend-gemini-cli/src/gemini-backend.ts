@@ -1,4 +1,5 @@
 import {
+  AGENT_CLI_CAPABILITIES,
   abortError,
   attemptEmitter,
   attemptKey,
@@ -166,27 +167,12 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
     specificationVersion: BACKEND_SPECIFICATION_VERSION,
     id,
     label: 'Gemini CLI',
-    capabilities: {
-      streaming: true,
-      events: true,
-      cancel: true,
-      pause: true,
-      resumeSession: true,
-      usage: true,
-      tools: true,
-    },
+    capabilities: AGENT_CLI_CAPABILITIES,
     optionsSchema: GeminiCliOptionsSchema,
     // Rate limits and server errors pass; the CLI's own retries are for the user to configure.
     retry: { maxAttempts: 3, backoffMs: 2000, factor: 2, jitter: 0.2 },
     execute,
-
-    async pause(ctx) {
-      runs.pause(attemptKey(ctx))
-    },
-
-    async resume(ctx) {
-      runs.resume(attemptKey(ctx))
-    },
+    ...runs.controls(attemptKey),
 
     async healthcheck(): Promise<BackendHealth> {
       if (stubOf({})) return { ok: true, details: 'stub mode: replays a recorded transcript, no CLI run' }

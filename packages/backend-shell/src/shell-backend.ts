@@ -114,14 +114,7 @@ export function createShellBackend(backendOptions: ShellBackendOptions = {}): Ba
     commandFields: ['command'],
 
     execute,
-
-    async pause(ctx) {
-      runs.pause(attemptKey(ctx))
-    },
-
-    async resume(ctx) {
-      runs.resume(attemptKey(ctx))
-    },
+    ...runs.controls(attemptKey),
 
     async healthcheck() {
       return {

@@ -12,8 +12,7 @@ import { createMockBackend } from '@weft/backend-mock'
 import { createRuntime, type Runtime } from '@weft/core'
 import { type ApiKey, createServer, type WeftServer } from '@weft/server'
 import { createSqliteStore } from '@weft/storage-sqlite'
-import { lateBound, mockWorkflows } from '@weft/testing'
-import { afterAll, beforeAll } from 'vitest'
+import { lateBound, mockWorkflows, perFile } from '@weft/testing'
 import { type ClientOptions, createClient, type WeftClient } from '../src/index.js'
 
 export interface Harness {
@@ -59,14 +58,11 @@ export async function startServer(
 
 /** The server of a test file: started before its tests, closed after them. */
 export function useServer(options?: Parameters<typeof startServer>[0]): Harness {
-  let harness: Harness | undefined
-  beforeAll(async () => {
-    harness = await startServer(options)
-  })
-  afterAll(async () => {
-    await harness?.close()
-  })
-  return lateBound(() => harness, 'the server')
+  return perFile(
+    () => startServer(options),
+    (h) => h.close(),
+    'the server',
+  )
 }
 
 /** A client of the file's server (`useServer`), made at its first use. */

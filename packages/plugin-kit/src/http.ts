@@ -203,3 +203,17 @@ export const MODEL_API_CAPABILITIES = {
 
 /** Rate limits and overloads pass: a few tries unless the workflow says otherwise. */
 export const MODEL_API_RETRY = { maxAttempts: 3, backoffMs: 2000, factor: 2, jitter: 0.2 } as const
+
+/**
+ * What an agent CLI backend (Claude Code, Gemini CLI) can do: it streams, reports events, usage and
+ * the tools it runs, pauses and resumes its process group, and continues an earlier session.
+ */
+export const AGENT_CLI_CAPABILITIES = {
+  streaming: true,
+  events: true,
+  cancel: true,
+  pause: true,
+  resumeSession: true,
+  usage: true,
+  tools: true,
+} as const satisfies BackendCapabilities

@@ -2,6 +2,7 @@ export { abortError, sleep, untilAborted } from './abort.js'
 export { attemptEmitter, attemptKey } from './attempt.js'
 export { type FindExecutableOptions, type FoundExecutable, findExecutable } from './executable.js'
 export {
+  AGENT_CLI_CAPABILITIES,
   type ApiKeySources,
   apiKeyOf,
   connectionFailure,

@@ -3,7 +3,7 @@
  * cleanup, registered under the attempt's key so `pause`/`resume`/`dispose` reach it, ended when
  * the task's signal aborts, and given up on if its pipes stay open after the kill.
  */
-import { BackendError, type BackendEvent } from '@weft/spec'
+import { type Backend, BackendError, type BackendEvent, type TaskContext } from '@weft/spec'
 import { abortError } from './abort.js'
 import { processStartTime } from './identity.js'
 import {
@@ -178,6 +178,14 @@ export class GroupRuns {
     this.#pausedEarly.delete(key)
     const r = this.#running.get(key)
     if (r) signalGroup(r.pid, 'SIGCONT')
+  }
+
+  /** A backend's `pause` and `resume`, reaching the run of the attempt `keyOf(ctx)` names. */
+  controls(keyOf: (ctx: TaskContext) => string): Required<Pick<Backend, 'pause' | 'resume'>> {
+    return {
+      pause: async (ctx) => this.pause(keyOf(ctx)),
+      resume: async (ctx) => this.resume(keyOf(ctx)),
+    }
   }
 
   /** Ends every run (its result then says `disposed`), and forgets pauses of runs to come. */

@@ -6,9 +6,9 @@ import { ApiErrorBodySchema } from '@weft/api'
 import { createMockBackend } from '@weft/backend-mock'
 import { createRuntime, type RunSummary, type Runtime, type RuntimeOptions } from '@weft/core'
 import { createSqliteStore } from '@weft/storage-sqlite'
-import { lateBound, mockWorkflows } from '@weft/testing'
+import { mockWorkflows, perFile } from '@weft/testing'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
-import { afterAll, beforeAll, expect } from 'vitest'
+import { expect } from 'vitest'
 import {
   createServer,
   createServerMetrics,
@@ -82,14 +82,11 @@ export async function startHarness(
 
 /** The harness of a test file: started before its tests, closed after them. */
 export function useHarness(options?: Parameters<typeof startHarness>[0]): Harness {
-  let harness: Harness | undefined
-  beforeAll(async () => {
-    harness = await startHarness(options)
-  })
-  afterAll(async () => {
-    await harness?.close()
-  })
-  return lateBound(() => harness, 'the harness')
+  return perFile(
+    () => startHarness(options),
+    (h) => h.close(),
+    'the harness',
+  )
 }
 
 /** A JSON answer, read field by field in assertions (after schema checks where it matters). */

@@ -3,14 +3,14 @@
  * test file, and the check that a streamed answer stops when its attempt is aborted.
  */
 import { type Backend, type BackendError, isBackendError } from '@weft/core'
-import { afterAll, beforeAll, expect } from 'vitest'
+import { expect } from 'vitest'
 import { handMadeAttempt } from './attempt.js'
 import {
   type FakeModelServer,
   type FakeModelServerOptions,
   startFakeModelServer,
 } from './fake-models/index.js'
-import { lateBound } from './late-bound.js'
+import { perFile } from './per-file.js'
 import { delay } from './processes.js'
 
 /** The BackendError `promise` rejects with; the test fails if it resolves or rejects with anything else. */
@@ -28,14 +28,11 @@ export async function backendFailure(promise: Promise<unknown>): Promise<Backend
  * can be taken at once (at the top of the file); it reaches the server once it runs.
  */
 export function useFakeModelServer(options?: FakeModelServerOptions): FakeModelServer {
-  let server: FakeModelServer | undefined
-  beforeAll(async () => {
-    server = await startFakeModelServer(options)
-  })
-  afterAll(async () => {
-    await server?.close()
-  })
-  return lateBound(() => server, 'the fake model server')
+  return perFile(
+    () => startFakeModelServer(options),
+    (server) => server.close(),
+    'the fake model server',
+  )
 }
 
 /**

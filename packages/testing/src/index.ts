@@ -42,6 +42,7 @@ export {
   spanTree,
   startOtlpReceiver,
 } from './otlp/index.js'
+export { perFile } from './per-file.js'
 export {
   delay,
   eventually,
