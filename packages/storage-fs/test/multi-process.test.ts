@@ -24,16 +24,14 @@ describe('fs store with a second process', () => {
     for (const runId of [parentRun, childRun, sharedRun]) await store.commit(createCommit(runId))
     const rounds = 60
 
-    const { done, line } = startChild(['write-loop', dir, childRun, sharedRun, String(rounds)])
-    let exited = false
-    void done.then(() => {
-      exited = true
-    })
+    const child = startChild(['write-loop', dir, childRun, sharedRun, String(rounds)])
+
+    const { done, line } = child
     await line('ready')
     // Keep writing for as long as the child does (and at least `rounds` times), so they overlap.
     let lastSeq = 3
     let commits = 0
-    while (!exited || commits < rounds) {
+    while (!child.exited || commits < rounds) {
       const stored = await store.commit({
         runId: parentRun,
         expectLastSeq: lastSeq,

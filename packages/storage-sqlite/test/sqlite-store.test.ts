@@ -556,17 +556,15 @@ describe('sqlite with a second process', () => {
     await store.commit(createCommit(parentRun, 'parent-run'))
     const rounds = 200
 
-    const { done, line } = startChild(['write-loop', path, childRun, String(rounds), parentRun])
-    let exited = false
-    void done.then(() => {
-      exited = true
-    })
+    const child = startChild(['write-loop', path, childRun, String(rounds), parentRun])
+
+    const { done, line } = child
     await line('ready')
     // Keep writing and reading for as long as the child does (and at least `rounds` times).
     let lastSeq = 3
     let commits = 0
     const childLengthsSeen = new Set<number>()
-    while (!exited || commits < rounds) {
+    while (!child.exited || commits < rounds) {
       const stored = await store.commit({
         runId: parentRun,
         expectLastSeq: lastSeq,
@@ -692,18 +690,16 @@ describe('sqlite with a second process', () => {
     await store.artifacts.put({ runId: keeper, name: 'keep.txt', data: new TextEncoder().encode('keep') })
     const rounds = 150
 
-    const { done, line } = startChild(['write-loop', path, childRun, String(rounds), keeper])
-    let exited = false
-    void done.then(() => {
-      exited = true
-    })
+    const child = startChild(['write-loop', path, childRun, String(rounds), keeper])
+
+    const { done, line } = child
     await line('ready')
     // Create a batch of sizeable runs and prune it, for as long as the child commits (and at
     // least a few times), like `weft runs prune` next to a running runtime.
     let batches = 0
     let deleted = 0
     const payload = new Uint8Array(32 * 1024).fill(7)
-    while (!exited || batches < 3) {
+    while (!child.exited || batches < 3) {
       const batch: string[] = []
       for (let i = 0; i < 3; i++) {
         const runId = newRunId()

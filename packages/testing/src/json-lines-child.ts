@@ -12,6 +12,8 @@ export interface JsonLinesChild {
   done: Promise<JsonLinesChildRun>
   /** The first line whose `step` is `step` (already written or still to come); rejects if the child exits first. */
   line: (step: string) => Promise<Record<string, unknown>>
+  /** True once the child has exited (for a loop that runs as long as the child does). */
+  readonly exited: boolean
 }
 
 /**
@@ -55,5 +57,19 @@ export function startJsonLinesChild(
       waiting.set(step, resolveLine)
       void done.then((r) => reject(new Error(`child exited (${r.code}) before "${step}": ${r.stderr}`)))
     })
-  return { child, done, line }
+  let exited = false
+  void done.then(
+    () => {
+      exited = true
+    },
+    () => {},
+  )
+  return {
+    child,
+    done,
+    line,
+    get exited() {
+      return exited
+    },
+  }
 }
