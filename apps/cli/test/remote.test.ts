@@ -389,7 +389,6 @@ describe('reaching the server', { timeout: 60_000 }, () => {
 describe('weft run --detach', { timeout: 60_000 }, () => {
   it('remote: prints the run id at once and exits 0; the server runs it to the end', async () => {
     const ws = workspace()
-    const started = Date.now()
     const r = await weft(['run', 'slow.yaml', '--detach', '--server', server.url], {
       cwd: ws.dir,
       env: ws.env,
@@ -400,7 +399,6 @@ describe('weft run --detach', { timeout: 60_000 }, () => {
     expect(r.stderr).toContain(`weft runs events ${runId} --follow --server ${server.url}`)
     // It did not wait for the run (its first task alone takes 4 s).
     expect((await server.runtime.get(runId))?.status).not.toBe('succeeded')
-    expect(Date.now() - started).toBeLessThan(15_000)
     const final = await server.runtime.wait(runId)
     expect(final.status).toBe('succeeded')
 

@@ -148,15 +148,14 @@ describe.concurrent('weft run', () => {
   })
 
   it('fails a task that exceeds its timeoutMs', async ({ expect }) => {
+    // The task hangs forever (`hang: true`): only its 300 ms timeout can end this run.
     const ws = workspace()
-    const started = Date.now()
     const { code, summary } = await runJson(ws, ['task-timeout.yaml'])
     expect(code).toBe(1)
     expect(summary.status).toBe('failed')
     expect(summary.error?.message).toMatch(/stuck/)
     const { tasks } = await showRun(ws, summary.id)
     expect(tasks[0]).toMatchObject({ taskId: 'stuck', status: 'failed', error: { code: 'timeout' } })
-    expect(Date.now() - started).toBeLessThan(15_000)
   })
 
   it('fails the run when it exceeds its timeoutMs, canceling what still runs', async ({ expect }) => {

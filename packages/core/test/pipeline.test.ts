@@ -82,6 +82,17 @@ describe('budgets', () => {
     expect(tasks.side!.status).toBe('succeeded')
     expect(backend.calls.map((x) => x.taskId).sort()).toEqual(['a', 'side'])
 
+    // The only task that could run is refused at once: its dependent is skipped, not taken for a deadlock.
+    const alone = await runtime.start({
+      workflow: wf(
+        { first: {}, next: { needs: ['first'] } },
+        { budget: { maxTokens: 10, onExceeded: 'fail_task' } },
+      ),
+    })
+    expect(await runtime.wait(alone.id)).toMatchObject({ status: 'failed', error: { code: 'task_failed' } })
+    const aloneTasks = Object.fromEntries((await runtime.tasks(alone.id)).map((t) => [t.taskId, t.status]))
+    expect(aloneTasks).toEqual({ first: 'failed', next: 'skipped' })
+
     // Three parallel tasks: the third would take the run over once the first two are in flight.
     const failRun = await runtime.start({
       workflow: wf(

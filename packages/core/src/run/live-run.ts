@@ -316,6 +316,11 @@ export class LiveRun {
     this.checkSettled()
   }
 
+  /** A pump was asked for while stepping: the step will run again right after this one. */
+  get pumpRequested(): boolean {
+    return this.loop === 'again'
+  }
+
   /** Runs `fn` with pumps held back: a pump asked for meanwhile happens once, after it. */
   withPumpsHeld(fn: () => void): void {
     if (this.loop !== 'idle') {

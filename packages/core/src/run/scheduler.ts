@@ -64,6 +64,9 @@ export function step(run: LiveRun): void {
     }
   }
 
+  // A task settled while dispatching (a template error, a budget refusal) asked for another step:
+  // its dependents are looked at there, before anything is judged finished or stuck.
+  if (run.pumpRequested) return
   if (run.attempts.size > 0 || run.timers.waiting > 0 || run.batch || run.graph.nextReady()) return
   const open: TaskState[] = []
   for (const t of run.state.tasks.values()) if (!isTerminalTaskStatus(t.status)) open.push(t)
