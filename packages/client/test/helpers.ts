@@ -58,11 +58,7 @@ export async function startServer(
 
 /** The server of a test file: started before its tests, closed after them. */
 export function useServer(options?: Parameters<typeof startServer>[0]): Harness {
-  return perFile(
-    () => startServer(options),
-    (h) => h.close(),
-    'the server',
-  )
+  return perFile(() => startServer(options), 'the server')
 }
 
 /** A client of the file's server (`useServer`), made at its first use. */

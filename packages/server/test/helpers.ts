@@ -82,11 +82,7 @@ export async function startHarness(
 
 /** The harness of a test file: started before its tests, closed after them. */
 export function useHarness(options?: Parameters<typeof startHarness>[0]): Harness {
-  return perFile(
-    () => startHarness(options),
-    (h) => h.close(),
-    'the harness',
-  )
+  return perFile(() => startHarness(options), 'the harness')
 }
 
 /** A JSON answer, read field by field in assertions (after schema checks where it matters). */

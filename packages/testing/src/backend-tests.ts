@@ -28,11 +28,7 @@ export async function backendFailure(promise: Promise<unknown>): Promise<Backend
  * can be taken at once (at the top of the file); it reaches the server once it runs.
  */
 export function useFakeModelServer(options?: FakeModelServerOptions): FakeModelServer {
-  return perFile(
-    () => startFakeModelServer(options),
-    (server) => server.close(),
-    'the fake model server',
-  )
+  return perFile(() => startFakeModelServer(options), 'the fake model server')
 }
 
 /**
