@@ -174,7 +174,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   async function get(runId: string): Promise<RunSummary | undefined> {
     await host.guard()
     const local = registry.get(runId)
-    return local ? structuredClone(local.summary) : store.runs.get(runId)
+    return local ? structuredClone(local.committedSummary) : store.runs.get(runId)
   }
 
   let stopping: Promise<void> | undefined

@@ -35,6 +35,8 @@ export class CommitLog {
   lastSeq: number
   /** Set when a commit failed; every later flush rejects with it. */
   halted?: Error
+  /** The summary as the store has it after the last commit: its status and `lastSeq` agree. */
+  committedSummary?: RunSummary
   private events: EventDraft[] = []
   private tasks = new Set<string>()
   private spec = false
@@ -103,6 +105,7 @@ export class CommitLog {
       if (!create) commit.expectLastSeq = this.lastSeq
       const stored = await this.o.store.commit(commit)
       if (stored.length) this.lastSeq = stored[stored.length - 1]!.seq
+      if (commit.run) this.committedSummary = { ...commit.run, lastSeq: this.lastSeq }
       this.o.committed(this.lastSeq)
       for (const e of stored) this.o.published(e)
     })

@@ -39,6 +39,15 @@ export class RunExecution {
     return this.run.summary
   }
 
+  /**
+   * The summary as last committed: what a reader outside the run should see. The live one may
+   * already say `succeeded` while the commit of the run's last events is still on its way, so its
+   * `lastSeq` would not count them yet.
+   */
+  get committedSummary(): RunSummary {
+    return this.run.log.committedSummary ?? this.run.summary
+  }
+
   /** The live task states by id (read only: they change through the reducer). */
   get tasks(): ReadonlyMap<string, TaskState> {
     return this.run.state.tasks
