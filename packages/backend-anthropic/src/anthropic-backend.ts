@@ -1,15 +1,12 @@
 import {
-  abortError,
-  attemptEmitter,
+  beginModelAttempt,
   type HttpBackendOptions,
   MODEL_API_CAPABILITIES,
   MODEL_API_RETRY,
   modelApiSettings,
-  parseOptions,
   postSse,
   promptOf,
   reachable,
-  replayStub,
   traceHeaders,
 } from '@weft/plugin-kit'
 import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError, type BackendHealth } from '@weft/spec'
@@ -55,17 +52,16 @@ export function createAnthropicBackend(backendOptions: AnthropicBackendOptions =
   })
 
   const execute: Backend['execute'] = async (request, ctx) => {
-    const options = parseOptions(AnthropicOptionsSchema, id, request.options)
+    const { options, stream, stubbed } = beginModelAttempt(request, ctx, {
+      id,
+      schema: AnthropicOptionsSchema,
+      canceled: CANCELED,
+      settings: { stubOf },
+      transcript: STUB_TRANSCRIPT,
+      stream: (emit, logRaw) => new MessagesStream(emit, logRaw),
+    })
+    if (stubbed) return stream.result()
     const { signal } = ctx
-    if (signal.aborted) throw abortError(signal, CANCELED)
-    // Nothing may reach the event log once the attempt is over.
-    const emit = attemptEmitter(ctx)
-    const stream = new MessagesStream(emit, options.logRaw === true)
-
-    if (stubOf(options)) {
-      replayStub(emit, STUB_TRANSCRIPT, stream.onEvent)
-      return stream.result()
-    }
 
     const { key, source } = keyOf(options)
     if (!key)

@@ -1,15 +1,12 @@
 import {
-  abortError,
-  attemptEmitter,
+  beginModelAttempt,
   connectionFailure,
   type HttpBackendOptions,
   MODEL_API_CAPABILITIES,
   MODEL_API_RETRY,
   modelApiSettings,
-  parseOptions,
   postSse,
   promptOf,
-  replayStub,
   traceHeaders,
 } from '@weft/plugin-kit'
 import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError, type BackendHealth } from '@weft/spec'
@@ -54,17 +51,16 @@ export function createOpenAIBackend(backendOptions: OpenAIBackendOptions = {}): 
     key ? { authorization: `Bearer ${key}` } : {}
 
   const execute: Backend['execute'] = async (request, ctx) => {
-    const options = parseOptions(OpenAIOptionsSchema, id, request.options)
+    const { options, stream, stubbed } = beginModelAttempt(request, ctx, {
+      id,
+      schema: OpenAIOptionsSchema,
+      canceled: 'the request was canceled',
+      settings: { stubOf },
+      transcript: STUB_TRANSCRIPT,
+      stream: (emit, logRaw) => new ChatStream(emit, logRaw),
+    })
+    if (stubbed) return stream.result()
     const { signal } = ctx
-    if (signal.aborted) throw abortError(signal, 'the request was canceled')
-    // Nothing may reach the event log once the attempt is over.
-    const emit = attemptEmitter(ctx)
-    const stream = new ChatStream(emit, options.logRaw === true)
-
-    if (stubOf(options)) {
-      replayStub(emit, STUB_TRANSCRIPT, stream.onEvent)
-      return stream.result()
-    }
 
     const base = baseUrlOf(options)
     const { key, source } = keyOf(options)

@@ -21,9 +21,11 @@ export {
   toolInputOf,
 } from './http.js'
 export {
+  beginModelAttempt,
   type ModelApiDefaults,
   type ModelApiSettings,
   type ModelApiTaskOptions,
+  type ModelAttemptSetup,
   modelApiSettings,
   replayStub,
 } from './model-api.js'

@@ -1,6 +1,7 @@
-import type { BackendEvent } from '@weft/spec'
+import type { BackendEvent, JsonObject } from '@weft/spec'
 import { describe, expect, it } from 'vitest'
-import { modelApiSettings, replayStub } from '../src/index.js'
+import { z } from 'zod'
+import { beginModelAttempt, modelApiSettings, replayStub } from '../src/index.js'
 
 const defaults = { baseUrlEnv: 'X_BASE_URL', baseUrl: 'https://api.example.com/v1', keyEnv: 'X_API_KEY' }
 
@@ -43,5 +44,59 @@ describe('replayStub', () => {
       { type: 'log', level: 'info', message: 'stub mode: replaying a recorded transcript, no API call' },
     ])
     expect(data).toEqual(['one', 'two'])
+  })
+})
+
+describe('beginModelAttempt', () => {
+  const schema = z.object({ stub: z.boolean().optional(), logRaw: z.boolean().optional() }).strict()
+  const attempt = (options: JsonObject, signal = new AbortController().signal) => {
+    const events: BackendEvent[] = []
+    const request = { runId: 'r', taskId: 't', attempt: 1, options, upstream: {} }
+    const ctx = {
+      runId: 'r',
+      taskId: 't',
+      attempt: 1,
+      signal,
+      emit: (e: BackendEvent) => events.push(e),
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+      workDir: process.cwd(),
+    }
+    return { events, request, ctx }
+  }
+  const setup = (stub: boolean) => ({
+    id: 'm',
+    schema,
+    canceled: 'the request was canceled',
+    settings: modelApiSettings({ env: {}, stub }, defaults),
+    transcript: 'data: one\n\n',
+    stream: (emit: (e: BackendEvent) => void, logRaw: boolean) => {
+      const seen: string[] = []
+      return { seen, logRaw, emit, onEvent: (e: { data: string }) => seen.push(e.data) }
+    },
+  })
+
+  it('parses `with`, makes the stream over the attempt, and replays the transcript in stub mode', () => {
+    const a = attempt({ logRaw: true })
+    const live = beginModelAttempt(a.request, a.ctx, setup(false))
+    expect(live).toMatchObject({ options: { logRaw: true }, stubbed: false })
+    expect(live.stream).toMatchObject({ logRaw: true, seen: [] })
+    const b = attempt({})
+    const stubbed = beginModelAttempt(b.request, b.ctx, setup(true))
+    expect(stubbed.stubbed).toBe(true)
+    expect(stubbed.stream.seen).toEqual(['one'])
+    expect(b.events).toHaveLength(1)
+  })
+
+  it('refuses bad options and an aborted signal', () => {
+    const bad = attempt({ nope: 1 })
+    expect(() => beginModelAttempt(bad.request, bad.ctx, setup(false))).toThrow(
+      expect.objectContaining({ code: 'bad_options' }),
+    )
+    const controller = new AbortController()
+    controller.abort()
+    const aborted = attempt({}, controller.signal)
+    expect(() => beginModelAttempt(aborted.request, aborted.ctx, setup(false))).toThrow(
+      expect.objectContaining({ code: 'canceled', retryable: false }),
+    )
   })
 })
