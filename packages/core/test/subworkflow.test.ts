@@ -4,7 +4,7 @@
  * cancel reaches it, a small runtime-wide cap cannot deadlock it, and a parent recovered after a
  * crash waits for the child it had started instead of starting another.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -71,6 +71,18 @@ describe('subworkflows', () => {
     const dir = folder({ 'review.json': child })
     const { runtime } = makeRuntime({ workflowsDir: dir, maxParallelism: 1 })
     const run = await runtime.start({ workflow: parent('review') })
+    expect((await runtime.wait(run.id)).status).toBe('succeeded')
+    await runtime.close()
+  })
+
+  it('a workflow started by name from the workflows folder finds a path relative to its file there', async () => {
+    // The server starts a named workflow with its name as the source (`main.json`), not a path.
+    const dir = folder({ 'main.json': parent('./sub/review.json') })
+    const sub = join(dir, 'sub')
+    mkdirSync(sub)
+    writeFileSync(join(sub, 'review.json'), JSON.stringify(child))
+    const { runtime } = makeRuntime({ workflowsDir: dir, workDir: tmpdir() })
+    const run = await runtime.start({ workflow: parent('./sub/review.json'), source: 'main.json' })
     expect((await runtime.wait(run.id)).status).toBe('succeeded')
     await runtime.close()
   })

@@ -161,8 +161,7 @@ function locate(host: SubworkflowHost, uses: string, parentSource: string | unde
   const isPath = uses.includes('/') || /\.(ya?ml|json)$/i.test(uses)
   if (isPath) {
     if (isAbsolute(uses)) return uses
-    const base = parentSource ? dirname(resolve(host.workDir, parentSource)) : host.workDir
-    return resolve(base, uses)
+    return resolve(parentFolder(host, parentSource), uses)
   }
   if (!host.workflowsDir) {
     throw new BackendError(
@@ -182,6 +181,18 @@ function locate(host: SubworkflowHost, uses: string, parentSource: string | unde
     retryable: false,
     hint: `add ${uses}.yaml there, or write a path (\`uses: ./${uses}.yaml\`)`,
   })
+}
+
+/**
+ * The folder of the parent's file. A workflow started by name from the workflows folder (over the
+ * server) has the name as its source, so a relative source found there is read from there.
+ */
+function parentFolder(host: SubworkflowHost, source: string | undefined): string {
+  if (!source) return host.workDir
+  if (isAbsolute(source)) return dirname(source)
+  if (host.workflowsDir && existsSync(join(host.workflowsDir, source)))
+    return dirname(join(host.workflowsDir, source))
+  return dirname(resolve(host.workDir, source))
 }
 
 async function depthOf(runtime: Runtime, runId: string): Promise<number> {
