@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createRuntime, type RunSummary, type TaskState } from '@weft/core'
-import { stubBackend } from '@weft/testing'
+import { echoWorkflow, stubBackend } from '@weft/testing'
 import { expect, it } from 'vitest'
 import { createFsStore } from '../src/index.js'
 import { jsonl, tempDirs } from './helpers.js'
@@ -27,19 +27,7 @@ const echo = stubBackend({
 it('runs a workflow on the fs store and leaves a run directory a person can read', async () => {
   const dir = newDir()
   const first = createRuntime({ store: createFsStore({ dir }), backends: [echo] })
-  const started = await first.start({
-    workflow: {
-      weft: 1,
-      name: 'fs-e2e',
-      defaults: { backend: 'echo' },
-      tasks: {
-        a: { prompt: 'one' },
-        b: { needs: ['a'], prompt: 'after ${{ tasks.a.output }}' },
-        c: { needs: ['a'], prompt: 'three' },
-      },
-    },
-    tags: ['e2e'],
-  })
+  const started = await first.start({ workflow: echoWorkflow('fs-e2e'), tags: ['e2e'] })
   const done = await first.wait(started.id)
   expect(done.status).toBe('succeeded')
   await first.close()

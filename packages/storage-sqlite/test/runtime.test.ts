@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRuntime } from '@weft/core'
-import { stubBackend } from '@weft/testing'
+import { echoWorkflow, stubBackend } from '@weft/testing'
 import { afterAll, expect, it } from 'vitest'
 import { createSqliteStore } from '../src/index.js'
 
@@ -20,19 +20,7 @@ const echo = stubBackend({
 it('runs a workflow on SQLite, and a second runtime on the same file sees all of it', async () => {
   const path = join(root, 'weft.db')
   const first = createRuntime({ store: createSqliteStore({ path }), backends: [echo] })
-  const started = await first.start({
-    workflow: {
-      weft: 1,
-      name: 'sqlite-e2e',
-      defaults: { backend: 'echo' },
-      tasks: {
-        a: { prompt: 'one' },
-        b: { needs: ['a'], prompt: 'after ${{ tasks.a.output }}' },
-        c: { needs: ['a'], prompt: 'three' },
-      },
-    },
-    tags: ['e2e'],
-  })
+  const started = await first.start({ workflow: echoWorkflow('sqlite-e2e'), tags: ['e2e'] })
   const done = await first.wait(started.id)
   expect(done.status).toBe('succeeded')
   await first.close()

@@ -2,6 +2,7 @@ import {
   type Commit,
   type EventDraft,
   emptyUsage,
+  type Json,
   type RunSpec,
   type RunSummary,
   TASK_STATUSES,
@@ -169,6 +170,22 @@ export function firstCommit(runId: string, name = 'store-test'): Commit {
     tasks: [buildTaskState(runId, 'a', 0)],
     events: [logNow('one'), logNow('two'), logNow('three')],
   }
+}
+
+/**
+ * JSON that a store must keep exactly: deep nesting, unicode (astral, RTL, combining), escapes,
+ * numbers at the edges of precision, empty containers, null, odd keys and SQL-looking text.
+ */
+export const TRICKY_JSON: Json = {
+  nested: { deeper: { deepest: [1, [2, [3, { four: 4 }]]] } },
+  unicode: 'héllo wörld — 你好 — こんにちは — שלום — 🧵🚀👩🏽‍💻 — e\u0301',
+  escapes: 'quote " backslash \\ newline \n tab \t cr \r slash / and \u2028\u2029',
+  numbers: [0, -1, 1.5, 0.1, 1e21, 2 ** 53 - 1, -(2 ** 53 - 1), 1e-7],
+  booleans: [true, false],
+  empty: { object: {}, array: [], string: '' },
+  nullValue: null,
+  'key with spaces & ünïcode 🔑': 'v',
+  sqlish: "'; DROP TABLE runs; --",
 }
 
 /** The UTF-8 bytes of a string, as a store's artifact data. */

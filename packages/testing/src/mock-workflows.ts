@@ -19,3 +19,18 @@ export const mockWorkflows = {
     },
   }),
 }
+
+/**
+ * Three tasks on a backend registered as `echo` (e.g. a `stubBackend` that answers with its
+ * prompt): `a`, then `b`, whose prompt quotes `a`'s output, and `c`.
+ */
+export const echoWorkflow = (name: string) => ({
+  weft: 1 as const,
+  name,
+  defaults: { backend: 'echo' },
+  tasks: {
+    a: { prompt: 'one' },
+    b: { needs: ['a'], prompt: 'after ${{ tasks.a.output }}' },
+    c: { needs: ['a'], prompt: 'three' },
+  },
+})

@@ -1,6 +1,6 @@
 import { type Commit, type Json, newRunId, type StoreWith } from '@weft/core'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { buildCreateCommit, buildTaskState, isoAt, logEvent } from '../fixtures.js'
+import { buildCreateCommit, buildTaskState, isoAt, logEvent, TRICKY_JSON } from '../fixtures.js'
 import { CLOCK_SLACK_MS, expectWeftError, pause, type StoreSuite } from './helpers.js'
 
 /**
@@ -296,17 +296,7 @@ export function describeMemory(suite: StoreSuite): void {
     })
 
     describe('data fidelity', () => {
-      const tricky: Json = {
-        nested: { deeper: { deepest: [1, [2, [3, { four: 4 }]]] } },
-        unicode: 'héllo wörld — 你好 — こんにちは — שלום — 🧵🚀👩🏽‍💻 — e\u0301',
-        escapes: 'quote " backslash \\ newline \n tab \t cr \r slash / and \u2028\u2029',
-        numbers: [0, -1, 1.5, 0.1, 1e21, 2 ** 53 - 1, -(2 ** 53 - 1), 1e-7],
-        booleans: [true, false],
-        empty: { object: {}, array: [], string: '' },
-        nullValue: null,
-        'key with spaces & ünïcode 🔑': 'v',
-        sqlish: "'; DROP TABLE runs; --",
-      }
+      const tricky = TRICKY_JSON
 
       it('round-trips nested JSON and unicode in memory values, keys and scopes', async () => {
         const { runId } = await createRun()

@@ -1,6 +1,14 @@
-import { hasCapability, type Json, newRunId, type Store } from '@weft/core'
+import { hasCapability, newRunId, type Store } from '@weft/core'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { buildRunSpec, buildRunSummary, buildTaskState, logEvent, utf8, withTs } from '../fixtures.js'
+import {
+  buildRunSpec,
+  buildRunSummary,
+  buildTaskState,
+  logEvent,
+  TRICKY_JSON,
+  utf8,
+  withTs,
+} from '../fixtures.js'
 import { expectBytes, ids, type StoreSuite } from './helpers.js'
 
 /** The run log, required of every store: deleting runs, data fidelity, closing. */
@@ -140,17 +148,7 @@ export function describeRunLogDelete(suite: StoreSuite): void {
       store = suite.store
     })
 
-    const tricky: Json = {
-      nested: { deeper: { deepest: [1, [2, [3, { four: 4 }]]] } },
-      unicode: 'héllo wörld — 你好 — こんにちは — שלום — 🧵🚀👩🏽‍💻 — e\u0301',
-      escapes: 'quote " backslash \\ newline \n tab \t cr \r slash / and \u2028\u2029',
-      numbers: [0, -1, 1.5, 0.1, 1e21, 2 ** 53 - 1, -(2 ** 53 - 1), 1e-7],
-      booleans: [true, false],
-      empty: { object: {}, array: [], string: '' },
-      nullValue: null,
-      'key with spaces & ünïcode 🔑': 'v',
-      sqlish: "'; DROP TABLE runs; --",
-    }
+    const tricky = TRICKY_JSON
 
     it('round-trips nested JSON and unicode in spec, summary, tasks, events and signals', async () => {
       const runId = newRunId()

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Backend, createRuntime, replayEvents } from '@weft/core'
+import { type Backend, createRuntime, type Runtime, replayEvents, type Store } from '@weft/core'
 import { describe, expect, it } from 'vitest'
 import { stubBackend, untilCanceled } from '../stub-backend.js'
 import type { StoreSuite } from './helpers.js'
@@ -17,6 +17,16 @@ function echoBackend(): Backend {
   })
 }
 
+/** Runs `use` with a runtime on `store` that has the echo backend, and closes it after. */
+async function withEchoRuntime(store: Store, use: (runtime: Runtime) => Promise<void>): Promise<void> {
+  const runtime = createRuntime({ store, backends: [echoBackend()] })
+  try {
+    await use(runtime)
+  } finally {
+    await runtime.close()
+  }
+}
+
 /**
  * A runtime in one process runs on the run log alone: whatever optional parts a store lacks
  * (leases, signals, memory, artifacts), a workflow runs, its events replay to its state, and
@@ -26,8 +36,7 @@ export function describeRunLogRuntime(suite: StoreSuite): void {
   describe('with a runtime in one process', () => {
     it('runs a workflow to the end, and its log replays to the stored tasks', async () => {
       const store = suite.store
-      const runtime = createRuntime({ store, backends: [echoBackend()] })
-      try {
+      await withEchoRuntime(store, async (runtime) => {
         const run = await runtime.start({
           workflow: {
             weft: 1,
@@ -67,15 +76,12 @@ export function describeRunLogRuntime(suite: StoreSuite): void {
           })
         }
         expect((await runtime.list()).items.map((r) => r.id)).toEqual([run.id])
-      } finally {
-        await runtime.close()
-      }
+      })
     })
 
     it('cancels a run it runs', async () => {
       const store = suite.store
-      const runtime = createRuntime({ store, backends: [echoBackend()] })
-      try {
+      await withEchoRuntime(store, async (runtime) => {
         const run = await runtime.start({
           workflow: {
             weft: 1,
@@ -89,9 +95,7 @@ export function describeRunLogRuntime(suite: StoreSuite): void {
         }
         await runtime.cancel(run.id, 'enough')
         expect((await runtime.wait(run.id)).status).toBe('canceled')
-      } finally {
-        await runtime.close()
-      }
+      })
     })
   })
 }
