@@ -1,5 +1,6 @@
 import {
   AGENT_CLI_CAPABILITIES,
+  AGENT_CLI_RETRY,
   abortError,
   attemptEmitter,
   attemptKey,
@@ -134,7 +135,7 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
     capabilities: AGENT_CLI_CAPABILITIES,
     optionsSchema: ClaudeCodeOptionsSchema,
     // The CLI's own retries are best turned off (CLAUDE_CODE_MAX_RETRIES=0); weft retries instead.
-    retry: { maxAttempts: 3, backoffMs: 2000, factor: 2, jitter: 0.2 },
+    retry: AGENT_CLI_RETRY,
     execute,
     ...runs.controls(attemptKey),
 

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
+  AGENT_CLI_CAPABILITIES,
+  AGENT_CLI_RETRY,
   abortError,
   attemptEmitter,
   attemptKey,
@@ -157,17 +159,10 @@ export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Ba
     specificationVersion: BACKEND_SPECIFICATION_VERSION,
     id,
     label: 'OpenAI Codex CLI',
-    capabilities: {
-      streaming: false,
-      events: true,
-      cancel: true,
-      pause: true,
-      resumeSession: true,
-      usage: true,
-      tools: true,
-    },
+    // Codex's JSONL reports whole items, no text deltas.
+    capabilities: { ...AGENT_CLI_CAPABILITIES, streaming: false },
     optionsSchema: CodexOptionsSchema,
-    retry: { maxAttempts: 3, backoffMs: 2000, factor: 2, jitter: 0.2 },
+    retry: AGENT_CLI_RETRY,
     execute,
     ...runs.controls(attemptKey),
 

@@ -1,5 +1,6 @@
 import {
   AGENT_CLI_CAPABILITIES,
+  AGENT_CLI_RETRY,
   abortError,
   attemptEmitter,
   attemptKey,
@@ -170,7 +171,7 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
     capabilities: AGENT_CLI_CAPABILITIES,
     optionsSchema: GeminiCliOptionsSchema,
     // Rate limits and server errors pass; the CLI's own retries are for the user to configure.
-    retry: { maxAttempts: 3, backoffMs: 2000, factor: 2, jitter: 0.2 },
+    retry: AGENT_CLI_RETRY,
     execute,
     ...runs.controls(attemptKey),
 

@@ -217,3 +217,6 @@ export const AGENT_CLI_CAPABILITIES = {
   usage: true,
   tools: true,
 } as const satisfies BackendCapabilities
+
+/** An agent CLI's own retries are best turned off; weft retries a failed run a few times instead. */
+export const AGENT_CLI_RETRY = MODEL_API_RETRY

@@ -3,6 +3,7 @@ export { attemptEmitter, attemptKey } from './attempt.js'
 export { type FindExecutableOptions, type FoundExecutable, findExecutable } from './executable.js'
 export {
   AGENT_CLI_CAPABILITIES,
+  AGENT_CLI_RETRY,
   type ApiKeySources,
   apiKeyOf,
   connectionFailure,
