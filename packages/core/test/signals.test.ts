@@ -8,9 +8,13 @@ const here = dirname(fileURLToPath(import.meta.url))
 const tsx = pathToFileURL(createRequire(resolve(here, '../../../package.json')).resolve('tsx')).href
 
 it('shutdownOnSignals: SIGTERM stops dispatch, lets running tasks finish within the grace, records the rest', async () => {
-  const child = spawn(process.execPath, ['--conditions=development', '--import', tsx, join(here, 'fixtures/signal-child.ts')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--conditions=development', '--import', tsx, join(here, 'fixtures/signal-child.ts')],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let out = ''
   let err = ''
   child.stdout.on('data', (c: Buffer) => {

@@ -86,7 +86,10 @@ export function validatedSpec(
   const { workflow: _w, inputs: _i, ...rest } = raw
   const fields = RUN_SPEC_FIELDS.safeParse(rest)
   const parsed = fields.success
-    ? { success: true as const, data: { ...fields.data, workflow: result.workflow!, inputs: result.inputs ?? {} } }
+    ? {
+        success: true as const,
+        data: { ...fields.data, workflow: result.workflow!, inputs: result.inputs ?? {} },
+      }
     : fields
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!

@@ -1,8 +1,7 @@
 import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { WeftError } from '@weft/spec'
-import { PLUGIN_SPECIFICATION_VERSION, type WeftPlugin } from '@weft/spec'
+import { PLUGIN_SPECIFICATION_VERSION, WeftError, type WeftPlugin } from '@weft/spec'
 
 function isPlugin(value: unknown): value is WeftPlugin {
   return (

@@ -1,6 +1,5 @@
+import type { ErrorInfo, Json } from '@weft/spec'
 import { isBackendError, isWeftError } from '@weft/spec'
-import type { Json } from '@weft/spec'
-import type { ErrorInfo } from '@weft/spec'
 
 // Why an attempt's signal was aborted: one definition in @weft/spec, shared with the backends.
 export { type AbortReason, abortReasonOf } from '@weft/spec'

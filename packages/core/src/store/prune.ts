@@ -1,11 +1,11 @@
-import { WeftError } from '@weft/spec'
+import type { Store } from '@weft/spec'
 import {
   isTerminalRunStatus,
   type RunStatus,
   type RunSummary,
   TERMINAL_RUN_STATUSES,
+  WeftError,
 } from '@weft/spec'
-import type { Store } from '@weft/spec'
 
 export interface PruneBatch {
   /** The runs of this batch (deleted, or that would be with `dryRun`), as they were listed. */
