@@ -9,8 +9,8 @@ import autocannon from 'autocannon'
 import { BENCH_DIR } from '../lib/child.js'
 import { int, num, ratio, spread, type Table } from '../lib/format.js'
 import type { Context, Scenario, ScenarioOutput } from '../lib/scenario.js'
-import { healthzDuringMaximalPosts, type StallSample } from './server-stall.js'
 import { type Summary, summarize } from '../lib/stats.js'
+import { healthzDuringMaximalPosts, type StallSample } from './server-stall.js'
 
 interface Target {
   key: 'floor' | 'healthz' | 'getRun' | 'listRuns' | 'startRun'

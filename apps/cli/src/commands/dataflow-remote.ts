@@ -171,7 +171,9 @@ export function configureDataflowInjectCommand(command: Command, ctx: CliContext
           })
         }
       }
-      values.forEach((v, i) => messages.push(parse(v, `argument ${i + 1}`)))
+      values.forEach((v, i) => {
+        messages.push(parse(v, `argument ${i + 1}`))
+      })
       if (opts.input) {
         const text = await readFile(isAbsolute(opts.input) ? opts.input : resolve(io.cwd, opts.input), 'utf8')
         text.split('\n').forEach((line, i) => {

@@ -89,7 +89,8 @@ export function renderTraceSvg(spans: readonly ReceivedSpan[]): string {
   const rowH = 22
   const h = rows.length * rowH + 40
   const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${label + chart + 80}" height="${h}" font-family="ui-monospace, monospace" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${label + chart + 80}" height="${h}" font-family="ui-monospace, monospace" font-size="12" role="img">`,
+    `<title>trace ${esc(spans[0]?.traceId ?? '')}: ${rows.length} spans over ${ms(span)}</title>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="8" y="16" fill="#555">trace ${esc(spans[0]?.traceId ?? '')} — ${ms(span)}</text>`,
   ]
