@@ -25,6 +25,8 @@ export interface Progress {
   note(text: string): void
   /** Stops redrawing and clears the live block, so that the summary follows cleanly. */
   end(): void
+  /** It shows the text a running task streams (`agent.delta`): ask for the deltas. */
+  readonly showsText: boolean
 }
 
 export interface ProgressOptions {
@@ -42,10 +44,12 @@ export function pickProgressMode(options: { out: OutStream; json?: boolean; quie
 export function createProgress(mode: ProgressMode, options: ProgressOptions): Progress {
   if (mode === 'live') return new LiveProgress(options)
   if (mode === 'lines') return new LineProgress(options)
-  return { begin() {}, event() {}, note() {}, end() {} }
+  return { begin() {}, event() {}, note() {}, end() {}, showsText: false }
 }
 
 class LineProgress implements Progress {
+  // One line per event: streamed text would be a line per fragment.
+  readonly showsText = false
   constructor(private readonly o: ProgressOptions) {}
   begin(): void {}
   event(e: WeftEvent): void {
@@ -66,7 +70,12 @@ interface Row {
   startedMs?: number
   endedMs?: number
   detail: string
+  /** The end of the text the running attempt streams, shown under its line. */
+  streamed?: string
 }
+
+/** Characters of streamed text kept per running task (the screen shows its last line). */
+const STREAM_TAIL = 400
 
 /** Events worth keeping on screen after the block redraws (the block shows only the latest state). */
 const PERSISTED = new Set<WeftEvent['type']>([
@@ -78,6 +87,7 @@ const PERSISTED = new Set<WeftEvent['type']>([
 ])
 
 class LiveProgress implements Progress {
+  readonly showsText = true
   private readonly log: ReturnType<typeof createLogUpdate>
   private readonly rows = new Map<string, Row>()
   private runId = ''
@@ -183,6 +193,7 @@ class LiveProgress implements Progress {
           row.startedMs = ts
           delete row.endedMs
           row.detail = ''
+          delete row.streamed
         }
         break
       case 'task.retry_scheduled':
@@ -222,6 +233,10 @@ class LiveProgress implements Progress {
         break
       case 'agent.message':
         if (row && row.status === 'running') row.detail = e.data.text
+        break
+      case 'agent.delta':
+        if (row && row.status === 'running')
+          row.streamed = `${row.streamed ?? ''}${e.data.text}`.slice(-STREAM_TAIL)
         break
       case 'tool.started':
         if (row && row.status === 'running') row.detail = `tool ${e.data.name}`
@@ -282,6 +297,15 @@ class LiveProgress implements Progress {
       lines.push(
         `${statusColor(c, r.status)(head)}${tail}${r.status === 'failed' ? c.red(detail) : c.dim(detail)}`,
       )
+      // A running task's streamed text: its last line, under the task's own.
+      if (r.status === 'running' && r.streamed) {
+        const last =
+          r.streamed
+            .split('\n')
+            .filter((l) => l.trim() !== '')
+            .at(-1) ?? ''
+        lines.push(c.dim(`      ${truncate(last.trim(), Math.max(0, width - 6))}`))
+      }
     }
     if (shown.length < rows.length) lines.push(c.dim(`  … ${rows.length - shown.length} more tasks`))
     for (const n of this.notes) lines.push(c.yellow(n))

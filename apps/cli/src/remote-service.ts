@@ -47,7 +47,11 @@ export function createRemoteService(client: WeftClient, extraArgs: string | unde
     events(runId, options) {
       const after = options.after ?? 0
       const source = options.follow
-        ? client.runs.stream(runId, { after, ...(options.signal ? { signal: options.signal } : {}) })
+        ? client.runs.stream(runId, {
+            after,
+            ...(options.deltas ? { deltas: true } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+          })
         : client.runs.allEvents(runId, { after }, options.signal ? { signal: options.signal } : {})
       return converted(source)
     },

@@ -80,10 +80,13 @@ export interface RunService {
   get(runId: string): Promise<RunSummary | undefined>
   tasks(runId: string): Promise<TaskState[]>
   list(filter: { limit: number; status?: RunStatus[] }): Promise<Page<RunSummary>>
-  /** The stored events after `after`; with `follow`, then live ones until the run finishes. */
+  /**
+   * The stored events after `after`; with `follow`, then live ones until the run finishes, and
+   * with `deltas` also the live-only text deltas (`agent.delta`) as backends stream them.
+   */
   events(
     runId: string,
-    options: { after?: number; follow?: boolean; signal?: AbortSignal },
+    options: { after?: number; follow?: boolean; deltas?: boolean; signal?: AbortSignal },
   ): AsyncIterable<WeftEvent>
   /**
    * Checks a workflow before it starts, so that every problem is listed and nothing is stored.

@@ -101,7 +101,8 @@ export async function watchRun(options: WatchRunOptions): Promise<number> {
     let seen = options.afterSeq ?? 0
     let notify: (() => void) | undefined
     const consumer = (async () => {
-      for await (const e of service.events(runId, { after: seen, follow: true, signal: controller.signal })) {
+      const follow = { after: seen, follow: true, deltas: progress.showsText, signal: controller.signal }
+      for await (const e of service.events(runId, follow)) {
         progress.event(e)
         seen = e.seq
         notify?.()
