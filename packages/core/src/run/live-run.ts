@@ -205,13 +205,12 @@ export class LiveRun {
       severity: draft.severity ?? SEVERITY[draft.type] ?? 'info',
       data: draft.data,
     } as WeftEvent
-    const before = draft.taskId === undefined ? undefined : this.state.tasks.get(draft.taskId)
     const changed = applyEvent(this.state, event)
     this.log.add(event)
     if (changed) {
       this.log.touch(changed.taskId)
       this.graph.touched(changed.taskId)
-      if (changed.parent !== undefined) this.maps.itemChanged(changed, before)
+      if (changed.parent !== undefined) this.maps.itemChanged(changed, event.type)
     }
     return changed
   }

@@ -5,12 +5,21 @@
  * the mapped task's backend and settings, at most `maxParallel` at once; when every item has ended,
  * the mapped task ends, its output the array of the items' outputs in item order.
  */
-import type { ErrorInfo, Json, TaskState } from '@weft/spec'
+import type { ErrorInfo, EventType, Json, TaskState } from '@weft/spec'
 import { isTerminalTaskStatus } from '@weft/spec'
 import { mapItemId, type PlannedTask, planMapItem } from '../runtime/plan.js'
 import { renderTemplate } from '../template/template.js'
 import type { LiveRun } from './live-run.js'
 import { failTask, finishWithout } from './transitions.js'
+
+/** The events that end a task (each happens once per task). */
+const ENDING_EVENTS: ReadonlySet<EventType> = new Set([
+  'task.succeeded',
+  'task.failed',
+  'task.canceled',
+  'task.skipped',
+  'task.reused',
+])
 
 /** Items one mapped task may expand into. */
 export const MAX_MAP_ITEMS = 100_000
@@ -27,10 +36,14 @@ export class MapTracker {
   /** Items taken off the ready queue while their map was at `maxParallel`, in the order taken. */
   private readonly parked = new Map<string, { ids: string[]; head: number }>()
 
-  /** An item's state changed: counts it once it has ended. */
-  itemChanged(t: TaskState, before: TaskState | undefined): void {
+  /**
+   * An item's state changed: counted once, by the event that ended it (later events on an ended
+   * task, its usage or a log line, change it too but do not end it again). `undefined`: counted
+   * from a state loaded from the store.
+   */
+  itemChanged(t: TaskState, by: EventType | undefined): void {
     if (t.parent === undefined || !isTerminalTaskStatus(t.status)) return
-    if (before && isTerminalTaskStatus(before.status)) return
+    if (by !== undefined && !ENDING_EVENTS.has(by)) return
     this.ended.set(t.parent, (this.ended.get(t.parent) ?? 0) + 1)
     if (t.status !== 'succeeded') this.failed.set(t.parent, (this.failed.get(t.parent) ?? 0) + 1)
     this.toSettle.add(t.parent)
