@@ -2,8 +2,10 @@ import type { DataflowStore } from './dataflow-store.js'
 import { WeftError } from './errors.js'
 import type { EventDraft, EventType, Severity, WeftEvent } from './event.js'
 import type { Json } from './json.js'
+import type { QueueStore } from './queue-store.js'
 import type { Page, RunFilter, RunSpec, RunStatus, RunSummary } from './run.js'
 import type { TaskState } from './task.js'
+import type { TaskQuery } from './task-query.js'
 
 export const STORE_SPECIFICATION_VERSION = 'weft.store.v1' as const
 
@@ -50,6 +52,11 @@ export interface StoreCapabilities extends Record<OptionalStoreCapability, boole
    * outside `OPTIONAL_STORE_CAPABILITIES`, so stores written before it need not declare it.
    */
   dataflow?: boolean
+  /**
+   * `store.queue` exists: the durable queue flag every process sharing the store honours
+   * (`queueStoreOf`). Optional and outside `OPTIONAL_STORE_CAPABILITIES`, like `dataflow`.
+   */
+  queue?: boolean
 }
 
 /**
@@ -111,6 +118,11 @@ export interface RunStore {
 export interface TaskStore {
   list(runId: string): Promise<TaskState[]>
   get(runId: string, taskId: string): Promise<TaskState | undefined>
+  /**
+   * Tasks across runs matching every filter: newest run first (by run id), then declaration
+   * order. Optional: without it, callers scan `runs.list` and `tasks.list` (`queryTasks` of core).
+   */
+  query?(query: TaskQuery): Promise<TaskState[]>
 }
 
 export interface EventStore {
@@ -124,7 +136,8 @@ export interface EventStore {
 export interface Signal {
   id: number
   runId: string
-  kind: 'cancel' | 'pause' | 'resume'
+  /** `cancel_task` cancels one task (`data`: `{ taskId, reason? }`); the rest of the run goes on. */
+  kind: 'cancel' | 'pause' | 'resume' | 'cancel_task'
   data?: Json
   createdAt: string
 }
@@ -267,6 +280,8 @@ export interface Store {
   idempotency?: IdempotencyStore
   /** Dataflow executions, present when `capabilities.dataflow`. */
   dataflow?: DataflowStore
+  /** The durable queue flag, present when `capabilities.queue`. */
+  queue?: QueueStore
   close(): Promise<void>
 }
 
