@@ -4,6 +4,7 @@ import type { EventDraft, EventType, Severity, WeftEvent } from './event.js'
 import type { Json } from './json.js'
 import type { QueueStore } from './queue-store.js'
 import type { Page, RunFilter, RunSpec, RunStatus, RunSummary } from './run.js'
+import type { ScheduleStore } from './schedule.js'
 import type { TaskState } from './task.js'
 import type { TaskQuery } from './task-query.js'
 
@@ -57,6 +58,11 @@ export interface StoreCapabilities extends Record<OptionalStoreCapability, boole
    * (`queueStoreOf`). Optional and outside `OPTIONAL_STORE_CAPABILITIES`, like `dataflow`.
    */
   queue?: boolean
+  /**
+   * `store.schedules` exists: cron schedules and their claimed ticks (`scheduleStoreOf`). Optional
+   * and outside `OPTIONAL_STORE_CAPABILITIES`, like `dataflow`.
+   */
+  schedules?: boolean
 }
 
 /**
@@ -282,6 +288,8 @@ export interface Store {
   dataflow?: DataflowStore
   /** The durable queue flag, present when `capabilities.queue`. */
   queue?: QueueStore
+  /** Cron schedules, present when `capabilities.schedules`. */
+  schedules?: ScheduleStore
   close(): Promise<void>
 }
 

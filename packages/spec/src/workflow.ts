@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { JsonSchema } from './json.js'
+import { WorkflowScheduleSchema } from './schedule.js'
 
 /**
  * The workflow document (YAML, JSON or an object in code). Objects are strict: an unknown key is
@@ -220,6 +221,8 @@ export const WorkflowSpecSchema = z.strictObject({
   /** Let inputs supply the commands of every task (see `Backend.commandFields`); refused by default. */
   allowInputCommands: z.boolean().optional(),
   tasks: z.record(z.string(), TaskSpecSchema).describe('The tasks, by id.'),
+  /** Cron schedules: a server with this file in its workflows folder starts runs on them. */
+  schedules: z.array(WorkflowScheduleSchema).max(100).optional(),
 })
 export type WorkflowSpec = z.infer<typeof WorkflowSpecSchema>
 /** What a user writes, before defaults are applied. */
