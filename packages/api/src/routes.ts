@@ -266,6 +266,16 @@ export const API_ROUTES: readonly ApiRoute[] = [
     operationId: 'websocket',
     summary: 'WebSocket: subscribe to runs’ events and control runs (see WsClientMessage)',
     scope: 'read',
+    query: z.strictObject({
+      /**
+       * `true`: every run subscription of this socket also gets the live-only text deltas
+       * (`agent.delta`, never stored; their `seq` is the last stored one), as if each `subscribe`
+       * said `deltas: true`.
+       */
+      deltas: z.enum(['true', 'false']).optional(),
+      /** For browsers, which cannot set an Authorization header on a WebSocket. */
+      key: z.string().min(1).max(512).optional(),
+    }),
     responses: { 101: { description: 'Switching protocols' } },
   },
   {

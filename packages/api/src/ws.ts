@@ -21,6 +21,12 @@ export const WsClientMessageSchema = z.discriminatedUnion('type', [
     id,
     runId: runRef.optional(),
     after: z.number().int().min(0).optional(),
+    /**
+     * Also the live-only text deltas (`agent.delta`) of the subscribed run(s), as SSE's
+     * `?deltas=true`: never stored nor replayed; a delta's `seq` is the last stored event's, so
+     * resuming with `after` is unaffected. Default: the socket's `?deltas=` (false).
+     */
+    deltas: z.boolean().optional(),
   }),
   z.strictObject({ type: z.literal('unsubscribe'), id, runId: runRef.optional() }),
   z.strictObject({ type: z.literal('cancel'), id, runId: runRef, reason: z.string().max(1000).optional() }),

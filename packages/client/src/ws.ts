@@ -47,6 +47,11 @@ export interface SessionOptions {
 export interface SubscribeOptions {
   /** With a run id: the stored events after this seq come first, then live ones, without gap or duplicate. */
   after?: number
+  /**
+   * Also the live-only text deltas (`agent.delta`): shown as they come, never stored or replayed.
+   * A delta's `seq` is the last stored event's, so resuming with `after` is unaffected.
+   */
+  deltas?: boolean
 }
 
 /** The dataflow messages a session receives (`subscribeDataflow`). */
@@ -154,6 +159,7 @@ export class WeftSession {
       type: 'subscribe',
       ...(runId !== undefined ? { runId } : {}),
       ...(options.after !== undefined ? { after: options.after } : {}),
+      ...(options.deltas !== undefined ? { deltas: options.deltas } : {}),
     })
   }
 

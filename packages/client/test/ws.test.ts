@@ -68,6 +68,36 @@ describe('the WebSocket session', () => {
     expect(err).toMatchObject({ code: 'run_not_found', status: 404 })
   })
 
+  it('with `deltas: true` a subscription also gets the text deltas, which keep the last stored seq', async () => {
+    const workflow = {
+      weft: 1 as const,
+      name: 'ws-deltas',
+      defaults: { backend: 'mock' },
+      tasks: {
+        talk: {
+          prompt: 'talk',
+          with: { events: ['a', 'b', 'c'].map((delta) => ({ delta, delayMs: 60 })), output: 'abc' },
+        },
+      },
+    }
+    const { runId } = await client.runs.start({ workflow })
+    const events: WeftEvent[] = []
+    const stop = session.onEvent((e) => {
+      if (e.runId === runId) events.push(e)
+    })
+    await session.subscribe(runId, { after: 0, deltas: true })
+    const done = await client.runs.wait(runId)
+    await waitFor(
+      () => events.at(-1)?.seq === done.lastSeq && events.at(-1)?.type === 'run.succeeded',
+      'the end',
+    )
+    stop()
+    const deltas = events.filter((e) => e.type === 'agent.delta')
+    expect(deltas.map((e) => (e.data as { text: string }).text).join('')).toBe('abc')
+    expect(events.filter((e) => e.type !== 'agent.delta').map((e) => e.seq)).toEqual(range(done.lastSeq))
+    await session.unsubscribe(runId)
+  })
+
   it('subscribes to every run', async () => {
     const all = await client.connect()
     await all.subscribe()

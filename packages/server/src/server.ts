@@ -422,7 +422,7 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
     return c.json(answer.body, answer.status as 400, headers)
   }
 
-  async function websocketHandler({ c, principal }: Parameters<Handler>[0]): Promise<Response> {
+  async function websocketHandler({ c, principal, query }: Parameters<Handler>[0]): Promise<Response> {
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
       throw new HttpError('validation_failed', 'this route takes a WebSocket upgrade (Upgrade: websocket)', {
         hint: 'connect with a WebSocket client',
@@ -448,6 +448,7 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
             pingMs: options.wsPingMs ?? 30_000,
             clients: wsClients,
             dataflow,
+            deltas: (query as { deltas?: string } | undefined)?.deltas === 'true',
           })
           if (closing) client.bye('server shutting down')
         },

@@ -31,6 +31,8 @@ export interface WsDeps {
   clients: Set<WsClient>
   /** Dataflow executions (`dataflow.subscribe`). */
   dataflow?: DataflowService
+  /** The socket's `?deltas=true`: run subscriptions include the live text deltas unless they say otherwise. */
+  deltas?: boolean
 }
 
 const OPEN = 1
@@ -43,6 +45,7 @@ const OPEN = 1
 export class WsClient {
   private readonly runs = new Map<string, AbortController>()
   private unsubscribeAll: (() => void) | undefined
+  private allDeltas = false
   private dataflow: DataflowWsSubscriptions | undefined
   private backlog = 0
   private invalid = 0
@@ -121,11 +124,11 @@ export class WsClient {
         return
       case 'subscribe':
         if (m.runId === undefined) {
-          this.subscribeAll()
+          this.subscribeAll(m.deltas ?? this.deps.deltas ?? false)
           this.ack(m.id)
         } else {
           const run = await getRun(runtime, m.runId)
-          this.subscribeRun(m.runId, m.after ?? run.lastSeq, m.id)
+          this.subscribeRun(m.runId, m.after ?? run.lastSeq, m.id, m.deltas ?? this.deps.deltas ?? false)
         }
         return
       case 'unsubscribe':
@@ -174,16 +177,22 @@ export class WsClient {
     }
   }
 
-  private subscribeAll(): void {
+  /** Every run's live events; the text deltas only when asked for (they are most of the traffic). */
+  private subscribeAll(deltas: boolean): void {
+    this.allDeltas = deltas
     if (this.unsubscribeAll) return
     this.unsubscribeAll = this.deps.runtime.subscribe((event) => {
-      if (EPHEMERAL_EVENT_TYPES.has(event.type)) return
+      if (!this.allDeltas && EPHEMERAL_EVENT_TYPES.has(event.type)) return
       this.send({ type: 'event', event })
     })
   }
 
-  /** The stored events after `after`, then live ones, without gap or duplicate; ends with the run. */
-  private subscribeRun(runId: string, after: number, id: WsClientMessage['id']): void {
+  /**
+   * The stored events after `after`, then live ones, without gap or duplicate; ends with the run.
+   * With `deltas`, the live text deltas come in between (as with SSE's `?deltas=true`): they are
+   * not stored and carry the seq of the last stored event, so `after` resumes exactly as without.
+   */
+  private subscribeRun(runId: string, after: number, id: WsClientMessage['id'], deltas: boolean): void {
     this.runs.get(runId)?.abort()
     const controller = new AbortController()
     this.runs.set(runId, controller)
@@ -194,6 +203,7 @@ export class WsClient {
           after,
           follow: true,
           signal: controller.signal,
+          ...(deltas ? { deltas: true } : {}),
         })) {
           if (controller.signal.aborted || !this.send({ type: 'event', event })) break
         }
