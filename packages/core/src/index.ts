@@ -9,6 +9,7 @@ export {
   type RuntimeQueueStatus,
   type ShutdownOptions,
   type StartOptions,
+  type TaskCancelResult,
 } from './host/index.js'
 export { loadPlugins } from './plugin/load-plugins.js'
 export {
@@ -26,9 +27,12 @@ export { BASE_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './run/retry
 export { emptyRunState, type RunState } from './run/state.js'
 export type { EventListener } from './runtime/event-bus.js'
 export { newResumeToken, newRunId } from './runtime/ids.js'
+export * from './schedule/index.js'
 export type { AgentProfile } from './runtime/plan.js'
+export { createMemoryQueueStore } from './store/memory-queue.js'
 export { assertArtifactName, createMemoryStore } from './store/memory-store.js'
 export { type PruneBatch, type PruneRunsOptions, type PruneRunsResult, pruneRuns } from './store/prune.js'
+export { compareTasks, matchesTaskQuery, queryTasks, taskWorker } from './store/task-query.js'
 export { ExpressionError, evaluateExpression, parseExpression } from './template/expression.js'
 export { parseTemplate, renderDeep, renderTemplate, TemplateError } from './template/template.js'
 export { createJsonlTraceSink, type JsonlTraceSinkOptions } from './trace/jsonl-sink.js'

@@ -35,7 +35,11 @@ export interface QueueStore {
    * Sets the flag. A change writes the state and appends one history row atomically; setting the
    * value it already has changes nothing and records nothing (`changed: false`).
    */
-  set(change: { paused: boolean; reason?: string; by?: string }): Promise<{ state: QueueState; changed: boolean }>
+  set(change: {
+    paused: boolean
+    reason?: string
+    by?: string
+  }): Promise<{ state: QueueState; changed: boolean }>
   /** The changes, newest first, at most `limit` (default 100). */
   history(options?: { limit?: number }): Promise<QueueChange[]>
 }

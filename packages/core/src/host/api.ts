@@ -5,6 +5,7 @@ import type {
   DiagnosticsMode,
   Json,
   Page,
+  QueueChange,
   RunFilter,
   RunLease,
   RunSpecInput,
@@ -12,6 +13,7 @@ import type {
   RunSummary,
   RuntimeLifecycleEvent,
   Store,
+  TaskQuery,
   TaskState,
   WeftEvent,
   WorkflowInput,
@@ -19,6 +21,9 @@ import type {
 import type { EventListener } from '../runtime/event-bus.js'
 import type { Locator } from '../workflow/load.js'
 import type { ValidationResult } from '../workflow/validate.js'
+import type { TaskCancelResult } from './task-control.js'
+
+export type { TaskCancelResult } from './task-control.js'
 
 /** What `recover` did with one unfinished run. */
 export interface RecoveryReport {
@@ -76,6 +81,17 @@ export interface EventsOptions {
 export interface RuntimeQueueStatus {
   /** `pauseQueue()` was called: no new attempts start until `resumeQueue()`. */
   paused: boolean
+  /** Why it was paused. */
+  reason?: string
+  /** Who paused or resumed it last. */
+  by?: string
+  /** When it last changed. */
+  changedAt?: string
+  /**
+   * The flag is kept in the store (`store.queue`): every process that shares the store honours
+   * it, and it outlives this one. False: it is this runtime's alone.
+   */
+  durable: boolean
   /** Unfinished runs this runtime runs (running, paused or winding down). */
   activeRuns: number
   /** Attempts holding a slot (preparing or running). */
@@ -151,13 +167,25 @@ export interface Runtime {
   ): Promise<RunSummary>
   addTasks(runId: string, tasks: Record<string, unknown>): Promise<RunSummary>
   /**
-   * Stops dispatch runtime-wide: no run starts a new attempt (running ones finish). Runs can still
-   * be started; their tasks queue up. Idempotent.
+   * Stops dispatch: no run starts a new attempt (running ones finish). Runs can still be started;
+   * their tasks queue up. Idempotent. With a store that keeps the flag (`store.queue`) it is
+   * durable: every process sharing the store stops dispatching within its `queuePollMs`, and the
+   * change is kept in the queue's history. Takes effect in this runtime at once, before the
+   * returned promise resolves.
    */
-  pauseQueue(): void
-  /** Dispatches again after `pauseQueue`. Idempotent. */
-  resumeQueue(): void
+  pauseQueue(change?: { reason?: string; by?: string }): Promise<RuntimeQueueStatus>
+  /** Dispatches again after `pauseQueue` (everywhere, when durable). Idempotent. */
+  resumeQueue(change?: { by?: string; reason?: string }): Promise<RuntimeQueueStatus>
   queueStatus(): Promise<RuntimeQueueStatus>
+  /** The queue flag's changes, newest first (empty when the store does not keep them). */
+  queueHistory(options?: { limit?: number }): Promise<QueueChange[]>
+  /** Tasks across runs (every run in the store, not only this runtime's), newest run first. */
+  queryTasks(query?: TaskQuery): Promise<TaskState[]>
+  /**
+   * Cancels one task: it ends `canceled`, its dependents are skipped, the rest of the run goes
+   * on. A task of a run another live process runs gets a signal; `outcome` says what happened.
+   */
+  cancelTask(runId: string, taskId: string, reason?: string): Promise<TaskCancelResult>
   /**
    * Continues unfinished runs whose process stopped (all of them, or one): succeeded tasks are
    * kept, tasks that were running run again as a new attempt, after the process groups their

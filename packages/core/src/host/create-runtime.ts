@@ -12,6 +12,7 @@ import { EventBus } from '../runtime/event-bus.js'
 import { SUBWORKFLOW_BACKEND } from '../runtime/plan.js'
 import { type ExecutionDeps, RunExecution } from '../runtime/run-execution.js'
 import { createMemoryStore } from '../store/memory-store.js'
+import { queryTasks } from '../store/task-query.js'
 import type { BackendInfo } from '../workflow/validate.js'
 import type { Runtime } from './api.js'
 import { type Adoption, type Host, notFound } from './context.js'
@@ -20,6 +21,7 @@ import { followEvents } from './follow-events.js'
 import type { RuntimeOptions } from './options.js'
 import { newOwnerName } from './owner.js'
 import { Ownership } from './ownership.js'
+import { QueueWatch } from './queue-watch.js'
 import { Recovery } from './recovery.js'
 import { RunRegistry } from './registry.js'
 import { shutdownOnSignals, shutdownRuns } from './shutdown.js'
@@ -27,6 +29,7 @@ import { SignalInbox } from './signals.js'
 import { launch, rerunPlan, validate, validatedNewTasks, validatedSpec } from './starts.js'
 import { createSubworkflowBackend } from './subworkflows.js'
 import { executionFor } from './takeover.js'
+import { cancelTask } from './task-control.js'
 import { Tracing } from './tracing.js'
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
@@ -134,6 +137,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     opened ??= (async () => {
       await store.init()
       await inbox.init()
+      await queue.init()
       if (!closed) {
         startedAt = clock.now()
         started = {
@@ -148,6 +152,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     return opened
   }
   const inbox = new SignalInbox(store, registry, ready, warn, options.signalPollMs ?? 250)
+  // The durable queue flag: read when the store opens, then polled (a pause from any process
+  // that shares the store stops dispatch here within queuePollMs).
+  const queue = new QueueWatch(store, slots, () => deps.onSlotFreed(), warn, options.queuePollMs ?? 250)
 
   const host: Host = {
     options,
@@ -182,6 +189,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     stopping ??= (async () => {
       closed = true
       inbox.stop()
+      queue.stop()
       ownership.stop()
       recovery.stop()
       const interruptedRuns = registry.all().length
@@ -224,25 +232,40 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       return store.runs.list(filter)
     },
 
-    pauseQueue() {
-      slots.paused = true
+    async pauseQueue(change = {}) {
+      await queue.set(true, change, () => host.guard())
+      return runtime.queueStatus()
     },
 
-    resumeQueue() {
-      if (!slots.paused) return
-      slots.paused = false
-      deps.onSlotFreed()
+    async resumeQueue(change = {}) {
+      await queue.set(false, change, () => host.guard())
+      return runtime.queueStatus()
     },
 
     async queueStatus() {
       await host.guard()
+      const { paused, ...flag } = await queue.refresh()
       return {
-        paused: slots.paused,
+        paused,
+        ...flag,
+        durable: queue.durable,
         ...registry.load(),
         capacity: slots.capacity,
         runs: await store.runs.counts(),
       }
     },
+
+    async queueHistory(opts = {}) {
+      await host.guard()
+      return store.queue && store.capabilities.queue ? store.queue.history(opts) : []
+    },
+
+    async queryTasks(query = {}) {
+      await host.guard()
+      return queryTasks(store, query)
+    },
+
+    cancelTask: (runId, taskId, reason = 'canceled') => cancelTask(host, runId, taskId, reason),
 
     events: (runId, opts = {}) => followEvents(host, bus, get, runId, opts),
 

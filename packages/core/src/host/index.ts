@@ -6,6 +6,7 @@ export type {
   RuntimeQueueStatus,
   ShutdownOptions,
   StartOptions,
+  TaskCancelResult,
 } from './api.js'
 export { createRuntime } from './create-runtime.js'
 export type { RuntimeOptions } from './options.js'

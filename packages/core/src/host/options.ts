@@ -53,6 +53,8 @@ export interface RuntimeOptions {
   cancelGraceMs?: number
   /** How often to look for cancel/pause/resume requests from other processes. Default 250 ms. */
   signalPollMs?: number
+  /** How often the durable queue flag is read from the store (default 250 ms). */
+  queuePollMs?: number
   /** Source of randomness for retry jitter (tests pass a fixed one). */
   random?: () => number
   /** Time for retry waits and timeouts (tests pass a manual clock). Default: the machine's clock. */

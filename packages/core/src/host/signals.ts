@@ -47,8 +47,12 @@ export class SignalInbox {
         try {
           if (s.kind === 'cancel')
             await exec.cancel(typeof s.data === 'string' ? s.data : 'canceled from another process')
-          else if (s.kind === 'pause') await exec.pause()
-          else
+          else if (s.kind === 'cancel_task') {
+            const d = (s.data ?? {}) as { taskId?: string; reason?: string }
+            if (typeof d.taskId === 'string')
+              await exec.cancelTask(d.taskId, d.reason ?? 'canceled from another process')
+          } else if (s.kind === 'pause') await exec.pause()
+          else if (s.kind === 'resume')
             await exec.resume({
               ...((s.data ?? {}) as { token?: string; input?: Json }),
               via: `signal:${s.id}`,

@@ -11,6 +11,7 @@ import { abortAttempt, scheduleRetry } from './attempt.js'
 import * as controls from './controls.js'
 import { type ExecutionDeps, LiveRun } from './live-run.js'
 import { emptyRunState, RunState } from './state.js'
+import { cancelTask, type TaskCancelOutcome } from './task-cancel.js'
 import { stopRun } from './transitions.js'
 
 export type { ExecutionDeps } from './live-run.js'
@@ -176,6 +177,18 @@ export class RunExecution {
 
   cancel(reason = 'canceled'): Promise<void> {
     return controls.cancel(this.run, reason)
+  }
+
+  /** Cancels one task (its dependents are skipped, the rest goes on); commits before resolving. */
+  async cancelTask(taskId: string, reason = 'canceled'): Promise<TaskCancelOutcome> {
+    const outcome = cancelTask(this.run, taskId, reason)
+    await this.run.flush()
+    return outcome
+  }
+
+  /** Resolves once what is recorded so far is committed. */
+  flushed(): Promise<void> {
+    return this.run.flush()
   }
 
   pause(reason: 'manual' | 'budget' = 'manual'): Promise<void> {
