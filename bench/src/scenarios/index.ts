@@ -15,6 +15,7 @@ import { scheduler } from './scheduler.js'
 import { server } from './server.js'
 import { subprocess } from './subprocess.js'
 import { tracing } from './tracing.js'
+import { workers } from './workers.js'
 
 export const SCENARIOS: Scenario[] = [
   scheduler,
@@ -28,6 +29,7 @@ export const SCENARIOS: Scenario[] = [
   server,
   tracing,
   dataflow,
+  workers,
 ]
 
 const missing = SCENARIOS.filter((s) => !SCENARIO_NAMES.includes(s.name)).map((s) => s.name)

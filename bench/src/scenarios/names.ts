@@ -11,4 +11,5 @@ export const SCENARIO_NAMES: readonly string[] = [
   'server',
   'tracing',
   'dataflow',
+  'workers',
 ]

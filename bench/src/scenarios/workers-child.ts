@@ -1,0 +1,98 @@
+/**
+ * One child process of the `workers` scenario: on a fresh PostgreSQL database it starts `workers`
+ * worker processes of one system (weft or its peer), then measures
+ *   1. throughput: `jobs` no-op jobs enqueued in one transaction, timed until none is left;
+ *   2. pickup latency: `probes` single jobs enqueued one at a time while the workers are idle,
+ *      each timed from just before its enqueue to the moment a worker starts it (both clocks are
+ *      this machine's, read as epoch milliseconds with sub-millisecond resolution).
+ * The database is dropped after.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { execa } from 'execa'
+import { childInput, childOutput } from '../lib/child.js'
+import { SYSTEMS, type WorkerSystemName } from './workers-systems.js'
+
+export interface WorkersChildInput {
+  system: WorkerSystemName
+  workers: number
+  /** Slots per worker process. */
+  concurrency: number
+  jobs: number
+  probes: number
+}
+
+export interface WorkersChildOutput {
+  jobsPerSecond: number
+  throughputMs: number
+  /** Enqueue-to-start of each probe, ms. */
+  pickupMs: number[]
+}
+
+const input = childInput<WorkersChildInput>()
+const server = process.env.WEFT_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const database = `weft_bench_workers_${randomBytes(6).toString('hex')}`
+const psql = (sql: string, target = server) => execa('psql', [target, '-v', 'ON_ERROR_STOP=1', '-Atc', sql])
+const epochMs = () => performance.timeOrigin + performance.now()
+
+/** Starts one worker process; resolves once it prints `ready`. `started` lines feed `onStarted`. */
+function startWorker(command: string[], onStarted: (id: number, at: number) => void): Promise<ChildProcess> {
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d).slice(-4000)
+  })
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! })
+    lines.on('line', (line) => {
+      if (line === 'ready') resolve(child)
+      const m = /^started (\d+) ([\d.]+)$/.exec(line)
+      if (m) onStarted(Number(m[1]), Number(m[2]))
+    })
+    child.on('exit', (code) => reject(new Error(`worker exited ${code} before it was ready: ${stderr}`)))
+  })
+}
+
+await psql(`CREATE DATABASE ${database}`)
+const url = new URL(server)
+url.pathname = `/${database}`
+const system = SYSTEMS[input.system](url.toString())
+const children: ChildProcess[] = []
+try {
+  await system.prepare()
+  const started = new Map<number, number>()
+  const command = system.workerCommand(input.concurrency)
+  for (let i = 0; i < input.workers; i++)
+    children.push(await startWorker(command, (id, at) => started.set(id, at)))
+
+  const t0 = performance.now()
+  await system.enqueueMany(input.jobs)
+  while ((await system.remaining()) > 0) await sleep(2)
+  const throughputMs = performance.now() - t0
+
+  const pickupMs: number[] = []
+  for (let id = 1; id <= input.probes; id++) {
+    const at = epochMs()
+    await system.enqueueProbe(id)
+    const deadline = Date.now() + 10_000
+    while (!started.has(id) && Date.now() < deadline) await sleep(0.2)
+    if (!started.has(id)) throw new Error(`probe ${id} did not start within 10 s`)
+    pickupMs.push(started.get(id)! - at)
+    // Let the worker go idle again, so every probe finds idle workers.
+    await sleep(10)
+  }
+  childOutput({
+    jobsPerSecond: (input.jobs / throughputMs) * 1000,
+    throughputMs,
+    pickupMs,
+  } satisfies WorkersChildOutput)
+} finally {
+  for (const c of children) c.kill('SIGTERM')
+  await Promise.all(
+    children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)),
+  )
+  await system.close()
+  await psql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+}
