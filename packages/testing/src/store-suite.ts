@@ -9,11 +9,14 @@ import { describeIdempotency } from './store-suite/idempotency.js'
 import { describeLeases } from './store-suite/leases.js'
 import { describeMemory } from './store-suite/memory.js'
 import { describeMultiProcess } from './store-suite/multi-process.js'
+import { describeQueue } from './store-suite/queue.js'
 import { describeRunLogCommit } from './store-suite/run-log-commit.js'
 import { describeRunLogDelete } from './store-suite/run-log-delete.js'
 import { describeRunLogQueries } from './store-suite/run-log-queries.js'
 import { describeRunLogRuntime } from './store-suite/run-log-runtime.js'
+import { describeSchedules } from './store-suite/schedules.js'
 import { describeSignals } from './store-suite/signals.js'
+import { describeTaskQuery } from './store-suite/task-query.js'
 
 /**
  * Opens a fresh, EMPTY store for one test. The suite calls `init()` and `close()` itself; `cleanup`
@@ -34,7 +37,7 @@ export type StoreFactory = () => Promise<{
  *   describeStore('sqlite', async () => ({ store: createSqliteStore({ path: tmpFile() }) }))
  *
  * It runs the run-log suite, which every store must pass, and the suite of each optional part the
- * store declares in `capabilities` (leases, signals, artifacts, memory, idempotency, dataflow; multi-process
+ * store declares in `capabilities` (leases, signals, artifacts, memory, idempotency, dataflow, schedules; multi-process
  * when the factory can open the store again). The capabilities are read from one store the factory
  * makes while the tests are collected (closed again without `init()`).
  */
@@ -43,6 +46,7 @@ export function describeStore(name: string, factory: StoreFactory): void {
     const probe = await factory()
     const capabilities = { ...probe.store.capabilities }
     const canReopen = probe.openAgain !== undefined
+    const canQueryTasks = probe.store.tasks.query !== undefined
     await probe.store.close()
     await probe.cleanup?.()
 
@@ -109,6 +113,9 @@ export function describeStore(name: string, factory: StoreFactory): void {
     if (capabilities.memory) describeMemory(suite)
     if (capabilities.idempotency) describeIdempotency(suite)
     if (capabilities.dataflow) describeDataflowStore(suite)
+    if (capabilities.schedules) describeSchedules(suite)
+    if (capabilities.queue) describeQueue(suite)
+    if (canQueryTasks) describeTaskQuery(suite)
     if (capabilities.multiProcess && canReopen) describeMultiProcess(suite)
     // A runtime that dies and one that takes over: needs leases (and signals) to tell them apart.
     if (capabilities.leases && capabilities.signals) describeRuntimeOnStore(() => store)

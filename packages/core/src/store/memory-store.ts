@@ -16,6 +16,9 @@ import {
 } from '@weft/spec'
 import { cloneJson } from './clone.js'
 import { createMemoryDataflowStore } from './memory-dataflow.js'
+import { createMemoryQueueStore } from './memory-queue.js'
+import { createMemoryScheduleStore } from './memory-schedules.js'
+import { compareTasks, matchesTaskQuery } from './task-query.js'
 
 interface RunRecord {
   spec: RunSpec
@@ -54,8 +57,12 @@ export function createMemoryStore(): FullStore {
       memory: true,
       idempotency: true,
       dataflow: true,
+      queue: true,
+      schedules: true,
     },
     dataflow: createMemoryDataflowStore(),
+    queue: createMemoryQueueStore(),
+    schedules: createMemoryScheduleStore(),
     async init() {},
     async close() {},
 
@@ -156,6 +163,16 @@ export function createMemoryStore(): FullStore {
       async get(runId, taskId) {
         const t = runs.get(runId)?.tasks.get(taskId)
         return t && clone(t)
+      },
+      async query(q) {
+        const out: TaskState[] = []
+        for (const r of q.runId === undefined ? runs.values() : [runs.get(q.runId)]) {
+          for (const t of r?.tasks.values() ?? []) if (matchesTaskQuery(t, q)) out.push(t)
+        }
+        return out
+          .sort(compareTasks)
+          .slice(0, q.limit ?? 100)
+          .map(clone)
       },
     },
 
