@@ -191,6 +191,32 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    name: 'queue state, tasks by status',
+    sql: `
+      -- The durable queue flag (store.queue): one row, read by every process a few times a
+      -- second. While paused no process starts a new attempt. by and reason say who and why.
+      CREATE TABLE queue_state (
+        one         INTEGER PRIMARY KEY CHECK (one = 1),
+        paused      INTEGER NOT NULL,
+        reason      TEXT,
+        changed_by  TEXT,
+        changed_at  TEXT
+      ) STRICT;
+      INSERT INTO queue_state (one, paused) VALUES (1, 0);
+      -- Its history: the queue belongs to no run, so its changes are not in a run's log.
+      CREATE TABLE queue_events (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts          TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        reason      TEXT,
+        changed_by  TEXT
+      ) STRICT;
+      -- Tasks across runs by status (weft tasks list --status), newest run first.
+      CREATE INDEX tasks_by_status ON tasks (status, run_id DESC, ord);
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

@@ -27,6 +27,7 @@ import Database from 'better-sqlite3'
 import { isBusyError, retryBusy } from './busy.js'
 import { migrate } from './migrations.js'
 import { createSqliteDataflowStore } from './sqlite-dataflow.js'
+import { createSqliteQueueStore, queryTasks } from './sqlite-queue.js'
 
 export interface SqliteStoreOptions {
   /** The database file (created with its parent directory when missing), or `:memory:`. */
@@ -157,9 +158,11 @@ export function createSqliteStore(options: SqliteStoreOptions): FullStore {
       memory: true,
       idempotency: true,
       dataflow: true,
+      queue: true,
     },
 
     dataflow: createSqliteDataflowStore((work) => run((c) => work(c.db))),
+    queue: createSqliteQueueStore((work) => run((c) => work(c.db))),
 
     async init() {
       await run(() => undefined)
@@ -208,6 +211,7 @@ export function createSqliteStore(options: SqliteStoreOptions): FullStore {
         run((c) => (c.listTasks.all(runId) as string[]).map((s) => JSON.parse(s) as TaskState)),
       get: (runId, taskId) =>
         run((c) => parseOptional<TaskState>(c.getTask.get(runId, taskId) as string | undefined)),
+      query: (query) => run((c) => queryTasks(c.db, query)),
     },
 
     events: {

@@ -14,6 +14,7 @@ const WRITES = new Set([
   'idempotency.release',
   'dataflow.save',
   'dataflow.append',
+  'queue.set',
 ])
 const GROUPS = [
   'runs',
@@ -25,6 +26,7 @@ const GROUPS = [
   'memory',
   'idempotency',
   'dataflow',
+  'queue',
 ] as const
 
 /**

@@ -29,7 +29,11 @@ export function runLogOnly(store: Store): Store {
       return store.commit(commit)
     },
     runs: store.runs,
-    tasks: store.tasks,
+    // Without `query`: tasks across runs are then found by scanning (core's `queryTasks`).
+    tasks: {
+      list: (runId) => store.tasks.list(runId),
+      get: (runId, taskId) => store.tasks.get(runId, taskId),
+    },
     events: store.events,
   }
 }
