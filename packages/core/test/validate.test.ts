@@ -166,4 +166,35 @@ tasks:
     )
     expect(r.diagnostics[0]).toMatchObject({ code: 'bad_options', path: 'tasks.a.with.command' })
   })
+
+  it('names each unknown backend option with the option it most likely meant, or the options there are', async () => {
+    const { z } = await import('zod')
+    const withSchema = new Map<string, BackendInfo>([
+      [
+        'shell',
+        {
+          id: 'shell',
+          optionsSchema: z.strictObject({
+            command: z.array(z.string()).min(1),
+            parseJson: z.boolean().default(true),
+            env: z.strictObject({ PATH: z.string() }).optional(),
+          }),
+        },
+      ],
+    ])
+    const r = validateWorkflow(
+      {
+        weft: 1,
+        name: 'o',
+        tasks: {
+          a: { backend: 'shell', with: { command: ['ls'], parsejson: false, output: 'json', env: { PAHT: '/' } } },
+        },
+      },
+      { backends: withSchema },
+    )
+    const byPath = Object.fromEntries(r.diagnostics.map((d) => [d.path, d]))
+    expect(byPath['tasks.a.with.parsejson']).toMatchObject({ code: 'bad_options', hint: "did you mean 'parseJson'?" })
+    expect(byPath['tasks.a.with.output']!.hint).toContain('its options: command, parseJson, env')
+    expect(byPath['tasks.a.with.env.PAHT']!.hint).toBe("did you mean 'PATH'?")
+  })
 })

@@ -131,13 +131,33 @@ export function checkBackends(ctx: BackendCheckContext): void {
       if (!res.success) {
         for (const issue of res.error.issues) {
           const p = ['tasks', id, 'with', ...(issue.path as (string | number)[])]
+          const readme = `see the README of the '${backend}' backend for its options`
+          if (issue.code === 'unrecognized_keys') {
+            // One diagnostic per key, each with the key it most likely meant or the keys there are.
+            const known = optionKeysAt(info.optionsSchema, issue.path as DocPath)
+            for (const key of issue.keys) {
+              const guess = known.length ? suggest(key, known) : undefined
+              add({
+                level: 'error',
+                code: 'bad_options',
+                message: `${formatPath(p)} has an unknown option '${key}' (options of backend '${backend}')`,
+                path: [...p, key],
+                hint: guess
+                  ? `did you mean '${guess}'?`
+                  : known.length
+                    ? `its options: ${known.join(', ')}; ${readme}`
+                    : readme,
+              })
+            }
+            continue
+          }
           const { message } = issueMessage(issue, valueAt(withValue, issue.path as DocPath), formatPath(p))
           add({
             level: 'error',
             code: 'bad_options',
             message: `${message} (options of backend '${backend}')`,
             path: p,
-            hint: `see the README of the '${backend}' backend for its options`,
+            hint: readme,
           })
         }
       }
@@ -162,4 +182,24 @@ export function checkBackends(ctx: BackendCheckContext): void {
       }
     }
   }
+}
+
+/**
+ * The keys an options schema allows at `path` (top level, or a nested object of it), for "did you
+ * mean" hints; empty when the schema there is not a plain object (a union, a preprocess).
+ */
+function optionKeysAt(schema: unknown, path: DocPath): string[] {
+  let at = schema as { shape?: Record<string, unknown> } | undefined
+  for (const part of path) {
+    if (typeof part !== 'string' || !at?.shape) return []
+    at = unwrap(at.shape[part]) as typeof at
+  }
+  return at?.shape ? Object.keys(at.shape) : []
+}
+
+/** An optional or defaulted schema's inner schema (zod 4 keeps it in `def.innerType`). */
+function unwrap(schema: unknown): unknown {
+  let s = schema as { def?: { innerType?: unknown } } | undefined
+  while (s?.def?.innerType) s = s.def.innerType as typeof s
+  return s
 }
