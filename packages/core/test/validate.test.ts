@@ -187,13 +187,19 @@ tasks:
         weft: 1,
         name: 'o',
         tasks: {
-          a: { backend: 'shell', with: { command: ['ls'], parsejson: false, output: 'json', env: { PAHT: '/' } } },
+          a: {
+            backend: 'shell',
+            with: { command: ['ls'], parsejson: false, output: 'json', env: { PAHT: '/' } },
+          },
         },
       },
       { backends: withSchema },
     )
     const byPath = Object.fromEntries(r.diagnostics.map((d) => [d.path, d]))
-    expect(byPath['tasks.a.with.parsejson']).toMatchObject({ code: 'bad_options', hint: "did you mean 'parseJson'?" })
+    expect(byPath['tasks.a.with.parsejson']).toMatchObject({
+      code: 'bad_options',
+      hint: "did you mean 'parseJson'?",
+    })
     expect(byPath['tasks.a.with.output']!.hint).toContain('its options: command, parseJson, env')
     expect(byPath['tasks.a.with.env.PAHT']!.hint).toBe("did you mean 'PATH'?")
   })
