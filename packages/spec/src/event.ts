@@ -1,8 +1,9 @@
 import { z } from 'zod'
 import type { Diagnostic } from './diagnostic.js'
 import type { Json, JsonObject } from './json.js'
+import { JsonSchema } from './json.js'
 import type { PauseInfo, RunStatus } from './run.js'
-import type { ErrorInfo } from './task.js'
+import { type ErrorInfo, ErrorInfoSchema } from './task.js'
 import type { TraceContext } from './trace.js'
 import type { Usage } from './usage.js'
 
@@ -20,6 +21,7 @@ export const EVENT_TYPES = [
   'run.failed',
   'run.canceled',
   'run.recovered',
+  'run.compensating',
   'task.added',
   'task.mapped',
   'task.queued',
@@ -35,6 +37,10 @@ export const EVENT_TYPES = [
   'task.canceled',
   'task.skipped',
   'task.reused',
+  'compensation.started',
+  'compensation.succeeded',
+  'compensation.failed',
+  'compensation.canceled',
   'agent.message',
   'agent.delta',
   'tool.started',
@@ -74,6 +80,23 @@ export const WeftEventSchema = z.object({
   data: z.record(z.string(), z.unknown()),
 })
 
+export const CompensatingDataSchema = z.object({
+  tasks: z.array(z.string()),
+  outcome: z.enum(['failed', 'canceled']),
+  error: ErrorInfoSchema.optional(),
+  reason: z.string().optional(),
+})
+export type CompensatingData = z.infer<typeof CompensatingDataSchema>
+
+/** The data of the compensation events, checked where they are read back (`compensation.*`). */
+export const CompensationEventDataSchemas = {
+  'run.compensating': CompensatingDataSchema,
+  'compensation.started': z.object({ backend: z.string() }),
+  'compensation.succeeded': z.object({ output: JsonSchema.optional(), durationMs: z.number() }),
+  'compensation.failed': z.object({ error: ErrorInfoSchema, durationMs: z.number().optional() }),
+  'compensation.canceled': z.object({ reason: z.string() }),
+} as const
+
 /** The data each event type carries. */
 export interface EventDataMap {
   'run.created': {
@@ -103,6 +126,17 @@ export interface EventDataMap {
     name?: string
     trace?: TraceContext
   }
+  /**
+   * The run did not succeed and the compensations of its succeeded tasks run now, in `tasks` order
+   * (reverse order of completion). `outcome` (with `error` or `reason`) is how the run ends after them.
+   */
+  'run.compensating': CompensatingData
+  /** `attempt` (of the event) counts the starts: 2 when a crash interrupted the first one. */
+  'compensation.started': { backend: string }
+  'compensation.succeeded': { output?: Json; durationMs: number }
+  'compensation.failed': { error: ErrorInfo; durationMs?: number }
+  /** A cancel of a run already canceling aborted the compensations (this one, or before it started). */
+  'compensation.canceled': { reason: string }
   /** `parent`, `index`, `item`: a map item, added when its mapped task expanded. */
   'task.added': {
     needs: string[]

@@ -6,6 +6,8 @@ import { isTerminalRunStatus, type RunStatus } from './run.js'
  * The single definition of "this run has ended", for everything that follows a run (the runtime's
  * event stream, the server's SSE, clients, the CLI): a run ends with exactly one of these events,
  * and its status is then one of `TERMINAL_RUN_STATUSES`. Nothing is appended to its log after it.
+ * A run that compensates its tasks (`compensate:`) has not ended while they run: its end event
+ * comes after the last `compensation.*` event.
  */
 export type RunEndStatus = 'succeeded' | 'failed' | 'canceled'
 

@@ -82,6 +82,37 @@ export const PauseInfoSchema = z.object({
 })
 export type PauseInfo = z.infer<typeof PauseInfoSchema>
 
+export const COMPENSATION_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'canceled'] as const
+
+/**
+ * The compensations of a run that did not succeed (`compensate:` on its tasks): `running` while
+ * they run, `done` once each one is finished; the run ends (`outcome`) only after them.
+ */
+export const RunCompensationSchema = z.object({
+  status: z.enum(['running', 'done']),
+  /** How the run ends once its compensations are done; `error` or `reason` say why. */
+  outcome: z.enum(['failed', 'canceled']),
+  error: ErrorInfoSchema.optional(),
+  reason: z.string().optional(),
+  /** In the order they run: the reverse of the order in which their tasks succeeded. */
+  tasks: z.array(
+    z.object({
+      taskId: z.string(),
+      status: z.enum(COMPENSATION_STATUSES),
+      backend: z.string().optional(),
+      /** How many times it was started: more than 1 only when a crash interrupted it (at-least-once). */
+      attempt: z.number().int().nonnegative(),
+      startedAt: z.string().optional(),
+      completedAt: z.string().optional(),
+      output: JsonSchema.optional(),
+      error: ErrorInfoSchema.optional(),
+      /** Why it was canceled. */
+      reason: z.string().optional(),
+    }),
+  ),
+})
+export type RunCompensation = z.infer<typeof RunCompensationSchema>
+
 /** The state of a run as lists and dashboards show it. */
 export const RunSummarySchema = z.object({
   id: z.string(),
@@ -109,6 +140,8 @@ export const RunSummarySchema = z.object({
     .object({ tokens: z.number().int().nonnegative(), costUsd: z.number().nonnegative().optional() })
     .optional(),
   taskCounts: TaskCountsSchema,
+  /** Present once the run began compensating its succeeded tasks (it failed or was canceled). */
+  compensation: RunCompensationSchema.optional(),
   diagnostics: z.array(DiagnosticSchema).default([]),
   /** The seq of the last event written for this run. */
   lastSeq: z.number().int().nonnegative(),

@@ -98,6 +98,31 @@ export const MapSpecSchema = z.strictObject({
 })
 export type MapSpec = z.infer<typeof MapSpecSchema>
 
+/**
+ * `compensate:` undoes what a task did when its run does not succeed (seed 004's rollbacks): when
+ * the run fails or is canceled, the compensations of the tasks that succeeded run one at a time, in
+ * reverse order of completion. It is one more backend call; in its templates `${{ output }}` is the
+ * task's own output (also `${{ tasks.<id>.output }}` of the task and of its upstream tasks, which
+ * all succeeded; `${{ item }}` and `${{ index }}` in a mapped task, whose items compensate one by one).
+ */
+export const CompensateSpecSchema = z.strictObject({
+  /** The backend of the compensation; default: the task's own. */
+  backend: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The backend that runs the compensation; default: the task's own."),
+  /** The backend's options; `${{ output }}` is the task's output. */
+  with: z
+    .record(z.string(), JsonSchema)
+    .optional()
+    .describe("The compensation backend's options; templates read ${{ output }}, the task's own output."),
+  prompt: z.string().optional().describe('A prompt for the compensation (model backends); a template.'),
+  /** How long the compensation may take; without it, it may take as long as it takes. */
+  timeoutMs: z.number().int().positive().optional(),
+})
+export type CompensateSpec = z.infer<typeof CompensateSpecSchema>
+
 export const TaskSpecSchema = z.strictObject({
   description: z.string().optional(),
   needs: z
@@ -165,6 +190,10 @@ export const TaskSpecSchema = z.strictObject({
   uses: z.string().min(1).optional(),
   /** The subworkflow's inputs (templates allowed); only with `uses`. */
   inputs: z.record(z.string(), JsonSchema).optional(),
+  /** What undoes this task when the run fails or is canceled after it succeeded (see `CompensateSpecSchema`). */
+  compensate: CompensateSpecSchema.optional().describe(
+    'Undoes the task when the run fails or is canceled after it succeeded: a backend call that reads ${{ output }}.',
+  ),
 })
 export type TaskSpec = z.infer<typeof TaskSpecSchema>
 /** A task as a user writes it (e.g. `needs` may be a single id). */
