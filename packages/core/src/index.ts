@@ -2,6 +2,8 @@ export * from '@weft/spec'
 export {
   createRuntime,
   type EventsOptions,
+  newOwnerName,
+  ownerLiveness,
   type RecoverOptions,
   type RecoveryReport,
   type Runtime,
@@ -19,7 +21,13 @@ export {
   systemClock,
   type TimerHandle,
 } from './run/clock.js'
-export type { AttemptIO, DispatchedAttempt, RunningAttempt, TaskExecutor } from './run/dispatch.js'
+export {
+  type AttemptIO,
+  AttemptLostError,
+  type DispatchedAttempt,
+  type RunningAttempt,
+  type TaskExecutor,
+} from './run/dispatch.js'
 export { createInProcessExecutor, type InProcessExecutorOptions } from './run/in-process-executor.js'
 export { applyEvent } from './run/reducer.js'
 export { type ReplayedRun, type ReplayedTask, replayEvents, replayState } from './run/replay.js'

@@ -65,6 +65,12 @@ export interface StartOptions {
   /** The workflow's file and a locator, so diagnostics point at lines. */
   file?: string
   locate?: Locator
+  /**
+   * Record the run (`pending`) without running it in this process: a process that recovers
+   * unowned runs (`weft worker`, `recover({ keepTrying })`) starts it. Needs a store shared by
+   * processes (`multiProcess`); `start` then returns the pending run's summary.
+   */
+  detach?: boolean
 }
 
 export interface EventsOptions {

@@ -121,6 +121,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     workDir: options.workDir ?? process.cwd(),
     random: options.random ?? Math.random,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.executor ? { executor: options.executor } : {}),
     cancelGraceMs: options.cancelGraceMs ?? 5000,
     warn,
     traceSink: tracing.eventListener(),
@@ -216,7 +217,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     async start(input, opts = {}) {
       await host.guard()
       const { spec, diagnostics } = validatedSpec(host, input, opts)
-      return launch(host, spec, diagnostics)
+      return launch(host, spec, diagnostics, undefined, opts.detach === true)
     },
 
     get,

@@ -14,6 +14,7 @@ import type {
   WeftPlugin,
 } from '@weft/spec'
 import type { Clock } from '../run/clock.js'
+import type { TaskExecutor } from '../run/dispatch.js'
 import type { AgentProfile } from '../runtime/plan.js'
 
 export interface RuntimeOptions {
@@ -82,4 +83,10 @@ export interface RuntimeOptions {
    * take over a process's signals unasked.
    */
   shutdownOnSignals?: { signals?: NodeJS.Signals[]; graceMs?: number; exit?: boolean }
+  /**
+   * Executes the attempts the runs of this runtime dispatch. Default: in this process, with the
+   * runtime's backends. `createQueueExecutor` of @weft/storage-postgres puts them in a shared queue
+   * that `weft worker` processes claim from.
+   */
+  executor?: TaskExecutor
 }

@@ -108,8 +108,11 @@ export async function launch(
   spec: RunSpec,
   diagnostics: Diagnostic[],
   reuse?: Map<string, ReusedOutput>,
+  detach = false,
 ) {
   const exec = await RunExecution.create(host.deps, newRunId(), spec, diagnostics, reuse)
+  // Recorded only: no lease, so the first process that recovers unowned runs starts it.
+  if (detach) return structuredClone(exec.summary)
   await host.ownership.claimNew(exec.id)
   host.registry.add(exec)
   await exec.begin()

@@ -12,7 +12,7 @@ import { AttemptAbort } from './attempt-abort.js'
 import { type MappedBackendEvent, mapBackendEvent } from './backend-events.js'
 import { onSettled } from './batches.js'
 import type { TimerHandle } from './clock.js'
-import type { RunningAttempt } from './dispatch.js'
+import { AttemptLostError, type RunningAttempt } from './dispatch.js'
 import type { LiveRun } from './live-run.js'
 import type { PreparedTask } from './prepare.js'
 import { resolveRetryPolicy, retriesOn, retryDelayMs } from './retry.js'
@@ -105,6 +105,7 @@ function execute(run: LiveRun, a: Attempt, prepared: PreparedTask): Promise<Task
       attempt: a.number,
       backend: prepared.backend.id,
       request: prepared.request,
+      priority: run.task(a.taskId).priority,
     },
     {
       get signal() {
@@ -195,15 +196,19 @@ function completeAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void {
       attempt: a.number,
       data: data as typeof data & { durationMs: number },
     })
-  } else if (abort?.kind === 'shutdown') {
-    // Not the task's fault: it goes back to the queue and runs again when the run is recovered.
+  } else if (abort?.kind === 'shutdown' || (!abort && outcome.error instanceof AttemptLostError)) {
+    // Not the task's fault: it goes back to the queue and runs again when the run is recovered
+    // (a shutdown), or at once as a new attempt (a worker that lost it, see dispatch.ts).
     const sessionId = run.task(id).sessionId
     run.record({
       type: 'task.interrupted',
       taskId: id,
       attempt: a.number,
       severity: 'warn',
-      data: { reason: abort.message, ...(sessionId ? { sessionId } : {}) },
+      data: {
+        reason: abort?.message ?? (outcome.error as Error).message,
+        ...(sessionId ? { sessionId } : {}),
+      },
     })
   } else if (abort && abort.kind !== 'timeout') {
     finishWithout(run, id, 'canceled', abort.message)

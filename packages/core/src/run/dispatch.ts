@@ -19,6 +19,17 @@ export interface DispatchedAttempt {
   backend: string
   /** Templates rendered, options parsed, context built; `request.attempt` is `attempt`. */
   request: TaskRequest
+  /** The task's priority (0 highest … 100 lowest): the order a shared queue hands attempts out in. */
+  priority?: number
+}
+
+/**
+ * An executor rejects an attempt's result with this when the attempt was lost without an outcome
+ * (the worker running it stopped or missed its lease): not the task's fault, so the run records it
+ * as interrupted and the task runs again as a new attempt, as after a crash.
+ */
+export class AttemptLostError extends Error {
+  override readonly name = 'AttemptLostError'
 }
 
 export interface AttemptIO {
