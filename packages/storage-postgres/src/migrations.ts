@@ -1,6 +1,7 @@
 import { WeftError } from '@weft/core'
 import type { Db, Queryable } from './db.js'
 import { qualify } from './location.js'
+import { QUEUE_FLAG_MIGRATION } from './queue-flag.js'
 
 export interface Migration {
   /** 1, 2, 3, … in order, never reused: the number a database records once it is applied. */
@@ -248,6 +249,7 @@ export const MIGRATIONS: readonly Migration[] = [
       $weft$;
     `,
   },
+  QUEUE_FLAG_MIGRATION,
 ]
 
 /** The newest schema version this code knows. */

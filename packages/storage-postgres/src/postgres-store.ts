@@ -6,6 +6,7 @@ import { idempotencyStore, leaseStore } from './leases.js'
 import { DEFAULT_SCHEMA, parseLocation, qualify } from './location.js'
 import { migrate } from './migrations.js'
 import { runLogReads } from './queries.js'
+import { queryTasks, queueFlagStore } from './queue-flag.js'
 import { signalStore } from './signals.js'
 
 export interface PostgresStoreOptions {
@@ -68,6 +69,7 @@ export function createPostgresStore(options: PostgresStoreOptions): FullStore {
       artifacts: true,
       memory: true,
       idempotency: true,
+      queue: true,
     },
 
     async init() {
@@ -95,6 +97,7 @@ export function createPostgresStore(options: PostgresStoreOptions): FullStore {
     tasks: {
       list: (runId) => reads.listTasks<TaskState>(runId),
       get: (runId, taskId) => reads.getTask<TaskState>(runId, taskId),
+      query: (query) => queryTasks(db, s, query),
     },
 
     events: {
@@ -107,6 +110,7 @@ export function createPostgresStore(options: PostgresStoreOptions): FullStore {
     idempotency: idempotencyStore(db, s),
     artifacts: artifactStore(db, s),
     memory: memoryStore(db, s),
+    queue: queueFlagStore(db, s),
   }
 }
 
