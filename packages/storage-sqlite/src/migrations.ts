@@ -217,6 +217,32 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tasks_by_status ON tasks (status, run_id DESC, ord);
     `,
   },
+  {
+    version: 8,
+    name: 'schedules',
+    sql: `
+      -- Cron schedules (store.schedules): the definition as JSON, with the tick state in columns
+      -- so that it only ever moves forward (UPDATE … WHERE last_tick_at < ?).
+      CREATE TABLE schedules (
+        id            TEXT PRIMARY KEY,
+        created_at    TEXT NOT NULL,
+        record        TEXT NOT NULL,
+        last_tick_at  TEXT,
+        next_tick_at  TEXT
+      ) STRICT;
+      CREATE INDEX schedules_by_created ON schedules (created_at, id);
+      -- One row per claimed tick: the primary key is what makes a tick fire once across every
+      -- process and restart. No foreign key: a tick may be claimed while its schedule is removed.
+      CREATE TABLE schedule_ticks (
+        schedule_id  TEXT NOT NULL,
+        tick_at      TEXT NOT NULL,
+        claimed_at   TEXT NOT NULL,
+        owner        TEXT,
+        run_id       TEXT,
+        PRIMARY KEY (schedule_id, tick_at)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

@@ -28,6 +28,7 @@ import { isBusyError, retryBusy } from './busy.js'
 import { migrate } from './migrations.js'
 import { createSqliteDataflowStore } from './sqlite-dataflow.js'
 import { createSqliteQueueStore, queryTasks } from './sqlite-queue.js'
+import { createSqliteScheduleStore } from './sqlite-schedules.js'
 
 export interface SqliteStoreOptions {
   /** The database file (created with its parent directory when missing), or `:memory:`. */
@@ -159,10 +160,12 @@ export function createSqliteStore(options: SqliteStoreOptions): FullStore {
       idempotency: true,
       dataflow: true,
       queue: true,
+      schedules: true,
     },
 
     dataflow: createSqliteDataflowStore((work) => run((c) => work(c.db))),
     queue: createSqliteQueueStore((work) => run((c) => work(c.db))),
+    schedules: createSqliteScheduleStore((work) => run((c) => work(c.db))),
 
     async init() {
       await run(() => undefined)

@@ -102,6 +102,8 @@ describe('sqlite store', () => {
       memory: true,
       idempotency: true,
       dataflow: true,
+      queue: true,
+      schedules: true,
     }
     expect(store.capabilities).toEqual({ transactions: true, multiProcess: true, ...optional })
     // Only this process can open a :memory: database, so its leases are exact for every process.

@@ -15,6 +15,12 @@ const WRITES = new Set([
   'dataflow.save',
   'dataflow.append',
   'queue.set',
+  'schedules.put',
+  'schedules.remove',
+  'schedules.claimTick',
+  'schedules.completeTick',
+  'schedules.advance',
+  'schedules.pruneTicks',
 ])
 const GROUPS = [
   'runs',
@@ -27,6 +33,7 @@ const GROUPS = [
   'idempotency',
   'dataflow',
   'queue',
+  'schedules',
 ] as const
 
 /**
