@@ -1,4 +1,5 @@
 export * from './abort.js'
+export * from './agent-store.js'
 export * from './artifact-name.js'
 export * from './backend.js'
 export * from './component.js'

@@ -1,3 +1,4 @@
+import type { AgentStore } from './agent-store.js'
 import type { DataflowStore } from './dataflow-store.js'
 import { WeftError } from './errors.js'
 import type { EventDraft, EventType, Severity, WeftEvent } from './event.js'
@@ -63,6 +64,11 @@ export interface StoreCapabilities extends Record<OptionalStoreCapability, boole
    * and outside `OPTIONAL_STORE_CAPABILITIES`, like `dataflow`.
    */
   schedules?: boolean
+  /**
+   * `store.agents` exists: the records of the `weft worker` processes sharing the store
+   * (`agentStoreOf`). Optional and outside `OPTIONAL_STORE_CAPABILITIES`, like `dataflow`.
+   */
+  agents?: boolean
 }
 
 /**
@@ -290,6 +296,8 @@ export interface Store {
   queue?: QueueStore
   /** Cron schedules, present when `capabilities.schedules`. */
   schedules?: ScheduleStore
+  /** The agents (workers) sharing the store, present when `capabilities.agents`. */
+  agents?: AgentStore
   close(): Promise<void>
 }
 
