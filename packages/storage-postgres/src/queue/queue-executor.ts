@@ -1,0 +1,190 @@
+/**
+ * The run owner's side of the shared queue: a `TaskExecutor` (core's dispatch seam) that puts each
+ * attempt the run dispatched into `task_queue` instead of running it here, and takes the result
+ * when a worker has recorded one. The run then records the outcome through its own reducer and
+ * commit log, as for an attempt run in process: one reducer, one writer of the run's state, and
+ * the run's seqs stay gapless (the workers' claim/complete events take their turn on the run row).
+ *
+ * Results are taken by polling the attempts this process waits for (one statement for all of
+ * them), woken early by LISTEN/NOTIFY. A result is taken once (the row is deleted as it is read).
+ */
+import type { AttemptIO, BackendEvent, DispatchedAttempt, RunningAttempt, Store, TaskExecutor, TaskResult } from '@weft/core'
+import { AttemptLostError, BackendError, type BackendErrorCode } from '@weft/core'
+import { internalsOf } from './internals.js'
+import { Listener, Waker } from './listener.js'
+import { type AttemptKey, queueQueries, RESULT_CHANNEL, type TakenResult } from './queries.js'
+import { persist } from './retry.js'
+
+export interface QueueExecutorOptions {
+  /** A store made by `createPostgresStore`. */
+  store: Store
+  /** The runtime's owner name (`RuntimeOptions.owner`): workers notify it by this name. */
+  owner: string
+  /** How often to look for results when no notification came. Default 250 ms. */
+  pollMs?: number
+  /** How often to put back attempts whose worker's lease expired. Default 1000 ms. */
+  sweepMs?: number
+  /** Wake-ups by LISTEN/NOTIFY. Default true. */
+  listen?: boolean
+  warn?(message: string): void
+}
+
+export interface QueueExecutor extends TaskExecutor {
+  /** Attempts queued and waiting for a result. */
+  readonly waiting: number
+  close(): Promise<void>
+}
+
+interface Pending {
+  key: AttemptKey
+  io: AttemptIO
+  resolve(r: TaskResult): void
+  reject(e: unknown): void
+}
+
+/** What a worker stores as an attempt's result (worker.ts writes it). */
+export type StoredOutcome =
+  | { result: TaskResult; events?: BackendEvent[] }
+  | {
+      error: {
+        code: string
+        message: string
+        retryable?: boolean
+        exitCode?: number
+        hint?: string
+        details?: unknown
+      }
+      events?: BackendEvent[]
+    }
+
+export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
+  const { db, s, connectionString } = internalsOf(o.store)
+  const queue = queueQueries(db, s)
+  const warn = o.warn ?? ((m: string) => process.emitWarning(m, 'WeftWarning'))
+  const pollMs = o.pollMs ?? 250
+  const sweepMs = o.sweepMs ?? 1000
+  const waiting = new Map<string, Pending>()
+  const waker = new Waker()
+  let looping = false
+  let closed = false
+  let lastSweep = 0
+  let listener: Listener | undefined
+
+  const keyOf = (k: AttemptKey) => `${k.runId}\u0000${k.taskId}\u0000${k.attempt}`
+
+  function listen(): void {
+    if (listener || o.listen === false) return
+    listener = new Listener(connectionString, [RESULT_CHANNEL], (_channel, payload) => {
+      if (payload === o.owner) waker.wake()
+    })
+  }
+
+  async function loop(): Promise<void> {
+    if (looping) return
+    looping = true
+    let failing = false
+    try {
+      while (waiting.size > 0 && !closed) {
+        try {
+          if (Date.now() - lastSweep >= sweepMs) {
+            lastSweep = Date.now()
+            await queue.sweep()
+          }
+          for (const r of await queue.take([...waiting.values()].map((p) => p.key))) deliver(r)
+          failing = false
+        } catch (err) {
+          if (!failing) warn(`the task queue cannot be read (will keep trying): ${(err as Error).message}`)
+          failing = true
+        }
+        if (waiting.size === 0) break
+        await waker.wait(failing ? Math.max(pollMs, 1000) : pollMs)
+      }
+    } finally {
+      looping = false
+    }
+  }
+
+  function deliver(r: TakenResult): void {
+    const key = keyOf(r)
+    const p = waiting.get(key)
+    if (!p) return
+    waiting.delete(key)
+    let stored: StoredOutcome | { reason?: string } = {}
+    try {
+      stored = r.result ? JSON.parse(r.result) : {}
+    } catch {
+      /* an unreadable result is reported as lost below */
+    }
+    if (r.status === 'lost' || (!('result' in stored) && !('error' in stored))) {
+      const reason = (stored as { reason?: string }).reason ?? 'its worker stopped'
+      p.reject(new AttemptLostError(`attempt ${r.attempt} was lost: ${reason}`))
+      return
+    }
+    for (const e of (stored as StoredOutcome).events ?? []) p.io.emit(e)
+    if ('result' in stored) p.resolve(stored.result)
+    else {
+      const e = stored.error
+      p.reject(
+        new BackendError(e.code as BackendErrorCode, e.message, {
+          ...(e.retryable !== undefined ? { retryable: e.retryable } : {}),
+          ...(e.exitCode !== undefined ? { exitCode: e.exitCode } : {}),
+          ...(e.hint !== undefined ? { hint: e.hint } : {}),
+          ...(e.details !== undefined ? { details: e.details as never } : {}),
+        }),
+      )
+    }
+  }
+
+  return {
+    get waiting() {
+      return waiting.size
+    },
+
+    start(attempt: DispatchedAttempt, io: AttemptIO): RunningAttempt {
+      const key: AttemptKey = { runId: attempt.runId, taskId: attempt.taskId, attempt: attempt.attempt }
+      const id = keyOf(key)
+      const result = new Promise<TaskResult>((resolve, reject) => {
+        waiting.set(id, { key, io, resolve, reject })
+      })
+      const signal = io.signal
+      const onAbort = () => {
+        const p = waiting.get(id)
+        if (!p) return
+        waiting.delete(id)
+        // The worker learns it at its next heartbeat and stops; its completion is refused.
+        void persist(() => queue.cancel(key), closed ? 1 : 20).catch((err) =>
+          warn(`could not cancel attempt ${key.attempt} of task ${key.taskId} in the queue: ${err.message}`),
+        )
+        const reason = signal.reason as { message?: string } | undefined
+        p.reject(new BackendError('canceled', reason?.message ?? 'canceled'))
+      }
+      if (signal.aborted) queueMicrotask(onAbort)
+      else signal.addEventListener('abort', onAbort, { once: true })
+      listen()
+      void persist(() =>
+        queue.enqueue({
+          ...key,
+          backend: attempt.backend,
+          priority: attempt.priority ?? 50,
+          owner: o.owner,
+          request: JSON.stringify(attempt.request),
+        }),
+      ).then(
+        () => void loop(),
+        (err) => {
+          const p = waiting.get(id)
+          if (!p) return
+          waiting.delete(id)
+          p.reject(err)
+        },
+      )
+      return { result, suspend: async () => {}, resume: async () => {} }
+    },
+
+    async close() {
+      closed = true
+      waker.wake()
+      await listener?.close()
+    },
+  }
+}

@@ -1,0 +1,306 @@
+/**
+ * The worker's side of the shared queue: claims queued attempts for the backends it has (priority,
+ * then age; `FOR UPDATE SKIP LOCKED`), runs each through core's in-process executor (the same
+ * backend call, artifacts kept in the store), keeps the leases alive with heartbeats, and records
+ * each result with a completion fenced by task, attempt and lease token (queries.ts). A heartbeat
+ * that finds a lease gone (expired, or the owner canceled the attempt) stops that attempt here.
+ *
+ * `stop()` stops claiming, lets running attempts finish within a grace period, then hands the
+ * rest back: the run's owner queues them again as new attempts.
+ */
+import { hostname } from 'node:os'
+import type { Backend, BackendEvent, Store, TaskRequest } from '@weft/core'
+import { createInProcessExecutor, isBackendError, isWeftError, newOwnerName, ownerLiveness } from '@weft/core'
+import { internalsOf } from './internals.js'
+import { Listener, Waker } from './listener.js'
+import { type ClaimedAttempt, QUEUED_CHANNEL, queueQueries } from './queries.js'
+import type { StoredOutcome } from './queue-executor.js'
+import { persist } from './retry.js'
+import { type WorkerStatus, workersTable } from './workers-table.js'
+
+export interface WorkerOptions {
+  /** A store made by `createPostgresStore`. */
+  store: Store
+  /** The worker's name (its record in `workers`). */
+  name: string
+  backends: ReadonlyMap<string, Backend>
+  /** Attempts run at once. Default 4. */
+  concurrency?: number
+  /** How long a claim lasts without a heartbeat (renewed every third of it). Default 30 s. */
+  leaseMs?: number
+  /** Where backends run (`TaskContext.workDir`). Default `process.cwd()`. */
+  workDir?: string
+  /** The process's name in leases (host:pid:startTime:random). Default a new one. */
+  owner?: string
+  /** Only attempts queued by this run owner (a `weft run` that works its own runs). */
+  onlyOwner?: string
+  /** Keep a record in `workers` (default true; an owner working its own runs has none). */
+  record?: boolean
+  /** How often to look for work when no notification came. Default 500 ms. */
+  pollMs?: number
+  /** One line per thing worth telling (claims, completions, rejections, hand-backs). */
+  log?(line: string): void
+  warn?(message: string): void
+}
+
+interface Active {
+  claim: ClaimedAttempt
+  abort: AbortController
+  /** The lease is gone (heartbeat): the result is not recorded. */
+  lost?: string
+  done: Promise<void>
+}
+
+export class Worker {
+  readonly name: string
+  readonly owner: string
+  readonly capacity: number
+  readonly leaseMs: number
+  readonly #o: WorkerOptions
+  readonly #queue
+  readonly #workers
+  readonly #executor
+  readonly #active = new Map<string, Active>()
+  readonly #waker = new Waker()
+  #listener: Listener | undefined
+  #timers: NodeJS.Timeout[] = []
+  #stopping = false
+  #loop: Promise<void> | undefined
+  #beating = false
+  #counts = { completed: 0, failed: 0, rejected: 0 }
+  /** Rejected completions not yet added to the record (completions count in their own transaction). */
+  #unrecordedRejections = 0
+  readonly #connectionString: string
+
+  constructor(o: WorkerOptions) {
+    this.#o = o
+    const { db, s, connectionString } = internalsOf(o.store)
+    this.#connectionString = connectionString
+    this.#queue = queueQueries(db, s)
+    this.#workers = workersTable(db, s)
+    this.name = o.name
+    this.owner = o.owner ?? newOwnerName()
+    this.capacity = Math.max(1, o.concurrency ?? 4)
+    this.leaseMs = o.leaseMs ?? 30_000
+    this.#executor = createInProcessExecutor({
+      backends: o.backends,
+      store: o.store,
+      workDir: o.workDir ?? process.cwd(),
+      warn: (m) => this.#warn(m),
+    })
+  }
+
+  get running(): number {
+    return this.#active.size
+  }
+
+  get counts(): Readonly<{ completed: number; failed: number; rejected: number }> {
+    return this.#counts
+  }
+
+  /** Registers the worker (taking over a dead holder's record) and starts claiming. */
+  async start(): Promise<void> {
+    if (this.#o.record !== false) {
+      const existing = await persist(() => this.#workers.get(this.name), 5)
+      const dead =
+        existing && existing.owner !== this.owner && ownerLiveness(existing.owner) === 'dead'
+          ? existing.owner
+          : undefined
+      await this.#workers.register({
+        name: this.name,
+        owner: this.owner,
+        host: hostname(),
+        pid: process.pid,
+        capacity: this.capacity,
+        backends: [...this.#o.backends.keys()],
+        ttlMs: this.leaseMs,
+        ...(dead ? { deadOwner: dead } : {}),
+      })
+      if (existing && existing.owner !== this.owner)
+        this.#log(`took over the record of worker ${this.name} from ${existing.owner} (${existing.status})`)
+    }
+    this.#listener = new Listener(this.#connectionString, [QUEUED_CHANNEL], () => this.#waker.wake())
+    const every = (ms: number, fn: () => Promise<unknown>) => {
+      const t = setInterval(() => void fn().catch(() => {}), ms)
+      t.unref()
+      this.#timers.push(t)
+    }
+    every(Math.max(20, Math.floor(this.leaseMs / 3)), () => this.#heartbeat())
+    every(Math.max(50, Math.floor(this.leaseMs / 2)), () => this.#queue.sweep())
+    every(10 * 60_000, () => this.#queue.prune())
+    this.#loop = this.#claimLoop()
+  }
+
+  /**
+   * Stops claiming; running attempts may finish within `graceMs`, the rest are stopped and handed
+   * back (their owners queue them again). Then the record says `stopped`.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.#stopping) return
+    this.#stopping = true
+    this.#waker.wake()
+    await this.#beat('draining').catch(() => {})
+    await this.#loop
+    const all = () => Promise.all([...this.#active.values()].map((a) => a.done))
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))])
+    clearTimeout(timer)
+    for (const a of this.#active.values()) {
+      a.lost = 'the worker stopped'
+      a.abort.abort({ kind: 'shutdown', message: `worker ${this.name} stopped` })
+      const given = await persist(() => this.#queue.handBack(a.claim, `worker ${this.name} stopped`), 5).catch(
+        () => false,
+      )
+      if (given) this.#log(`handed back attempt ${a.claim.attempt} of ${a.claim.runId}/${a.claim.taskId}`)
+    }
+    await all()
+    for (const t of this.#timers) clearInterval(t)
+    await this.#listener?.close()
+    if (this.#o.record !== false) await this.#workers.stop(this.name, this.owner).catch(() => {})
+  }
+
+  async #claimLoop(): Promise<void> {
+    let failing = false
+    while (!this.#stopping) {
+      const free = this.capacity - this.#active.size
+      if (free > 0) {
+        try {
+          const claimed = await this.#queue.claim({
+            worker: this.name,
+            backends: [...this.#o.backends.keys()],
+            limit: free,
+            ttlMs: this.leaseMs,
+            ...(this.#o.onlyOwner !== undefined ? { owner: this.#o.onlyOwner } : {}),
+            fields: { host: hostname(), pid: process.pid },
+          })
+          if (failing) this.#log('the database answers again')
+          failing = false
+          for (const c of claimed) this.#run(c)
+          if (claimed.length > 0) {
+            void this.#beat()
+            if (claimed.length === free) continue
+          }
+        } catch (err) {
+          if (!failing) this.#warn(`claiming failed (will keep trying): ${(err as Error).message}`)
+          failing = true
+        }
+      }
+      if (this.#stopping) break
+      await this.#waker.wait(failing ? 1000 : (this.#o.pollMs ?? 500))
+    }
+  }
+
+  #run(claim: ClaimedAttempt): void {
+    const abort = new AbortController()
+    const active = { claim, abort } as Active
+    this.#active.set(claim.token, active)
+    this.#log(`claimed attempt ${claim.attempt} of ${claim.runId}/${claim.taskId}`)
+    active.done = this.#execute(active).finally(() => {
+      this.#active.delete(claim.token)
+      this.#waker.wake()
+    })
+  }
+
+  async #execute(a: Active): Promise<void> {
+    const c = a.claim
+    const events: BackendEvent[] = []
+    let outcome: StoredOutcome
+    try {
+      const request = JSON.parse(c.request) as TaskRequest
+      const running = this.#executor.start(
+        { runId: c.runId, taskId: c.taskId, attempt: c.attempt, backend: c.backend, request },
+        {
+          signal: a.abort.signal,
+          // Replayed by the owner when it takes the result (text deltas are live-only: dropped).
+          emit: (e) => {
+            if (e.type !== 'delta' && events.length < 1000) events.push(e)
+          },
+        },
+      )
+      outcome = { result: await running.result, events }
+    } catch (err) {
+      outcome = { error: errorInfo(err), events }
+    }
+    if (a.lost) {
+      this.#log(`attempt ${c.attempt} of ${c.runId}/${c.taskId} stopped: ${a.lost}`)
+      return
+    }
+    const status = 'result' in outcome ? 'succeeded' : 'failed'
+    let accepted: boolean
+    try {
+      accepted = await persist(() =>
+        this.#queue.complete(this.name, c, status, JSON.stringify(outcome), { host: hostname(), pid: process.pid }),
+      )
+    } catch (err) {
+      this.#warn(`could not record attempt ${c.attempt} of ${c.runId}/${c.taskId}: ${(err as Error).message}`)
+      return
+    }
+    if (accepted) {
+      this.#counts[status === 'succeeded' ? 'completed' : 'failed']++
+      this.#log(`${status} attempt ${c.attempt} of ${c.runId}/${c.taskId}`)
+    } else {
+      this.#counts.rejected++
+      this.#unrecordedRejections++
+      this.#log(
+        `late completion of attempt ${c.attempt} of ${c.runId}/${c.taskId} rejected: its lease was lost (expired or canceled)`,
+      )
+    }
+  }
+
+  /** Renews the leases of the running attempts; an attempt whose lease is gone is stopped here. */
+  async #heartbeat(): Promise<void> {
+    if (this.#beating) return
+    this.#beating = true
+    try {
+      const sent = [...this.#active.values()].filter((a) => !a.lost)
+      const held = await this.#queue.heartbeat(
+        this.name,
+        sent.map((a) => a.claim.token),
+        this.leaseMs,
+      )
+      for (const a of sent) {
+        if (held.has(a.claim.token) || !this.#active.has(a.claim.token)) continue
+        a.lost = 'its lease expired or the run canceled it'
+        a.abort.abort({ kind: 'cancel', message: `attempt ${a.claim.attempt} lost its lease` })
+      }
+      await this.#beat()
+    } finally {
+      this.#beating = false
+    }
+  }
+
+  async #beat(status?: WorkerStatus): Promise<void> {
+    if (this.#o.record === false) return
+    const now: WorkerStatus = status ?? (this.#stopping ? 'draining' : this.#active.size > 0 ? 'busy' : 'idle')
+    await this.#workers.heartbeat(this.name, this.owner, this.leaseMs, now, this.#active.size)
+    const rejected = this.#unrecordedRejections
+    if (rejected > 0) {
+      this.#unrecordedRejections = 0
+      await this.#workers.count(this.name, this.owner, 0, 0, rejected)
+    }
+  }
+
+  #log(line: string): void {
+    this.#o.log?.(line)
+  }
+
+  #warn(message: string): void {
+    if (this.#o.warn) this.#o.warn(message)
+    else process.emitWarning(message, 'WeftWarning')
+  }
+}
+
+function errorInfo(err: unknown): Extract<StoredOutcome, { error: unknown }>['error'] {
+  if (isBackendError(err)) {
+    return {
+      code: err.code,
+      message: err.message,
+      retryable: err.retryable,
+      ...(err.exitCode !== undefined ? { exitCode: err.exitCode } : {}),
+      ...(err.hint !== undefined ? { hint: err.hint } : {}),
+      ...(err.details !== undefined ? { details: err.details } : {}),
+    }
+  }
+  if (isWeftError(err)) return { code: 'failed', message: err.message, retryable: false }
+  return { code: 'failed', message: (err as Error)?.message ?? String(err), retryable: false }
+}

@@ -1,0 +1,162 @@
+/**
+ * Worker records (`workers`, migration 5): one row per worker name, what `weft agents` lists. A
+ * name is held by one process at a time (its `owner`, host:pid:startTime:random). A process that
+ * starts under a name takes the record over when its holder stopped, failed, let its record
+ * expire (database clock), or is provably dead on this host; a live holder is a clear refusal.
+ */
+import { WeftError } from '@weft/core'
+import type { Db } from '../db.js'
+import { epochMs } from '../rows.js'
+
+export type WorkerStatus = 'starting' | 'idle' | 'busy' | 'paused' | 'draining' | 'stopped' | 'failed'
+
+export interface WorkerRecord {
+  name: string
+  owner: string
+  host: string
+  pid: number
+  status: WorkerStatus
+  capacity: number
+  backends: string[]
+  running: number
+  completed: number
+  failed: number
+  rejected: number
+  startedAt: string
+  heartbeatAt: string
+  expiresAt: string
+  /** The attempts it holds now. */
+  current: { runId: string; taskId: string; attempt: number }[]
+}
+
+const TTL = `now() + $2::float8 * interval '1 millisecond'`
+
+export function workersTable(db: Db, s: string) {
+  const register = `INSERT INTO ${s}workers (name, owner, host, pid, status, capacity, backends, expires_at)
+    VALUES ($1, $3, $4, $5, 'starting', $6, $7, ${TTL})
+    ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid,
+      status = 'starting', capacity = excluded.capacity, backends = excluded.backends, running = 0,
+      started_at = now(), heartbeat_at = now(), expires_at = excluded.expires_at
+    WHERE ${s}workers.owner = excluded.owner OR ${s}workers.status IN ('stopped', 'failed')
+      OR ${s}workers.expires_at <= now() OR ${s}workers.owner = $8
+    RETURNING 1`
+  // The previous holder's claims can never complete (their tokens die with it): hand them back now
+  // instead of waiting for their leases to expire.
+  const releasePrevious = `UPDATE ${s}task_queue SET status = 'lost', finished_at = now(),
+      result = json_build_object('reason', 'worker ' || worker || ' was restarted')::text
+    WHERE worker = $1 AND status = 'claimed'
+    RETURNING owner`
+  const beat = `UPDATE ${s}workers SET heartbeat_at = now(), expires_at = ${TTL}, status = $4, running = $5
+    WHERE name = $1 AND owner = $3`
+  const count = `UPDATE ${s}workers SET completed = completed + $3, failed = failed + $4, rejected = rejected + $5
+    WHERE name = $1 AND owner = $2`
+  const stop = `UPDATE ${s}workers SET status = $3, running = 0, heartbeat_at = now(), expires_at = now()
+    WHERE name = $1 AND owner = $2`
+  const columns = `name, owner, host, pid, status, capacity, backends, running, completed, failed, rejected,
+    ${epochMs('started_at')}, ${epochMs('heartbeat_at')}, ${epochMs('expires_at')}`
+  const current = `SELECT worker, run_id, task_id, attempt FROM ${s}task_queue WHERE status = 'claimed' ORDER BY claimed_at`
+
+  type Row = [
+    string,
+    string,
+    string,
+    number,
+    WorkerStatus,
+    number,
+    string[],
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]
+  const iso = (ms: number) => new Date(ms).toISOString()
+
+  return {
+    /**
+     * Takes the name for `owner`. `deadOwner`: the holder this process found dead (same host, pid
+     * gone), whose record is taken over even though it has not expired yet.
+     */
+    async register(o: {
+      name: string
+      owner: string
+      host: string
+      pid: number
+      capacity: number
+      backends: string[]
+      ttlMs: number
+      deadOwner?: string
+    }): Promise<void> {
+      const taken = await db.tx(async (q) => {
+        const rows = await q.query(register, [
+          o.name,
+          o.ttlMs,
+          o.owner,
+          o.host,
+          o.pid,
+          o.capacity,
+          o.backends,
+          o.deadOwner ?? null,
+        ])
+        if (rows.length === 0) return false
+        await q.query(releasePrevious, [o.name])
+        return true
+      })
+      if (taken) return
+      const [holder] = await this.list(o.name)
+      throw new WeftError(
+        'conflict',
+        `a worker named '${o.name}' is running: ${holder ? `${holder.owner}, last heartbeat ${holder.heartbeatAt}` : 'another process'}`,
+        { hint: 'give this worker another --name, or stop the other one first' },
+      )
+    },
+
+    async get(name: string): Promise<WorkerRecord | undefined> {
+      return (await this.list(name))[0]
+    },
+
+    /** Every worker record (or one), with the attempts each holds. */
+    async list(name?: string): Promise<WorkerRecord[]> {
+      const rows = await db.query<Row>(
+        `SELECT ${columns} FROM ${s}workers ${name !== undefined ? 'WHERE name = $1' : ''} ORDER BY name`,
+        name !== undefined ? [name] : [],
+      )
+      const held = await db.query<[string, string, string, number]>(current)
+      return rows.map((r) => ({
+        name: r[0],
+        owner: r[1],
+        host: r[2],
+        pid: r[3],
+        status: r[4],
+        capacity: r[5],
+        backends: r[6],
+        running: r[7],
+        completed: r[8],
+        failed: r[9],
+        rejected: r[10],
+        startedAt: iso(r[11]),
+        heartbeatAt: iso(r[12]),
+        expiresAt: iso(r[13]),
+        current: held
+          .filter((h) => h[0] === r[0])
+          .map(([, runId, taskId, attempt]) => ({ runId, taskId, attempt })),
+      }))
+    },
+
+    async heartbeat(name: string, owner: string, ttlMs: number, status: WorkerStatus, running: number) {
+      await db.execute(beat, [name, ttlMs, owner, status, running])
+    },
+
+    async count(name: string, owner: string, completed: number, failed: number, rejected: number) {
+      await db.execute(count, [name, owner, completed, failed, rejected])
+    },
+
+    async stop(name: string, owner: string, status: 'stopped' | 'failed' = 'stopped') {
+      await db.execute(stop, [name, owner, status])
+    },
+  }
+}
+
+export type WorkersTable = ReturnType<typeof workersTable>

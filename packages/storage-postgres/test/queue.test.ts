@@ -1,0 +1,134 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type Backend, createRuntime, newOwnerName, type Store } from '@weft/core'
+import { stubBackend } from '@weft/testing'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createPostgresStore, createQueueExecutor, Worker, workerRecords } from '../src/index.js'
+import { internalsOf } from '../src/queue/internals.js'
+import { queueQueries } from '../src/queue/queries.js'
+import { databaseUrl, dropSchema, newSchema } from './schemas.js'
+
+const cleanups: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {})
+})
+
+function store(schema = newSchema()): Store {
+  const s = createPostgresStore({ url: databaseUrl(), schema })
+  cleanups.push(() => dropSchema(schema))
+  cleanups.push(() => s.close())
+  return s
+}
+
+const echo: Backend = stubBackend({
+  id: 'echo',
+  async execute(req) {
+    await sleep(5)
+    return { output: { task: req.taskId, attempt: req.attempt }, usage: { inputTokens: 1, outputTokens: 2 } }
+  },
+})
+
+describe('task queue (Postgres)', () => {
+  it('runs a workflow through the queue: the owner dispatches, a worker claims and completes, the log stays gapless', async () => {
+    const shared = store()
+    await shared.init()
+    const owner = newOwnerName()
+    const executor = createQueueExecutor({ store: shared, owner, pollMs: 20 })
+    const runtime = createRuntime({ store: shared, backends: [echo], owner, executor })
+    const worker = new Worker({
+      store: shared,
+      name: 'w1',
+      backends: new Map([['echo', echo]]),
+      concurrency: 3,
+      leaseMs: 2000,
+      pollMs: 20,
+    })
+    await worker.start()
+    cleanups.push(() => runtime.close())
+    cleanups.push(() => executor.close())
+    cleanups.push(() => worker.stop(0))
+    const tasks: Record<string, unknown> = {}
+    for (let i = 0; i < 12; i++) tasks[`t${i}`] = { backend: 'echo', prompt: 'x', ...(i > 0 ? { needs: [`t${i - 1 - (i % 2)}`].filter((n) => n !== 't-1') } : {}) }
+    const run = await runtime.start({ workflow: { weft: 1, name: 'queued', tasks } as never })
+    const done = await runtime.wait(run.id)
+    expect(done.status).toBe('succeeded')
+    expect(done.taskCounts.succeeded).toBe(12)
+    const events = (await shared.events.read(run.id, { limit: 10_000 }))
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1))
+    const claims = events.filter((e) => e.type === 'log' && (e.data as { fields?: { code?: string } }).fields?.code === 'task.claimed')
+    expect(claims).toHaveLength(12)
+    expect(events.filter((e) => e.type === 'task.succeeded')).toHaveLength(12)
+    const t5 = (await shared.tasks.get(run.id, 't5'))!
+    expect(t5.output).toEqual({ task: 't5', attempt: 1 })
+    await sleep(100)
+    const [record] = await workerRecords(shared).list()
+    expect(record).toMatchObject({ name: 'w1', capacity: 3, backends: ['echo'], completed: 12 })
+  })
+
+  it('fences completions: after the lease expired and the sweep put the attempt back, the late worker cannot complete it', async () => {
+    const shared = store()
+    await shared.init()
+    const { db, s } = internalsOf(shared)
+    const q = queueQueries(db, s)
+    await shared.commit({
+      runId: 'run_fence',
+      create: { spec: { workflow: { weft: 1, name: 'f', tasks: {} }, inputs: {}, initiator: 'code', tags: [] } as never },
+      events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'created' } }],
+    })
+    await q.enqueue({ runId: 'run_fence', taskId: 'a', attempt: 1, backend: 'echo', priority: 50, owner: 'o', request: '{}' })
+    const [late] = await q.claim({ worker: 'slow', backends: ['echo'], limit: 5, ttlMs: 200, fields: {} })
+    expect(late).toMatchObject({ runId: 'run_fence', taskId: 'a', attempt: 1 })
+    // Nothing else to claim while it is held.
+    expect(await q.claim({ worker: 'other', backends: ['echo'], limit: 5, ttlMs: 200, fields: {} })).toEqual([])
+    await sleep(300)
+    expect((await q.heartbeat('slow', [late!.token], 200)).size).toBe(0)
+    const swept = await q.sweep()
+    expect(swept.map((x) => x.key)).toEqual([{ runId: 'run_fence', taskId: 'a', attempt: 1 }])
+    expect(await q.complete('slow', late!, 'succeeded', '{"result":{}}', {})).toBe(false)
+    const [lost] = await q.take([{ runId: 'run_fence', taskId: 'a', attempt: 1 }])
+    expect(lost?.status).toBe('lost')
+    // The owner queues the next attempt; the other worker claims and completes it.
+    await q.enqueue({ runId: 'run_fence', taskId: 'a', attempt: 2, backend: 'echo', priority: 50, owner: 'o', request: '{}' })
+    const [next] = await q.claim({ worker: 'other', backends: ['echo'], limit: 5, ttlMs: 5000, fields: {} })
+    expect(next?.attempt).toBe(2)
+    expect(await q.complete('slow', { ...next!, token: late!.token }, 'succeeded', '{"result":{}}', {})).toBe(false)
+    expect(await q.complete('other', next!, 'succeeded', '{"result":{"ok":1}}', {})).toBe(true)
+    expect(await q.complete('other', next!, 'succeeded', '{"result":{"ok":2}}', {})).toBe(false)
+    // The claims and the completion are in the run's log, numbered after the owner's events.
+    const events = (await shared.events.read('run_fence'))
+    expect(events.map((e) => [e.seq, (e.data as { fields?: { code?: string } }).fields?.code])).toEqual([
+      [1, undefined],
+      [2, 'task.claimed'],
+      [3, 'task.claimed'],
+      [4, 'task.completed'],
+    ])
+    // The owner's next commit (expecting seq 1) is accepted: only worker events came in between.
+    const stored = await shared.commit({
+      runId: 'run_fence',
+      expectLastSeq: 1,
+      events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'owner' } }],
+    })
+    expect(stored[0]!.seq).toBe(5)
+    // An owner's event in between is still a conflict.
+    await expect(
+      shared.commit({
+        runId: 'run_fence',
+        expectLastSeq: 1,
+        events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'stale owner' } }],
+      }),
+    ).rejects.toMatchObject({ code: 'conflict' })
+  })
+
+  it('a name held by a live worker is refused; a stopped one is taken over', async () => {
+    const shared = store()
+    const backends = new Map([['echo', echo]])
+    const a = new Worker({ store: shared, name: 'same', backends, leaseMs: 5000 })
+    await a.start()
+    const b = new Worker({ store: shared, name: 'same', backends, leaseMs: 5000 })
+    await expect(b.start()).rejects.toMatchObject({ code: 'conflict' })
+    await a.stop(0)
+    expect((await workerRecords(shared).get('same'))?.status).toBe('stopped')
+    await b.start()
+    cleanups.push(() => b.stop(0))
+    expect((await workerRecords(shared).get('same'))?.owner).toBe(b.owner)
+  })
+})
