@@ -130,7 +130,9 @@ export class TaskGraph {
       }
     }
     this.topo = order
-    this.topoIndex = new Map(order.map((id, i) => [id, i]))
+    const topoIndex = new Map<string, number>()
+    for (let at = 0; at < order.length; at++) topoIndex.set(order[at]!, at)
+    this.topoIndex = topoIndex
     this.dependents = new Map()
     for (const t of this.tasks.values()) {
       for (const n of t.needs) {
@@ -141,10 +143,26 @@ export class TaskGraph {
     }
     this.approvalGates = order.filter(this.isApprovalGate)
     this.pendingChecks = new KeyHeap<number>((a, b) => a < b)
-    order.forEach((id, at) => {
-      const t = this.tasks.get(id)!
-      if (t.status === 'pending') this.pendingChecks.push(at)
-      else this.offer(id)
-    })
+    for (let at = 0; at < order.length; at++) {
+      const t = this.tasks.get(order[at]!)!
+      if (t.status !== 'pending') this.offer(t.taskId)
+      else if (this.mayMove(t)) this.pendingChecks.push(at)
+    }
+  }
+
+  /**
+   * Whether looking at a pending task could move it on: all its needs have ended, or one of them
+   * ended without succeeding. Otherwise a look changes nothing, and `touched` asks for one when a
+   * need ends; so a new run of 100,000 tasks looks at its first layer, not at every task.
+   */
+  private mayMove(t: TaskState): boolean {
+    let open = false
+    for (const n of t.needs) {
+      const status = this.tasks.get(n)?.status
+      if (status === 'failed' || status === 'canceled' || status === 'skipped') return true
+      if (status === undefined) return true
+      if (!isTerminalTaskStatus(status)) open = true
+    }
+    return !open
   }
 }

@@ -138,8 +138,11 @@ export function planRun(
   defaultParallelism = 4,
 ): RunPlan {
   const tasks = new Map<string, PlannedTask>()
-  for (const [i, [id, task]] of Object.entries(spec.workflow.tasks).entries()) {
-    tasks.set(id, planTask(id, task, i, spec, agents))
+  // A counter and a key loop: Object.entries(...).entries() made two arrays per task.
+  const all = spec.workflow.tasks
+  let i = 0
+  for (const id in all) {
+    if (Object.hasOwn(all, id)) tasks.set(id, planTask(id, all[id]!, i++, spec, agents))
   }
   return {
     tasks,

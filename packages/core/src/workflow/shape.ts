@@ -39,15 +39,24 @@ export function checkShape(raw: unknown, maxDepth: number): ShapeProblem[] {
       problems.push({ kind: 'too_deep', path: pathOf(frame) })
       return problems
     }
+    // Only objects and arrays get a frame: a workflow is mostly strings, which have nothing to check.
     if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) todo.push({ value: value[i], depth, key: i, parent: frame })
+      for (let i = value.length - 1; i >= 0; i--) {
+        const child: unknown = value[i]
+        if (child !== null && typeof child === 'object')
+          todo.push({ value: child, depth, key: i, parent: frame })
+      }
       continue
     }
     const keys = Object.keys(value)
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!
-      if (key === '__proto__') problems.push({ kind: 'reserved_key', path: [...pathOf(frame), key] })
-      else todo.push({ value: (value as Record<string, unknown>)[key], depth, key, parent: frame })
+      if (key === '__proto__') {
+        problems.push({ kind: 'reserved_key', path: [...pathOf(frame), key] })
+        continue
+      }
+      const child = (value as Record<string, unknown>)[key]
+      if (child !== null && typeof child === 'object') todo.push({ value: child, depth, key, parent: frame })
     }
   }
   return problems
