@@ -2,6 +2,7 @@ import { WeftError } from '@weft/core'
 import type { Db, Queryable } from './db.js'
 import { qualify } from './location.js'
 import { QUEUE_FLAG_MIGRATION } from './queue-flag.js'
+import { SCHEDULES_MIGRATION } from './schedules.js'
 
 export interface Migration {
   /** 1, 2, 3, … in order, never reused: the number a database records once it is applied. */
@@ -249,6 +250,7 @@ export const MIGRATIONS: readonly Migration[] = [
       $weft$;
     `,
   },
+  SCHEDULES_MIGRATION,
   QUEUE_FLAG_MIGRATION,
 ]
 

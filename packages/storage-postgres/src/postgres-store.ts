@@ -7,6 +7,7 @@ import { DEFAULT_SCHEMA, parseLocation, qualify } from './location.js'
 import { migrate } from './migrations.js'
 import { runLogReads } from './queries.js'
 import { queryTasks, queueFlagStore } from './queue-flag.js'
+import { scheduleStore } from './schedules.js'
 import { signalStore } from './signals.js'
 
 export interface PostgresStoreOptions {
@@ -69,6 +70,7 @@ export function createPostgresStore(options: PostgresStoreOptions): FullStore {
       artifacts: true,
       memory: true,
       idempotency: true,
+      schedules: true,
       queue: true,
     },
 
@@ -110,6 +112,7 @@ export function createPostgresStore(options: PostgresStoreOptions): FullStore {
     idempotency: idempotencyStore(db, s),
     artifacts: artifactStore(db, s),
     memory: memoryStore(db, s),
+    schedules: scheduleStore(db, s),
     queue: queueFlagStore(db, s),
   }
 }

@@ -78,6 +78,8 @@ describe('postgres store', () => {
       artifacts: true,
       memory: true,
       idempotency: true,
+      queue: true,
+      schedules: true,
     })
     // Created and closed without a call: no connection was made, no schema created.
     await store.close()
@@ -423,7 +425,7 @@ describe('postgres migrations', () => {
     const versions = await sql<{ version: number }>(
       `SELECT version FROM "${name}".weft_schema ORDER BY version`,
     )
-    expect(versions.map((v) => v.version)).toEqual([1, 2])
+    expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version))
   })
 
   it('rolls back a failing migration whole, leaving the schema as it was', async () => {
