@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Backend, Json, RunSummary, RuntimeLifecycleEvent } from '@weft/spec'
 import { isTerminalRunStatus, WeftError } from '@weft/spec'
 import { systemClock } from '../run/clock.js'
+import { createInProcessExecutor } from '../run/in-process-executor.js'
 import { SlotPool } from '../runtime/concurrency.js'
 import { EventBus } from '../runtime/event-bus.js'
 import { SUBWORKFLOW_BACKEND } from '../runtime/plan.js'
@@ -121,7 +122,6 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     workDir: options.workDir ?? process.cwd(),
     random: options.random ?? Math.random,
     ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.executor ? { executor: options.executor } : {}),
     cancelGraceMs: options.cancelGraceMs ?? 5000,
     warn,
     traceSink: tracing.eventListener(),
@@ -130,6 +130,16 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       registry.remove(exec.id, exec)
       void ownership.release(exec.id)
     },
+  }
+
+  if (options.executor) {
+    // Subworkflow tasks start a run of this runtime and wait for it: they stay in this process
+    // whatever executes the other tasks.
+    const remote = options.executor
+    const local = createInProcessExecutor({ backends: deps.backends, store, workDir: deps.workDir, warn })
+    deps.executor = {
+      start: (attempt, io) => (attempt.backend === SUBWORKFLOW_BACKEND ? local : remote).start(attempt, io),
+    }
   }
 
   // The store opens on first use, so validating a workflow never creates a database file.
