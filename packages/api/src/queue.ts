@@ -4,6 +4,17 @@ import { z } from 'zod'
 export const QueueStatusSchema = z.object({
   /** Dispatch is stopped (`POST /queue/pause`): no new attempts start; submissions are accepted. */
   paused: z.boolean(),
+  /** Why it was paused. */
+  reason: z.string().optional(),
+  /** Who paused or resumed it last (an API key's name, `cli:<user>`). */
+  by: z.string().optional(),
+  /** When it last changed. */
+  changedAt: z.string().optional(),
+  /**
+   * The flag is kept in the store: every process and worker sharing it honours it, and it
+   * survives restarts. False: it is this server's alone (a store without the queue flag).
+   */
+  durable: z.boolean().optional(),
   /** Runs this server is running or holding (not finished). */
   size: z.number().int().nonnegative(),
   /** More unfinished runs than this answer `POST /runs` with 429; null when unbounded. */
@@ -28,3 +39,24 @@ export const QueueStatusSchema = z.object({
   }),
 })
 export type QueueStatus = z.infer<typeof QueueStatusSchema>
+
+/** `POST /queue/pause` (the body is optional). */
+export const PauseQueueRequestSchema = z.strictObject({ reason: z.string().min(1).max(1000).optional() })
+export type PauseQueueRequest = z.input<typeof PauseQueueRequestSchema>
+
+/** `GET /queue/history`: the changes of the durable flag, newest first. */
+export const QueueHistoryQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+})
+export const QueueHistorySchema = z.object({
+  items: z.array(
+    z.object({
+      id: z.number().int(),
+      ts: z.string(),
+      type: z.enum(['queue.paused', 'queue.resumed']),
+      reason: z.string().optional(),
+      by: z.string().optional(),
+    }),
+  ),
+})
+export type QueueHistory = z.infer<typeof QueueHistorySchema>

@@ -11,7 +11,7 @@ import {
 } from './events.js'
 import { HealthSchema, ReadinessSchema } from './health.js'
 import { MetricsSummarySchema } from './metrics.js'
-import { QueueStatusSchema } from './queue.js'
+import { PauseQueueRequestSchema, QueueStatusSchema } from './queue.js'
 import {
   AddTasksRequestSchema,
   CancelRunRequestSchema,
@@ -26,6 +26,7 @@ import {
   StartRunRequestSchema,
   StartRunResponseSchema,
 } from './runs.js'
+import { TASK_ROUTES } from './task-routes.js'
 import { WorkflowListSchema } from './workflows.js'
 
 export const API_PREFIX = '/api/v1'
@@ -186,6 +187,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     responses: { 200: json('The workflows', WorkflowListSchema) },
   },
   ...DATAFLOW_ROUTES,
+  ...TASK_ROUTES,
   {
     method: 'get',
     path: `${API_PREFIX}/runs/{id}/events`,
@@ -248,8 +250,10 @@ export const API_ROUTES: readonly ApiRoute[] = [
     method: 'post',
     path: `${API_PREFIX}/queue/pause`,
     operationId: 'pauseQueue',
-    summary: 'Stop dispatching new tasks runtime-wide (submissions are still accepted)',
+    summary:
+      'Stop dispatching new tasks everywhere the store is shared (durable; running tasks finish, submissions are still accepted)',
     scope: 'admin',
+    body: PauseQueueRequestSchema,
     responses: { 200: json('The queue', QueueStatusSchema) },
   },
   {

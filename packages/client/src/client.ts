@@ -13,7 +13,10 @@ import {
   type ListRunsQuery,
   type MetricsSummary,
   MetricsSummarySchema,
+  type PauseQueueRequest,
   type QueryEvents,
+  type QueueHistory,
+  QueueHistorySchema,
   type QueueStatus,
   QueueStatusSchema,
   type Readiness,
@@ -37,6 +40,7 @@ import { z } from 'zod'
 import { createDataflowClient, type DataflowClient } from './dataflow.js'
 import { WeftApiError } from './errors.js'
 import { type GapFiller, type StreamOptions, streamRunEvents } from './sse.js'
+import { createTasksClient, type TasksClient } from './tasks.js'
 import { type FetchLike, type QueryValue, Transport } from './transport.js'
 import { type WebSocketConstructor, WeftSession } from './ws.js'
 
@@ -144,9 +148,14 @@ export interface WeftClient {
   }
   queue: {
     get(options?: CallOptions): Promise<QueueStatus>
-    pause(options?: CallOptions): Promise<QueueStatus>
+    /** Durable where the server's store keeps the flag: every process and worker on it stops dispatching. */
+    pause(options?: CallOptions & PauseQueueRequest): Promise<QueueStatus>
     resume(options?: CallOptions): Promise<QueueStatus>
+    /** The flag's changes, newest first. */
+    history(options?: CallOptions & { limit?: number }): Promise<QueueHistory['items']>
   }
+  /** One task without a workflow, tasks across runs, one task's state and cancel (`/api/v1/tasks`). */
+  tasks: TasksClient
   /** `GET /healthz`. */
   health(options?: CallOptions): Promise<{ status: 'ok'; version: string }>
   /** `GET /readyz`: the checks, also when not ready (503). */
@@ -323,13 +332,19 @@ export function createClient(options: ClientOptions): WeftClient {
       async get(o) {
         return (await t.json('getQueue', QueueStatusSchema, call(o))).data
       },
-      async pause(o) {
-        return (await t.json('pauseQueue', QueueStatusSchema, call(o))).data
+      async pause(o = {}) {
+        const body = o.reason !== undefined ? { reason: o.reason } : {}
+        return (await t.json('pauseQueue', QueueStatusSchema, { ...call(o), body })).data
       },
       async resume(o) {
         return (await t.json('resumeQueue', QueueStatusSchema, call(o))).data
       },
+      async history(o = {}) {
+        const query = o.limit !== undefined ? { limit: o.limit } : {}
+        return (await t.json('getQueueHistory', QueueHistorySchema, { ...call(o), query })).data.items
+      },
     },
+    tasks: createTasksClient(t, call, randomKey),
     async health(o) {
       return (await t.json('health', HealthSchema, call(o))).data
     },

@@ -13,6 +13,13 @@ export {
   type StartOptions,
   type TaskCancelResult,
 } from './host/index.js'
+export {
+  DEFAULT_SUBMITTED_TASK_ID,
+  submissionSpec,
+  submissionWorkflow,
+  TASK_SUBMISSION_TAG,
+  type TaskSubmission,
+} from './host/task-submission.js'
 export { loadPlugins } from './plugin/load-plugins.js'
 export {
   type Clock,

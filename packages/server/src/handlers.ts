@@ -125,6 +125,10 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
     const q = await runtime.queueStatus()
     return {
       paused: q.paused,
+      ...(q.reason !== undefined ? { reason: q.reason } : {}),
+      ...(q.by !== undefined ? { by: q.by } : {}),
+      ...(q.changedAt !== undefined ? { changedAt: q.changedAt } : {}),
+      durable: q.durable,
       size: q.activeRuns,
       maxSize: deps.maxQueuedRuns ?? null,
       runs: {
@@ -349,14 +353,15 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
       return c.json(await queueStatus())
     },
 
-    async pauseQueue({ c, principal }) {
-      runtime.pauseQueue()
-      deps.logger.info({ key: principal.name }, 'queue paused')
+    async pauseQueue({ c, body, principal }) {
+      const reason = (body as { reason?: string } | undefined)?.reason
+      await runtime.pauseQueue({ by: principal.name, ...(reason !== undefined ? { reason } : {}) })
+      deps.logger.info({ key: principal.name, reason }, 'queue paused')
       return c.json(await queueStatus())
     },
 
     async resumeQueue({ c, principal }) {
-      runtime.resumeQueue()
+      await runtime.resumeQueue({ by: principal.name })
       deps.logger.info({ key: principal.name }, 'queue resumed')
       return c.json(await queueStatus())
     },

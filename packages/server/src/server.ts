@@ -33,6 +33,7 @@ import { createRunExtraHandlers } from './run-extras.js'
 import { errInfo, type SseClient } from './sse.js'
 import { RunStarter } from './start-run.js'
 import { createStaticUi, type StaticUiOptions } from './static-ui.js'
+import { createTaskHandlers } from './task-handlers.js'
 import { WorkflowParser } from './workflow-parser.js'
 import { WsClient } from './ws.js'
 
@@ -205,6 +206,7 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
   )
   const handlers = {
     ...createDataflowHandlers(dataflow),
+    ...createTaskHandlers({ runtime, starter }),
     ...createRunExtraHandlers({
       runtime,
       parser,
