@@ -69,7 +69,7 @@ export async function startScheduleRunner(options: ScheduleRunnerOptions): Promi
   const compiled = new Map<string, CronTimes | Error>()
   const reported = new Set<string>()
   let timer: TimerHandle | undefined
-  let running: Promise<void> | undefined
+  let chain: Promise<void> = Promise.resolve()
   let stopped = false
   let sincePrune = 0
 
@@ -215,25 +215,27 @@ export async function startScheduleRunner(options: ScheduleRunnerOptions): Promi
 
   const runner: ScheduleRunner = {
     startedAt,
+    // Passes run one after another: one the timer started finishes before an explicit one begins.
     pass() {
-      if (stopped) return Promise.resolve()
-      running ??= passOnce()
-        .catch((err: unknown) => {
+      const next = chain.then(async () => {
+        if (stopped) return
+        try {
+          await passOnce()
+        } catch (err) {
           log?.warn({ err: (err as Error).message }, 'schedule pass failed')
           if (!stopped) {
             clock.clearTimeout(timer)
             timer = clock.setTimeout(() => void runner.pass(), pollMs, { unref: true })
           }
-        })
-        .finally(() => {
-          running = undefined
-        })
-      return running
+        }
+      })
+      chain = next
+      return next
     },
     async stop() {
       stopped = true
       clock.clearTimeout(timer)
-      await running
+      await chain
     },
   }
   await runner.pass()
