@@ -11,6 +11,7 @@ import {
   parseCron,
   type RunSummary,
   type Runtime,
+  requireSchedules,
   type Schedule,
   startScheduleRunner,
   type WorkflowInput,
@@ -41,7 +42,10 @@ async function scheduledRuns(runtime: Runtime): Promise<{ run: RunSummary; tick:
 
 function everySecond(over: Partial<Schedule> = {}): Schedule {
   return {
-    ...defineSchedule({ workflow: { document: wf as Record<string, never> }, cron: '* * * * * *' }, T0),
+    ...defineSchedule(
+      { workflow: { document: wf as unknown as Record<string, never> }, cron: '* * * * * *' },
+      T0,
+    ),
     id: 'sch_test',
     ...over,
   }
@@ -77,8 +81,8 @@ describe('schedule runner', () => {
   it('starts one run per tick with initiator schedule, and none for a disabled schedule', async () => {
     const store = createMemoryStore()
     const runtime = runtimeOn(store)
-    await store.schedules.put(everySecond())
-    await store.schedules.put(everySecond({ id: 'sch_off', enabled: false }))
+    await requireSchedules(store).put(everySecond())
+    await requireSchedules(store).put(everySecond({ id: 'sch_off', enabled: false }))
     const clock = createManualClock(T0)
     const runner = await startScheduleRunner({ runtime, clock })
     closers.push(() => runner.stop())
@@ -94,11 +98,11 @@ describe('schedule runner', () => {
       expect(run.initiator).toBe('schedule')
       expect(run.tags).toContain('schedule:sch_test')
     }
-    expect(await store.schedules.get('sch_test')).toMatchObject({
+    expect(await requireSchedules(store).get('sch_test')).toMatchObject({
       lastTickAt: '2026-01-01T00:00:03.000Z',
       nextTickAt: '2026-01-01T00:00:04.000Z',
     })
-    const ticks = await store.schedules.ticks('sch_test')
+    const ticks = await requireSchedules(store).ticks('sch_test')
     expect(ticks.map((t) => t.runId).sort()).toEqual(runs.map((r) => r.run.id).sort())
   })
 
@@ -106,7 +110,7 @@ describe('schedule runner', () => {
     const store = createMemoryStore()
     const a = runtimeOn(store)
     const b = runtimeOn(store)
-    await store.schedules.put(everySecond())
+    await requireSchedules(store).put(everySecond())
     const clock = createManualClock(T0)
     const one = await startScheduleRunner({ runtime: a, clock, owner: 'a' })
     const two = await startScheduleRunner({ runtime: b, clock, owner: 'b' })
@@ -129,7 +133,7 @@ describe('schedule runner', () => {
   ] as const) {
     it(`after a restart, ticks missed while down: ${policy} starts ${expected.length} run`, async () => {
       const store = createMemoryStore()
-      await store.schedules.put(everySecond({ missed: policy }))
+      await requireSchedules(store).put(everySecond({ missed: policy }))
       const clock = createManualClock(T0)
       const first = runtimeOn(store)
       const before = await startScheduleRunner({ runtime: first, clock })
@@ -183,7 +187,7 @@ describe('schedule runner', () => {
     // A second server starting on the same store and folder changes nothing.
     const second = await startScheduleRunner({ runtime: runtimeOn(store), clock, workflowsDir: dir, logger })
     closers.push(() => second.stop())
-    const listed = await store.schedules.list()
+    const listed = await requireSchedules(store).list()
     expect(listed.map((s) => [s.id, s.origin, s.enabled, s.missed])).toEqual([
       ['wf_nightly_0', 'folder', true, 'catchUp'],
       ['wf_nightly_1', 'folder', false, 'skip'],
