@@ -11,6 +11,7 @@ export const WEFT_ERROR_CODES = [
   'backend_not_found',
   'run_not_found',
   'task_not_found',
+  'agent_not_found',
   'run_finished',
   'run_not_paused',
   'resume_token_required',
