@@ -14,6 +14,11 @@ import { waitingApprovals } from './state.js'
 import { enterPause, leavePause, stopRun } from './transitions.js'
 
 export function assertActive(run: LiveRun): void {
+  if (run.phase.name === 'compensating') {
+    throw new WeftError('run_finished', `run ${run.id} did not succeed and is running its compensations`, {
+      hint: 'wait for it to end; cancel it (twice, when it failed) to abort its compensations',
+    })
+  }
   if (run.phase.name === 'finished' || run.stopping) {
     throw new WeftError('run_finished', `run ${run.id} is ${run.summary.status}`, { hint: 'start a new run' })
   }
@@ -191,7 +196,7 @@ export function adopt(
       },
     })
   }
-  if (run.summary.status === 'canceling' && run.acting)
+  if (run.summary.status === 'canceling' && run.acting && run.phase.name !== 'compensating')
     run.phase = { name: 'stopping', stop: { kind: 'cancel', reason: 'canceled before its process stopped' } }
   const begun = run.summary.status === 'pending' ? begin() : undefined
   run.pump()

@@ -29,6 +29,7 @@ import type { Attempt } from './attempt.js'
 import type { Batch } from './batches.js'
 import { type Clock, systemClock } from './clock.js'
 import { CommitLog, isConflict } from './commit-log.js'
+import { abandonCompensation, type CompensationDrive } from './compensation.js'
 import type { TaskExecutor } from './dispatch.js'
 import { TaskGraph } from './graph.js'
 import { createInProcessExecutor } from './in-process-executor.js'
@@ -84,6 +85,8 @@ export interface Stopping {
  * - `draining`: the runtime shuts down: no new attempts, running ones may finish;
  * - `stopping`: canceled, failed fast or timed out: unstarted tasks are canceled, running ones
  *   aborted, and the run ends when none is left;
+ * - `compensating`: the run failed or was canceled and the compensations of its succeeded tasks
+ *   run (compensation.ts); its end is recorded after them;
  * - `finished`: the run's end is recorded;
  * - `detached`: this process stopped acting on the run (the store keeps its state);
  * - `halted`: a commit failed or the lease was lost: this process must not write again.
@@ -92,6 +95,7 @@ export type RunPhase =
   | { name: 'active' }
   | { name: 'draining' }
   | { name: 'stopping'; stop: Stopping }
+  | { name: 'compensating'; drive: CompensationDrive }
   | { name: 'finished' }
   | { name: 'detached' }
   | { name: 'halted'; error: Error }
@@ -254,7 +258,7 @@ export class LiveRun {
   /** Still acting on the run: not finished, detached or halted. */
   get acting(): boolean {
     const p = this.phase.name
-    return p === 'active' || p === 'draining' || p === 'stopping'
+    return p === 'active' || p === 'draining' || p === 'stopping' || p === 'compensating'
   }
 
   get stopping(): Stopping | undefined {
@@ -377,6 +381,7 @@ export class LiveRun {
   /** This process stops acting on the run (a failed commit, a lost lease); nothing more is written. */
   halt(err: Error): void {
     if (this.phase.name === 'halted') return
+    abandonCompensation(this, err.message)
     this.phase = { name: 'halted', error: err }
     if (!isConflict(err)) this.deps.warn(`run ${this.id} stopped in this process: ${err.message}`, err)
     this.timers.clear()

@@ -7,6 +7,7 @@
  */
 import type { Json, JsonObject, RunSummary, TaskState, TaskStatus, WeftEvent } from '@weft/spec'
 import { addUsage, emptyUsage, type Usage } from '@weft/spec'
+import { foldCompensation } from './compensation-fold.js'
 import type { RunState } from './state.js'
 
 /** The same as a stored event, before the store gives it a seq (0). */
@@ -117,6 +118,13 @@ function applyRunEvent(state: RunState, e: RunEvent, ts: string, seq: number): u
       }
       return undefined
     }
+    case 'run.compensating':
+    case 'compensation.started':
+    case 'compensation.succeeded':
+    case 'compensation.failed':
+    case 'compensation.canceled':
+      state.summary = { ...foldCompensation(s, e), updatedAt: ts, lastSeq: seq }
+      return undefined
     case 'run.succeeded':
     case 'run.failed':
     case 'run.canceled': {

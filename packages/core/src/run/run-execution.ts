@@ -8,6 +8,7 @@ import type { Diagnostic, Json, JsonObject, RunSpec, RunSummary, TaskSpec, TaskS
 import { isTerminalRunStatus } from '@weft/spec'
 import { armApprovalTimeout } from './approvals.js'
 import { abortAttempt, scheduleRetry } from './attempt.js'
+import { abandonCompensation, resumeCompensation } from './compensation.js'
 import * as controls from './controls.js'
 import { type ExecutionDeps, LiveRun } from './live-run.js'
 import { emptyRunState, RunState } from './state.js'
@@ -127,6 +128,7 @@ export class RunExecution {
     await run.memory.loadRun()
     const exec = new RunExecution(run)
     if (isTerminalRunStatus(summary.status)) run.phase = { name: 'finished' }
+    else if (summary.compensation?.status === 'running') resumeCompensation(run)
     else {
       for (const t of tasks) if (t.status === 'retrying') scheduleRetry(run, t.taskId, t.nextRetryAt)
       for (const t of tasks)
@@ -236,6 +238,8 @@ export class RunExecution {
     const run = this.run
     if (run.phase.name === 'active') run.phase = { name: 'draining' }
     await run.flush().catch(() => {})
+    // A compensation in flight is let go: the process that recovers the run starts it again.
+    abandonCompensation(run, 'the runtime is closing')
     if (run.acting) run.phase = { name: 'detached' }
     run.timers.clear()
     for (const a of run.attempts.values())

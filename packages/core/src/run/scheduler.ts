@@ -25,6 +25,11 @@ const NO_DATA = Object.freeze({})
 
 export function step(run: LiveRun): void {
   if (!run.acting) return
+  // Every task has finished; the compensations run, then the run ends (compensation.ts).
+  if (run.phase.name === 'compensating') {
+    finalize(run)
+    return
+  }
   // Settling a map can queue its dependents; expanding an empty one settles it.
   do {
     settleMaps(run)

@@ -7,6 +7,7 @@ import { newResumeToken } from '../runtime/ids.js'
 import { renderTemplate } from '../template/template.js'
 import { armApprovalTimeout } from './approvals.js'
 import { abortAttempt } from './attempt.js'
+import { cancelCompensation, compensating, type RunEnd, recordedEnd } from './compensation.js'
 import type { LiveRun, Stopping } from './live-run.js'
 import { waitingApprovals } from './state.js'
 
@@ -74,6 +75,10 @@ export function leavePause(run: LiveRun, data: { reason: string; token?: string;
 
 /** Cancel, fail fast, time out: unstarted tasks are canceled and running attempts aborted. */
 export function stopRun(run: LiveRun, stopping: Stopping): void {
+  if (run.phase.name === 'compensating') {
+    cancelCompensation(run, stopping.reason)
+    return
+  }
   if (run.stopping || run.phase.name === 'finished' || !run.acting) return
   run.phase = { name: 'stopping', stop: stopping }
   run.record({ type: 'run.canceling', data: { reason: stopping.reason } })
@@ -101,32 +106,48 @@ export function cancelUnstarted(run: LiveRun, reason: string): void {
   }
 }
 
-/** Records the run's end: canceled, failed (a task failed, or it stopped) or succeeded. */
+/**
+ * Records the run's end: canceled, failed (a task failed, or it stopped) or succeeded; after the
+ * compensations of its succeeded tasks when it did not succeed (compensation.ts).
+ */
 export function finalize(run: LiveRun): void {
   if (run.phase.name === 'finished') return
-  const stopping = run.stopping
+  const end = runEnd(run)
+  if (compensating(run, end)) return
   run.phase = { name: 'finished' }
   run.timers.clear()
   const s = run.summary
   const durationMs = run.clock.now() - Date.parse(s.startedAt ?? s.createdAt)
   const usage = s.usage
-  const failed: TaskState[] = []
-  for (const t of run.state.tasks.values()) if (t.status === 'failed') failed.push(t)
-  if (stopping?.kind === 'cancel') {
-    run.record({ type: 'run.canceled', data: { reason: stopping.reason, usage, durationMs } })
-  } else if (stopping || failed.length > 0) {
-    const error = stopping?.error ?? {
-      code: 'task_failed',
-      message:
-        failed.length === 1
-          ? `task '${failed[0]!.taskId}' failed: ${failed[0]!.error?.message ?? 'unknown error'}`
-          : `${failed.length} tasks failed: ${failed.map((t) => t.taskId).join(', ')}`,
-    }
+  if (end.outcome === 'canceled') {
+    run.record({ type: 'run.canceled', data: { reason: end.reason ?? 'canceled', usage, durationMs } })
+  } else if (end.outcome === 'failed') {
+    const error = end.error ?? { code: 'failed', message: 'the run failed' }
     run.record({ type: 'run.failed', data: { error, usage, durationMs } })
   } else {
     run.record({ type: 'run.succeeded', data: { outputs: outputsOf(run), usage, durationMs } })
   }
   void run.flush().then(() => run.deps.onFinished(run.facade))
+}
+
+/** How the run ends: as its compensation recorded it once that began, else from its stop and its tasks. */
+function runEnd(run: LiveRun): RunEnd {
+  const phase = run.phase
+  if (phase.name === 'compensating') return phase.drive.end
+  if (run.summary.compensation) return recordedEnd(run.summary.compensation)
+  const stopping = run.stopping
+  if (stopping?.kind === 'cancel') return { outcome: 'canceled', reason: stopping.reason }
+  const failed: TaskState[] = []
+  for (const t of run.state.tasks.values()) if (t.status === 'failed') failed.push(t)
+  if (!stopping && failed.length === 0) return { outcome: 'succeeded' }
+  const error = stopping?.error ?? {
+    code: 'task_failed',
+    message:
+      failed.length === 1
+        ? `task '${failed[0]!.taskId}' failed: ${failed[0]!.error?.message ?? 'unknown error'}`
+        : `${failed.length} tasks failed: ${failed.map((t) => t.taskId).join(', ')}`,
+  }
+  return { outcome: 'failed', error }
 }
 
 /** The run's outputs: its declared `outputs:`, else the output of every task nothing needs. */

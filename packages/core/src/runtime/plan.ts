@@ -1,4 +1,4 @@
-import type { ApprovalSpec, Json, RunSpec } from '@weft/spec'
+import type { ApprovalSpec, CompensateSpec, Json, RunSpec } from '@weft/spec'
 import {
   DEFAULT_PRIORITY,
   type MapSpec,
@@ -34,6 +34,8 @@ export interface PlannedTask {
   map?: MapSpec
   /** A map item: its mapped task, position and item (`${{ item }}`, `${{ index }}`). */
   mapItem?: { parent: string; index: number; item: Json }
+  /** What undoes the task when the run does not succeed (compensation.ts); map items inherit it. */
+  compensate?: CompensateSpec
 }
 
 export interface RunPlan {
@@ -83,6 +85,7 @@ export function planTask(
     ...(task.expectedOutputTokens !== undefined ? { expectedOutputTokens: task.expectedOutputTokens } : {}),
     ...(agentName ? { agent: agentName } : {}),
     ...(task.map ? { map: task.map } : {}),
+    ...(task.compensate ? { compensate: task.compensate } : {}),
   }
 }
 
@@ -112,6 +115,7 @@ function planSubworkflow(
     workflowRetry: defaults.retry,
     when: task.when,
     ...(task.map ? { map: task.map } : {}),
+    ...(task.compensate ? { compensate: task.compensate } : {}),
   }
 }
 

@@ -32,6 +32,8 @@ export function templateChecker(ctx: TemplateContext) {
     taskId?: string,
     /** In the prompt, input or options of a task with `map:`: `item` and `index` are readable. */
     mapped = false,
+    /** In a task's `compensate:`: `output` (the task's own output) is readable. */
+    compensation = false,
   ) => {
     let exprs: Expression[]
     try {
@@ -132,7 +134,15 @@ export function templateChecker(ctx: TemplateContext) {
                 : `add \`map: { over: "\${{ tasks.<id>.output.<list> }}" }\` to task '${taskId}'`,
           })
         }
-      } else if (root !== 'run' && root !== 'memory') {
+      } else if (root === 'output' && !compensation) {
+        add({
+          level: 'error',
+          code: 'template_output_outside_compensate',
+          message: `'${ref.source}' is only available in a task's \`compensate:\` (the task's own output)`,
+          path,
+          hint: "read a task's output as 'tasks.<id>.output'",
+        })
+      } else if (root !== 'run' && root !== 'memory' && root !== 'output') {
         add({
           level: 'error',
           code: 'template_unknown_root',

@@ -4,6 +4,7 @@ import type { z } from 'zod'
 import { collectTemplates } from '../template/template.js'
 import { checkApprovals } from './check-approvals.js'
 import { checkBackends } from './check-backends.js'
+import { checkCompensate } from './check-compensate.js'
 import { checkMap } from './check-map.js'
 import { checkRetries } from './check-retry.js'
 import { type AddDiagnostic, templateChecker } from './check-templates.js'
@@ -211,6 +212,7 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
         checkTemplate(t.text, t.path, upstream, id, mapped)
     }
     if (map) checkMap(map, id, task, checkTemplate, upstream, add)
+    checkCompensate({ raw, id, task, options, add, suggest, checkTemplate, upstream })
     // An approval's message is a template too, rendered when the gate opens.
     const approvalMessage = isObject(task.approval) ? task.approval.message : undefined
     for (const t of collectTemplates(approvalMessage, ['tasks', id, 'approval', 'message']))
