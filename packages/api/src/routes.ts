@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { AGENT_ROUTES } from './agent-routes.js'
 import { ArtifactListSchema, ArtifactParamsSchema } from './artifacts.js'
 import { BackendListSchema } from './backends.js'
 import { DATAFLOW_ROUTES } from './dataflow-routes.js'
@@ -26,6 +27,7 @@ import {
   StartRunRequestSchema,
   StartRunResponseSchema,
 } from './runs.js'
+import { SCHEDULE_ROUTES } from './schedule-routes.js'
 import { TASK_ROUTES } from './task-routes.js'
 import { WorkflowListSchema } from './workflows.js'
 
@@ -49,7 +51,7 @@ export interface ApiResponse {
 }
 
 export interface ApiRoute {
-  method: 'get' | 'post'
+  method: 'get' | 'post' | 'delete'
   /** OpenAPI style: `/api/v1/runs/{id}`. */
   path: string
   operationId: string
@@ -188,6 +190,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   },
   ...DATAFLOW_ROUTES,
   ...TASK_ROUTES,
+  ...AGENT_ROUTES,
+  ...SCHEDULE_ROUTES,
   {
     method: 'get',
     path: `${API_PREFIX}/runs/{id}/events`,

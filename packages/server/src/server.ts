@@ -13,6 +13,7 @@ import { type Context, Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { type WebSocket, WebSocketServer } from 'ws'
 import { z } from 'zod'
+import { createAgentHandlers } from './agent-handlers.js'
 import {
   ANONYMOUS_ADMIN,
   type ApiKey,
@@ -30,6 +31,7 @@ import { createStderrLogger, type Logger } from './logger.js'
 import { createServerMetrics, observeRuntime, type ServerMetrics } from './metrics.js'
 import { PolicyGate, type ServerPolicy } from './policy.js'
 import { createRunExtraHandlers } from './run-extras.js'
+import { createScheduleHandlers } from './schedules.js'
 import { errInfo, type SseClient } from './sse.js'
 import { RunStarter } from './start-run.js'
 import { createStaticUi, type StaticUiOptions } from './static-ui.js'
@@ -207,6 +209,14 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
   const handlers = {
     ...createDataflowHandlers(dataflow),
     ...createTaskHandlers({ runtime, starter }),
+    ...createAgentHandlers(runtime),
+    ...createScheduleHandlers({
+      runtime,
+      parser,
+      policy,
+      limits,
+      ...(options.workflowsDir !== undefined ? { workflowsDir: options.workflowsDir } : {}),
+    }),
     ...createRunExtraHandlers({
       runtime,
       parser,
@@ -306,7 +316,7 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
       '*',
       cors({
         origin: corsOrigins === '*' ? '*' : [...corsOrigins],
-        allowMethods: ['GET', 'POST', 'OPTIONS'],
+        allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
         allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'],
         exposeHeaders: ['Location', 'Retry-After', 'WWW-Authenticate'],
         maxAge: 600,
@@ -341,7 +351,7 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
           })
         }
         c.set('principal', authorize(c, route))
-        if (route.method === 'post' || route.operationId === 'websocket') checkOrigin(c)
+        if (route.method !== 'get' || route.operationId === 'websocket') checkOrigin(c)
         await next()
       },
       ...(route.method === 'post' ? [limitBody] : []),
