@@ -15,6 +15,7 @@ import { createCostModel } from '@weft/cost'
 import { findConfigFile, loadConfig } from './config/load-config.js'
 import { type WeftConfig, WeftConfigSchema } from './config/weft-config.js'
 import { loadOfficialBackends } from './official-backends.js'
+import { sharedQueue } from './shared-queue.js'
 import { openStore, resolveStoreLocation, type StoreLocation } from './store.js'
 import { loadTraceSinks } from './tracing.js'
 
@@ -37,6 +38,11 @@ export interface CliRuntimeOptions {
   reporter?: { warn(message: string, context?: unknown): void }
   /** Where `uses: <name>` finds subworkflows (the server's workflows folder). */
   workflowsDir?: string
+  /**
+   * On a Postgres store: whether this process also works the attempts of its own runs (default
+   * true). `weft worker` says false and runs a worker of its own that claims every run's attempts.
+   */
+  queueWorker?: boolean
 }
 
 export interface CliRuntime {
@@ -69,6 +75,9 @@ export async function createCliRuntime(options: CliRuntimeOptions = {}): Promise
   const plugins = [...(await loadOfficialBackends()), ...configured]
   const location = resolveStoreLocation({ flag: options.store, env, config: config.store, configDir, cwd })
   const opened = await openStore(location, plugins)
+  // On Postgres, attempts go through the shared task queue: `weft worker`s anywhere may run them.
+  const queue =
+    location.kind === 'postgres' ? await sharedQueue(opened, env, options.queueWorker ?? true) : undefined
   const store = options.wrapStore ? options.wrapStore(opened) : opened
   const reporter = options.reporter ?? {
     warn: (message: string) => process.stderr.write(`warning: ${message}\n`),
@@ -99,7 +108,9 @@ export async function createCliRuntime(options: CliRuntimeOptions = {}): Promise
     reporter,
     ...(traceSinks.length ? { traceSink: traceSinks } : {}),
     ...(leaseTtlFrom(env) ? { leaseTtlMs: leaseTtlFrom(env) } : {}),
+    ...(queue ? { owner: queue.owner, executor: queue.executor } : {}),
   })
+  queue?.attach(runtime, cwd)
   return { runtime, config, ...(configFile ? { configFile } : {}), plugins, store: location }
 }
 
@@ -107,7 +118,7 @@ export async function createCliRuntime(options: CliRuntimeOptions = {}): Promise
  * `WEFT_LEASE_TTL_MS`: how long a run stays owned by a process that stopped renewing its lease
  * (default 15 s). Lower it where crashes are expected to be recovered quickly (tests, CI).
  */
-function leaseTtlFrom(env: NodeJS.ProcessEnv): number | undefined {
+export function leaseTtlFrom(env: NodeJS.ProcessEnv): number | undefined {
   const raw = env.WEFT_LEASE_TTL_MS
   if (raw === undefined || raw === '') return undefined
   const n = Number(raw)

@@ -12,9 +12,10 @@ import type { BackendReport, RunService, StartRequest, WorkflowDocument } from '
 const HEALTH_TIMEOUT_MS = 5000
 
 /** The runs of the local store, run by a runtime in this process. */
-export function createLocalService(runtime: Runtime, extraArgs?: string): RunService {
+export function createLocalService(runtime: Runtime, extraArgs?: string, sharedQueue = false): RunService {
   return {
     kind: 'local',
+    ...(sharedQueue ? { sharedQueue } : {}),
     where: 'this store',
     ...(extraArgs ? { extraArgs } : {}),
     get: (runId) => runtime.get(runId),
@@ -59,7 +60,7 @@ export function createLocalService(runtime: Runtime, extraArgs?: string): RunSer
           ...(request.budget ? { budget: request.budget } : {}),
           ...(request.strict ? { diagnostics: 'strict' as const } : {}),
         },
-        { file: doc.file, locate: doc.locate },
+        { file: doc.file, locate: doc.locate, ...(request.detach ? { detach: true } : {}) },
       ),
     async queryEvents(filter, limit) {
       const store = runtime.store

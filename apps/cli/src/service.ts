@@ -47,6 +47,8 @@ export interface StartRequest {
   failFast?: boolean
   budget?: BudgetSpec
   strict?: boolean
+  /** Record the run for a `weft worker` to run, instead of running it here (a shared store). */
+  detach?: boolean
 }
 
 /** A file a task produced (`ArtifactRef`). */
@@ -73,6 +75,8 @@ export interface BackendReport {
  */
 export interface RunService {
   readonly kind: 'local' | 'remote'
+  /** A local store shared with `weft worker` processes (Postgres): `--detach` only records the run. */
+  readonly sharedQueue?: boolean
   /** Where the runs are, for messages: `this store`, `the server at http://…`. */
   readonly where: string
   /** Arguments printed commands need to reach the same runs (`--store PATH`, `--server URL`). */

@@ -47,14 +47,21 @@ describe('task queue (Postgres)', () => {
     cleanups.push(() => executor.close())
     cleanups.push(() => worker.stop(0))
     const tasks: Record<string, unknown> = {}
-    for (let i = 0; i < 12; i++) tasks[`t${i}`] = { backend: 'echo', prompt: 'x', ...(i > 0 ? { needs: [`t${i - 1 - (i % 2)}`].filter((n) => n !== 't-1') } : {}) }
+    for (let i = 0; i < 12; i++)
+      tasks[`t${i}`] = {
+        backend: 'echo',
+        prompt: 'x',
+        ...(i > 0 ? { needs: [`t${i - 1 - (i % 2)}`].filter((n) => n !== 't-1') } : {}),
+      }
     const run = await runtime.start({ workflow: { weft: 1, name: 'queued', tasks } as never })
     const done = await runtime.wait(run.id)
     expect(done.status).toBe('succeeded')
     expect(done.taskCounts.succeeded).toBe(12)
-    const events = (await shared.events.read(run.id, { limit: 10_000 }))
+    const events = await shared.events.read(run.id, { limit: 10_000 })
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1))
-    const claims = events.filter((e) => e.type === 'log' && (e.data as { fields?: { code?: string } }).fields?.code === 'task.claimed')
+    const claims = events.filter(
+      (e) => e.type === 'log' && (e.data as { fields?: { code?: string } }).fields?.code === 'task.claimed',
+    )
     expect(claims).toHaveLength(12)
     expect(events.filter((e) => e.type === 'task.succeeded')).toHaveLength(12)
     const t5 = (await shared.tasks.get(run.id, 't5'))!
@@ -71,14 +78,31 @@ describe('task queue (Postgres)', () => {
     const q = queueQueries(db, s)
     await shared.commit({
       runId: 'run_fence',
-      create: { spec: { workflow: { weft: 1, name: 'f', tasks: {} }, inputs: {}, initiator: 'code', tags: [] } as never },
+      create: {
+        spec: {
+          workflow: { weft: 1, name: 'f', tasks: {} },
+          inputs: {},
+          initiator: 'code',
+          tags: [],
+        } as never,
+      },
       events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'created' } }],
     })
-    await q.enqueue({ runId: 'run_fence', taskId: 'a', attempt: 1, backend: 'echo', priority: 50, owner: 'o', request: '{}' })
+    await q.enqueue({
+      runId: 'run_fence',
+      taskId: 'a',
+      attempt: 1,
+      backend: 'echo',
+      priority: 50,
+      owner: 'o',
+      request: '{}',
+    })
     const [late] = await q.claim({ worker: 'slow', backends: ['echo'], limit: 5, ttlMs: 200, fields: {} })
     expect(late).toMatchObject({ runId: 'run_fence', taskId: 'a', attempt: 1 })
     // Nothing else to claim while it is held.
-    expect(await q.claim({ worker: 'other', backends: ['echo'], limit: 5, ttlMs: 200, fields: {} })).toEqual([])
+    expect(await q.claim({ worker: 'other', backends: ['echo'], limit: 5, ttlMs: 200, fields: {} })).toEqual(
+      [],
+    )
     await sleep(300)
     expect((await q.heartbeat('slow', [late!.token], 200)).size).toBe(0)
     const swept = await q.sweep()
@@ -87,14 +111,24 @@ describe('task queue (Postgres)', () => {
     const [lost] = await q.take([{ runId: 'run_fence', taskId: 'a', attempt: 1 }])
     expect(lost?.status).toBe('lost')
     // The owner queues the next attempt; the other worker claims and completes it.
-    await q.enqueue({ runId: 'run_fence', taskId: 'a', attempt: 2, backend: 'echo', priority: 50, owner: 'o', request: '{}' })
+    await q.enqueue({
+      runId: 'run_fence',
+      taskId: 'a',
+      attempt: 2,
+      backend: 'echo',
+      priority: 50,
+      owner: 'o',
+      request: '{}',
+    })
     const [next] = await q.claim({ worker: 'other', backends: ['echo'], limit: 5, ttlMs: 5000, fields: {} })
     expect(next?.attempt).toBe(2)
-    expect(await q.complete('slow', { ...next!, token: late!.token }, 'succeeded', '{"result":{}}', {})).toBe(false)
+    expect(await q.complete('slow', { ...next!, token: late!.token }, 'succeeded', '{"result":{}}', {})).toBe(
+      false,
+    )
     expect(await q.complete('other', next!, 'succeeded', '{"result":{"ok":1}}', {})).toBe(true)
     expect(await q.complete('other', next!, 'succeeded', '{"result":{"ok":2}}', {})).toBe(false)
     // The claims and the completion are in the run's log, numbered after the owner's events.
-    const events = (await shared.events.read('run_fence'))
+    const events = await shared.events.read('run_fence')
     expect(events.map((e) => [e.seq, (e.data as { fields?: { code?: string } }).fields?.code])).toEqual([
       [1, undefined],
       [2, 'task.claimed'],

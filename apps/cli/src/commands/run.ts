@@ -146,8 +146,11 @@ export async function runCommand(
             json: opts.json,
             ...(service.extraArgs ? { extraArgs: service.extraArgs } : {}),
           }
-          if (service.kind === 'local') return await spawnDetachedRun(io, argv, detachOptions)
-          printDetached(await begin(), io, detachOptions)
+          // On a store shared with workers the run is only recorded: a `weft worker` runs it.
+          if (service.kind === 'local' && !service.sharedQueue)
+            return await spawnDetachedRun(io, argv, detachOptions)
+          const run = service.sharedQueue ? await service.start(doc, { ...request, detach: true }) : await begin()
+          printDetached(run, io, detachOptions)
           return ExitCode.ok
         }
         return await watchRun({

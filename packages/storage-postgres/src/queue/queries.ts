@@ -138,10 +138,9 @@ export function queueQueries(db: Db, s: string) {
     /** Takes the results of these attempts that have one (the rows are deleted: each is taken once). */
     async take(keys: AttemptKey[]): Promise<TakenResult[]> {
       if (keys.length === 0) return []
-      const rows = await db.query<[string, string, number, TakenResult['status'], string | null, string | null]>(
-        take,
-        [keys.map((k) => k.runId), keys.map((k) => k.taskId), keys.map((k) => k.attempt)],
-      )
+      const rows = await db.query<
+        [string, string, number, TakenResult['status'], string | null, string | null]
+      >(take, [keys.map((k) => k.runId), keys.map((k) => k.taskId), keys.map((k) => k.attempt)])
       return rows.map(([runId, taskId, attempt, status, result, worker]) => ({
         runId,
         taskId,
@@ -222,7 +221,14 @@ export function queueQueries(db: Db, s: string) {
       fields: Record<string, unknown>,
     ): Promise<boolean> {
       return db.tx(async (q) => {
-        const rows = await q.query<[string]>(complete, [c.runId, c.taskId, c.attempt, c.token, status, result])
+        const rows = await q.query<[string]>(complete, [
+          c.runId,
+          c.taskId,
+          c.attempt,
+          c.token,
+          status,
+          result,
+        ])
         if (rows.length === 0) return false
         await q.execute(countDone, [worker, status === 'succeeded' ? 1 : 0, status === 'failed' ? 1 : 0])
         await append(q, worker, [

@@ -8,7 +8,15 @@
  * Results are taken by polling the attempts this process waits for (one statement for all of
  * them), woken early by LISTEN/NOTIFY. A result is taken once (the row is deleted as it is read).
  */
-import type { AttemptIO, BackendEvent, DispatchedAttempt, RunningAttempt, Store, TaskExecutor, TaskResult } from '@weft/core'
+import type {
+  AttemptIO,
+  BackendEvent,
+  DispatchedAttempt,
+  RunningAttempt,
+  Store,
+  TaskExecutor,
+  TaskResult,
+} from '@weft/core'
 import { AttemptLostError, BackendError, type BackendErrorCode } from '@weft/core'
 import { internalsOf } from './internals.js'
 import { Listener, Waker } from './listener.js'

@@ -148,9 +148,10 @@ export class Worker {
     for (const a of this.#active.values()) {
       a.lost = 'the worker stopped'
       a.abort.abort({ kind: 'shutdown', message: `worker ${this.name} stopped` })
-      const given = await persist(() => this.#queue.handBack(a.claim, `worker ${this.name} stopped`), 5).catch(
-        () => false,
-      )
+      const given = await persist(
+        () => this.#queue.handBack(a.claim, `worker ${this.name} stopped`),
+        5,
+      ).catch(() => false)
       if (given) this.#log(`handed back attempt ${a.claim.attempt} of ${a.claim.runId}/${a.claim.taskId}`)
     }
     await all()
@@ -229,7 +230,10 @@ export class Worker {
     let accepted: boolean
     try {
       accepted = await persist(() =>
-        this.#queue.complete(this.name, c, status, JSON.stringify(outcome), { host: hostname(), pid: process.pid }),
+        this.#queue.complete(this.name, c, status, JSON.stringify(outcome), {
+          host: hostname(),
+          pid: process.pid,
+        }),
       )
     } catch (err) {
       this.#warn(`could not record attempt ${c.attempt} of ${c.runId}/${c.taskId}: ${(err as Error).message}`)
@@ -271,7 +275,8 @@ export class Worker {
 
   async #beat(status?: WorkerStatus): Promise<void> {
     if (this.#o.record === false) return
-    const now: WorkerStatus = status ?? (this.#stopping ? 'draining' : this.#active.size > 0 ? 'busy' : 'idle')
+    const now: WorkerStatus =
+      status ?? (this.#stopping ? 'draining' : this.#active.size > 0 ? 'busy' : 'idle')
     await this.#workers.heartbeat(this.name, this.owner, this.leaseMs, now, this.#active.size)
     const rejected = this.#unrecordedRejections
     if (rejected > 0) {
