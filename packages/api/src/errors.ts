@@ -94,6 +94,7 @@ export const STATUS_OF_CODE: Record<ApiErrorCode, number> = {
   not_found: 404,
   run_not_found: 404,
   task_not_found: 404,
+  agent_not_found: 404,
   workflow_not_found: 404,
   method_not_allowed: 405,
   run_finished: 409,

@@ -1,3 +1,5 @@
+export * from './agent-routes.js'
+export * from './agents.js'
 export * from './artifacts.js'
 export * from './backends.js'
 export * from './dataflow.js'

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { AGENT_ROUTES } from './agent-routes.js'
 import { ArtifactListSchema, ArtifactParamsSchema } from './artifacts.js'
 import { BackendListSchema } from './backends.js'
 import { DATAFLOW_ROUTES } from './dataflow-routes.js'
@@ -189,6 +190,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   },
   ...DATAFLOW_ROUTES,
   ...TASK_ROUTES,
+  ...AGENT_ROUTES,
   ...SCHEDULE_ROUTES,
   {
     method: 'get',

@@ -37,6 +37,7 @@ import {
 } from '@weft/api'
 import { isTerminalRunStatus, type RunSummary, type TaskState, type WeftEvent } from '@weft/core/contracts'
 import { z } from 'zod'
+import { type AgentsClient, createAgentsClient } from './agents.js'
 import { createDataflowClient, type DataflowClient } from './dataflow.js'
 import { WeftApiError } from './errors.js'
 import { type GapFiller, type StreamOptions, streamRunEvents } from './sse.js'
@@ -156,6 +157,8 @@ export interface WeftClient {
   }
   /** One task without a workflow, tasks across runs, one task's state and cancel (`/api/v1/tasks`). */
   tasks: TasksClient
+  /** The `weft worker` processes sharing the server's store: list, show, pause, resume, stop (`/api/v1/agents`). */
+  agents: AgentsClient
   /** `GET /healthz`. */
   health(options?: CallOptions): Promise<{ status: 'ok'; version: string }>
   /** `GET /readyz`: the checks, also when not ready (503). */
@@ -345,6 +348,7 @@ export function createClient(options: ClientOptions): WeftClient {
       },
     },
     tasks: createTasksClient(t, call, randomKey),
+    agents: createAgentsClient(t, call),
     async health(o) {
       return (await t.json('health', HealthSchema, call(o))).data
     },

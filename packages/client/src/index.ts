@@ -1,3 +1,4 @@
+export type { AgentsClient } from './agents.js'
 export {
   type CallOptions,
   type ClientOptions,

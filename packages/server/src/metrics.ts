@@ -1,6 +1,14 @@
 import type { MetricsSummary } from '@weft/api'
-import type { RunStatus, Runtime, RuntimeQueueStatus, Store, WeftEvent } from '@weft/core'
+import {
+  agentStoreOf,
+  type RunStatus,
+  type Runtime,
+  type RuntimeQueueStatus,
+  type Store,
+  type WeftEvent,
+} from '@weft/core'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { type AgentSource, registerAgentGauges } from './agent-metrics.js'
 import { SummaryCollector } from './metrics-summary.js'
 
 export interface ServerMetricsOptions {
@@ -32,6 +40,8 @@ export interface ServerMetrics {
   observe(event: WeftEvent): void
   /** Where the run and queue gauges are read from on each scrape. The server sets it. */
   setQueueSource(source: (() => Promise<RuntimeQueueStatus>) | undefined): void
+  /** Where the agent gauges read the agents (`store.agents`); the server sets it when its store has them. */
+  setAgentSource(source: AgentSource | undefined): void
 }
 
 const TOKEN_KINDS = [
@@ -48,6 +58,8 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: p })
   const registers = [registry]
   let queueSource: (() => Promise<RuntimeQueueStatus>) | undefined
+  let agentSource: AgentSource | undefined
+  registerAgentGauges(registry, p, () => agentSource)
   // One read of the queue per scrape, shared by the gauges that collect from it.
   let pending: Promise<RuntimeQueueStatus | undefined> | undefined
   const readQueue = () => {
@@ -188,6 +200,9 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     setQueueSource(source) {
       queueSource = source
     },
+    setAgentSource(source) {
+      agentSource = source
+    },
     observe(e) {
       summary.observe(e)
       if (e.type !== 'agent.delta') events.inc({ type: e.type })
@@ -274,6 +289,8 @@ function storeKind(id: string): string {
 /** Subscribes the metrics to a runtime's live events; returns the unsubscribe function. */
 export function observeRuntime(metrics: ServerMetrics, runtime: Runtime): () => void {
   metrics.setQueueSource(() => runtime.queueStatus())
+  const agents = agentStoreOf(runtime.store)
+  metrics.setAgentSource(agents ? () => agents.list() : undefined)
   const unsubscribe = runtime.subscribe((e) => {
     try {
       metrics.observe(e)
@@ -284,5 +301,6 @@ export function observeRuntime(metrics: ServerMetrics, runtime: Runtime): () => 
   return () => {
     unsubscribe()
     metrics.setQueueSource(undefined)
+    metrics.setAgentSource(undefined)
   }
 }

@@ -13,6 +13,7 @@ import { type Context, Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { type WebSocket, WebSocketServer } from 'ws'
 import { z } from 'zod'
+import { createAgentHandlers } from './agent-handlers.js'
 import {
   ANONYMOUS_ADMIN,
   type ApiKey,
@@ -208,6 +209,7 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
   const handlers = {
     ...createDataflowHandlers(dataflow),
     ...createTaskHandlers({ runtime, starter }),
+    ...createAgentHandlers(runtime),
     ...createScheduleHandlers({
       runtime,
       parser,
