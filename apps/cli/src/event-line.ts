@@ -46,6 +46,18 @@ function describe(e: WeftEvent, c: Colors, verbose: boolean): string | undefined
       const again = e.data.interrupted.length ? `; running again: ${e.data.interrupted.join(', ')}` : ''
       return `${c.cyan('↺')} run recovered${e.data.previousOwner ? c.dim(` from ${e.data.previousOwner}`) : ''}: ${kept}${again}`
     }
+    case 'run.compensating':
+      return `${c.yellow('↶')} run ${e.data.outcome}: undoing ${e.data.tasks.length} task(s), last done first: ${e.data.tasks.join(', ')}`
+    case 'compensation.started':
+      return `${c.yellow('↶')} ${id} compensation started ${c.dim(`(${e.data.backend})`)}${attempt}`
+    case 'compensation.succeeded': {
+      const out = shortValue(e.data.output, 60)
+      return `${c.green('✓')} ${id} undone ${c.dim(formatDuration(e.data.durationMs))}${out ? c.dim(` → ${out}`) : ''}`
+    }
+    case 'compensation.failed':
+      return `${c.red('✗')} ${id} compensation failed: ${truncate(e.data.error.message, 120)}`
+    case 'compensation.canceled':
+      return `${c.yellow('■')} ${id} compensation canceled: ${e.data.reason}`
     case 'task.interrupted':
       return `${c.yellow('↺')} ${id} interrupted: ${e.data.reason}`
     case 'task.reused':

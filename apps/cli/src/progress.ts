@@ -84,6 +84,11 @@ const PERSISTED = new Set<WeftEvent['type']>([
   'task.waiting',
   'diagnostic',
   'run.canceling',
+  // What a failed or canceled run undid, one line each (compensate:).
+  'run.compensating',
+  'compensation.succeeded',
+  'compensation.failed',
+  'compensation.canceled',
 ])
 
 class LiveProgress implements Progress {

@@ -1,5 +1,6 @@
 import { type RunSummary, TASK_STATUSES, type TaskState, totalTokens, type Usage } from '@weft/core'
 import type { Colors } from './colors.js'
+import { compensationLines } from './compensation-lines.js'
 import {
   elapsedMs,
   formatCount,
@@ -189,6 +190,8 @@ export function formatRunSummary(run: RunSummary, tasks: TaskState[], options: S
     lines.push('')
     lines.push(`  ${c.red('error:')} ${run.error.message} ${c.dim(`[${run.error.code}]`)}`)
   }
+  const compensations = compensationLines(run, c)
+  if (compensations.length > 0) lines.push('', ...compensations)
   const resume = resumeCommands(run, options)
   if (resume.length > 0) {
     lines.push('')
