@@ -40,6 +40,7 @@ import { z } from 'zod'
 import { type AgentsClient, createAgentsClient } from './agents.js'
 import { createDataflowClient, type DataflowClient } from './dataflow.js'
 import { WeftApiError } from './errors.js'
+import { createSchedulesClient, type SchedulesClient } from './schedules.js'
 import { type GapFiller, type StreamOptions, streamRunEvents } from './sse.js'
 import { createTasksClient, type TasksClient } from './tasks.js'
 import { type FetchLike, type QueryValue, Transport } from './transport.js'
@@ -172,6 +173,8 @@ export interface WeftClient {
   connect(options?: { signal?: AbortSignal }): Promise<WeftSession>
   /** Dataflow graphs, executions, injection and components (`/api/v1/dataflow`). */
   dataflow: DataflowClient
+  /** Cron schedules kept in the server's store: list, create, get, remove (`/api/v1/schedules`). */
+  schedules: SchedulesClient
 }
 
 const AnyObjectSchema = z.record(z.string(), z.unknown())
@@ -295,6 +298,7 @@ export function createClient(options: ClientOptions): WeftClient {
   return {
     baseUrl: t.baseUrl,
     dataflow: createDataflowClient(t, call),
+    schedules: createSchedulesClient(t, call),
     backends: {
       async list(o) {
         return (await t.json('listBackends', BackendListSchema, call(o))).data.items
