@@ -1,6 +1,8 @@
 import { WeftError } from '@weft/core'
+import { AGENTS_MIGRATION } from './agents/migration.js'
 import type { Db, Queryable } from './db.js'
 import { qualify } from './location.js'
+import { taskQueueMigration } from './queue/migration.js'
 import { QUEUE_FLAG_MIGRATION } from './queue-flag.js'
 import { SCHEDULES_MIGRATION } from './schedules.js'
 
@@ -22,7 +24,7 @@ export interface Migration {
  * JSON is kept as text, written and read as it is: `jsonb` would reparse every value on write
  * and normalise it (key order, duplicate keys), and weft never queries inside it.
  */
-export const MIGRATIONS: readonly Migration[] = [
+export const MIGRATIONS: readonly Migration[] = withTaskQueue([
   {
     version: 1,
     name: 'initial',
@@ -252,7 +254,14 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   SCHEDULES_MIGRATION,
   QUEUE_FLAG_MIGRATION,
-]
+  AGENTS_MIGRATION,
+])
+
+/** The list with the task queue's migration (queue/migration.ts) in its place, by version. */
+function withTaskQueue(list: Migration[]): Migration[] {
+  const commit = list.find((m) => m.version === 2)!
+  return [...list, taskQueueMigration(commit)].sort((a, b) => a.version - b.version)
+}
 
 /** The newest schema version this code knows. */
 export const SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]!.version

@@ -1,4 +1,5 @@
 import { type FullStore, type RunSpec, STORE_SPECIFICATION_VERSION, type TaskState } from '@weft/core'
+import { agentsStore } from './agents/agents-store.js'
 import { artifactStore, memoryStore } from './artifacts.js'
 import { commitRunner } from './commit.js'
 import { Db } from './db.js'
@@ -6,6 +7,7 @@ import { idempotencyStore, leaseStore } from './leases.js'
 import { DEFAULT_SCHEMA, parseLocation, qualify } from './location.js'
 import { migrate } from './migrations.js'
 import { runLogReads } from './queries.js'
+import { registerInternals } from './queue/internals.js'
 import { queryTasks, queueFlagStore } from './queue-flag.js'
 import { scheduleStore } from './schedules.js'
 import { signalStore } from './signals.js'
@@ -59,7 +61,7 @@ export function createPostgresStore(options: PostgresStoreOptions): FullStore {
   const commit = commitRunner(db, s)
   const deleteRun = deleteRunner(db, s)
 
-  return {
+  const store: FullStore = {
     specificationVersion: STORE_SPECIFICATION_VERSION,
     id: `postgres:${display.replace(/^postgres(ql)?:/, '')}${schema === DEFAULT_SCHEMA ? '' : `#${schema}`}`,
     capabilities: {
@@ -72,6 +74,7 @@ export function createPostgresStore(options: PostgresStoreOptions): FullStore {
       idempotency: true,
       schedules: true,
       queue: true,
+      agents: true,
     },
 
     async init() {
@@ -114,7 +117,11 @@ export function createPostgresStore(options: PostgresStoreOptions): FullStore {
     memory: memoryStore(db, s),
     schedules: scheduleStore(db, s),
     queue: queueFlagStore(db, s),
+    agents: agentsStore(db, s),
   }
+  // The task queue of `weft worker` (queue/) works on this pool and schema.
+  registerInternals(store, { db, s, connectionString: location.connectionString })
+  return store
 }
 
 /**

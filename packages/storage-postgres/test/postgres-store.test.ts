@@ -80,6 +80,7 @@ describe('postgres store', () => {
       idempotency: true,
       queue: true,
       schedules: true,
+      agents: true,
     })
     // Created and closed without a call: no connection was made, no schema created.
     await store.close()
