@@ -223,6 +223,37 @@ describe('compensation', () => {
     await runtime.close()
   })
 
+  it('undoes a mapped task item by item, with its item and index, and never the mapped task itself', async () => {
+    const store = createMemoryStore()
+    const { runtime, backend } = makeRuntime({ store })
+    const run = await runtime.start({
+      workflow: wf({
+        each: {
+          map: { over: ['x', 'y', 'z'], maxParallel: 1 },
+          with: { output: 'done ${{ item }}' },
+          compensate: undo({ note: '${{ index }}:${{ item }}' }),
+        },
+        boom: { needs: ['each'], with: { error: 'kaboom' } },
+      }),
+    })
+    const done = await runtime.wait(run.id)
+    expect(done.status).toBe('failed')
+    // One item at a time: z finished last, so it is undone first.
+    expect(compensationCalls(backend.calls)).toEqual(['each[2]', 'each[1]', 'each[0]'])
+    expect(
+      backend.calls
+        .filter((c) => c.taskId.startsWith('each[') && (c.options as { note?: string }).note)
+        .map((c) => (c.options as { note: string }).note),
+    ).toEqual(['2:z', '1:y', '0:x'])
+    expect(done.compensation!.tasks.map((t) => [t.taskId, t.output])).toEqual([
+      ['each[2]', { undo: 'done z' }],
+      ['each[1]', { undo: 'done y' }],
+      ['each[0]', { undo: 'done x' }],
+    ])
+    await expectReplayAgrees(store, run.id, await allEvents(runtime, run.id))
+    await runtime.close()
+  })
+
   it('after a crash mid-compensation, recovery never reruns a finished one, reruns the one in flight, skips none', async () => {
     const store = createMemoryStore()
     const TTL = 120

@@ -165,6 +165,22 @@ describe('text deltas over the WebSocket', () => {
     await socket.close()
   })
 
+  it('a subscription to every run gets deltas only when it asks', async () => {
+    const [withDeltas, without] = await Promise.all([Socket.open(wsUrl()), Socket.open(wsUrl())])
+    await withDeltas.request({ type: 'subscribe', id: 'all', deltas: true })
+    await without.request({ type: 'subscribe', id: 'all' })
+    const { runId } = (
+      await call(h.url, '/api/v1/runs', { json: { workflow: talking('ws-all', ['x', 'y'], 80) } })
+    ).body
+    const end = (m: Loose) =>
+      m.type === 'event' && m.event.runId === runId && m.event.type === 'run.succeeded'
+    await Promise.all([withDeltas.wait(end, 'the end'), without.wait(end, 'the end')])
+    const deltas = (s: Socket) => s.events().filter((e) => e.runId === runId && e.type === 'agent.delta')
+    expect(deltas(withDeltas).map((e) => (e.data as { text: string }).text)).toEqual(['x', 'y'])
+    expect(deltas(without)).toEqual([])
+    await Promise.all([withDeltas.close(), without.close()])
+  })
+
   it('refuses a malformed ?deltas= on the upgrade', async () => {
     const r = await call(h.url, '/api/v1/ws?deltas=maybe')
     expect(r.status).toBe(400)
