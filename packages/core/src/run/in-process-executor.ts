@@ -20,51 +20,97 @@ export interface InProcessExecutorOptions {
 export function createInProcessExecutor(o: InProcessExecutorOptions): TaskExecutor {
   return {
     start(attempt: DispatchedAttempt, io: AttemptIO): RunningAttempt {
-      const backend = o.backends.get(attempt.backend)
-      const ctx: TaskContext = {
-        runId: attempt.runId,
-        taskId: attempt.taskId,
-        attempt: attempt.attempt,
-        // Read on use: the signal is made only for backends that look at it (attempt-abort.ts).
-        get signal() {
-          return io.signal
-        },
-        emit: io.emit,
-        log: new AttemptLog(io.emit),
-        workDir: o.workDir,
-      }
-      let suspended = false
-      const result = (async (): Promise<TaskResult> => {
-        if (!backend)
-          throw new BackendError('not_installed', `backend '${attempt.backend}' is not available`, {
-            retryable: false,
-          })
-        const r = await backend.execute(attempt.request, ctx)
-        if (r.artifacts?.length) await keepArtifacts(o, attempt, r.artifacts)
-        return r
-      })()
-      return {
-        result,
-        async suspend() {
-          if (!backend?.pause || suspended) return
-          suspended = true
-          try {
-            await backend.pause(ctx)
-          } catch (err) {
-            o.warn(`could not pause task ${attempt.taskId}: ${(err as Error).message}`)
-          }
-        },
-        async resume() {
-          if (!backend?.resume || !suspended) return
-          suspended = false
-          try {
-            await backend.resume(ctx)
-          } catch (err) {
-            o.warn(`could not resume task ${attempt.taskId}: ${(err as Error).message}`)
-          }
-        },
-      }
+      return new InProcessAttempt(o, attempt, io)
     },
+  }
+}
+
+/**
+ * One attempt running in this process. A class, not closures: a no-op task's attempt made more
+ * garbage here (a context with its own getter, an async wrapper, three methods) than anywhere else.
+ */
+class InProcessAttempt implements RunningAttempt {
+  readonly result: Promise<TaskResult>
+  private readonly backend: Backend | undefined
+  private readonly ctx: TaskContext
+  private suspended = false
+
+  constructor(
+    private readonly o: InProcessExecutorOptions,
+    private readonly attempt: DispatchedAttempt,
+    io: AttemptIO,
+  ) {
+    const backend = o.backends.get(attempt.backend)
+    this.backend = backend
+    this.ctx = new AttemptContext(attempt, io, o.workDir)
+    if (!backend) {
+      this.result = Promise.reject(
+        new BackendError('not_installed', `backend '${attempt.backend}' is not available`, {
+          retryable: false,
+        }),
+      )
+      return
+    }
+    let called: Promise<TaskResult>
+    try {
+      // Promise.resolve: the same promise for a native one; a backend that throws at once rejects.
+      called = Promise.resolve(backend.execute(attempt.request, this.ctx))
+    } catch (err) {
+      called = Promise.reject(err)
+    }
+    this.result = called.then((r) => (r.artifacts?.length ? this.kept(r) : r))
+  }
+
+  private async kept(r: TaskResult): Promise<TaskResult> {
+    await keepArtifacts(this.o, this.attempt, r.artifacts!)
+    return r
+  }
+
+  async suspend(): Promise<void> {
+    if (!this.backend?.pause || this.suspended) return
+    this.suspended = true
+    try {
+      await this.backend.pause(this.ctx)
+    } catch (err) {
+      this.o.warn(`could not pause task ${this.attempt.taskId}: ${(err as Error).message}`)
+    }
+  }
+
+  async resume(): Promise<void> {
+    if (!this.backend?.resume || !this.suspended) return
+    this.suspended = false
+    try {
+      await this.backend.resume(this.ctx)
+    } catch (err) {
+      this.o.warn(`could not resume task ${this.attempt.taskId}: ${(err as Error).message}`)
+    }
+  }
+}
+
+/** What the backend gets as its `TaskContext`: the signal is read on use (attempt-abort.ts). */
+class AttemptContext implements TaskContext {
+  readonly runId: string
+  readonly taskId: string
+  readonly attempt: number
+  readonly emit: AttemptIO['emit']
+  readonly log: BackendLogger
+  readonly workDir: string
+
+  constructor(
+    attempt: DispatchedAttempt,
+    private readonly io: AttemptIO,
+    workDir: string,
+  ) {
+    this.runId = attempt.runId
+    this.taskId = attempt.taskId
+    this.attempt = attempt.attempt
+    this.emit = io.emit
+    this.log = new AttemptLog(io.emit)
+    this.workDir = workDir
+  }
+
+  get signal(): AbortSignal {
+    return this.io.signal
   }
 }
 

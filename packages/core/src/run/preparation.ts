@@ -39,7 +39,7 @@ function prepare(run: LiveRun, a: Attempt): void {
     let prepared: PreparedTask | undefined
     let failure: unknown
     try {
-      prepared = prepareTaskNow(prepareInput(run, a, planned, undefined))
+      prepared = prepareTaskNow(prepareInput(run, a, planned, undefined, false))
     } catch (err) {
       failure = err
     }
@@ -54,7 +54,7 @@ async function prepareLater(run: LiveRun, a: Attempt, planned: PlannedTask): Pro
   let failure: unknown
   try {
     const agent = planned.agent ? await run.memory.agent(planned.agent) : undefined
-    prepared = await prepareTask(prepareInput(run, a, planned, agent))
+    prepared = await prepareTask(prepareInput(run, a, planned, agent, true))
   } catch (err) {
     failure = err
   }
@@ -67,8 +67,17 @@ function itemScope(scope: Scope, planned: PlannedTask): Scope {
   return m ? { ...scope, item: m.item, index: m.index } : scope
 }
 
-function prepareInput(run: LiveRun, a: Attempt, planned: PlannedTask, agent: JsonObject | undefined) {
-  const memory = { run: run.memory.run, ...(agent ? { agent } : {}) }
+/** Only a context build summarizes; a task prepared at once never calls it (no closure for it). */
+const NO_SUMMARY = (): Promise<string> => Promise.reject(new Error('no context is built for this task'))
+
+function prepareInput(
+  run: LiveRun,
+  a: Attempt,
+  planned: PlannedTask,
+  agent: JsonObject | undefined,
+  mayBuildContext: boolean,
+) {
+  const memory = agent ? { run: run.memory.run, agent } : { run: run.memory.run }
   return {
     runId: run.id,
     attempt: a.number,
@@ -81,7 +90,9 @@ function prepareInput(run: LiveRun, a: Attempt, planned: PlannedTask, agent: Jso
     inputs: run.spec.inputs as JsonObject,
     scope: itemScope(run.taskScope(agent), planned),
     memory,
-    summarize: (text: string, maxTokens: number) => summarize(run, a, planned, text, maxTokens),
+    summarize: mayBuildContext
+      ? (text: string, maxTokens: number) => summarize(run, a, planned, text, maxTokens)
+      : NO_SUMMARY,
   }
 }
 
@@ -93,25 +104,20 @@ function afterPrepare(
   prepared: PreparedTask | undefined,
   failure: unknown,
 ): void {
-  const notStarted = () => {
-    // Not started after all (paused, stopped, over budget…): it is a candidate again.
-    endPreparation(run, a)
-    run.releaseSlot(a)
-  }
   if (!run.acting) {
-    notStarted()
+    notStarted(run, a)
     return
   }
   const t = run.task(a.taskId)
   if (t.status !== 'queued' && t.status !== 'retrying') {
     // Canceled while it was being prepared.
-    notStarted()
+    notStarted(run, a)
     run.pump()
     return
   }
   const abort = a.controller.reason
   if (!prepared || abort) {
-    notStarted()
+    notStarted(run, a)
     // Timed out before it started: no attempt ran, so there is none to retry.
     if (abort?.kind === 'timeout') failTask(run, a.taskId, { code: 'timeout', message: abort.message })
     else if (!abort) failTask(run, a.taskId, toErrorInfo(failure))
@@ -122,14 +128,14 @@ function afterPrepare(
   if (prepared.context) recordContext(run, t.taskId, prepared.context)
   // Stopped, paused or draining meanwhile: the task stays queued for later.
   if (run.phase.name !== 'active' || run.state.status !== 'running') {
-    notStarted()
+    notStarted(run, a)
     run.pump()
     return
   }
   if (prepared.estimate) {
     const breach = run.ledger.check(t.taskId, prepared.estimate)
     if (breach) {
-      notStarted()
+      notStarted(run, a)
       onBudgetBreach(run, t.taskId, breach, prepared.estimate)
       run.pump()
       return
@@ -137,6 +143,12 @@ function afterPrepare(
   }
   startAttempt(run, a, prepared, planned)
   run.pump()
+}
+
+/** Not started after all (paused, stopped, over budget…): it is a candidate again. */
+function notStarted(run: LiveRun, a: Attempt): void {
+  endPreparation(run, a)
+  run.releaseSlot(a)
 }
 
 function endPreparation(run: LiveRun, a: Attempt): void {

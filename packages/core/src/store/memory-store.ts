@@ -1,4 +1,4 @@
-import type { Page, RunFilter, RunSpec, RunSummary, TaskState, WeftEvent } from '@weft/spec'
+import type { EventDraft, Page, RunFilter, RunSpec, RunSummary, TaskState, WeftEvent } from '@weft/spec'
 import {
   type ArtifactRef,
   assertArtifactName,
@@ -82,15 +82,21 @@ export function createMemoryStore(): FullStore {
         )
       }
       // Validate everything before mutating, so a failed commit leaves nothing behind.
-      const stored: WeftEvent[] = commit.events.map(
-        (e, i) =>
-          ({
-            ...e,
-            runId: commit.runId,
-            seq: lastSeq + i + 1,
-            severity: e.severity ?? 'info',
-          }) as WeftEvent,
-      )
+      const stored: WeftEvent[] = new Array(commit.events.length)
+      for (let i = 0; i < commit.events.length; i++) {
+        const e = commit.events[i]! as EventDraft & { ts: string; runId?: string; seq?: number }
+        const seq = lastSeq + i + 1
+        // The runtime's events come stamped for this run with seq 0 and a severity, and are never
+        // changed once committed: one is numbered in place instead of copied (a copy per event was
+        // most of what a run of 100,000 tasks allocated here). Any other draft is copied, so a
+        // caller that commits the same draft twice does not see it change.
+        if (e.seq === 0 && e.runId === commit.runId && e.severity !== undefined) {
+          e.seq = seq
+          stored[i] = e as WeftEvent
+        } else {
+          stored[i] = { ...e, runId: commit.runId, seq, severity: e.severity ?? 'info' } as WeftEvent
+        }
+      }
       runs.set(commit.runId, record)
       if (commit.spec) record.spec = commit.spec
       for (const t of commit.tasks ?? []) record.tasks.set(t.taskId, t)

@@ -148,15 +148,16 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
           ? needsRaw.filter((n): n is string => typeof n === 'string')
           : []
     const valid: string[] = []
-    const seen = new Set<string>()
-    needs.forEach((dep, i) => {
-      const path = typeof needsRaw === 'string' ? ['tasks', id, 'needs'] : ['tasks', id, 'needs', i]
+    // A set only for the lists long enough to need one; the path only for a problem.
+    const seen = needs.length > 8 ? new Set<string>() : undefined
+    for (let i = 0; i < needs.length; i++) {
+      const dep = needs[i]!
       if (dep === id) {
         add({
           level: 'error',
           code: 'self_dependency',
           message: `task '${id}' needs itself`,
-          path,
+          path: needPath(id, needsRaw, i),
           hint: `remove '${id}' from its own needs`,
         })
       } else if (!Object.hasOwn(rawTasks!, dep)) {
@@ -165,20 +166,20 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
           level: 'error',
           code: 'unknown_need',
           message: `task '${brief(id)}' needs '${brief(dep)}', which is not a task of this workflow`,
-          path,
+          path: needPath(id, needsRaw, i),
           hint: guess ? `did you mean '${guess}'?` : `known tasks: ${listNames(taskIds)}`,
         })
-      } else if (seen.has(dep)) {
+      } else if (seen ? seen.has(dep) : needs.indexOf(dep) < i) {
         add({
           level: 'warning',
           code: 'duplicate_need',
           message: `task '${id}' lists '${dep}' twice in needs`,
-          path,
+          path: needPath(id, needsRaw, i),
           hint: 'remove the repeat',
         })
       } else valid.push(dep)
-      seen.add(dep)
-    })
+      seen?.add(dep)
+    }
     graph.set(id, valid)
   }
   // A few cycles say what to fix; a graph can hold more cycles than anyone could read.
@@ -205,7 +206,9 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
     if (!isObject(task)) continue
     const upstream = upstreamOf(graph, id)
     const map = isObject(task.map) ? task.map : undefined
-    for (const key of ['prompt', 'when', 'input', 'with', 'inputs'] as const) {
+    for (const key of TEMPLATE_FIELDS) {
+      // Most tasks leave most fields out: no path and no walk for those.
+      if (task[key] === undefined) continue
       // `when` decides whether the map runs at all: it is not per item.
       const mapped = map !== undefined && key !== 'when'
       for (const t of collectTemplates(task[key], ['tasks', id, key]))
@@ -318,6 +321,9 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
   return result
 }
 
+/** The fields of a task that may hold templates. */
+const TEMPLATE_FIELDS = ['prompt', 'when', 'input', 'with', 'inputs'] as const
+
 /** Diagnostics listed at most; the rest are counted in one last diagnostic. */
 const MAX_DIAGNOSTICS = 1000
 /** Cycles reported at most. */
@@ -345,6 +351,11 @@ export { formatPath }
  * task further up walks the graph (once per task), so validating a large workflow stays linear
  * instead of collecting every task's ancestors.
  */
+/** Where a task's `i`th need is written: `needs` itself when it is a single string. */
+function needPath(id: string, needsRaw: unknown, i: number): DocPath {
+  return typeof needsRaw === 'string' ? ['tasks', id, 'needs'] : ['tasks', id, 'needs', i]
+}
+
 function upstreamOf(
   graph: ReadonlyMap<string, readonly string[]>,
   id: string,
