@@ -36,13 +36,19 @@ function cliEntry(): string {
 export async function spawnDetachedRun(
   io: CliIo,
   argv: string[],
-  options: { json?: boolean; extraArgs?: string },
+  options: { json?: boolean; extraArgs?: string; print?: (run: RunSummary, log: string) => void },
 ): Promise<number> {
   const logDir = resolve(io.cwd, DETACHED_LOG_DIR)
   mkdirSync(logDir, { recursive: true })
   const pendingLog = join(logDir, `starting-${process.pid}-${Date.now()}.log`)
   const fd = openSync(pendingLog, 'a')
-  const args = [...argv.filter((a) => a !== '--detach' && a !== DETACHED_CHILD_FLAG), DETACHED_CHILD_FLAG]
+  const kept = argv.filter((a) => a !== '--detach' && a !== DETACHED_CHILD_FLAG)
+  // Before a `--`: what follows it is operands (`weft tasks submit … -- cmd args`), not flags.
+  const end = kept.indexOf('--')
+  const args =
+    end < 0
+      ? [...kept, DETACHED_CHILD_FLAG]
+      : [...kept.slice(0, end), DETACHED_CHILD_FLAG, ...kept.slice(end)]
   // A debugger flag would make the child fight over the inspector port.
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--inspect'))
   const child = spawn(process.execPath, [...execArgv, cliEntry(), ...args], {
@@ -84,7 +90,9 @@ export async function spawnDetachedRun(
     renameSync(pendingLog, log)
     child.disconnect()
     child.unref()
-    printDetached(outcome.run, io, { ...options, log: relative(io.cwd, log) || log })
+    const shown = relative(io.cwd, log) || log
+    if (options.print) options.print(outcome.run, shown)
+    else printDetached(outcome.run, io, { ...options, log: shown })
     return ExitCode.ok
   }
 
