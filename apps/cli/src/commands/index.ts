@@ -24,9 +24,12 @@ export const COMMAND_GROUPS: Readonly<Record<string, string>> = {
   runs: 'list, inspect and control runs',
   events: 'query and export the event log across runs',
   dataflow: 'validate and run streaming dataflow graphs (components with ports, backpressure)',
+  tasks: 'submit one task without a workflow; wait for, list, cancel tasks and print their output',
+  queue: 'pause and resume dispatch everywhere the store is shared (durable), and show the queue',
 }
 
 const RUN_ID = ['<run-id>', 'the run'] as const
+const TASK_ID = ['<task-id>', 'the task (its id in the run)'] as const
 const WORKFLOW_FILE = ['<file>', 'the workflow (.yaml, .yml or .json)'] as const
 
 /** Every command, in the order the help lists them. */
@@ -183,6 +186,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'run the weft HTTP/WebSocket API server (the same thing as `weft-server`)',
     load: async () => (await import('./serve.js')).configureServeCommand,
   },
+  ...taskCommands(),
 ]
 
 /**
@@ -199,4 +203,61 @@ export function selectCommand(argv: readonly string[]): CommandEntry | undefined
   return COMMANDS.find((e) =>
     e.path.length === 1 ? named(e, first, 0) : e.path[0] === first && named(e, second, 1),
   )
+}
+
+/** `weft tasks …` and `weft queue …` (tasks-*.ts, queue.ts). */
+function taskCommands(): CommandEntry[] {
+  return [
+    {
+      path: ['tasks', 'submit'],
+      description: 'submit one task without a workflow (`weft tasks submit --backend shell -- echo hi`)',
+      arguments: [['[command...]', 'program and arguments, for backends that run commands (after --)']],
+      load: async () => (await import('./tasks-submit.js')).configureTasksSubmitCommand,
+    },
+    {
+      path: ['tasks', 'wait'],
+      description: 'wait for a task to end; the exit code says how it ended (0 succeeded, 1 not)',
+      arguments: [RUN_ID, TASK_ID],
+      load: async () => (await import('./tasks-control.js')).configureTasksWaitCommand,
+    },
+    {
+      path: ['tasks', 'list'],
+      aliases: ['ls'],
+      description: 'list tasks across runs by status, backend, agent or run',
+      load: async () => (await import('./tasks-list.js')).configureTasksListCommand,
+    },
+    {
+      path: ['tasks', 'cancel'],
+      description: 'cancel one task: its dependents are skipped, the rest of the run goes on',
+      arguments: [RUN_ID, TASK_ID],
+      load: async () => (await import('./tasks-control.js')).configureTasksCancelCommand,
+    },
+    {
+      path: ['tasks', 'output'],
+      description:
+        "print one task's whole output (text as is, JSON pretty; --json raw) and list its artifacts",
+      arguments: [RUN_ID, TASK_ID],
+      load: async () => (await import('./tasks-control.js')).configureTasksOutputCommand,
+    },
+    {
+      path: ['queue', 'status'],
+      description: 'show whether dispatch is paused (and by whom, why), with running and queued tasks',
+      load: async () => (await import('./queue.js')).configureQueueStatusCommand,
+    },
+    {
+      path: ['queue', 'pause'],
+      description: 'pause dispatch everywhere the store is shared: no new task starts, running ones finish',
+      load: async () => (await import('./queue.js')).configureQueuePauseCommand,
+    },
+    {
+      path: ['queue', 'resume'],
+      description: 'resume dispatch after `weft queue pause`',
+      load: async () => (await import('./queue.js')).configureQueueResumeCommand,
+    },
+    {
+      path: ['queue', 'history'],
+      description: 'list the changes of the queue flag, newest first',
+      load: async () => (await import('./queue.js')).configureQueueHistoryCommand,
+    },
+  ]
 }
