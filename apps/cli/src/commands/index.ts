@@ -24,6 +24,7 @@ export const COMMAND_GROUPS: Readonly<Record<string, string>> = {
   runs: 'list, inspect and control runs',
   events: 'query and export the event log across runs',
   dataflow: 'validate and run streaming dataflow graphs (components with ports, backpressure)',
+  schedules: 'cron schedules that start runs while `weft serve` runs: add, list, remove',
   tasks: 'submit one task without a workflow; wait for, list, cancel tasks and print their output',
   queue: 'pause and resume dispatch everywhere the store is shared (durable), and show the queue',
 }
@@ -175,6 +176,26 @@ export const COMMANDS: readonly CommandEntry[] = [
       ['[values...]', 'JSON values, one message each'],
     ],
     load: async () => (await import('./dataflow-remote.js')).configureDataflowInjectCommand,
+  },
+  {
+    path: ['schedules', 'add'],
+    description:
+      'add a cron schedule of a workflow file (--cron, --input, --missed skip|catchUp); `weft serve` starts its runs',
+    arguments: [WORKFLOW_FILE],
+    load: async () => (await import('./schedules.js')).configureSchedulesAddCommand,
+  },
+  {
+    path: ['schedules', 'list'],
+    aliases: ['ls'],
+    description: 'list schedules: cron, zone, missed-tick policy, next and last tick',
+    load: async () => (await import('./schedules.js')).configureSchedulesListCommand,
+  },
+  {
+    path: ['schedules', 'remove'],
+    aliases: ['rm'],
+    description: 'remove a schedule (the runs it started stay)',
+    arguments: [['<schedule-id>', 'the schedule (see `weft schedules list`)']],
+    load: async () => (await import('./schedules.js')).configureSchedulesRemoveCommand,
   },
   {
     path: ['backends'],

@@ -1,5 +1,6 @@
 import { dirname } from 'node:path'
 import { createShellBackend } from '@weft/backend-shell'
+import { scheduleStoreOf, startScheduleRunner } from '@weft/core'
 import { type Command, Option } from 'commander'
 import { createCliRuntime, loadCliConfig } from '../compose.js'
 import type { CliContext } from '../context.js'
@@ -144,10 +145,26 @@ export async function serveCommand(
     },
     'ready',
   )
+  // Cron schedules of the store (and the `schedules:` of the folder's workflows, synced first): each
+  // tick is claimed in the store, so several servers on one store start each tick's run once.
+  const schedules = scheduleStoreOf(runtime.store)
+    ? await startScheduleRunner({
+        runtime,
+        ...(settings.workflowsDir ? { workflowsDir: settings.workflowsDir } : {}),
+        ...(io.env.WEFT_SCHEDULE_POLL_MS ? { pollMs: Number(io.env.WEFT_SCHEDULE_POLL_MS) } : {}),
+        logger: {
+          info: (data, message) => logger.info(data, message),
+          warn: (data, message) => logger.warn(data, message),
+        },
+      })
+    : undefined
+  if (schedules) logger.info({ startedAt: new Date(schedules.startedAt).toISOString() }, 'schedules started')
+  else logger.info({ store: cli.store.display }, 'schedules: unsupported by this store, none will run')
   control.onListening?.(address.url)
 
   const reason = await stopRequested(control.signal)
   logger.info({ reason, graceMs: settings.graceMs }, 'shutting down')
+  await schedules?.stop()
   // The server first (no new requests, streams end with a final message), then the runtime:
   // running tasks get the grace period, the rest are recorded as interrupted for the next start.
   await server.close({ graceMs: settings.graceMs })
