@@ -18,6 +18,7 @@ const BAD_INPUT_CODES = new Set<WeftErrorCode>([
   'backend_not_found',
   'run_not_found',
   'task_not_found',
+  'agent_not_found',
   'run_finished',
   'run_not_paused',
   'resume_token_required',

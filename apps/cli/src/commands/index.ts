@@ -27,10 +27,12 @@ export const COMMAND_GROUPS: Readonly<Record<string, string>> = {
   schedules: 'cron schedules that start runs while `weft serve` runs: add, list, remove',
   tasks: 'submit one task without a workflow; wait for, list, cancel tasks and print their output',
   queue: 'pause and resume dispatch everywhere the store is shared (durable), and show the queue',
+  agents: 'the `weft worker` processes sharing a Postgres store: list, show, pause, resume, stop; `up` supervises local ones',
 }
 
 const RUN_ID = ['<run-id>', 'the run'] as const
 const TASK_ID = ['<task-id>', 'the task (its id in the run)'] as const
+const AGENT_NAME = ['<name>', 'the agent (the worker’s --name)'] as const
 const WORKFLOW_FILE = ['<file>', 'the workflow (.yaml, .yml or .json)'] as const
 
 /** Every command, in the order the help lists them. */
@@ -208,6 +210,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./serve.js')).configureServeCommand,
   },
   ...taskCommands(),
+  ...agentCommands(),
 ]
 
 /**
@@ -279,6 +282,39 @@ function taskCommands(): CommandEntry[] {
       path: ['queue', 'history'],
       description: 'list the changes of the queue flag, newest first',
       load: async () => (await import('./queue.js')).configureQueueHistoryCommand,
+    },
+  ]
+}
+
+/** `weft agents …` (agents.ts, agents-up.ts). */
+function agentCommands(): CommandEntry[] {
+  const control = (action: 'pause' | 'resume' | 'stop', description: string): CommandEntry => ({
+    path: ['agents', action],
+    description,
+    arguments: [AGENT_NAME],
+    load: async () => (await import('./agents.js')).configureAgentControlCommand(action),
+  })
+  return [
+    {
+      path: ['agents', 'list'],
+      aliases: ['ls'],
+      description: 'list agents (workers): status, busy slots, backends, counts, last heartbeat',
+      load: async () => (await import('./agents.js')).configureAgentsListCommand,
+    },
+    {
+      path: ['agents', 'show'],
+      description: 'show one agent: process, heartbeat, capacity, current tasks, counts and its recent agent.* events',
+      arguments: [AGENT_NAME],
+      load: async () => (await import('./agents.js')).configureAgentsShowCommand,
+    },
+    control('pause', 'pause an agent: it claims nothing more and hands its running tasks back to the queue'),
+    control('resume', 'let a paused agent claim work again'),
+    control('stop', 'stop an agent: no more claims, running tasks finish (grace) or are handed back, the process exits'),
+    {
+      path: ['agents', 'up'],
+      description:
+        'start N local `weft worker` processes with memory and CPU limits, restart crashed ones with backoff, stop them all on SIGTERM',
+      load: async () => (await import('./agents-up.js')).configureAgentsUpCommand,
     },
   ]
 }
