@@ -27,7 +27,7 @@ export const COMMAND_GROUPS: Readonly<Record<string, string>> = {
   schedules: 'cron schedules that start runs while `weft serve` runs: add, list, remove',
   tasks: 'submit one task without a workflow; wait for, list, cancel tasks and print their output',
   queue: 'pause and resume dispatch everywhere the store is shared (durable), and show the queue',
-  agents: 'the `weft worker` processes sharing a Postgres store: list, show, pause, resume, stop; `up` supervises local ones',
+  agents: 'workers sharing a Postgres store: list, show, pause, resume, stop; `up` runs local ones',
 }
 
 const RUN_ID = ['<run-id>', 'the run'] as const
@@ -205,6 +205,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./backends.js')).configureBackendsCommand,
   },
   {
+    path: ['worker'],
+    description:
+      'work the shared queue of a PostgreSQL store: own unowned runs, claim ready tasks for its backends, until SIGTERM',
+    load: async () => (await import('./worker.js')).configureWorkerCommand,
+  },
+  {
     path: ['serve'],
     description: 'run the weft HTTP/WebSocket API server (the same thing as `weft-server`)',
     load: async () => (await import('./serve.js')).configureServeCommand,
@@ -303,13 +309,17 @@ function agentCommands(): CommandEntry[] {
     },
     {
       path: ['agents', 'show'],
-      description: 'show one agent: process, heartbeat, capacity, current tasks, counts and its recent agent.* events',
+      description:
+        'show one agent: process, heartbeat, capacity, current tasks, counts and its recent agent.* events',
       arguments: [AGENT_NAME],
       load: async () => (await import('./agents.js')).configureAgentsShowCommand,
     },
     control('pause', 'pause an agent: it claims nothing more and hands its running tasks back to the queue'),
     control('resume', 'let a paused agent claim work again'),
-    control('stop', 'stop an agent: no more claims, running tasks finish (grace) or are handed back, the process exits'),
+    control(
+      'stop',
+      'stop an agent: no more claims, running tasks finish (grace) or are handed back, the process exits',
+    ),
     {
       path: ['agents', 'up'],
       description:
