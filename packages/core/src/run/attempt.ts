@@ -12,7 +12,7 @@ import { AttemptAbort } from './attempt-abort.js'
 import { type MappedBackendEvent, mapBackendEvent } from './backend-events.js'
 import { onSettled } from './batches.js'
 import type { TimerHandle } from './clock.js'
-import { AttemptLostError, type RunningAttempt } from './dispatch.js'
+import { type AttemptIO, AttemptLostError, type RunningAttempt } from './dispatch.js'
 import type { LiveRun } from './live-run.js'
 import type { PreparedTask } from './prepare.js'
 import { resolveRetryPolicy, retriesOn, retryDelayMs } from './retry.js'
@@ -107,15 +107,33 @@ function execute(run: LiveRun, a: Attempt, prepared: PreparedTask): Promise<Task
       request: prepared.request,
       priority: run.task(a.taskId).priority,
     },
-    {
-      get signal() {
-        return a.controller.signal
-      },
-      emit: (event) => onBackendEvent(run, a, event),
-    },
+    new AttemptChannel(run, a),
   )
   if (run.state.status === 'paused') void a.running.suspend()
   return a.running.result
+}
+
+/**
+ * What the executor reports through: the attempt's signal (made on first read) and `emit`. A class
+ * with `emit` made on first read too: a no-op backend reads neither, and a literal with a getter
+ * and an arrow cost a closure, a getter function and its accessor pair per attempt.
+ */
+class AttemptChannel implements AttemptIO {
+  private emitter?: (event: BackendEvent) => void
+
+  constructor(
+    private readonly run: LiveRun,
+    private readonly a: Attempt,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.a.controller.signal
+  }
+
+  get emit(): (event: BackendEvent) => void {
+    this.emitter ??= (event) => onBackendEvent(this.run, this.a, event)
+    return this.emitter
+  }
 }
 
 function onBackendEvent(run: LiveRun, a: Attempt, event: BackendEvent): void {

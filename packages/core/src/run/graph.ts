@@ -22,24 +22,18 @@ export class TaskGraph {
   private pendingChecks = new KeyHeap<number>((a, b) => a < b)
   /**
    * Candidates for dispatch by priority, then declaration order. An entry may be stale (the task
-   * started or finished since): it is checked with `isReady` and dropped when it is taken.
+   * started or finished since): it is checked with `isReady` and dropped when it is taken. Each
+   * entry is a number that sorts the same way (`readyKey`), so that ordering the queue looks up no
+   * task; `byOrder` gives the task back.
    */
-  private readonly ready: KeyHeap<string>
+  private readonly ready = new KeyHeap<number>((a, b) => a < b)
+  private readonly byOrder: string[] = []
 
   constructor(
     private readonly tasks: ReadonlyMap<string, TaskState>,
     private readonly isApprovalGate: (taskId: string) => boolean,
     private readonly isReady: (t: TaskState) => boolean,
-  ) {
-    this.ready = new KeyHeap<string>((a, b) => this.before(a, b))
-  }
-
-  /** Priority, then declaration order. */
-  before(a: string, b: string): boolean {
-    const x = this.tasks.get(a)!
-    const y = this.tasks.get(b)!
-    return x.priority !== y.priority ? x.priority < y.priority : x.order < y.order
-  }
+  ) {}
 
   /**
    * A task's state changed: it is looked at again, and so are the pending tasks that need it once
@@ -68,13 +62,18 @@ export class TaskGraph {
   /** Offers a task to the ready queue; it is taken only while it is ready. */
   offer(taskId: string): void {
     const t = this.tasks.get(taskId)
-    if (t && this.isReady(t)) this.ready.push(taskId)
+    if (t && this.isReady(t)) this.push(t)
+  }
+
+  private push(t: TaskState): void {
+    this.byOrder[t.order] = t.taskId
+    this.ready.push(readyKey(t))
   }
 
   /** The first ready task by priority, then declaration order, dropping stale entries. */
   nextReady(): TaskState | undefined {
-    for (let id = this.ready.peek(); id !== undefined; id = this.ready.peek()) {
-      const t = this.tasks.get(id)!
+    for (let key = this.ready.peek(); key !== undefined; key = this.ready.peek()) {
+      const t = this.tasks.get(this.byOrder[key % ORDERS]!)!
       if (this.isReady(t)) return t
       this.ready.pop()
     }
@@ -92,7 +91,7 @@ export class TaskGraph {
   allReady(): TaskState[] {
     const out: TaskState[] = []
     for (let t = this.takeReady(); t; t = this.takeReady()) out.push(t)
-    for (const t of out) this.ready.push(t.taskId)
+    for (const t of out) this.push(t)
     return out
   }
 
@@ -165,4 +164,12 @@ export class TaskGraph {
     }
     return !open
   }
+}
+
+/** Orders below this fit a ready key (4 billion tasks); priorities are 0 to 100. */
+const ORDERS = 2 ** 32
+
+/** Priority, then declaration order, as one number: exact, since 100 × 2³² is far below 2⁵³. */
+function readyKey(t: TaskState): number {
+  return t.priority * ORDERS + t.order
 }

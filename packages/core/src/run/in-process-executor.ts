@@ -87,14 +87,16 @@ class InProcessAttempt implements RunningAttempt {
   }
 }
 
-/** What the backend gets as its `TaskContext`: the signal is read on use (attempt-abort.ts). */
+/**
+ * What the backend gets as its `TaskContext`. The signal, `emit` and `log` are made when the
+ * backend first reads them (attempt-abort.ts): a backend that reads none costs none of them.
+ */
 class AttemptContext implements TaskContext {
   readonly runId: string
   readonly taskId: string
   readonly attempt: number
-  readonly emit: AttemptIO['emit']
-  readonly log: BackendLogger
   readonly workDir: string
+  private logger?: BackendLogger
 
   constructor(
     attempt: DispatchedAttempt,
@@ -104,13 +106,20 @@ class AttemptContext implements TaskContext {
     this.runId = attempt.runId
     this.taskId = attempt.taskId
     this.attempt = attempt.attempt
-    this.emit = io.emit
-    this.log = new AttemptLog(io.emit)
     this.workDir = workDir
   }
 
   get signal(): AbortSignal {
     return this.io.signal
+  }
+
+  get emit(): AttemptIO['emit'] {
+    return this.io.emit
+  }
+
+  get log(): BackendLogger {
+    this.logger ??= new AttemptLog(this.io.emit)
+    return this.logger
   }
 }
 

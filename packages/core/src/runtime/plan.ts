@@ -64,7 +64,7 @@ export function planTask(
   const agentName = task.agent ?? defaults.agent
   // Own entries only: a name like `toString` is not an agent.
   const agent = agentName && Object.hasOwn(agents, agentName) ? agents[agentName] : undefined
-  return {
+  const planned: PlannedTask = {
     id,
     order,
     needs: task.needs ?? [],
@@ -73,20 +73,22 @@ export function planTask(
     model: task.model ?? agent?.model ?? defaults.model,
     prompt: task.prompt,
     input: task.input,
-    with: { ...(agent?.with ?? {}), ...(task.with ?? {}) },
+    with: agent?.with || task.with ? { ...agent?.with, ...task.with } : {},
     timeoutMs: task.timeoutMs ?? defaults.timeoutMs,
     retry: task.retry,
     workflowRetry: defaults.retry,
     when: task.when,
     approval: task.approval,
     contextFrom: task.context?.from,
-    ...(task.context ? { context: task.context } : {}),
-    ...(task.budget ? { budget: task.budget } : {}),
-    ...(task.expectedOutputTokens !== undefined ? { expectedOutputTokens: task.expectedOutputTokens } : {}),
-    ...(agentName ? { agent: agentName } : {}),
-    ...(task.map ? { map: task.map } : {}),
-    ...(task.compensate ? { compensate: task.compensate } : {}),
   }
+  // Optional fields assigned, not spread: spreads in a literal made it a slow object, per task.
+  if (task.context) planned.context = task.context
+  if (task.budget) planned.budget = task.budget
+  if (task.expectedOutputTokens !== undefined) planned.expectedOutputTokens = task.expectedOutputTokens
+  if (agentName) planned.agent = agentName
+  if (task.map) planned.map = task.map
+  if (task.compensate) planned.compensate = task.compensate
+  return planned
 }
 
 /** The backend that runs subworkflow tasks (`uses:`), built into every runtime. */
