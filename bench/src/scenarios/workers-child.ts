@@ -37,22 +37,27 @@ const database = `weft_bench_workers_${randomBytes(6).toString('hex')}`
 const psql = (sql: string, target = server) => execa('psql', [target, '-v', 'ON_ERROR_STOP=1', '-Atc', sql])
 const epochMs = () => performance.timeOrigin + performance.now()
 
-/** Starts one worker process; resolves once it prints `ready`. `started` lines feed `onStarted`. */
-function startWorker(command: string[], onStarted: (id: number, at: number) => void): Promise<ChildProcess> {
+/** Starts one worker process; `ready` resolves once it prints `ready`; `started` lines feed `onStarted`. */
+function startWorker(
+  command: string[],
+  onStarted: (id: number, at: number) => void,
+): { child: ChildProcess; ready: Promise<void> } {
   const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d).slice(-4000)
   })
-  return new Promise((resolve, reject) => {
+  const ready = new Promise<void>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! })
     lines.on('line', (line) => {
-      if (line === 'ready') resolve(child)
+      if (line === 'ready') resolve()
       const m = /^started (\d+) ([\d.]+)$/.exec(line)
       if (m) onStarted(Number(m[1]), Number(m[2]))
     })
-    child.on('exit', (code) => reject(new Error(`worker exited ${code} before it was ready: ${stderr}`)))
+    child.on('exit', (code) => reject(new Error(`worker exited ${code}: ${stderr}`)))
   })
+  ready.catch(() => {})
+  return { child, ready }
 }
 
 await psql(`CREATE DATABASE ${database}`)
@@ -64,8 +69,18 @@ try {
   await system.prepare()
   const started = new Map<number, number>()
   const command = system.workerCommand(input.concurrency)
-  for (let i = 0; i < input.workers; i++)
-    children.push(await startWorker(command, (id, at) => started.set(id, at)))
+  const workers = Array.from({ length: input.workers }, () =>
+    startWorker(command, (id, at) => started.set(id, at)),
+  )
+  children.push(...workers.map((w) => w.child))
+  if (system.waitReady)
+    await Promise.race([
+      system.waitReady(input.workers),
+      ...workers.map((w) => w.ready.then(() => new Promise(() => {}))),
+    ])
+  else await Promise.all(workers.map((w) => w.ready))
+  const startedAt = async (key: string | number) =>
+    system.startedAt ? system.startedAt(key) : started.get(key as number)
 
   const t0 = performance.now()
   await system.enqueueMany(input.jobs)
@@ -75,12 +90,16 @@ try {
   const pickupMs: number[] = []
   for (let id = 1; id <= input.probes; id++) {
     const at = epochMs()
-    await system.enqueueProbe(id)
+    const key = await system.enqueueProbe(id)
     const deadline = Date.now() + 10_000
-    while (!started.has(id) && Date.now() < deadline) await sleep(0.2)
-    if (!started.has(id)) throw new Error(`probe ${id} did not start within 10 s`)
-    pickupMs.push(started.get(id)! - at)
-    // Let the worker go idle again, so every probe finds idle workers.
+    let startedAtMs = await startedAt(key)
+    while (startedAtMs === undefined && Date.now() < deadline) {
+      await sleep(0.5)
+      startedAtMs = await startedAt(key)
+    }
+    if (startedAtMs === undefined) throw new Error(`probe ${id} did not start within 10 s`)
+    pickupMs.push(startedAtMs - at)
+    // Let the workers go idle again, so every probe finds idle workers.
     await sleep(10)
   }
   childOutput({

@@ -6,23 +6,35 @@
  * in one transaction and one probe job, and how many jobs are left.
  */
 import { dirname, join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { createMockBackend } from '@weft/backend-mock'
+import { createRuntime, newOwnerName } from '@weft/core'
+import { createPostgresStore, createQueueExecutor, DEFAULT_SCHEMA } from '@weft/storage-postgres'
 import { runMigrations } from 'graphile-worker'
 import pg from 'pg'
+import { REPO_DIR } from '../lib/child.js'
 
 export type WorkerSystemName = 'graphile-worker' | 'weft'
 
 export interface WorkerSystem {
   prepare(): Promise<void>
-  /** The command of one worker process with `concurrency` slots (it prints `ready`). */
+  /** The command of one worker process with `concurrency` slots. */
   workerCommand(concurrency: number): string[]
+  /** Resolves once `n` workers are up (default: each prints `ready`). */
+  waitReady?(n: number): Promise<void>
+  /** Enqueues `n` jobs in one transaction. */
   enqueueMany(n: number): Promise<void>
-  enqueueProbe(id: number): Promise<void>
+  /** Enqueues one probe job; returns its key for `startedAt`. */
+  enqueueProbe(id: number): Promise<string | number>
+  /** When a worker started the probe (epoch ms), if it has; default: its `started` line. */
+  startedAt?(key: string | number): Promise<number | undefined>
   remaining(): Promise<number>
   close(): Promise<void>
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url))
+const CLI_BIN = join(REPO_DIR, 'apps', 'cli', 'dist', 'bin.js')
 
 function graphileWorker(url: string): WorkerSystem {
   const pool = new pg.Pool({ connectionString: url, max: 2 })
@@ -45,9 +57,11 @@ function graphileWorker(url: string): WorkerSystem {
       )
     },
     async enqueueProbe(id) {
-      await pool.query(`SELECT graphile_worker.add_job('noop', json_build_object('probe', true, 'id', $1::int))`, [
-        id,
-      ])
+      await pool.query(
+        `SELECT graphile_worker.add_job('noop', json_build_object('probe', true, 'id', $1::int))`,
+        [id],
+      )
+      return id
     },
     async remaining() {
       const r = await pool.query<{ n: string }>('SELECT count(*) AS n FROM graphile_worker.jobs')
@@ -57,8 +71,77 @@ function graphileWorker(url: string): WorkerSystem {
   }
 }
 
-function weft(_url: string): WorkerSystem {
-  throw new Error('weft worker: not wired into the bench yet')
+/**
+ * weft: this process owns the runs (as `weft run` does on a Postgres store, but working none of
+ * their attempts itself): it dispatches every attempt to the shared task queue, and the
+ * `weft worker` processes claim, run and complete them; the run finishes when this process has
+ * folded every result. Many jobs are the tasks of one run; a probe is a run of one task, timed
+ * from just before `runtime.start` to the claim's time in the queue (the database's clock, read
+ * back as epoch milliseconds).
+ */
+function weft(url: string): WorkerSystem {
+  const store = createPostgresStore({ url })
+  const owner = newOwnerName()
+  const queue = createQueueExecutor({ store, owner })
+  const runtime = createRuntime({ store, backends: [createMockBackend()], executor: queue, owner })
+  const pool = new pg.Pool({ connectionString: url, max: 2 })
+  const noop = { backend: 'mock', with: { output: 'ok' } }
+  const pending: Promise<unknown>[] = []
+  let manyRun: string | undefined
+  return {
+    async prepare() {
+      await store.init()
+    },
+    workerCommand: (concurrency) => [
+      process.execPath,
+      CLI_BIN,
+      'worker',
+      '--store',
+      url,
+      '--concurrency',
+      String(concurrency),
+      '--backends',
+      'mock',
+      '--quiet',
+    ],
+    async waitReady(n) {
+      for (;;) {
+        const r = await pool.query<{ n: string }>(
+          `SELECT count(*) AS n FROM "${DEFAULT_SCHEMA}".workers WHERE status IN ('idle', 'busy')`,
+        )
+        if (Number(r.rows[0]!.n) >= n) return
+        await sleep(20)
+      }
+    },
+    async enqueueMany(n) {
+      const tasks = Object.fromEntries(Array.from({ length: n }, (_, i) => [`t${i}`, noop]))
+      const run = await runtime.start({ workflow: { weft: 1, name: 'bench-many', maxParallelism: n, tasks } })
+      manyRun = run.id
+      pending.push(runtime.wait(run.id))
+    },
+    async enqueueProbe(id) {
+      const run = await runtime.start({ workflow: { weft: 1, name: `probe-${id}`, tasks: { probe: noop } } })
+      pending.push(runtime.wait(run.id))
+      return run.id
+    },
+    async startedAt(runId) {
+      const r = await pool.query<{ at: string }>(
+        `SELECT extract(epoch FROM claimed_at) * 1000 AS at FROM "${DEFAULT_SCHEMA}".task_queue WHERE run_id = $1 AND claimed_at IS NOT NULL`,
+        [runId],
+      )
+      return r.rows[0] ? Number(r.rows[0].at) : undefined
+    },
+    async remaining() {
+      if (!manyRun) return 0
+      const run = await runtime.get(manyRun)
+      return run && ['succeeded', 'failed', 'canceled'].includes(run.status) ? 0 : 1
+    },
+    async close() {
+      await Promise.allSettled(pending)
+      await runtime.close()
+      await pool.end()
+    },
+  }
 }
 
 export const SYSTEMS: Record<WorkerSystemName, (url: string) => WorkerSystem> = {
