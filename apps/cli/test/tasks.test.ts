@@ -23,7 +23,8 @@ let server: TestServer
 let pgUrl: string
 const database = `weft_tasks_${randomBytes(6).toString('hex')}`
 beforeAll(async () => {
-  server = await startTestServer()
+  // The shell backend is refused to inline work over HTTP unless the server's policy allows it.
+  server = await startTestServer({ policy: { inlineBackends: ['shell', 'mock'] } })
   psql(`CREATE DATABASE ${database}`)
   const u = new URL(PG)
   u.pathname = `/${database}`
@@ -35,6 +36,12 @@ afterAll(async () => {
   psql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
 })
 
+/** The target's flags go before a `--`: after it, everything is the task's command. */
+function withTarget(args: string[], target: string[]): string[] {
+  const end = args.indexOf('--')
+  return end < 0 ? [...args, ...target] : [...args.slice(0, end), ...target, ...args.slice(end)]
+}
+
 /** The three places runs can be: each case runs the same commands against it. */
 const targets = [
   { name: 'sqlite (default store)', args: (): string[] => [] },
@@ -45,7 +52,7 @@ const targets = [
 describe.each(targets)('weft tasks on $name', { timeout: 120_000 }, (target) => {
   it('submit --wait prints the output; list, output and exit codes follow the task', async () => {
     const ws = workspace()
-    const weft = (args: string[]) => runCli([...args, ...target.args()], { cwd: ws.dir, env: ws.env })
+    const weft = (args: string[]) => runCli(withTarget(args, target.args()), { cwd: ws.dir, env: ws.env })
     const hi = await weft(['tasks', 'submit', '--backend', 'shell', '--wait', '--', 'echo', 'hi there'])
     expect(hi.code, hi.stderr).toBe(0)
     expect(hi.stdout).toBe('hi there\n')
@@ -122,7 +129,7 @@ describe.each(targets)('weft tasks on $name', { timeout: 120_000 }, (target) => 
 
   it('submit without --wait prints run and task ids; wait and cancel act on the task', async () => {
     const ws = workspace()
-    const weft = (args: string[]) => runCli([...args, ...target.args()], { cwd: ws.dir, env: ws.env })
+    const weft = (args: string[]) => runCli(withTarget(args, target.args()), { cwd: ws.dir, env: ws.env })
     const sub = await weft([
       'tasks',
       'submit',

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Runtime } from '@weft/core'
-import { type ApiKey, createServer, type WeftServer } from '@weft/server'
+import { type ApiKey, createServer, type ServerOptions, type WeftServer } from '@weft/server'
 import { createCliRuntime } from '../../src/compose.js'
 
 export interface TestServer {
@@ -19,7 +19,9 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-export async function startTestServer(options: { keys?: ApiKey[] } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { keys?: ApiKey[]; policy?: ServerOptions['policy'] } = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-cli-server-'))
   const store = join(dir, 'server.db')
   const { runtime } = await createCliRuntime({ cwd: dir, env: {}, store, reporter: { warn() {} } })
@@ -28,6 +30,9 @@ export async function startTestServer(options: { keys?: ApiKey[] } = {}): Promis
     logger: { info: quiet, warn: quiet, error: quiet },
     // A server with keys runs only named workflows by default; these tests post inline ones.
     ...(options.keys ? { auth: { keys: options.keys }, policy: { inlineWorkflows: true } } : {}),
+    ...(options.policy
+      ? { policy: { ...(options.keys ? { inlineWorkflows: true } : {}), ...options.policy } }
+      : {}),
   })
   const { url } = await server.listen({ port: 0, host: '127.0.0.1' })
   return {
