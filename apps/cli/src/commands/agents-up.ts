@@ -7,12 +7,13 @@ import type { CliContext } from '../context.js'
 import { ExitCode } from '../exit-codes.js'
 import type { CliIo } from '../io.js'
 import { resolveStoreLocation } from '../store.js'
+import type { WorkersConfig } from '../supervisor/config.js'
 import { limitedCommand, type ToolCheck } from '../supervisor/limits.js'
 import { Supervisor } from '../supervisor/supervisor.js'
 import { nonNegativeInt, positiveInt, storeOption } from './flags.js'
 
 export interface AgentsUpOptions {
-  count: number
+  count?: number
   store?: string
   namePrefix?: string
   concurrency?: number
@@ -29,7 +30,7 @@ export interface AgentsUpOptions {
 
 export function configureAgentsUpCommand(command: Command, ctx: CliContext): void {
   command
-    .requiredOption('-c, --count <n>', 'how many workers', positiveInt)
+    .option('-c, --count <n>', 'how many workers (default: `workers.count` of weft.config)', positiveInt)
     .addOption(storeOption())
     .option('--name-prefix <prefix>', 'workers are named PREFIX-1 … PREFIX-N (default: the host name)')
     .option('--concurrency <n>', 'attempts each worker runs at once (weft worker --concurrency)', positiveInt)
@@ -77,12 +78,13 @@ export interface WeftInvocation {
 }
 
 export async function agentsUpCommand(
-  opts: AgentsUpOptions,
+  flags: AgentsUpOptions,
   io: CliIo,
   deps: { weft?: WeftInvocation; has?: ToolCheck; signal?: AbortSignal } = {},
 ): Promise<number> {
   const c = colorsFor(io.stderr, io.env)
   const { config, configFile } = await loadCliConfig(io.cwd)
+  const opts = withConfig(flags, config.workers)
   const location = resolveStoreLocation({
     flag: opts.store,
     env: io.env,
@@ -179,4 +181,22 @@ function stopSignal(signal?: AbortSignal): Promise<string> {
     process.once('SIGINT', on('SIGINT'))
     signal?.addEventListener('abort', () => resolve('aborted'), { once: true })
   })
+}
+
+/** The flags, with `workers:` of weft.config where a flag is not given. */
+function withConfig(
+  flags: AgentsUpOptions,
+  config: WorkersConfig | undefined,
+): AgentsUpOptions & { count: number } {
+  const { backends, ...rest } = config ?? {}
+  const merged: AgentsUpOptions = {
+    ...rest,
+    ...(backends !== undefined ? { backends: Array.isArray(backends) ? backends.join(',') : backends } : {}),
+    ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
+  }
+  if (merged.count === undefined)
+    throw new WeftError('input_invalid', 'how many workers? pass --count N', {
+      hint: 'or set `workers: { count: N }` in weft.config',
+    })
+  return merged as AgentsUpOptions & { count: number }
 }

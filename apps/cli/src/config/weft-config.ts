@@ -7,6 +7,7 @@ import {
 } from '@weft/core'
 import { ServerConfigSchema } from '@weft/server/config'
 import { z } from 'zod'
+import { WorkersConfigSchema } from '../supervisor/config.js'
 
 /**
  * `weft.config.{json,yaml,yml,js,mjs}`: which plugins to load and how the runtime behaves. It is
@@ -58,5 +59,7 @@ export const WeftConfigSchema = z.strictObject({
     .optional(),
   /** `weft serve` / `weft-server`: flags and `WEFT_*` environment variables win over these. */
   server: ServerConfigSchema.optional(),
+  /** `weft agents up`: how many workers, their limits and flags (flags win). */
+  workers: WorkersConfigSchema.optional(),
 })
 export type WeftConfig = z.infer<typeof WeftConfigSchema>
