@@ -66,6 +66,7 @@ const concrete = (route: ApiRoute, id = runId) =>
   routePath(route.path, {
     ...(route.path.includes('{id}') ? { id } : {}),
     ...(route.path.includes('{name}') ? { name: 'report.md' } : {}),
+    ...(route.path.includes('{task}') ? { task: 'a' } : {}),
   })
 const isApi = (route: ApiRoute) => route.path.startsWith('/api/v1/')
 const hasBody = (route: ApiRoute) => route.method === 'post'
@@ -106,6 +107,14 @@ const WRONG_FIELDS: Record<string, unknown[]> = {
   resumeRun: [{ token: 5 }, { token: '' }, { budget: 'x' }],
   addTasks: [{ tasks: [] }, { tasks: { a: 5 } }, { tasks: {} }, { tasks: 'x' }],
   rerunRun: [{ from: 5 }, { from: '' }, { from: 'x', extra: 1 }],
+  createSchedule: [
+    { workflowName: 'x' },
+    { workflow: 'x', cron: 5 },
+    { workflow: 'x', cron: '' },
+    { workflow: 'x', workflowName: 'x', cron: '* * * * *' },
+    { workflowName: 'x', cron: '* * * * *', missed: 'always' },
+    { workflowName: 'x', cron: '* * * * *', inputs: 'nope' },
+  ],
 }
 
 function caseArbitrary(): fc.Arbitrary<Case> {
@@ -114,7 +123,7 @@ function caseArbitrary(): fc.Arbitrary<Case> {
     // A method the path does not have.
     route.chain((r) =>
       fc
-        .constantFrom(...ODD_METHODS, ...['GET', 'POST'].filter((m) => !methodsOf.get(r.path)!.has(m)))
+        .constantFrom(...[...ODD_METHODS, 'GET', 'POST'].filter((m) => !methodsOf.get(r.path)!.has(m)))
         .map((method) => ({
           kind: 'method',
           method,
@@ -163,8 +172,8 @@ function caseArbitrary(): fc.Arbitrary<Case> {
               }
             : {}),
           status: 404,
-          // A dataflow execution is not a run: its routes answer the generic code.
-          code: r.path.startsWith('/api/v1/dataflow') ? 'not_found' : 'run_not_found',
+          // A dataflow execution or a schedule is not a run: their routes answer the generic code.
+          code: /^\/api\/v1\/(dataflow|schedules)\//.test(r.path) ? 'not_found' : 'run_not_found',
         })),
       ),
     // An unknown query parameter, or a bad value of a known one.
