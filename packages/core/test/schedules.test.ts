@@ -106,6 +106,25 @@ describe('schedule runner', () => {
     expect(ticks.map((t) => t.runId).sort()).toEqual(runs.map((r) => r.run.id).sort())
   })
 
+  it('a schedule enabled again starts from then: no burst for the ticks while it was disabled', async () => {
+    const store = createMemoryStore()
+    const runtime = runtimeOn(store)
+    const schedules = requireSchedules(store)
+    await schedules.put(everySecond({ enabled: false }))
+    const clock = createManualClock(T0)
+    const runner = await startScheduleRunner({ runtime, clock })
+    closers.push(() => runner.stop())
+    clock.advance(30_000)
+    await runner.pass()
+    await schedules.put({ ...(await schedules.get('sch_test'))!, enabled: true })
+    clock.advance(2000)
+    await runner.pass()
+    expect((await scheduledRuns(runtime)).map((r) => r.tick)).toEqual([
+      '2026-01-01T00:00:31.000Z',
+      '2026-01-01T00:00:32.000Z',
+    ])
+  })
+
   it('two runners on one store start each tick once', async () => {
     const store = createMemoryStore()
     const a = runtimeOn(store)

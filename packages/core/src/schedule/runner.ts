@@ -160,7 +160,11 @@ export async function startScheduleRunner(options: ScheduleRunnerOptions): Promi
     const seen = new Set<string>()
     for (const s of all) {
       seen.add(s.id)
-      if (!s.enabled) continue
+      if (!s.enabled) {
+        // Ticks while disabled are not owed: enabling it again starts from then, not with a burst.
+        cursors.set(s.id, now)
+        continue
+      }
       const t = times(s)
       if (!t) continue
       const from = cursors.get(s.id) ?? Date.parse(s.lastTickAt ?? s.createdAt)
