@@ -115,6 +115,30 @@ export class RunSpans {
       case 'run.canceling':
         this.run(e)?.span.addEvent('weft.run.canceling', { [WEFT.reason]: e.data.reason }, at)
         return
+      // Compensations run after every task has ended: events of the run's span, in the order they ran.
+      case 'run.compensating':
+        this.run(e)?.span.addEvent(
+          'weft.run.compensating',
+          { 'weft.compensation.outcome': e.data.outcome, 'weft.compensation.tasks': e.data.tasks.join(',') },
+          at,
+        )
+        return
+      case 'compensation.started':
+      case 'compensation.succeeded':
+      case 'compensation.failed':
+      case 'compensation.canceled':
+        this.run(e)?.span.addEvent(
+          `weft.${e.type}`,
+          {
+            ...(e.taskId ? { [WEFT.taskId]: e.taskId } : {}),
+            ...(e.attempt ? { [WEFT.attempt]: e.attempt } : {}),
+            ...(e.type === 'compensation.started' ? { [WEFT.backend]: e.data.backend } : {}),
+            ...(e.type === 'compensation.failed' ? { 'error.type': e.data.error.code } : {}),
+            ...(e.type === 'compensation.canceled' ? { [WEFT.reason]: e.data.reason } : {}),
+          },
+          at,
+        )
+        return
       case 'budget.exceeded': {
         const run = this.run(e)
         run?.span.setAttribute(WEFT.budgetExceeded, true)

@@ -50,6 +50,38 @@ function byName(spans: ReceivedSpan[], name: string): ReceivedSpan {
 }
 
 describe('@weft/otel spans over OTLP/HTTP', () => {
+  it('records a failed run’s compensations as events of its span, in the order they ran', async () => {
+    runtime = createRuntime({ backends: [createMockBackend()], traceSink: sink() })
+    const run = await runtime.start({
+      workflow: {
+        weft: 1,
+        name: 'undo',
+        defaults: { backend: 'mock' },
+        tasks: {
+          book: {
+            prompt: 'book',
+            with: { output: { id: 7 } },
+            compensate: { with: { output: 'undo ${{ output.id }}' } },
+          },
+          pay: { needs: ['book'], prompt: 'pay', with: { error: 'declined' } },
+        },
+      },
+    })
+    expect((await runtime.wait(run.id)).status).toBe('failed')
+    await runtime.close()
+    runtime = undefined
+    const root = byName(receiver.spans, 'weft.run undo')
+    const events = root.events.filter(
+      (e) => e.name.startsWith('weft.run.compensating') || e.name.startsWith('weft.compensation.'),
+    )
+    expect(events.map((e) => [e.name, e.attributes['weft.task.id']])).toEqual([
+      ['weft.run.compensating', undefined],
+      ['weft.compensation.started', 'book'],
+      ['weft.compensation.succeeded', 'book'],
+    ])
+    expect(events[0]!.attributes['weft.compensation.outcome']).toBe('failed')
+  })
+
   it('exports a diamond run as run → task → attempt → backend call, with the retry and the failure', async () => {
     runtime = createRuntime({ backends: [createMockBackend()], traceSink: sink() })
     const run = await runtime.start(diamond)
