@@ -165,4 +165,75 @@ describe('task queue (Postgres)', () => {
     cleanups.push(() => b.stop(0))
     expect((await workerRecords(shared).get('same'))?.owner).toBe(b.owner)
   })
+
+  it('an operator pauses a worker (it hands back and claims nothing), resumes it, and asks it to stop', async () => {
+    const shared = store()
+    await shared.init()
+    const { db, s: schema } = internalsOf(shared)
+    const q = queueQueries(db, schema)
+    let started = 0
+    const slow: Backend = stubBackend({
+      id: 'slow',
+      async execute(_req, ctx) {
+        started++
+        await new Promise((r, reject) => {
+          const t = setTimeout(r, 10_000)
+          ctx.signal.addEventListener('abort', () => {
+            clearTimeout(t)
+            reject(new Error('aborted'))
+          })
+        })
+        return { output: 'done' }
+      },
+    })
+    let stopAsked = false
+    const w = new Worker({
+      store: shared,
+      name: 'op',
+      backends: new Map([['slow', slow]]),
+      leaseMs: 3000,
+      pollMs: 20,
+      onStopRequested: () => {
+        stopAsked = true
+      },
+    })
+    await w.start()
+    cleanups.push(() => w.stop(0))
+    await shared.commit({
+      runId: 'run_op',
+      create: {
+        spec: {
+          workflow: { weft: 1, name: 'op', tasks: {} },
+          inputs: {},
+          initiator: 'code',
+          tags: [],
+        } as never,
+      },
+      events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'created' } }],
+    })
+    const key = { runId: 'run_op', taskId: 'a', attempt: 1 }
+    await q.enqueue({ ...key, backend: 'slow', priority: 50, owner: 'o', request: '{}' })
+    const until = async (check: () => Promise<boolean> | boolean) => {
+      for (let i = 0; i < 200 && !(await check()); i++) await sleep(50)
+      expect(await check()).toBe(true)
+    }
+    await until(() => w.running === 1)
+    const ask = async (desired: string) => {
+      await db.execute(`UPDATE ${schema}workers SET desired = $2 WHERE name = $1`, ['op', desired])
+      await db.query("SELECT pg_notify('weft_agents', 'op')")
+    }
+    await ask('pause')
+    await until(async () => (await workerRecords(shared).get('op'))?.status === 'paused')
+    expect(w.running).toBe(0)
+    const [lost] = await q.take([key])
+    expect(lost?.status).toBe('lost')
+    // Paused: a queued attempt waits.
+    await q.enqueue({ ...key, attempt: 2, backend: 'slow', priority: 50, owner: 'o', request: '{}' })
+    await sleep(300)
+    expect(started).toBe(1)
+    await ask('run')
+    await until(() => started === 2)
+    await ask('stop')
+    await until(() => stopAsked)
+  })
 })

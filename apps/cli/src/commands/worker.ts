@@ -87,6 +87,8 @@ export async function workerCommand(
     ? () => {}
     : (line: string) => io.stderr.write(`${new Date().toISOString()} ${name}: ${line}\n`)
   const leaseMs = opts.leaseMs ?? leaseFrom(io.env)
+  // `weft agents stop NAME`: stop as on SIGTERM, then exit 0 (a supervisor does not restart that).
+  const operatorStop = new AbortController()
   const worker = new Worker({
     store: runtime.store,
     name,
@@ -96,6 +98,7 @@ export async function workerCommand(
     workDir: io.cwd,
     log,
     warn: (m) => io.stderr.write(`warning: ${m}\n`),
+    onStopRequested: () => operatorStop.abort(),
   })
   try {
     await runtime.store.init()
@@ -131,7 +134,9 @@ export async function workerCommand(
     }
   })()
 
-  const reason = await stopRequested(control.signal)
+  const reason = await stopRequested(
+    control.signal ? AbortSignal.any([control.signal, operatorStop.signal]) : operatorStop.signal,
+  )
   stopping = true
   const graceMs = opts.graceMs ?? 10_000
   log(`stopping (${reason}): running tasks get ${graceMs} ms, the rest are handed back`)

@@ -15,6 +15,8 @@ const TTL = (param: string) => `now() + ${param}::float8 * interval '1 milliseco
 
 /** Wakes idle workers: a task was queued. */
 export const QUEUED_CHANNEL = 'weft_task_queued'
+/** An operator asked a worker to pause, resume or stop (the payload is its name; agents store). */
+export const AGENTS_CHANNEL = 'weft_agents'
 /** Wakes a run's owner: an attempt it queued has a result (the payload is the owner's name). */
 export const RESULT_CHANNEL = 'weft_task_result'
 
@@ -167,7 +169,11 @@ export function queueQueries(db: Db, s: string) {
       owner?: string
       fields: Record<string, unknown>
     }): Promise<ClaimedAttempt[]> {
-      const extra = (await paused()) + (o.owner !== undefined ? ' AND owner = $5' : '')
+      // A worker an operator paused or stopped (`workers.desired`, migration 6) claims nothing.
+      const extra =
+        (await paused()) +
+        ` AND NOT EXISTS (SELECT 1 FROM ${s}workers w WHERE w.name = $1 AND w.desired <> 'run')` +
+        (o.owner !== undefined ? ' AND owner = $5' : '')
       const sql = `WITH picked AS (
           SELECT run_id, task_id, attempt FROM ${s}task_queue
           WHERE status = 'queued' AND backend = ANY($2::text[])${extra}

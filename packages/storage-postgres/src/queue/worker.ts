@@ -13,10 +13,10 @@ import type { Backend, BackendEvent, Store, TaskRequest } from '@weft/core'
 import { createInProcessExecutor, isBackendError, isWeftError, newOwnerName, ownerLiveness } from '@weft/core'
 import { internalsOf } from './internals.js'
 import { Listener, Waker } from './listener.js'
-import { type ClaimedAttempt, QUEUED_CHANNEL, queueQueries } from './queries.js'
+import { AGENTS_CHANNEL, type ClaimedAttempt, QUEUED_CHANNEL, queueQueries } from './queries.js'
 import type { StoredOutcome } from './queue-executor.js'
 import { persist } from './retry.js'
-import { type WorkerStatus, workersTable } from './workers-table.js'
+import { type Desired, type WorkerStatus, workersTable } from './workers-table.js'
 
 export interface WorkerOptions {
   /** A store made by `createPostgresStore`. */
@@ -38,6 +38,8 @@ export interface WorkerOptions {
   record?: boolean
   /** How often to look for work when no notification came. Default 500 ms. */
   pollMs?: number
+  /** An operator asked the worker to stop (`weft agents stop`): the process should stop it and exit. */
+  onStopRequested?(): void
   /** One line per thing worth telling (claims, completions, rejections, hand-backs). */
   log?(line: string): void
   warn?(message: string): void
@@ -65,6 +67,9 @@ export class Worker {
   #listener: Listener | undefined
   #timers: NodeJS.Timeout[] = []
   #stopping = false
+  /** Paused by an operator: no claims, and what ran was handed back. */
+  #paused = false
+  #stopRequested = false
   #loop: Promise<void> | undefined
   #beating = false
   #counts = { completed: 0, failed: 0, rejected: 0 }
@@ -119,7 +124,16 @@ export class Worker {
       if (existing && existing.owner !== this.owner)
         this.#log(`took over the record of worker ${this.name} from ${existing.owner} (${existing.status})`)
     }
-    this.#listener = new Listener(this.#connectionString, [QUEUED_CHANNEL], () => this.#waker.wake())
+    this.#listener = new Listener(
+      this.#connectionString,
+      [QUEUED_CHANNEL, AGENTS_CHANNEL],
+      (channel, payload) => {
+        // An operator's request is acted on at once, not at the next heartbeat.
+        if (channel === AGENTS_CHANNEL) {
+          if (payload === this.name) void this.#heartbeat().catch(() => {})
+        } else this.#waker.wake()
+      },
+    )
     const every = (ms: number, fn: () => Promise<unknown>) => {
       const t = setInterval(() => void fn().catch(() => {}), ms)
       t.unref()
@@ -145,25 +159,50 @@ export class Worker {
     let timer: NodeJS.Timeout | undefined
     await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))])
     clearTimeout(timer)
-    for (const a of this.#active.values()) {
-      a.lost = 'the worker stopped'
-      a.abort.abort({ kind: 'shutdown', message: `worker ${this.name} stopped` })
-      const given = await persist(
-        () => this.#queue.handBack(a.claim, `worker ${this.name} stopped`),
-        5,
-      ).catch(() => false)
-      if (given) this.#log(`handed back attempt ${a.claim.attempt} of ${a.claim.runId}/${a.claim.taskId}`)
-    }
+    await this.#handBackAll('stopped')
     await all()
     for (const t of this.#timers) clearInterval(t)
     await this.#listener?.close()
     if (this.#o.record !== false) await this.#workers.stop(this.name, this.owner).catch(() => {})
   }
 
+  /** Stops the running attempts and gives them back: their owners queue them again. */
+  async #handBackAll(why: 'stopped' | 'paused'): Promise<void> {
+    for (const a of [...this.#active.values()]) {
+      if (a.lost) continue
+      a.lost = `the worker ${why}`
+      a.abort.abort({ kind: 'shutdown', message: `worker ${this.name} ${why}` })
+      const given = await persist(() => this.#queue.handBack(a.claim, `worker ${this.name} ${why}`), 5).catch(
+        () => false,
+      )
+      if (given) this.#log(`handed back attempt ${a.claim.attempt} of ${a.claim.runId}/${a.claim.taskId}`)
+    }
+  }
+
+  /** What an operator asked (read with the heartbeat): pause hands back and stops claiming. */
+  async #obey(desired: Desired | undefined): Promise<void> {
+    if (desired === undefined || this.#stopping) return
+    if (desired === 'pause' && !this.#paused) {
+      this.#paused = true
+      this.#log('paused by an operator: running attempts handed back, no claims until resumed')
+      await this.#handBackAll('paused')
+      await this.#beat('paused').catch(() => {})
+    } else if (desired === 'run' && this.#paused) {
+      this.#paused = false
+      this.#log('resumed by an operator')
+      this.#waker.wake()
+      await this.#beat().catch(() => {})
+    } else if (desired === 'stop' && !this.#stopRequested) {
+      this.#stopRequested = true
+      this.#log('asked to stop by an operator')
+      this.#o.onStopRequested?.()
+    }
+  }
+
   async #claimLoop(): Promise<void> {
     let failing = false
     while (!this.#stopping) {
-      const free = this.capacity - this.#active.size
+      const free = this.#paused ? 0 : this.capacity - this.#active.size
       if (free > 0) {
         try {
           const claimed = await this.#queue.claim({
@@ -178,7 +217,7 @@ export class Worker {
           failing = false
           for (const c of claimed) this.#run(c)
           if (claimed.length > 0) {
-            void this.#beat()
+            void this.#beat().catch(() => {})
             if (claimed.length === free) continue
           }
         } catch (err) {
@@ -267,22 +306,24 @@ export class Worker {
         a.lost = 'its lease expired or the run canceled it'
         a.abort.abort({ kind: 'cancel', message: `attempt ${a.claim.attempt} lost its lease` })
       }
-      await this.#beat()
+      await this.#obey(await this.#beat())
     } finally {
       this.#beating = false
     }
   }
 
-  async #beat(status?: WorkerStatus): Promise<void> {
-    if (this.#o.record === false) return
+  async #beat(status?: WorkerStatus): Promise<Desired | undefined> {
+    if (this.#o.record === false) return undefined
     const now: WorkerStatus =
-      status ?? (this.#stopping ? 'draining' : this.#active.size > 0 ? 'busy' : 'idle')
-    await this.#workers.heartbeat(this.name, this.owner, this.leaseMs, now, this.#active.size)
+      status ??
+      (this.#stopping ? 'draining' : this.#paused ? 'paused' : this.#active.size > 0 ? 'busy' : 'idle')
+    const desired = await this.#workers.heartbeat(this.name, this.owner, this.leaseMs, now, this.#active.size)
     const rejected = this.#unrecordedRejections
     if (rejected > 0) {
       this.#unrecordedRejections = 0
       await this.#workers.count(this.name, this.owner, 0, 0, rejected)
     }
+    return desired
   }
 
   #log(line: string): void {

@@ -8,6 +8,9 @@ import { WeftError } from '@weft/core'
 import type { Db } from '../db.js'
 import { epochMs } from '../rows.js'
 
+/** What an operator asked of a worker (`weft agents pause|resume|stop`). */
+export type Desired = 'run' | 'pause' | 'stop'
+
 export type WorkerStatus = 'starting' | 'idle' | 'busy' | 'paused' | 'draining' | 'stopped' | 'failed'
 
 export interface WorkerRecord {
@@ -47,7 +50,7 @@ export function workersTable(db: Db, s: string) {
     WHERE worker = $1 AND status = 'claimed'
     RETURNING owner`
   const beat = `UPDATE ${s}workers SET heartbeat_at = now(), expires_at = ${TTL}, status = $4, running = $5
-    WHERE name = $1 AND owner = $3`
+    WHERE name = $1 AND owner = $3 RETURNING desired`
   const count = `UPDATE ${s}workers SET completed = completed + $3, failed = failed + $4, rejected = rejected + $5
     WHERE name = $1 AND owner = $2`
   const stop = `UPDATE ${s}workers SET status = $3, running = 0, heartbeat_at = now(), expires_at = now()
@@ -145,8 +148,16 @@ export function workersTable(db: Db, s: string) {
       }))
     },
 
-    async heartbeat(name: string, owner: string, ttlMs: number, status: WorkerStatus, running: number) {
-      await db.execute(beat, [name, ttlMs, owner, status, running])
+    /** Renews the record; returns what an operator wants of the worker (`run`, `pause`, `stop`). */
+    async heartbeat(
+      name: string,
+      owner: string,
+      ttlMs: number,
+      status: WorkerStatus,
+      running: number,
+    ): Promise<Desired | undefined> {
+      const [row] = await db.query<[Desired]>(beat, [name, ttlMs, owner, status, running])
+      return row?.[0]
     },
 
     async count(name: string, owner: string, completed: number, failed: number, rejected: number) {
