@@ -213,11 +213,15 @@ export async function agentControlCommand(
       return timeoutMs ? ExitCode.failed : ExitCode.ok
     }
     const said =
-      action === 'stop' && agent.status === 'failed' ? `agent {name} is not running (failed)` : control.said
+      gone(agent) && action !== 'stop'
+        ? `agent {name} is ${agent.status}: ${action === 'pause' ? 'it comes up paused when started again' : 'its pause is cleared for when it starts again'}`
+        : action === 'stop' && agent.status === 'failed'
+          ? 'agent {name} is not running (failed)'
+          : control.said
     io.stdout.write(
       `${said.replace('{name}', name)}${answer.changed ? '' : c.dim(' (it already was asked to)')}\n`,
     )
-    if (action === 'pause')
+    if (action === 'pause' && !gone(agent))
       io.stdout.write(
         `to resume: weft agents resume ${name}${target.extraArgs ? ` ${target.extraArgs}` : ''}\n`,
       )
