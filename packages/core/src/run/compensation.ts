@@ -143,6 +143,8 @@ export class CompensationDrive {
         run.clock.setTimeout(
           () => flight.controller.abort({ kind: 'timeout', message } satisfies AbortReason),
           timeoutMs,
+          // A process shutting down does not wait for it: the compensation is let go then anyway.
+          { unref: true },
         ),
       )
     }
