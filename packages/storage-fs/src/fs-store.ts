@@ -12,6 +12,7 @@ import { isSafeRunId, layoutOf } from './layout.js'
 import { createLeaseStore } from './leases.js'
 import { createMemoryReader } from './memory.js'
 import { isProcessAlive } from './process.js'
+import { createQueueStore } from './queue.js'
 import { needsRepair } from './repair.js'
 import { createRunStore, createTaskStore } from './runs.js'
 import { createSignalStore } from './signals.js'
@@ -56,6 +57,7 @@ export function createFsStore(options: FsStoreOptions): FullStore {
   const artifacts = createArtifactStore(ctx)
   const memory = createMemoryReader(layout)
   const idempotency = createIdempotencyStore(ctx)
+  const queue = createQueueStore(ctx)
 
   let opened: Promise<void> | undefined
   let closed = false
@@ -138,6 +140,7 @@ export function createFsStore(options: FsStoreOptions): FullStore {
       artifacts: true,
       memory: true,
       idempotency: true,
+      queue: true,
     },
     init: ready,
     async close() {
@@ -156,6 +159,7 @@ export function createFsStore(options: FsStoreOptions): FullStore {
     artifacts: guard(artifacts),
     memory: guard(memory),
     idempotency: guard(idempotency),
+    queue: guard(queue),
   }
 }
 

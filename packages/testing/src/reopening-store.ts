@@ -83,10 +83,11 @@ export function reopeningStore<S extends Store>(open: () => S): S {
       new Proxy(
         {},
         {
-          get:
-            (_, method) =>
-            (...args: unknown[]) =>
-              call(`${group}.${String(method)}`, args),
+          // Only the methods the store has: an optional one it lacks (`tasks.query`) stays absent.
+          get: (_, method) =>
+            (current[group] as unknown as Record<string | symbol, unknown>)[method] === undefined
+              ? undefined
+              : (...args: unknown[]) => call(`${group}.${String(method)}`, args),
         },
       ),
     ]),
