@@ -173,6 +173,25 @@ describe('the web page', () => {
     await page.context().close()
   })
 
+  it('lists what a failed run undid, in the order the compensations ran', async () => {
+    const page = await newPage()
+    await startFromPage(page, 'compensation')
+    await page.locator('.run-page[data-run-status="failed"]').waitFor(WAIT)
+    const list = page.locator('section.compensations[data-compensation="done"]')
+    await list.waitFor(WAIT)
+    const items = list.locator('li[data-compensation-task]')
+    expect(await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ])
+    const order = await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-compensation-task')))
+    expect(order.at(-1)).toBe('book_flight')
+    expect(order.slice(0, 2).sort()).toEqual(['book_hotel', 'reserve_car'])
+    expect((await list.textContent()) ?? '').toContain('cancelled flight FL-4711 for ana')
+    await page.context().close()
+  })
+
   it('shows a task’s context sources and their compaction', async () => {
     const page = await newPage()
     await startFromPage(page, 'context')
@@ -321,7 +340,16 @@ describe('the web page', () => {
     const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, bypassCSP: true })
     const page = await context.newPage()
     const runs = await server.runtime.list({ limit: 1 })
-    const pages = ['/', `/runs/${runs.items[0]!.id}`, '/start?workflow=hello']
+    // The failed run with its compensations listed, when the test that makes one ran before.
+    const compensated = (await server.runtime.list({ status: ['failed'], limit: 100 })).items.find(
+      (r) => r.compensation,
+    )
+    const pages = [
+      '/',
+      `/runs/${runs.items[0]!.id}`,
+      '/start?workflow=hello',
+      ...(compensated ? [`/runs/${compensated.id}`] : []),
+    ]
     const found: string[] = []
     for (const theme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: theme })

@@ -68,6 +68,7 @@ export async function startPageServer(options: { keys?: ApiKey[] } = {}): Promis
   await copyFile(join(EXAMPLES, 'budget.yaml'), join(workflows, 'budget.yaml'))
   await copyFile(join(EXAMPLES, 'retries.yaml'), join(workflows, 'retries.yaml'))
   await copyFile(join(EXAMPLES, 'failure.yaml'), join(workflows, 'failure.yaml'))
+  await copyFile(join(EXAMPLES, 'compensation.yaml'), join(workflows, 'compensation.yaml'))
   await copyFile(join(EXAMPLES, 'context.yaml'), join(workflows, 'context.yaml'))
   await copyFile(join(EXAMPLES, 'map.yaml'), join(workflows, 'map.yaml'))
   await copyFile(join(EXAMPLES, 'subworkflow.yaml'), join(workflows, 'subworkflow.yaml'))

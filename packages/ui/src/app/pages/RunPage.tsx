@@ -7,6 +7,7 @@ import { formatCost, formatDuration, formatTime, formatTokens, runDuration, tota
 import { useNow } from '../hooks.js'
 import { linkProps, navigate } from '../router.js'
 import { CostCharts } from '../run/Charts.js'
+import { Compensations } from '../run/Compensations.js'
 import { RunControls } from '../run/Controls.js'
 import { EventLog } from '../run/EventLog.js'
 import { TaskGraph } from '../run/Graph.js'
@@ -108,6 +109,7 @@ export function RunPage({ id, task }: { id: string; task: string | undefined }) 
           </p>
         ) : null}
         {live.error ? <p className="error">{live.error}</p> : null}
+        <Compensations run={r} />
         <RunControls run={r} onChange={live.refresh} />
       </header>
 
