@@ -300,4 +300,42 @@ describe('compensation', () => {
     await expectReplayAgrees(store, run.id, events)
     await b.runtime.close()
   })
+
+  it('a canceled run that crashed mid-compensation is recovered still canceling, and finishes its compensations', async () => {
+    const store = createMemoryStore()
+    const TTL = 120
+    const handle = killableStore(store)
+    const a = makeRuntime({ store: handle.store, owner: 'proc-a', leaseTtlMs: TTL })
+    const run = await a.runtime.start({
+      workflow: wf({
+        first: { with: { output: 'f' }, compensate: undo() },
+        second: { needs: ['first'], with: { output: 's' }, compensate: undo({ hang: true }) },
+        waiting: { needs: ['second'], with: { hang: true } },
+      }),
+    })
+    await until(async () =>
+      (await store.tasks.list(run.id)).some((t) => t.taskId === 'waiting' && t.status === 'running'),
+    )
+    await a.runtime.cancel(run.id, 'stop it')
+    await until(async () => (await store.runs.get(run.id))?.compensation?.tasks[0]?.status === 'running')
+    handle.kill()
+
+    await until(async () => Date.parse((await store.leases!.get(run.id))!.expiresAt) < Date.now())
+    const spec = (await store.runs.getSpec(run.id))!
+    spec.workflow.tasks.second!.compensate = undo()
+    await store.commit({ runId: run.id, spec, events: [] })
+    expect((await store.runs.get(run.id))!.status).toBe('canceling')
+    const b = makeRuntime({ store, owner: 'proc-b', leaseTtlMs: TTL })
+    await b.runtime.recover({ runId: run.id })
+    const done = await b.runtime.wait(run.id)
+    expect(done.status).toBe('canceled')
+    expect(done.compensation).toMatchObject({ outcome: 'canceled', reason: 'stop it' })
+    expect(done.compensation!.tasks.map((t) => [t.taskId, t.status, t.attempt])).toEqual([
+      ['second', 'succeeded', 2],
+      ['first', 'succeeded', 1],
+    ])
+    expect(compensationCalls(b.backend.calls)).toEqual(['second', 'first'])
+    await expectReplayAgrees(store, run.id, await allEvents(b.runtime, run.id))
+    await b.runtime.close()
+  })
 })
