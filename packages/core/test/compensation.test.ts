@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import {
+  CompensationEventDataSchemas,
   createMemoryStore,
   replayEvents,
   type Store,
@@ -90,6 +91,10 @@ describe('compensation', () => {
         (e) => e.type.startsWith('compensation.') && ['boom', 'never', 'plain'].includes(e.taskId!),
       ),
     ).toBe(false)
+    // Their data fit the spec's schemas.
+    for (const e of events)
+      if (e.type === 'run.compensating' || e.type.startsWith('compensation.'))
+        CompensationEventDataSchemas[e.type as keyof typeof CompensationEventDataSchemas].parse(e.data)
     // The run ends after its compensations: its end is the last event.
     const end = events.findIndex((e) => e.type === 'run.failed')
     expect(end).toBe(events.length - 1)
