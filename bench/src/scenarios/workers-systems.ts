@@ -83,7 +83,14 @@ function weft(url: string): WorkerSystem {
   const store = createPostgresStore({ url })
   const owner = newOwnerName()
   const queue = createQueueExecutor({ store, owner })
-  const runtime = createRuntime({ store, backends: [createMockBackend()], executor: queue, owner })
+  // No cap of this process's own: the workers' slots are the limit, as in the peer.
+  const runtime = createRuntime({
+    store,
+    backends: [createMockBackend()],
+    executor: queue,
+    owner,
+    maxParallelism: 100_000,
+  })
   const pool = new pg.Pool({ connectionString: url, max: 2 })
   const noop = { backend: 'mock', with: { output: 'ok' } }
   const pending: Promise<unknown>[] = []
