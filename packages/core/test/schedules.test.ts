@@ -125,6 +125,29 @@ describe('schedule runner', () => {
     ])
   })
 
+  it('a runner without a workflows folder leaves the folder schedules alone (once warned), and runs the rest', async () => {
+    const store = createMemoryStore()
+    const runtime = runtimeOn(store)
+    await requireSchedules(store).put(everySecond())
+    await requireSchedules(store).put(
+      everySecond({ id: 'wf_nightly_0', workflow: { name: 'nightly' }, origin: 'folder' }),
+    )
+    const warnings: string[] = []
+    const clock = createManualClock(T0)
+    const runner = await startScheduleRunner({
+      runtime,
+      clock,
+      logger: { info() {}, warn: (_: unknown, message: string) => void warnings.push(message) },
+    })
+    closers.push(() => runner.stop())
+    clock.advance(3000)
+    await runner.pass()
+    const runs = await scheduledRuns(runtime)
+    expect(runs.length).toBe(3)
+    expect(runs.every(({ run }) => run.tags.includes('schedule:sch_test'))).toBe(true)
+    expect(warnings.filter((w) => w.includes('has none'))).toHaveLength(1)
+  })
+
   it('two runners on one store start each tick once', async () => {
     const store = createMemoryStore()
     const a = runtimeOn(store)

@@ -165,6 +165,17 @@ export async function startScheduleRunner(options: ScheduleRunnerOptions): Promi
         cursors.set(s.id, now)
         continue
       }
+      if ('name' in s.workflow && !options.workflowsDir) {
+        // A folder workflow, on a server started without the folder: a server that has it runs it.
+        if (!reported.has(s.id))
+          log?.warn(
+            { scheduleId: s.id, workflow: s.workflow.name },
+            'this schedule names a workflow of a workflows folder, and this server has none: it does not run it',
+          )
+        reported.add(s.id)
+        cursors.set(s.id, now)
+        continue
+      }
       const t = times(s)
       if (!t) continue
       const from = cursors.get(s.id) ?? Date.parse(s.lastTickAt ?? s.createdAt)
