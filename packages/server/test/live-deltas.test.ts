@@ -7,7 +7,7 @@ import { WsServerMessageSchema } from '@weft/api'
 import type { WeftEvent } from '@weft/core'
 import { describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { call, isFinished, type Loose, range, useHarness, waitForRun } from './helpers.js'
+import { call, isFinished, type Loose, openSse, range, useHarness, waitForRun } from './helpers.js'
 
 /** A raw `ws` client that records every message, each checked against the protocol. */
 class Socket {
@@ -88,7 +88,7 @@ function talking(name: string, parts: string[], gapMs: number) {
 const h = useHarness()
 const wsUrl = (query = '') => `${h.url.replace('http', 'ws')}/api/v1/ws${query}`
 
-describe('text deltas over the WebSocket', () => {
+describe('live text deltas over the WebSocket (and SSE), with resume', () => {
   it('sends deltas to a subscription that asks (`deltas: true`), with the last stored seq; none to one that does not', async () => {
     const parts = ['hel', 'lo ', 'wor', 'ld']
     const { runId } = (
@@ -179,6 +179,32 @@ describe('text deltas over the WebSocket', () => {
     expect(deltas(withDeltas).map((e) => (e.data as { text: string }).text)).toEqual(['x', 'y'])
     expect(deltas(without)).toEqual([])
     await Promise.all([withDeltas.close(), without.close()])
+  })
+
+  it('over SSE too: a stream resumed with Last-Event-ID taken from a delta misses and repeats no stored event', async () => {
+    const parts = Array.from({ length: 6 }, (_, i) => `s${i} `)
+    const { runId } = (
+      await call(h.url, '/api/v1/runs', { json: { workflow: talking('sse-resume', parts, 120) } })
+    ).body
+    const url = `${h.url}/api/v1/runs/${runId}/events/stream?deltas=true`
+    const first = await openSse(url)
+    const cut = await first.until(
+      (m) => m.event === 'agent.delta' && m.data.includes('"s2 "'),
+      'the third delta',
+    )
+    first.abort()
+    const before = first.messages.slice(0, first.messages.indexOf(cut) + 1)
+    const stored = (ms: typeof before) =>
+      ms.filter((m) => m.event !== 'agent.delta' && m.event !== 'end').map((m) => Number(m.id))
+    // A delta's id is the seq of the last stored event before it.
+    expect(Number(cut.id)).toBe(stored(before).at(-1))
+
+    const second = await openSse(url, { 'Last-Event-ID': cut.id! })
+    const after = await second.ended
+    const run = await waitForRun(h, runId, isFinished)
+    expect(after.some((m) => m.event === 'agent.delta')).toBe(true)
+    expect(after.at(-1)!.event).toBe('end')
+    expect([...stored(before), ...stored(after)]).toEqual(range(1, run.lastSeq))
   })
 
   it('refuses a malformed ?deltas= on the upgrade', async () => {
