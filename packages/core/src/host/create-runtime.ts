@@ -125,7 +125,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     cancelGraceMs: options.cancelGraceMs ?? 5000,
     warn,
     traceSink: tracing.eventListener(),
-    onSlotFreed: () => registry.pumpAll(),
+    // Runs wait for a free slot: when the run that freed one took it again meanwhile (it pumps
+    // first), pumping every run would find none, once per finished task.
+    onSlotFreed: () => {
+      if (slots.hasFree) registry.pumpAll()
+    },
     onFinished: (exec) => {
       registry.remove(exec.id, exec)
       void ownership.release(exec.id)

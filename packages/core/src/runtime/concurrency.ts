@@ -18,6 +18,11 @@ export class SlotPool {
     if (this.used > 0) this.used--
   }
 
+  /** A slot could be handed out now. */
+  get hasFree(): boolean {
+    return !this.dispatchPaused && this.used < this.capacity
+  }
+
   get inUse(): number {
     return this.used
   }
