@@ -68,6 +68,14 @@ async function until<T>(
   }
 }
 
+const readIfExists = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined
+  } catch {
+    return undefined
+  }
+}
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0)
@@ -231,6 +239,67 @@ describe('weft agents on --store postgres://', () => {
     const unknown = await cli(['agents', 'show', 'nobody'])
     expect(unknown.code).toBe(2)
     expect(unknown.stderr).toContain('[agent_not_found]')
+  })
+
+  it('pausing an agent hands its running task back: the task runs again as a new attempt on another agent', async () => {
+    // The first attempt leaves a marker and sleeps; the next one finds the marker and ends at once.
+    writeFileSync(
+      join(ws.dir, 'slow.yaml'),
+      `weft: 1\nname: slow\ntasks:\n  long:\n    backend: shell\n    with: { command: [sh, -c, "if [ -e marker ]; then echo again; else echo $$ > marker; sleep 120; fi"] }\n`,
+    )
+    const h1 = spawnWeft(
+      ['worker', '--store', url, '--name', 'hb-1', '--concurrency', '1', '--lease-ms', '3000'],
+      ws.dir,
+    )
+    procs.push(h1)
+    await until('hb-1 to be idle', () => worker('hb-1').startsWith('idle '))
+    const run = await runCli(['run', join(ws.dir, 'slow.yaml'), '--store', url, '--detach', '--json'], {
+      cwd: ws.dir,
+      env: { WEFT_STORE: '' },
+      timeoutMs: 60_000,
+    })
+    expect(run.code, run.stderr).toBe(0)
+    const runId = (JSON.parse(run.stdout) as { runId: string }).runId
+    const claimed = `SELECT count(*) FROM weft.task_queue WHERE run_id = '${runId}' AND status = 'claimed' AND worker = 'hb-1'`
+    await until('hb-1 to run the task', () => sql(claimed) === '1')
+    const shellPid = Number(await until('the marker', () => readIfExists(join(ws.dir, 'marker'))))
+    expect(alive(shellPid)).toBe(true)
+
+    const paused = await cli(['agents', 'pause', 'hb-1'])
+    expect(paused.code, paused.stdout + paused.stderr).toBe(0)
+    // Handed back, not suspended: the attempt's process is gone and the agent holds nothing.
+    await until('the first attempt to be stopped', () => !alive(shellPid))
+    expect(
+      await json<{ agent: { running: number; current: unknown[] } }>(['agents', 'show', 'hb-1']),
+    ).toMatchObject({
+      agent: { running: 0, current: [] },
+    })
+    const h2 = spawnWeft(
+      ['worker', '--store', url, '--name', 'hb-2', '--concurrency', '1', '--lease-ms', '3000'],
+      ws.dir,
+    )
+    procs.push(h2)
+    await until(
+      'the run to succeed',
+      () => sql(`SELECT status FROM weft.runs WHERE id = '${runId}'`) === 'succeeded',
+    )
+    const task = JSON.parse(
+      sql(`SELECT state FROM weft.tasks WHERE run_id = '${runId}' AND task_id = 'long'`),
+    ) as {
+      attempt: number
+      text?: string
+      output?: unknown
+    }
+    expect(task.attempt).toBeGreaterThanOrEqual(2)
+    expect(JSON.stringify(task)).toContain('again')
+    expect(
+      sql(
+        `SELECT count(*) FROM weft.events WHERE run_id = '${runId}' AND data LIKE '%claimed by worker hb-2%'`,
+      ),
+    ).toBe('1')
+    for (const p of [h1, h2]) p.child.kill('SIGTERM')
+    expect((await h1.exited).code).toBe(0)
+    expect((await h2.exited).code).toBe(0)
   })
 
   it('agents up: limits applied, a worker killed with SIGKILL comes back with backoff, SIGTERM stops them all', async () => {
