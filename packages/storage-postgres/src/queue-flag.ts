@@ -15,10 +15,10 @@ import {
 import type { Db } from './db.js'
 import type { Migration } from './migrations.js'
 
-/** Migration 3: the flag, its history, and tasks by status for `weft tasks list`. */
+/** Migration 3: the durable queue flag and its history. */
 export const QUEUE_FLAG_MIGRATION: Migration = {
   version: 3,
-  name: 'queue flag, tasks by status',
+  name: 'queue flag',
   sql: `
     CREATE TABLE {s}queue_state (
       one         boolean PRIMARY KEY DEFAULT true CHECK (one),
@@ -36,8 +36,8 @@ export const QUEUE_FLAG_MIGRATION: Migration = {
       reason      text,
       changed_by  text
     );
-    -- Tasks across runs by status, newest run first.
-    CREATE INDEX tasks_by_status ON {s}tasks (status, run_id DESC, ord);
+    -- No index by task status: each status change would write one more index entry (and the
+    -- worker's queue is hot). Tasks across runs walk tasks_by_order from the newest run back.
   `,
 }
 
@@ -91,8 +91,8 @@ export function queueFlagStore(db: Db, s: string): QueueStore {
 }
 
 /**
- * Tasks across runs: status and run are columns (tasks_by_status, the primary key); the backend is
- * read from the state of the rows that pass them; the agent is the worker that claimed the task,
+ * Tasks across runs, newest run first (tasks_by_order, read backwards, stops at the limit): status
+ * and run are columns; the backend is read from the state of the rows that pass them; the agent is the worker that claimed the task,
  * named in the claim events `weft worker` appends to the run's log (events_by_task).
  */
 export async function queryTasks(db: Db, s: string, q: TaskQuery): Promise<TaskState[]> {

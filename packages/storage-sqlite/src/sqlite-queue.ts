@@ -87,8 +87,9 @@ export function createSqliteQueueStore(run: Work): QueueStore {
 }
 
 /**
- * Tasks across runs: status and run are columns (indexed: tasks_by_status, the primary key);
- * the backend is read from the state of the rows that pass them. SQLite has no workers, so a task
+ * Tasks across runs, newest run first: tasks_by_order read backwards by run, stopping at the
+ * limit (no index by status, which every status change would have to rewrite); the backend is
+ * read from the state of the rows that pass. SQLite has no workers, so a task
  * has no agent and `agent` matches nothing.
  */
 export function queryTasks(db: Database, q: TaskQuery): TaskState[] {
@@ -108,7 +109,8 @@ export function queryTasks(db: Database, q: TaskQuery): TaskState[] {
     params.push(q.backend)
   }
   params.push(q.limit ?? DEFAULT_TASK_QUERY_LIMIT)
-  const sql = `SELECT state FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY run_id DESC, ord LIMIT ?`
+  // INDEXED BY: the planner would otherwise read every task and sort them all for a status filter.
+  const sql = `SELECT state FROM tasks INDEXED BY tasks_by_order ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY run_id DESC, ord LIMIT ?`
   return (
     db
       .prepare(sql)
