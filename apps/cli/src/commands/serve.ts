@@ -147,11 +147,12 @@ export async function serveCommand(
   )
   // Cron schedules of the store (and the `schedules:` of the folder's workflows, synced first): each
   // tick is claimed in the store, so several servers on one store start each tick's run once.
+  const pollMs = schedulePollMs(io.env)
   const schedules = scheduleStoreOf(runtime.store)
     ? await startScheduleRunner({
         runtime,
         ...(settings.workflowsDir ? { workflowsDir: settings.workflowsDir } : {}),
-        ...(io.env.WEFT_SCHEDULE_POLL_MS ? { pollMs: Number(io.env.WEFT_SCHEDULE_POLL_MS) } : {}),
+        ...(pollMs ? { pollMs } : {}),
         logger: {
           info: (data, message) => logger.info(data, message),
           warn: (data, message) => logger.warn(data, message),
@@ -186,4 +187,10 @@ function stopRequested(signal?: AbortSignal): Promise<string> {
     process.on('SIGINT', onSignal)
     signal?.addEventListener('abort', () => resolve('aborted'), { once: true })
   })
+}
+
+/** `WEFT_SCHEDULE_POLL_MS`: how often the schedule runner looks for added and removed schedules. */
+function schedulePollMs(env: NodeJS.ProcessEnv): number | undefined {
+  const ms = Number(env.WEFT_SCHEDULE_POLL_MS)
+  return Number.isInteger(ms) && ms >= 100 ? ms : undefined
 }
