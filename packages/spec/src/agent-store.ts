@@ -55,6 +55,7 @@ export const AGENT_EVENT_TYPES = [
   'agent.draining',
   'agent.stopped',
   'agent.failed',
+  'agent.recovered',
 ] as const
 export type AgentEventType = (typeof AGENT_EVENT_TYPES)[number]
 

@@ -162,6 +162,18 @@ describe('agents (Postgres)', () => {
     expect((await types(agents, 'a1')).slice(-2)).toEqual(['agent.failed', 'agent.registered'])
   })
 
+  it('a record marked failed whose process heartbeats again is agent.recovered', async () => {
+    const { agents, table, schema } = await open()
+    const owner = await register(table, 'a1')
+    await table.heartbeat('a1', owner, 60_000, 'idle', 0)
+    // Cut off from the database for longer than its lease: read as failed meanwhile.
+    await sql(`UPDATE "${schema}".workers SET expires_at = now() - interval '1 second' WHERE name = 'a1'`)
+    expect((await agents.get('a1'))?.status).toBe('failed')
+    await table.heartbeat('a1', owner, 60_000, 'idle', 0)
+    expect((await agents.get('a1'))?.status).toBe('idle')
+    expect(await types(agents, 'a1')).toEqual(['agent.registered', 'agent.failed', 'agent.recovered'])
+  })
+
   it('a live record taken over by a restarted process (its holder found dead) logs the failure and the new holder', async () => {
     const { agents, table } = await open()
     const first = await register(table, 'a1')

@@ -13,7 +13,8 @@ import type { Migration } from '../migrations.js'
  *   the same way without event code in the worker loop: a new holder is `agent.registered` (and
  *   a holder that never said it stopped is `agent.failed` first); a status change to paused,
  *   draining, stopped or failed, and from paused back to work, is an event. idle ⇄ busy and
- *   starting → idle are not: they happen with every claim.
+ *   starting → idle are not: they happen with every claim. A record marked failed (expired)
+ *   whose process heartbeats again is `agent.recovered`.
  * - A new holder clears a desired `stop` (starting a worker again means run it) but keeps
  *   `pause`: an agent paused by an operator and restarted after a crash comes back paused.
  */
@@ -72,6 +73,9 @@ export const AGENTS_MIGRATION: Migration = {
         WHEN NEW.status = 'stopped' THEN 'agent.stopped'
         WHEN NEW.status = 'failed' THEN 'agent.failed'
         WHEN OLD.status = 'paused' THEN 'agent.resumed'
+        -- Marked failed when its record expired (e.g. the database was unreachable for longer
+        -- than the lease), and heartbeating again: the same process is back.
+        WHEN OLD.status = 'failed' THEN 'agent.recovered'
       END;
       IF v_type IS NULL THEN RETURN NULL; END IF;
       IF NEW.status = 'failed' AND NEW.expires_at <= now() THEN
