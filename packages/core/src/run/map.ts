@@ -76,6 +76,10 @@ export class MapTracker {
     return out
   }
 
+  get hasParked(): boolean {
+    return this.parked.size > 0
+  }
+
   get parkedMaps(): Iterable<string> {
     return this.parked.keys()
   }
@@ -159,6 +163,8 @@ export function mapIsFull(run: LiveRun, planned: PlannedTask | undefined): boole
 
 /** Offers parked items again, as many as their maps have room for. */
 export function unparkItems(run: LiveRun): void {
+  // Every step calls this; most runs have no map waiting: no copy of the (empty) list then.
+  if (!run.maps.hasParked) return
   for (const parent of [...run.maps.parkedMaps]) {
     const limit = run.plan.tasks.get(parent)?.map?.maxParallel ?? Number.POSITIVE_INFINITY
     for (const id of run.maps.unpark(parent, limit - activeItems(run, parent))) run.graph.offer(id)
