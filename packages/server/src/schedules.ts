@@ -7,6 +7,7 @@ import {
   defineSchedule,
   type Json,
   type Locator,
+  parseCron,
   type Runtime,
   requireSchedules,
   type ScheduleWorkflow,
@@ -71,6 +72,8 @@ export function createScheduleHandlers(deps: ScheduleHandlerDeps): Record<string
       const b = body as CreateBody
       const inline = b.workflowName === undefined
       deps.policy.checkSource(principal, inline)
+      // The cron first, as the CLI does: a typo there needs no workflow to report.
+      parseCron(b.cron, b.timezone)
       const doc = await resolveWorkflow(b)
       const result = runtime.validate(doc.value, {
         ...(doc.file ? { file: doc.file } : {}),
