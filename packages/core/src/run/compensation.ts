@@ -15,25 +15,12 @@
  * one runs; compensations are not retried. They run in the process that owns the run (not through
  * the dispatch seam) and take no slot of the runtime's pool.
  */
-import type {
-  Backend,
-  BackendLogger,
-  CompensatingData,
-  ErrorInfo,
-  Json,
-  RunCompensation,
-  TaskContext,
-  TaskRequest,
-  TaskResult,
-  TaskState,
-} from '@weft/spec'
+import type { CompensatingData, ErrorInfo, Json, RunCompensation, TaskResult, TaskState } from '@weft/spec'
 import { type AbortReason, BackendError } from '@weft/spec'
 import { toErrorInfo, toJsonValue } from '../runtime/errors.js'
-import type { PlannedTask } from '../runtime/plan.js'
-import type { Scope } from '../template/expression.js'
-import { renderDeep, renderTemplate, TemplateError } from '../template/template.js'
 import type { TimerHandle } from './clock.js'
 import { FINISHED_COMPENSATION } from './compensation-fold.js'
+import { compensationContext, plannedOf, prepareCompensation } from './compensation-request.js'
 import type { LiveRun } from './live-run.js'
 
 /** How the run ends once its compensations are done. */
@@ -153,8 +140,8 @@ export class CompensationDrive {
       .flush()
       .then(() => {
         if (!this.mine || flight.controller.signal.aborted) throw abortError(flight.controller.signal)
-        const { backend, request } = prepare(run, taskId, attempt, backendId, planned)
-        return backend.execute(request, contextOf(run, request, flight.controller.signal))
+        const { backend, request } = prepareCompensation(run, taskId, attempt, backendId, planned)
+        return backend.execute(request, compensationContext(run, request, flight.controller.signal))
       })
       .then(
         (result) => this.settle(flight, startedMs, { ok: true, result }),
@@ -312,92 +299,6 @@ async function completionOrder(run: LiveRun): Promise<string[]> {
     if (seqOf.has(t.taskId) && compensable(run, t)) order.push(t.taskId)
   return order.sort((a, b) => seqOf.get(b)! - seqOf.get(a)!)
 }
-
-/** A map item's plan, or (when items were not planned in this process) its mapped task's. */
-function plannedOf(run: LiveRun, taskId: string): PlannedTask | undefined {
-  const planned = run.plan.tasks.get(taskId)
-  if (planned) return planned
-  const parent = run.state.tasks.get(taskId)?.parent
-  return parent === undefined ? undefined : run.plan.tasks.get(parent)
-}
-
-/** The compensation's request: its templates rendered with `output` (and a map item's `item`, `index`). */
-function prepare(
-  run: LiveRun,
-  taskId: string,
-  attempt: number,
-  backendId: string,
-  planned: PlannedTask | undefined,
-): { backend: Backend; request: TaskRequest } {
-  const spec = planned?.compensate
-  if (!spec) throw new BackendError('failed', `task '${taskId}' has no compensation in this run's workflow`)
-  const backend = run.deps.backends.get(backendId)
-  if (!backend) {
-    throw new BackendError('not_installed', `backend '${backendId}' is not available in this runtime`, {
-      retryable: false,
-      hint: 'install its package and list it under `plugins` in weft.config',
-    })
-  }
-  const t = run.task(taskId)
-  const scope: Scope = {
-    ...run.scope(),
-    output: t.output ?? null,
-    ...(t.parent !== undefined ? { item: t.item ?? null, index: t.index } : {}),
-  }
-  let options: Record<string, Json>
-  let prompt: string | undefined
-  try {
-    options = renderDeep(spec.with ?? {}, scope) as Record<string, Json>
-    if (spec.prompt !== undefined) {
-      const rendered = renderTemplate(spec.prompt, scope)
-      prompt = typeof rendered === 'string' ? rendered : JSON.stringify(rendered)
-    }
-  } catch (err) {
-    const message = err instanceof TemplateError ? err.message : String(err)
-    throw new BackendError('template', `cannot render the compensation: ${message}`, { retryable: false })
-  }
-  if (backend.optionsSchema) {
-    const parsed = backend.optionsSchema.safeParse(options)
-    if (!parsed.success) {
-      const detail = parsed.error.issues
-        .map((i) => `compensate.with.${i.path.join('.')}: ${i.message}`)
-        .join('; ')
-      throw new BackendError('bad_options', `bad options for backend '${backend.id}': ${detail}`, {
-        retryable: false,
-      })
-    }
-    options = parsed.data as Record<string, Json>
-  }
-  const upstream = {
-    [taskId]: { output: t.output ?? null, ...(t.text !== undefined ? { text: t.text } : {}) },
-  }
-  const request: TaskRequest = {
-    runId: run.id,
-    taskId,
-    attempt,
-    options,
-    upstream,
-    memory: { run: run.memory.run },
-  }
-  if (prompt !== undefined) request.prompt = prompt
-  if (spec.timeoutMs !== undefined) request.timeoutMs = spec.timeoutMs
-  return { backend, request }
-}
-
-/** What a compensation's backend reports while it runs is not kept: only its outcome is. */
-function contextOf(run: LiveRun, request: TaskRequest, signal: AbortSignal): TaskContext {
-  return {
-    runId: request.runId,
-    taskId: request.taskId,
-    attempt: request.attempt,
-    signal,
-    emit: () => {},
-    log: SILENT,
-    workDir: run.deps.workDir,
-  }
-}
-
-const SILENT: BackendLogger = { debug() {}, info() {}, warn() {}, error() {} }
 
 function abortError(signal: AbortSignal): BackendError {
   const reason = signal.reason as AbortReason | undefined
