@@ -13,12 +13,7 @@ import {
   type ListRunsQuery,
   type MetricsSummary,
   MetricsSummarySchema,
-  type PauseQueueRequest,
   type QueryEvents,
-  type QueueHistory,
-  QueueHistorySchema,
-  type QueueStatus,
-  QueueStatusSchema,
   type Readiness,
   ReadinessSchema,
   type RerunRequest,
@@ -40,6 +35,7 @@ import { z } from 'zod'
 import { type AgentsClient, createAgentsClient } from './agents.js'
 import { createDataflowClient, type DataflowClient } from './dataflow.js'
 import { WeftApiError } from './errors.js'
+import { createQueueClient, type QueueClient } from './queue.js'
 import { createSchedulesClient, type SchedulesClient } from './schedules.js'
 import { type GapFiller, type StreamOptions, streamRunEvents } from './sse.js'
 import { createTasksClient, type TasksClient } from './tasks.js'
@@ -148,14 +144,8 @@ export interface WeftClient {
     /** The workflows of the server's folder with their declared inputs (start them by `workflowName`). */
     list(options?: CallOptions): Promise<WorkflowList>
   }
-  queue: {
-    get(options?: CallOptions): Promise<QueueStatus>
-    /** Durable where the server's store keeps the flag: every process and worker on it stops dispatching. */
-    pause(options?: CallOptions & PauseQueueRequest): Promise<QueueStatus>
-    resume(options?: CallOptions): Promise<QueueStatus>
-    /** The flag's changes, newest first. */
-    history(options?: CallOptions & { limit?: number }): Promise<QueueHistory['items']>
-  }
+  /** Where the work stands, and the durable queue flag (pause, resume, history). */
+  queue: QueueClient
   /** One task without a workflow, tasks across runs, one task's state and cancel (`/api/v1/tasks`). */
   tasks: TasksClient
   /** The `weft worker` processes sharing the server's store: list, show, pause, resume, stop (`/api/v1/agents`). */
@@ -335,22 +325,7 @@ export function createClient(options: ClientOptions): WeftClient {
         return response.body
       },
     },
-    queue: {
-      async get(o) {
-        return (await t.json('getQueue', QueueStatusSchema, call(o))).data
-      },
-      async pause(o = {}) {
-        const body = o.reason !== undefined ? { reason: o.reason } : {}
-        return (await t.json('pauseQueue', QueueStatusSchema, { ...call(o), body })).data
-      },
-      async resume(o) {
-        return (await t.json('resumeQueue', QueueStatusSchema, call(o))).data
-      },
-      async history(o = {}) {
-        const query = o.limit !== undefined ? { limit: o.limit } : {}
-        return (await t.json('getQueueHistory', QueueHistorySchema, { ...call(o), query })).data.items
-      },
-    },
+    queue: createQueueClient(t, call),
     tasks: createTasksClient(t, call, randomKey),
     agents: createAgentsClient(t, call),
     async health(o) {

@@ -17,6 +17,7 @@ export {
   type WeftApiErrorInit,
   WeftConnectionError,
 } from './errors.js'
+export type { QueueClient } from './queue.js'
 export type { SchedulesClient } from './schedules.js'
 export type { StreamOptions } from './sse.js'
 export type { TasksClient } from './tasks.js'

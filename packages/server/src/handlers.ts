@@ -10,7 +10,6 @@ import {
   type ExportEventsQuerySchema,
   type ListRunsQuerySchema,
   type QueryEventsSchema,
-  type QueueStatus,
   type Readiness,
   type ResumeRunRequestSchema,
   type RunEventsQuerySchema,
@@ -118,29 +117,6 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
       ...(q.severity?.length ? { severities: q.severity } : {}),
       ...(since ? { since } : {}),
       ...(until ? { until } : {}),
-    }
-  }
-
-  const queueStatus = async (): Promise<QueueStatus> => {
-    const q = await runtime.queueStatus()
-    return {
-      paused: q.paused,
-      ...(q.reason !== undefined ? { reason: q.reason } : {}),
-      ...(q.by !== undefined ? { by: q.by } : {}),
-      ...(q.changedAt !== undefined ? { changedAt: q.changedAt } : {}),
-      durable: q.durable,
-      size: q.activeRuns,
-      maxSize: deps.maxQueuedRuns ?? null,
-      runs: {
-        pending: q.runs.pending ?? 0,
-        running: q.runs.running ?? 0,
-        paused: q.runs.paused ?? 0,
-        canceling: q.runs.canceling ?? 0,
-        completed: q.runs.succeeded ?? 0,
-        failed: q.runs.failed ?? 0,
-        canceled: q.runs.canceled ?? 0,
-      },
-      tasks: { running: q.runningTasks, queued: q.queuedTasks, capacity: q.capacity },
     }
   }
 
@@ -347,23 +323,6 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
           'Cache-Control': 'no-store',
         },
       })
-    },
-
-    async getQueue({ c }) {
-      return c.json(await queueStatus())
-    },
-
-    async pauseQueue({ c, body, principal }) {
-      const reason = (body as { reason?: string } | undefined)?.reason
-      await runtime.pauseQueue({ by: principal.name, ...(reason !== undefined ? { reason } : {}) })
-      deps.logger.info({ key: principal.name, reason }, 'queue paused')
-      return c.json(await queueStatus())
-    },
-
-    async resumeQueue({ c, principal }) {
-      await runtime.resumeQueue({ by: principal.name })
-      deps.logger.info({ key: principal.name }, 'queue resumed')
-      return c.json(await queueStatus())
     },
 
     websocket() {

@@ -30,6 +30,7 @@ import { HostCheck } from './host-check.js'
 import { createStderrLogger, type Logger } from './logger.js'
 import { createServerMetrics, observeRuntime, type ServerMetrics } from './metrics.js'
 import { PolicyGate, type ServerPolicy } from './policy.js'
+import { createQueueHandlers } from './queue-handlers.js'
 import { createRunExtraHandlers } from './run-extras.js'
 import { createScheduleHandlers } from './schedules.js'
 import { errInfo, type SseClient } from './sse.js'
@@ -209,6 +210,11 @@ export function createServer(runtime: Runtime, options: ServerOptions = {}): Wef
   const handlers = {
     ...createDataflowHandlers(dataflow),
     ...createTaskHandlers({ runtime, starter }),
+    ...createQueueHandlers({
+      runtime,
+      logger,
+      ...(options.maxQueuedRuns !== undefined ? { maxQueuedRuns: options.maxQueuedRuns } : {}),
+    }),
     ...createAgentHandlers(runtime),
     ...createScheduleHandlers({
       runtime,

@@ -1,15 +1,13 @@
 /**
  * The task API beside workflows: `POST /tasks` (one task as a one-task run, started through the
  * same starter as `POST /runs`: policy, queue bound and Idempotency-Key apply), `GET /tasks`
- * (across runs), one task's state, canceling one task, and the durable queue flag's history.
+ * (across runs), one task's state, and canceling one task.
  */
 import {
   API_PREFIX,
   type CancelTaskRequestSchema,
   type CancelTaskResponse,
   type ListTasksQuerySchema,
-  type QueueHistory,
-  type QueueHistoryQuerySchema,
   type SubmitTaskRequestSchema,
   type SubmitTaskResponse,
 } from '@weft/api'
@@ -96,12 +94,6 @@ export function createTaskHandlers({ runtime, starter }: TaskHandlerDeps): Recor
         b.reason ?? 'canceled through the API',
       )
       const answer: CancelTaskResponse = result
-      return c.json(answer)
-    },
-
-    async getQueueHistory({ c, query }) {
-      const q = query as Out<typeof QueueHistoryQuerySchema>
-      const answer: QueueHistory = { items: await runtime.queueHistory({ limit: q.limit }) }
       return c.json(answer)
     },
   }
