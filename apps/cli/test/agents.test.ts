@@ -356,6 +356,13 @@ describe('weft agents on --store postgres://', () => {
     const events = await json<{ events: { type: string }[] }>(['agents', 'show', 'sup-1'])
     expect(events.events.map((e) => e.type).filter((t) => t === 'agent.failed')).toHaveLength(2)
 
+    up.child.kill('SIGUSR1')
+    await until('the status table', () =>
+      /^sup-1\s+running\s+(\d+)\s+2\s+SIGKILL after/m.exec(up.output())?.[1] === String(third)
+        ? true
+        : undefined,
+    )
+    expect(up.output()).toMatch(/^sup-2\s+running\s+\d+\s+0\s+–$/m)
     up.child.kill('SIGTERM')
     expect(await up.exited).toEqual({ code: 0, signal: null })
     expect(up.output()).toContain('SIGTERM: stopping every worker')

@@ -9,7 +9,8 @@ import type { CliIo } from '../io.js'
 import { resolveStoreLocation } from '../store.js'
 import type { WorkersConfig } from '../supervisor/config.js'
 import { limitedCommand, type ToolCheck } from '../supervisor/limits.js'
-import { Supervisor } from '../supervisor/supervisor.js'
+import { type ChildStatus, Supervisor } from '../supervisor/supervisor.js'
+import { renderTable } from '../table.js'
 import { nonNegativeInt, positiveInt, storeOption } from './flags.js'
 
 export interface AgentsUpOptions {
@@ -154,6 +155,9 @@ export async function agentsUpCommand(
     `starting ${opts.count} worker${opts.count === 1 ? '' : 's'} (${names.join(', ')}) on ${location.display}; limits: ${commands[0]!.enforced.join(', ') || 'none'}`,
   )
   supervisor.start()
+  // `kill -USR1 <pid>` prints each worker's state (the store's view: `weft agents list`).
+  const printStatus = () => io.stderr.write(`${formatStatus(supervisor.status())}\n`)
+  process.on('SIGUSR1', printStatus)
 
   const reason = await Promise.race([
     supervisor.done().then(() => 'every worker stopped'),
@@ -163,11 +167,27 @@ export async function agentsUpCommand(
     log(`${reason}: stopping every worker (SIGTERM)`)
     await supervisor.stop('SIGTERM')
   }
+  process.off('SIGUSR1', printStatus)
   const status = supervisor.status()
   log(
     `done: ${status.map((s) => `${s.name} ${s.lastExit?.signal ?? `exit ${s.lastExit?.code ?? '?'}`}${s.restarts ? `, ${s.restarts} restart${s.restarts === 1 ? '' : 's'}` : ''}`).join('; ')}`,
   )
   return ExitCode.ok
+}
+
+function formatStatus(status: ChildStatus[]): string {
+  return renderTable(
+    ['WORKER', 'STATE', 'PID', 'RESTARTS', 'LAST EXIT'],
+    status.map((s) => [
+      s.name,
+      s.state === 'backoff' ? `backoff ${((s.nextStartInMs ?? 0) / 1000).toFixed(1)} s` : s.state,
+      s.pid !== undefined ? String(s.pid) : '–',
+      String(s.restarts),
+      s.lastExit
+        ? `${s.lastExit.signal ?? `code ${s.lastExit.code}`} after ${(s.lastExit.afterMs / 1000).toFixed(1)} s`
+        : '–',
+    ]),
+  )
 }
 
 /** SIGTERM or SIGINT (a second one exits at once), or the abort of `signal`. */
