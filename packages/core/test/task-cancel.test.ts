@@ -62,6 +62,25 @@ describe('cancel one task', () => {
     await runtime.close()
   })
 
+  it('canceling the approval a run waits for lets the run go on and finish', async () => {
+    const { runtime } = makeRuntime()
+    const run = await runtime.start({
+      workflow: wf({
+        a: {},
+        gate: { needs: ['a'], approval: { message: 'go?' } },
+        publish: { needs: ['gate'] },
+      }),
+    })
+    const paused = await runtime.wait(run.id)
+    expect(paused).toMatchObject({ status: 'paused', pause: { reason: 'approval' } })
+    expect((await runtime.cancelTask(run.id, 'gate', 'nobody will answer')).outcome).toBe('canceled')
+    const end = await runtime.wait(run.id)
+    expect(end.status).toBe('succeeded')
+    const byId = Object.fromEntries((await runtime.tasks(run.id)).map((t) => [t.taskId, t.status]))
+    expect(byId).toEqual({ a: 'succeeded', gate: 'canceled', publish: 'skipped' })
+    await runtime.close()
+  })
+
   it('reaches a task of a run another runtime runs, through a signal', async () => {
     const store = createMemoryStore()
     const holder = createRuntime({ store, backends: [testBackend()], signalPollMs: 20, cancelGraceMs: 500 })
