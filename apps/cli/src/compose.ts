@@ -84,7 +84,9 @@ export async function createCliRuntime(options: CliRuntimeOptions = {}): Promise
   }
   const runtimeCap =
     config.maxParallelism ??
-    (options.maxParallelism && options.maxParallelism > 16 ? options.maxParallelism : undefined)
+    (options.maxParallelism && options.maxParallelism > 16 ? options.maxParallelism : undefined) ??
+    // Attempts in the shared queue use no slot of this process: the workers' capacity is the limit.
+    (queue ? 256 : undefined)
   // Prices (the built-in catalog plus the config's `models:`) and the context pipeline: every run
   // of the CLI gets token and cost totals, budgets checked before each task, and compaction.
   const cost = createCostModel({ models: config.models, source: configFile ?? 'weft.config' })

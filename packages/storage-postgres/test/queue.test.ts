@@ -88,15 +88,9 @@ describe('task queue (Postgres)', () => {
       },
       events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'created' } }],
     })
-    await q.enqueue({
-      runId: 'run_fence',
-      taskId: 'a',
-      attempt: 1,
-      backend: 'echo',
-      priority: 50,
-      owner: 'o',
-      request: '{}',
-    })
+    await q.enqueue('o', [
+      { runId: 'run_fence', taskId: 'a', attempt: 1, backend: 'echo', priority: 50, request: '{}' },
+    ])
     const [late] = await q.claim({ worker: 'slow', backends: ['echo'], limit: 5, ttlMs: 200, fields: {} })
     expect(late).toMatchObject({ runId: 'run_fence', taskId: 'a', attempt: 1 })
     // Nothing else to claim while it is held.
@@ -107,33 +101,33 @@ describe('task queue (Postgres)', () => {
     expect((await q.heartbeat('slow', [late!.token], 200)).size).toBe(0)
     const swept = await q.sweep()
     expect(swept.map((x) => x.key)).toEqual([{ runId: 'run_fence', taskId: 'a', attempt: 1 }])
-    expect(await q.complete('slow', late!, 'succeeded', '{"result":{}}', {})).toBe(false)
-    const [lost] = await q.take([{ runId: 'run_fence', taskId: 'a', attempt: 1 }])
+    const done = (worker: string, claim: typeof late, result = '{"result":{}}') =>
+      q.complete(worker, [{ claim: claim!, status: 'succeeded', result }]).then((ok) => ok.size === 1)
+    expect(await done('slow', late)).toBe(false)
+    const [lost] = await q.take('o')
     expect(lost?.status).toBe('lost')
     // The owner queues the next attempt; the other worker claims and completes it.
-    await q.enqueue({
-      runId: 'run_fence',
-      taskId: 'a',
-      attempt: 2,
-      backend: 'echo',
-      priority: 50,
-      owner: 'o',
-      request: '{}',
-    })
+    await q.enqueue('o', [
+      { runId: 'run_fence', taskId: 'a', attempt: 2, backend: 'echo', priority: 50, request: '{}' },
+    ])
     const [next] = await q.claim({ worker: 'other', backends: ['echo'], limit: 5, ttlMs: 5000, fields: {} })
     expect(next?.attempt).toBe(2)
-    expect(await q.complete('slow', { ...next!, token: late!.token }, 'succeeded', '{"result":{}}', {})).toBe(
-      false,
-    )
-    expect(await q.complete('other', next!, 'succeeded', '{"result":{"ok":1}}', {})).toBe(true)
-    expect(await q.complete('other', next!, 'succeeded', '{"result":{"ok":2}}', {})).toBe(false)
-    // The claims and the completion are in the run's log, numbered after the owner's events.
+    expect(await done('slow', { ...next!, token: late!.token })).toBe(false)
+    expect(await done('other', next, '{"result":{"ok":1}}')).toBe(true)
+    expect(await done('other', next, '{"result":{"ok":2}}')).toBe(false)
+    const [taken] = await q.take('o')
+    expect(taken).toMatchObject({
+      attempt: 2,
+      status: 'succeeded',
+      result: '{"result":{"ok":1}}',
+      worker: 'other',
+    })
+    // The claims are in the run's log, numbered after the owner's events.
     const events = await shared.events.read('run_fence')
     expect(events.map((e) => [e.seq, (e.data as { fields?: { code?: string } }).fields?.code])).toEqual([
       [1, undefined],
       [2, 'task.claimed'],
       [3, 'task.claimed'],
-      [4, 'task.completed'],
     ])
     // The owner's next commit (expecting seq 1) is accepted: only worker events came in between.
     const stored = await shared.commit({
@@ -141,7 +135,7 @@ describe('task queue (Postgres)', () => {
       expectLastSeq: 1,
       events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'owner' } }],
     })
-    expect(stored[0]!.seq).toBe(5)
+    expect(stored[0]!.seq).toBe(4)
     // An owner's event in between is still a conflict.
     await expect(
       shared.commit({
@@ -212,7 +206,7 @@ describe('task queue (Postgres)', () => {
       events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'created' } }],
     })
     const key = { runId: 'run_op', taskId: 'a', attempt: 1 }
-    await q.enqueue({ ...key, backend: 'slow', priority: 50, owner: 'o', request: '{}' })
+    await q.enqueue('o', [{ ...key, backend: 'slow', priority: 50, request: '{}' }])
     const until = async (check: () => Promise<boolean> | boolean) => {
       for (let i = 0; i < 200 && !(await check()); i++) await sleep(50)
       expect(await check()).toBe(true)
@@ -225,10 +219,10 @@ describe('task queue (Postgres)', () => {
     await ask('pause')
     await until(async () => (await workerRecords(shared).get('op'))?.status === 'paused')
     expect(w.running).toBe(0)
-    const [lost] = await q.take([key])
+    const [lost] = await q.take('o')
     expect(lost?.status).toBe('lost')
     // Paused: a queued attempt waits.
-    await q.enqueue({ ...key, attempt: 2, backend: 'slow', priority: 50, owner: 'o', request: '{}' })
+    await q.enqueue('o', [{ ...key, attempt: 2, backend: 'slow', priority: 50, request: '{}' }])
     await sleep(300)
     expect(started).toBe(1)
     await ask('run')

@@ -8,8 +8,7 @@
  * late worker's statements change nothing: it cannot complete the attempt, and the task runs again
  * as a new attempt queued by the run's owner.
  */
-import type { Db, Queryable } from '../db.js'
-import { ISO_NOW } from '../rows.js'
+import type { Db } from '../db.js'
 
 const TTL = (param: string) => `now() + ${param}::float8 * interval '1 millisecond'`
 
@@ -46,26 +45,33 @@ export interface TakenResult extends AttemptKey {
   worker: string | null
 }
 
-/** A `log` event a worker appends to a run, in the transaction of what it records. */
-export interface WorkerEvent extends AttemptKey {
-  message: string
-  fields: Record<string, unknown>
-}
+/** One string per attempt, for maps and sets. */
+export const attemptKey = (k: AttemptKey) => `${k.runId}\u0000${k.taskId}\u0000${k.attempt}`
 
 export function queueQueries(db: Db, s: string) {
-  const enqueue = `WITH older AS (
-      UPDATE ${s}task_queue SET status = 'canceled', finished_at = now()
-      WHERE run_id = $1 AND task_id = $2 AND attempt < $3 AND status IN ('queued', 'claimed'))
-    INSERT INTO ${s}task_queue (run_id, task_id, attempt, backend, priority, owner, request)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)
-    ON CONFLICT (run_id, task_id, attempt) DO UPDATE SET status = 'queued', owner = excluded.owner,
-      request = excluded.request, worker = NULL, lease_token = NULL, lease_expires_at = NULL,
-      result = NULL, enqueued_at = now()`
+  // Many attempts in one statement (an owner dispatches in bursts): the older attempts of the same
+  // tasks are canceled (a new owner's attempt supersedes a dead owner's), then one notification.
+  const enqueue = `WITH k AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[], $6::text[])
+        AS k (run_id, task_id, attempt, backend, priority, request)),
+    older AS (
+      UPDATE ${s}task_queue q SET status = 'canceled', finished_at = now() FROM k
+      WHERE q.run_id = k.run_id AND q.task_id = k.task_id AND q.attempt < k.attempt
+        AND q.status IN ('queued', 'claimed')),
+    added AS (
+      INSERT INTO ${s}task_queue (run_id, task_id, attempt, backend, priority, owner, request)
+      SELECT run_id, task_id, attempt, backend, priority, $7, request FROM k
+      ON CONFLICT (run_id, task_id, attempt) DO UPDATE SET status = 'queued', owner = excluded.owner,
+        request = excluded.request, worker = NULL, lease_token = NULL, lease_expires_at = NULL,
+        result = NULL, enqueued_at = now()
+      RETURNING 1)
+    SELECT pg_notify('${QUEUED_CHANNEL}', '') FROM (SELECT count(*) AS n FROM added) a WHERE a.n > 0`
 
-  const take = `DELETE FROM ${s}task_queue q USING unnest($1::text[], $2::text[], $3::int[]) AS k (run_id, task_id, attempt)
-    WHERE q.run_id = k.run_id AND q.task_id = k.task_id AND q.attempt = k.attempt
-      AND q.status IN ('succeeded', 'failed', 'lost')
-    RETURNING q.run_id, q.task_id, q.attempt, q.status, q.result, q.worker`
+  const claim = `SELECT * FROM ${s}weft_claim($1, $2, $3, $4, $5, $6)`
+
+  // Every result for this owner, taken once (the rows are deleted as they are read).
+  const take = `DELETE FROM ${s}task_queue WHERE owner = $1 AND status IN ('succeeded', 'failed', 'lost')
+    RETURNING run_id, task_id, attempt, status, result, worker`
 
   const cancel = `UPDATE ${s}task_queue SET status = 'canceled', finished_at = now()
     WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND status IN ('queued', 'claimed')`
@@ -74,12 +80,23 @@ export function queueQueries(db: Db, s: string) {
     WHERE worker = $1 AND status = 'claimed' AND lease_token = ANY($2::uuid[]) AND lease_expires_at > now()
     RETURNING lease_token::text`
 
-  const complete = `UPDATE ${s}task_queue SET status = $5, result = $6, finished_at = now(), lease_expires_at = NULL
-    WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND lease_token = $4::uuid
-      AND status = 'claimed' AND lease_expires_at > now()
-    RETURNING owner`
-
-  const countDone = `UPDATE ${s}workers SET completed = completed + $2, failed = failed + $3 WHERE name = $1`
+  // Completions of many attempts in one statement, each fenced by token, status and expiry; the
+  // rows that changed are the accepted ones. Their owners are notified; the worker's counts grow.
+  const complete = `WITH k AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::text[])
+        AS k (run_id, task_id, attempt, token, status, result)),
+    done AS (
+      UPDATE ${s}task_queue q SET status = k.status, result = k.result, finished_at = now(), lease_expires_at = NULL
+      FROM k
+      WHERE q.run_id = k.run_id AND q.task_id = k.task_id AND q.attempt = k.attempt AND q.lease_token = k.token
+        AND q.status = 'claimed' AND q.lease_expires_at > now()
+      RETURNING q.run_id, q.task_id, q.attempt, q.owner, k.status AS outcome),
+    counted AS (
+      UPDATE ${s}workers SET completed = completed + (SELECT count(*) FROM done WHERE outcome = 'succeeded'),
+        failed = failed + (SELECT count(*) FROM done WHERE outcome = 'failed')
+      WHERE name = $7 AND EXISTS (SELECT 1 FROM done)),
+    notified AS (SELECT pg_notify('${RESULT_CHANNEL}', o.owner) FROM (SELECT DISTINCT owner FROM done) o)
+    SELECT d.run_id, d.task_id, d.attempt, (SELECT count(*) FROM notified) FROM done d`
 
   const handBack = `UPDATE ${s}task_queue SET status = 'lost', result = $5, finished_at = now(), lease_expires_at = NULL
     WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND lease_token = $4::uuid AND status = 'claimed'
@@ -93,56 +110,26 @@ export function queueQueries(db: Db, s: string) {
   const prune = `DELETE FROM ${s}task_queue
     WHERE status IN ('succeeded', 'failed', 'lost', 'canceled') AND finished_at < now() - interval '1 hour'`
 
-  const lockRuns = `SELECT id FROM ${s}runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`
-  const appendEvents = `WITH c AS (
-      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) WITH ORDINALITY AS c (run_id, task_id, attempt, data, n)),
-    k AS (SELECT run_id, count(*) AS k FROM c GROUP BY run_id),
-    r AS (UPDATE ${s}runs SET last_seq = ${s}runs.last_seq + k.k FROM k WHERE ${s}runs.id = k.run_id
-      RETURNING ${s}runs.id, ${s}runs.last_seq - k.k AS base)
-    INSERT INTO ${s}events (run_id, seq, ts, type, task_id, attempt, severity, data, worker)
-    SELECT c.run_id, r.base + row_number() OVER (PARTITION BY c.run_id ORDER BY c.n), ${ISO_NOW}, 'log',
-      c.task_id, c.attempt, 'info', c.data, $5
-    FROM c JOIN r ON r.id = c.run_id`
-
-  /** Appends `log` events marked as the worker's (see migration 5), after locking their runs in id order. */
-  async function append(q: Queryable, worker: string, events: WorkerEvent[]): Promise<void> {
-    if (events.length === 0) return
-    const runIds = [...new Set(events.map((e) => e.runId))]
-    await q.query(lockRuns, [runIds])
-    await q.execute(appendEvents, [
-      events.map((e) => e.runId),
-      events.map((e) => e.taskId),
-      events.map((e) => e.attempt),
-      events.map((e) => JSON.stringify({ message: e.message, fields: e.fields })),
-      worker,
-    ])
-  }
-
-  let pauseClause: Promise<string> | undefined
-  /** The durable queue pause (`queue_state`, when the schema has it): no claims while paused. */
-  function paused(): Promise<string> {
-    pauseClause ??= db
-      .query<[string | null]>('SELECT to_regclass($1)::text', [`${s}queue_state`])
-      .then((rows) => (rows[0]?.[0] ? ` AND NOT EXISTS (SELECT 1 FROM ${s}queue_state WHERE paused)` : ''))
-      .catch((err) => {
-        pauseClause = undefined
-        throw err
-      })
-    return pauseClause
-  }
-
   return {
-    async enqueue(a: QueuedAttempt): Promise<void> {
-      await db.execute(enqueue, [a.runId, a.taskId, a.attempt, a.backend, a.priority, a.owner, a.request])
-      await db.query('SELECT pg_notify($1, $2)', [QUEUED_CHANNEL, a.backend])
+    /** Queues attempts of one owner (one statement, one notification). */
+    async enqueue(owner: string, attempts: Omit<QueuedAttempt, 'owner'>[]): Promise<void> {
+      if (attempts.length === 0) return
+      await db.query(enqueue, [
+        attempts.map((a) => a.runId),
+        attempts.map((a) => a.taskId),
+        attempts.map((a) => a.attempt),
+        attempts.map((a) => a.backend),
+        attempts.map((a) => a.priority),
+        attempts.map((a) => a.request),
+        owner,
+      ])
     },
 
-    /** Takes the results of these attempts that have one (the rows are deleted: each is taken once). */
-    async take(keys: AttemptKey[]): Promise<TakenResult[]> {
-      if (keys.length === 0) return []
+    /** Takes every result that came in for `owner` (each is taken once). */
+    async take(owner: string): Promise<TakenResult[]> {
       const rows = await db.query<
         [string, string, number, TakenResult['status'], string | null, string | null]
-      >(take, [keys.map((k) => k.runId), keys.map((k) => k.taskId), keys.map((k) => k.attempt)])
+      >(take, [owner])
       return rows.map(([runId, taskId, attempt, status, result, worker]) => ({
         runId,
         taskId,
@@ -169,43 +156,25 @@ export function queueQueries(db: Db, s: string) {
       owner?: string
       fields: Record<string, unknown>
     }): Promise<ClaimedAttempt[]> {
-      // A worker an operator paused or stopped (`workers.desired`, migration 6) claims nothing.
-      const extra =
-        (await paused()) +
-        ` AND NOT EXISTS (SELECT 1 FROM ${s}workers w WHERE w.name = $1 AND w.desired <> 'run')` +
-        (o.owner !== undefined ? ' AND owner = $5' : '')
-      const sql = `WITH picked AS (
-          SELECT run_id, task_id, attempt FROM ${s}task_queue
-          WHERE status = 'queued' AND backend = ANY($2::text[])${extra}
-          ORDER BY priority, enqueued_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-        UPDATE ${s}task_queue q SET status = 'claimed', worker = $1, lease_token = gen_random_uuid(),
-          lease_expires_at = ${TTL('$4')}, claimed_at = now(), claims = q.claims + 1
-        FROM picked WHERE q.run_id = picked.run_id AND q.task_id = picked.task_id AND q.attempt = picked.attempt
-        RETURNING q.run_id, q.task_id, q.attempt, q.backend, q.request, q.lease_token::text, q.owner`
-      const params: unknown[] = [o.worker, o.backends, o.limit, o.ttlMs]
-      if (o.owner !== undefined) params.push(o.owner)
-      return db.tx(async (q) => {
-        const rows = await q.query<[string, string, number, string, string, string, string]>(sql, params)
-        const claimed = rows.map(([runId, taskId, attempt, backend, request, token, owner]) => ({
-          runId,
-          taskId,
-          attempt,
-          backend,
-          request,
-          token,
-          owner,
-        }))
-        await append(
-          q,
+      const rows = await db.retrying(() =>
+        db.query<[string, string, number, string, string, string, string]>(claim, [
           o.worker,
-          claimed.map((c) => ({
-            ...c,
-            message: `attempt ${c.attempt} of task ${c.taskId} claimed by worker ${o.worker}`,
-            fields: { code: 'task.claimed', worker: o.worker, ...o.fields },
-          })),
-        )
-        return claimed
-      })
+          o.backends,
+          o.limit,
+          o.ttlMs,
+          o.owner ?? null,
+          JSON.stringify(o.fields),
+        ]),
+      )
+      return rows.map(([runId, taskId, attempt, backend, request, token, owner]) => ({
+        runId,
+        taskId,
+        attempt,
+        backend,
+        request,
+        token,
+        owner,
+      }))
     },
 
     /** Extends the leases still held; returns the tokens that are (the others were lost or canceled). */
@@ -216,37 +185,24 @@ export function queueQueries(db: Db, s: string) {
     },
 
     /**
-     * Records an attempt's result, fenced by token, status and expiry, with a `task.completed` log
-     * event in the same transaction. False when the lease was lost: the result is thrown away.
+     * Records results, each fenced by token, status and expiry, in one statement. Returns the keys
+     * of the accepted ones; the others lost their lease (expired, canceled): thrown away.
      */
     async complete(
       worker: string,
-      c: ClaimedAttempt,
-      status: 'succeeded' | 'failed',
-      result: string,
-      fields: Record<string, unknown>,
-    ): Promise<boolean> {
-      return db.tx(async (q) => {
-        const rows = await q.query<[string]>(complete, [
-          c.runId,
-          c.taskId,
-          c.attempt,
-          c.token,
-          status,
-          result,
-        ])
-        if (rows.length === 0) return false
-        await q.execute(countDone, [worker, status === 'succeeded' ? 1 : 0, status === 'failed' ? 1 : 0])
-        await append(q, worker, [
-          {
-            ...c,
-            message: `attempt ${c.attempt} of task ${c.taskId} ${status} on worker ${worker}`,
-            fields: { code: 'task.completed', worker, status, ...fields },
-          },
-        ])
-        await q.query('SELECT pg_notify($1, $2)', [RESULT_CHANNEL, rows[0]![0]])
-        return true
-      })
+      results: { claim: ClaimedAttempt; status: 'succeeded' | 'failed'; result: string }[],
+    ): Promise<Set<string>> {
+      if (results.length === 0) return new Set()
+      const rows = await db.query<[string, string, number]>(complete, [
+        results.map((r) => r.claim.runId),
+        results.map((r) => r.claim.taskId),
+        results.map((r) => r.claim.attempt),
+        results.map((r) => r.claim.token),
+        results.map((r) => r.status),
+        results.map((r) => r.result),
+        worker,
+      ])
+      return new Set(rows.map(([runId, taskId, attempt]) => attemptKey({ runId, taskId, attempt })))
     },
 
     /** Gives an attempt back (the worker stops): the owner queues the task again as a new attempt. */

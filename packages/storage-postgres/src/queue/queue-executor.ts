@@ -20,7 +20,14 @@ import type {
 import { AttemptLostError, BackendError, type BackendErrorCode } from '@weft/core'
 import { internalsOf } from './internals.js'
 import { Listener, Waker } from './listener.js'
-import { type AttemptKey, queueQueries, RESULT_CHANNEL, type TakenResult } from './queries.js'
+import {
+  type AttemptKey,
+  attemptKey,
+  type QueuedAttempt,
+  queueQueries,
+  RESULT_CHANNEL,
+  type TakenResult,
+} from './queries.js'
 import { persist } from './retry.js'
 
 export interface QueueExecutorOptions {
@@ -78,7 +85,25 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
   let lastSweep = 0
   let listener: Listener | undefined
 
-  const keyOf = (k: AttemptKey) => `${k.runId}\u0000${k.taskId}\u0000${k.attempt}`
+  const keyOf = attemptKey
+  /** Attempts dispatched in this turn of the event loop: queued together, in one statement. */
+  let toEnqueue: Omit<QueuedAttempt, 'owner'>[] = []
+
+  function flushEnqueues(): void {
+    const batch = toEnqueue
+    toEnqueue = []
+    void persist(() => queue.enqueue(o.owner, batch)).then(
+      () => void loop(),
+      (err) => {
+        for (const a of batch) {
+          const p = waiting.get(keyOf(a))
+          if (!p) continue
+          waiting.delete(keyOf(a))
+          p.reject(err)
+        }
+      },
+    )
+  }
 
   function listen(): void {
     if (listener || o.listen === false) return
@@ -98,7 +123,7 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
             lastSweep = Date.now()
             await queue.sweep()
           }
-          for (const r of await queue.take([...waiting.values()].map((p) => p.key))) deliver(r)
+          for (const r of await queue.take(o.owner)) deliver(r)
           failing = false
         } catch (err) {
           if (!failing) warn(`the task queue cannot be read (will keep trying): ${(err as Error).message}`)
@@ -169,23 +194,13 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
       if (signal.aborted) queueMicrotask(onAbort)
       else signal.addEventListener('abort', onAbort, { once: true })
       listen()
-      void persist(() =>
-        queue.enqueue({
-          ...key,
-          backend: attempt.backend,
-          priority: attempt.priority ?? 50,
-          owner: o.owner,
-          request: JSON.stringify(attempt.request),
-        }),
-      ).then(
-        () => void loop(),
-        (err) => {
-          const p = waiting.get(id)
-          if (!p) return
-          waiting.delete(id)
-          p.reject(err)
-        },
-      )
+      toEnqueue.push({
+        ...key,
+        backend: attempt.backend,
+        priority: attempt.priority ?? 50,
+        request: JSON.stringify(attempt.request),
+      })
+      if (toEnqueue.length === 1) setImmediate(flushEnqueues)
       return { result, suspend: async () => {}, resume: async () => {} }
     },
 

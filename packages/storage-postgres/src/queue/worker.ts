@@ -13,7 +13,7 @@ import type { Backend, BackendEvent, Store, TaskRequest } from '@weft/core'
 import { createInProcessExecutor, isBackendError, isWeftError, newOwnerName, ownerLiveness } from '@weft/core'
 import { internalsOf } from './internals.js'
 import { Listener, Waker } from './listener.js'
-import { AGENTS_CHANNEL, type ClaimedAttempt, QUEUED_CHANNEL, queueQueries } from './queries.js'
+import { AGENTS_CHANNEL, attemptKey, type ClaimedAttempt, QUEUED_CHANNEL, queueQueries } from './queries.js'
 import type { StoredOutcome } from './queue-executor.js'
 import { persist } from './retry.js'
 import { type Desired, type WorkerStatus, workersTable } from './workers-table.js'
@@ -45,6 +45,12 @@ export interface WorkerOptions {
   warn?(message: string): void
 }
 
+interface Completion {
+  claim: ClaimedAttempt
+  status: 'succeeded' | 'failed'
+  result: string
+}
+
 interface Active {
   claim: ClaimedAttempt
   abort: AbortController
@@ -67,6 +73,8 @@ export class Worker {
   #listener: Listener | undefined
   #timers: NodeJS.Timeout[] = []
   #stopping = false
+  readonly #completions: (Completion & { resolve(ok: boolean): void; reject(e: unknown): void })[] = []
+  #completing = false
   /** Paused by an operator: no claims, and what ran was handed back. */
   #paused = false
   #stopRequested = false
@@ -268,12 +276,7 @@ export class Worker {
     const status = 'result' in outcome ? 'succeeded' : 'failed'
     let accepted: boolean
     try {
-      accepted = await persist(() =>
-        this.#queue.complete(this.name, c, status, JSON.stringify(outcome), {
-          host: hostname(),
-          pid: process.pid,
-        }),
-      )
+      accepted = await this.#complete({ claim: c, status, result: JSON.stringify(outcome) })
     } catch (err) {
       this.#warn(`could not record attempt ${c.attempt} of ${c.runId}/${c.taskId}: ${(err as Error).message}`)
       return
@@ -288,6 +291,33 @@ export class Worker {
         `late completion of attempt ${c.attempt} of ${c.runId}/${c.taskId} rejected: its lease was lost (expired or canceled)`,
       )
     }
+  }
+
+  /**
+   * Records a result. Results that arrive while a completion statement is in flight go together in
+   * the next one: a burst of short tasks costs one round trip, not one each.
+   */
+  #complete(r: Completion): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.#completions.push({ ...r, resolve, reject })
+      if (!this.#completing) {
+        this.#completing = true
+        setImmediate(() => void this.#flushCompletions())
+      }
+    })
+  }
+
+  async #flushCompletions(): Promise<void> {
+    while (this.#completions.length > 0) {
+      const batch = this.#completions.splice(0, 500)
+      try {
+        const accepted = await persist(() => this.#queue.complete(this.name, batch))
+        for (const b of batch) b.resolve(accepted.has(attemptKey(b.claim)))
+      } catch (err) {
+        for (const b of batch) b.reject(err)
+      }
+    }
+    this.#completing = false
   }
 
   /** Renews the leases of the running attempts; an attempt whose lease is gone is stopped here. */
