@@ -43,10 +43,21 @@ export async function withAgents<T>(
 ): Promise<T> {
   const server = resolveServer(opts, io.env)
   if (server) {
-    const client = createClient({
-      baseUrl: server.url,
-      ...(io.env.WEFT_API_KEY ? { apiKey: io.env.WEFT_API_KEY } : {}),
-    })
+    let client: ReturnType<typeof createClient>
+    try {
+      client = createClient({
+        baseUrl: server.url,
+        ...(io.env.WEFT_API_KEY ? { apiKey: io.env.WEFT_API_KEY } : {}),
+      })
+    } catch (err) {
+      throw new WeftError(
+        'input_invalid',
+        `${server.source === 'flag' ? '--server' : 'WEFT_SERVER'}: ${(err as Error).message}`,
+        {
+          hint: 'give the server’s URL, e.g. --server http://127.0.0.1:8787',
+        },
+      )
+    }
     const notFound = (err: unknown) => {
       if ((err as { code?: string }).code === 'agent_not_found') return undefined
       throw err
