@@ -75,6 +75,26 @@ describe('weft agents up: input', () => {
       const sqlite = await runCli(['agents', 'up', '--count', '2'], { cwd: ws.dir, env: { WEFT_STORE: '' } })
       expect(sqlite.code).toBe(1)
       expect(sqlite.stderr).toContain('agents need a store shared by workers, e.g. --store postgres://…')
+      // A worker started wrongly exits 2: restarting it would fail the same way, so it is not.
+      const wrong = await runCli(
+        [
+          'agents',
+          'up',
+          '--count',
+          '1',
+          '--store',
+          'postgres://nobody@127.0.0.1:1/none',
+          '--backends',
+          'nosuch',
+        ],
+        { cwd: ws.dir, env: {} },
+      )
+      expect(wrong.code).toBe(2)
+      expect(wrong.stderr).toContain("unknown backend 'nosuch'")
+      expect(wrong.stderr).toMatch(
+        /-1 exited with code 2 \(invalid input; it would fail the same way again\): not restarted/,
+      )
+      expect(wrong.stderr).not.toContain('restarting in')
     } finally {
       ws.cleanup()
     }

@@ -172,7 +172,7 @@ export async function agentsUpCommand(
   log(
     `done: ${status.map((s) => `${s.name} ${s.lastExit?.signal ?? `exit ${s.lastExit?.code ?? '?'}`}${s.restarts ? `, ${s.restarts} restart${s.restarts === 1 ? '' : 's'}` : ''}`).join('; ')}`,
   )
-  return ExitCode.ok
+  return status.some((s) => s.gaveUp) ? ExitCode.invalidInput : ExitCode.ok
 }
 
 function formatStatus(status: ChildStatus[]): string {

@@ -6,7 +6,9 @@ import { createInterface } from 'node:readline'
  * crashed after an exponential backoff (capped), and stops them all together.
  *
  * Exit 0 means the worker stopped on purpose (`weft agents stop`, or the SIGTERM this supervisor
- * forwarded): it is not restarted. Any other exit (a non-zero code, a signal such as SIGKILL or an
+ * forwarded): it is not restarted. Exit 2 means it was started wrongly (a bad flag, an unknown
+ * backend: the CLI's invalid-input code) and would fail the same way again: not restarted either,
+ * and reported (`gaveUp`). Any other exit (a non-zero code, a signal such as SIGKILL or an
  * out-of-memory abort) is a crash. The backoff doubles with each crash in a row and starts over
  * once a worker has run for `stableMs`.
  */
@@ -44,6 +46,8 @@ export interface ChildStatus {
   lastExit?: { code: number | null; signal: NodeJS.Signals | null; afterMs: number }
   /** While in backoff: the delay before the next start. */
   nextStartInMs?: number
+  /** It exited with code 2 (invalid input) and is not restarted. */
+  gaveUp?: boolean
 }
 
 interface Slot {
@@ -161,6 +165,14 @@ export class Supervisor {
     delete slot.status.pid
     slot.child = undefined
     const how = signal ? `killed by ${signal}` : `exited with code ${code}`
+    if (code === 2 && !this.#stopping) {
+      this.#o.log(
+        `${slot.spec.name} exited with code 2 (invalid input; it would fail the same way again): not restarted`,
+      )
+      slot.status.gaveUp = true
+      this.#settle(slot)
+      return
+    }
     if (this.#stopping || code === 0) {
       this.#o.log(`${slot.spec.name} ${code === 0 ? 'stopped' : how}`)
       this.#settle(slot)
