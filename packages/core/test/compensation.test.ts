@@ -91,6 +91,14 @@ describe('compensation', () => {
         (e) => e.type.startsWith('compensation.') && ['boom', 'never', 'plain'].includes(e.taskId!),
       ),
     ).toBe(false)
+    // Their usage counts in the run's totals, marked as a compensation's, with their backend.
+    const spent = events.filter((e) => e.type === 'usage.recorded' && e.data.purpose === 'compensate')
+    expect(spent.map((e) => e.taskId)).toEqual(expected)
+    expect(spent[0]!.data).toMatchObject({ inputTokens: 10, outputTokens: 5, backend: 'test' })
+    const all = events.filter((e) => e.type === 'usage.recorded')
+    expect(done.usage.inputTokens).toBe(
+      all.reduce((n, e) => n + (e.data as { inputTokens: number }).inputTokens, 0),
+    )
     // Their data fit the spec's schemas.
     for (const e of events)
       if (e.type === 'run.compensating' || e.type.startsWith('compensation.'))

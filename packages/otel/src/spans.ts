@@ -180,6 +180,8 @@ export class RunSpans {
         return
       }
       case 'usage.recorded': {
+        // A compensation's usage is not its task's last attempt's (it counts in the metrics only).
+        if (e.data.purpose === 'compensate') return
         const attempt = this.existingTask(e)?.attempt
         attempt?.span.setAttributes(usageAttributes(e.data, e.data.model))
         // The cost the runtime priced (from the catalog, or the backend's own) on the GenAI span too.

@@ -186,7 +186,8 @@ export interface EventDataMap {
     backend?: string
     reportedCostUsd?: number
     computedCostUsd?: number
-    purpose?: 'summarize'
+    /** Not the task's own work: a context summary (`summarize`), or its compensation (`compensate`). */
+    purpose?: 'summarize' | 'compensate'
   }
   'budget.exceeded': JsonObject
   'context.built': JsonObject

@@ -3,7 +3,7 @@
  * templates rendered (`${{ output }}` is the task's own output; a map item also has `item` and
  * `index`), the options checked by the backend's schema, and a context whose events are not kept.
  */
-import type { Backend, BackendLogger, Json, TaskContext, TaskRequest } from '@weft/spec'
+import type { Backend, BackendLogger, Json, TaskContext, TaskRequest, Usage } from '@weft/spec'
 import { BackendError } from '@weft/spec'
 import type { PlannedTask } from '../runtime/plan.js'
 import type { Scope } from '../template/expression.js'
@@ -81,14 +81,24 @@ export function prepareCompensation(
   return { backend, request }
 }
 
-/** What a compensation's backend reports while it runs is not kept: only its outcome is. */
-export function compensationContext(run: LiveRun, request: TaskRequest, signal: AbortSignal): TaskContext {
+/** What a compensation's backend reports while it runs is not kept, but for its usage: its outcome is. */
+export function compensationContext(
+  run: LiveRun,
+  request: TaskRequest,
+  signal: AbortSignal,
+  onUsage: (usage: Partial<Usage> & { model?: string }) => void,
+): TaskContext {
   return {
     runId: request.runId,
     taskId: request.taskId,
     attempt: request.attempt,
     signal,
-    emit: () => {},
+    // Only usage is kept (it counts toward the run's totals and budget like the task's own).
+    emit: (event) => {
+      if (event.type !== 'usage') return
+      const { type: _type, ...usage } = event
+      onUsage(usage)
+    },
     log: SILENT,
     workDir: run.deps.workDir,
   }

@@ -15,7 +15,15 @@
  * one runs; compensations are not retried. They run in the process that owns the run (not through
  * the dispatch seam) and take no slot of the runtime's pool.
  */
-import type { CompensatingData, ErrorInfo, Json, RunCompensation, TaskResult, TaskState } from '@weft/spec'
+import type {
+  CompensatingData,
+  ErrorInfo,
+  Json,
+  RunCompensation,
+  TaskResult,
+  TaskState,
+  Usage,
+} from '@weft/spec'
 import { type AbortReason, BackendError } from '@weft/spec'
 import { toErrorInfo, toJsonValue } from '../runtime/errors.js'
 import type { TimerHandle } from './clock.js'
@@ -30,9 +38,12 @@ export type RunEnd =
 
 interface InFlight {
   taskId: string
+  backend: string
   controller: AbortController
   timers: TimerHandle[]
   settled: boolean
+  /** The backend reported usage while it ran: its result's usage is the same, not more. */
+  usageReported?: boolean
 }
 
 /** The compensation phase of one run in this process: which one runs, and whether a cancel aborted them. */
@@ -120,7 +131,13 @@ export class CompensationDrive {
     const planned = plannedOf(run, taskId)
     const backendId = run.spec.backend ?? planned?.compensate?.backend ?? planned?.backend ?? 'unknown'
     run.record({ type: 'compensation.started', taskId, attempt, data: { backend: backendId } })
-    const flight: InFlight = { taskId, controller: new AbortController(), timers: [], settled: false }
+    const flight: InFlight = {
+      taskId,
+      backend: backendId,
+      controller: new AbortController(),
+      timers: [],
+      settled: false,
+    }
     this.current = flight
     const startedMs = run.clock.now()
     const timeoutMs = planned?.compensate?.timeoutMs
@@ -141,7 +158,14 @@ export class CompensationDrive {
       .then(() => {
         if (!this.mine || flight.controller.signal.aborted) throw abortError(flight.controller.signal)
         const { backend, request } = prepareCompensation(run, taskId, attempt, backendId, planned)
-        return backend.execute(request, compensationContext(run, request, flight.controller.signal))
+        const onUsage = (usage: Partial<Usage> & { model?: string }) =>
+          run.grouped(() => {
+            if (flight.settled || !this.mine) return
+            flight.usageReported = true
+            run.ledger.recordUsage(taskId, undefined, usage, 'compensate', backendId)
+            void run.flush()
+          })
+        return backend.execute(request, compensationContext(run, request, flight.controller.signal, onUsage))
       })
       .then(
         (result) => this.settle(flight, startedMs, { ok: true, result }),
@@ -166,6 +190,8 @@ export class CompensationDrive {
     const durationMs = run.clock.now() - startedMs
     const abort = flight.controller.signal.reason as AbortReason | undefined
     run.grouped(() => {
+      if (outcome.ok && outcome.result.usage && !flight.usageReported)
+        run.ledger.recordUsage(taskId, undefined, outcome.result.usage, 'compensate', flight.backend)
       if (outcome.ok) {
         let output: Json
         try {

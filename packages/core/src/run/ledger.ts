@@ -108,7 +108,9 @@ export class Ledger {
     taskId: string,
     attempt: number | undefined,
     reported: Partial<Usage> & { model?: string },
-    purpose?: 'summarize',
+    purpose?: 'summarize' | 'compensate',
+    /** The backend that used it, when not the task's own (a compensation's). */
+    backend?: string,
   ): void {
     const run = this.run
     const t = run.task(taskId)
@@ -140,7 +142,7 @@ export class Ledger {
       data: {
         ...usage,
         ...(model ? { model } : {}),
-        ...(t.backend ? { backend: t.backend } : {}),
+        ...((backend ?? t.backend) ? { backend: backend ?? t.backend } : {}),
         ...(reportedCostUsd !== undefined ? { reportedCostUsd } : {}),
         ...(computedCostUsd !== undefined ? { computedCostUsd } : {}),
         ...(purpose ? { purpose } : {}),
