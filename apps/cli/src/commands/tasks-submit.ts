@@ -1,5 +1,5 @@
-import { type Json, type RunSummary, type TaskSubmission, WeftError } from '@weft/core'
-import { type Command, Option } from 'commander'
+import type { Json, RunSummary, TaskSubmission } from '@weft/core'
+import { type Command, InvalidArgumentError, Option } from 'commander'
 import type { CliContext } from '../context.js'
 import { DETACHED_CHILD_FLAG, reportStarted, spawnDetachedRun } from '../detach.js'
 import { durationArg } from '../duration.js'
@@ -62,7 +62,7 @@ export function configureTasksSubmitCommand(command: Command, ctx: CliContext): 
 function priorityArg(value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0 || n > 100)
-    throw new WeftError('input_invalid', '--priority: expected a whole number from 0 to 100')
+    throw new InvalidArgumentError('expected a whole number from 0 (first) to 100 (last).')
   return n
 }
 
