@@ -1,3 +1,4 @@
+import { runLogOnly } from '@weft/testing'
 import { describe, expect, it } from 'vitest'
 import {
   createMemoryStore,
@@ -98,9 +99,12 @@ describe('cancel one task', () => {
   })
 })
 
-describe('tasks across runs', () => {
+describe.each([
+  ['a store that answers tasks.query', () => createMemoryStore()],
+  ['a store without tasks.query (scanned)', () => runLogOnly(createMemoryStore())],
+])('tasks across runs on %s', (_name, store) => {
   it('queryTasks filters by status, backend and run, newest run first', async () => {
-    const { runtime } = makeRuntime()
+    const { runtime } = makeRuntime({ store: store() })
     const a = await runtime.start({ workflow: wf({ x: {}, y: { needs: ['x'] } }) })
     await runtime.wait(a.id)
     const b = await runtime.start({ workflow: wf({ z: { with: { error: 'boom' } } }) })
