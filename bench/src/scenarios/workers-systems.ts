@@ -76,8 +76,8 @@ function graphileWorker(url: string): WorkerSystem {
  * their attempts itself): it dispatches every attempt to the shared task queue, and the
  * `weft worker` processes claim, run and complete them; the run finishes when this process has
  * folded every result. Many jobs are the tasks of one run; a probe is a run of one task, timed
- * from just before `runtime.start` to the claim's time in the queue (the database's clock, read
- * back as epoch milliseconds).
+ * from just before `runtime.start` to the time of the claim's event (the database's clock, to the
+ * millisecond).
  */
 function weft(url: string): WorkerSystem {
   const store = createPostgresStore({ url })
@@ -133,10 +133,12 @@ function weft(url: string): WorkerSystem {
     },
     async startedAt(runId) {
       const r = await pool.query<{ at: string }>(
-        `SELECT extract(epoch FROM claimed_at) * 1000 AS at FROM "${DEFAULT_SCHEMA}".task_queue WHERE run_id = $1 AND claimed_at IS NOT NULL`,
+        // The claim's event (written by the worker, in the claim's transaction, on the database's
+        // clock): the queue's row may be gone already, deleted when the owner took the result.
+        `SELECT ts AS at FROM "${DEFAULT_SCHEMA}".events WHERE run_id = $1 AND worker IS NOT NULL ORDER BY seq LIMIT 1`,
         [runId],
       )
-      return r.rows[0] ? Number(r.rows[0].at) : undefined
+      return r.rows[0] ? Date.parse(r.rows[0].at) : undefined
     },
     async remaining() {
       if (!manyRun) return 0

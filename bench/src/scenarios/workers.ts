@@ -37,7 +37,13 @@ export const workers: Scenario = {
           const cell = cells.get(key(system, workerCount)) ?? { rates: [], pickup: [] }
           cells.set(key(system, workerCount), cell)
           if (cell.error) continue
-          const input: WorkersChildInput = { system, workers: workerCount, concurrency: CONCURRENCY, jobs, probes }
+          const input: WorkersChildInput = {
+            system,
+            workers: workerCount,
+            concurrency: CONCURRENCY,
+            jobs,
+            probes,
+          }
           try {
             const out = await runChild<WorkersChildOutput>('scenarios/workers-child.ts', input, {
               timeoutMs: 300_000,
