@@ -95,6 +95,7 @@ describe('fs store layout', () => {
       artifacts: true,
       memory: true,
       idempotency: true,
+      queue: true,
     })
     expect(existsSync(dir)).toBe(false)
     await store.init()
