@@ -185,4 +185,45 @@ describe('weft worker and database faults', () => {
     expectOnceEach(evs, 4)
     await sleep(0)
   })
+
+  it('SIGTERM: a running task that finishes within the grace completes; the rest go back and run elsewhere', {
+    timeout: 120_000,
+  }, async () => {
+    writeFileSync(
+      join(dir, 'term.yaml'),
+      [
+        'weft: 1',
+        'name: term',
+        'tasks:',
+        '  short: { backend: shell, with: { command: ["sh", "-c", "sleep 1; echo \\"short $WORKER_NAME\\""] } }',
+        '  long: { backend: shell, with: { command: ["sh", "-c", "sleep 8; echo \\"long $WORKER_NAME\\""] } }',
+      ].join('\n'),
+    )
+    const first = start(
+      ['worker', '--store', db.url(), '--name', 'first', '--grace-ms', '3000', '--scan-ms', '200'],
+      {
+        WORKER_NAME: 'first',
+      },
+    )
+    await first.waitForErr(/: started:/, 60_000)
+    const runId = await detach('term.yaml')
+    await first.waitForErr(/claimed attempt 1 of run_\w+\/long/, 30_000)
+    await first.waitForErr(/claimed attempt 1 of run_\w+\/short/, 30_000)
+    first.child.kill('SIGTERM')
+    expect(await first.exited).toBe(0)
+    expect(first.stderr()).toMatch(/succeeded attempt 1 of run_\w+\/short/)
+    // Its own run is handed over with the attempt: recorded as interrupted, run again by the next owner.
+    expect(first.stderr()).toMatch(/attempt 1 of run_\w+\/long stopped/)
+    start(['worker', '--store', db.url(), '--name', 'second', '--scan-ms', '200'], { WORKER_NAME: 'second' })
+    await until(() => (status(runId) === 'succeeded' ? true : undefined), 60_000, `run ${runId} to succeed`)
+    const evs = await events(runId)
+    expectOnceEach(evs, 2)
+    const text = (id: string) =>
+      String(
+        (evs.find((e) => e.type === 'task.succeeded' && e.taskId === id)!.data as { text?: string }).text,
+      ).trim()
+    expect(text('short')).toBe('short first')
+    expect(text('long')).toBe('long second')
+    expect(evs.find((e) => e.type === 'task.succeeded' && e.taskId === 'long')!.attempt).toBe(2)
+  })
 })

@@ -140,8 +140,15 @@ export async function workerCommand(
   stopping = true
   const graceMs = opts.graceMs ?? 10_000
   log(`stopping (${reason}): running tasks get ${graceMs} ms, the rest are handed back`)
-  await worker.stop(graceMs)
-  // The runs it owns are handed over (leases released): another worker takes them at once.
+  await worker.drain(graceMs)
+  // Then the runs it owns are handed over (leases released, their attempts recorded as
+  // interrupted): another worker takes them at once. The attempts it still runs for other runs are
+  // handed back just before the store closes.
+  const close = runtime.store.close.bind(runtime.store)
+  runtime.store.close = async () => {
+    await worker.stop(0)
+    await close()
+  }
   await runtime.shutdown({ graceMs: 0 })
   await scanning.catch(() => {})
   log('stopped')

@@ -78,6 +78,7 @@ export class Worker {
   /** Paused by an operator: no claims, and what ran was handed back. */
   #paused = false
   #stopRequested = false
+  #stopped = false
   #loop: Promise<void> | undefined
   #beating = false
   #counts = { completed: 0, failed: 0, rejected: 0 }
@@ -158,20 +159,34 @@ export class Worker {
    * back (their owners queue them again). Then the record says `stopped`.
    */
   async stop(graceMs = 10_000): Promise<void> {
-    if (this.#stopping) return
-    this.#stopping = true
-    this.#waker.wake()
-    await this.#beat('draining').catch(() => {})
-    await this.#loop
-    const all = () => Promise.all([...this.#active.values()].map((a) => a.done))
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))])
-    clearTimeout(timer)
+    await this.drain(graceMs)
+    if (this.#stopped) return
+    this.#stopped = true
     await this.#handBackAll('stopped')
-    await all()
+    await Promise.all([...this.#active.values()].map((a) => a.done))
     for (const t of this.#timers) clearInterval(t)
     await this.#listener?.close()
     if (this.#o.record !== false) await this.#workers.stop(this.name, this.owner).catch(() => {})
+  }
+
+  /**
+   * The first half of `stop`: no more claims; resolves when the running attempts finished or
+   * `graceMs` passed (whichever is first). A process that also owns runs hands those over next, so
+   * that the attempts of its own runs go back with their runs instead of being queued again here.
+   */
+  async drain(graceMs = 10_000): Promise<void> {
+    if (!this.#stopping) {
+      this.#stopping = true
+      this.#waker.wake()
+      await this.#beat('draining').catch(() => {})
+    }
+    await this.#loop
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.all([...this.#active.values()].map((a) => a.done)),
+      new Promise((r) => (timer = setTimeout(r, graceMs))),
+    ])
+    clearTimeout(timer)
   }
 
   /** Stops the running attempts and gives them back: their owners queue them again. */
