@@ -110,3 +110,26 @@ async function eventsOf(ws: Workspace, runId: string, where: string[]) {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as { type: string; taskId?: string; ts: string })
 }
+
+describe('a task submitted while the queue is paused', { timeout: 120_000 }, () => {
+  it('waits in a live process (which does not exit meanwhile) and runs after weft queue resume', async () => {
+    const ws = createWorkspace()
+    workspaces.push(ws)
+    const weft = (args: string[]) => runCli(args, { cwd: ws.dir, env: ws.env })
+    expect((await weft(['queue', 'pause', '--reason', 'later'])).code).toBe(0)
+    const submit = startCli(['tasks', 'submit', '-b', 'mock', '--with', 'output=ok', '--wait'], {
+      cwd: ws.dir,
+      env: ws.env,
+    })
+    // The task is recorded and stays queued while paused.
+    for (;;) {
+      const list = JSON.parse((await weft(['tasks', 'list', '--json'])).stdout) as { status: string }[]
+      if (list[0]?.status === 'queued') break
+    }
+    expect((await weft(['queue', 'resume'])).code).toBe(0)
+    const done = await submit.result
+    expect(done.code, done.stderr).toBe(0)
+    expect(done.stdout).toBe('ok\n')
+    expect(done.stderr).toMatch(/note: the queue is paused \(later\)/)
+  })
+})

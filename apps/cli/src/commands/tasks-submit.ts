@@ -6,6 +6,7 @@ import { durationArg } from '../duration.js'
 import { ExitCode } from '../exit-codes.js'
 import { parseInputPairs, parseJsonInput } from '../inputs.js'
 import type { CliIo } from '../io.js'
+import type { TaskService } from '../task-service.js'
 import { collect, positiveInt, serverOption, storeOption } from './flags.js'
 import { exitCodeOf, printFailure, printOutput, waitForTask, withTaskService } from './tasks-target.js'
 
@@ -134,12 +135,18 @@ export async function tasksSubmitCommand(
     }
     if (!opts.wait && !opts.detachedChild) {
       // The local store: a background process owns the run (as `weft run --detach` does).
-      if (runs.kind === 'local') return spawnDetachedRun(io, argv, { print: printIds })
+      if (runs.kind === 'local') {
+        const code = await spawnDetachedRun(io, argv, { print: printIds })
+        if (code === ExitCode.ok) await notePausedQueue(io, tasks)
+        return code
+      }
       printIds(await tasks.submit(submission))
+      await notePausedQueue(io, tasks)
       return ExitCode.ok
     }
     const run = await tasks.submit(submission)
     if (opts.detachedChild) reportStarted(run)
+    else await notePausedQueue(io, tasks)
     // Locally this process runs the task (wait returns once the run settles); remotely it polls.
     if (runs.kind === 'local') await runs.wait(run.id)
     const task = await waitForTask(runs, run.id, taskId)
@@ -153,4 +160,13 @@ export async function tasksSubmitCommand(
     if (task.status !== 'succeeded') printFailure(io, task)
     return exitCodeOf(task)
   })
+}
+
+/** A task submitted while the queue is paused waits: say so, or it looks stuck. */
+async function notePausedQueue(io: CliIo, tasks: TaskService): Promise<void> {
+  const q = await tasks.queue().catch(() => undefined)
+  if (!q?.paused) return
+  io.stderr.write(
+    `note: the queue is paused${q.reason ? ` (${q.reason})` : ''}${q.by ? ` by ${q.by}` : ''}: the task starts after \`weft queue resume\`\n`,
+  )
 }

@@ -169,7 +169,14 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const inbox = new SignalInbox(store, registry, ready, warn, options.signalPollMs ?? 250)
   // The durable queue flag: read when the store opens, then polled (a pause from any process
   // that shares the store stops dispatch here within queuePollMs).
-  const queue = new QueueWatch(store, slots, () => deps.onSlotFreed(), warn, options.queuePollMs ?? 250)
+  const queue = new QueueWatch(
+    store,
+    slots,
+    () => deps.onSlotFreed(),
+    warn,
+    options.queuePollMs ?? 250,
+    () => registry.size > 0,
+  )
 
   const host: Host = {
     options,
@@ -231,7 +238,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     async start(input, opts = {}) {
       await host.guard()
       const { spec, diagnostics } = validatedSpec(host, input, opts)
-      return launch(host, spec, diagnostics, undefined, opts.detach === true)
+      const run = await launch(host, spec, diagnostics, undefined, opts.detach === true)
+      queue.keepAlive()
+      return run
     },
 
     get,
@@ -340,12 +349,18 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       return structuredClone(exec.summary)
     },
 
-    recover: (opts) => recovery.recover(opts),
+    recover: (opts) =>
+      recovery.recover(opts).then((reports) => {
+        queue.keepAlive()
+        return reports
+      }),
 
     async rerun(runId, opts) {
       await host.guard()
       const { spec, reuse } = await rerunPlan(host, runId, opts)
-      return launch(host, spec, [], reuse)
+      const run = await launch(host, spec, [], reuse)
+      queue.keepAlive()
+      return run
     },
 
     shutdown: (opts) => shutdown(opts?.graceMs ?? 10_000),

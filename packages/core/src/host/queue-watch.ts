@@ -27,6 +27,8 @@ export class QueueWatch {
     private readonly resumed: () => void,
     private readonly warn: (message: string, context?: unknown) => void,
     private readonly pollMs: number,
+    /** Whether this runtime has unfinished runs (that wait for the queue while it is paused). */
+    private readonly busy: () => boolean = () => false,
   ) {
     this.#queue = queueStoreOf(store)
   }
@@ -97,6 +99,7 @@ export class QueueWatch {
     this.#polling = true
     try {
       await this.refresh()
+      this.keepAlive()
     } catch (err) {
       if (!this.#stopped) this.warn(`reading the queue flag failed: ${(err as Error).message}`, err)
     } finally {
@@ -104,10 +107,20 @@ export class QueueWatch {
     }
   }
 
+  /**
+   * While paused with runs waiting, the poll is what will see the resume: it keeps the process
+   * alive then (nothing else may be pending). Otherwise it never holds a process open.
+   */
+  keepAlive(): void {
+    if (this.slots.paused && this.busy()) this.#timer?.ref()
+    else this.#timer?.unref()
+  }
+
   private apply(state: QueueState): void {
     const was = this.slots.paused
     this.#state = state
     this.slots.paused = state.paused
+    this.keepAlive()
     if (was && !state.paused) this.resumed()
   }
 }
