@@ -24,9 +24,12 @@ export interface QueueView {
   changedAt?: string
   /** Kept in the store (every process and worker honours it) or this process's alone. */
   durable: boolean
+  /** Attempts running and tasks ready to start in this process (locally) or on the server. */
   runningTasks: number
   queuedTasks: number
   activeRuns: number
+  /** Unfinished runs in the store, whoever runs them. */
+  runs: { pending: number; running: number; paused: number }
 }
 
 export interface TaskService {
@@ -61,6 +64,7 @@ export function createLocalTaskService(runtime: Runtime, env: NodeJS.ProcessEnv)
       runningTasks: q.runningTasks,
       queuedTasks: q.queuedTasks,
       activeRuns: q.activeRuns,
+      runs: { pending: q.runs.pending ?? 0, running: q.runs.running ?? 0, paused: q.runs.paused ?? 0 },
     }
   }
   return {
@@ -97,6 +101,7 @@ export function createRemoteTaskService(client: WeftClient): TaskService {
     runningTasks: q.tasks.running,
     queuedTasks: q.tasks.queued,
     activeRuns: q.size,
+    runs: { pending: q.runs.pending, running: q.runs.running, paused: q.runs.paused },
   })
   return {
     submit: (sub) =>

@@ -73,6 +73,8 @@ function describe(q: QueueView, io: CliIo): string {
     `queue: ${state}${who}`,
     `  ${q.durable ? 'kept in the store: every process and worker on it honours it' : 'this process only (the store keeps no queue flag)'}`,
   ]
+  const r = q.runs
+  lines.push(`  runs in the store: ${r.running} running, ${r.pending} pending, ${r.paused} paused`)
   if (q.paused) lines.push('  no new task starts; running tasks finish; resume with `weft queue resume`')
   return `${lines.join('\n')}\n`
 }
