@@ -7,6 +7,6 @@ export {
   type QueueExecutor,
   type QueueExecutorOptions,
 } from './queue/queue-executor.js'
+export { runsWithoutLiveOwner, workerRecords } from './queue/records.js'
 export { Worker, type WorkerOptions } from './queue/worker.js'
-export { workerRecords } from './queue/records.js'
 export type { WorkerRecord, WorkerStatus } from './queue/workers-table.js'

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import { type Backend, WeftError } from '@weft/core'
+import { type Backend, isWeftError, WeftError } from '@weft/core'
 import type { Command } from 'commander'
 import { createCliRuntime } from '../compose.js'
 import type { CliContext } from '../context.js'
@@ -82,7 +82,7 @@ export async function workerCommand(
   }
   const backends = selectBackends(runtime.backends, opts.backends)
   const name = opts.name ?? `${hostname()}-${process.pid}`
-  const { Worker } = await import('@weft/storage-postgres')
+  const { Worker, runsWithoutLiveOwner } = await import('@weft/storage-postgres')
   const log = opts.quiet
     ? () => {}
     : (line: string) => io.stderr.write(`${new Date().toISOString()} ${name}: ${line}\n`)
@@ -117,10 +117,16 @@ export async function workerCommand(
   const owned = new Set<string>()
   const scan = async () => {
     try {
-      for (const r of await runtime.recover()) {
-        if (r.outcome === 'recovered' && !owned.has(r.runId) && owned.add(r.runId))
+      for (const runId of await runsWithoutLiveOwner(runtime.store)) {
+        if (stopping) return
+        // Exactly one process wins a run's lease; the others are told who holds it.
+        const [r] = await runtime.recover({ runId }).catch((err) => {
+          if (isWeftError(err) && (err.code === 'conflict' || err.code === 'run_not_found')) return []
+          throw err
+        })
+        if (r?.outcome === 'recovered' && !owned.has(runId) && owned.add(runId))
           log(
-            `owns run ${r.runId}${r.previousOwner ? ` (from ${r.previousOwner.owner}, ${r.previousOwner.because})` : ''}`,
+            `owns run ${runId}${r.previousOwner ? ` (from ${r.previousOwner.owner}, ${r.previousOwner.because})` : ''}`,
           )
       }
     } catch (err) {
