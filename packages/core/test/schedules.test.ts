@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -8,6 +8,7 @@ import {
   createRuntime,
   defineSchedule,
   type FullStore,
+  newOwnerName,
   parseCron,
   type RunSummary,
   type Runtime,
@@ -146,6 +147,35 @@ describe('schedule runner', () => {
     expect(runs.length).toBe(3)
     expect(runs.every(({ run }) => run.tags.includes('schedule:sch_test'))).toBe(true)
     expect(warnings.filter((w) => w.includes('has none'))).toHaveLength(1)
+  })
+
+  it('a tick whose claimer died before its run is taken over once; one whose run exists is not run again', async () => {
+    const store = createMemoryStore()
+    const runtime = runtimeOn(store)
+    const schedules = requireSchedules(store)
+    await schedules.put(everySecond())
+    // A process of this host that is gone (no such pid), and this process (alive).
+    const dead = `${hostname()}:4194303:0:dead00`
+    const alive = newOwnerName()
+    const tick = (s: number) => `2026-01-01T00:00:0${s}.000Z`
+    await schedules.claimTick('sch_test', tick(1), dead) // died before creating the run
+    await schedules.claimTick('sch_test', tick(2), dead) // died after creating it
+    const created = await runtime.start({
+      workflow: wf,
+      initiator: 'schedule',
+      tags: ['schedule:sch_test', `tick:${tick(2)}`],
+    })
+    await schedules.claimTick('sch_test', tick(3), alive) // still starting its run
+    const clock = createManualClock(T0)
+    const runner = await startScheduleRunner({ runtime, clock, owner: 'runner' })
+    closers.push(() => runner.stop())
+    clock.advance(4000)
+    await runner.pass()
+    const byTick = (await scheduledRuns(runtime)).map((r) => r.tick)
+    expect(byTick).toEqual([tick(1), tick(2), tick(4)])
+    expect(await schedules.getTick('sch_test', tick(1))).toMatchObject({ owner: 'runner' })
+    expect(await schedules.getTick('sch_test', tick(2))).toMatchObject({ owner: dead, runId: created.id })
+    expect(await schedules.getTick('sch_test', tick(3))).toMatchObject({ owner: alive })
   })
 
   it('two runners on one store start each tick once', async () => {

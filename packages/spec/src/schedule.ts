@@ -97,6 +97,14 @@ export interface ScheduleStore {
   claimTick(scheduleId: string, tickAt: string, owner?: string): Promise<boolean>
   /** Records the run a claimed tick started. */
   completeTick(scheduleId: string, tickAt: string, runId: string): Promise<void>
+  /** One claimed tick, or undefined when nobody claimed it. */
+  getTick(scheduleId: string, tickAt: string): Promise<ScheduleTick | undefined>
+  /**
+   * Takes over a claimed tick that has no run yet from `from`, its claimer (one that died between
+   * the claim and the run): atomically, true for exactly one caller, who becomes its owner.
+   * False when the tick has a run, another owner, or no claim.
+   */
+  reclaimTick(scheduleId: string, tickAt: string, from: string | undefined, owner: string): Promise<boolean>
   /**
    * Moves `lastTickAt` forward to `tickAt` (never back) and sets `nextTickAt` with it; nothing when
    * the stored `lastTickAt` is already at or after `tickAt`, or the schedule is gone.

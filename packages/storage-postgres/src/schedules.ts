@@ -73,6 +73,11 @@ export function scheduleStore(db: Db, s: string): ScheduleStore {
   const remove = `DELETE FROM ${s}schedules WHERE id = $1`
   const claim = `INSERT INTO ${s}schedule_ticks (schedule_id, tick_at, owner) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
   const complete = `UPDATE ${s}schedule_ticks SET run_id = $3 WHERE schedule_id = $1 AND tick_at = $2`
+  const getTick = `SELECT schedule_id, tick_at, ${epochMs('claimed_at')}, owner, run_id FROM ${s}schedule_ticks
+    WHERE schedule_id = $1 AND tick_at = $2`
+  // IS NOT DISTINCT FROM: the claim being taken over may have had no owner (NULL).
+  const reclaim = `UPDATE ${s}schedule_ticks SET owner = $4, claimed_at = now()
+    WHERE schedule_id = $1 AND tick_at = $2 AND owner IS NOT DISTINCT FROM $3 AND run_id IS NULL`
   const advance = `UPDATE ${s}schedules SET last_tick_at = $2, next_tick_at = $3
     WHERE id = $1 AND (last_tick_at IS NULL OR last_tick_at < $2)`
   const ticks = `SELECT schedule_id, tick_at, ${epochMs('claimed_at')}, owner, run_id FROM ${s}schedule_ticks
@@ -107,6 +112,13 @@ export function scheduleStore(db: Db, s: string): ScheduleStore {
     },
     async completeTick(scheduleId, tickAt, runId) {
       await db.execute(complete, [scheduleId, tickAt, runId])
+    },
+    async getTick(scheduleId, tickAt) {
+      const [row] = await db.query<TickRow>(getTick, [scheduleId, tickAt])
+      return row && toTick(row)
+    },
+    async reclaimTick(scheduleId, tickAt, from, owner) {
+      return (await db.execute(reclaim, [scheduleId, tickAt, from ?? null, owner])) > 0
     },
     async advance(scheduleId, tickAt, nextTickAt) {
       await db.execute(advance, [scheduleId, tickAt, nextTickAt ?? null])

@@ -38,6 +38,13 @@ function statements(db: Database) {
       'INSERT INTO schedule_ticks (schedule_id, tick_at, claimed_at, owner) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
     complete: db.prepare('UPDATE schedule_ticks SET run_id = ? WHERE schedule_id = ? AND tick_at = ?'),
+    getTick: db.prepare(
+      'SELECT schedule_id, tick_at, claimed_at, owner, run_id FROM schedule_ticks WHERE schedule_id = ? AND tick_at = ?',
+    ),
+    // `owner IS ?`: the claim being taken over may have had no owner (NULL).
+    reclaim: db.prepare(
+      'UPDATE schedule_ticks SET owner = ?, claimed_at = ? WHERE schedule_id = ? AND tick_at = ? AND owner IS ? AND run_id IS NULL',
+    ),
     advance: db.prepare(
       'UPDATE schedules SET last_tick_at = ?, next_tick_at = ? WHERE id = ? AND (last_tick_at IS NULL OR last_tick_at < ?)',
     ),
@@ -113,6 +120,16 @@ export function createSqliteScheduleStore(run: <T>(work: (db: Database) => T) =>
       run((db) => {
         of(db).complete.run(runId, scheduleId, tickAt)
       }),
+    getTick: (scheduleId, tickAt) =>
+      run((db) => {
+        const row = of(db).getTick.get(scheduleId, tickAt) as TickRow | undefined
+        return row && toTick(row)
+      }),
+    reclaimTick: (scheduleId, tickAt, from, owner) =>
+      run(
+        (db) =>
+          of(db).reclaim.run(owner, new Date().toISOString(), scheduleId, tickAt, from ?? null).changes > 0,
+      ),
     advance: (scheduleId, tickAt, nextTickAt) =>
       run((db) => {
         of(db).advance.run(tickAt, nextTickAt ?? null, scheduleId, tickAt)

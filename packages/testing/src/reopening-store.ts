@@ -21,6 +21,7 @@ const WRITES = new Set([
   'schedules.completeTick',
   'schedules.advance',
   'schedules.pruneTicks',
+  'schedules.reclaimTick',
 ])
 const GROUPS = [
   'runs',

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Schedule, ScheduleStore, WorkflowInput } from '@weft/spec'
+import type { Schedule, ScheduleStore, ScheduleTick, WorkflowInput } from '@weft/spec'
 import type { Runtime, StartOptions } from '../host/api.js'
-import { newOwnerName } from '../host/owner.js'
+import { newOwnerName, ownerLiveness } from '../host/owner.js'
 import { type Clock, systemClock, type TimerHandle } from '../run/clock.js'
 import { loadWorkflowFile } from '../workflow/load.js'
 import { type CronTimes, parseCron } from './cron.js'
@@ -38,6 +38,11 @@ export interface ScheduleRunner {
 
 /** Ticks one schedule may handle in one pass (a 1-second cron after a long stall). */
 const MAX_TICKS_PER_PASS = 1000
+/**
+ * A claim with no run after this long is abandoned (its claimer, on another host, died between
+ * the claim and the run): another runner may take it over. A live claimer records its run in ms.
+ */
+const ABANDONED_AFTER_MS = 60_000
 /** Claimed ticks older than this are forgotten (their runs stay): the claim only matters near its time. */
 const TICK_RETENTION_MS = 24 * 60 * 60 * 1000
 
@@ -47,8 +52,8 @@ const TICK_RETENTION_MS = 24 * 60 * 60 * 1000
  * claims each in the store — `claimTick` answers true to one caller per tick across every process
  * and restart — and starts the run with initiator `schedule` and the tags `schedule:<id>` and
  * `tick:<time>`. Ticks before the runner's start were missed while no process ran: `skip` drops
- * them, `catchUp` claims the latest one only. A crash between a claim and the run's start loses
- * that tick (at most once), never runs it twice.
+ * them, `catchUp` claims the latest one only. A claim whose claimer died before recording its run
+ * is taken over (see `claim`), so a crash between the two neither loses nor doubles the tick.
  */
 export async function startScheduleRunner(options: ScheduleRunnerOptions): Promise<ScheduleRunner> {
   const { runtime } = options
@@ -94,7 +99,7 @@ export async function startScheduleRunner(options: ScheduleRunnerOptions): Promi
 
   async function fire(s: Schedule, tickAt: number, late: boolean): Promise<void> {
     const tick = new Date(tickAt).toISOString()
-    if (!(await schedules.claimTick(s.id, tick, owner))) return
+    if (!(await claim(s, tick))) return
     try {
       const { spec, start } = await resolve(s)
       const run = await runtime.start(
@@ -118,6 +123,33 @@ export async function startScheduleRunner(options: ScheduleRunnerOptions): Promi
         'schedule tick failed to start a run',
       )
     }
+  }
+
+  /**
+   * The tick for this runner: a free one, or one whose claimer died before its run was recorded
+   * (then the run is looked for first: the claimer may have died after creating it). So a crash
+   * between a claim and its run neither loses the tick nor, taken over, runs it twice.
+   */
+  async function claim(s: Schedule, tick: string): Promise<boolean> {
+    if (await schedules.claimTick(s.id, tick, owner)) return true
+    const held = await schedules.getTick(s.id, tick)
+    if (!held || held.runId !== undefined || !abandoned(held)) return false
+    const { items } = await runtime.list({ tag: `tick:${tick}`, limit: 100 })
+    const started = items.find((r) => r.tags.includes(`schedule:${s.id}`))
+    if (started) {
+      await schedules.completeTick(s.id, tick, started.id)
+      return false
+    }
+    const taken = await schedules.reclaimTick(s.id, tick, held.owner, owner)
+    if (taken)
+      log?.info({ scheduleId: s.id, tickAt: tick, from: held.owner ?? null }, 'schedule tick taken over')
+    return taken
+  }
+
+  /** A claimer on this host that is gone, or any claim left without a run for long. */
+  function abandoned(tick: ScheduleTick): boolean {
+    if (tick.owner !== undefined && ownerLiveness(tick.owner) === 'dead') return true
+    return Date.now() - Date.parse(tick.claimedAt) > ABANDONED_AFTER_MS
   }
 
   async function resolve(

@@ -50,6 +50,17 @@ export function createMemoryScheduleStore(): ScheduleStore {
       const tick = ticks.get(scheduleId)?.get(tickAt)
       if (tick) tick.runId = runId
     },
+    async getTick(scheduleId, tickAt) {
+      const tick = ticks.get(scheduleId)?.get(tickAt)
+      return tick && { ...tick }
+    },
+    async reclaimTick(scheduleId, tickAt, from, owner) {
+      const tick = ticks.get(scheduleId)?.get(tickAt)
+      if (!tick || tick.runId !== undefined || tick.owner !== from) return false
+      tick.owner = owner
+      tick.claimedAt = new Date().toISOString()
+      return true
+    },
     async advance(scheduleId, tickAt, nextTickAt) {
       const s = schedules.get(scheduleId)
       if (!s || (s.lastTickAt !== undefined && s.lastTickAt >= tickAt)) return

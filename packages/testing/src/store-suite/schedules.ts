@@ -143,6 +143,33 @@ export function describeSchedules(suite: StoreSuite): void {
       expect(await store.ticks('sch_none')).toEqual([])
     })
 
+    it('getTick reads a claim; reclaimTick takes a claim without a run over from its claimer, once', async () => {
+      await store.put(schedule('sch_1'))
+      const t = '2026-01-01T00:00:05.000Z'
+      expect(await store.getTick('sch_1', t)).toBeUndefined()
+      expect(await store.reclaimTick('sch_1', t, undefined, 'x')).toBe(false)
+      expect(await store.claimTick('sch_1', t, 'dead')).toBe(true)
+      expect(await store.getTick('sch_1', t)).toMatchObject({ scheduleId: 'sch_1', tickAt: t, owner: 'dead' })
+      expect((await store.getTick('sch_1', t))?.runId).toBeUndefined()
+      // Only from the claimer it names.
+      expect(await store.reclaimTick('sch_1', t, 'someone-else', 'b')).toBe(false)
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => store.reclaimTick('sch_1', t, 'dead', `owner-${i}`)),
+      )
+      expect(answers.filter(Boolean)).toHaveLength(1)
+      const winner = `owner-${answers.indexOf(true)}`
+      expect((await store.getTick('sch_1', t))?.owner).toBe(winner)
+      // A tick with a run is never taken over.
+      await store.completeTick('sch_1', t, 'run_1')
+      expect(await store.reclaimTick('sch_1', t, winner, 'c')).toBe(false)
+      expect(await store.getTick('sch_1', t)).toMatchObject({ owner: winner, runId: 'run_1' })
+      // A claim made without an owner is taken over from `undefined`.
+      const t2 = '2026-01-01T00:00:10.000Z'
+      expect(await store.claimTick('sch_1', t2)).toBe(true)
+      expect(await store.reclaimTick('sch_1', t2, undefined, 'd')).toBe(true)
+      expect((await store.getTick('sch_1', t2))?.owner).toBe('d')
+    })
+
     it('remove forgets the ticks with the schedule', async () => {
       await store.put(schedule('sch_1'))
       expect(await store.claimTick('sch_1', '2026-01-01T00:00:05.000Z')).toBe(true)
