@@ -22,6 +22,7 @@ import {
 } from '@weft/core'
 import type { z } from 'zod'
 import { getRun } from './controls.js'
+import { HttpError } from './errors.js'
 import type { Handler } from './handlers.js'
 import type { RunStarter } from './start-run.js'
 
@@ -50,15 +51,19 @@ export function createTaskHandlers({ runtime, starter }: TaskHandlerDeps): Recor
         backend.commandFields,
       )
       const trace = parseTraceparent(c.req.header('traceparent'), c.req.header('tracestate'))
-      const { run } = await starter.start(
-        {
-          workflow: workflow as unknown as Record<string, unknown>,
-          tags: [TASK_SUBMISSION_TAG, ...(tags ?? []).filter((t) => t !== TASK_SUBMISSION_TAG)],
-        },
-        c.req.header('idempotency-key'),
-        principal,
-        trace,
-      )
+      const { run } = await starter
+        .start(
+          {
+            workflow: workflow as unknown as Record<string, unknown>,
+            tags: [TASK_SUBMISSION_TAG, ...(tags ?? []).filter((t) => t !== TASK_SUBMISSION_TAG)],
+          },
+          c.req.header('idempotency-key'),
+          principal,
+          trace,
+        )
+        .catch((err: unknown) => {
+          throw asTaskRefusal(err)
+        })
       const taskId = b.task ?? DEFAULT_SUBMITTED_TASK_ID
       const answer: SubmitTaskResponse = { runId: run.id, taskId, run }
       return c.json(answer, 202, {
@@ -97,6 +102,19 @@ export function createTaskHandlers({ runtime, starter }: TaskHandlerDeps): Recor
       return c.json(answer)
     },
   }
+}
+
+/** The policy's refusal of inline workflows, said for a submitted task (which is one). */
+function asTaskRefusal(err: unknown): unknown {
+  if (!(err instanceof HttpError) || err.code !== 'inline_workflows_disabled') return err
+  return new HttpError(
+    'inline_workflows_disabled',
+    `this server accepts no submitted tasks: ${err.message}`,
+    {
+      hint: 'a submitted task runs as an inline one-task workflow: allow inline workflows with policy.inlineWorkflows (or the key’s inlineWorkflows), or start a workflow of the folder by name',
+      ...(err.details !== undefined ? { details: err.details } : {}),
+    },
+  )
 }
 
 function taskNotFound(runId: string, taskId: string): WeftError {

@@ -124,3 +124,18 @@ describe('the task API', () => {
     ])
   })
 })
+
+describe('the task API on a server with keys', () => {
+  const keyed = useHarness({
+    server: { auth: { keys: [{ name: 'ci', key: 'k-ci-0123456789abcdef', scopes: ['write'] }] } },
+  })
+  it('refuses a submitted task where inline workflows are off, saying why', async () => {
+    const r = await call(keyed.url, '/api/v1/tasks', {
+      json: { backend: 'mock' },
+      headers: { Authorization: 'Bearer k-ci-0123456789abcdef' },
+    })
+    expectError(r, 403, 'inline_workflows_disabled')
+    expect(r.body.error.message).toMatch(/accepts no submitted tasks/)
+    expect(r.body.error.hint).toMatch(/policy.inlineWorkflows/)
+  })
+})
