@@ -110,10 +110,19 @@ export async function launch(
   reuse?: Map<string, ReusedOutput>,
   detach = false,
 ) {
-  const exec = await RunExecution.create(host.deps, newRunId(), spec, diagnostics, reuse)
-  // Recorded only: no lease, so the first process that recovers unowned runs starts it.
+  const id = newRunId()
+  // The lease first (a lease may exist before its run): a process that recovers unowned runs
+  // (`weft worker`) must never find this run recorded and unowned. Detached: no lease, so the
+  // first such process starts it.
+  if (!detach) await host.ownership.claimNew(id)
+  let exec: RunExecution
+  try {
+    exec = await RunExecution.create(host.deps, id, spec, diagnostics, reuse)
+  } catch (err) {
+    if (!detach) await host.ownership.release(id)
+    throw err
+  }
   if (detach) return structuredClone(exec.summary)
-  await host.ownership.claimNew(exec.id)
   host.registry.add(exec)
   await exec.begin()
   return structuredClone(exec.summary)
