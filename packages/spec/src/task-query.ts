@@ -6,7 +6,10 @@ export interface TaskQuery {
   statuses?: TaskStatus[]
   /** The backend the task runs on (`TaskState.backend`). */
   backend?: string
-  /** The agent (worker) that ran or runs the task (`TaskState.worker`). */
+  /**
+   * The agent (a `weft worker`, by name) that claimed the task. Stores shared with workers know
+   * it (Postgres: from the claim events in the run's log); in others no task has one.
+   */
   agent?: string
   /** Only this run's tasks. */
   runId?: string

@@ -11,7 +11,7 @@ import {
   type TaskState,
 } from '@weft/spec'
 
-/** The worker that ran a task, where a store shared with workers records one. */
+/** The worker named on a task's state, if a store put one there (the in-process stores have no workers). */
 export function taskWorker(t: TaskState): string | undefined {
   const w = (t as TaskState & { worker?: unknown }).worker
   return typeof w === 'string' ? w : undefined
