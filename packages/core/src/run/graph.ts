@@ -106,6 +106,48 @@ export class TaskGraph {
    * indexes what the scheduler looks up. Every pending task is looked at again, in the new order.
    */
   rebuild(): void {
+    const declared = this.declarationOrder()
+    const order = declared?.order ?? this.depthFirstOrder()
+    this.topo = order
+    if (declared) this.topoIndex = declared.index
+    else {
+      const topoIndex = new Map<string, number>()
+      for (let at = 0; at < order.length; at++) topoIndex.set(order[at]!, at)
+      this.topoIndex = topoIndex
+    }
+    this.dependents = new Map()
+    for (const t of this.tasks.values()) {
+      for (const n of t.needs) {
+        const list = this.dependents.get(n)
+        if (list) list.push(t.taskId)
+        else this.dependents.set(n, [t.taskId])
+      }
+    }
+    this.approvalGates = order.filter(this.isApprovalGate)
+    this.pendingChecks = new KeyHeap<number>((a, b) => a < b)
+    for (let at = 0; at < order.length; at++) {
+      const t = this.tasks.get(order[at]!)!
+      if (t.status !== 'pending') this.offer(t.taskId)
+      else if (this.mayMove(t)) this.pendingChecks.push(at)
+    }
+  }
+
+  /**
+   * When every task needs only tasks declared before it (most workflows, written or generated),
+   * the depth-first order is the declaration order itself: it and its index, without the search.
+   */
+  private declarationOrder(): { order: string[]; index: Map<string, number> } | undefined {
+    const order: string[] = []
+    const index = new Map<string, number>()
+    for (const t of this.tasks.values()) {
+      for (const n of t.needs) if (!index.has(n)) return undefined
+      index.set(t.taskId, order.length)
+      order.push(t.taskId)
+    }
+    return { order, index }
+  }
+
+  private depthFirstOrder(): string[] {
     const order: string[] = []
     const seen = new Set<string>()
     const frames: { id: string; needs: readonly string[]; next: number }[] = []
@@ -128,25 +170,7 @@ export class TaskGraph {
         if (!seen.has(need)) enter(need)
       }
     }
-    this.topo = order
-    const topoIndex = new Map<string, number>()
-    for (let at = 0; at < order.length; at++) topoIndex.set(order[at]!, at)
-    this.topoIndex = topoIndex
-    this.dependents = new Map()
-    for (const t of this.tasks.values()) {
-      for (const n of t.needs) {
-        const list = this.dependents.get(n)
-        if (list) list.push(t.taskId)
-        else this.dependents.set(n, [t.taskId])
-      }
-    }
-    this.approvalGates = order.filter(this.isApprovalGate)
-    this.pendingChecks = new KeyHeap<number>((a, b) => a < b)
-    for (let at = 0; at < order.length; at++) {
-      const t = this.tasks.get(order[at]!)!
-      if (t.status !== 'pending') this.offer(t.taskId)
-      else if (this.mayMove(t)) this.pendingChecks.push(at)
-    }
+    return order
   }
 
   /**

@@ -90,11 +90,13 @@ export class RunExecution {
       },
     })
     for (const p of run.plan.tasks.values()) {
-      run.record({
-        type: 'task.added',
-        taskId: p.id,
-        data: { needs: p.needs, priority: p.priority, ...(p.backend ? { backend: p.backend } : {}) },
-      })
+      // Assigned, not spread: once per task of the run.
+      const data: { needs: string[]; priority: number; backend?: string } = {
+        needs: p.needs,
+        priority: p.priority,
+      }
+      if (p.backend) data.backend = p.backend
+      run.record({ type: 'task.added', taskId: p.id, data })
     }
     for (const taskId of taskIds) {
       const reused = reuse.get(taskId)
