@@ -125,8 +125,9 @@ export type CompensateSpec = z.infer<typeof CompensateSpecSchema>
 
 export const TaskSpecSchema = z.strictObject({
   description: z.string().optional(),
+  // The list first: large (generated) workflows list needs, and a union tries its options in turn.
   needs: z
-    .union([z.string(), z.array(z.string())])
+    .union([z.array(z.string()), z.string()])
     .transform((v) => (typeof v === 'string' ? [v] : v))
     .optional()
     .describe('Tasks that must succeed first: one task id or a list of ids.'),
