@@ -75,8 +75,10 @@ describe('weft worker under kill -9', () => {
     const progress = () =>
       `run ${runId} ${status()}, ${psql(`SELECT count(*) FROM weft.tasks WHERE run_id = '${runId}' AND status = 'succeeded'`, url).trim()} tasks succeeded, ${kills.length} kills\n` +
       [...workers].map(([n, w]) => `--- ${n}:\n${w.stderr().slice(-1500)}`).join('\n')
-    while (status() !== 'succeeded') {
-      expect(['pending', 'running'], `run ${runId} ended ${status()}`).toContain(status())
+    for (;;) {
+      const now = status()
+      if (now === 'succeeded') break
+      expect(['pending', 'running'], `run ${runId} ended ${now}`).toContain(now)
       if (Date.now() > deadline) throw new Error(`no end in sight: ${progress()}`)
       if (process.env.WEFT_CHAOS_DEBUG)
         console.log(
@@ -133,27 +135,41 @@ describe('weft worker under kill -9', () => {
       }
       const interrupted = events.filter((e) => e.type === 'task.interrupted')
       const recovered = events.filter((e) => e.type === 'run.recovered')
-      // Recovery: from the kill of the worker that held an attempt to the next claim of its task.
-      const waits: number[] = []
+      // Recovery, from each kill: a killed worker's attempts are put back (task.interrupted) once
+      // their lease expired and a sweep saw it, or at once when it restarts under its name; a killed
+      // owner's run is taken over (run.recovered) by a live worker's next scan.
+      const lastKillBefore = (name: string | undefined, at: number) =>
+        kills.filter((k) => k.name === name && k.at <= at).at(-1)?.at
+      const putBack: number[] = []
       for (const e of interrupted) {
+        // Only attempts lost with their worker (a takeover interrupts the dead owner's attempts too).
+        if (!/lease of worker|was restarted/.test(String((e.data as { reason?: string }).reason))) continue
         const at = Date.parse(e.ts)
         const heldBy = events
           .filter((c) => c.taskId === e.taskId && c.seq < e.seq && codeOf(c) === 'task.claimed')
           .at(-1)
-        const worker = (heldBy?.data as { fields?: { worker?: string } } | undefined)?.fields?.worker
-        const kill = kills.filter((k) => k.name === worker && k.at <= at + 1000).at(-1)
-        const next = events.find(
-          (c) => c.taskId === e.taskId && c.seq > e.seq && codeOf(c) === 'task.claimed',
+        const killedAt = lastKillBefore(
+          (heldBy?.data as { fields?: { worker?: string } } | undefined)?.fields?.worker,
+          at,
         )
-        if (kill && next) waits.push(Date.parse(next.ts) - kill.at)
+        if (killedAt !== undefined && at - killedAt < 30_000) putBack.push(at - killedAt)
       }
-      waits.sort((a, b) => a - b)
+      const takenOver: number[] = []
+      for (const e of recovered) {
+        const at = Date.parse(e.ts)
+        const killedAt = Math.max(...kills.filter((k) => k.at <= at).map((k) => k.at))
+        if (Number.isFinite(killedAt)) takenOver.push(at - killedAt)
+      }
+      const stat = (xs: number[]) => {
+        const v = [...xs].sort((a, b) => a - b)
+        return v.length ? `p50 ${v[Math.floor(v.length / 2)]} ms, max ${v.at(-1)} ms` : '-'
+      }
       const ranTwice = [...ran.values()].filter((s) => s.size > 1).length
       console.log(
         `chaos: ${kills.length} kills, ${TASKS} tasks succeeded once each, ${ranTwice} ran more than once (at-least-once), ` +
           `${interrupted.length} attempts lost and run again, ${recovered.length} takeovers of the run, ` +
-          `recovery kill→next claim p50 ${waits[Math.floor(waits.length / 2)] ?? '-'} ms, max ${waits.at(-1) ?? '-'} ms ` +
-          `(lease ${LEASE_MS} ms + sweep ${LEASE_MS / 2} ms), ${events.length} events`,
+          `kill → attempt put back ${stat(putBack)} (lease ${LEASE_MS} ms + sweep ${LEASE_MS / 2} ms), ` +
+          `kill → run taken over ${stat(takenOver)}, ${events.length} events`,
       )
     } finally {
       await store.close()

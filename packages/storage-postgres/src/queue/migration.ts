@@ -32,6 +32,9 @@ const CLAIM_FUNCTION = `
         v_run text[]; v_task text[]; v_attempt int[]; v_backend text[]; v_request text[];
         v_token text[]; v_owner text[];
       BEGIN
+        -- A claim lost in a server crash is only a claim that never happened (its events with it;
+        -- the next synchronous commit flushes the log up to here): no need to wait for the flush.
+        PERFORM set_config('synchronous_commit', 'off', true);
         IF EXISTS (SELECT 1 FROM {s}workers w WHERE w.name = p_worker AND w.desired <> 'run')
           OR EXISTS (SELECT 1 FROM {s}queue_state qs WHERE qs.paused) THEN
           RETURN;

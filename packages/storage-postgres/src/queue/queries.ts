@@ -70,7 +70,10 @@ export function queueQueries(db: Db, s: string) {
   const claim = `SELECT * FROM ${s}weft_claim($1, $2, $3, $4, $5, $6)`
 
   // Every result for this owner, taken once (the rows are deleted as they are read).
-  const take = `DELETE FROM ${s}task_queue WHERE owner = $1 AND status IN ('succeeded', 'failed', 'lost')
+  // Without waiting for the flush (synchronous_commit off for this statement): a take lost in a
+  // server crash leaves the rows, and the owner ignores results it no longer waits for.
+  const take = `DELETE FROM ${s}task_queue USING (SELECT set_config('synchronous_commit', 'off', true)) cfg
+    WHERE owner = $1 AND status IN ('succeeded', 'failed', 'lost')
     RETURNING run_id, task_id, attempt, status, result, worker`
 
   const cancel = `UPDATE ${s}task_queue SET status = 'canceled', finished_at = now()
@@ -82,7 +85,10 @@ export function queueQueries(db: Db, s: string) {
 
   // Completions of many attempts in one statement, each fenced by token, status and expiry; the
   // rows that changed are the accepted ones. Their owners are notified; the worker's counts grow.
-  const complete = `WITH k AS (
+  // Not waiting for the flush: a completion lost in a server crash leaves the attempt claimed, its
+  // lease expires and it runs again (at least once), never twice completed.
+  const complete = `WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)),
+    k AS (
       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::text[])
         AS k (run_id, task_id, attempt, token, status, result)),
     done AS (
@@ -96,7 +102,7 @@ export function queueQueries(db: Db, s: string) {
         failed = failed + (SELECT count(*) FROM done WHERE outcome = 'failed')
       WHERE name = $7 AND EXISTS (SELECT 1 FROM done)),
     notified AS (SELECT pg_notify('${RESULT_CHANNEL}', o.owner) FROM (SELECT DISTINCT owner FROM done) o)
-    SELECT d.run_id, d.task_id, d.attempt, (SELECT count(*) FROM notified) FROM done d`
+    SELECT d.run_id, d.task_id, d.attempt, (SELECT count(*) FROM notified) FROM done d, cfg`
 
   const handBack = `UPDATE ${s}task_queue SET status = 'lost', result = $5, finished_at = now(), lease_expires_at = NULL
     WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND lease_token = $4::uuid AND status = 'claimed'
