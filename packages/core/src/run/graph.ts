@@ -22,12 +22,17 @@ export class TaskGraph {
   private pendingChecks = new KeyHeap<number>((a, b) => a < b)
   /**
    * Candidates for dispatch by priority, then declaration order. An entry may be stale (the task
-   * started or finished since): it is checked with `isReady` and dropped when it is taken. Each
-   * entry is a number that sorts the same way (`readyKey`), so that ordering the queue looks up no
-   * task; `byOrder` gives the task back.
+   * started or finished since): it is checked with `isReady` and dropped when it is taken. An
+   * entry is the task's order (a small integer); ordering the queue reads priorities from an array
+   * by order instead of looking up two tasks per comparison, and `byOrder` gives the task back.
    */
-  private readonly ready = new KeyHeap<number>((a, b) => a < b)
   private readonly byOrder: string[] = []
+  private readonly priorityByOrder: number[] = []
+  private readonly ready = new KeyHeap<number>((a, b) => {
+    const pa = this.priorityByOrder[a]!
+    const pb = this.priorityByOrder[b]!
+    return pa !== pb ? pa < pb : a < b
+  })
 
   constructor(
     private readonly tasks: ReadonlyMap<string, TaskState>,
@@ -67,13 +72,14 @@ export class TaskGraph {
 
   private push(t: TaskState): void {
     this.byOrder[t.order] = t.taskId
-    this.ready.push(readyKey(t))
+    this.priorityByOrder[t.order] = t.priority
+    this.ready.push(t.order)
   }
 
   /** The first ready task by priority, then declaration order, dropping stale entries. */
   nextReady(): TaskState | undefined {
-    for (let key = this.ready.peek(); key !== undefined; key = this.ready.peek()) {
-      const t = this.tasks.get(this.byOrder[key % ORDERS]!)!
+    for (let order = this.ready.peek(); order !== undefined; order = this.ready.peek()) {
+      const t = this.tasks.get(this.byOrder[order]!)!
       if (this.isReady(t)) return t
       this.ready.pop()
     }
@@ -117,6 +123,9 @@ export class TaskGraph {
     }
     this.dependents = new Map()
     for (const t of this.tasks.values()) {
+      // Filled in order (the map's), so the arrays stay dense instead of turning into hash tables.
+      this.byOrder[t.order] = t.taskId
+      this.priorityByOrder[t.order] = t.priority
       for (const n of t.needs) {
         const list = this.dependents.get(n)
         if (list) list.push(t.taskId)
@@ -188,12 +197,4 @@ export class TaskGraph {
     }
     return !open
   }
-}
-
-/** Orders below this fit a ready key (4 billion tasks); priorities are 0 to 100. */
-const ORDERS = 2 ** 32
-
-/** Priority, then declaration order, as one number: exact, since 100 × 2³² is far below 2⁵³. */
-function readyKey(t: TaskState): number {
-  return t.priority * ORDERS + t.order
 }

@@ -62,9 +62,10 @@ export function findCycles(graph: NeedsGraph, limit = Number.POSITIVE_INFINITY):
  */
 function needsComeFirst(graph: NeedsGraph): boolean {
   const before = new Set<string>()
-  for (const [id, needs] of graph) {
+  // Keys, not entries: an entry is an array per task.
+  for (const id of graph.keys()) {
     // An unknown need is no edge of the graph (the search skips it too).
-    for (const n of needs) if (!before.has(n) && graph.has(n)) return false
+    for (const n of graph.get(id)!) if (!before.has(n) && graph.has(n)) return false
     before.add(id)
   }
   return true

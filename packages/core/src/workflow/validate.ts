@@ -145,7 +145,9 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
       typeof needsRaw === 'string'
         ? [needsRaw]
         : Array.isArray(needsRaw)
-          ? needsRaw.filter((n): n is string => typeof n === 'string')
+          ? allStrings(needsRaw)
+            ? needsRaw
+            : needsRaw.filter((n): n is string => typeof n === 'string')
           : []
     const valid: string[] = []
     // A set only for the lists long enough to need one; the path only for a problem.
@@ -351,6 +353,12 @@ export { formatPath }
  * task further up walks the graph (once per task), so validating a large workflow stays linear
  * instead of collecting every task's ancestors.
  */
+/** Whether a list holds only strings (then it is used as it is, not copied). */
+function allStrings(list: unknown[]): list is string[] {
+  for (const x of list) if (typeof x !== 'string') return false
+  return true
+}
+
 /** Where a task's `i`th need is written: `needs` itself when it is a single string. */
 function needPath(id: string, needsRaw: unknown, i: number): DocPath {
   return typeof needsRaw === 'string' ? ['tasks', id, 'needs'] : ['tasks', id, 'needs', i]
