@@ -36,13 +36,15 @@ interface Proc {
 }
 
 /** `weft ARGS` as a long-running child process (node + tsx on the sources). */
-function spawnWeft(args: string[], cwd: string): Proc {
+function spawnWeft(args: string[], cwd: string, options: { group?: boolean } = {}): Proc {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', WEFT_STORE: '' }
   delete env.FORCE_COLOR
   const child = spawn(process.execPath, ['--conditions=development', '--import', TSX, BIN, ...args], {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own, as a shell gives a command: a terminal's Ctrl-C goes to it.
+    detached: options.group === true,
   })
   let out = ''
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c))
@@ -372,6 +374,74 @@ describe('weft agents on --store postgres://', () => {
       ),
     ).toBe('sup-1 stopped, sup-2 stopped')
     expect(alive(third)).toBe(false)
+  })
+
+  it('agents up: a Ctrl-C on its terminal drains the workers and exits 0; a second one kills them', async () => {
+    // A schema of its own: the run it leaves unfinished must not be taken over by later tests' workers.
+    const store = `${url}?schema=ctrlc`
+    const ttyWorker = () => {
+      try {
+        return sql(`SELECT status || ' ' || pid FROM ctrlc.workers WHERE name = 'tty-1'`)
+      } catch {
+        return ''
+      }
+    }
+    const up = spawnWeft(
+      ['agents', 'up', '--count', '1', '--store', store, '--name-prefix', 'tty', '--lease-ms', '3000'],
+      ws.dir,
+      {
+        group: true,
+      },
+    )
+    procs.push(up)
+    await until('tty-1 to be idle', () => ttyWorker().startsWith('idle '))
+    // What the terminal does on Ctrl-C: SIGINT to the foreground process group.
+    process.kill(-up.child.pid!, 'SIGINT')
+    expect(await up.exited).toEqual({ code: 0, signal: null })
+    expect(up.output()).toContain('SIGINT: stopping every worker')
+    expect(up.output()).toMatch(/agents up: tty-1 stopped$/m)
+    expect(ttyWorker()).toMatch(/^stopped /)
+
+    // Twice, while a worker drains a running task: it ends now, task included, instead of being
+    // left to drain on its own after the supervisor is gone.
+    writeFileSync(
+      join(ws.dir, 'hang.yaml'),
+      'weft: 1\nname: hang\ntasks:\n  long:\n    backend: shell\n    with: { command: [sh, -c, "echo $$ > hang.pid; sleep 120"] }\n',
+    )
+    const again = spawnWeft(
+      [
+        'agents',
+        'up',
+        '--count',
+        '1',
+        '--store',
+        store,
+        '--name-prefix',
+        'tty',
+        '--lease-ms',
+        '3000',
+        '--grace-ms',
+        '60000',
+      ],
+      ws.dir,
+      { group: true },
+    )
+    procs.push(again)
+    const pid = Number((await until('tty-1 to be back', () => /^idle (\d+)$/.exec(ttyWorker())))[1])
+    const run = await runCli(['run', join(ws.dir, 'hang.yaml'), '--store', store, '--detach'], {
+      cwd: ws.dir,
+      env: { WEFT_STORE: '' },
+      timeoutMs: 60_000,
+    })
+    expect(run.code, run.stderr).toBe(0)
+    const shell = Number(await until('the task to run', () => readIfExists(join(ws.dir, 'hang.pid'))))
+    process.kill(-again.child.pid!, 'SIGINT')
+    await until('tty-1 to drain', () => ttyWorker().startsWith('draining '))
+    process.kill(-again.child.pid!, 'SIGINT')
+    expect((await again.exited).code).toBe(130)
+    await until('the worker to be gone', () => !alive(pid))
+    // Its exit handler ended the task's process group too: nothing is left behind.
+    await until('the task to be gone', () => !alive(shell))
   })
 
   it('the server on the same database: /api/v1/agents, controls, gauges, and weft agents --server', async () => {

@@ -161,7 +161,7 @@ export async function agentsUpCommand(
 
   const reason = await Promise.race([
     supervisor.done().then(() => 'every worker stopped'),
-    stopSignal(deps.signal),
+    stopSignal(deps.signal, () => supervisor.kill()),
   ])
   if (reason !== 'every worker stopped') {
     log(`${reason}: stopping every worker (SIGTERM)`)
@@ -190,15 +190,22 @@ function formatStatus(status: ChildStatus[]): string {
   )
 }
 
-/** SIGTERM or SIGINT (a second one exits at once), or the abort of `signal`. */
-function stopSignal(signal?: AbortSignal): Promise<string> {
+/**
+ * SIGTERM, SIGINT or SIGHUP, or the abort of `signal`. A second signal ends every worker now
+ * (`Supervisor.kill`) and exits, as a second Ctrl-C does elsewhere in weft.
+ */
+function stopSignal(signal: AbortSignal | undefined, kill: () => Promise<void>): Promise<string> {
   return new Promise((resolve) => {
     const on = (sig: NodeJS.Signals) => () => {
-      process.once(sig, () => process.exit(128 + (sig === 'SIGINT' ? 2 : 15)))
+      process.once(sig, () => {
+        void kill().finally(() => process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGHUP' ? 1 : 15)))
+      })
       resolve(sig)
     }
     process.once('SIGTERM', on('SIGTERM'))
     process.once('SIGINT', on('SIGINT'))
+    // The terminal closed: the workers are in process groups of their own and would live on.
+    process.once('SIGHUP', on('SIGHUP'))
     signal?.addEventListener('abort', () => resolve('aborted'), { once: true })
   })
 }

@@ -128,10 +128,36 @@ export class Supervisor {
     }
   }
 
+  /**
+   * A second Ctrl-C: every child gets a second SIGTERM, which a worker takes as "exit now" (its
+   * exit handler still ends its tasks' process groups); one still there after `graceMs` is
+   * SIGKILLed. Nothing is restarted after it.
+   */
+  async kill(graceMs = 3000): Promise<void> {
+    this.#stopping = true
+    const live = this.#slots.filter((s) => {
+      clearTimeout(s.timer)
+      return s.child && s.child.exitCode === null && s.child.signalCode === null
+    })
+    for (const slot of live) slot.child!.kill('SIGTERM')
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.all(live.map((s) => s.exited)),
+      new Promise((r) => (timer = setTimeout(r, graceMs))),
+    ])
+    clearTimeout(timer)
+    for (const slot of live)
+      if (slot.child && slot.child.exitCode === null && slot.child.signalCode === null)
+        slot.child.kill('SIGKILL')
+  }
+
   #spawn(slot: Slot): void {
     const { spec } = slot
     const child = spawn(spec.command, spec.args, {
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: the terminal's signals (Ctrl-C, hang-up) reach the supervisor only,
+      // which decides for all: the first forwards SIGTERM so they drain, a second ends them now.
+      detached: true,
       ...(spec.env ? { env: spec.env } : {}),
       ...(spec.cwd ? { cwd: spec.cwd } : {}),
     })
