@@ -15,23 +15,32 @@ export async function sharedQueue(store: Store, env: NodeJS.ProcessEnv, ownWorke
   let runtime: Runtime | undefined
   let workDir = process.cwd()
   let worker: InstanceType<typeof Worker> | undefined
+  /** The worker of this process's own runs, started with the first attempt it needs to run. */
+  const ensureWorker = () => {
+    if (!ownWorker || worker || !runtime) return
+    worker = new Worker({
+      store,
+      name: `run:${owner}`,
+      backends: runtime.backends,
+      concurrency: 64,
+      onlyOwner: owner,
+      record: false,
+      workDir,
+      ...(leaseFrom(env) ? { leaseMs: leaseFrom(env) } : {}),
+      warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    })
+    void worker.start()
+  }
   const executor: TaskExecutor = {
     start(attempt, io) {
-      if (ownWorker && !worker && runtime) {
-        worker = new Worker({
-          store,
-          name: `run:${owner}`,
-          backends: runtime.backends,
-          concurrency: 64,
-          onlyOwner: owner,
-          record: false,
-          workDir,
-          ...(leaseFrom(env) ? { leaseMs: leaseFrom(env) } : {}),
-          warn: (m) => process.stderr.write(`warning: ${m}\n`),
-        })
-        void worker.start()
-      }
+      ensureWorker()
       return queue.start(attempt, io)
+    },
+    // A run taken over from a dead process: the attempts live workers still run are followed.
+    inFlight: (runId) => queue.inFlight(runId),
+    follow(attempt, io) {
+      ensureWorker()
+      return queue.follow(attempt, io)
     },
   }
   const close = store.close.bind(store)

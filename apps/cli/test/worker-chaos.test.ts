@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createPostgresStore } from '@weft/storage-postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freshDatabase, type Proc, psql, spawnWeft, until, weft } from './helpers/workers.js'
+import { freshDatabase, type Proc, psql, spawnWeft, weft } from './helpers/workers.js'
 
 const TASKS = 200
 const LEASE_MS = 1500

@@ -226,4 +226,48 @@ describe('weft worker and database faults', () => {
     expect(text('long')).toBe('long second')
     expect(evs.find((e) => e.type === 'task.succeeded' && e.taskId === 'long')!.attempt).toBe(2)
   })
+
+  it('a new owner follows the attempts a live worker still runs instead of running them again', {
+    timeout: 120_000,
+  }, async () => {
+    const ledger = join(dir, 'follow-ledger.txt')
+    writeFileSync(ledger, '')
+    writeFileSync(
+      join(dir, 'follow.yaml'),
+      shellTasks('follow', 1, () => `sleep 5; echo "$WORKER_NAME" >> '${ledger}'; echo "$WORKER_NAME"`),
+    )
+    // The owner has no shell backend: it owns the run, the other worker runs its task.
+    const owner = start([
+      'worker',
+      '--store',
+      db.url(),
+      '--name',
+      'owner',
+      '--backends',
+      'mock',
+      '--scan-ms',
+      '200',
+    ])
+    await owner.waitForErr(/: started:/, 60_000)
+    const runId = await detach('follow.yaml')
+    await owner.waitForErr(new RegExp(`owns run ${runId}`), 30_000)
+    const runner = start(
+      ['worker', '--store', db.url(), '--name', 'runner', '--backends', 'shell', '--scan-ms', '200'],
+      {
+        WORKER_NAME: 'runner',
+      },
+    )
+    await runner.waitForErr(/claimed attempt 1 of run_\w+\/t0/, 60_000)
+    owner.child.kill('SIGKILL')
+    await owner.exited
+    await until(() => (status(runId) === 'succeeded' ? true : undefined), 60_000, `run ${runId} to succeed`)
+    expect(runner.stderr()).toContain(`owns run ${runId}`)
+    const evs = await events(runId)
+    expectOnceEach(evs, 1)
+    // Taken by the first owner (detached), then by the runner when that owner died.
+    expect(evs.filter((e) => e.type === 'run.recovered')).toHaveLength(2)
+    expect(evs.filter((e) => e.type === 'task.interrupted')).toEqual([])
+    expect(evs.find((e) => e.type === 'task.succeeded')!.attempt).toBe(1)
+    expect(readFileSync(ledger, 'utf8').split('\n').filter(Boolean)).toEqual(['runner'])
+  })
 })

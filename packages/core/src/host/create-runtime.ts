@@ -143,6 +143,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     const local = createInProcessExecutor({ backends: deps.backends, store, workDir: deps.workDir, warn })
     deps.executor = {
       start: (attempt, io) => (attempt.backend === SUBWORKFLOW_BACKEND ? local : remote).start(attempt, io),
+      ...(remote.inFlight && remote.follow
+        ? { inFlight: remote.inFlight.bind(remote), follow: remote.follow.bind(remote) }
+        : {}),
     }
   }
 

@@ -62,7 +62,15 @@ export async function executionFor(
   )
   // A cancel goes first: the run is `canceling` when it is adopted, so no task starts again.
   if (options.cancel !== undefined) await exec.cancel(options.cancel)
-  const adoption = await exec.adopt(host.ownership.owner, taken.from?.owner)
+  // Attempts a worker still runs for the run (a shared queue) are followed, not run again.
+  const inFlight =
+    options.cancel === undefined
+      ? await host.deps.executor?.inFlight?.(runId).catch((err: Error) => {
+          host.warn(`run ${runId}: cannot tell which attempts still run elsewhere: ${err.message}`)
+          return undefined
+        })
+      : undefined
+  const adoption = await exec.adopt(host.ownership.owner, taken.from?.owner, inFlight)
   host.adoptions.set(runId, {
     ...adoption,
     // Only a holder found dead is worth a line: an expired lease is the ordinary way to take over.

@@ -7,7 +7,7 @@
 import type { BackendEvent, ErrorInfo, Json, TaskResult, TaskState, Usage } from '@weft/spec'
 import { type AbortReason, BackendError } from '@weft/spec'
 import { toErrorInfo, toJsonValue } from '../runtime/errors.js'
-import type { PlannedTask } from '../runtime/plan.js'
+import { type PlannedTask, SUBWORKFLOW_BACKEND } from '../runtime/plan.js'
 import { AttemptAbort } from './attempt-abort.js'
 import { type MappedBackendEvent, mapBackendEvent } from './backend-events.js'
 import { onSettled } from './batches.js'
@@ -56,6 +56,37 @@ export function newAttempt(run: LiveRun, t: TaskState): Attempt {
     a.timers.push(run.clock.setTimeout(() => abortAttempt(run, a, { kind: 'timeout', message }), ms))
   }
   return a
+}
+
+/**
+ * Follows an attempt an earlier owner of the run started and a worker still runs (see
+ * `TaskExecutor.inFlight`): it holds a slot and settles like one this process started. False when
+ * it cannot be followed (no follow, no free slot): the caller interrupts it instead.
+ */
+export function followAttempt(run: LiveRun, t: TaskState): boolean {
+  const executor = run.executor
+  const planned = run.plan.tasks.get(t.taskId)
+  if (!executor.follow || !planned?.backend) return false
+  const holdsSlot = planned.backend !== SUBWORKFLOW_BACKEND
+  if (holdsSlot && !run.deps.slots.tryAcquire()) return false
+  const a = newAttempt(run, { ...t, attempt: t.attempt - 1 })
+  a.stage = 'running'
+  a.holdsSlot = holdsSlot
+  run.attempts.set(t.taskId, a)
+  a.running = executor.follow(
+    { runId: run.id, taskId: t.taskId, attempt: t.attempt, backend: planned.backend, priority: t.priority },
+    {
+      get signal() {
+        return a.controller.signal
+      },
+      emit: (event) => onBackendEvent(run, a, event),
+    },
+  )
+  a.running.result.then(
+    (result) => run.grouped(() => settleAttempt(run, a, { ok: true, result })),
+    (error) => run.grouped(() => settleAttempt(run, a, { ok: false, error })),
+  )
+  return true
 }
 
 export function startAttempt(run: LiveRun, a: Attempt, prepared: PreparedTask, planned: PlannedTask): void {

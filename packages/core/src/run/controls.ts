@@ -7,6 +7,7 @@ import type { BudgetSpec, Json, TaskSpec, TaskState } from '@weft/spec'
 import { WeftError } from '@weft/spec'
 import { planTask } from '../runtime/plan.js'
 import { answerApproval } from './approvals.js'
+import { followAttempt } from './attempt.js'
 import { mergeBudgets } from './budget.js'
 import type { LiveRun } from './live-run.js'
 import { unknownToken, usedToken } from './resume-errors.js'
@@ -161,11 +162,18 @@ export function adopt(
   owner: string,
   previousOwner: string | undefined,
   begin: () => Promise<void>,
+  inFlight?: ReadonlyMap<string, number>,
 ): Promise<{ interrupted: string[]; kept: string[] }> {
   const interrupted: string[] = []
+  let followed = 0
   for (const t of run.state.tasks.values()) {
     // A mapped task runs as its items, not as an attempt: it stays running.
     if (t.status !== 'running' || run.attempts.has(t.taskId) || t.map) continue
+    // Still executed by a live worker (a shared queue): followed here, not run again.
+    if (inFlight?.get(t.taskId) === t.attempt && run.acting && followAttempt(run, t)) {
+      followed++
+      continue
+    }
     interrupted.push(t.taskId)
     run.record({
       type: 'task.interrupted',
@@ -180,7 +188,7 @@ export function adopt(
   }
   const kept: string[] = []
   for (const t of run.state.tasks.values()) if (t.status === 'succeeded') kept.push(t.taskId)
-  const settledPause = run.summary.status === 'paused' && interrupted.length === 0
+  const settledPause = run.summary.status === 'paused' && interrupted.length === 0 && followed === 0
   if (!settledPause && run.phase.name !== 'finished') {
     run.record({
       type: 'run.recovered',

@@ -56,4 +56,13 @@ export interface RunningAttempt {
 export interface TaskExecutor {
   /** Starts executing one attempt. Called only after the attempt's start is committed. */
   start(attempt: DispatchedAttempt, io: AttemptIO): RunningAttempt
+  /**
+   * When this process takes a run over: the attempts of the run that are still being executed
+   * elsewhere (queued, or held by a live worker), task id → attempt number, now reported to this
+   * process. The run follows them (`follow`) instead of running them again. Optional: without it
+   * every attempt recorded as running is interrupted and runs again.
+   */
+  inFlight?(runId: string): Promise<ReadonlyMap<string, number>>
+  /** Follows an attempt that `inFlight` named: its result comes as if this process had started it. */
+  follow?(attempt: Omit<DispatchedAttempt, 'request'>, io: AttemptIO): RunningAttempt
 }

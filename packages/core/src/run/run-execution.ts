@@ -212,8 +212,13 @@ export class RunExecution {
     return this.run.settled()
   }
 
-  adopt(owner: string, previousOwner?: string): Promise<{ interrupted: string[]; kept: string[] }> {
-    return controls.adopt(this.run, owner, previousOwner, () => this.begin())
+  /** `inFlight`: attempts a worker still runs (`TaskExecutor.inFlight`), followed instead of rerun. */
+  adopt(
+    owner: string,
+    previousOwner?: string,
+    inFlight?: ReadonlyMap<string, number>,
+  ): Promise<{ interrupted: string[]; kept: string[] }> {
+    return controls.adopt(this.run, owner, previousOwner, () => this.begin(), inFlight)
   }
 
   /** Starts no new attempts from now on; resolves when none is running. */

@@ -76,6 +76,12 @@ export function queueQueries(db: Db, s: string) {
     WHERE owner = $1 AND status IN ('succeeded', 'failed', 'lost')
     RETURNING run_id, task_id, attempt, status, result, worker`
 
+  // A new owner of a run takes over the run's attempts still in the queue (the worker that claimed
+  // one names its process in `workers`, so the new owner can tell a dead one).
+  const moveTo = `UPDATE ${s}task_queue q SET owner = $2
+    WHERE q.run_id = $1 AND q.status IN ('queued', 'claimed', 'succeeded', 'failed')
+    RETURNING q.task_id, q.attempt, q.status, q.worker, (SELECT w.owner FROM ${s}workers w WHERE w.name = q.worker)`
+
   const cancel = `UPDATE ${s}task_queue SET status = 'canceled', finished_at = now()
     WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND status IN ('queued', 'claimed')`
 
@@ -143,6 +149,26 @@ export function queueQueries(db: Db, s: string) {
         status,
         result,
         worker,
+      }))
+    },
+
+    /** Makes `owner` the taker of the run's attempts still in the queue; returns them. */
+    async moveTo(
+      runId: string,
+      owner: string,
+    ): Promise<
+      { taskId: string; attempt: number; status: string; worker: string | null; workerOwner: string | null }[]
+    > {
+      const rows = await db.query<[string, number, string, string | null, string | null]>(moveTo, [
+        runId,
+        owner,
+      ])
+      return rows.map(([taskId, attempt, status, worker, workerOwner]) => ({
+        taskId,
+        attempt,
+        status,
+        worker,
+        workerOwner,
       }))
     },
 

@@ -17,7 +17,7 @@ import type {
   TaskExecutor,
   TaskResult,
 } from '@weft/core'
-import { AttemptLostError, BackendError, type BackendErrorCode } from '@weft/core'
+import { AttemptLostError, BackendError, type BackendErrorCode, ownerLiveness } from '@weft/core'
 import { internalsOf } from './internals.js'
 import { Listener, Waker } from './listener.js'
 import {
@@ -45,6 +45,8 @@ export interface QueueExecutorOptions {
 }
 
 export interface QueueExecutor extends TaskExecutor {
+  inFlight(runId: string): Promise<ReadonlyMap<string, number>>
+  follow: NonNullable<TaskExecutor['follow']>
   /** Attempts queued and waiting for a result. */
   readonly waiting: number
   close(): Promise<void>
@@ -168,40 +170,70 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
     }
   }
 
+  /** Registers an attempt whose result this owner takes, canceled in the queue when it aborts. */
+  function wait(attempt: AttemptKey, io: AttemptIO): RunningAttempt {
+    const key: AttemptKey = { runId: attempt.runId, taskId: attempt.taskId, attempt: attempt.attempt }
+    const id = keyOf(key)
+    const result = new Promise<TaskResult>((resolve, reject) => {
+      waiting.set(id, { key, io, resolve, reject })
+    })
+    const signal = io.signal
+    const onAbort = () => {
+      const p = waiting.get(id)
+      if (!p) return
+      waiting.delete(id)
+      // The worker learns it at its next heartbeat and stops; its completion is refused.
+      void persist(() => queue.cancel(key), closed ? 1 : 20).catch((err) =>
+        warn(`could not cancel attempt ${key.attempt} of task ${key.taskId} in the queue: ${err.message}`),
+      )
+      const reason = signal.reason as { message?: string } | undefined
+      p.reject(new BackendError('canceled', reason?.message ?? 'canceled'))
+    }
+    if (signal.aborted) queueMicrotask(onAbort)
+    else signal.addEventListener('abort', onAbort, { once: true })
+    listen()
+    return { result, suspend: async () => {}, resume: async () => {} }
+  }
+
   return {
     get waiting() {
       return waiting.size
     },
 
     start(attempt: DispatchedAttempt, io: AttemptIO): RunningAttempt {
-      const key: AttemptKey = { runId: attempt.runId, taskId: attempt.taskId, attempt: attempt.attempt }
-      const id = keyOf(key)
-      const result = new Promise<TaskResult>((resolve, reject) => {
-        waiting.set(id, { key, io, resolve, reject })
-      })
-      const signal = io.signal
-      const onAbort = () => {
-        const p = waiting.get(id)
-        if (!p) return
-        waiting.delete(id)
-        // The worker learns it at its next heartbeat and stops; its completion is refused.
-        void persist(() => queue.cancel(key), closed ? 1 : 20).catch((err) =>
-          warn(`could not cancel attempt ${key.attempt} of task ${key.taskId} in the queue: ${err.message}`),
-        )
-        const reason = signal.reason as { message?: string } | undefined
-        p.reject(new BackendError('canceled', reason?.message ?? 'canceled'))
-      }
-      if (signal.aborted) queueMicrotask(onAbort)
-      else signal.addEventListener('abort', onAbort, { once: true })
-      listen()
+      const running = wait(attempt, io)
       toEnqueue.push({
-        ...key,
+        runId: attempt.runId,
+        taskId: attempt.taskId,
+        attempt: attempt.attempt,
         backend: attempt.backend,
         priority: attempt.priority ?? 50,
         request: JSON.stringify(attempt.request),
       })
       if (toEnqueue.length === 1) setImmediate(flushEnqueues)
-      return { result, suspend: async () => {}, resume: async () => {} }
+      return running
+    },
+
+    /**
+     * The run's attempts still in the queue, now reported to this owner: queued ones, finished ones
+     * whose result nobody took, and claimed ones whose worker is not known dead (a worker on this
+     * host whose process is gone, or the dead owner's own `weft run`, will not finish its attempt).
+     */
+    async inFlight(runId: string): Promise<ReadonlyMap<string, number>> {
+      const rows = await persist(() => queue.moveTo(runId, o.owner), 5)
+      const live = new Map<string, number>()
+      for (const r of rows) {
+        const holder = r.workerOwner ?? (r.worker?.startsWith('run:') ? r.worker.slice(4) : undefined)
+        if (r.status === 'claimed' && holder !== undefined && ownerLiveness(holder) === 'dead') continue
+        live.set(r.taskId, r.attempt)
+      }
+      return live
+    },
+
+    follow(attempt, io): RunningAttempt {
+      const running = wait(attempt, io)
+      void loop()
+      return running
     },
 
     async close() {
