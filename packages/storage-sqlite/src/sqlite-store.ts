@@ -421,6 +421,15 @@ function prepare(db: Database.Database) {
         severity,
         JSON.stringify(e.data),
       )
+      // The runtime's events come stamped for this run with seq 0 and a severity, and it never
+      // changes them once committed: such an event is numbered in place and handed back (as the
+      // memory store does), instead of a copy per event. Any other draft gets an event of its own.
+      const draft = e as typeof e & { runId?: string; seq?: number }
+      if (draft.seq === 0 && draft.runId === c.runId && draft.severity !== undefined) {
+        draft.seq = seq
+        stored[i] = draft as WeftEvent
+        continue
+      }
       // Fields assigned in the order they always had, not spread: this runs for every event.
       const event = { runId: c.runId, seq, ts: e.ts, type: e.type } as WeftEvent & {
         taskId?: string
