@@ -94,6 +94,7 @@ function weft(url: string): WorkerSystem {
   const pool = new pg.Pool({ connectionString: url, max: 2 })
   const noop = { backend: 'mock', with: { output: 'ok' } }
   const pending: Promise<unknown>[] = []
+  const probes = new Map<string, Promise<unknown>>()
   let manyRun: string | undefined
   return {
     async prepare() {
@@ -128,10 +129,13 @@ function weft(url: string): WorkerSystem {
     },
     async enqueueProbe(id) {
       const run = await runtime.start({ workflow: { weft: 1, name: `probe-${id}`, tasks: { probe: noop } } })
-      pending.push(runtime.wait(run.id))
+      probes.set(run.id, runtime.wait(run.id))
       return run.id
     },
     async startedAt(runId) {
+      // Waits for the probe's run to end rather than polling the database from this process,
+      // which owns the run: a busy poll here would slow the very event loop being measured.
+      await probes.get(runId as string)
       const r = await pool.query<{ at: string }>(
         // The claim's event (written by the worker, in the claim's transaction, on the database's
         // clock): the queue's row may be gone already, deleted when the owner took the result.
@@ -146,7 +150,7 @@ function weft(url: string): WorkerSystem {
       return run && ['succeeded', 'failed', 'canceled'].includes(run.status) ? 0 : 1
     },
     async close() {
-      await Promise.allSettled(pending)
+      await Promise.allSettled([...pending, ...probes.values()])
       await runtime.close()
       await pool.end()
     },
