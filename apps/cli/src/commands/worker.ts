@@ -147,6 +147,9 @@ export async function workerCommand(
   const graceMs = opts.graceMs ?? 10_000
   log(`stopping (${reason}): running tasks get ${graceMs} ms, the rest are handed back`)
   await worker.drain(graceMs)
+  // Handing its runs over stops their backends' processes (the attempts of other runs among them):
+  // what still runs is not recorded, but handed back.
+  worker.abandonRunning()
   // Then the runs it owns are handed over (leases released, their attempts recorded as
   // interrupted): another worker takes them at once. The attempts it still runs for other runs are
   // handed back just before the store closes.

@@ -56,6 +56,8 @@ interface Active {
   abort: AbortController
   /** The lease is gone (heartbeat): the result is not recorded. */
   lost?: string
+  /** Given back to the queue already (or lost its lease: nothing to give back). */
+  settledInQueue?: boolean
   done: Promise<void>
 }
 
@@ -189,11 +191,21 @@ export class Worker {
     clearTimeout(timer)
   }
 
+  /**
+   * After `drain`: the results of the attempts still running will not be recorded (they are handed
+   * back by `stop`). A process that also owns runs calls it before handing those over, since that
+   * may stop their backends' processes.
+   */
+  abandonRunning(): void {
+    for (const a of this.#active.values()) a.lost ??= 'the worker stopped'
+  }
+
   /** Stops the running attempts and gives them back: their owners queue them again. */
   async #handBackAll(why: 'stopped' | 'paused'): Promise<void> {
     for (const a of [...this.#active.values()]) {
-      if (a.lost) continue
-      a.lost = `the worker ${why}`
+      if (a.settledInQueue) continue
+      a.settledInQueue = true
+      a.lost ??= `the worker ${why}`
       a.abort.abort({ kind: 'shutdown', message: `worker ${this.name} ${why}` })
       const given = await persist(() => this.#queue.handBack(a.claim, `worker ${this.name} ${why}`), 5).catch(
         () => false,
@@ -349,6 +361,7 @@ export class Worker {
       for (const a of sent) {
         if (held.has(a.claim.token) || !this.#active.has(a.claim.token)) continue
         a.lost = 'its lease expired or the run canceled it'
+        a.settledInQueue = true
         a.abort.abort({ kind: 'cancel', message: `attempt ${a.claim.attempt} lost its lease` })
       }
       await this.#obey(await this.#beat())
