@@ -10,7 +10,6 @@
  */
 import type {
   AttemptIO,
-  BackendEvent,
   DispatchedAttempt,
   RunningAttempt,
   Store,
@@ -20,6 +19,7 @@ import type {
 import { AttemptLostError, BackendError, type BackendErrorCode, ownerLiveness } from '@weft/core'
 import { internalsOf } from './internals.js'
 import { Listener, Waker } from './listener.js'
+import type { StoredOutcome } from './outcome.js'
 import {
   type AttemptKey,
   attemptKey,
@@ -58,21 +58,6 @@ interface Pending {
   resolve(r: TaskResult): void
   reject(e: unknown): void
 }
-
-/** What a worker stores as an attempt's result (worker.ts writes it). */
-export type StoredOutcome =
-  | { result: TaskResult; events?: BackendEvent[] }
-  | {
-      error: {
-        code: string
-        message: string
-        retryable?: boolean
-        exitCode?: number
-        hint?: string
-        details?: unknown
-      }
-      events?: BackendEvent[]
-    }
 
 export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
   const { db, s, connectionString } = internalsOf(o.store)

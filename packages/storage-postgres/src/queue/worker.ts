@@ -10,11 +10,11 @@
  */
 import { hostname } from 'node:os'
 import type { Backend, BackendEvent, Store, TaskRequest } from '@weft/core'
-import { createInProcessExecutor, isBackendError, isWeftError, newOwnerName, ownerLiveness } from '@weft/core'
+import { createInProcessExecutor, newOwnerName, ownerLiveness } from '@weft/core'
 import { internalsOf } from './internals.js'
 import { Listener, Waker } from './listener.js'
+import { errorInfo, type StoredOutcome } from './outcome.js'
 import { AGENTS_CHANNEL, attemptKey, type ClaimedAttempt, QUEUED_CHANNEL, queueQueries } from './queries.js'
-import type { StoredOutcome } from './queue-executor.js'
 import { persist } from './retry.js'
 import { type Desired, type WorkerStatus, workersTable } from './workers-table.js'
 
@@ -392,19 +392,4 @@ export class Worker {
     if (this.#o.warn) this.#o.warn(message)
     else process.emitWarning(message, 'WeftWarning')
   }
-}
-
-function errorInfo(err: unknown): Extract<StoredOutcome, { error: unknown }>['error'] {
-  if (isBackendError(err)) {
-    return {
-      code: err.code,
-      message: err.message,
-      retryable: err.retryable,
-      ...(err.exitCode !== undefined ? { exitCode: err.exitCode } : {}),
-      ...(err.hint !== undefined ? { hint: err.hint } : {}),
-      ...(err.details !== undefined ? { details: err.details } : {}),
-    }
-  }
-  if (isWeftError(err)) return { code: 'failed', message: err.message, retryable: false }
-  return { code: 'failed', message: (err as Error)?.message ?? String(err), retryable: false }
 }
