@@ -160,6 +160,28 @@ describe('task queue (Postgres)', () => {
     expect((await workerRecords(shared).get('same'))?.owner).toBe(b.owner)
   })
 
+  it('a name last held by a process on another host is taken over once its record expires', async () => {
+    const shared = store()
+    await shared.init()
+    const { db, s } = internalsOf(shared)
+    await db.execute(
+      `INSERT INTO ${s}workers (name, owner, host, pid, status, capacity, backends, expires_at)
+       VALUES ('moved', 'elsewhere:4242:1:abcdef', 'elsewhere', 4242, 'busy', 2, '{echo}', now() + interval '400 milliseconds')`,
+    )
+    const lines: string[] = []
+    const w = new Worker({
+      store: shared,
+      name: 'moved',
+      backends: new Map([['echo', echo]]),
+      leaseMs: 300,
+      log: (l) => lines.push(l),
+    })
+    await w.start()
+    cleanups.push(() => w.stop(0))
+    expect(lines.some((l) => l.startsWith('waiting for the record of moved'))).toBe(true)
+    expect((await workerRecords(shared).get('moved'))?.owner).toBe(w.owner)
+  })
+
   it('an operator pauses a worker (it hands back and claims nothing), resumes it, and asks it to stop', async () => {
     const shared = store()
     await shared.init()

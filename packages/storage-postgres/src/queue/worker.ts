@@ -10,13 +10,13 @@
  */
 import { hostname } from 'node:os'
 import type { Backend, BackendEvent, Store, TaskRequest } from '@weft/core'
-import { createInProcessExecutor, newOwnerName, ownerLiveness } from '@weft/core'
+import { createInProcessExecutor, newOwnerName } from '@weft/core'
 import { internalsOf } from './internals.js'
 import { Listener, Waker } from './listener.js'
 import { errorInfo, type StoredOutcome } from './outcome.js'
 import { AGENTS_CHANNEL, attemptKey, type ClaimedAttempt, QUEUED_CHANNEL, queueQueries } from './queries.js'
 import { persist } from './retry.js'
-import { type Desired, type WorkerStatus, workersTable } from './workers-table.js'
+import { type Desired, takeName, type WorkerStatus, workersTable } from './workers-table.js'
 
 export interface WorkerOptions {
   /** A store made by `createPostgresStore`. */
@@ -116,25 +116,7 @@ export class Worker {
 
   /** Registers the worker (taking over a dead holder's record) and starts claiming. */
   async start(): Promise<void> {
-    if (this.#o.record !== false) {
-      const existing = await persist(() => this.#workers.get(this.name), 5)
-      const dead =
-        existing && existing.owner !== this.owner && ownerLiveness(existing.owner) === 'dead'
-          ? existing.owner
-          : undefined
-      await this.#workers.register({
-        name: this.name,
-        owner: this.owner,
-        host: hostname(),
-        pid: process.pid,
-        capacity: this.capacity,
-        backends: [...this.#o.backends.keys()],
-        ttlMs: this.leaseMs,
-        ...(dead ? { deadOwner: dead } : {}),
-      })
-      if (existing && existing.owner !== this.owner)
-        this.#log(`took over the record of worker ${this.name} from ${existing.owner} (${existing.status})`)
-    }
+    if (this.#o.record !== false) await this.#register()
     this.#listener = new Listener(
       this.#connectionString,
       [QUEUED_CHANNEL, AGENTS_CHANNEL],
@@ -154,6 +136,23 @@ export class Worker {
     every(Math.max(50, Math.floor(this.leaseMs / 2)), () => this.#queue.sweep())
     every(10 * 60_000, () => this.#queue.prune())
     this.#loop = this.#claimLoop()
+  }
+
+  /** Takes the worker's name (see `takeName`). */
+  async #register(): Promise<void> {
+    await takeName(
+      this.#workers,
+      {
+        name: this.name,
+        owner: this.owner,
+        host: hostname(),
+        pid: process.pid,
+        capacity: this.capacity,
+        backends: [...this.#o.backends.keys()],
+        ttlMs: this.leaseMs,
+      },
+      (line) => this.#log(line),
+    )
   }
 
   /**

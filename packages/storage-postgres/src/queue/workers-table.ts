@@ -4,7 +4,7 @@
  * starts under a name takes the record over when its holder stopped, failed, let its record
  * expire (database clock), or is provably dead on this host; a live holder is a clear refusal.
  */
-import { WeftError } from '@weft/core'
+import { isWeftError, ownerLiveness, WeftError } from '@weft/core'
 import type { Db } from '../db.js'
 import { epochMs } from '../rows.js'
 
@@ -171,3 +171,34 @@ export function workersTable(db: Db, s: string) {
 }
 
 export type WorkersTable = ReturnType<typeof workersTable>
+
+type Registration = Omit<Parameters<WorkersTable['register']>[0], 'deadOwner'>
+
+/**
+ * Takes a worker's name. A holder on this host that is dead is taken over at once; one on another
+ * host (whose process cannot be checked from here) once its record expires, waited for up to two
+ * leases (a restarted container may come back under its name elsewhere); a live holder is refused.
+ */
+export async function takeName(
+  table: WorkersTable,
+  o: Registration,
+  log: (line: string) => void,
+): Promise<void> {
+  const deadline = Date.now() + 2 * o.ttlMs
+  for (;;) {
+    const existing = await table.get(o.name)
+    const holder = existing && existing.owner !== o.owner ? ownerLiveness(existing.owner) : undefined
+    try {
+      await table.register({ ...o, ...(holder === 'dead' ? { deadOwner: existing!.owner } : {}) })
+    } catch (err) {
+      if (holder !== 'unverified' || Date.now() > deadline || !isWeftError(err) || err.code !== 'conflict')
+        throw err
+      log(`waiting for the record of ${o.name} (held by ${existing!.owner}) to expire`)
+      await new Promise((r) => setTimeout(r, Math.max(50, Math.floor(o.ttlMs / 3))))
+      continue
+    }
+    if (existing && existing.owner !== o.owner)
+      log(`took over the record of worker ${o.name} from ${existing.owner} (${existing.status})`)
+    return
+  }
+}
