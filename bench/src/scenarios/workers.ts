@@ -102,7 +102,7 @@ export const workers: Scenario = {
       notes: [
         'Goal (issue 13): at least 5,000 tasks/s with 4 workers on 2 cores, pickup p50 under 10 ms, and no slower than the library peer.',
         'Each measurement: a fresh database, the worker processes started and ready, then all jobs enqueued in one transaction and timed until none is left (polled every 2 ms); then probes enqueued one at a time, 10 ms apart, each timed from just before its enqueue to the moment a worker starts it.',
-        'weft: `weft worker --store postgres://… --concurrency 10` processes; the jobs are the tasks of one detached run (`weft run --detach`) of independent no-op tasks. graphile-worker 0.16.6: `run({ concurrency: 10 })` with one no-op task, jobs added with `graphile_worker.add_job`.',
+        'weft: `weft worker --store postgres://… --concurrency 10 --backends mock` processes; the jobs are the tasks of one run of independent no-op mock tasks, owned by the measuring process (as `weft run` on a Postgres store owns its run, but working none of its tasks): it dispatches every attempt to the shared queue and folds the results. A weft probe is a new one-task run, timed from just before `runtime.start` (validation, the run\'s first commits, then the queue) to its claim event (the database\'s clock, to the millisecond). graphile-worker 0.16.6: `run({ concurrency: 10 })` with one no-op task, jobs added with `graphile_worker.add_job`; a probe is timed to the moment its handler starts.',
       ],
       headline: [
         [
