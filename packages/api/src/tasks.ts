@@ -12,7 +12,10 @@ const ID = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/
 export const SubmitTaskRequestSchema = z.strictObject({
   backend: z.string().min(1).max(128).describe('The backend that runs the task (GET /backends lists them).'),
   /** The task's id in its run; default `task`. */
-  task: z.string().regex(ID, 'a task id: letters, digits, _ and -, starting with a letter or _ (at most 128)').optional(),
+  task: z
+    .string()
+    .regex(ID, 'a task id: letters, digits, _ and -, starting with a letter or _ (at most 128)')
+    .optional(),
   /** Program and arguments for a backend that runs commands (put in its command option, e.g. shell's `command`). */
   command: z.array(z.string()).min(1).max(10_000).optional(),
   /** The backend's options, as a workflow task's `with:`. */

@@ -149,7 +149,9 @@ export async function runCommand(
           // On a store shared with workers the run is only recorded: a `weft worker` runs it.
           if (service.kind === 'local' && !service.sharedQueue)
             return await spawnDetachedRun(io, argv, detachOptions)
-          const run = service.sharedQueue ? await service.start(doc, { ...request, detach: true }) : await begin()
+          const run = service.sharedQueue
+            ? await service.start(doc, { ...request, detach: true })
+            : await begin()
           printDetached(run, io, detachOptions)
           return ExitCode.ok
         }

@@ -65,7 +65,9 @@ export async function withService<T>(
   const server = resolveServer(options, io.env)
   if (!server) {
     const { server: _server, ...local } = options
-    return withRuntime(io, local, (cli) => fn(createLocalService(cli.runtime, storeArgs(cli.store), cli.store.kind === 'postgres')))
+    return withRuntime(io, local, (cli) =>
+      fn(createLocalService(cli.runtime, storeArgs(cli.store), cli.store.kind === 'postgres')),
+    )
   }
   let client: ReturnType<typeof createClient>
   try {
