@@ -1,5 +1,4 @@
 import { dirname } from 'node:path'
-import { createClient } from '@weft/client'
 import {
   type AgentDesiredState,
   type AgentEvent,
@@ -14,7 +13,7 @@ import type { CliIo } from '../io.js'
 import { shellQuote } from '../shell-quote.js'
 import { openStore, resolveStoreLocation } from '../store.js'
 import { cliPrincipal } from '../task-service.js'
-import { resolveServer, type TargetOptions } from './target.js'
+import { resolveServer, serverClient, type TargetOptions } from './target.js'
 
 /**
  * Where `weft agents …` reads and steers agents: the store's `store.agents` (a store that workers
@@ -43,21 +42,7 @@ export async function withAgents<T>(
 ): Promise<T> {
   const server = resolveServer(opts, io.env)
   if (server) {
-    let client: ReturnType<typeof createClient>
-    try {
-      client = createClient({
-        baseUrl: server.url,
-        ...(io.env.WEFT_API_KEY ? { apiKey: io.env.WEFT_API_KEY } : {}),
-      })
-    } catch (err) {
-      throw new WeftError(
-        'input_invalid',
-        `${server.source === 'flag' ? '--server' : 'WEFT_SERVER'}: ${(err as Error).message}`,
-        {
-          hint: 'give the server’s URL, e.g. --server http://127.0.0.1:8787',
-        },
-      )
-    }
+    const { client } = serverClient(server, io.env)
     const notFound = (err: unknown) => {
       if ((err as { code?: string }).code === 'agent_not_found') return undefined
       throw err

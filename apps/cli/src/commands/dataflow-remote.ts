@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { isAbsolute, resolve } from 'node:path'
-import { createClient, type WeftClient } from '@weft/client'
+import type { WeftClient } from '@weft/client'
 import { dataflowStoreOf, WeftError } from '@weft/core'
 import type { ExecutionMetrics } from '@weft/dataflow'
 import type { Command } from 'commander'
@@ -12,7 +12,7 @@ import { formatDateTime } from '../format.js'
 import type { CliIo } from '../io.js'
 import { renderTable } from '../table.js'
 import { serverOption, storeOption } from './flags.js'
-import { resolveServer, withRuntime } from './target.js'
+import { resolveServer, serverClient, withRuntime } from './target.js'
 
 // `weft dataflow list|status|pause|resume|stop|inject`: executions running in a weft server
 // (`--server` / WEFT_SERVER), and for list/status also those kept in the local store.
@@ -28,10 +28,7 @@ interface TargetOpts {
 function clientFor(opts: TargetOpts, io: CliIo): WeftClient | undefined {
   const server = resolveServer(opts, io.env)
   if (!server) return undefined
-  return createClient({
-    baseUrl: server.url,
-    ...(io.env.WEFT_API_KEY ? { apiKey: io.env.WEFT_API_KEY } : {}),
-  })
+  return serverClient(server, io.env).client
 }
 
 function requireClient(opts: TargetOpts, io: CliIo, command: string): WeftClient {

@@ -1,4 +1,4 @@
-import { createClient, type WeftClient } from '@weft/client'
+import type { WeftClient } from '@weft/client'
 import {
   defineSchedule,
   type Json,
@@ -20,7 +20,7 @@ import type { CliIo } from '../io.js'
 import { shellQuote } from '../shell-quote.js'
 import { renderTable } from '../table.js'
 import { collect, serverOption, storeOption } from './flags.js'
-import { resolveServer, withRuntime } from './target.js'
+import { resolveServer, serverClient, withRuntime } from './target.js'
 import { loadWorkflow } from './workflow-file.js'
 
 // `weft schedules add|list|remove`: cron schedules kept in the store (local, `--store`) or in a
@@ -44,18 +44,8 @@ interface AddOpts extends TargetOpts {
 function clientFor(opts: TargetOpts, io: CliIo): { client: WeftClient; args: string } | undefined {
   const server = resolveServer(opts, io.env)
   if (!server) return undefined
-  let client: WeftClient
-  try {
-    client = createClient({
-      baseUrl: server.url,
-      ...(io.env.WEFT_API_KEY ? { apiKey: io.env.WEFT_API_KEY } : {}),
-    })
-  } catch (err) {
-    throw new WeftError('input_invalid', `--server: ${(err as Error).message}`, {
-      hint: 'give the server’s URL, e.g. --server http://127.0.0.1:8787',
-    })
-  }
-  return { client, args: server.source === 'flag' ? ` --server ${shellQuote(client.baseUrl)}` : '' }
+  const { client, serverArgs } = serverClient(server, io.env)
+  return { client, args: serverArgs ? ` ${serverArgs}` : '' }
 }
 
 const local = (opts: TargetOpts) => (opts.store ? { store: opts.store } : {})

@@ -1,4 +1,4 @@
-import { createClient } from '@weft/client'
+import { createClient, type WeftClient } from '@weft/client'
 import { type RunSummary, WeftError } from '@weft/core'
 import { type CliRuntime, type CliRuntimeOptions, createCliRuntime } from '../compose.js'
 import type { CliIo } from '../io.js'
@@ -37,6 +37,34 @@ export function resolveServer(opts: TargetOptions, env: NodeJS.ProcessEnv): Serv
   return url ? { url, source: 'env' } : undefined
 }
 
+/**
+ * The client of the server a command targets, with the API key of `WEFT_API_KEY`, and the
+ * `--server URL` words that repeat the target in printed next steps (none when it came from
+ * `WEFT_SERVER`, which the next command reads too). A URL the client refuses is `input_invalid`.
+ */
+export function serverClient(
+  server: ServerTarget,
+  env: NodeJS.ProcessEnv,
+): { client: WeftClient; serverArgs: string | undefined } {
+  let client: WeftClient
+  try {
+    client = createClient({
+      baseUrl: server.url,
+      ...(env.WEFT_API_KEY ? { apiKey: env.WEFT_API_KEY } : {}),
+    })
+  } catch (err) {
+    throw new WeftError(
+      'input_invalid',
+      `${server.source === 'flag' ? '--server' : 'WEFT_SERVER'}: ${(err as Error).message}`,
+      { hint: 'give the server’s URL, e.g. --server http://127.0.0.1:8787' },
+    )
+  }
+  return {
+    client,
+    serverArgs: server.source === 'flag' ? `--server ${shellQuote(client.baseUrl)}` : undefined,
+  }
+}
+
 /** For commands the HTTP API has no operation for: exit 2 with a clear message. */
 export function refuseRemote(opts: TargetOptions, io: CliIo, command: string): void {
   const server = resolveServer(opts, io.env)
@@ -69,23 +97,8 @@ export async function withService<T>(
       fn(createLocalService(cli.runtime, storeArgs(cli.store), cli.store.kind === 'postgres')),
     )
   }
-  let client: ReturnType<typeof createClient>
-  try {
-    client = createClient({
-      baseUrl: server.url,
-      ...(io.env.WEFT_API_KEY ? { apiKey: io.env.WEFT_API_KEY } : {}),
-    })
-  } catch (err) {
-    throw new WeftError(
-      'input_invalid',
-      `${server.source === 'flag' ? '--server' : 'WEFT_SERVER'}: ${(err as Error).message}`,
-      { hint: 'give the server’s URL, e.g. --server http://127.0.0.1:8787' },
-    )
-  }
-  const service = createRemoteService(
-    client,
-    server.source === 'flag' ? `--server ${shellQuote(client.baseUrl)}` : undefined,
-  )
+  const { client, serverArgs } = serverClient(server, io.env)
+  const service = createRemoteService(client, serverArgs)
   try {
     return await fn(service)
   } finally {

@@ -3,16 +3,21 @@
  * what they share: waiting for a task, printing its output, exit codes from its status.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createClient } from '@weft/client'
 import { isTerminalTaskStatus, type TaskState, WeftError } from '@weft/core'
 import { ExitCode } from '../exit-codes.js'
 import type { CliIo, OutStream } from '../io.js'
 import { createLocalService } from '../local-service.js'
 import { createRemoteService } from '../remote-service.js'
 import type { RunService } from '../service.js'
-import { shellQuote } from '../shell-quote.js'
 import { createLocalTaskService, createRemoteTaskService, type TaskService } from '../task-service.js'
-import { requireRun, resolveServer, storeArgs, type TargetOptions, withRuntime } from './target.js'
+import {
+  requireRun,
+  resolveServer,
+  serverClient,
+  storeArgs,
+  type TargetOptions,
+  withRuntime,
+} from './target.js'
 
 /** `weft tasks wait` ran out of `--timeout` before the task ended (as `timeout(1)` does). */
 export const WAIT_TIMED_OUT = 124
@@ -29,23 +34,8 @@ export async function withTaskService<T>(
       fn(createLocalService(cli.runtime, storeArgs(cli.store)), createLocalTaskService(cli.runtime, io.env)),
     )
   }
-  let client: ReturnType<typeof createClient>
-  try {
-    client = createClient({
-      baseUrl: server.url,
-      ...(io.env.WEFT_API_KEY ? { apiKey: io.env.WEFT_API_KEY } : {}),
-    })
-  } catch (err) {
-    throw new WeftError(
-      'input_invalid',
-      `${server.source === 'flag' ? '--server' : 'WEFT_SERVER'}: ${(err as Error).message}`,
-      { hint: 'give the server’s URL, e.g. --server http://127.0.0.1:8787' },
-    )
-  }
-  const runs = createRemoteService(
-    client,
-    server.source === 'flag' ? `--server ${shellQuote(client.baseUrl)}` : undefined,
-  )
+  const { client, serverArgs } = serverClient(server, io.env)
+  const runs = createRemoteService(client, serverArgs)
   try {
     return await fn(runs, createRemoteTaskService(client))
   } finally {
