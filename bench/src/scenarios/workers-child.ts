@@ -29,6 +29,8 @@ export interface WorkersChildOutput {
   throughputMs: number
   /** Enqueue-to-start of each probe, ms. */
   pickupMs: number[]
+  /** Dispatch-to-start of each probe, ms, where the system has a step before its queue (weft). */
+  queuePickupMs?: number[]
 }
 
 const input = childInput<WorkersChildInput>()
@@ -88,6 +90,7 @@ try {
   const throughputMs = performance.now() - t0
 
   const pickupMs: number[] = []
+  const queuePickupMs: number[] = []
   for (let id = 1; id <= input.probes; id++) {
     const at = epochMs()
     const key = await system.enqueueProbe(id)
@@ -99,6 +102,8 @@ try {
     }
     if (startedAtMs === undefined) throw new Error(`probe ${id} did not start within 10 s`)
     pickupMs.push(startedAtMs - at)
+    const queuedAtMs = await system.queuedAt?.(key)
+    if (queuedAtMs !== undefined) queuePickupMs.push(startedAtMs - queuedAtMs)
     // Let the workers go idle again, so every probe finds idle workers.
     await sleep(10)
   }
@@ -106,6 +111,7 @@ try {
     jobsPerSecond: (input.jobs / throughputMs) * 1000,
     throughputMs,
     pickupMs,
+    ...(queuePickupMs.length ? { queuePickupMs } : {}),
   } satisfies WorkersChildOutput)
 } finally {
   for (const c of children) c.kill('SIGTERM')

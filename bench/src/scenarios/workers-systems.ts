@@ -29,6 +29,11 @@ export interface WorkerSystem {
   enqueueProbe(id: number): Promise<string | number>
   /** When a worker started the probe (epoch ms), if it has; default: its `started` line. */
   startedAt?(key: string | number): Promise<number | undefined>
+  /**
+   * When the probe's attempt was dispatched to the queue (epoch ms), where that differs from its
+   * enqueue (weft creates a run first); for pickup measured from the queue alone.
+   */
+  queuedAt?(key: string | number): Promise<number | undefined>
   remaining(): Promise<number>
   close(): Promise<void>
 }
@@ -140,6 +145,15 @@ function weft(url: string): WorkerSystem {
         // The claim's event (written by the worker, in the claim's transaction, on the database's
         // clock): the queue's row may be gone already, deleted when the owner took the result.
         `SELECT ts AS at FROM "${DEFAULT_SCHEMA}".events WHERE run_id = $1 AND worker IS NOT NULL ORDER BY seq LIMIT 1`,
+        [runId],
+      )
+      return r.rows[0] ? Date.parse(r.rows[0].at) : undefined
+    },
+    async queuedAt(runId) {
+      // `task.started`: the owner's decision to dispatch, committed just before the attempt goes
+      // into the queue (the queue's row, with its own time, is gone once the result is taken).
+      const r = await pool.query<{ at: string }>(
+        `SELECT ts AS at FROM "${DEFAULT_SCHEMA}".events WHERE run_id = $1 AND type = 'task.started' ORDER BY seq LIMIT 1`,
         [runId],
       )
       return r.rows[0] ? Date.parse(r.rows[0].at) : undefined
