@@ -145,7 +145,12 @@ describe('compensation through the CLI', () => {
     for (const t of ['t1', 't2', 't3', 't4']) expect(counts[`do-${t}`], `do-${t}`).toBe(1)
     // A compensation recorded as finished before a kill never ran again.
     for (const [t, n] of Object.entries(frozen)) expect(counts[`undo-${t}`], `undo-${t} ran again`).toBe(n)
-    expect(frozen).toEqual({ t4: 1, t3: 2 })
+    expect(Object.keys(frozen).sort()).toEqual(['t3', 't4'])
+    expect(frozen.t4).toBe(1)
+    // t3's first attempt was killed just after its start was recorded: its shell may or may not
+    // have written its line by then (a spawn is slow on a loaded machine). Its second attempt, run
+    // by the recover, wrote it once, and it never ran again after that (checked just above).
+    expect([1, 2]).toContain(frozen.t3)
     // The one in flight at a kill may have run twice (at-least-once); none was skipped.
     expect(counts['undo-t2']).toBeGreaterThanOrEqual(1)
     expect(counts['undo-t2']).toBeLessThanOrEqual(2)
