@@ -26,8 +26,8 @@ describe('runtime-wide queue', () => {
     const { runtime } = makeRuntime({ maxParallelism: 4 })
     const first = await runtime.start({ workflow: wf({ slow: { with: { delayMs: 150 } } }) })
     await nextEvent(runtime, (e) => e.type === 'task.started' && e.runId === first.id)
-    runtime.pauseQueue()
-    runtime.pauseQueue() // idempotent
+    await runtime.pauseQueue()
+    await runtime.pauseQueue() // idempotent
 
     const second = await runtime.start({ workflow: wf({ a: {}, b: {}, c: { needs: ['a'] } }) })
     expect((await runtime.wait(first.id)).status).toBe('succeeded')
@@ -43,7 +43,7 @@ describe('runtime-wide queue', () => {
     const tasks = await runtime.tasks(second.id)
     expect(tasks.map((t) => t.status).sort()).toEqual(['pending', 'queued', 'queued'])
 
-    runtime.resumeQueue()
+    await runtime.resumeQueue()
     expect((await runtime.wait(second.id)).status).toBe('succeeded')
     expect(await runtime.queueStatus()).toMatchObject({
       paused: false,
