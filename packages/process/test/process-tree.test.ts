@@ -47,7 +47,10 @@ async function until(check: () => boolean, ms = 3000): Promise<void> {
 }
 
 afterEach(() => {
-  for (const c of children.splice(0)) if (c.pid !== undefined) signalGroup(c.pid, 'SIGKILL')
+  // Only groups whose leader Node has not reaped: a reaped leader's pid may already lead another
+  // test's group (pids wrap at 32768 on these machines), and a stale kill would end that one.
+  for (const c of children.splice(0))
+    if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) signalGroup(c.pid, 'SIGKILL')
 })
 
 describe.runIf(linux)('process groups', () => {

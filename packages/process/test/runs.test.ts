@@ -19,10 +19,16 @@ function state(pid: number): string | undefined {
   }
 }
 
-async function until(check: () => boolean, ms = 15_000): Promise<void> {
+/** Waits until `pid` is in `wanted` state ('T' stopped, 'S' sleeping); says the last state seen. */
+async function untilState(pid: number, wanted: string, ms = 15_000): Promise<void> {
+  let seen: string | undefined
+  await until(() => (seen = state(pid)) === wanted, ms, () => `state ${wanted} of ${pid}; last seen: ${seen ?? 'gone'}`)
+}
+
+async function until(check: () => boolean, ms = 15_000, what = () => 'the condition'): Promise<void> {
   const deadline = Date.now() + ms
   while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting')
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`)
     await new Promise((r) => setTimeout(r, 20))
   }
 }
@@ -45,11 +51,11 @@ describe.runIf(process.platform === 'linux')('GroupRuns', () => {
     const subprocess = start('sleep 30')
     const run = runs.supervise('a', subprocess, { signal: controller.signal, graceMs: 500 })
     const pid = subprocess.pid!
-    await until(() => state(pid) === 'T')
+    await untilState(pid, 'T')
     runs.resume('a')
-    await until(() => state(pid) === 'S')
+    await untilState(pid, 'S')
     runs.pause('a')
-    await until(() => state(pid) === 'T')
+    await untilState(pid, 'T')
     controller.abort()
     const result = await run.settled
     expect(result?.isTerminated).toBe(true)
