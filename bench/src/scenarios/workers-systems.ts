@@ -38,6 +38,12 @@ export interface WorkerSystem {
   close(): Promise<void>
 }
 
+/** `WEFT_BENCH_PROFILE_DIR=DIR`: each weft worker process writes a V8 CPU profile there. */
+const profileArgs = () => {
+  const dir = process.env.WEFT_BENCH_PROFILE_DIR
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []
+}
+
 const HERE = dirname(fileURLToPath(import.meta.url))
 const CLI_BIN = join(REPO_DIR, 'apps', 'cli', 'dist', 'bin.js')
 
@@ -107,6 +113,7 @@ function weft(url: string): WorkerSystem {
     },
     workerCommand: (concurrency) => [
       process.execPath,
+      ...profileArgs(),
       CLI_BIN,
       'worker',
       '--store',

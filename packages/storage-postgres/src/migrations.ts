@@ -2,6 +2,7 @@ import { WeftError } from '@weft/core'
 import { AGENTS_MIGRATION } from './agents/migration.js'
 import type { Db, Queryable } from './db.js'
 import { qualify } from './location.js'
+import { claimInboxMigration } from './queue/claim-inbox.js'
 import { taskQueueMigration } from './queue/migration.js'
 import { QUEUE_FLAG_MIGRATION } from './queue-flag.js'
 import { SCHEDULES_MIGRATION } from './schedules.js'
@@ -260,7 +261,9 @@ export const MIGRATIONS: readonly Migration[] = withTaskQueue([
 /** The list with the task queue's migration (queue/migration.ts) in its place, by version. */
 function withTaskQueue(list: Migration[]): Migration[] {
   const commit = list.find((m) => m.version === 2)!
-  return [...list, taskQueueMigration(commit)].sort((a, b) => a.version - b.version)
+  return [...list, taskQueueMigration(commit), claimInboxMigration(commit)].sort(
+    (a, b) => a.version - b.version,
+  )
 }
 
 /** The newest schema version this code knows. */

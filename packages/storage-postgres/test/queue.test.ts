@@ -122,7 +122,11 @@ describe('task queue (Postgres)', () => {
       result: '{"result":{"ok":1}}',
       worker: 'other',
     })
-    // The claims are in the run's log, numbered after the owner's events.
+    // The claims wait in the inbox, outside the run's log, until a fold numbers them after the
+    // owner's events.
+    expect((await shared.events.read('run_fence')).map((e) => e.seq)).toEqual([1])
+    expect(await q.foldClaims()).toBe(2)
+    expect(await q.foldClaims()).toBe(0)
     const events = await shared.events.read('run_fence')
     expect(events.map((e) => [e.seq, (e.data as { fields?: { code?: string } }).fields?.code])).toEqual([
       [1, undefined],
@@ -144,6 +148,54 @@ describe('task queue (Postgres)', () => {
         events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'stale owner' } }],
       }),
     ).rejects.toMatchObject({ code: 'conflict' })
+  })
+
+  it("an owner's commit puts the run's waiting claims in its log first, and the claims lock no run", async () => {
+    const shared = store()
+    await shared.init()
+    const { db, s } = internalsOf(shared)
+    const q = queueQueries(db, s)
+    const create = (runId: string) =>
+      shared.commit({
+        runId,
+        create: {
+          spec: {
+            workflow: { weft: 1, name: 'c', tasks: {} },
+            inputs: {},
+            initiator: 'code',
+            tags: [],
+          } as never,
+        },
+        events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'created' } }],
+      })
+    await create('run_inbox')
+    await q.enqueue('o', [
+      { runId: 'run_inbox', taskId: 'a', attempt: 1, backend: 'echo', priority: 50, request: '{}' },
+      { runId: 'run_inbox', taskId: 'b', attempt: 1, backend: 'echo', priority: 50, request: '{}' },
+    ])
+    // A transaction holds the run's row, as a long commit would: the claim does not wait on it.
+    await db.tx(async (holder) => {
+      await holder.query(`SELECT 1 FROM ${s}runs WHERE id = 'run_inbox' FOR UPDATE`)
+      const claimed = await q.claim({ worker: 'w', backends: ['echo'], limit: 1, ttlMs: 5000, fields: {} })
+      expect(claimed.map((c) => c.taskId)).toEqual(['a'])
+      // Nor does a fold of every run: it skips the held one.
+      expect(await q.foldClaims()).toBe(0)
+    })
+    await q.claim({ worker: 'w', backends: ['echo'], limit: 1, ttlMs: 5000, fields: {} })
+    const [stored] = await shared.commit({
+      runId: 'run_inbox',
+      expectLastSeq: 1,
+      events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'owner' } }],
+    })
+    expect(stored!.seq).toBe(4)
+    const events = await shared.events.read('run_inbox')
+    expect(events.map((e) => [e.seq, e.taskId ?? null, (e.data as { message: string }).message])).toEqual([
+      [1, null, 'created'],
+      [2, 'a', 'attempt 1 of task a claimed by worker w'],
+      [3, 'b', 'attempt 1 of task b claimed by worker w'],
+      [4, null, 'owner'],
+    ])
+    expect(await q.foldClaims()).toBe(0)
   })
 
   it('a name held by a live worker is refused; a stopped one is taken over', async () => {

@@ -9,9 +9,24 @@ const STRICT_CHECK = `IF p_expect IS NOT NULL AND p_expect <> v_last THEN`
  * change no state) are not a conflict: the owner's commit is numbered after them. Any other event
  * in between was written by another owner, and the commit is refused as before.
  */
-const TOLERANT_CHECK = `IF p_expect IS NOT NULL AND p_expect <> v_last AND (p_expect > v_last OR EXISTS (
+export const TOLERANT_CHECK = `IF p_expect IS NOT NULL AND p_expect <> v_last AND (p_expect > v_last OR EXISTS (
           SELECT 1 FROM {s}events ev WHERE ev.run_id = p_run_id AND ev.seq > p_expect AND ev.seq <= v_last
             AND ev.worker IS NULL)) THEN`
+
+/** Migration 5's way of recording claims: in the run's log at once, the run rows locked. */
+const RECORD_IN_RUN_LOG = `        PERFORM 1 FROM {s}runs r WHERE r.id = ANY (v_run) ORDER BY r.id FOR UPDATE;
+        WITH c AS (SELECT * FROM unnest(v_run, v_task, v_attempt) WITH ORDINALITY AS c (run_id, task_id, attempt, n)),
+          k AS (SELECT c.run_id, count(*) AS k FROM c GROUP BY c.run_id),
+          r AS (UPDATE {s}runs SET last_seq = {s}runs.last_seq + k.k FROM k WHERE {s}runs.id = k.run_id
+            RETURNING {s}runs.id, {s}runs.last_seq - k.k AS base)
+        INSERT INTO {s}events (run_id, seq, ts, type, task_id, attempt, severity, data, worker)
+        SELECT c.run_id, r.base + row_number() OVER (PARTITION BY c.run_id ORDER BY c.n), ${ISO_NOW}, 'log',
+          c.task_id, c.attempt, 'info',
+          json_build_object('message', 'attempt ' || c.attempt || ' of task ' || c.task_id || ' claimed by worker ' || p_worker,
+            'fields', jsonb_build_object('code', 'task.claimed', 'worker', p_worker) || p_fields::jsonb)::text,
+          p_worker
+        FROM c JOIN r ON r.id = c.run_id;
+`
 
 /**
  * A claim in one statement (one round trip, its own transaction): refuse while the queue is
@@ -22,8 +37,8 @@ const TOLERANT_CHECK = `IF p_expect IS NOT NULL AND p_expect <> v_last AND (p_ex
  * locked in id order as commits lock them, so the claim and the events that record it commit
  * together and the run's seqs stay gapless.
  */
-const CLAIM_FUNCTION = `
-      CREATE FUNCTION {s}weft_claim(p_worker text, p_backends text[], p_limit int, p_ttl_ms float8,
+export const claimFunction = (record: string, create = 'CREATE') => `
+      ${create} FUNCTION {s}weft_claim(p_worker text, p_backends text[], p_limit int, p_ttl_ms float8,
         p_owner text, p_fields text)
       RETURNS TABLE (o_run_id text, o_task_id text, o_attempt int, o_backend text, o_request text,
         o_token text, o_owner text)
@@ -57,19 +72,7 @@ const CLAIM_FUNCTION = `
         IF v_run IS NULL THEN
           RETURN;
         END IF;
-        PERFORM 1 FROM {s}runs r WHERE r.id = ANY (v_run) ORDER BY r.id FOR UPDATE;
-        WITH c AS (SELECT * FROM unnest(v_run, v_task, v_attempt) WITH ORDINALITY AS c (run_id, task_id, attempt, n)),
-          k AS (SELECT c.run_id, count(*) AS k FROM c GROUP BY c.run_id),
-          r AS (UPDATE {s}runs SET last_seq = {s}runs.last_seq + k.k FROM k WHERE {s}runs.id = k.run_id
-            RETURNING {s}runs.id, {s}runs.last_seq - k.k AS base)
-        INSERT INTO {s}events (run_id, seq, ts, type, task_id, attempt, severity, data, worker)
-        SELECT c.run_id, r.base + row_number() OVER (PARTITION BY c.run_id ORDER BY c.n), ${ISO_NOW}, 'log',
-          c.task_id, c.attempt, 'info',
-          json_build_object('message', 'attempt ' || c.attempt || ' of task ' || c.task_id || ' claimed by worker ' || p_worker,
-            'fields', jsonb_build_object('code', 'task.claimed', 'worker', p_worker) || p_fields::jsonb)::text,
-          p_worker
-        FROM c JOIN r ON r.id = c.run_id;
-        RETURN QUERY SELECT * FROM unnest(v_run, v_task, v_attempt, v_backend, v_request, v_token, v_owner);
+${record}        RETURN QUERY SELECT * FROM unnest(v_run, v_task, v_attempt, v_backend, v_request, v_token, v_owner);
       END
       $weft$;`
 
@@ -86,12 +89,17 @@ const CLAIM_FUNCTION = `
  * - `events.worker`: the name of the worker that appended an event (NULL for the run's owner), and
  *   `weft_commit` again, accepting those events between two commits of the owner.
  */
-export function taskQueueMigration(commitMigration: Migration): Migration {
+/** Migration 2's `weft_commit`, replaced, with the check that accepts workers' events in between. */
+export function tolerantCommit(commitMigration: Migration): string {
   if (!commitMigration.sql.includes(STRICT_CHECK) || !commitMigration.sql.includes('CREATE FUNCTION'))
-    throw new Error('migration 2 no longer has the statements migration 5 replaces')
-  const commit = commitMigration.sql
+    throw new Error('migration 2 no longer has the statements migrations 5 and 7 replace')
+  return commitMigration.sql
     .replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION')
     .replace(STRICT_CHECK, TOLERANT_CHECK)
+}
+
+export function taskQueueMigration(commitMigration: Migration): Migration {
+  const commit = tolerantCommit(commitMigration)
   return {
     version: 5,
     name: 'task queue',
@@ -142,7 +150,7 @@ export function taskQueueMigration(commitMigration: Migration): Migration {
         expires_at        timestamptz NOT NULL
       );
 
-      ${CLAIM_FUNCTION}
+      ${claimFunction(RECORD_IN_RUN_LOG)}
 
       ${commit}
     `,

@@ -121,6 +121,8 @@ export function queueQueries(db: Db, s: string) {
 
   const prune = `DELETE FROM ${s}task_queue
     WHERE status IN ('succeeded', 'failed', 'lost', 'canceled') AND finished_at < now() - interval '1 hour'`
+  // Claim events of runs deleted before anyone folded them.
+  const pruneClaims = `DELETE FROM ${s}claim_events c WHERE NOT EXISTS (SELECT 1 FROM ${s}runs r WHERE r.id = c.run_id)`
 
   return {
     /** Queues attempts of one owner (one statement, one notification). */
@@ -177,8 +179,9 @@ export function queueQueries(db: Db, s: string) {
     },
 
     /**
-     * Claims up to `limit` queued attempts for one of `backends` (priority, then age), and appends a
-     * `task.claimed` log event to each attempt's run in the same transaction.
+     * Claims up to `limit` queued attempts for one of `backends` (priority, then age), and records a
+     * `task.claimed` log event of each in the same transaction (in the claim inbox, which the run's
+     * next commit or fold moves into its log: see migration 7).
      */
     async claim(o: {
       worker: string
@@ -262,9 +265,18 @@ export function queueQueries(db: Db, s: string) {
       }))
     },
 
+    /**
+     * Moves the claim events waiting in the inbox (migration 7) into their runs' logs, for runs no
+     * commit holds at the moment (a commit folds its own run's first). Returns how many moved.
+     */
+    async foldClaims(): Promise<number> {
+      const [[n]] = (await db.query<[number]>(`SELECT ${s}weft_fold_all_claims()`)) as [[number]]
+      return n
+    },
+
     /** Deletes finished rows nobody took within an hour (their owners died or moved on). */
     async prune(): Promise<number> {
-      return db.execute(prune)
+      return (await db.execute(prune)) + (await db.execute(pruneClaims))
     },
   }
 }

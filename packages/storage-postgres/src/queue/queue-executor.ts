@@ -39,6 +39,8 @@ export interface QueueExecutorOptions {
   pollMs?: number
   /** How often to put back attempts whose worker's lease expired. Default 1000 ms. */
   sweepMs?: number
+  /** How often, at most, to move workers' claim events into the runs' logs. Default 200 ms. */
+  foldMs?: number
   /** Wake-ups by LISTEN/NOTIFY. Default true. */
   listen?: boolean
   warn?(message: string): void
@@ -70,6 +72,8 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
   let looping = false
   let closed = false
   let lastSweep = 0
+  let lastFold = 0
+  const foldMs = o.foldMs ?? 200
   let listener: Listener | undefined
 
   const keyOf = attemptKey
@@ -111,6 +115,12 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
             await queue.sweep()
           }
           for (const r of await queue.take(o.owner)) deliver(r)
+          // A claim's event shows in the log at the run's next commit; for a long task that is
+          // its end, so the claims are also folded here, at most every `foldMs`.
+          if (Date.now() - lastFold >= foldMs) {
+            lastFold = Date.now()
+            await queue.foldClaims()
+          }
           failing = false
         } catch (err) {
           if (!failing) warn(`the task queue cannot be read (will keep trying): ${(err as Error).message}`)

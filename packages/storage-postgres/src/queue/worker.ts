@@ -83,6 +83,9 @@ export class Worker {
   #stopped = false
   #loop: Promise<void> | undefined
   #beating = false
+  /** When the record was last written, and the write waiting for the throttle to pass. */
+  #lastBeatAt = 0
+  #beatLater: NodeJS.Timeout | undefined
   #counts = { completed: 0, failed: 0, rejected: 0 }
   /** Rejected completions not yet added to the record (completions count in their own transaction). */
   #unrecordedRejections = 0
@@ -166,6 +169,7 @@ export class Worker {
     await this.#handBackAll('stopped')
     await Promise.all([...this.#active.values()].map((a) => a.done))
     for (const t of this.#timers) clearInterval(t)
+    clearTimeout(this.#beatLater)
     await this.#listener?.close()
     if (this.#o.record !== false) await this.#workers.stop(this.name, this.owner).catch(() => {})
   }
@@ -251,7 +255,7 @@ export class Worker {
           failing = false
           for (const c of claimed) this.#run(c)
           if (claimed.length > 0) {
-            void this.#beat().catch(() => {})
+            this.#beatSoon()
             if (claimed.length === free) continue
           }
         } catch (err) {
@@ -271,6 +275,7 @@ export class Worker {
     this.#log(`claimed attempt ${claim.attempt} of ${claim.runId}/${claim.taskId}`)
     active.done = this.#execute(active).finally(() => {
       this.#active.delete(claim.token)
+      if (this.#active.size === 0) this.#beatSoon()
       this.#waker.wake()
     })
   }
@@ -369,8 +374,28 @@ export class Worker {
     }
   }
 
+  /**
+   * Writes the record's status and running count after claims and when the worker goes idle, at
+   * most once a second: a worker of short tasks claims many times a second, and a write per claim
+   * cost a round trip each (the record is for people and gauges; leases are kept by the heartbeat).
+   */
+  #beatSoon(): void {
+    if (this.#beatLater || this.#o.record === false) return
+    const wait = this.#lastBeatAt + 1000 - Date.now()
+    if (wait <= 0) {
+      void this.#beat().catch(() => {})
+      return
+    }
+    this.#beatLater = setTimeout(() => {
+      this.#beatLater = undefined
+      if (!this.#stopped) void this.#beat().catch(() => {})
+    }, wait)
+    this.#beatLater.unref()
+  }
+
   async #beat(status?: WorkerStatus): Promise<Desired | undefined> {
     if (this.#o.record === false) return undefined
+    this.#lastBeatAt = Date.now()
     const now: WorkerStatus =
       status ??
       (this.#stopping ? 'draining' : this.#paused ? 'paused' : this.#active.size > 0 ? 'busy' : 'idle')

@@ -1,0 +1,99 @@
+import type { Migration } from '../migrations.js'
+import { ISO_NOW } from '../rows.js'
+import { claimFunction, TOLERANT_CHECK, tolerantCommit } from './migration.js'
+
+/**
+ * Migration 7's way of recording claims: in the claim's own transaction, into `claim_events`, an
+ * inbox that takes no lock on the run. Migration 5 appended them to the run's log at once, which
+ * locked the run's row for every claim: with many workers on one run, every claim and every
+ * commit of the run's owner waited on that one row (most of a busy queue's database time).
+ */
+const RECORD_IN_INBOX = `        INSERT INTO {s}claim_events (run_id, task_id, attempt, ts, data, worker)
+        SELECT c.run_id, c.task_id, c.attempt, ${ISO_NOW},
+          json_build_object('message', 'attempt ' || c.attempt || ' of task ' || c.task_id || ' claimed by worker ' || p_worker,
+            'fields', jsonb_build_object('code', 'task.claimed', 'worker', p_worker) || p_fields::jsonb)::text,
+          p_worker
+        FROM unnest(v_run, v_task, v_attempt) AS c (run_id, task_id, attempt);
+`
+
+/** In `weft_commit`, with the run's row locked: the run's waiting claim events go first. */
+const FOLD_IN_COMMIT = `IF p_create_spec IS NULL THEN
+          v_last := v_last + {s}weft_fold_claims(p_run_id, v_last);
+        END IF;
+        ${TOLERANT_CHECK}`
+
+/**
+ * Migration 7: claims recorded without the run's lock.
+ *
+ * - `claim_events`: a claim's `task.claimed` log event, committed with the claim.
+ * - `weft_fold_claims(run, last)`: moves a run's waiting claim events into its log, numbered after
+ *   `last` (the caller holds the run's row). Every `weft_commit` folds its run's first, so a
+ *   claim's event always comes before the owner's events that follow it (the task's result).
+ * - `weft_fold_all_claims()`: folds every run whose row nobody holds (a holder folds its own);
+ *   the owner's take loop calls it, so a long task's claim shows in the log within a poll.
+ *
+ * The log stays gapless and written under the run's lock; only the moment a claim's event gets its
+ * seq moves, to the next commit or fold of the run.
+ */
+export function claimInboxMigration(commitMigration: Migration): Migration {
+  const commit = tolerantCommit(commitMigration)
+  if (!commit.includes(TOLERANT_CHECK))
+    throw new Error('weft_commit no longer has the check migration 7 extends')
+  return {
+    version: 7,
+    name: 'claims without the run lock',
+    sql: `
+      CREATE TABLE {s}claim_events (
+        id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        run_id   text COLLATE "C" NOT NULL,
+        task_id  text COLLATE "C" NOT NULL,
+        attempt  integer NOT NULL,
+        ts       text NOT NULL,
+        data     text NOT NULL,
+        worker   text NOT NULL
+      );
+      CREATE INDEX claim_events_by_run ON {s}claim_events (run_id, id);
+
+      CREATE FUNCTION {s}weft_fold_claims(p_run_id text, p_last bigint) RETURNS int
+      LANGUAGE plpgsql AS $weft$
+      DECLARE
+        v_n int;
+      BEGIN
+        WITH moved AS (DELETE FROM {s}claim_events c WHERE c.run_id = p_run_id RETURNING c.*),
+          added AS (
+            INSERT INTO {s}events (run_id, seq, ts, type, task_id, attempt, severity, data, worker)
+            SELECT m.run_id, p_last + row_number() OVER (ORDER BY m.id), m.ts, 'log', m.task_id, m.attempt,
+              'info', m.data, m.worker
+            FROM moved m
+            RETURNING 1)
+        SELECT count(*) INTO v_n FROM added;
+        IF v_n > 0 THEN
+          UPDATE {s}runs SET last_seq = p_last + v_n WHERE id = p_run_id;
+        END IF;
+        RETURN v_n;
+      END
+      $weft$;
+
+      CREATE FUNCTION {s}weft_fold_all_claims() RETURNS int
+      LANGUAGE plpgsql AS $weft$
+      DECLARE
+        v_run text;
+        v_last bigint;
+        v_total int := 0;
+      BEGIN
+        FOR v_run IN SELECT DISTINCT c.run_id FROM {s}claim_events c ORDER BY 1 LOOP
+          SELECT r.last_seq INTO v_last FROM {s}runs r WHERE r.id = v_run FOR UPDATE SKIP LOCKED;
+          IF FOUND THEN
+            v_total := v_total + {s}weft_fold_claims(v_run, v_last);
+          END IF;
+        END LOOP;
+        RETURN v_total;
+      END
+      $weft$;
+
+      ${claimFunction(RECORD_IN_INBOX, 'CREATE OR REPLACE')}
+
+      ${commit.replace(TOLERANT_CHECK, FOLD_IN_COMMIT)}
+    `,
+  }
+}
