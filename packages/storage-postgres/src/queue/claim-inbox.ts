@@ -16,6 +16,15 @@ const RECORD_IN_INBOX = `        INSERT INTO {s}claim_events (run_id, task_id, a
         FROM unnest(v_run, v_task, v_attempt) AS c (run_id, task_id, attempt);
 `
 
+/**
+ * The claim walks the ready index in its order (priority, then age) and stops after `limit` rows.
+ * A queue's statistics are nearly always stale (it fills and drains between two ANALYZEs), and on
+ * a table it believes small the planner reads every queued row and sorts them instead: 2.7 ms
+ * instead of 0.07 ms per claim with 10,000 queued, measured with EXPLAIN ANALYZE.
+ */
+const WALK_THE_READY_INDEX = `
+      SET enable_sort = off SET enable_bitmapscan = off`
+
 /** In `weft_commit`, with the run's row locked: the run's waiting claim events go first. */
 const FOLD_IN_COMMIT = `IF p_create_spec IS NULL THEN
           v_last := v_last + {s}weft_fold_claims(p_run_id, v_last);
@@ -91,7 +100,7 @@ export function claimInboxMigration(commitMigration: Migration): Migration {
       END
       $weft$;
 
-      ${claimFunction(RECORD_IN_INBOX, 'CREATE OR REPLACE')}
+      ${claimFunction(RECORD_IN_INBOX, 'CREATE OR REPLACE', WALK_THE_READY_INDEX)}
 
       ${commit.replace(TOLERANT_CHECK, FOLD_IN_COMMIT)}
     `,

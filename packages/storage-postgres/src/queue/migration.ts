@@ -37,12 +37,12 @@ const RECORD_IN_RUN_LOG = `        PERFORM 1 FROM {s}runs r WHERE r.id = ANY (v_
  * locked in id order as commits lock them, so the claim and the events that record it commit
  * together and the run's seqs stay gapless.
  */
-export const claimFunction = (record: string, create = 'CREATE') => `
+export const claimFunction = (record: string, create = 'CREATE', settings = '') => `
       ${create} FUNCTION {s}weft_claim(p_worker text, p_backends text[], p_limit int, p_ttl_ms float8,
         p_owner text, p_fields text)
       RETURNS TABLE (o_run_id text, o_task_id text, o_attempt int, o_backend text, o_request text,
         o_token text, o_owner text)
-      LANGUAGE plpgsql AS $weft$
+      LANGUAGE plpgsql${settings} AS $weft$
       DECLARE
         v_run text[]; v_task text[]; v_attempt int[]; v_backend text[]; v_request text[];
         v_token text[]; v_owner text[];
