@@ -1,0 +1,67 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { type ArtifactStatements, prepareArtifacts } from './artifacts.js'
+import { prepareCommit } from './commit.js'
+import { prepareDeleteRun } from './delete-run.js'
+import { type IdempotencyStatements, prepareIdempotency } from './idempotency.js'
+import { type LeaseStatements, prepareLeases } from './leases.js'
+import { type MemoryStatements, prepareMemory } from './memory.js'
+import { migrate } from './migrations.js'
+import { prepareReads, type ReadStatements } from './queries.js'
+import { prepareSignals, type SignalStatements } from './signals.js'
+
+/**
+ * The store's unit of work: one synchronous function on (a part of) the connection, run whole
+ * and retried whole if busy. Each capability module gets one over the statements it prepared.
+ */
+export type Work<S> = <T>(work: (s: S) => T) => Promise<T>
+
+/** One open database and every statement of it, grouped by the module that uses them. */
+export interface Connection {
+  db: Database.Database
+  commit: ReturnType<typeof prepareCommit>
+  deleteRun: ReturnType<typeof prepareDeleteRun>
+  reads: ReadStatements
+  leases: LeaseStatements
+  idempotency: IdempotencyStatements
+  artifacts: ArtifactStatements
+  memory: MemoryStatements
+  signals: SignalStatements
+}
+
+export function openConnection(file: string, inMemory: boolean, busyTimeoutMs: number): Connection {
+  if (!inMemory) mkdirSync(dirname(file), { recursive: true })
+  // `timeout` is SQLite's busy_timeout: wait for another connection's lock instead of failing.
+  const db = new Database(file, { timeout: busyTimeoutMs })
+  try {
+    // WAL: readers in other processes keep reading the last committed state while one writes.
+    if (!inMemory) db.pragma('journal_mode = WAL')
+    // A page cache of up to 32 MiB (the default is 2 MiB): a run's commits rewrite task rows and
+    // index pages all over the file, and re-reading them from the OS on every commit cost more
+    // than the writes. Durability is unchanged (synchronous stays FULL).
+    db.pragma('cache_size = -32000')
+    db.pragma('foreign_keys = ON')
+    migrate(db)
+    return prepare(db)
+  } catch (err) {
+    db.close()
+    throw err
+  }
+}
+
+/** Every statement of the connection, prepared once when it opens, by the module that uses it. */
+function prepare(db: Database.Database): Connection {
+  const commit = prepareCommit(db)
+  return {
+    db,
+    commit,
+    deleteRun: prepareDeleteRun(db, commit.forgetRun),
+    reads: prepareReads(db),
+    leases: prepareLeases(db),
+    idempotency: prepareIdempotency(db),
+    artifacts: prepareArtifacts(db),
+    memory: prepareMemory(db),
+    signals: prepareSignals(db),
+  }
+}

@@ -1,0 +1,163 @@
+import {
+  type EventQuery,
+  emptyRunCounts,
+  type Page,
+  type RunFilter,
+  RunFilterSchema,
+  type RunSpec,
+  type RunStatus,
+  type RunSummary,
+  type TaskQuery,
+  type TaskState,
+  type WeftEvent,
+} from '@weft/core'
+import type Database from 'better-sqlite3'
+import type { Work } from './connection.js'
+import { EVENT_COLUMNS, type EventRow, toEvent } from './rows.js'
+import { queryTasks } from './sqlite-queue.js'
+
+const DEFAULT_EVENT_LIMIT = 1000
+
+/** The run log's read statements of one connection. */
+export interface ReadStatements {
+  db: Database.Database
+  getSummary: Database.Statement
+  getSpec: Database.Statement
+  listTasks: Database.Statement
+  getTask: Database.Statement
+  readEvents: Database.Statement
+  /** A statement whose WHERE clause depends on the filter, prepared once per SQL text. */
+  cached(sql: string): Database.Statement
+}
+
+/** The reads of the run log: summaries, specs, tasks and events. */
+export function prepareReads(db: Database.Database): ReadStatements {
+  /** Statements whose WHERE clause depends on the filter, by SQL text (a few dozen at most). */
+  const dynamic = new Map<string, Database.Statement>()
+  return {
+    db,
+    getSummary: db.prepare('SELECT summary FROM runs WHERE id = ? AND summary IS NOT NULL').pluck(),
+    getSpec: db.prepare('SELECT spec FROM run_specs WHERE run_id = ?').pluck(),
+    // rowid breaks ties of equal `order` by first insertion, as the in-memory store does.
+    listTasks: db.prepare('SELECT state FROM tasks WHERE run_id = ? ORDER BY ord, rowid').pluck(),
+    getTask: db.prepare('SELECT state FROM tasks WHERE run_id = ? AND task_id = ?').pluck(),
+    readEvents: db.prepare(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    ),
+    cached(sql: string): Database.Statement {
+      let stmt = dynamic.get(sql)
+      if (!stmt) {
+        stmt = db.prepare(sql)
+        dynamic.set(sql, stmt)
+      }
+      return stmt
+    },
+  }
+}
+
+/** The reads as the store's calls; `run` is the store's unit of work on its connection. */
+export function runLogReads(run: Work<ReadStatements>) {
+  return {
+    getRun: (runId: string) =>
+      run((c) => parseOptional<RunSummary>(c.getSummary.get(runId) as string | undefined)),
+    getSpec: (runId: string) =>
+      run((c) => parseOptional<RunSpec>(c.getSpec.get(runId) as string | undefined)),
+    listRuns: (filter?: RunFilter) => run((c) => listRuns(c, filter)),
+    counts: () =>
+      run((c) => {
+        const counts = emptyRunCounts()
+        const rows = c
+          .cached('SELECT status, count(*) AS n FROM runs WHERE summary IS NOT NULL GROUP BY status')
+          .all() as {
+          status: RunStatus
+          n: number
+        }[]
+        for (const r of rows) if (r.status in counts) counts[r.status] = r.n
+        return counts
+      }),
+    listTasks: (runId: string) =>
+      run((c) => (c.listTasks.all(runId) as string[]).map((s) => JSON.parse(s) as TaskState)),
+    getTask: (runId: string, taskId: string) =>
+      run((c) => parseOptional<TaskState>(c.getTask.get(runId, taskId) as string | undefined)),
+    queryTasks: (query: TaskQuery) => run((c) => queryTasks(c.db, query)),
+    readEvents: (runId: string, opts: { afterSeq?: number; limit?: number } = {}) =>
+      run((c) =>
+        (c.readEvents.all(runId, opts.afterSeq ?? 0, opts.limit ?? DEFAULT_EVENT_LIMIT) as EventRow[]).map(
+          toEvent,
+        ),
+      ),
+    queryEvents: (query: EventQuery) => run((c) => queryEvents(c, query)),
+  }
+}
+
+function listRuns(c: ReadStatements, filter: RunFilter = {}): Page<RunSummary> {
+  const f = RunFilterSchema.parse(filter)
+  const where = ['summary IS NOT NULL']
+  const params: unknown[] = []
+  if (f.status) {
+    where.push('status IN (SELECT value FROM json_each(?))')
+    params.push(JSON.stringify(f.status))
+  }
+  if (f.name) {
+    where.push('name = ?')
+    params.push(f.name)
+  }
+  if (f.tag) {
+    where.push('id IN (SELECT run_id FROM run_tags WHERE tag = ?)')
+    params.push(f.tag)
+  }
+  if (f.createdBefore) {
+    where.push('created_at < ?')
+    params.push(f.createdBefore)
+  }
+  // The cursor is the id of the last run of the previous page: ids sort by creation time.
+  if (f.cursor) {
+    where.push('id < ?')
+    params.push(f.cursor)
+  }
+  // One row more than asked tells whether there is a next page without a second query.
+  const sql = `SELECT summary FROM runs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`
+  const rows = c
+    .cached(sql)
+    .pluck()
+    .all(...params, f.limit + 1) as string[]
+  const items = rows.slice(0, f.limit).map((s) => JSON.parse(s) as RunSummary)
+  return rows.length > f.limit ? { items, nextCursor: items[items.length - 1]!.id } : { items }
+}
+
+function queryEvents(c: ReadStatements, q: EventQuery): WeftEvent[] {
+  const where: string[] = []
+  const params: unknown[] = []
+  if (q.runId) {
+    where.push('run_id = ?')
+    params.push(q.runId)
+  }
+  if (q.types) {
+    where.push('type IN (SELECT value FROM json_each(?))')
+    params.push(JSON.stringify(q.types))
+  }
+  if (q.taskId) {
+    where.push('task_id = ?')
+    params.push(q.taskId)
+  }
+  if (q.severities) {
+    where.push('severity IN (SELECT value FROM json_each(?))')
+    params.push(JSON.stringify(q.severities))
+  }
+  if (q.since) {
+    where.push('ts >= ?')
+    params.push(q.since)
+  }
+  if (q.until) {
+    where.push('ts < ?')
+    params.push(q.until)
+  }
+  // One run reads in log order; across runs, time order is what a person querying expects.
+  const order = q.runId ? 'seq' : 'ts, run_id, seq'
+  const sql = `SELECT ${EVENT_COLUMNS} FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`
+  return (c.cached(sql).all(...params, q.limit ?? DEFAULT_EVENT_LIMIT) as EventRow[]).map(toEvent)
+}
+
+function parseOptional<T>(text: string | undefined): T | undefined {
+  return text === undefined ? undefined : (JSON.parse(text) as T)
+}
