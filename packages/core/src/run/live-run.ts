@@ -142,6 +142,8 @@ export class LiveRun {
   private loop: 'idle' | 'stepping' | 'again' = 'idle'
   private waiters: { resolve(s: RunSummary): void; reject(e: Error): void }[] = []
   private idleWaiters: (() => void)[] = []
+  /** Tasks changed since a stopping run's last cancel pass; undefined before its first pass. */
+  private changedSinceStopPass: Set<string> | undefined
 
   constructor(
     readonly deps: ExecutionDeps,
@@ -214,6 +216,7 @@ export class LiveRun {
     if (changed) {
       this.log.touch(changed.taskId)
       this.graph.touched(changed.taskId)
+      this.changedSinceStopPass?.add(changed.taskId)
       if (changed.parent !== undefined) this.maps.itemChanged(changed, event.type)
     }
     return changed
@@ -339,6 +342,17 @@ export class LiveRun {
       this.loop = 'idle'
     }
     if (again) this.pump()
+  }
+
+  /**
+   * For a stopping run's cancel passes (one per step, so one per attempt that ends): the tasks
+   * changed since the last pass, or undefined for the first (every task). Only a change can make a
+   * task unstarted again, so a pass over the changes is a pass over every task that needs one.
+   */
+  takeStopPassChanges(): Set<string> | undefined {
+    const since = this.changedSinceStopPass
+    this.changedSinceStopPass = new Set()
+    return since
   }
 
   releaseSlot(a: { holdsSlot?: boolean }): void {

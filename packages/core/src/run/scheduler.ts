@@ -38,7 +38,7 @@ export function step(run: LiveRun): void {
 
   const stopping = run.stopping
   if (stopping) {
-    cancelUnstarted(run, stopping.reason)
+    cancelUnstarted(run, stopping.reason, run.takeStopPassChanges())
     if (run.attempts.size === 0) finalize(run)
     return
   }
