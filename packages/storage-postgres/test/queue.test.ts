@@ -203,6 +203,8 @@ describe('task queue (Postgres)', () => {
     const backends = new Map([['echo', echo]])
     const a = new Worker({ store: shared, name: 'same', backends, leaseMs: 5000 })
     await a.start()
+    // Ready, and its record says so at once (not at the first heartbeat, a third of the lease on).
+    expect((await workerRecords(shared).get('same'))?.status).toBe('idle')
     const b = new Worker({ store: shared, name: 'same', backends, leaseMs: 5000 })
     await expect(b.start()).rejects.toMatchObject({ code: 'conflict' })
     await a.stop(0)

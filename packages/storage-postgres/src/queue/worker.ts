@@ -11,10 +11,11 @@
 import { hostname } from 'node:os'
 import type { Backend, BackendEvent, Store, TaskRequest } from '@weft/core'
 import { createInProcessExecutor, newOwnerName } from '@weft/core'
+import { Completions } from './completions.js'
 import { internalsOf } from './internals.js'
 import { Listener, Waker } from './listener.js'
 import { errorInfo, type StoredOutcome } from './outcome.js'
-import { AGENTS_CHANNEL, attemptKey, type ClaimedAttempt, QUEUED_CHANNEL, queueQueries } from './queries.js'
+import { AGENTS_CHANNEL, type ClaimedAttempt, QUEUED_CHANNEL, queueQueries } from './queries.js'
 import { persist } from './retry.js'
 import { type Desired, takeName, type WorkerStatus, workersTable } from './workers-table.js'
 
@@ -45,12 +46,6 @@ export interface WorkerOptions {
   warn?(message: string): void
 }
 
-interface Completion {
-  claim: ClaimedAttempt
-  status: 'succeeded' | 'failed'
-  result: string
-}
-
 interface Active {
   claim: ClaimedAttempt
   abort: AbortController
@@ -75,8 +70,7 @@ export class Worker {
   #listener: Listener | undefined
   #timers: NodeJS.Timeout[] = []
   #stopping = false
-  readonly #completions: (Completion & { resolve(ok: boolean): void; reject(e: unknown): void })[] = []
-  #completing = false
+  readonly #completions: Completions
   /** Paused by an operator: no claims, and what ran was handed back. */
   #paused = false
   #stopRequested = false
@@ -96,6 +90,7 @@ export class Worker {
     const { db, s, connectionString } = internalsOf(o.store)
     this.#connectionString = connectionString
     this.#queue = queueQueries(db, s)
+    this.#completions = new Completions(this.#queue, o.name)
     this.#workers = workersTable(db, s)
     this.name = o.name
     this.owner = o.owner ?? newOwnerName()
@@ -138,6 +133,9 @@ export class Worker {
     every(Math.max(20, Math.floor(this.leaseMs / 3)), () => this.#heartbeat())
     every(Math.max(50, Math.floor(this.leaseMs / 2)), () => this.#queue.sweep())
     every(10 * 60_000, () => this.#queue.prune())
+    // Listening and ready: the record says so now, not at the first heartbeat (a third of the
+    // lease later), which left `weft agents list` showing `starting` for ten seconds.
+    await this.#beat().catch(() => {})
     this.#loop = this.#claimLoop()
   }
 
@@ -307,7 +305,7 @@ export class Worker {
     const status = 'result' in outcome ? 'succeeded' : 'failed'
     let accepted: boolean
     try {
-      accepted = await this.#complete({ claim: c, status, result: JSON.stringify(outcome) })
+      accepted = await this.#completions.add({ claim: c, status, result: JSON.stringify(outcome) })
     } catch (err) {
       this.#warn(`could not record attempt ${c.attempt} of ${c.runId}/${c.taskId}: ${(err as Error).message}`)
       return
@@ -322,33 +320,6 @@ export class Worker {
         `late completion of attempt ${c.attempt} of ${c.runId}/${c.taskId} rejected: its lease was lost (expired or canceled)`,
       )
     }
-  }
-
-  /**
-   * Records a result. Results that arrive while a completion statement is in flight go together in
-   * the next one: a burst of short tasks costs one round trip, not one each.
-   */
-  #complete(r: Completion): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.#completions.push({ ...r, resolve, reject })
-      if (!this.#completing) {
-        this.#completing = true
-        setImmediate(() => void this.#flushCompletions())
-      }
-    })
-  }
-
-  async #flushCompletions(): Promise<void> {
-    while (this.#completions.length > 0) {
-      const batch = this.#completions.splice(0, 500)
-      try {
-        const accepted = await persist(() => this.#queue.complete(this.name, batch))
-        for (const b of batch) b.resolve(accepted.has(attemptKey(b.claim)))
-      } catch (err) {
-        for (const b of batch) b.reject(err)
-      }
-    }
-    this.#completing = false
   }
 
   /** Renews the leases of the running attempts; an attempt whose lease is gone is stopped here. */
