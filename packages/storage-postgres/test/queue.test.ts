@@ -198,6 +198,59 @@ describe('task queue (Postgres)', () => {
     expect(await q.foldClaims()).toBe(0)
   })
 
+  it("pausing a run suspends its attempt on the worker running it, through the backend's pause; resuming lets it go on", async () => {
+    const shared = store()
+    await shared.init()
+    const calls: string[] = []
+    let release!: () => void
+    const released = new Promise<void>((r) => (release = r))
+    const pausable: Backend = stubBackend({
+      id: 'echo',
+      capabilities: { pause: true },
+      async execute(req) {
+        calls.push(`execute ${req.taskId}`)
+        await released
+        return { output: 'done' }
+      },
+      async pause(ctx) {
+        calls.push(`pause ${ctx.taskId}`)
+      },
+      async resume(ctx) {
+        calls.push(`resume ${ctx.taskId}`)
+      },
+    })
+    const owner = newOwnerName()
+    const executor = createQueueExecutor({ store: shared, owner, pollMs: 20 })
+    const runtime = createRuntime({ store: shared, backends: [pausable], owner, executor })
+    // A lease of a minute: the heartbeat (a third of it) is not what tells the worker.
+    const worker = new Worker({
+      store: shared,
+      name: 'pw',
+      backends: new Map([['echo', pausable]]),
+      leaseMs: 60_000,
+    })
+    await worker.start()
+    cleanups.push(() => runtime.close())
+    cleanups.push(() => executor.close())
+    cleanups.push(() => worker.stop(0))
+    const run = await runtime.start({
+      workflow: { weft: 1, name: 'paused', tasks: { long: { backend: 'echo', prompt: 'x' } } } as never,
+    })
+    const until = async (what: string) => {
+      for (let i = 0; i < 500 && !calls.includes(what); i++) await sleep(10)
+      expect(calls).toContain(what)
+    }
+    await until('execute long')
+    await runtime.pause(run.id)
+    await until('pause long')
+    await runtime.resume(run.id)
+    await until('resume long')
+    release()
+    const done = await runtime.wait(run.id)
+    expect(done.status).toBe('succeeded')
+    expect(calls).toEqual(['execute long', 'pause long', 'resume long'])
+  })
+
   it('a name held by a live worker is refused; a stopped one is taken over', async () => {
     const shared = store()
     const backends = new Map([['echo', echo]])

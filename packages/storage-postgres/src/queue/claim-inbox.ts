@@ -40,6 +40,7 @@ const FOLD_IN_COMMIT = `IF p_create_spec IS NULL THEN
  *   claim's event always comes before the owner's events that follow it (the task's result).
  * - `weft_fold_all_claims()`: folds every run whose row nobody holds (a holder folds its own);
  *   the owner's take loop calls it, so a long task's claim shows in the log within a poll.
+ * - `task_queue.suspended`: a paused run's attempts, suspended by the workers running them.
  *
  * The log stays gapless and written under the run's lock; only the moment a claim's event gets its
  * seq moves, to the next commit or fold of the run.
@@ -50,7 +51,7 @@ export function claimInboxMigration(commitMigration: Migration): Migration {
     throw new Error('weft_commit no longer has the check migration 7 extends')
   return {
     version: 7,
-    name: 'claims without the run lock',
+    name: 'claims without the run lock, suspended attempts',
     sql: `
       CREATE TABLE {s}claim_events (
         id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -100,7 +101,12 @@ export function claimInboxMigration(commitMigration: Migration): Migration {
       END
       $weft$;
 
-      ${claimFunction(RECORD_IN_INBOX, 'CREATE OR REPLACE', WALK_THE_READY_INDEX)}
+      -- The run's owner suspends an attempt when the run is paused (and lets it go on when it is
+      -- resumed): the worker running it suspends it (SIGSTOP for CLI backends); a queued one is not
+      -- claimed meanwhile.
+      ALTER TABLE {s}task_queue ADD COLUMN suspended boolean NOT NULL DEFAULT false;
+
+      ${claimFunction(RECORD_IN_INBOX, 'CREATE OR REPLACE', WALK_THE_READY_INDEX, ' AND NOT q.suspended')}
 
       ${commit.replace(TOLERANT_CHECK, FOLD_IN_COMMIT)}
     `,

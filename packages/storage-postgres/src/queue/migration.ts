@@ -37,7 +37,7 @@ const RECORD_IN_RUN_LOG = `        PERFORM 1 FROM {s}runs r WHERE r.id = ANY (v_
  * locked in id order as commits lock them, so the claim and the events that record it commit
  * together and the run's seqs stay gapless.
  */
-export const claimFunction = (record: string, create = 'CREATE', settings = '') => `
+export const claimFunction = (record: string, create = 'CREATE', settings = '', pick = '') => `
       ${create} FUNCTION {s}weft_claim(p_worker text, p_backends text[], p_limit int, p_ttl_ms float8,
         p_owner text, p_fields text)
       RETURNS TABLE (o_run_id text, o_task_id text, o_attempt int, o_backend text, o_request text,
@@ -56,7 +56,7 @@ export const claimFunction = (record: string, create = 'CREATE', settings = '') 
         END IF;
         WITH picked AS (
             SELECT q.run_id, q.task_id, q.attempt FROM {s}task_queue q
-            WHERE q.status = 'queued' AND q.backend = ANY (p_backends) AND (p_owner IS NULL OR q.owner = p_owner)
+            WHERE q.status = 'queued' AND q.backend = ANY (p_backends) AND (p_owner IS NULL OR q.owner = p_owner)${pick}
             ORDER BY q.priority, q.enqueued_at LIMIT p_limit FOR UPDATE SKIP LOCKED),
           claimed AS (
             UPDATE {s}task_queue q SET status = 'claimed', worker = p_worker, lease_token = gen_random_uuid(),

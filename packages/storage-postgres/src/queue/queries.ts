@@ -16,6 +16,8 @@ const TTL = (param: string) => `now() + ${param}::float8 * interval '1 milliseco
 export const QUEUED_CHANNEL = 'weft_task_queued'
 /** An operator asked a worker to pause, resume or stop (the payload is its name; agents store). */
 export const AGENTS_CHANNEL = 'weft_agents'
+/** Tells a worker that an attempt it runs was suspended or let go on (the payload is its name). */
+export const CONTROL_CHANNEL = 'weft_task_control'
 /** Wakes a run's owner: an attempt it queued has a result (the payload is the owner's name). */
 export const RESULT_CHANNEL = 'weft_task_result'
 
@@ -87,7 +89,17 @@ export function queueQueries(db: Db, s: string) {
 
   const heartbeat = `UPDATE ${s}task_queue SET lease_expires_at = ${TTL('$3')}
     WHERE worker = $1 AND status = 'claimed' AND lease_token = ANY($2::uuid[]) AND lease_expires_at > now()
-    RETURNING lease_token::text`
+    RETURNING lease_token::text, suspended`
+
+  // The owner suspends (or lets go on) an attempt of a paused run; the worker running it is told.
+  const suspend = `WITH u AS (
+      UPDATE ${s}task_queue SET suspended = $4
+      WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND status IN ('queued', 'claimed')
+      RETURNING worker)
+    SELECT pg_notify('${CONTROL_CHANNEL}', u.worker) FROM u WHERE u.worker IS NOT NULL`
+
+  const suspendedOf = `SELECT lease_token::text, suspended FROM ${s}task_queue
+    WHERE worker = $1 AND status = 'claimed' AND lease_token = ANY($2::uuid[])`
 
   // Completions of many attempts in one statement, each fenced by token, status and expiry; the
   // rows that changed are the accepted ones. Their owners are notified; the worker's counts grow.
@@ -212,11 +224,25 @@ export function queueQueries(db: Db, s: string) {
       }))
     },
 
-    /** Extends the leases still held; returns the tokens that are (the others were lost or canceled). */
-    async heartbeat(worker: string, tokens: string[], ttlMs: number): Promise<Set<string>> {
-      if (tokens.length === 0) return new Set()
-      const rows = await db.query<[string]>(heartbeat, [worker, tokens, ttlMs])
-      return new Set(rows.map(([t]) => t))
+    /**
+     * Extends the leases still held; returns the tokens that are (the others were lost or
+     * canceled), each with whether its run's owner suspended it.
+     */
+    async heartbeat(worker: string, tokens: string[], ttlMs: number): Promise<Map<string, boolean>> {
+      if (tokens.length === 0) return new Map()
+      const rows = await db.query<[string, boolean]>(heartbeat, [worker, tokens, ttlMs])
+      return new Map(rows)
+    },
+
+    /** Suspends an attempt (`on`), or lets it go on; the worker running it is notified. */
+    async suspend(k: AttemptKey, on: boolean): Promise<void> {
+      await db.query(suspend, [k.runId, k.taskId, k.attempt, on])
+    },
+
+    /** Which of a worker's attempts (by lease token) their owners suspended. */
+    async suspendedOf(worker: string, tokens: string[]): Promise<Map<string, boolean>> {
+      if (tokens.length === 0) return new Map()
+      return new Map(await db.query<[string, boolean]>(suspendedOf, [worker, tokens]))
     },
 
     /**

@@ -187,7 +187,14 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
     if (signal.aborted) queueMicrotask(onAbort)
     else signal.addEventListener('abort', onAbort, { once: true })
     listen()
-    return { result, suspend: async () => {}, resume: async () => {} }
+    // A paused run's attempt: the worker running it suspends it (see Worker), a queued one waits.
+    const suspend = (on: boolean) => () =>
+      persist(() => queue.suspend(key, on), 5).catch((err) =>
+        warn(
+          `could not ${on ? 'suspend' : 'resume'} attempt ${key.attempt} of task ${key.taskId}: ${err.message}`,
+        ),
+      )
+    return { result, suspend: suspend(true), resume: suspend(false) }
   }
 
   return {

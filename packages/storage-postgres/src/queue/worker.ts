@@ -9,52 +9,25 @@
  * rest back: the run's owner queues them again as new attempts.
  */
 import { hostname } from 'node:os'
-import type { Backend, BackendEvent, Store, TaskRequest } from '@weft/core'
+import type { BackendEvent, TaskRequest } from '@weft/core'
 import { createInProcessExecutor, newOwnerName } from '@weft/core'
 import { Completions } from './completions.js'
 import { internalsOf } from './internals.js'
 import { Listener, Waker } from './listener.js'
 import { errorInfo, type StoredOutcome } from './outcome.js'
-import { AGENTS_CHANNEL, type ClaimedAttempt, QUEUED_CHANNEL, queueQueries } from './queries.js'
+import {
+  AGENTS_CHANNEL,
+  type ClaimedAttempt,
+  CONTROL_CHANNEL,
+  QUEUED_CHANNEL,
+  queueQueries,
+} from './queries.js'
 import { persist } from './retry.js'
+import { applySuspensions } from './suspensions.js'
+import type { Active, WorkerLogger, WorkerOptions } from './worker-types.js'
 import { type Desired, takeName, type WorkerStatus, workersTable } from './workers-table.js'
 
-export interface WorkerOptions {
-  /** A store made by `createPostgresStore`. */
-  store: Store
-  /** The worker's name (its record in `workers`). */
-  name: string
-  backends: ReadonlyMap<string, Backend>
-  /** Attempts run at once. Default 4. */
-  concurrency?: number
-  /** How long a claim lasts without a heartbeat (renewed every third of it). Default 30 s. */
-  leaseMs?: number
-  /** Where backends run (`TaskContext.workDir`). Default `process.cwd()`. */
-  workDir?: string
-  /** The process's name in leases (host:pid:startTime:random). Default a new one. */
-  owner?: string
-  /** Only attempts queued by this run owner (a `weft run` that works its own runs). */
-  onlyOwner?: string
-  /** Keep a record in `workers` (default true; an owner working its own runs has none). */
-  record?: boolean
-  /** How often to look for work when no notification came. Default 500 ms. */
-  pollMs?: number
-  /** An operator asked the worker to stop (`weft agents stop`): the process should stop it and exit. */
-  onStopRequested?(): void
-  /** One line per thing worth telling (claims, completions, rejections, hand-backs). */
-  log?(line: string): void
-  warn?(message: string): void
-}
-
-interface Active {
-  claim: ClaimedAttempt
-  abort: AbortController
-  /** The lease is gone (heartbeat): the result is not recorded. */
-  lost?: string
-  /** Given back to the queue already (or lost its lease: nothing to give back). */
-  settledInQueue?: boolean
-  done: Promise<void>
-}
+export type { WorkerOptions } from './worker-types.js'
 
 export class Worker {
   readonly name: string
@@ -84,6 +57,7 @@ export class Worker {
   /** Rejected completions not yet added to the record (completions count in their own transaction). */
   #unrecordedRejections = 0
   readonly #connectionString: string
+  readonly #logger: WorkerLogger = { log: (l) => this.#log(l), warn: (m) => this.#warn(m) }
 
   constructor(o: WorkerOptions) {
     this.#o = o
@@ -117,11 +91,13 @@ export class Worker {
     if (this.#o.record !== false) await this.#register()
     this.#listener = new Listener(
       this.#connectionString,
-      [QUEUED_CHANNEL, AGENTS_CHANNEL],
+      [QUEUED_CHANNEL, AGENTS_CHANNEL, CONTROL_CHANNEL],
       (channel, payload) => {
         // An operator's request is acted on at once, not at the next heartbeat.
         if (channel === AGENTS_CHANNEL) {
           if (payload === this.name) void this.#heartbeat().catch(() => {})
+        } else if (channel === CONTROL_CHANNEL) {
+          if (payload === this.name) void this.#checkSuspensions().catch(() => {})
         } else this.#waker.wake()
       },
     )
@@ -294,6 +270,8 @@ export class Worker {
           },
         },
       )
+      // Kept for a paused run's suspend and resume (suspensions.ts).
+      a.running = running
       outcome = { result: await running.result, events }
     } catch (err) {
       outcome = { error: errorInfo(err), events }
@@ -322,6 +300,12 @@ export class Worker {
     }
   }
 
+  /** Reads whether the owners of this worker's attempts suspended them (told by NOTIFY). */
+  async #checkSuspensions(): Promise<void> {
+    const tokens = [...this.#active.values()].filter((a) => !a.lost).map((a) => a.claim.token)
+    applySuspensions(this.#active, await this.#queue.suspendedOf(this.name, tokens), this.#logger)
+  }
+
   /** Renews the leases of the running attempts; an attempt whose lease is gone is stopped here. */
   async #heartbeat(): Promise<void> {
     if (this.#beating) return
@@ -339,6 +323,7 @@ export class Worker {
         a.settledInQueue = true
         a.abort.abort({ kind: 'cancel', message: `attempt ${a.claim.attempt} lost its lease` })
       }
+      applySuspensions(this.#active, held, this.#logger)
       await this.#obey(await this.#beat())
     } finally {
       this.#beating = false
