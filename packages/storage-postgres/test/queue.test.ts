@@ -104,7 +104,11 @@ describe('task queue (Postgres)', () => {
     const done = (worker: string, claim: typeof late, result = '{"result":{}}') =>
       q.complete(worker, [{ claim: claim!, status: 'succeeded', result }]).then((ok) => ok.size === 1)
     expect(await done('slow', late)).toBe(false)
-    const [lost] = await q.take('o')
+    // The late worker's events are dropped as its completion is.
+    await q.stream([{ claim: late!, event: '{"type":"message","text":"late"}' }])
+    const afterSweep = await q.take('o')
+    expect(afterSweep.events).toEqual([])
+    const [lost] = afterSweep.results
     expect(lost?.status).toBe('lost')
     // The owner queues the next attempt; the other worker claims and completes it.
     await q.enqueue('o', [
@@ -115,7 +119,7 @@ describe('task queue (Postgres)', () => {
     expect(await done('slow', { ...next!, token: late!.token })).toBe(false)
     expect(await done('other', next, '{"result":{"ok":1}}')).toBe(true)
     expect(await done('other', next, '{"result":{"ok":2}}')).toBe(false)
-    const [taken] = await q.take('o')
+    const [taken] = (await q.take('o')).results
     expect(taken).toMatchObject({
       attempt: 2,
       status: 'succeeded',
@@ -251,6 +255,56 @@ describe('task queue (Postgres)', () => {
     expect(calls).toEqual(['execute long', 'pause long', 'resume long'])
   })
 
+  it("streams a running attempt's backend events to the run's log before its result", async () => {
+    const shared = store()
+    await shared.init()
+    let release!: () => void
+    const released = new Promise<void>((r) => (release = r))
+    const talkative: Backend = stubBackend({
+      id: 'echo',
+      capabilities: { events: true },
+      async execute(req, ctx) {
+        ctx.emit({ type: 'message', text: `working on ${req.taskId}` })
+        ctx.emit({ type: 'tool_start', toolId: 't1', name: 'grep', input: { q: 'x' } })
+        await released
+        ctx.emit({ type: 'message', text: 'almost done' })
+        return { output: 'done' }
+      },
+    })
+    const owner = newOwnerName()
+    const executor = createQueueExecutor({ store: shared, owner, pollMs: 20 })
+    const runtime = createRuntime({ store: shared, backends: [talkative], owner, executor })
+    const worker = new Worker({
+      store: shared,
+      name: 'sw',
+      backends: new Map([['echo', talkative]]),
+      streamMs: 20,
+    })
+    await worker.start()
+    cleanups.push(() => runtime.close())
+    cleanups.push(() => executor.close())
+    cleanups.push(() => worker.stop(0))
+    const run = await runtime.start({
+      workflow: { weft: 1, name: 'streamed', tasks: { long: { backend: 'echo', prompt: 'x' } } } as never,
+    })
+    const texts = async () => JSON.stringify(await shared.events.read(run.id, { limit: 1000 }))
+    // While the task still runs on the worker, its first message is in the run's log.
+    for (let i = 0; i < 500 && !(await texts()).includes('working on long'); i++) await sleep(10)
+    expect(await texts()).toContain('working on long')
+    expect((await shared.tasks.get(run.id, 'long'))?.status).toBe('running')
+    release()
+    expect((await runtime.wait(run.id)).status).toBe('succeeded')
+    const events = await shared.events.read(run.id, { limit: 1000 })
+    const at = (needle: string) => events.findIndex((e) => JSON.stringify(e.data).includes(needle))
+    const succeeded = events.findIndex((e) => e.type === 'task.succeeded')
+    // Each once, in the order the backend reported them, all before the result.
+    expect(at('working on long')).toBeGreaterThan(-1)
+    expect(at('working on long')).toBeLessThan(at('grep'))
+    expect(at('grep')).toBeLessThan(at('almost done'))
+    expect(at('almost done')).toBeLessThan(succeeded)
+    expect(events.filter((e) => JSON.stringify(e.data).includes('working on long'))).toHaveLength(1)
+  })
+
   it('a name held by a live worker is refused; a stopped one is taken over', async () => {
     const shared = store()
     const backends = new Map([['echo', echo]])
@@ -348,7 +402,7 @@ describe('task queue (Postgres)', () => {
     await ask('pause')
     await until(async () => (await workerRecords(shared).get('op'))?.status === 'paused')
     expect(w.running).toBe(0)
-    const [lost] = await q.take('o')
+    const [lost] = (await q.take('o')).results
     expect(lost?.status).toBe('lost')
     // Paused: a queued attempt waits.
     await q.enqueue('o', [{ ...key, attempt: 2, backend: 'slow', priority: 50, request: '{}' }])

@@ -40,6 +40,7 @@ const FOLD_IN_COMMIT = `IF p_create_spec IS NULL THEN
  *   claim's event always comes before the owner's events that follow it (the task's result).
  * - `weft_fold_all_claims()`: folds every run whose row nobody holds (a holder folds its own);
  *   the owner's take loop calls it, so a long task's claim shows in the log within a poll.
+ * - `attempt_events`: a running attempt's backend events, streamed from its worker to its owner.
  * - `task_queue.suspended`: a paused run's attempts, suspended by the workers running them.
  *
  * The log stays gapless and written under the run's lock; only the moment a claim's event gets its
@@ -51,7 +52,7 @@ export function claimInboxMigration(commitMigration: Migration): Migration {
     throw new Error('weft_commit no longer has the check migration 7 extends')
   return {
     version: 7,
-    name: 'claims without the run lock, suspended attempts',
+    name: 'claims without the run lock, streamed and suspended attempts',
     sql: `
       CREATE TABLE {s}claim_events (
         id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -100,6 +101,22 @@ export function claimInboxMigration(commitMigration: Migration): Migration {
         RETURN v_total;
       END
       $weft$;
+
+      -- What a backend reports while a worker runs it (messages, tool calls, usage, text deltas),
+      -- streamed to the run's owner as it comes instead of with the result; the owner takes them
+      -- (DELETE … RETURNING) in the statement that takes results, so it sees an attempt's events
+      -- before its result.
+      CREATE TABLE {s}attempt_events (
+        id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        run_id      text COLLATE "C" NOT NULL,
+        task_id     text COLLATE "C" NOT NULL,
+        attempt     integer NOT NULL,
+        owner       text NOT NULL,
+        event       text NOT NULL,
+        created_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX attempt_events_by_owner ON {s}attempt_events (owner, id);
+      CREATE INDEX attempt_events_by_run ON {s}attempt_events (run_id);
 
       -- The run's owner suspends an attempt when the run is paused (and lets it go on when it is
       -- resumed): the worker running it suspends it (SIGSTOP for CLI backends); a queued one is not

@@ -47,6 +47,12 @@ export interface TakenResult extends AttemptKey {
   worker: string | null
 }
 
+/** A backend event a worker streamed while the attempt ran (`event` is its JSON). */
+export interface StreamedEvent extends AttemptKey {
+  id: number
+  event: string
+}
+
 /** One string per attempt, for maps and sets. */
 export const attemptKey = (k: AttemptKey) => `${k.runId}\u0000${k.taskId}\u0000${k.attempt}`
 
@@ -71,15 +77,37 @@ export function queueQueries(db: Db, s: string) {
 
   const claim = `SELECT * FROM ${s}weft_claim($1, $2, $3, $4, $5, $6)`
 
-  // Every result for this owner, taken once (the rows are deleted as they are read).
+  // Every result and streamed event for this owner, taken once (the rows are deleted as they are
+  // read), in one statement: a result it sees was committed after its attempt's streamed events
+  // (the worker waits for them), so those are in the same snapshot and delivered first.
   // Without waiting for the flush (synchronous_commit off for this statement): a take lost in a
   // server crash leaves the rows, and the owner ignores results it no longer waits for.
-  const take = `DELETE FROM ${s}task_queue USING (SELECT set_config('synchronous_commit', 'off', true)) cfg
-    WHERE owner = $1 AND status IN ('succeeded', 'failed', 'lost')
-    RETURNING run_id, task_id, attempt, status, result, worker`
+  const take = `WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)),
+    ev AS (DELETE FROM ${s}attempt_events e WHERE e.owner = $1
+      RETURNING e.id, e.run_id, e.task_id, e.attempt, e.event),
+    res AS (DELETE FROM ${s}task_queue q USING cfg
+      WHERE q.owner = $1 AND q.status IN ('succeeded', 'failed', 'lost')
+      RETURNING q.run_id, q.task_id, q.attempt, q.status, q.result, q.worker)
+    SELECT id, run_id, task_id, attempt, NULL, event, NULL FROM ev
+    UNION ALL SELECT NULL, run_id, task_id, attempt, status, result, worker FROM res`
+
+  // A worker's running attempts' events, fenced like a completion (a zombie's are dropped), to
+  // the attempt's current owner, who is woken.
+  const stream = `WITH k AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[]) WITH ORDINALITY
+        AS k (run_id, task_id, attempt, token, event, n)),
+    added AS (
+      INSERT INTO ${s}attempt_events (run_id, task_id, attempt, owner, event)
+      SELECT k.run_id, k.task_id, k.attempt, q.owner, k.event FROM k
+        JOIN ${s}task_queue q ON q.run_id = k.run_id AND q.task_id = k.task_id AND q.attempt = k.attempt
+          AND q.lease_token = k.token AND q.status = 'claimed'
+      ORDER BY k.n
+      RETURNING owner)
+    SELECT pg_notify('${RESULT_CHANNEL}', o.owner) FROM (SELECT DISTINCT owner FROM added) o`
 
   // A new owner of a run takes over the run's attempts still in the queue (the worker that claimed
   // one names its process in `workers`, so the new owner can tell a dead one).
+  const moveEvents = `UPDATE ${s}attempt_events SET owner = $2 WHERE run_id = $1`
   const moveTo = `UPDATE ${s}task_queue q SET owner = $2
     WHERE q.run_id = $1 AND q.status IN ('queued', 'claimed', 'succeeded', 'failed')
     RETURNING q.task_id, q.attempt, q.status, q.worker, (SELECT w.owner FROM ${s}workers w WHERE w.name = q.worker)`
@@ -133,6 +161,8 @@ export function queueQueries(db: Db, s: string) {
 
   const prune = `DELETE FROM ${s}task_queue
     WHERE status IN ('succeeded', 'failed', 'lost', 'canceled') AND finished_at < now() - interval '1 hour'`
+  // Streamed events nobody took within an hour (their owners died or moved on).
+  const pruneEvents = `DELETE FROM ${s}attempt_events WHERE created_at < now() - interval '1 hour'`
   // Claim events of runs deleted before anyone folded them.
   const pruneClaims = `DELETE FROM ${s}claim_events c WHERE NOT EXISTS (SELECT 1 FROM ${s}runs r WHERE r.id = c.run_id)`
 
@@ -151,19 +181,31 @@ export function queueQueries(db: Db, s: string) {
       ])
     },
 
-    /** Takes every result that came in for `owner` (each is taken once). */
-    async take(owner: string): Promise<TakenResult[]> {
+    /** Takes every result and streamed event that came in for `owner` (each is taken once). */
+    async take(owner: string): Promise<{ results: TakenResult[]; events: StreamedEvent[] }> {
       const rows = await db.query<
-        [string, string, number, TakenResult['status'], string | null, string | null]
+        [string | null, string, string, number, TakenResult['status'] | null, string | null, string | null]
       >(take, [owner])
-      return rows.map(([runId, taskId, attempt, status, result, worker]) => ({
-        runId,
-        taskId,
-        attempt,
-        status,
-        result,
-        worker,
-      }))
+      const results: TakenResult[] = []
+      const events: StreamedEvent[] = []
+      for (const [id, runId, taskId, attempt, status, text, worker] of rows) {
+        if (status === null) events.push({ id: Number(id), runId, taskId, attempt, event: text! })
+        else results.push({ runId, taskId, attempt, status, result: text, worker })
+      }
+      events.sort((a, b) => a.id - b.id)
+      return { results, events }
+    },
+
+    /** Streams running attempts' events to their owners (each fenced by its lease token). */
+    async stream(rows: { claim: ClaimedAttempt; event: string }[]): Promise<void> {
+      if (rows.length === 0) return
+      await db.query(stream, [
+        rows.map((r) => r.claim.runId),
+        rows.map((r) => r.claim.taskId),
+        rows.map((r) => r.claim.attempt),
+        rows.map((r) => r.claim.token),
+        rows.map((r) => r.event),
+      ])
     },
 
     /** Makes `owner` the taker of the run's attempts still in the queue; returns them. */
@@ -177,6 +219,8 @@ export function queueQueries(db: Db, s: string) {
         runId,
         owner,
       ])
+      // After the queue's rows: events streamed from now on go to the new owner (by the join).
+      await db.execute(moveEvents, [runId, owner])
       return rows.map(([taskId, attempt, status, worker, workerOwner]) => ({
         taskId,
         attempt,
@@ -302,7 +346,7 @@ export function queueQueries(db: Db, s: string) {
 
     /** Deletes finished rows nobody took within an hour (their owners died or moved on). */
     async prune(): Promise<number> {
-      return (await db.execute(prune)) + (await db.execute(pruneClaims))
+      return (await db.execute(prune)) + (await db.execute(pruneClaims)) + (await db.execute(pruneEvents))
     },
   }
 }

@@ -26,6 +26,7 @@ import {
   type QueuedAttempt,
   queueQueries,
   RESULT_CHANNEL,
+  type StreamedEvent,
   type TakenResult,
 } from './queries.js'
 import { persist } from './retry.js'
@@ -114,7 +115,10 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
             lastSweep = Date.now()
             await queue.sweep()
           }
-          for (const r of await queue.take(o.owner)) deliver(r)
+          const taken = await queue.take(o.owner)
+          // An attempt's streamed events before its result (see `take`).
+          for (const e of taken.events) deliverEvent(e)
+          for (const r of taken.results) deliver(r)
           // A claim's event shows in the log at the run's next commit; for a long task that is
           // its end, so the claims are also folded here, at most every `foldMs`.
           if (Date.now() - lastFold >= foldMs) {
@@ -131,6 +135,17 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
       }
     } finally {
       looping = false
+    }
+  }
+
+  /** A backend event of an attempt still running on a worker, recorded as it comes. */
+  function deliverEvent(e: StreamedEvent): void {
+    const p = waiting.get(keyOf(e))
+    if (!p) return
+    try {
+      p.io.emit(JSON.parse(e.event))
+    } catch {
+      /* an unreadable event is dropped; the result still comes */
     }
   }
 

@@ -1,4 +1,4 @@
-import type { Backend, RunningAttempt, Store } from '@weft/core'
+import type { Backend, BackendEvent, RunningAttempt, Store } from '@weft/core'
 import type { ClaimedAttempt } from './queries.js'
 
 export interface WorkerOptions {
@@ -21,6 +21,8 @@ export interface WorkerOptions {
   record?: boolean
   /** How often to look for work when no notification came. Default 500 ms. */
   pollMs?: number
+  /** How often running attempts' events are streamed to their owners. Default 100 ms. */
+  streamMs?: number
   /** An operator asked the worker to stop (`weft agents stop`): the process should stop it and exit. */
   onStopRequested?(): void
   /** One line per thing worth telling (claims, completions, rejections, hand-backs). */
@@ -37,6 +39,14 @@ export interface Active {
   settledInQueue?: boolean
   done: Promise<void>
   running?: RunningAttempt
+  /** Backend events not yet streamed to the owner; what is left at the end goes with the result. */
+  unsent: BackendEvent[]
+  /** Events kept so far (a runaway backend is capped). */
+  kept: number
+  /** The stream statement carrying some of its events, awaited before its result is recorded. */
+  streaming?: Promise<void>
+  /** Its result is known: no more streaming, the rest goes with the result. */
+  finishing?: boolean
   /** Suspended because its run was paused (its owner set the flag in the queue). */
   suspended?: boolean
 }

@@ -9,7 +9,7 @@
  * rest back: the run's owner queues them again as new attempts.
  */
 import { hostname } from 'node:os'
-import type { BackendEvent, TaskRequest } from '@weft/core'
+import type { TaskRequest, TaskResult } from '@weft/core'
 import { createInProcessExecutor, newOwnerName } from '@weft/core'
 import { Completions } from './completions.js'
 import { internalsOf } from './internals.js'
@@ -28,6 +28,9 @@ import type { Active, WorkerLogger, WorkerOptions } from './worker-types.js'
 import { type Desired, takeName, type WorkerStatus, workersTable } from './workers-table.js'
 
 export type { WorkerOptions } from './worker-types.js'
+
+/** Backend events kept per attempt (text deltas included); a runaway backend's rest is dropped. */
+const MAX_EVENTS = 5000
 
 export class Worker {
   readonly name: string
@@ -50,6 +53,7 @@ export class Worker {
   #stopped = false
   #loop: Promise<void> | undefined
   #beating = false
+  #streaming = false
   /** When the record was last written, and the write waiting for the throttle to pass. */
   #lastBeatAt = 0
   #beatLater: NodeJS.Timeout | undefined
@@ -109,6 +113,7 @@ export class Worker {
     every(Math.max(20, Math.floor(this.leaseMs / 3)), () => this.#heartbeat())
     every(Math.max(50, Math.floor(this.leaseMs / 2)), () => this.#queue.sweep())
     every(10 * 60_000, () => this.#queue.prune())
+    every(Math.max(10, this.#o.streamMs ?? 100), () => this.#stream())
     // Listening and ready: the record says so now, not at the first heartbeat (a third of the
     // lease later), which left `weft agents list` showing `starting` for ten seconds.
     await this.#beat().catch(() => {})
@@ -244,7 +249,7 @@ export class Worker {
 
   #run(claim: ClaimedAttempt): void {
     const abort = new AbortController()
-    const active = { claim, abort } as Active
+    const active = { claim, abort, unsent: [], kept: 0 } as unknown as Active
     this.#active.set(claim.token, active)
     this.#log(`claimed attempt ${claim.attempt} of ${claim.runId}/${claim.taskId}`)
     active.done = this.#execute(active).finally(() => {
@@ -256,26 +261,32 @@ export class Worker {
 
   async #execute(a: Active): Promise<void> {
     const c = a.claim
-    const events: BackendEvent[] = []
-    let outcome: StoredOutcome
+    let outcome: { result: TaskResult } | { error: ReturnType<typeof errorInfo> }
     try {
       const request = JSON.parse(c.request) as TaskRequest
       const running = this.#executor.start(
         { runId: c.runId, taskId: c.taskId, attempt: c.attempt, backend: c.backend, request },
         {
           signal: a.abort.signal,
-          // Replayed by the owner when it takes the result (text deltas are live-only: dropped).
+          // Streamed to the owner as they come (#stream); text deltas are capped apart from the
+          // rest, and only those the stream carried reach the owner (they are live-only there).
           emit: (e) => {
-            if (e.type !== 'delta' && events.length < 1000) events.push(e)
+            if (a.kept >= MAX_EVENTS) return
+            a.kept++
+            a.unsent.push(e)
           },
         },
       )
       // Kept for a paused run's suspend and resume (suspensions.ts).
       a.running = running
-      outcome = { result: await running.result, events }
+      outcome = { result: await running.result }
     } catch (err) {
-      outcome = { error: errorInfo(err), events }
+      outcome = { error: errorInfo(err) }
     }
+    // What the stream carried comes first: wait for it, then send the rest with the result.
+    a.finishing = true
+    await a.streaming
+    const events = a.unsent.filter((e) => e.type !== 'delta')
     if (a.lost) {
       this.#log(`attempt ${c.attempt} of ${c.runId}/${c.taskId} stopped: ${a.lost}`)
       return
@@ -283,7 +294,11 @@ export class Worker {
     const status = 'result' in outcome ? 'succeeded' : 'failed'
     let accepted: boolean
     try {
-      accepted = await this.#completions.add({ claim: c, status, result: JSON.stringify(outcome) })
+      accepted = await this.#completions.add({
+        claim: c,
+        status,
+        result: JSON.stringify({ ...outcome, events } as StoredOutcome),
+      })
     } catch (err) {
       this.#warn(`could not record attempt ${c.attempt} of ${c.runId}/${c.taskId}: ${(err as Error).message}`)
       return
@@ -298,6 +313,33 @@ export class Worker {
         `late completion of attempt ${c.attempt} of ${c.runId}/${c.taskId} rejected: its lease was lost (expired or canceled)`,
       )
     }
+  }
+
+  /**
+   * Sends the running attempts' new backend events to their owners in one statement, one stream
+   * at a time (so an attempt's events keep their order); an attempt whose result is known is left
+   * to its completion, which waits for the stream carrying its earlier events.
+   */
+  async #stream(): Promise<void> {
+    if (this.#streaming) return
+    const rows: { claim: ClaimedAttempt; event: string }[] = []
+    const carried: Active[] = []
+    for (const a of this.#active.values()) {
+      if (a.lost || a.finishing || a.unsent.length === 0) continue
+      for (const e of a.unsent.splice(0)) rows.push({ claim: a.claim, event: JSON.stringify(e) })
+      carried.push(a)
+    }
+    if (rows.length === 0) return
+    this.#streaming = true
+    const sent = persist(() => this.#queue.stream(rows), 5)
+      .catch((err: Error) =>
+        this.#warn(`could not stream ${rows.length} event(s) to their runs: ${err.message}`),
+      )
+      .finally(() => {
+        this.#streaming = false
+      })
+    for (const a of carried) a.streaming = sent
+    await sent
   }
 
   /** Reads whether the owners of this worker's attempts suspended them (told by NOTIFY). */
