@@ -12,6 +12,7 @@ import { hostname } from 'node:os'
 import type { TaskRequest, TaskResult } from '@weft/core'
 import { createInProcessExecutor, newOwnerName } from '@weft/core'
 import { Completions } from './completions.js'
+import { EventStream } from './event-stream.js'
 import { internalsOf } from './internals.js'
 import { Listener, Waker } from './listener.js'
 import { errorInfo, type StoredOutcome } from './outcome.js'
@@ -53,7 +54,7 @@ export class Worker {
   #stopped = false
   #loop: Promise<void> | undefined
   #beating = false
-  #streaming = false
+  readonly #events: EventStream
   /** When the record was last written, and the write waiting for the throttle to pass. */
   #lastBeatAt = 0
   #beatLater: NodeJS.Timeout | undefined
@@ -69,6 +70,7 @@ export class Worker {
     this.#connectionString = connectionString
     this.#queue = queueQueries(db, s)
     this.#completions = new Completions(this.#queue, o.name)
+    this.#events = new EventStream(this.#queue, (m) => this.#warn(m))
     this.#workers = workersTable(db, s)
     this.name = o.name
     this.owner = o.owner ?? newOwnerName()
@@ -113,7 +115,7 @@ export class Worker {
     every(Math.max(20, Math.floor(this.leaseMs / 3)), () => this.#heartbeat())
     every(Math.max(50, Math.floor(this.leaseMs / 2)), () => this.#queue.sweep())
     every(10 * 60_000, () => this.#queue.prune())
-    every(Math.max(10, this.#o.streamMs ?? 100), () => this.#stream())
+    every(Math.max(10, this.#o.streamMs ?? 100), () => this.#events.send(this.#active.values()))
     // Listening and ready: the record says so now, not at the first heartbeat (a third of the
     // lease later), which left `weft agents list` showing `starting` for ten seconds.
     await this.#beat().catch(() => {})
@@ -268,8 +270,8 @@ export class Worker {
         { runId: c.runId, taskId: c.taskId, attempt: c.attempt, backend: c.backend, request },
         {
           signal: a.abort.signal,
-          // Streamed to the owner as they come (#stream); text deltas are capped apart from the
-          // rest, and only those the stream carried reach the owner (they are live-only there).
+          // Streamed to the owner as they come (event-stream.ts); text deltas reach it only by
+          // the stream (they are live-only there), the rest also with the result.
           emit: (e) => {
             if (a.kept >= MAX_EVENTS) return
             a.kept++
@@ -313,33 +315,6 @@ export class Worker {
         `late completion of attempt ${c.attempt} of ${c.runId}/${c.taskId} rejected: its lease was lost (expired or canceled)`,
       )
     }
-  }
-
-  /**
-   * Sends the running attempts' new backend events to their owners in one statement, one stream
-   * at a time (so an attempt's events keep their order); an attempt whose result is known is left
-   * to its completion, which waits for the stream carrying its earlier events.
-   */
-  async #stream(): Promise<void> {
-    if (this.#streaming) return
-    const rows: { claim: ClaimedAttempt; event: string }[] = []
-    const carried: Active[] = []
-    for (const a of this.#active.values()) {
-      if (a.lost || a.finishing || a.unsent.length === 0) continue
-      for (const e of a.unsent.splice(0)) rows.push({ claim: a.claim, event: JSON.stringify(e) })
-      carried.push(a)
-    }
-    if (rows.length === 0) return
-    this.#streaming = true
-    const sent = persist(() => this.#queue.stream(rows), 5)
-      .catch((err: Error) =>
-        this.#warn(`could not stream ${rows.length} event(s) to their runs: ${err.message}`),
-      )
-      .finally(() => {
-        this.#streaming = false
-      })
-    for (const a of carried) a.streaming = sent
-    await sent
   }
 
   /** Reads whether the owners of this worker's attempts suspended them (told by NOTIFY). */

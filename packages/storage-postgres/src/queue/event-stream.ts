@@ -1,0 +1,40 @@
+import type { ClaimedAttempt, QueueQueries } from './queries.js'
+import { persist } from './retry.js'
+import type { Active } from './worker-types.js'
+
+/**
+ * A worker's running attempts' backend events on their way to the runs' owners (`attempt_events`),
+ * so a task on another machine is followed live. One stream statement at a time, so an attempt's
+ * events keep their order; an attempt whose result is known is left to its completion, which
+ * waits for the statement carrying its earlier events (`Active.streaming`) and sends the rest.
+ */
+export class EventStream {
+  #sending = false
+
+  constructor(
+    readonly queue: QueueQueries,
+    readonly warn: (message: string) => void,
+  ) {}
+
+  async send(active: Iterable<Active>): Promise<void> {
+    if (this.#sending) return
+    const rows: { claim: ClaimedAttempt; event: string }[] = []
+    const carried: Active[] = []
+    for (const a of active) {
+      if (a.lost || a.finishing || a.unsent.length === 0) continue
+      for (const e of a.unsent.splice(0)) rows.push({ claim: a.claim, event: JSON.stringify(e) })
+      carried.push(a)
+    }
+    if (rows.length === 0) return
+    this.#sending = true
+    const sent = persist(() => this.queue.stream(rows), 5)
+      .catch((err: Error) =>
+        this.warn(`could not stream ${rows.length} event(s) to their runs: ${err.message}`),
+      )
+      .finally(() => {
+        this.#sending = false
+      })
+    for (const a of carried) a.streaming = sent
+    await sent
+  }
+}
