@@ -78,7 +78,13 @@ describe('weft worker under kill -9', () => {
     for (;;) {
       const now = status()
       if (now === 'succeeded') break
-      expect(['pending', 'running'], `run ${runId} ended ${now}`).toContain(now)
+      if (!['pending', 'running'].includes(now)) {
+        const failed = psql(
+          `SELECT task_id || ': ' || state FROM weft.tasks WHERE run_id = '${runId}' AND status IN ('failed', 'canceled', 'skipped') LIMIT 3`,
+          url,
+        )
+        throw new Error(`run ${runId} ended ${now}:\n${failed}\n${progress()}`)
+      }
       if (Date.now() > deadline) throw new Error(`no end in sight: ${progress()}`)
       if (process.env.WEFT_CHAOS_DEBUG)
         console.log(

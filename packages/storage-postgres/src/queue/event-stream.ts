@@ -1,3 +1,4 @@
+import type { BackendEvent } from '@weft/core'
 import type { ClaimedAttempt, QueueQueries } from './queries.js'
 import { persist } from './retry.js'
 import type { Active } from './worker-types.js'
@@ -7,6 +8,11 @@ import type { Active } from './worker-types.js'
  * so a task on another machine is followed live. One stream statement at a time, so an attempt's
  * events keep their order; an attempt whose result is known is left to its completion, which
  * waits for the statement carrying its earlier events (`Active.streaming`) and sends the rest.
+ *
+ * `process` events (the OS process group an attempt started) are not streamed: they go with the
+ * result, as before. The group belongs to the worker's host, and a run's new owner that saw it
+ * while the attempt ran would take it for an orphan of the dead owner and end it (recovery ends
+ * recorded groups that outlived their owner), killing a task a live worker still runs.
  */
 export class EventStream {
   #sending = false
@@ -22,7 +28,12 @@ export class EventStream {
     const carried: Active[] = []
     for (const a of active) {
       if (a.lost || a.finishing || a.unsent.length === 0) continue
-      for (const e of a.unsent.splice(0)) rows.push({ claim: a.claim, event: JSON.stringify(e) })
+      const held: BackendEvent[] = []
+      for (const e of a.unsent.splice(0)) {
+        if (e.type === 'process') held.push(e)
+        else rows.push({ claim: a.claim, event: JSON.stringify(e) })
+      }
+      a.unsent.push(...held)
       carried.push(a)
     }
     if (rows.length === 0) return
