@@ -27,6 +27,29 @@ const echo: Backend = stubBackend({
   },
 })
 
+/**
+ * An owner (a runtime dispatching to the queue) and one worker with `backend` as `echo`, both
+ * closed after the test; starts a run of one task `long` on it.
+ */
+async function ownerAndWorker(
+  shared: Store,
+  backend: Backend,
+  worker: { name: string; leaseMs?: number; streamMs?: number },
+) {
+  const owner = newOwnerName()
+  const executor = createQueueExecutor({ store: shared, owner, pollMs: 20 })
+  const runtime = createRuntime({ store: shared, backends: [backend], owner, executor })
+  const w = new Worker({ store: shared, backends: new Map([['echo', backend]]), ...worker })
+  await w.start()
+  cleanups.push(() => runtime.close())
+  cleanups.push(() => executor.close())
+  cleanups.push(() => w.stop(0))
+  const run = await runtime.start({
+    workflow: { weft: 1, name: worker.name, tasks: { long: { backend: 'echo', prompt: 'x' } } } as never,
+  })
+  return { runtime, run }
+}
+
 describe('task queue (Postgres)', () => {
   it('runs a workflow through the queue: the owner dispatches, a worker claims and completes, the log stays gapless', async () => {
     const shared = store()
@@ -223,23 +246,8 @@ describe('task queue (Postgres)', () => {
         calls.push(`resume ${ctx.taskId}`)
       },
     })
-    const owner = newOwnerName()
-    const executor = createQueueExecutor({ store: shared, owner, pollMs: 20 })
-    const runtime = createRuntime({ store: shared, backends: [pausable], owner, executor })
     // A lease of a minute: the heartbeat (a third of it) is not what tells the worker.
-    const worker = new Worker({
-      store: shared,
-      name: 'pw',
-      backends: new Map([['echo', pausable]]),
-      leaseMs: 60_000,
-    })
-    await worker.start()
-    cleanups.push(() => runtime.close())
-    cleanups.push(() => executor.close())
-    cleanups.push(() => worker.stop(0))
-    const run = await runtime.start({
-      workflow: { weft: 1, name: 'paused', tasks: { long: { backend: 'echo', prompt: 'x' } } } as never,
-    })
+    const { runtime, run } = await ownerAndWorker(shared, pausable, { name: 'pw', leaseMs: 60_000 })
     const until = async (what: string) => {
       for (let i = 0; i < 500 && !calls.includes(what); i++) await sleep(10)
       expect(calls).toContain(what)
@@ -271,22 +279,7 @@ describe('task queue (Postgres)', () => {
         return { output: 'done' }
       },
     })
-    const owner = newOwnerName()
-    const executor = createQueueExecutor({ store: shared, owner, pollMs: 20 })
-    const runtime = createRuntime({ store: shared, backends: [talkative], owner, executor })
-    const worker = new Worker({
-      store: shared,
-      name: 'sw',
-      backends: new Map([['echo', talkative]]),
-      streamMs: 20,
-    })
-    await worker.start()
-    cleanups.push(() => runtime.close())
-    cleanups.push(() => executor.close())
-    cleanups.push(() => worker.stop(0))
-    const run = await runtime.start({
-      workflow: { weft: 1, name: 'streamed', tasks: { long: { backend: 'echo', prompt: 'x' } } } as never,
-    })
+    const { runtime, run } = await ownerAndWorker(shared, talkative, { name: 'sw', streamMs: 20 })
     const texts = async () => JSON.stringify(await shared.events.read(run.id, { limit: 1000 }))
     // While the task still runs on the worker, its first message is in the run's log.
     for (let i = 0; i < 500 && !(await texts()).includes('working on long'); i++) await sleep(10)
