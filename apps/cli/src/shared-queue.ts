@@ -11,8 +11,15 @@ import { newOwnerName, type Runtime, type Store, type TaskExecutor } from '@weft
 export async function sharedQueue(store: Store, env: NodeJS.ProcessEnv, ownWorker: boolean) {
   const { createQueueExecutor, Worker } = await import('@weft/storage-postgres')
   const owner = newOwnerName()
-  const queue = createQueueExecutor({ store, owner, warn: (m) => process.stderr.write(`warning: ${m}\n`) })
   let runtime: Runtime | undefined
+  const queue = createQueueExecutor({
+    store,
+    owner,
+    // What this process's own worker serves: an attempt for any other backend that no live
+    // worker has gets a warning in its task's log instead of waiting without a word.
+    localBackends: () => (ownWorker && runtime ? runtime.backends.keys() : []),
+    warn: (m) => process.stderr.write(`warning: ${m}\n`),
+  })
   let workDir = process.cwd()
   let worker: InstanceType<typeof Worker> | undefined
   /** The worker of this process's own runs, started with the first attempt it needs to run. */

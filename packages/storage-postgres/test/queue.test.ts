@@ -298,6 +298,42 @@ describe('task queue (Postgres)', () => {
     expect(events.filter((e) => JSON.stringify(e.data).includes('working on long'))).toHaveLength(1)
   })
 
+  it('warns in the task log when no live worker has the backend of a queued attempt, and runs it once one starts', async () => {
+    const shared = store()
+    await shared.init()
+    const owner = newOwnerName()
+    const executor = createQueueExecutor({
+      store: shared,
+      owner,
+      pollMs: 20,
+      unservedMs: 200,
+      localBackends: () => ['shell'],
+    })
+    const runtime = createRuntime({ store: shared, backends: [echo], owner, executor })
+    cleanups.push(() => runtime.close())
+    cleanups.push(() => executor.close())
+    // A worker with other backends only: it does not serve `echo`.
+    const other = new Worker({ store: shared, name: 'other', backends: new Map([['shell', echo]]) })
+    await other.start()
+    cleanups.push(() => other.stop(0))
+    const run = await runtime.start({
+      workflow: { weft: 1, name: 'unserved', tasks: { a: { backend: 'echo', prompt: 'x' } } } as never,
+    })
+    const warned = async () =>
+      (await shared.events.read(run.id, { limit: 1000 })).filter((e) =>
+        JSON.stringify(e.data).includes("no live worker has backend 'echo'"),
+      )
+    for (let i = 0; i < 300 && (await warned()).length === 0; i++) await sleep(10)
+    expect(await warned()).toHaveLength(1)
+    expect((await warned())[0]).toMatchObject({ taskId: 'a', severity: 'warn' })
+    const worker = new Worker({ store: shared, name: 'echoes', backends: new Map([['echo', echo]]) })
+    await worker.start()
+    cleanups.push(() => worker.stop(0))
+    expect((await runtime.wait(run.id)).status).toBe('succeeded')
+    // Told once, however long it waited.
+    expect(await warned()).toHaveLength(1)
+  })
+
   it('a name held by a live worker is refused; a stopped one is taken over', async () => {
     const shared = store()
     const backends = new Map([['echo', echo]])

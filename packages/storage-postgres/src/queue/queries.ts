@@ -159,6 +159,14 @@ export function queueQueries(db: Db, s: string) {
     WHERE status = 'claimed' AND lease_expires_at <= now()
     RETURNING run_id, task_id, attempt, worker, owner`
 
+  // The owner's attempts queued for a while for a backend that neither it nor any live worker has.
+  const unserved = `SELECT DISTINCT q.backend FROM ${s}task_queue q
+    WHERE q.owner = $1 AND q.status = 'queued' AND NOT q.suspended
+      AND q.enqueued_at < now() - $3::float8 * interval '1 millisecond'
+      AND NOT (q.backend = ANY ($2::text[]))
+      AND NOT EXISTS (SELECT 1 FROM ${s}workers w WHERE w.expires_at > now()
+        AND w.status NOT IN ('stopped', 'failed') AND q.backend = ANY (w.backends))`
+
   const prune = `DELETE FROM ${s}task_queue
     WHERE status IN ('succeeded', 'failed', 'lost', 'canceled') AND finished_at < now() - interval '1 hour'`
   // Streamed events nobody took within an hour (their owners died or moved on).
@@ -342,6 +350,14 @@ export function queueQueries(db: Db, s: string) {
     async foldClaims(): Promise<number> {
       const [[n]] = (await db.query<[number]>(`SELECT ${s}weft_fold_all_claims()`)) as [[number]]
       return n
+    },
+
+    /**
+     * The backends of `owner`'s attempts queued longer than `afterMs` that no live worker has and
+     * that `local` (the backends the owner works itself) leaves out: nothing will ever claim them.
+     */
+    async unserved(owner: string, local: string[], afterMs: number): Promise<string[]> {
+      return (await db.query<[string]>(unserved, [owner, local, afterMs])).map(([b]) => b)
     },
 
     /** Deletes finished rows nobody took within an hour (their owners died or moved on). */

@@ -42,6 +42,13 @@ export interface QueueExecutorOptions {
   sweepMs?: number
   /** How often, at most, to move workers' claim events into the runs' logs. Default 200 ms. */
   foldMs?: number
+  /**
+   * The backends this process works itself (its own worker), read when needed: an attempt queued
+   * for another backend that no live worker has gets a warning in its log after `unservedMs`.
+   */
+  localBackends?(): Iterable<string>
+  /** How long an attempt waits for a worker with its backend before the warning. Default 5 s. */
+  unservedMs?: number
   /** Wake-ups by LISTEN/NOTIFY. Default true. */
   listen?: boolean
   warn?(message: string): void
@@ -58,6 +65,9 @@ export interface QueueExecutor extends TaskExecutor {
 interface Pending {
   key: AttemptKey
   io: AttemptIO
+  /** Its backend (for attempts this process queued), and whether it was told none serves it. */
+  backend?: string
+  toldUnserved?: boolean
   resolve(r: TaskResult): void
   reject(e: unknown): void
 }
@@ -74,6 +84,8 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
   let closed = false
   let lastSweep = 0
   let lastFold = 0
+  let lastUnservedCheck = Date.now()
+  const unservedMs = o.unservedMs ?? 5000
   const foldMs = o.foldMs ?? 200
   let listener: Listener | undefined
 
@@ -125,6 +137,10 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
             lastFold = Date.now()
             await queue.foldClaims()
           }
+          if (Date.now() - lastUnservedCheck >= unservedMs) {
+            lastUnservedCheck = Date.now()
+            tellUnserved(await queue.unserved(o.owner, [...(o.localBackends?.() ?? [])], unservedMs))
+          }
           failing = false
         } catch (err) {
           if (!failing) warn(`the task queue cannot be read (will keep trying): ${(err as Error).message}`)
@@ -135,6 +151,21 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
       }
     } finally {
       looping = false
+    }
+  }
+
+  /** Warns each attempt waiting for a backend no live worker has, once, in its task's log. */
+  function tellUnserved(backends: string[]): void {
+    if (backends.length === 0) return
+    const unserved = new Set(backends)
+    for (const p of waiting.values()) {
+      if (p.toldUnserved || p.backend === undefined || !unserved.has(p.backend)) continue
+      p.toldUnserved = true
+      p.io.emit({
+        type: 'log',
+        level: 'warn',
+        message: `no live worker has backend '${p.backend}': the task waits in the queue until one starts (weft worker --store … --backends ${p.backend})`,
+      })
     }
   }
 
@@ -219,6 +250,7 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
 
     start(attempt: DispatchedAttempt, io: AttemptIO): RunningAttempt {
       const running = wait(attempt, io)
+      waiting.get(keyOf(attempt))!.backend = attempt.backend
       toEnqueue.push({
         runId: attempt.runId,
         taskId: attempt.taskId,
