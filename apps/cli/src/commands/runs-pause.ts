@@ -37,7 +37,7 @@ export async function runsPauseCommand(runId: string, opts: RunsPauseOptions, io
     }
     const running = run.taskCounts.running ?? 0
     io.stdout.write(
-      `${c.yellow(`⏸ run ${runId} paused`)}${running ? c.dim(` (${running} running task${running === 1 ? '' : 's'} will finish)`) : ''}\n`,
+      `${c.yellow(`⏸ run ${runId} paused`)}${running ? c.dim(` (${running} running task${running === 1 ? '' : 's'}: suspended where the backend can pause, left to finish where not)`) : ''}\n`,
     )
     const extraArgs = service.extraArgs
     const commands = resumeCommands(run, extraArgs ? { extraArgs } : {})
