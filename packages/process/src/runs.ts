@@ -107,7 +107,15 @@ export class GroupRuns {
           stopGroup()
         },
       })
-      if (this.#pausedEarly.has(key)) signalGroup(pid, 'SIGSTOP')
+      if (this.#pausedEarly.has(key)) {
+        signalGroup(pid, 'SIGSTOP')
+        // Once more a moment later, unless resumed by then: should the group not have existed yet
+        // when the first one was sent, it would have been lost (a CI run once saw a paused-at-start
+        // command keep running). A second SIGSTOP to a stopped group changes nothing.
+        setTimeout(() => {
+          if (this.#pausedEarly.has(key) && this.#running.get(key)?.pid === pid) signalGroup(pid, 'SIGSTOP')
+        }, 100).unref()
+      }
       if (options.emit) {
         const startTime = processStartTime(pid)
         // Spawned detached: the command leads its own group, so the group id is its pid.
