@@ -22,7 +22,11 @@ function state(pid: number): string | undefined {
 /** Waits until `pid` is in `wanted` state ('T' stopped, 'S' sleeping); says the last state seen. */
 async function untilState(pid: number, wanted: string, ms = 15_000): Promise<void> {
   let seen: string | undefined
-  await until(() => (seen = state(pid)) === wanted, ms, () => `state ${wanted} of ${pid}; last seen: ${seen ?? 'gone'}`)
+  const check = () => {
+    seen = state(pid)
+    return seen === wanted
+  }
+  await until(check, ms, () => `state ${wanted} of ${pid}; last seen: ${seen ?? 'gone'}`)
 }
 
 async function until(check: () => boolean, ms = 15_000, what = () => 'the condition'): Promise<void> {
