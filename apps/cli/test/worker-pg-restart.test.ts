@@ -77,7 +77,29 @@ describe('weft worker when PostgreSQL restarts mid-run', () => {
     await sleep(3000)
     pg.start()
 
-    await until(() => (status(runId) === 'succeeded' ? true : undefined), 120_000, `run ${runId} to succeed`)
+    await until(
+      () => (status(runId) === 'succeeded' ? true : undefined),
+      120_000,
+      `run ${runId} to succeed`,
+    ).catch((err: Error) => {
+      // What was left, and what the workers said, to tell a hang from a slow machine.
+      const tasks = psql(
+        `SELECT task_id || ' ' || status FROM weft.tasks WHERE run_id = '${runId}' AND status <> 'succeeded'`,
+        url,
+      )
+      const queue = psql(
+        `SELECT task_id || ' ' || attempt || ' ' || status || ' ' || coalesce(worker, '-') FROM weft.task_queue WHERE run_id = '${runId}'`,
+        url,
+      )
+      const owner = psql(
+        `SELECT owner || ' ' || expires_at FROM weft.run_leases WHERE run_id = '${runId}'`,
+        url,
+      )
+      const said = procs.map((w, i) => `--- worker ${i}:\n${w.stderr().slice(-3000)}`).join('\n')
+      throw new Error(
+        `${err.message}: run ${status(runId)}; not succeeded:\n${tasks}\nqueue:\n${queue}\nlease: ${owner}\n${said}`,
+      )
+    })
     for (const w of procs) expect(w.child.exitCode, w.stderr().slice(-2000)).toBeNull()
     // They noticed the database go away (and carried on).
     expect(procs.map((w) => w.stderr()).join('\n')).toMatch(

@@ -118,6 +118,12 @@ export function claimInboxMigration(commitMigration: Migration): Migration {
       CREATE INDEX attempt_events_by_owner ON {s}attempt_events (owner, id);
       CREATE INDEX attempt_events_by_run ON {s}attempt_events (run_id);
 
+      -- The owner also takes canceled attempts: one it still waits for was canceled by a cancel
+      -- of its own from before it took the run over again, and is lost (queue-executor.ts).
+      DROP INDEX {s}task_queue_results;
+      CREATE INDEX task_queue_results ON {s}task_queue (owner)
+        WHERE status IN ('succeeded', 'failed', 'lost', 'canceled');
+
       -- The run's owner suspends an attempt when the run is paused (and lets it go on when it is
       -- resumed): the worker running it suspends it (SIGSTOP for CLI backends); a queued one is not
       -- claimed meanwhile.

@@ -42,7 +42,8 @@ export interface ClaimedAttempt extends AttemptKey {
 }
 
 export interface TakenResult extends AttemptKey {
-  status: 'succeeded' | 'failed' | 'lost'
+  /** `canceled`: the owner (or a newer attempt) canceled it; an owner still waiting for it lost it. */
+  status: 'succeeded' | 'failed' | 'lost' | 'canceled'
   result: string | null
   worker: string | null
 }
@@ -86,7 +87,7 @@ export function queueQueries(db: Db, s: string) {
     ev AS (DELETE FROM ${s}attempt_events e WHERE e.owner = $1
       RETURNING e.id, e.run_id, e.task_id, e.attempt, e.event),
     res AS (DELETE FROM ${s}task_queue q USING cfg
-      WHERE q.owner = $1 AND q.status IN ('succeeded', 'failed', 'lost')
+      WHERE q.owner = $1 AND q.status IN ('succeeded', 'failed', 'lost', 'canceled')
       RETURNING q.run_id, q.task_id, q.attempt, q.status, q.result, q.worker)
     SELECT id, run_id, task_id, attempt, NULL, event, NULL FROM ev
     UNION ALL SELECT NULL, run_id, task_id, attempt, status, result, worker FROM res`
@@ -112,8 +113,10 @@ export function queueQueries(db: Db, s: string) {
     WHERE q.run_id = $1 AND q.status IN ('queued', 'claimed', 'succeeded', 'failed')
     RETURNING q.task_id, q.attempt, q.status, q.worker, (SELECT w.owner FROM ${s}workers w WHERE w.name = q.worker)`
 
+  // Fenced by owner: a process that lost the run (its lease ran out while the database was away)
+  // and aborts its attempts must not cancel the ones the run's new owner now waits for.
   const cancel = `UPDATE ${s}task_queue SET status = 'canceled', finished_at = now()
-    WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND status IN ('queued', 'claimed')`
+    WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND status IN ('queued', 'claimed') AND owner = $4`
 
   const heartbeat = `UPDATE ${s}task_queue SET lease_expires_at = ${TTL('$3')}
     WHERE worker = $1 AND status = 'claimed' AND lease_token = ANY($2::uuid[]) AND lease_expires_at > now()
@@ -238,8 +241,9 @@ export function queueQueries(db: Db, s: string) {
       }))
     },
 
-    async cancel(k: AttemptKey): Promise<void> {
-      await db.execute(cancel, [k.runId, k.taskId, k.attempt])
+    /** Cancels an attempt `owner` queued and still owns (see `cancel` above). */
+    async cancel(k: AttemptKey, owner: string): Promise<void> {
+      await db.execute(cancel, [k.runId, k.taskId, k.attempt, owner])
     },
 
     /**

@@ -191,6 +191,12 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
     } catch {
       /* an unreadable result is reported as lost below */
     }
+    // Canceled while this owner still waits for it: a cancel from before it took the run over
+    // again. Nothing will complete it, so it is lost, and the task runs again as a new attempt.
+    if (r.status === 'canceled') {
+      p.reject(new AttemptLostError(`attempt ${r.attempt} was lost: it was canceled in the queue`))
+      return
+    }
     if (r.status === 'lost' || (!('result' in stored) && !('error' in stored))) {
       const reason = (stored as { reason?: string }).reason ?? 'its worker stopped'
       p.reject(new AttemptLostError(`attempt ${r.attempt} was lost: ${reason}`))
@@ -223,8 +229,13 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
       const p = waiting.get(id)
       if (!p) return
       waiting.delete(id)
-      // The worker learns it at its next heartbeat and stops; its completion is refused.
-      void persist(() => queue.cancel(key), closed ? 1 : 20).catch((err) =>
+      // The worker learns it at its next heartbeat and stops; its completion is refused. Retried
+      // while the database is away, so by the time it lands this process may own the run again
+      // and follow the same attempt (recovery after the outage): then it must not cancel it.
+      const cancel = async () => {
+        if (!waiting.has(id)) await queue.cancel(key, o.owner)
+      }
+      void persist(cancel, closed ? 1 : 20).catch((err) =>
         warn(`could not cancel attempt ${key.attempt} of task ${key.taskId} in the queue: ${err.message}`),
       )
       const reason = signal.reason as { message?: string } | undefined
