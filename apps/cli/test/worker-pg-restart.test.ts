@@ -16,6 +16,8 @@ import { type Proc, psql, spawnWeft, until, weft } from './helpers/workers.js'
 
 const LEASE = { WEFT_LEASE_TTL_MS: '2000', WEFT_TASK_LEASE_MS: '2000' }
 const TASKS = 40
+// Each task sleeps 0.6 s: 40 of them on 6 slots take about 4 s, so the restart (after eight have
+// succeeded) lands mid-run even when the machine is slow to notice the eighth.
 
 describe('weft worker when PostgreSQL restarts mid-run', () => {
   let pg: Awaited<ReturnType<typeof privatePostgres>>
@@ -48,7 +50,7 @@ describe('weft worker when PostgreSQL restarts mid-run', () => {
         ...Array.from(
           { length: TASKS },
           (_, i) =>
-            `  t${i}: { backend: shell, with: { command: ["sh", "-c", ${JSON.stringify(`sleep 0.2; echo t${i} >> '${ledger}'`)}] } }`,
+            `  t${i}: { backend: shell, with: { command: ["sh", "-c", ${JSON.stringify(`sleep 0.6; echo t${i} >> '${ledger}'`)}] } }`,
         ),
       ].join('\n'),
     )
