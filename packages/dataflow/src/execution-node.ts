@@ -5,13 +5,20 @@ import type { Message } from './message.js'
 import { NodeCounters } from './metrics.js'
 import { Ring } from './ring.js'
 
-/** Hooks only built-ins reach: the `output` component hands values out, `agent` reports usage. */
+/**
+ * Hooks only built-ins reach: the `output` component hands values out, `agent` reports usage, and
+ * a built-in's `processBatch` reports the error of one message of its batch (as a throw from
+ * `process` would) and learns whether to go on (not when the node's `onError: fail` ended the
+ * execution).
+ */
 export const HOST_OUTPUT: unique symbol = Symbol('weft.dataflow.output')
 export const HOST_USAGE: unique symbol = Symbol('weft.dataflow.usage')
+export const HOST_ERROR: unique symbol = Symbol('weft.dataflow.error')
 
 export interface HostContext extends ComponentContext {
   [HOST_OUTPUT](value: unknown): void
   [HOST_USAGE](usage: { inputTokens?: number; outputTokens?: number; costUsd?: number }): void
+  [HOST_ERROR](port: string, err: unknown): boolean
 }
 
 /** An edge at run time; injection into a node's port is an edge without a `from` node. */
@@ -66,6 +73,9 @@ export interface ContextHost {
   executionId: string
   signal: AbortSignal
   emit(node: NodeRuntime, port: string, value: unknown): void | Promise<void>
+  emitBatch(node: NodeRuntime, port: string, values: readonly unknown[]): void | Promise<void>
+  /** One message's error; returns whether the node may go on. */
+  error(node: NodeRuntime, port: string, err: unknown): boolean
   log(node: NodeRuntime, level: ComponentLogLevel, message: string, meta?: Record<string, unknown>): void
   output(node: NodeRuntime, value: unknown): void
   usage(usage: { inputTokens?: number; outputTokens?: number; costUsd?: number }): void
@@ -80,18 +90,12 @@ export function createNodeContext(node: NodeRuntime, host: ContextHost): HostCon
     options: node.options,
     signal: host.signal,
     emit: (port, value) => host.emit(node, port, value),
-    emitBatch(port, values) {
-      let wait: Promise<void> | undefined
-      for (const v of values) {
-        const w = host.emit(node, port, v)
-        if (w) wait = w
-      }
-      return wait
-    },
+    emitBatch: (port, values) => host.emitBatch(node, port, values),
     getState: <T>(key: string) => node.state.get(key) as T | undefined,
     setState: (key, value) => void node.state.set(key, value),
     log: (level, message, meta) => host.log(node, level, message, meta),
     [HOST_OUTPUT]: (value) => host.output(node, value),
     [HOST_USAGE]: (usage) => host.usage(usage),
+    [HOST_ERROR]: (port, err) => host.error(node, port, err),
   }
 }

@@ -98,6 +98,12 @@ export class Execution {
       executionId: this.id,
       signal: this.abort.signal,
       emit: (node: NodeRuntime, port: string, value: unknown) => this.sched.emit(node, port, value),
+      emitBatch: (node: NodeRuntime, port: string, values: readonly unknown[]) =>
+        this.sched.emitBatch(node, port, values),
+      error: (node: NodeRuntime, port: string, err: unknown) => {
+        this.nodeError(node, port, err)
+        return this.sched.running
+      },
       log: (node: NodeRuntime, level: ComponentLogLevel, message: string, meta?: Record<string, unknown>) =>
         this.record({ type: 'node.log', nodeId: node.id, level, message, ...(meta ? { meta } : {}) }),
       output: (node: NodeRuntime, value: unknown) => {

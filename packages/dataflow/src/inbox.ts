@@ -39,6 +39,72 @@ export class Inbox {
     this.count++
   }
 
+  /** Appends `values[start..end)`, all arrived on `edge`, numbered from `firstSeq`, at one time. */
+  pushRun(
+    edge: EdgeRuntime,
+    firstSeq: number,
+    timestamp: number,
+    values: readonly unknown[],
+    start: number,
+    end: number,
+  ): void {
+    const k = end - start
+    while (this.count + k > this.edges.length) this.grow()
+    const { edges, seqs, times, mask } = this
+    const vals = this.values
+    let i = (this.head + this.count) & mask
+    let seq = firstSeq
+    for (let j = start; j < end; j++) {
+      edges[i] = edge
+      vals[i] = values[j]
+      seqs[i] = seq++
+      times[i] = timestamp
+      i = (i + 1) & mask
+    }
+    this.count += k
+  }
+
+  /**
+   * Moves the oldest messages into `out` (from index 0) while they arrived on one port (`port`),
+   * at most `max`.
+   * For each run of consecutive messages of one edge, appends the edge to `runEdges` and the run's
+   * length to `runCounts` (the caller settles the edges after, when the inbox is consistent again).
+   * Returns how many it moved.
+   */
+  takeRun(port: string, max: number, out: unknown[], runEdges: EdgeRuntime[], runCounts: number[]): number {
+    const { edges, mask } = this
+    const vals = this.values
+    let h = this.head
+    let taken = 0
+    let current: EdgeRuntime | undefined
+    let run = 0
+    while (taken < max && taken < this.count) {
+      const edge = edges[h]!
+      if (edge !== current) {
+        if (edge.toPort !== port) break
+        if (current !== undefined) {
+          runEdges.push(current)
+          runCounts.push(run)
+        }
+        current = edge
+        run = 0
+      }
+      out[taken] = vals[h]
+      edges[h] = undefined
+      vals[h] = undefined
+      h = (h + 1) & mask
+      run++
+      taken++
+    }
+    if (current !== undefined) {
+      runEdges.push(current)
+      runCounts.push(run)
+    }
+    this.head = h
+    this.count -= taken
+    return taken
+  }
+
   /** The edge of the oldest message (call only when `length > 0`). */
   headEdge(): EdgeRuntime {
     return this.edges[this.head]!

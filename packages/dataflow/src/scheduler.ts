@@ -45,6 +45,9 @@ export class Scheduler {
   running = false
   /** Whether someone watches every hop (`onPortEmit`). */
   observed = false
+  /** Scratch lists of `runBatch`: the edges a batch came from, and how many of each. */
+  private readonly runEdges: EdgeRuntime[] = []
+  private readonly runCounts: number[] = []
 
   constructor(
     readonly nodes: NodeRuntime[],
@@ -130,6 +133,42 @@ export class Scheduler {
     if (node.pending.length > 0) return this.block(node)
   }
 
+  /** `emit` for many values of one port: the same routing, order and backpressure, one call. */
+  emitBatch(node: NodeRuntime, port: string, values: readonly unknown[]): void | Promise<void> {
+    const n = values.length
+    if (n === 1) return this.emit(node, port, values[0])
+    if (this.closed || n === 0) return
+    const edges = node.out[port]
+    if (edges === undefined) return this.emit(node, port, values[0])
+    node.counters.messagesOut += n
+    const now = this.draining ? this.now : this.clock()
+    const pending = node.pending
+    for (let i = 0; i < edges.length; i++) {
+      const edge = edges[i]!
+      let k = 0
+      if (pending.length === 0 && edge.depth < edge.capacity) {
+        k = Math.min(n, edge.capacity - edge.depth)
+        this.deliverRun(edge, now, values, k)
+      }
+      for (; k < n; k++) pending.push(new Message(edge, ++edge.seq, now, values[k]))
+    }
+    if (pending.length > 0) return this.block(node)
+  }
+
+  /** `deliver` for the first `count` values (the caller checked the edge has room for them). */
+  private deliverRun(edge: EdgeRuntime, timestamp: number, values: readonly unknown[], count: number): void {
+    const first = edge.seq + 1
+    edge.seq += count
+    edge.depth += count
+    const to = edge.to
+    to.inbox.pushRun(edge, first, timestamp, values, 0, count)
+    this.queued += count
+    if (this.observed)
+      for (let j = 0; j < count; j++)
+        this.hooks.deliverHook(new Message(edge, first + j, timestamp, values[j]))
+    if (!to.scheduled && !to.busy && !to.blocked) this.schedule(to)
+  }
+
   /** Runs a hook outside `process` (a flush) with the same busy/error handling. */
   callHook(node: NodeRuntime, hook: () => void | Promise<void>): void {
     let result: void | Promise<void>
@@ -194,8 +233,13 @@ export class Scheduler {
     const ctx = node.ctx
     const counters = node.counters
     this.now = Date.now()
+    const batched = component.processBatch !== undefined
     let n = 0
     while (n < NODE_BATCH && inbox.length > 0 && !node.busy && !node.blocked && this.running) {
+      if (batched) {
+        n += this.runBatch(node, NODE_BATCH - n)
+        continue
+      }
       const edge = inbox.headEdge()
       const value = inbox.headValue()
       inbox.drop()
@@ -228,13 +272,61 @@ export class Scheduler {
     return n
   }
 
-  private await(node: NodeRuntime, result: Promise<void>, t0: number, port: string | undefined): void {
+  /**
+   * Hands `processBatch` the queued messages at the head of the inbox that arrived on one port (at
+   * most `max`), taken off their edges as `runNode` takes them one by one. Returns how many.
+   */
+  private runBatch(node: NodeRuntime, max: number): number {
+    const inbox = node.inbox
+    const port = inbox.headEdge().toPort
+    const values: unknown[] = new Array(Math.min(max, inbox.length))
+    const runEdges = this.runEdges
+    const runCounts = this.runCounts
+    const k = inbox.takeRun(port, max, values, runEdges, runCounts)
+    values.length = k
+    this.queued -= k
+    for (let r = 0; r < runEdges.length; r++) {
+      const edge = runEdges[r]!
+      edge.depth -= runCounts[r]!
+      const from = edge.from
+      if (from !== undefined) {
+        if (from.blocked) this.tryUnblock(from)
+      } else if (edge.waiters.length > 0) {
+        for (const w of edge.waiters.splice(0)) w()
+      }
+    }
+    runEdges.length = 0
+    runCounts.length = 0
+    const counters = node.counters
+    counters.messagesIn += k
+    counters.invocations += k
+    const t0 = performance.now()
+    let result: void | Promise<void>
+    try {
+      result = node.component.processBatch!(node.ctx, port, values)
+    } catch (err) {
+      this.hooks.onError(node, port, err)
+      return k
+    }
+    if (result !== undefined && result !== null && typeof (result as Promise<void>).then === 'function') {
+      this.await(node, result, t0, port, k)
+    } else counters.recordLatency((performance.now() - t0) / k)
+    return k
+  }
+
+  private await(
+    node: NodeRuntime,
+    result: Promise<void>,
+    t0: number,
+    port: string | undefined,
+    messages = 1,
+  ): void {
     node.busy = true
     this.busyCount++
     const done = (err?: unknown, failed?: boolean) => {
       node.busy = false
       this.busyCount--
-      if (t0) node.counters.recordLatency(performance.now() - t0)
+      if (t0) node.counters.recordLatency((performance.now() - t0) / messages)
       if (failed) this.hooks.onError(node, port, err)
       if (!this.running) return
       if (node.inbox.length > 0 && !node.blocked && !node.scheduled) this.schedule(node)

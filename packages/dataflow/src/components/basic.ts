@@ -14,6 +14,7 @@ export const inputComponent = defineComponent({
   inputs: IN,
   outputs: OUT,
   process: (ctx, _port, value) => ctx.emit('out', value),
+  processBatch: (ctx, _port, values) => ctx.emitBatch('out', values),
 })
 
 /** Where values leave a graph: each value reaching it is an output of the execution, in order. */
@@ -24,6 +25,10 @@ export const outputComponent = defineComponent({
   inputs: IN,
   outputs: [],
   process: (ctx, _port, value) => (ctx as HostContext)[HOST_OUTPUT](value),
+  processBatch(ctx, _port, values) {
+    const output = (ctx as HostContext)[HOST_OUTPUT]
+    for (let i = 0; i < values.length; i++) output(values[i])
+  },
 })
 
 export const passthroughComponent = defineComponent({
@@ -33,6 +38,7 @@ export const passthroughComponent = defineComponent({
   inputs: IN,
   outputs: OUT,
   process: (ctx, _port, value) => ctx.emit('out', value),
+  processBatch: (ctx, _port, values) => ctx.emitBatch('out', values),
 })
 
 const LoggerOptions = z.strictObject({

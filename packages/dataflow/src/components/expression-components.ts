@@ -1,5 +1,6 @@
 import { type ComponentContext, defineComponent } from '@weft/spec'
 import { z } from 'zod'
+import { HOST_ERROR, type HostContext } from '../execution-node.js'
 import { type CompiledExpression, compileExpression } from '../sandbox/expression.js'
 import { compileFastExpression } from '../sandbox/fast-expression.js'
 import { loadQuickJS, SandboxError } from '../sandbox/quickjs.js'
@@ -42,6 +43,20 @@ function checkExpression(source: string, path: (string | number)[]) {
   }
 }
 
+/** Emits two runs of values on two ports; waits (backpressure) on both. */
+function emitBoth(
+  ctx: ComponentContext,
+  a: string,
+  aValues: unknown[],
+  b: string,
+  bValues: unknown[],
+): void | Promise<void> {
+  const waitA = aValues.length > 0 ? ctx.emitBatch(a, aValues) : undefined
+  const waitB = bValues.length > 0 ? ctx.emitBatch(b, bValues) : undefined
+  if (waitA && waitB) return Promise.all([waitA, waitB]).then(() => undefined)
+  return waitA ?? waitB
+}
+
 const EXPR = 'expr'
 const exprOf = (ctx: ComponentContext) => ctx.getState<CompiledExpression>(EXPR)!
 const dispose = (ctx: ComponentContext) => {
@@ -65,6 +80,24 @@ export const filterComponent = defineComponent<z.infer<typeof FilterOptions>>({
   process(ctx, _port, value) {
     return ctx.emit(exprOf(ctx).evaluate(value) ? 'out' : 'rejected', value)
   },
+  processBatch(ctx, port, values) {
+    const evaluate = exprOf(ctx).evaluate
+    const kept: unknown[] = []
+    const rejected: unknown[] = []
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i]
+      let pass: unknown
+      try {
+        pass = evaluate(value)
+      } catch (err) {
+        if ((ctx as HostContext)[HOST_ERROR](port, err)) continue
+        return
+      }
+      if (pass) kept.push(value)
+      else rejected.push(value)
+    }
+    return emitBoth(ctx, 'out', kept, 'rejected', rejected)
+  },
   cleanup: dispose,
 })
 
@@ -85,6 +118,23 @@ export const mapComponent = defineComponent<z.infer<typeof MapOptions>>({
     const out = exprOf(ctx).evaluate(value)
     // JSON has no undefined: an expression that yields nothing emits null.
     return ctx.emit('out', out === undefined ? null : out)
+  },
+  processBatch(ctx, port, values) {
+    const evaluate = exprOf(ctx).evaluate
+    // The results replace the values in place: the array is this call's own.
+    let kept = 0
+    for (let i = 0; i < values.length; i++) {
+      let out: unknown
+      try {
+        out = evaluate(values[i])
+      } catch (err) {
+        if ((ctx as HostContext)[HOST_ERROR](port, err)) continue
+        return
+      }
+      values[kept++] = out === undefined ? null : out
+    }
+    values.length = kept
+    return ctx.emitBatch('out', values)
   },
   cleanup: dispose,
 })
