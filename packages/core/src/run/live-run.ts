@@ -6,24 +6,16 @@
  */
 import { hostname } from 'node:os'
 import type {
-  Backend,
-  BudgetSpec,
-  ContextPipeline,
-  CostModel,
   ErrorInfo,
   EventDraft,
   JsonObject,
-  RetryPolicy,
   RunSpec,
   RunSummary,
   Severity,
-  Store,
   TaskState,
   WeftEvent,
 } from '@weft/spec'
-import type { SlotPool } from '../runtime/concurrency.js'
-import type { EventBus } from '../runtime/event-bus.js'
-import { type AgentProfile, planRun, type RunPlan } from '../runtime/plan.js'
+import { planRun, type RunPlan } from '../runtime/plan.js'
 import type { Scope } from '../template/expression.js'
 import type { Attempt } from './attempt.js'
 import type { Batch } from './batches.js'
@@ -31,6 +23,7 @@ import { type Clock, systemClock } from './clock.js'
 import { CommitLog, isConflict } from './commit-log.js'
 import { abandonCompensation, type CompensationDrive } from './compensation.js'
 import type { TaskExecutor } from './dispatch.js'
+import type { ExecutionDeps } from './execution-deps.js'
 import { TaskGraph } from './graph.js'
 import { createInProcessExecutor } from './in-process-executor.js'
 import { Ledger } from './ledger.js'
@@ -42,35 +35,6 @@ import { step } from './scheduler.js'
 import type { RunState } from './state.js'
 import { taskScopeView } from './task-scope.js'
 import { RunTimers } from './timers.js'
-
-export interface ExecutionDeps {
-  store: Store
-  /** Prices and token counts; without it, estimates come only from backends that give them. */
-  cost?: CostModel
-  /** Builds and compacts each task's context; without it, `context:` settings are not applied. */
-  context?: ContextPipeline
-  /** The runtime's default budget (the workflow and the run override it field by field). */
-  budget?: BudgetSpec
-  bus: EventBus
-  slots: SlotPool
-  backends: ReadonlyMap<string, Backend>
-  agents: Record<string, AgentProfile>
-  retryDefaults?: RetryPolicy
-  defaultParallelism: number
-  workDir: string
-  random: () => number
-  /** How long a backend may take to stop after its signal aborted before it is abandoned. */
-  cancelGraceMs: number
-  warn(message: string, context?: unknown): void
-  traceSink?: (event: WeftEvent) => void
-  /** A slot of the shared pool became free: other runs may dispatch. */
-  onSlotFreed(): void
-  onFinished(execution: RunExecution): void
-  /** Time and timers (retry waits, timeouts); the machine's clock by default. */
-  clock?: Clock
-  /** Executes dispatched attempts; in this process by default. */
-  executor?: TaskExecutor
-}
 
 /** Why a run is stopping: a cancel, a failed task of a `failFast` run, its timeout, a deadlock. */
 export interface Stopping {

@@ -10,12 +10,13 @@ import { armApprovalTimeout } from './approvals.js'
 import { abortAttempt, scheduleRetry } from './attempt.js'
 import { abandonCompensation, resumeCompensation } from './compensation.js'
 import * as controls from './controls.js'
-import { type ExecutionDeps, LiveRun } from './live-run.js'
+import type { ExecutionDeps } from './execution-deps.js'
+import { LiveRun } from './live-run.js'
 import { emptyRunState, RunState } from './state.js'
 import { cancelTask, type TaskCancelOutcome } from './task-cancel.js'
 import { stopRun } from './transitions.js'
 
-export type { ExecutionDeps } from './live-run.js'
+export type { ExecutionDeps } from './execution-deps.js'
 export { countTasks } from './state.js'
 
 export interface ReusedOutput {
