@@ -25,7 +25,8 @@ import type {
 } from '@weft/spec'
 import { GEN_AI, providerOf, WEFT } from './attributes.js'
 import { attemptSpanId, type PlannedIds, runTraceId } from './ids.js'
-import { errorInfoOf, fail, flat, remoteContext, usageAttributes } from './span-attributes.js'
+import { addRunEvent } from './run-events.js'
+import { errorInfoOf, fail, remoteContext, usageAttributes } from './span-attributes.js'
 
 interface Open {
   span: Span
@@ -100,55 +101,20 @@ export class RunSpans {
         return
       }
       case 'run.started':
-        this.run(e)?.span.addEvent('weft.run.started', { 'weft.run.mode': e.data.mode }, at)
-        return
       case 'run.paused':
-        this.run(e)?.span.addEvent(
-          'weft.run.paused',
-          { [WEFT.reason]: e.data.reason, ...(e.data.message ? { 'weft.message': e.data.message } : {}) },
-          at,
-        )
-        return
       case 'run.resumed':
-        this.run(e)?.span.addEvent('weft.run.resumed', { [WEFT.reason]: e.data.reason }, at)
-        return
       case 'run.canceling':
-        this.run(e)?.span.addEvent('weft.run.canceling', { [WEFT.reason]: e.data.reason }, at)
-        return
-      // Compensations run after every task has ended: events of the run's span, in the order they ran.
       case 'run.compensating':
-        this.run(e)?.span.addEvent(
-          'weft.run.compensating',
-          { 'weft.compensation.outcome': e.data.outcome, 'weft.compensation.tasks': e.data.tasks.join(',') },
-          at,
-        )
-        return
       case 'compensation.started':
       case 'compensation.succeeded':
       case 'compensation.failed':
       case 'compensation.canceled':
-        this.run(e)?.span.addEvent(
-          `weft.${e.type}`,
-          {
-            ...(e.taskId ? { [WEFT.taskId]: e.taskId } : {}),
-            ...(e.attempt ? { [WEFT.attempt]: e.attempt } : {}),
-            ...(e.type === 'compensation.started' ? { [WEFT.backend]: e.data.backend } : {}),
-            ...(e.type === 'compensation.failed' ? { 'error.type': e.data.error.code } : {}),
-            ...(e.type === 'compensation.canceled' ? { [WEFT.reason]: e.data.reason } : {}),
-          },
-          at,
-        )
-        return
-      case 'budget.exceeded': {
+      case 'budget.exceeded':
+      case 'diagnostic': {
         const run = this.run(e)
-        run?.span.setAttribute(WEFT.budgetExceeded, true)
-        run?.span.addEvent('weft.budget.exceeded', flat(e.data), at)
+        if (run) addRunEvent(run.span, e, at)
         return
       }
-      case 'diagnostic':
-        if (e.severity === 'warn' || e.severity === 'error')
-          this.run(e)?.span.addEvent('weft.diagnostic', { 'weft.diagnostic.code': e.data.code }, at)
-        return
       case 'task.queued':
         if (e.taskId) this.task(e.runId, e.taskId, at)
         return
