@@ -137,6 +137,60 @@ describe('weft dataflow', { timeout: 240_000 }, () => {
     expect(run.stderr).toMatch(/bad\.jsonl:2: not a JSON value/)
   })
 
+  it('run: a file of many chunks (CRLF, no final newline) in order; a bad line is found by its number', async () => {
+    const ws = workspace()
+    // About 1 MB: many reads of the file, whose chunk boundaries fall inside lines.
+    const n = 150_000
+    const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ i }))
+    writeFileSync(join(ws.dir, 'many.jsonl'), lines.join('\r\n'))
+    writeFileSync(
+      join(ws.dir, 'index.yaml'),
+      [
+        'weft: 1',
+        'kind: dataflow',
+        'name: index',
+        'nodes:',
+        '  src: { component: input }',
+        '  get: { component: map, with: { expression: "value.i * 2" } }',
+        '  sink: { component: output }',
+        'edges:',
+        '  - { from: src.out, to: get.in }',
+        '  - { from: get.out, to: sink.in }',
+        '',
+      ].join('\n'),
+    )
+    const run = await runCli(
+      [
+        'dataflow',
+        'run',
+        'index.yaml',
+        '--input',
+        'many.jsonl',
+        '--output',
+        'out.jsonl',
+        '--store',
+        'memory:',
+      ],
+      { cwd: ws.dir, env: ws.env, timeoutMs: 120_000 },
+    )
+    expect(run.code).toBe(0)
+    const out = readFileSync(join(ws.dir, 'out.jsonl'), 'utf8').trim().split('\n').map(Number)
+    expect(out).toEqual(Array.from({ length: n }, (_, i) => i * 2))
+
+    lines[120_000] = '{ "i": oops }'
+    writeFileSync(join(ws.dir, 'many.jsonl'), lines.join('\n'))
+    const bad = await runCli(
+      ['dataflow', 'run', 'index.yaml', '--input', 'many.jsonl', '--store', 'memory:'],
+      {
+        cwd: ws.dir,
+        env: ws.env,
+        timeoutMs: 120_000,
+      },
+    )
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/many\.jsonl:120001: not a JSON value/)
+  })
+
   it('list, status, pause, resume, inject and stop an execution running in a server (--server); list/status from the local store', async () => {
     const ws = workspace()
     const server = await startTestServer()

@@ -1,6 +1,5 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import { createInterface } from 'node:readline'
 import { WeftError } from '@weft/core'
 import { DataflowError, type Execution } from '@weft/dataflow'
 import type { Command } from 'commander'
@@ -103,7 +102,11 @@ async function dataflowRun(file: string, opts: DataflowRunOptions, ctx: CliConte
   })
 }
 
-/** Feeds each JSON line to the input node, waiting while its queue is full (backpressure reaches the file). */
+/**
+ * Feeds each JSON line to the input node, waiting while its queue is full (backpressure reaches
+ * the file: the next chunk is read only then). The lines of a chunk are offered in one synchronous
+ * burst, so the engine takes them in batches instead of one message per turn of the event loop.
+ */
 async function feed(
   execution: Execution,
   input: string,
@@ -124,34 +127,60 @@ async function feed(
       hint: 'give a JSON Lines file (one JSON value per line), or - for stdin',
     })
   }
-  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })
+  const target = node ? { node } : {}
+  stream.setEncoding('utf8')
   let lineNo = 0
-  for await (const line of lines) {
+  let rest = ''
+  /**
+   * Offers one line's value: true at once when it fit, a promise when it waits for room (so a
+   * burst of lines that fit never yields), false when the execution takes no more input.
+   */
+  const take = (line: string): boolean | Promise<boolean> => {
     lineNo++
-    if (line.trim() === '') continue
-    let value: unknown
+    if (line.trim() === '') return true
+    const value = parseLine(line, input, lineNo)
+    if (execution.state !== 'running' && execution.state !== 'paused') return false
     try {
-      value = JSON.parse(line)
+      if (execution.offer(value, target)) return true
     } catch (err) {
-      throw new WeftError(
-        'input_invalid',
-        `${input}:${lineNo}: not a JSON value: ${(err as Error).message}`,
-        {
-          hint: 'each line of --input is one JSON value (e.g. 42, "text" or {"a": 1})',
-        },
-      )
+      throw badTarget(err)
     }
-    if (execution.state !== 'running' && execution.state !== 'paused') break
-    try {
-      await execution.send(value, node ? { node } : {})
-    } catch (err) {
-      // A target the graph does not have (no or several input nodes, a bad --node) is bad input.
-      if (err instanceof DataflowError && err.code === 'unknown_target') {
-        throw new WeftError('input_invalid', err.message, {
-          hint: err.hint ?? 'name the node to feed with --node',
-        })
-      }
-      throw err
+    return execution.send(value, target).then(
+      () => true,
+      (err) => {
+        throw badTarget(err)
+      },
+    )
+  }
+  for await (const chunk of stream as AsyncIterable<string>) {
+    const lines = (rest + chunk).split(LINE_BREAK)
+    rest = lines.pop() ?? ''
+    for (const line of lines) {
+      const taken = take(line)
+      if (taken === false || (taken !== true && !(await taken))) return
     }
+  }
+  if (rest !== '') await take(rest)
+}
+
+/** A target the graph does not have (no or several input nodes, a bad --node) is bad input. */
+function badTarget(err: unknown): unknown {
+  if (err instanceof DataflowError && err.code === 'unknown_target')
+    return new WeftError('input_invalid', err.message, {
+      hint: err.hint ?? 'name the node to feed with --node',
+    })
+  return err
+}
+
+/** `\n` or `\r\n`, as JSON Lines allows. */
+const LINE_BREAK = /\r?\n/
+
+function parseLine(line: string, input: string, lineNo: number): unknown {
+  try {
+    return JSON.parse(line)
+  } catch (err) {
+    throw new WeftError('input_invalid', `${input}:${lineNo}: not a JSON value: ${(err as Error).message}`, {
+      hint: 'each line of --input is one JSON value (e.g. 42, "text" or {"a": 1})',
+    })
   }
 }
