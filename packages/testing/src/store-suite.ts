@@ -12,6 +12,7 @@ import { describeMultiProcess } from './store-suite/multi-process.js'
 import { describeQueue } from './store-suite/queue.js'
 import { describeRunLogCommit } from './store-suite/run-log-commit.js'
 import { describeRunLogDelete } from './store-suite/run-log-delete.js'
+import { describeRunLogLifecycle } from './store-suite/run-log-lifecycle.js'
 import { describeRunLogQueries } from './store-suite/run-log-queries.js'
 import { describeRunLogRuntime } from './store-suite/run-log-runtime.js'
 import { describeSchedules } from './store-suite/schedules.js'
@@ -102,6 +103,7 @@ export function describeStore(name: string, factory: StoreFactory): void {
     }
 
     // Required of every store.
+    describeRunLogLifecycle(suite)
     describeRunLogCommit(suite)
     describeRunLogQueries(suite)
     describeRunLogDelete(suite)

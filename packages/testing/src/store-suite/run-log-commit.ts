@@ -1,7 +1,6 @@
 import {
   type Commit,
   newRunId,
-  OPTIONAL_STORE_CAPABILITIES,
   RunSpecSchema,
   type RunSummary,
   RunSummarySchema,
@@ -20,51 +19,11 @@ import {
   withTs,
 } from '../fixtures.js'
 import { expectWeftError, type StoreSuite } from './helpers.js'
+import { concurrentCommitTests } from './run-log-commit-concurrency.js'
 
-/** The run log, required of every store: lifecycle and the one write path, `commit`. */
+/** The run log, required of every store: the one write path, `commit`. */
 export function describeRunLogCommit(suite: StoreSuite): void {
   const { createRun, snapshot } = suite
-  describe('lifecycle', () => {
-    let store: Store
-    beforeEach(() => {
-      store = suite.store
-    })
-
-    it('describes itself', () => {
-      expect(store.specificationVersion).toBe('weft.store.v1')
-      expect(typeof store.id).toBe('string')
-      expect(store.id.length).toBeGreaterThan(0)
-      for (const key of ['transactions', 'multiProcess', ...OPTIONAL_STORE_CAPABILITIES] as const) {
-        expect(typeof store.capabilities[key], `capabilities.${key}`).toBe('boolean')
-      }
-      // An optional part is there exactly when the store declares it.
-      for (const key of OPTIONAL_STORE_CAPABILITIES) {
-        expect(store[key] !== undefined, `store.${key} present <=> capabilities.${key}`).toBe(
-          store.capabilities[key],
-        )
-      }
-    })
-
-    it('init is idempotent and keeps what was written', async () => {
-      const { runId } = await createRun()
-      await store.init()
-      await store.init()
-      expect((await store.runs.get(runId))?.id).toBe(runId)
-      expect(await store.events.read(runId)).toHaveLength(3)
-    })
-
-    it('answers "nothing" for unknown runs instead of throwing', async () => {
-      const id = newRunId()
-      expect(await store.runs.get(id)).toBeUndefined()
-      expect(await store.runs.getSpec(id)).toBeUndefined()
-      expect(await store.tasks.list(id)).toEqual([])
-      expect(await store.tasks.get(id, 'a')).toBeUndefined()
-      expect(await store.events.read(id)).toEqual([])
-      expect(await store.events.query({ runId: id })).toEqual([])
-      expect(await store.runs.list()).toEqual({ items: [] })
-    })
-  })
-
   describe('commit', () => {
     let store: Store
     beforeEach(() => {
@@ -360,63 +319,6 @@ export function describeRunLogCommit(suite: StoreSuite): void {
       expect((await store.events.read(one.runId)).map((e) => e.seq)).toEqual([1, 2, 3])
     })
 
-    it('serialises concurrent commits to one run: seqs stay gapless and distinct', async () => {
-      const { runId } = await createRun()
-      const results = await Promise.all(
-        Array.from({ length: 10 }, (_, i) =>
-          store.commit({ runId, events: [logEvent(`c${i}-0`), logEvent(`c${i}-1`)] }),
-        ),
-      )
-      const seqs = results
-        .flat()
-        .map((e) => e.seq)
-        .sort((a, b) => a - b)
-      expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 4))
-      for (const r of results) expect(r[1]!.seq).toBe(r[0]!.seq + 1)
-      const all = await store.events.read(runId)
-      expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 23 }, (_, i) => i + 1))
-      expect((await store.runs.get(runId))?.lastSeq).toBe(23)
-    })
-
-    it('lets exactly one of several concurrent commits with the same expectLastSeq win', async () => {
-      const { runId } = await createRun()
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: 5 }, (_, i) =>
-          store.commit({ runId, expectLastSeq: 3, events: [logEvent(`resume ${i}`)] }),
-        ),
-      )
-      const won = outcomes.filter((o) => o.status === 'fulfilled')
-      const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')
-      expect(won).toHaveLength(1)
-      expect(lost).toHaveLength(4)
-      for (const l of lost) expect(l.reason).toMatchObject({ name: 'WeftError', code: 'conflict' })
-      expect((await store.events.read(runId)).map((e) => e.seq)).toEqual([1, 2, 3, 4])
-    })
-
-    it('does not mix up concurrent commits to different runs', async () => {
-      const runs = await Promise.all(Array.from({ length: 5 }, (_, i) => createRun({ name: `run-${i}` })))
-      await Promise.all(
-        Array.from({ length: 8 }, (_, round) =>
-          runs.map(({ runId }, i) =>
-            store.commit({
-              runId,
-              tasks: [buildTaskState(runId, 'a', 0, { status: 'running', attempt: round + 1 })],
-              events: [logEvent(`run-${i} round-${round}`)],
-            }),
-          ),
-        ).flat(),
-      )
-      for (const [i, { runId }] of runs.entries()) {
-        const events = await store.events.read(runId)
-        expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 11 }, (_, k) => k + 1))
-        expect(events.every((e) => e.runId === runId)).toBe(true)
-        const messages = events.slice(3).map((e) => (e.data as { message: string }).message)
-        expect(messages.every((m) => m.startsWith(`run-${i} `))).toBe(true)
-        expect(new Set(messages).size).toBe(8)
-        const summary = await store.runs.get(runId)
-        expect(summary).toMatchObject({ name: `run-${i}`, lastSeq: 11 })
-        expect((await store.tasks.get(runId, 'a'))?.status).toBe('running')
-      }
-    })
+    concurrentCommitTests(suite)
   })
 }
