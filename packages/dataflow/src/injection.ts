@@ -64,7 +64,9 @@ export class Injection {
       inputs.length === 0
         ? `the graph '${this.plan.name}' has no input node`
         : `the graph '${this.plan.name}' has ${inputs.length} input nodes`,
-      'name the node to inject into',
+      inputs.length === 0
+        ? `name the node to inject into (nodes: ${this.plan.nodes.map((n) => n.id).join(', ')})`
+        : `name the node to inject into: ${inputs.map((n) => n.id).join(' or ')}`,
     )
   }
 }

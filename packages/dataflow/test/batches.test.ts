@@ -142,3 +142,28 @@ describe('batches (processBatch)', () => {
     expect(r.execution.queueDepth()).toBe(0)
   })
 })
+
+describe('injection targets', () => {
+  it('names the input nodes to choose from when a graph has several, and the nodes when one is unknown', async () => {
+    const doc = graph(
+      {
+        a: { component: 'input' },
+        b: { component: 'input' },
+        m: { component: 'passthrough' },
+        sink: { component: 'output' },
+      },
+      ['a.out -> m.in', 'b.out -> m.in', 'm.out -> sink.in'],
+    )
+    const execution = await createDataflow().createExecution(doc)
+    await execution.start()
+    expect(() => execution.offer(1)).toThrow(
+      expect.objectContaining({ code: 'unknown_target', hint: 'name the node to inject into: a or b' }),
+    )
+    expect(() => execution.offer(1, { node: 'zz' })).toThrow(
+      expect.objectContaining({ code: 'unknown_target', hint: 'nodes: a, b, m, sink' }),
+    )
+    expect(execution.offer(1, { node: 'b' })).toBe(true)
+    execution.end()
+    expect((await execution.done).metrics.messagesOutput).toBe(1)
+  })
+})

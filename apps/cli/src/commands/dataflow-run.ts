@@ -167,7 +167,7 @@ async function feed(
 function badTarget(err: unknown): unknown {
   if (err instanceof DataflowError && err.code === 'unknown_target')
     return new WeftError('input_invalid', err.message, {
-      hint: err.hint ?? 'name the node to feed with --node',
+      hint: err.hint ? `${err.hint} (--node NODE)` : 'name the node to feed with --node NODE',
     })
   return err
 }
