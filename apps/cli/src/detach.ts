@@ -119,7 +119,7 @@ export function reportStarted(run: RunSummary): void {
 export function printDetached(
   run: RunSummary,
   io: CliIo,
-  options: { json?: boolean; extraArgs?: string; log?: string },
+  options: { json?: boolean; extraArgs?: string; log?: string; workers?: boolean },
 ): void {
   if (options.json) {
     io.stdout.write(
@@ -131,7 +131,7 @@ export function printDetached(
   io.stdout.write(`${run.id}\n`)
   io.stderr.write(
     [
-      `run ${run.id} (${run.name}) goes on in the background${options.log ? `; its output: ${options.log}` : ' on the server'}`,
+      `run ${run.id} (${run.name}) goes on in the background${options.log ? `; its output: ${options.log}` : options.workers ? ': a `weft worker` on this store runs it' : ' on the server'}`,
       `  follow it:  weft runs events ${run.id} --follow${extra}`,
       `  show it:    weft runs show ${run.id}${extra}`,
       `  cancel it:  weft runs cancel ${run.id}${extra}`,

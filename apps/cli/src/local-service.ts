@@ -1,4 +1,5 @@
 import {
+  agentStoreOf,
   type Backend,
   type BackendHealth,
   type Diagnostic,
@@ -15,7 +16,17 @@ const HEALTH_TIMEOUT_MS = 5000
 export function createLocalService(runtime: Runtime, extraArgs?: string, sharedQueue = false): RunService {
   return {
     kind: 'local',
-    ...(sharedQueue ? { sharedQueue } : {}),
+    ...(sharedQueue
+      ? {
+          sharedQueue,
+          async liveWorkers() {
+            const agents = agentStoreOf(runtime.store)
+            if (!agents) return 0
+            // A worker past its record's expiry is listed as failed: these are the live ones.
+            return (await agents.list({ statuses: ['starting', 'idle', 'busy'] })).length
+          },
+        }
+      : {}),
     where: 'this store',
     ...(extraArgs ? { extraArgs } : {}),
     get: (runId) => runtime.get(runId),

@@ -77,6 +77,8 @@ export interface RunService {
   readonly kind: 'local' | 'remote'
   /** A local store shared with `weft worker` processes (Postgres): `--detach` only records the run. */
   readonly sharedQueue?: boolean
+  /** On a shared store: how many workers are up and claiming (starting, idle or busy). */
+  liveWorkers?(): Promise<number>
   /** Where the runs are, for messages: `this store`, `the server at http://…`. */
   readonly where: string
   /** Arguments printed commands need to reach the same runs (`--store PATH`, `--server URL`). */

@@ -152,7 +152,11 @@ export async function runCommand(
           const run = service.sharedQueue
             ? await service.start(doc, { ...request, detach: true })
             : await begin()
-          printDetached(run, io, detachOptions)
+          printDetached(run, io, { ...detachOptions, ...(service.sharedQueue ? { workers: true } : {}) })
+          if ((await service.liveWorkers?.()) === 0)
+            io.stderr.write(
+              `note: no \`weft worker\` is up on this store: the run waits until one starts (weft worker${service.extraArgs ? ` ${service.extraArgs}` : ''})\n`,
+            )
           return ExitCode.ok
         }
         return await watchRun({
