@@ -216,11 +216,11 @@ export async function agentControlCommand(
       gone(agent) && action !== 'stop'
         ? `agent {name} is ${agent.status}: ${action === 'pause' ? 'it comes up paused when started again' : 'its pause is cleared for when it starts again'}`
         : action === 'stop' && agent.status === 'failed'
-          ? 'agent {name} is not running (failed)'
+          ? 'agent {name} is not running (failed: no heartbeat before its record expired): nothing to stop'
           : control.said
-    io.stdout.write(
-      `${said.replace('{name}', name)}${answer.changed ? '' : c.dim(' (it already was asked to)')}\n`,
-    )
+    // "Already asked" says something only of an agent that is there to apply it.
+    const already = answer.changed || gone(agent) ? '' : c.dim(' (it already was asked to)')
+    io.stdout.write(`${said.replace('{name}', name)}${already}\n`)
     if (action === 'pause' && !gone(agent))
       io.stdout.write(
         `to resume: weft agents resume ${name}${target.extraArgs ? ` ${target.extraArgs}` : ''}\n`,
