@@ -18,6 +18,9 @@ export const UsageSchema = z.object({
 })
 export type Usage = z.infer<typeof UsageSchema>
 
+/** The fields of `Usage`, counts first and `costUsd` last, for code that walks them. */
+export const USAGE_FIELDS = Object.keys(UsageSchema.shape) as readonly (keyof Usage)[]
+
 export function emptyUsage(): Usage {
   return { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }
 }

@@ -6,7 +6,7 @@
  * instead of mutating them.
  */
 import type { Json, JsonObject, RunSummary, TaskState, TaskStatus, WeftEvent } from '@weft/spec'
-import { addUsage, emptyUsage, type Usage } from '@weft/spec'
+import { addUsage, emptyUsage, USAGE_FIELDS, type Usage } from '@weft/spec'
 import { foldCompensation } from './compensation-fold.js'
 import type { RunState } from './state.js'
 
@@ -281,20 +281,11 @@ function put(
   return after
 }
 
-const USAGE_KEYS = [
-  'inputTokens',
-  'outputTokens',
-  'cacheReadTokens',
-  'cacheWriteTokens',
-  'reasoningTokens',
-  'costUsd',
-] as const
-
 /** Usage adds up on the task, the run, and the run's split by model and by backend. */
 function recordUsage(state: RunState, e: RunEvent & { type: 'usage.recorded' }, ts: string, seq: number) {
   const d = e.data
   const usage: Partial<Usage> = {}
-  for (const k of USAGE_KEYS) if (d[k] !== undefined) usage[k] = d[k]
+  for (const k of USAGE_FIELDS) if (d[k] !== undefined) usage[k] = d[k]
   const s = state.summary
   const modelKey = d.model ?? 'unknown'
   const next: RunSummary = {

@@ -10,19 +10,13 @@ import {
   isBackendError,
   type Json,
   type TaskResult,
+  USAGE_FIELDS,
 } from '@weft/core'
 import { expect } from 'vitest'
 import { delay } from './helpers.js'
 
 /** The counts of `TaskResult.usage` and of `usage` events; each must be a non-negative number. */
-const USAGE_COUNTS = [
-  'inputTokens',
-  'outputTokens',
-  'cacheReadTokens',
-  'cacheWriteTokens',
-  'reasoningTokens',
-  'costUsd',
-] as const
+const USAGE_COUNTS = USAGE_FIELDS
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error']
 
 export function expectValidResult(result: TaskResult): void {
