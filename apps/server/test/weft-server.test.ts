@@ -185,10 +185,12 @@ describe('weft-server', () => {
       body: JSON.stringify({ workflowName: 'hello' }),
     })
     const runId = started.body.runId as string
-    // Wait until `slow` runs (so `greet` is done), then kill the server mid-task.
+    // Wait until `slow` has started in the store (so `greet`'s success is committed: the events
+    // route reads the log), then kill the server mid-task. The run's own view is live, ahead of
+    // the log by the commit in flight, and a kill loses that commit: it cannot be the signal.
     for (;;) {
-      const { body } = await api(url, `/api/v1/runs/${runId}`, READ_KEY)
-      if (body.tasks.find((t: { taskId: string }) => t.taskId === 'slow')?.status === 'running') break
+      const { body } = await api(url, `/api/v1/runs/${runId}/events?type=task.started`, READ_KEY)
+      if (body.items.some((e: { taskId: string }) => e.taskId === 'slow')) break
       await new Promise((r) => setTimeout(r, 50))
     }
     first.child.kill('SIGKILL')
