@@ -39,22 +39,20 @@ export class Inbox {
     this.count++
   }
 
-  /** Appends `values[start..end)`, all arrived on `edge`, numbered from `firstSeq`, at one time. */
+  /** Appends the first `k` values, all arrived on `edge`, numbered from `firstSeq`, at one time. */
   pushRun(
     edge: EdgeRuntime,
     firstSeq: number,
     timestamp: number,
     values: readonly unknown[],
-    start: number,
-    end: number,
+    k: number,
   ): void {
-    const k = end - start
     while (this.count + k > this.edges.length) this.grow()
     const { edges, seqs, times, mask } = this
     const vals = this.values
     let i = (this.head + this.count) & mask
     let seq = firstSeq
-    for (let j = start; j < end; j++) {
+    for (let j = 0; j < k; j++) {
       edges[i] = edge
       vals[i] = values[j]
       seqs[i] = seq++

@@ -161,7 +161,7 @@ export class Scheduler {
     edge.seq += count
     edge.depth += count
     const to = edge.to
-    to.inbox.pushRun(edge, first, timestamp, values, 0, count)
+    to.inbox.pushRun(edge, first, timestamp, values, count)
     this.queued += count
     if (this.observed)
       for (let j = 0; j < count; j++)
@@ -244,13 +244,7 @@ export class Scheduler {
       const value = inbox.headValue()
       inbox.drop()
       this.queued--
-      edge.depth--
-      const from = edge.from
-      if (from !== undefined) {
-        if (from.blocked) this.tryUnblock(from)
-      } else if (edge.waiters.length > 0) {
-        for (const w of edge.waiters.splice(0)) w()
-      }
+      this.took(edge, 1)
       n++
       counters.messagesIn++
       const calls = ++counters.invocations
@@ -286,14 +280,7 @@ export class Scheduler {
     values.length = k
     this.queued -= k
     for (let r = 0; r < runEdges.length; r++) {
-      const edge = runEdges[r]!
-      edge.depth -= runCounts[r]!
-      const from = edge.from
-      if (from !== undefined) {
-        if (from.blocked) this.tryUnblock(from)
-      } else if (edge.waiters.length > 0) {
-        for (const w of edge.waiters.splice(0)) w()
-      }
+      this.took(runEdges[r]!, runCounts[r]!)
     }
     runEdges.length = 0
     runCounts.length = 0
@@ -312,6 +299,20 @@ export class Scheduler {
       this.await(node, result, t0, port, k)
     } else counters.recordLatency((performance.now() - t0) / k)
     return k
+  }
+
+  /**
+   * `count` messages of `edge` left its queue: a producer blocked on it may move its pending
+   * messages on, and `send()` callers waiting to inject into it may go.
+   */
+  private took(edge: EdgeRuntime, count: number): void {
+    edge.depth -= count
+    const from = edge.from
+    if (from !== undefined) {
+      if (from.blocked) this.tryUnblock(from)
+    } else if (edge.waiters.length > 0) {
+      for (const w of edge.waiters.splice(0)) w()
+    }
   }
 
   private await(
