@@ -1,5 +1,6 @@
 import { type Commit, WeftError, type WeftEvent } from '@weft/core'
 import { type Db, type Queryable, sqlState } from './db.js'
+import { arrayLiteral } from './pg-array.js'
 import { ISO_NOW } from './rows.js'
 
 /**
@@ -11,7 +12,8 @@ import { ISO_NOW } from './rows.js'
  *    `create` of an id waits for the first's unique-key check, then finds the row: `conflict`.
  * 2. `expectLastSeq` is checked against the locked row.
  * 3. Events, tasks, memory, spec, summary and tags are written, each with one statement whatever
- *    the number of rows (arrays bound as parameters and expanded with `unnest`).
+ *    the number of rows (arrays bound as parameters, as array literals built by pg-array.ts, and
+ *    expanded with `unnest`).
  *
  * A refusal raises inside the function and nothing of the commit is written: state, log and
  * memory never disagree. A deadlock rolls the statement back and it runs again.
@@ -49,24 +51,24 @@ export function commitApplier(s: string) {
       r?.updatedAt ?? null,
       // The summary is stored as given; its lastSeq is the column's, set when it is read.
       r ? JSON.stringify(r) : null,
-      r?.tags ?? [],
-      events.map((e) => e.ts),
-      events.map((e) => e.type),
-      events.map((e) => e.taskId ?? null),
-      events.map((e) => e.attempt ?? null),
-      events.map((e) => e.severity ?? 'info'),
-      events.map((e) => JSON.stringify(e.data)),
-      tasks.map((t) => t.taskId),
-      tasks.map((t) => t.order),
-      tasks.map((t) => t.status),
-      tasks.map((t) => t.attempt),
-      tasks.map((t) => t.priority),
-      tasks.map((t) => JSON.stringify(t)),
-      deletes.map((m) => m.scope),
-      deletes.map((m) => m.key),
-      puts.map((m) => m.scope),
-      puts.map((m) => m.key),
-      puts.map((m) => JSON.stringify(m.value)),
+      arrayLiteral(r?.tags ?? []),
+      arrayLiteral(events.map((e) => e.ts)),
+      arrayLiteral(events.map((e) => e.type)),
+      arrayLiteral(events.map((e) => e.taskId ?? null)),
+      arrayLiteral(events.map((e) => e.attempt ?? null)),
+      arrayLiteral(events.map((e) => e.severity ?? 'info')),
+      arrayLiteral(events.map((e) => JSON.stringify(e.data))),
+      arrayLiteral(tasks.map((t) => t.taskId)),
+      arrayLiteral(tasks.map((t) => t.order)),
+      arrayLiteral(tasks.map((t) => t.status)),
+      arrayLiteral(tasks.map((t) => t.attempt)),
+      arrayLiteral(tasks.map((t) => t.priority)),
+      arrayLiteral(tasks.map((t) => JSON.stringify(t))),
+      arrayLiteral(deletes.map((m) => m.scope)),
+      arrayLiteral(deletes.map((m) => m.key)),
+      arrayLiteral(puts.map((m) => m.scope)),
+      arrayLiteral(puts.map((m) => m.key)),
+      arrayLiteral(puts.map((m) => JSON.stringify(m.value))),
     ]
     let lastSeq: number
     try {

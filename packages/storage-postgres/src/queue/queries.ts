@@ -9,6 +9,7 @@
  * as a new attempt queued by the run's owner.
  */
 import type { Db } from '../db.js'
+import { arrayLiteral } from '../pg-array.js'
 
 const TTL = (param: string) => `now() + ${param}::float8 * interval '1 millisecond'`
 
@@ -182,12 +183,12 @@ export function queueQueries(db: Db, s: string) {
     async enqueue(owner: string, attempts: Omit<QueuedAttempt, 'owner'>[]): Promise<void> {
       if (attempts.length === 0) return
       await db.query(enqueue, [
-        attempts.map((a) => a.runId),
-        attempts.map((a) => a.taskId),
-        attempts.map((a) => a.attempt),
-        attempts.map((a) => a.backend),
-        attempts.map((a) => a.priority),
-        attempts.map((a) => a.request),
+        arrayLiteral(attempts.map((a) => a.runId)),
+        arrayLiteral(attempts.map((a) => a.taskId)),
+        arrayLiteral(attempts.map((a) => a.attempt)),
+        arrayLiteral(attempts.map((a) => a.backend)),
+        arrayLiteral(attempts.map((a) => a.priority)),
+        arrayLiteral(attempts.map((a) => a.request)),
         owner,
       ])
     },
@@ -211,11 +212,11 @@ export function queueQueries(db: Db, s: string) {
     async stream(rows: { claim: ClaimedAttempt; event: string }[]): Promise<void> {
       if (rows.length === 0) return
       await db.query(stream, [
-        rows.map((r) => r.claim.runId),
-        rows.map((r) => r.claim.taskId),
-        rows.map((r) => r.claim.attempt),
-        rows.map((r) => r.claim.token),
-        rows.map((r) => r.event),
+        arrayLiteral(rows.map((r) => r.claim.runId)),
+        arrayLiteral(rows.map((r) => r.claim.taskId)),
+        arrayLiteral(rows.map((r) => r.claim.attempt)),
+        arrayLiteral(rows.map((r) => r.claim.token)),
+        arrayLiteral(rows.map((r) => r.event)),
       ])
     },
 
@@ -286,7 +287,7 @@ export function queueQueries(db: Db, s: string) {
      */
     async heartbeat(worker: string, tokens: string[], ttlMs: number): Promise<Map<string, boolean>> {
       if (tokens.length === 0) return new Map()
-      const rows = await db.query<[string, boolean]>(heartbeat, [worker, tokens, ttlMs])
+      const rows = await db.query<[string, boolean]>(heartbeat, [worker, arrayLiteral(tokens), ttlMs])
       return new Map(rows)
     },
 
@@ -311,12 +312,12 @@ export function queueQueries(db: Db, s: string) {
     ): Promise<Set<string>> {
       if (results.length === 0) return new Set()
       const rows = await db.query<[string, string, number]>(complete, [
-        results.map((r) => r.claim.runId),
-        results.map((r) => r.claim.taskId),
-        results.map((r) => r.claim.attempt),
-        results.map((r) => r.claim.token),
-        results.map((r) => r.status),
-        results.map((r) => r.result),
+        arrayLiteral(results.map((r) => r.claim.runId)),
+        arrayLiteral(results.map((r) => r.claim.taskId)),
+        arrayLiteral(results.map((r) => r.claim.attempt)),
+        arrayLiteral(results.map((r) => r.claim.token)),
+        arrayLiteral(results.map((r) => r.status)),
+        arrayLiteral(results.map((r) => r.result)),
         worker,
       ])
       return new Set(rows.map(([runId, taskId, attempt]) => attemptKey({ runId, taskId, attempt })))

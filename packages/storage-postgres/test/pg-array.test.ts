@@ -1,0 +1,50 @@
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+import { arrayLiteral, JSON_ESCAPED } from '../src/pg-array.js'
+import { databaseUrl } from './schemas.js'
+
+const client = new pg.Client({ connectionString: databaseUrl() })
+const connected = client.connect()
+afterAll(() => client.end())
+
+/** What the server reads from the literal, element by element. */
+async function roundTrip(values: (string | null)[]): Promise<(string | null)[]> {
+  await connected
+  const r = await client.query<{ a: (string | null)[] }>('SELECT $1::text[] AS a', [arrayLiteral(values)])
+  return r.rows[0]!.a
+}
+
+describe('arrayLiteral', () => {
+  it('is read back as the strings given, whatever they hold', async () => {
+    const tricky = [
+      '',
+      'plain',
+      'NULL',
+      'null',
+      ' spaced ',
+      'a,b',
+      '{braces}',
+      'quote " and backslash \\ and \\"',
+      '{"json":"with \\"escapes\\" and \\n","n":[1,2]}',
+      'new\nline\ttab\u0001',
+      'emoji 🙂 and é',
+      'lone \ud800 surrogate',
+    ]
+    // Lone surrogates go out as UTF-8's replacement character, as pg sends any string.
+    const expected = tricky.map((s) => s.replace('\ud800', '\ufffd'))
+    expect(await roundTrip(tricky)).toEqual(expected)
+    expect(await roundTrip(tricky.filter((s) => !JSON_ESCAPED.test(s)))).toEqual(
+      expected.filter((_, i) => !JSON_ESCAPED.test(tricky[i]!)),
+    )
+    expect(await roundTrip([null, 'x', null])).toEqual([null, 'x', null])
+    expect(await roundTrip([])).toEqual([])
+  })
+
+  it('writes numbers and nulls as an int array reads them', async () => {
+    await connected
+    const r = await client.query<{ a: (number | null)[] }>('SELECT $1::int[] AS a', [
+      arrayLiteral([1, null, -3, 0]),
+    ])
+    expect(r.rows[0]!.a).toEqual([1, null, -3, 0])
+  })
+})
