@@ -9,14 +9,22 @@ import { Ring } from './ring.js'
  * Hooks only built-ins reach: the `output` component hands values out, `agent` reports usage, and
  * a built-in's `processBatch` reports the error of one message of its batch (as a throw from
  * `process` would) and learns whether to go on (not when the node's `onError: fail` ended the
- * execution).
+ * execution). `HOST_EMIT_OWNED` is `emitBatch` for an array the caller hands over and never
+ * touches again, which lets the engine queue it without a copy.
  */
 export const HOST_OUTPUT: unique symbol = Symbol('weft.dataflow.output')
+export const HOST_OUTPUT_BATCH: unique symbol = Symbol('weft.dataflow.outputBatch')
+export const HOST_EMIT_OWNED: unique symbol = Symbol('weft.dataflow.emitOwned')
+/** Whether an output port has an edge: a built-in may skip building what would go nowhere. */
+export const HOST_CONNECTED: unique symbol = Symbol('weft.dataflow.connected')
 export const HOST_USAGE: unique symbol = Symbol('weft.dataflow.usage')
 export const HOST_ERROR: unique symbol = Symbol('weft.dataflow.error')
 
 export interface HostContext extends ComponentContext {
   [HOST_OUTPUT](value: unknown): void
+  [HOST_OUTPUT_BATCH](values: readonly unknown[]): void
+  [HOST_EMIT_OWNED](port: string, values: unknown[]): void | Promise<void>
+  [HOST_CONNECTED](port: string): boolean
   [HOST_USAGE](usage: { inputTokens?: number; outputTokens?: number; costUsd?: number }): void
   [HOST_ERROR](port: string, err: unknown): boolean
 }
@@ -41,7 +49,7 @@ export interface EdgeRuntime {
 
 /** One node of an execution: its component, its inbox (all incoming edges, in arrival order) and its state. */
 export class NodeRuntime {
-  readonly inbox = new Inbox(64)
+  readonly inbox = new Inbox()
   /** Emitted messages waiting for room downstream, in emission order. */
   readonly pending = new Ring<Message>()
   readonly out: Record<string, EdgeRuntime[]> = Object.create(null)
@@ -73,11 +81,12 @@ export interface ContextHost {
   executionId: string
   signal: AbortSignal
   emit(node: NodeRuntime, port: string, value: unknown): void | Promise<void>
-  emitBatch(node: NodeRuntime, port: string, values: readonly unknown[]): void | Promise<void>
+  emitBatch(node: NodeRuntime, port: string, values: readonly unknown[], owned?: boolean): void | Promise<void>
   /** One message's error; returns whether the node may go on. */
   error(node: NodeRuntime, port: string, err: unknown): boolean
   log(node: NodeRuntime, level: ComponentLogLevel, message: string, meta?: Record<string, unknown>): void
   output(node: NodeRuntime, value: unknown): void
+  outputBatch(node: NodeRuntime, values: readonly unknown[]): void
   usage(usage: { inputTokens?: number; outputTokens?: number; costUsd?: number }): void
 }
 
@@ -95,6 +104,9 @@ export function createNodeContext(node: NodeRuntime, host: ContextHost): HostCon
     setState: (key, value) => void node.state.set(key, value),
     log: (level, message, meta) => host.log(node, level, message, meta),
     [HOST_OUTPUT]: (value) => host.output(node, value),
+    [HOST_OUTPUT_BATCH]: (values) => host.outputBatch(node, values),
+    [HOST_EMIT_OWNED]: (port, values) => host.emitBatch(node, port, values, true),
+    [HOST_CONNECTED]: (port) => node.out[port] !== undefined,
     [HOST_USAGE]: (usage) => host.usage(usage),
     [HOST_ERROR]: (port, err) => host.error(node, port, err),
   }

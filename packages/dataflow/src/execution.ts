@@ -8,7 +8,7 @@ import {
   TERMINAL_STATES,
 } from './events.js'
 import { createNodeContext, type EdgeRuntime, type NodeRuntime } from './execution-node.js'
-import { Injection, type InjectTarget } from './injection.js'
+import { Injection, type InjectTarget, NO_TARGET } from './injection.js'
 import type { Message } from './message.js'
 import { aggregateMetrics, type ExecutionMetrics } from './metrics.js'
 import type { GraphPlan } from './plan.js'
@@ -98,8 +98,8 @@ export class Execution {
       executionId: this.id,
       signal: this.abort.signal,
       emit: (node: NodeRuntime, port: string, value: unknown) => this.sched.emit(node, port, value),
-      emitBatch: (node: NodeRuntime, port: string, values: readonly unknown[]) =>
-        this.sched.emitBatch(node, port, values),
+      emitBatch: (node: NodeRuntime, port: string, values: readonly unknown[], owned?: boolean) =>
+        this.sched.emitBatch(node, port, values, owned),
       error: (node: NodeRuntime, port: string, err: unknown) => {
         this.nodeError(node, port, err)
         return this.sched.running
@@ -109,6 +109,15 @@ export class Execution {
       output: (node: NodeRuntime, value: unknown) => {
         this.outputs++
         for (const l of this.outputListeners) l(node.id, value)
+      },
+      outputBatch: (node: NodeRuntime, values: readonly unknown[]) => {
+        this.outputs += values.length
+        const id = node.id
+        const listeners = this.outputListeners
+        if (listeners.size === 1) {
+          const [only] = listeners
+          for (let i = 0; i < values.length; i++) only!(id, values[i])
+        } else for (let i = 0; i < values.length; i++) for (const l of listeners) l(id, values[i])
       },
       usage: (u: { inputTokens?: number; outputTokens?: number; costUsd?: number }) => {
         this.usageTotals.inputTokens += u.inputTokens ?? 0
@@ -157,7 +166,7 @@ export class Execution {
    * node). Throws `DataflowError('queue_full')` when that port's queue is at its bound: wait
    * (`whenWritable`, `send`), resume a paused execution, or raise `queueCapacity`.
    */
-  inject(value: unknown, target: InjectTarget = {}): { id: string; sequence: number } {
+  inject(value: unknown, target: InjectTarget = NO_TARGET): { id: string; sequence: number } {
     const edge = this.injectEdge(target)
     if (edge.depth >= edge.capacity) {
       throw new DataflowError(
@@ -168,30 +177,44 @@ export class Execution {
           : 'retry when there is room (send() waits for it), or raise queueCapacity',
       )
     }
-    const sequence = ++edge.seq
     this.injected++
-    this.sched.deliver(edge, sequence, this.sched.clock(), value)
+    const sequence = this.sched.inject(edge, value)
     return { id: `${this.id}:${edge.index}:${sequence}`, sequence }
   }
 
   /** `inject` that answers false instead of throwing when the queue is full. */
-  offer(value: unknown, target: InjectTarget = {}): boolean {
+  offer(value: unknown, target: InjectTarget = NO_TARGET): boolean {
     const edge = this.injectEdge(target)
     if (edge.depth >= edge.capacity) return false
     this.injected++
-    this.sched.deliver(edge, ++edge.seq, this.sched.clock(), value)
+    this.sched.inject(edge, value)
     return true
   }
 
+  /**
+   * `offer` for many values: puts them in order into the target's queue while there is room, and
+   * returns how many it took (all of them, or the first `n` when the queue filled up; offer the
+   * rest after `whenWritable`). The values are copied: the array stays the caller's to reuse.
+   * One call instead of one per value, for producers that have values in hand in bulk.
+   */
+  offerMany(values: readonly unknown[], target: InjectTarget = NO_TARGET): number {
+    const edge = this.injectEdge(target)
+    const k = Math.min(values.length, edge.capacity - edge.depth)
+    if (k <= 0) return 0
+    this.injected += k
+    this.sched.injectRun(edge, values, k)
+    return k
+  }
+
   /** Resolves when the target's queue has room (at once when it has). */
-  whenWritable(target: InjectTarget = {}): Promise<void> {
+  whenWritable(target: InjectTarget = NO_TARGET): Promise<void> {
     const edge = this.injectEdge(target)
     if (edge.depth < edge.capacity) return Promise.resolve()
     return new Promise((resolve) => edge.waiters.push(resolve))
   }
 
   /** Injects, waiting for room first: a producer that awaits it never overruns the bound. */
-  async send(value: unknown, target: InjectTarget = {}): Promise<void> {
+  async send(value: unknown, target: InjectTarget = NO_TARGET): Promise<void> {
     while (!this.offer(value, target)) await this.whenWritable(target)
   }
 

@@ -1,156 +1,130 @@
 import type { EdgeRuntime } from './execution-node.js'
+import { Ring } from './ring.js'
 
 /**
- * A node's queue of messages, kept as parallel arrays (edge, value, sequence, timestamp) rather
- * than one object per message: at millions of messages a second, an object per hop was most of
- * the garbage the collector had to deal with. A `Message` is made only when someone looks
- * (`port.emit` subscribers).
+ * Runs at least this long are queued and handed on as they are; shorter ones are merged (copied
+ * one by one), so that messages emitted one at a time still reach a `processBatch` in batches.
+ */
+const SMALL_RUN = 64
+
+/**
+ * Consecutive messages of one edge in an inbox: a plain array of their values, the first `start`
+ * of which are taken. The array is the inbox's own (never a component's), so a whole run can be
+ * handed to a `processBatch` call without a copy.
+ */
+interface Run {
+  edge: EdgeRuntime
+  values: unknown[]
+  start: number
+}
+
+/**
+ * A node's queue of messages, in arrival order over all its incoming edges, kept as runs: the
+ * messages of one edge that arrived one after another share one array. At millions of messages a
+ * second, per-message bookkeeping (an object, or a slot in four parallel arrays) was most of the
+ * cost of a hop; a run costs one array slot per message, and a batch taken whole costs nothing
+ * per message. Sequence numbers and timestamps are not kept: only `port.emit` observers see them,
+ * and they get them when the message is delivered.
  */
 export class Inbox {
-  private edges: (EdgeRuntime | undefined)[]
-  private values: unknown[]
-  private seqs: Float64Array
-  private times: Float64Array
-  private head = 0
+  private readonly runs = new Ring<Run>()
+  /** The newest run (the one `push` appends to while the edge is the same), if any. */
+  private tail: Run | undefined
   private count = 0
-  private mask: number
-
-  constructor(initialCapacity = 64) {
-    let size = 16
-    while (size < initialCapacity) size *= 2
-    this.edges = new Array(size)
-    this.values = new Array(size)
-    this.seqs = new Float64Array(size)
-    this.times = new Float64Array(size)
-    this.mask = size - 1
-  }
 
   get length(): number {
     return this.count
   }
 
-  push(edge: EdgeRuntime, sequence: number, timestamp: number, value: unknown): void {
-    if (this.count === this.edges.length) this.grow()
-    const i = (this.head + this.count) & this.mask
-    this.edges[i] = edge
-    this.values[i] = value
-    this.seqs[i] = sequence
-    this.times[i] = timestamp
+  push(edge: EdgeRuntime, value: unknown): void {
+    const tail = this.tail
+    if (tail !== undefined && tail.edge === edge) tail.values.push(value)
+    else this.append({ edge, values: [value], start: 0 })
     this.count++
   }
 
-  /** Appends the first `k` values, all arrived on `edge`, numbered from `firstSeq`, at one time. */
-  pushRun(
-    edge: EdgeRuntime,
-    firstSeq: number,
-    timestamp: number,
-    values: readonly unknown[],
-    k: number,
-  ): void {
-    while (this.count + k > this.edges.length) this.grow()
-    const { edges, seqs, times, mask } = this
-    const vals = this.values
-    let i = (this.head + this.count) & mask
-    let seq = firstSeq
-    for (let j = 0; j < k; j++) {
-      edges[i] = edge
-      vals[i] = values[j]
-      seqs[i] = seq++
-      times[i] = timestamp
-      i = (i + 1) & mask
+  /**
+   * Appends the first `k` of `values`, all arrived on `edge`. With `owned`, the array is handed
+   * over: no one else holds it, so when it is taken whole it becomes the run itself.
+   */
+  pushRun(edge: EdgeRuntime, values: readonly unknown[], k: number, owned: boolean): void {
+    const tail = this.tail
+    if (k < SMALL_RUN && tail !== undefined && tail.edge === edge) {
+      const into = tail.values
+      for (let j = 0; j < k; j++) into.push(values[j])
+    } else if (owned && k === values.length) {
+      this.append({ edge, values: values as unknown[], start: 0 })
+    } else {
+      this.append({ edge, values: values.slice(0, k), start: 0 })
     }
     this.count += k
   }
 
   /**
-   * Moves the oldest messages into `out` (from index 0) while they arrived on one port (`port`),
-   * at most `max`.
-   * For each run of consecutive messages of one edge, appends the edge to `runEdges` and the run's
-   * length to `runCounts` (the caller settles the edges after, when the inbox is consistent again).
-   * Returns how many it moved.
+   * Takes the oldest messages while they arrived on one port (`port`), at most `max`, and returns
+   * their values in an array that is the caller's own. A run taken whole is handed over as is.
+   * For each run taken from, appends its edge to `runEdges` and how many to `runCounts` (the
+   * caller settles the edges after, when the inbox is consistent again).
    */
-  takeRun(port: string, max: number, out: unknown[], runEdges: EdgeRuntime[], runCounts: number[]): number {
-    const { edges, mask } = this
-    const vals = this.values
-    let h = this.head
+  takeRun(port: string, max: number, runEdges: EdgeRuntime[], runCounts: number[]): unknown[] {
+    const runs = this.runs
+    let out: unknown[] | undefined
     let taken = 0
-    let current: EdgeRuntime | undefined
-    let run = 0
-    while (taken < max && taken < this.count) {
-      const edge = edges[h]!
-      if (edge !== current) {
-        if (edge.toPort !== port) break
-        if (current !== undefined) {
-          runEdges.push(current)
-          runCounts.push(run)
-        }
-        current = edge
-        run = 0
-      }
-      out[taken] = vals[h]
-      edges[h] = undefined
-      vals[h] = undefined
-      h = (h + 1) & mask
-      run++
-      taken++
+    while (taken < max && runs.length > 0) {
+      const run = runs.peek()!
+      if (run.edge.toPort !== port) break
+      // A big batch goes alone: merging the runs after it would copy them one by one, for nothing.
+      if (taken >= SMALL_RUN) break
+      const values = run.values
+      const available = values.length - run.start
+      const k = Math.min(available, max - taken)
+      if (out === undefined) out = k === available && run.start === 0 ? values : values.slice(run.start, run.start + k)
+      else for (let j = run.start, end = run.start + k; j < end; j++) out.push(values[j])
+      runEdges.push(run.edge)
+      runCounts.push(k)
+      taken += k
+      if (k === available) this.removeHead()
+      // The values taken stay referenced until the rest of the run is taken too: a run is at most
+      // a queue's capacity, and clearing them would cost a write per message.
+      else run.start += k
     }
-    if (current !== undefined) {
-      runEdges.push(current)
-      runCounts.push(run)
-    }
-    this.head = h
     this.count -= taken
-    return taken
+    return out ?? []
   }
 
   /** The edge of the oldest message (call only when `length > 0`). */
   headEdge(): EdgeRuntime {
-    return this.edges[this.head]!
+    return this.runs.peek()!.edge
   }
 
-  headValue(): unknown {
-    return this.values[this.head]
-  }
-
-  /** Drops the oldest message. */
-  drop(): void {
-    const h = this.head
-    this.edges[h] = undefined
-    this.values[h] = undefined
-    this.head = (h + 1) & this.mask
+  /** Takes the oldest message and returns its value (call only when `length > 0`). */
+  shift(): unknown {
+    const run = this.runs.peek()!
+    const value = run.values[run.start]
+    run.values[run.start++] = undefined
+    if (run.start === run.values.length) this.removeHead()
     this.count--
+    return value
   }
 
-  /** The edges of the queued messages, oldest first. */
-  *queuedEdges(): IterableIterator<EdgeRuntime> {
-    for (let i = 0; i < this.count; i++) yield this.edges[(this.head + i) & this.mask]!
+  /** The edges of the queued messages, oldest first (an edge once per run). */
+  queuedEdges(): EdgeRuntime[] {
+    return [...this.runs].map((run) => run.edge)
   }
 
   clear(): void {
-    this.edges.fill(undefined)
-    this.values.fill(undefined)
-    this.head = 0
+    this.runs.clear()
+    this.tail = undefined
     this.count = 0
   }
 
-  private grow(): void {
-    const size = this.edges.length * 2
-    const edges = new Array<EdgeRuntime | undefined>(size)
-    const values = new Array<unknown>(size)
-    const seqs = new Float64Array(size)
-    const times = new Float64Array(size)
-    for (let k = 0; k < this.count; k++) {
-      const i = (this.head + k) & this.mask
-      edges[k] = this.edges[i]
-      values[k] = this.values[i]
-      seqs[k] = this.seqs[i]!
-      times[k] = this.times[i]!
-    }
-    this.edges = edges
-    this.values = values
-    this.seqs = seqs
-    this.times = times
-    this.head = 0
-    this.mask = size - 1
+  private append(run: Run): void {
+    this.runs.push(run)
+    this.tail = run
+  }
+
+  private removeHead(): void {
+    const run = this.runs.shift()!
+    if (run === this.tail) this.tail = undefined
   }
 }

@@ -8,6 +8,9 @@ export interface InjectTarget {
   port?: string
 }
 
+/** The graph's only `input` node (shared, so that a call without a target allocates nothing). */
+export const NO_TARGET: InjectTarget = Object.freeze({})
+
 /**
  * Where injected messages enter: one edge (with its own bounded queue) per input port injected
  * into, made on first use. The common case — no target, the graph's only `input` node — is cached.

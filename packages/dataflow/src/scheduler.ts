@@ -3,8 +3,13 @@ import { Message } from './message.js'
 import { SYNC_SAMPLE_EVERY } from './metrics.js'
 import { Ring } from './ring.js'
 
-/** Messages a node takes from its inbox in one turn before the next ready node gets its turn. */
-const NODE_BATCH = 1024
+/** Messages a node takes from its inbox one by one in a turn before the next ready node's turn. */
+const NODE_TURN = 1024
+/**
+ * Messages a `processBatch` node takes in a turn: above the default queue capacity (10,000), so
+ * that a full queue goes over in one batch, without a copy.
+ */
+const BATCH_MAX = 16_384
 /** Calls in one drain before yielding to the event loop (timers, I/O, other executions). */
 const DRAIN_BUDGET = 65_536
 
@@ -106,10 +111,28 @@ export class Scheduler {
   deliver(edge: EdgeRuntime, sequence: number, timestamp: number, value: unknown): void {
     edge.depth++
     const to = edge.to
-    to.inbox.push(edge, sequence, timestamp, value)
+    to.inbox.push(edge, value)
     this.queued++
     if (this.observed) this.hooks.deliverHook(new Message(edge, sequence, timestamp, value))
     if (!to.scheduled && !to.busy && !to.blocked) this.schedule(to)
+  }
+
+  /** Delivers a message injected from outside (the caller checked the edge has room); returns its sequence. */
+  inject(edge: EdgeRuntime, value: unknown): number {
+    const sequence = ++edge.seq
+    edge.depth++
+    const to = edge.to
+    to.inbox.push(edge, value)
+    this.queued++
+    // The clock is read only for whoever watches every hop.
+    if (this.observed) this.hooks.deliverHook(new Message(edge, sequence, this.clock(), value))
+    if (!to.scheduled && !to.busy && !to.blocked) this.schedule(to)
+    return sequence
+  }
+
+  /** `inject` for the first `count` values (the caller checked the edge has room for them). */
+  injectRun(edge: EdgeRuntime, values: readonly unknown[], count: number): void {
+    this.deliverRun(edge, this.observed ? this.clock() : 0, values, count, false)
   }
 
   emit(node: NodeRuntime, port: string, value: unknown): void | Promise<void> {
@@ -133,8 +156,12 @@ export class Scheduler {
     if (node.pending.length > 0) return this.block(node)
   }
 
-  /** `emit` for many values of one port: the same routing, order and backpressure, one call. */
-  emitBatch(node: NodeRuntime, port: string, values: readonly unknown[]): void | Promise<void> {
+  /**
+   * `emit` for many values of one port: the same routing, order and backpressure, one call. With
+   * `owned`, `values` is handed over (the caller keeps no reference), so one edge's queue may take
+   * the array itself instead of a copy.
+   */
+  emitBatch(node: NodeRuntime, port: string, values: readonly unknown[], owned = false): void | Promise<void> {
     const n = values.length
     if (n === 1) return this.emit(node, port, values[0])
     if (this.closed || n === 0) return
@@ -143,12 +170,14 @@ export class Scheduler {
     node.counters.messagesOut += n
     const now = this.draining ? this.now : this.clock()
     const pending = node.pending
-    for (let i = 0; i < edges.length; i++) {
+    // The last edge may take the array itself: every other edge has copied what it needs by then.
+    const last = edges.length - 1
+    for (let i = 0; i <= last; i++) {
       const edge = edges[i]!
       let k = 0
       if (pending.length === 0 && edge.depth < edge.capacity) {
         k = Math.min(n, edge.capacity - edge.depth)
-        this.deliverRun(edge, now, values, k)
+        this.deliverRun(edge, now, values, k, owned && i === last)
       }
       for (; k < n; k++) pending.push(new Message(edge, ++edge.seq, now, values[k]))
     }
@@ -156,12 +185,18 @@ export class Scheduler {
   }
 
   /** `deliver` for the first `count` values (the caller checked the edge has room for them). */
-  private deliverRun(edge: EdgeRuntime, timestamp: number, values: readonly unknown[], count: number): void {
+  private deliverRun(
+    edge: EdgeRuntime,
+    timestamp: number,
+    values: readonly unknown[],
+    count: number,
+    owned: boolean,
+  ): void {
     const first = edge.seq + 1
     edge.seq += count
     edge.depth += count
     const to = edge.to
-    to.inbox.pushRun(edge, first, timestamp, values, count)
+    to.inbox.pushRun(edge, values, count, owned)
     this.queued += count
     if (this.observed)
       for (let j = 0; j < count; j++)
@@ -234,15 +269,15 @@ export class Scheduler {
     const counters = node.counters
     this.now = Date.now()
     const batched = component.processBatch !== undefined
+    const limit = batched ? BATCH_MAX : NODE_TURN
     let n = 0
-    while (n < NODE_BATCH && inbox.length > 0 && !node.busy && !node.blocked && this.running) {
+    while (n < limit && inbox.length > 0 && !node.busy && !node.blocked && this.running) {
       if (batched) {
-        n += this.runBatch(node, NODE_BATCH - n)
+        n += this.runBatch(node, limit - n)
         continue
       }
       const edge = inbox.headEdge()
-      const value = inbox.headValue()
-      inbox.drop()
+      const value = inbox.shift()
       this.queued--
       this.took(edge, 1)
       n++
@@ -273,11 +308,10 @@ export class Scheduler {
   private runBatch(node: NodeRuntime, max: number): number {
     const inbox = node.inbox
     const port = inbox.headEdge().toPort
-    const values: unknown[] = new Array(Math.min(max, inbox.length))
     const runEdges = this.runEdges
     const runCounts = this.runCounts
-    const k = inbox.takeRun(port, max, values, runEdges, runCounts)
-    values.length = k
+    const values = inbox.takeRun(port, max, runEdges, runCounts)
+    const k = values.length
     this.queued -= k
     for (let r = 0; r < runEdges.length; r++) {
       this.took(runEdges[r]!, runCounts[r]!)

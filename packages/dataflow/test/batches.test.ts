@@ -52,7 +52,7 @@ describe('batches (processBatch)', () => {
     expect(r.values).toEqual(range(5000).map((i) => i * 2))
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(5000)
     expect(Math.max(...sizes)).toBeGreaterThan(1)
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(1024)
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(16_384)
     const d = r.snapshot.metrics.nodes.d!
     expect(d.messagesIn).toBe(5000)
     expect(d.messagesOut).toBe(5000)

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { defineComponent } from '@weft/spec'
 import { z } from 'zod'
-import { HOST_OUTPUT, type HostContext } from '../execution-node.js'
+import { HOST_EMIT_OWNED, HOST_OUTPUT, HOST_OUTPUT_BATCH, type HostContext } from '../execution-node.js'
 
 const IN = [{ name: 'in' }] as const
 const OUT = [{ name: 'out' }] as const
@@ -14,7 +14,8 @@ export const inputComponent = defineComponent({
   inputs: IN,
   outputs: OUT,
   process: (ctx, _port, value) => ctx.emit('out', value),
-  processBatch: (ctx, _port, values) => ctx.emitBatch('out', values),
+  // The batch is this call's own: handed on as is.
+  processBatch: (ctx, _port, values) => (ctx as HostContext)[HOST_EMIT_OWNED]('out', values),
 })
 
 /** Where values leave a graph: each value reaching it is an output of the execution, in order. */
@@ -25,10 +26,7 @@ export const outputComponent = defineComponent({
   inputs: IN,
   outputs: [],
   process: (ctx, _port, value) => (ctx as HostContext)[HOST_OUTPUT](value),
-  processBatch(ctx, _port, values) {
-    const output = (ctx as HostContext)[HOST_OUTPUT]
-    for (let i = 0; i < values.length; i++) output(values[i])
-  },
+  processBatch: (ctx, _port, values) => (ctx as HostContext)[HOST_OUTPUT_BATCH](values),
 })
 
 export const passthroughComponent = defineComponent({
@@ -38,7 +36,8 @@ export const passthroughComponent = defineComponent({
   inputs: IN,
   outputs: OUT,
   process: (ctx, _port, value) => ctx.emit('out', value),
-  processBatch: (ctx, _port, values) => ctx.emitBatch('out', values),
+  // The batch is this call's own: handed on as is.
+  processBatch: (ctx, _port, values) => (ctx as HostContext)[HOST_EMIT_OWNED]('out', values),
 })
 
 const LoggerOptions = z.strictObject({

@@ -1,6 +1,6 @@
 import { type ComponentContext, defineComponent } from '@weft/spec'
 import { z } from 'zod'
-import { HOST_ERROR, type HostContext } from '../execution-node.js'
+import { HOST_CONNECTED, HOST_EMIT_OWNED, HOST_ERROR, type HostContext } from '../execution-node.js'
 import { type CompiledExpression, compileExpression } from '../sandbox/expression.js'
 import { compileFastExpression } from '../sandbox/fast-expression.js'
 import { loadQuickJS, SandboxError } from '../sandbox/quickjs.js'
@@ -51,8 +51,10 @@ function emitBoth(
   b: string,
   bValues: unknown[],
 ): void | Promise<void> {
-  const waitA = aValues.length > 0 ? ctx.emitBatch(a, aValues) : undefined
-  const waitB = bValues.length > 0 ? ctx.emitBatch(b, bValues) : undefined
+  // Both arrays are this call's own: handed over without a copy.
+  const emit = (ctx as HostContext)[HOST_EMIT_OWNED]
+  const waitA = aValues.length > 0 ? emit(a, aValues) : undefined
+  const waitB = bValues.length > 0 ? emit(b, bValues) : undefined
   if (waitA && waitB) return Promise.all([waitA, waitB]).then(() => undefined)
   return waitA ?? waitB
 }
@@ -81,22 +83,26 @@ export const filterComponent = defineComponent<z.infer<typeof FilterOptions>>({
     return ctx.emit(exprOf(ctx).evaluate(value) ? 'out' : 'rejected', value)
   },
   processBatch(ctx, port, values) {
+    const host = ctx as HostContext
     const evaluate = exprOf(ctx).evaluate
-    const kept: unknown[] = []
-    const rejected: unknown[] = []
+    // Kept values are compacted into `values` (this call's own); rejected ones are collected only
+    // when `rejected` has an edge.
+    const rejected: unknown[] | undefined = host[HOST_CONNECTED]('rejected') ? [] : undefined
+    let kept = 0
     for (let i = 0; i < values.length; i++) {
       const value = values[i]
       let pass: unknown
       try {
         pass = evaluate(value)
       } catch (err) {
-        if ((ctx as HostContext)[HOST_ERROR](port, err)) continue
+        if (host[HOST_ERROR](port, err)) continue
         return
       }
-      if (pass) kept.push(value)
-      else rejected.push(value)
+      if (pass) values[kept++] = value
+      else rejected?.push(value)
     }
-    return emitBoth(ctx, 'out', kept, 'rejected', rejected)
+    values.length = kept
+    return emitBoth(ctx, 'out', values, 'rejected', rejected ?? [])
   },
   cleanup: dispose,
 })
@@ -134,7 +140,7 @@ export const mapComponent = defineComponent<z.infer<typeof MapOptions>>({
       values[kept++] = out === undefined ? null : out
     }
     values.length = kept
-    return ctx.emitBatch('out', values)
+    return (ctx as HostContext)[HOST_EMIT_OWNED]('out', values)
   },
   cleanup: dispose,
 })

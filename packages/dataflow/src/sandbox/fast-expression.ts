@@ -1,13 +1,41 @@
 /**
  * The fast path for expressions: a safe subset of JavaScript expressions (literals, `value`, member
- * access, arithmetic, comparisons, logic and `?:`) parsed here and compiled to closures. It runs in
- * the host without ever evaluating code: there are no calls, no assignments, and member access
+ * access, arithmetic, comparisons, logic and `?:`) parsed here into a small tree, which
+ * `fast-compile.ts` turns into a function. There are no calls, no assignments, and member access
  * reads own properties only, so `value.constructor` is undefined and no prototype is reachable.
  * Anything outside the subset (a call, `=>`, a regex, a global) is not handled here and runs in
  * the QuickJS sandbox instead. Both give JavaScript's result for what the subset covers.
  */
 
-export type Evaluate = (value: unknown) => unknown
+import { compileTree, type Evaluate } from './fast-compile.js'
+
+export type { Evaluate } from './fast-compile.js'
+
+/** An expression of the subset, parsed. */
+export type Expr =
+  | { k: 'const'; v: string | number | boolean | null | undefined }
+  | { k: 'value' }
+  | { k: 'member'; obj: Expr; key: Expr }
+  | { k: 'unary'; op: '!' | '-' | '+'; x: Expr }
+  | { k: 'binary'; op: BinaryOp; l: Expr; r: Expr }
+  | { k: 'cond'; c: Expr; a: Expr; b: Expr }
+
+export type BinaryOp =
+  | '||'
+  | '&&'
+  | '=='
+  | '!='
+  | '==='
+  | '!=='
+  | '<'
+  | '<='
+  | '>'
+  | '>='
+  | '+'
+  | '-'
+  | '*'
+  | '/'
+  | '%'
 
 /** Longest expression the fast path compiles; longer ones go to the sandbox. */
 const MAX_LENGTH = 4096
@@ -94,19 +122,14 @@ function tokenize(src: string): Tok[] | undefined {
 
 class Unsupported extends Error {}
 
-/** Reads an own property only: prototypes (and what hangs off them) stay out of reach. */
-function member(obj: unknown, key: unknown): unknown {
-  if (obj === null || obj === undefined) {
-    throw new TypeError(`cannot read property '${String(key)}' of ${obj === null ? 'null' : 'undefined'}`)
-  }
-  const k = typeof key === 'number' ? key : String(key)
-  return (typeof obj === 'object' || typeof obj === 'string') && Object.hasOwn(obj as object, k)
-    ? (obj as Record<string | number, unknown>)[k]
-    : undefined
-}
-
 /** Compiles `src` when it is in the safe subset; undefined when the sandbox must run it. */
 export function compileFastExpression(src: string): Evaluate | undefined {
+  const tree = parseFastExpression(src)
+  return tree && compileTree(tree)
+}
+
+/** Parses `src` when it is in the safe subset; undefined when the sandbox must run it. */
+export function parseFastExpression(src: string): Expr | undefined {
   if (src.length > MAX_LENGTH) return undefined
   const toks = tokenize(src)
   if (!toks || toks.length === 0) return undefined
@@ -119,7 +142,7 @@ export function compileFastExpression(src: string): Evaluate | undefined {
     pos++
   }
 
-  const ternary = (): Evaluate => {
+  const ternary = (): Expr => {
     if (++depth > MAX_DEPTH) throw new Unsupported()
     const cond = binary(0)
     let out = cond
@@ -128,13 +151,13 @@ export function compileFastExpression(src: string): Evaluate | undefined {
       const a = ternary()
       expect(':')
       const b = ternary()
-      out = (v) => (cond(v) ? a(v) : b(v))
+      out = { k: 'cond', c: cond, a, b }
     }
     depth--
     return out
   }
 
-  const LEVELS: string[][] = [
+  const LEVELS: BinaryOp[][] = [
     ['||'],
     ['&&'],
     ['==', '!=', '===', '!=='],
@@ -142,33 +165,29 @@ export function compileFastExpression(src: string): Evaluate | undefined {
     ['+', '-'],
     ['*', '/', '%'],
   ]
-  const binary = (level: number): Evaluate => {
+  const binary = (level: number): Expr => {
     if (level === LEVELS.length) return unary()
     let left = binary(level + 1)
-    while (peek()?.t === 'op' && LEVELS[level]!.includes(peek()!.v as string)) {
-      const op = toks[pos++]!.v as string
+    while (peek()?.t === 'op' && (LEVELS[level] as string[]).includes(peek()!.v as string)) {
+      const op = toks[pos++]!.v as BinaryOp
       const right = binary(level + 1)
-      left = combine(op, left, right)
+      left = { k: 'binary', op, l: left, r: right }
     }
     return left
   }
 
-  const unary = (): Evaluate => {
+  const unary = (): Expr => {
     if (isOp('!') || isOp('-') || isOp('+')) {
-      const op = toks[pos++]!.v
+      const op = toks[pos++]!.v as '!' | '-' | '+'
       if (++depth > MAX_DEPTH) throw new Unsupported()
-      const operand = unary()
+      const x = unary()
       depth--
-      return op === '!'
-        ? (v) => !operand(v)
-        : op === '-'
-          ? (v) => -(operand(v) as number)
-          : (v) => +(operand(v) as number)
+      return { k: 'unary', op, x }
     }
     return postfix()
   }
 
-  const postfix = (): Evaluate => {
+  const postfix = (): Expr => {
     let target = primary()
     for (;;) {
       if (isOp('.')) {
@@ -176,34 +195,28 @@ export function compileFastExpression(src: string): Evaluate | undefined {
         const name = peek()
         if (name?.t !== 'id') throw new Unsupported()
         pos++
-        const obj = target
-        const key = name.v
-        target = (v) => member(obj(v), key)
+        target = { k: 'member', obj: target, key: { k: 'const', v: name.v } }
       } else if (isOp('[')) {
         pos++
-        const obj = target
         const key = ternary()
         expect(']')
-        target = (v) => member(obj(v), key(v))
+        target = { k: 'member', obj: target, key }
       } else if (isOp('(')) {
         throw new Unsupported() // a call: the sandbox runs it
       } else return target
     }
   }
 
-  const primary = (): Evaluate => {
+  const primary = (): Expr => {
     const tok = toks[pos++]
     if (!tok) throw new Unsupported()
-    if (tok.t === 'num' || tok.t === 'str') {
-      const c = tok.v
-      return () => c
-    }
+    if (tok.t === 'num' || tok.t === 'str') return { k: 'const', v: tok.v }
     if (tok.t === 'id') {
-      if (tok.v === 'value') return (v) => v
-      if (tok.v === 'true') return () => true
-      if (tok.v === 'false') return () => false
-      if (tok.v === 'null') return () => null
-      if (tok.v === 'undefined') return () => undefined
+      if (tok.v === 'value') return { k: 'value' }
+      if (tok.v === 'true') return { k: 'const', v: true }
+      if (tok.v === 'false') return { k: 'const', v: false }
+      if (tok.v === 'null') return { k: 'const', v: null }
+      if (tok.v === 'undefined') return { k: 'const', v: undefined }
       throw new Unsupported() // a global (Math, JSON, …): the sandbox has it
     }
     if (tok.v === '(') {
@@ -215,50 +228,11 @@ export function compileFastExpression(src: string): Evaluate | undefined {
   }
 
   try {
-    const fn = ternary()
+    const tree = ternary()
     if (pos !== toks.length) return undefined
-    return fn
+    return tree
   } catch (err) {
     if (err instanceof Unsupported) return undefined
     throw err
-  }
-}
-
-function combine(op: string, l: Evaluate, r: Evaluate): Evaluate {
-  // Operands are JSON-like values; `==` and `+` on objects use the plain Object.prototype
-  // conversions, which run no user code.
-  switch (op) {
-    case '||':
-      return (v) => l(v) || r(v)
-    case '&&':
-      return (v) => l(v) && r(v)
-    case '==':
-      // biome-ignore lint/suspicious/noDoubleEquals: JavaScript's loose equality, as the user wrote it
-      return (v) => l(v) == r(v)
-    case '!=':
-      // biome-ignore lint/suspicious/noDoubleEquals: JavaScript's loose inequality, as the user wrote it
-      return (v) => l(v) != r(v)
-    case '===':
-      return (v) => l(v) === r(v)
-    case '!==':
-      return (v) => l(v) !== r(v)
-    case '<':
-      return (v) => (l(v) as number) < (r(v) as number)
-    case '<=':
-      return (v) => (l(v) as number) <= (r(v) as number)
-    case '>':
-      return (v) => (l(v) as number) > (r(v) as number)
-    case '>=':
-      return (v) => (l(v) as number) >= (r(v) as number)
-    case '+':
-      return (v) => (l(v) as number) + (r(v) as number)
-    case '-':
-      return (v) => (l(v) as number) - (r(v) as number)
-    case '*':
-      return (v) => (l(v) as number) * (r(v) as number)
-    case '/':
-      return (v) => (l(v) as number) / (r(v) as number)
-    default:
-      return (v) => (l(v) as number) % (r(v) as number)
   }
 }
