@@ -1,6 +1,7 @@
 import { WeftError } from '@weft/core'
 import { AGENTS_MIGRATION } from './agents/migration.js'
 import type { Db, Queryable } from './db.js'
+import { LEAN_WRITES_MIGRATION } from './lean-writes.js'
 import { qualify } from './location.js'
 import { claimInboxMigration } from './queue/claim-inbox.js'
 import { taskQueueMigration } from './queue/migration.js'
@@ -256,6 +257,7 @@ export const MIGRATIONS: readonly Migration[] = withTaskQueue([
   SCHEDULES_MIGRATION,
   QUEUE_FLAG_MIGRATION,
   AGENTS_MIGRATION,
+  LEAN_WRITES_MIGRATION,
 ])
 
 /** The list with the task queue's migration (queue/migration.ts) in its place, by version. */

@@ -137,6 +137,10 @@ export function queueQueries(db: Db, s: string) {
   // rows that changed are the accepted ones. Their owners are notified; the worker's counts grow.
   // Not waiting for the flush: a completion lost in a server crash leaves the attempt claimed, its
   // lease expires and it runs again (at least once), never twice completed.
+  // Each row is found by its primary key: `status || ''` keeps the planner from the partial
+  // indexes of claimed rows (task_queue_leases, _by_worker), whose bitmap scan it preferred and
+  // which read every claimed row, and every dead entry a vacuum has not removed yet, once per
+  // completion: the completions of a burst of short tasks slowed as the burst went on.
   const complete = `WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)),
     k AS (
       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::text[])
@@ -145,7 +149,7 @@ export function queueQueries(db: Db, s: string) {
       UPDATE ${s}task_queue q SET status = k.status, result = k.result, finished_at = now(), lease_expires_at = NULL
       FROM k
       WHERE q.run_id = k.run_id AND q.task_id = k.task_id AND q.attempt = k.attempt AND q.lease_token = k.token
-        AND q.status = 'claimed' AND q.lease_expires_at > now()
+        AND q.status || '' = 'claimed' AND q.lease_expires_at > now()
       RETURNING q.run_id, q.task_id, q.attempt, q.owner, k.status AS outcome),
     counted AS (
       UPDATE ${s}workers SET completed = completed + (SELECT count(*) FROM done WHERE outcome = 'succeeded'),
