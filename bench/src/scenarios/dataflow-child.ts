@@ -10,7 +10,15 @@ import { type Component, createDataflow } from '@weft/dataflow'
 import { filter, map, range } from 'rxjs'
 import { childInput, childOutput } from '../lib/child.js'
 
-export type DataflowMode = 'floor' | 'streams' | 'rxjs' | 'weft' | 'weft-fan' | 'weft-sandboxed' | 'weft-slow'
+export type DataflowMode =
+  | 'floor'
+  | 'streams'
+  | 'rxjs'
+  | 'weft'
+  | 'weft-offer'
+  | 'weft-fan'
+  | 'weft-sandboxed'
+  | 'weft-slow'
 
 export interface DataflowChildInput {
   mode: DataflowMode
@@ -92,8 +100,12 @@ const slow = {
   ],
 }
 
+/** Values per `offerMany` call: what `weft dataflow run --input` offers per chunk of a file is of this order. */
+const CHUNK = 1024
+
 async function weft(
   doc: unknown,
+  oneByOne = false,
 ): Promise<{ outputs: number; maxQueueDepth: number; backpressureEvents: number }> {
   const dataflow = createDataflow({ components: [slowSink] })
   const execution = await dataflow.createExecution(doc)
@@ -103,11 +115,29 @@ async function weft(
   })
   await execution.start()
   let maxQueueDepth = 0
-  for (let i = 0; i < n; i++) {
-    if (!execution.offer(i)) {
-      maxQueueDepth = Math.max(maxQueueDepth, execution.queueDepth())
-      await execution.whenWritable()
-      i--
+  const full = async () => {
+    maxQueueDepth = Math.max(maxQueueDepth, execution.queueDepth())
+    await execution.whenWritable()
+  }
+  if (oneByOne) {
+    for (let i = 0; i < n; i++) {
+      if (!execution.offer(i)) {
+        await full()
+        i--
+      }
+    }
+  } else {
+    // The producer fills one array and offers it whole; offerMany copies what it takes.
+    const chunk: number[] = new Array(CHUNK)
+    for (let i = 0; i < n; i += CHUNK) {
+      const len = Math.min(CHUNK, n - i)
+      for (let j = 0; j < len; j++) chunk[j] = i + j
+      if (len < CHUNK) chunk.length = len
+      let taken = execution.offerMany(chunk)
+      while (taken < len) {
+        await full()
+        taken += execution.offerMany(chunk.slice(taken))
+      }
     }
   }
   execution.end()
@@ -176,6 +206,8 @@ async function once(): Promise<{ outputs: number; maxQueueDepth?: number; backpr
     }
     case 'weft':
       return weft(linear({}))
+    case 'weft-offer':
+      return weft(linear({}), true)
     case 'weft-sandboxed':
       return weft(linear({ sandboxed: true }))
     case 'weft-fan':

@@ -81,7 +81,12 @@ export interface ContextHost {
   executionId: string
   signal: AbortSignal
   emit(node: NodeRuntime, port: string, value: unknown): void | Promise<void>
-  emitBatch(node: NodeRuntime, port: string, values: readonly unknown[], owned?: boolean): void | Promise<void>
+  emitBatch(
+    node: NodeRuntime,
+    port: string,
+    values: readonly unknown[],
+    owned?: boolean,
+  ): void | Promise<void>
   /** One message's error; returns whether the node may go on. */
   error(node: NodeRuntime, port: string, err: unknown): boolean
   log(node: NodeRuntime, level: ComponentLogLevel, message: string, meta?: Record<string, unknown>): void

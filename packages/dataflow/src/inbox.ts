@@ -6,16 +6,26 @@ import { Ring } from './ring.js'
  * one by one), so that messages emitted one at a time still reach a `processBatch` in batches.
  */
 const SMALL_RUN = 64
+/**
+ * Slots of the array a run starts with: few for a trickle, four times more each time a run of the
+ * same edge fills up before its consumer takes it, up to the most (64 KB of slots: any bigger and
+ * the array would be a large object, costlier to allocate). Filling preallocated slots costs less
+ * than growing an array one push at a time, and bigger runs make fewer, bigger batches.
+ */
+const FIRST_CHUNK = 8
+const MOST_CHUNK = 8192
 
 /**
  * Consecutive messages of one edge in an inbox: a plain array of their values, the first `start`
- * of which are taken. The array is the inbox's own (never a component's), so a whole run can be
+ * of which are taken, up to `end`. The array is the inbox's own (never a component's), so a whole run can be
  * handed to a `processBatch` call without a copy.
  */
 interface Run {
   edge: EdgeRuntime
   values: unknown[]
   start: number
+  /** Slots in use: `values` may have room beyond them. */
+  end: number
 }
 
 /**
@@ -31,33 +41,49 @@ export class Inbox {
   /** The newest run (the one `push` appends to while the edge is the same), if any. */
   private tail: Run | undefined
   private count = 0
-
   get length(): number {
     return this.count
   }
 
   push(edge: EdgeRuntime, value: unknown): void {
     const tail = this.tail
-    if (tail !== undefined && tail.edge === edge) tail.values.push(value)
-    else this.append({ edge, values: [value], start: 0 })
+    if (tail !== undefined && tail.edge === edge && tail.end < tail.values.length)
+      tail.values[tail.end++] = value
+    else {
+      const values = new Array(this.nextSize(edge, 1))
+      values[0] = value
+      this.append({ edge, values, start: 0, end: 1 })
+    }
     this.count++
   }
 
   /**
    * Appends the first `k` of `values`, all arrived on `edge`. With `owned`, the array is handed
-   * over: no one else holds it, so when it is taken whole it becomes the run itself.
+   * over (no one else holds it), so a big run becomes a run of the queue as it is. Other values
+   * are copied, into the newest run while it has room.
    */
   pushRun(edge: EdgeRuntime, values: readonly unknown[], k: number, owned: boolean): void {
     const tail = this.tail
-    if (k < SMALL_RUN && tail !== undefined && tail.edge === edge) {
-      const into = tail.values
-      for (let j = 0; j < k; j++) into.push(values[j])
-    } else if (owned && k === values.length) {
-      this.append({ edge, values: values as unknown[], start: 0 })
+    if (owned && k >= SMALL_RUN && k === values.length) {
+      this.append({ edge, values: values as unknown[], start: 0, end: k })
+    } else if (tail !== undefined && tail.edge === edge && tail.end + k <= tail.values.length) {
+      copy(values, k, tail.values, tail.end)
+      tail.end += k
     } else {
-      this.append({ edge, values: values.slice(0, k), start: 0 })
+      const into = new Array(this.nextSize(edge, k))
+      copy(values, k, into, 0)
+      this.append({ edge, values: into, start: 0, end: k })
     }
     this.count += k
+  }
+
+  /** Slots for a new run of `edge` that starts with `k` messages. */
+  private nextSize(edge: EdgeRuntime, k: number): number {
+    const tail = this.tail
+    // A run of this edge filled up before it was taken: the next one gets more room.
+    const chunk =
+      tail !== undefined && tail.edge === edge ? Math.min(MOST_CHUNK, tail.values.length * 4) : FIRST_CHUNK
+    return Math.max(k, chunk)
   }
 
   /**
@@ -76,10 +102,14 @@ export class Inbox {
       // A big batch goes alone: merging the runs after it would copy them one by one, for nothing.
       if (taken >= SMALL_RUN) break
       const values = run.values
-      const available = values.length - run.start
+      const available = run.end - run.start
       const k = Math.min(available, max - taken)
-      if (out === undefined) out = k === available && run.start === 0 ? values : values.slice(run.start, run.start + k)
-      else for (let j = run.start, end = run.start + k; j < end; j++) out.push(values[j])
+      if (out === undefined) {
+        if (k === available && run.start === 0) {
+          if (values.length > k) values.length = k
+          out = values
+        } else out = values.slice(run.start, run.start + k)
+      } else for (let j = run.start, end = run.start + k; j < end; j++) out.push(values[j])
       runEdges.push(run.edge)
       runCounts.push(k)
       taken += k
@@ -102,7 +132,7 @@ export class Inbox {
     const run = this.runs.peek()!
     const value = run.values[run.start]
     run.values[run.start++] = undefined
-    if (run.start === run.values.length) this.removeHead()
+    if (run.start === run.end) this.removeHead()
     this.count--
     return value
   }
@@ -127,4 +157,8 @@ export class Inbox {
     const run = this.runs.shift()!
     if (run === this.tail) this.tail = undefined
   }
+}
+
+function copy(from: readonly unknown[], k: number, into: unknown[], at: number): void {
+  for (let j = 0; j < k; j++) into[at + j] = from[j]
 }

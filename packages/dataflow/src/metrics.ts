@@ -11,6 +11,8 @@ export class NodeCounters {
   messagesIn = 0
   messagesOut = 0
   invocations = 0
+  /** `processBatch` calls (each counts its messages as invocations). */
+  batches = 0
   errors = 0
   backpressureEvents = 0
   private samples = new Float64Array(RESERVOIR)

@@ -39,7 +39,7 @@ export class Scheduler {
   private busyCount = 0
   private blockedCount = 0
   private edgeCount = 1_000_000
-  /** Time stamp of messages emitted during a drain (one clock read per node turn). */
+  /** The time stamp of what is emitted now: read when first needed after it went stale. */
   private now = Date.now()
   private clockFresh = false
   private closed = false
@@ -90,7 +90,8 @@ export class Scheduler {
     if (!this.clockFresh) {
       this.now = Date.now()
       this.clockFresh = true
-      queueMicrotask(this.staleClock)
+      // A drain marks it stale at each node's turn; outside one, the next microtask does.
+      if (!this.draining) queueMicrotask(this.staleClock)
     }
     return this.now
   }
@@ -107,13 +108,16 @@ export class Scheduler {
     queueMicrotask(this.drain)
   }
 
-  /** Puts a message in its edge's target queue (the caller checked the edge has room). */
-  deliver(edge: EdgeRuntime, sequence: number, timestamp: number, value: unknown): void {
+  /**
+   * Puts a message in its edge's target queue (the caller checked the edge has room). Its time
+   * stamp is read (or given) only for whoever watches every hop.
+   */
+  deliver(edge: EdgeRuntime, sequence: number, value: unknown, timestamp?: number): void {
     edge.depth++
     const to = edge.to
     to.inbox.push(edge, value)
     this.queued++
-    if (this.observed) this.hooks.deliverHook(new Message(edge, sequence, timestamp, value))
+    if (this.observed) this.hooks.deliverHook(new Message(edge, sequence, timestamp ?? this.clock(), value))
     if (!to.scheduled && !to.busy && !to.blocked) this.schedule(to)
   }
 
@@ -132,7 +136,7 @@ export class Scheduler {
 
   /** `inject` for the first `count` values (the caller checked the edge has room for them). */
   injectRun(edge: EdgeRuntime, values: readonly unknown[], count: number): void {
-    this.deliverRun(edge, this.observed ? this.clock() : 0, values, count, false)
+    this.deliverRun(edge, values, count, false)
   }
 
   emit(node: NodeRuntime, port: string, value: unknown): void | Promise<void> {
@@ -147,11 +151,10 @@ export class Scheduler {
       )
     }
     node.counters.messagesOut++
-    const now = this.draining ? this.now : this.clock()
     for (let i = 0; i < edges.length; i++) {
       const edge = edges[i]!
-      if (node.pending.length === 0 && edge.depth < edge.capacity) this.deliver(edge, ++edge.seq, now, value)
-      else node.pending.push(new Message(edge, ++edge.seq, now, value))
+      if (node.pending.length === 0 && edge.depth < edge.capacity) this.deliver(edge, ++edge.seq, value)
+      else node.pending.push(new Message(edge, ++edge.seq, this.clock(), value))
     }
     if (node.pending.length > 0) return this.block(node)
   }
@@ -161,14 +164,18 @@ export class Scheduler {
    * `owned`, `values` is handed over (the caller keeps no reference), so one edge's queue may take
    * the array itself instead of a copy.
    */
-  emitBatch(node: NodeRuntime, port: string, values: readonly unknown[], owned = false): void | Promise<void> {
+  emitBatch(
+    node: NodeRuntime,
+    port: string,
+    values: readonly unknown[],
+    owned = false,
+  ): void | Promise<void> {
     const n = values.length
     if (n === 1) return this.emit(node, port, values[0])
     if (this.closed || n === 0) return
     const edges = node.out[port]
     if (edges === undefined) return this.emit(node, port, values[0])
     node.counters.messagesOut += n
-    const now = this.draining ? this.now : this.clock()
     const pending = node.pending
     // The last edge may take the array itself: every other edge has copied what it needs by then.
     const last = edges.length - 1
@@ -177,30 +184,29 @@ export class Scheduler {
       let k = 0
       if (pending.length === 0 && edge.depth < edge.capacity) {
         k = Math.min(n, edge.capacity - edge.depth)
-        this.deliverRun(edge, now, values, k, owned && i === last)
+        this.deliverRun(edge, values, k, owned && i === last)
       }
-      for (; k < n; k++) pending.push(new Message(edge, ++edge.seq, now, values[k]))
+      if (k < n) {
+        const now = this.clock()
+        for (; k < n; k++) pending.push(new Message(edge, ++edge.seq, now, values[k]))
+      }
     }
     if (pending.length > 0) return this.block(node)
   }
 
   /** `deliver` for the first `count` values (the caller checked the edge has room for them). */
-  private deliverRun(
-    edge: EdgeRuntime,
-    timestamp: number,
-    values: readonly unknown[],
-    count: number,
-    owned: boolean,
-  ): void {
+  private deliverRun(edge: EdgeRuntime, values: readonly unknown[], count: number, owned: boolean): void {
     const first = edge.seq + 1
     edge.seq += count
     edge.depth += count
     const to = edge.to
     to.inbox.pushRun(edge, values, count, owned)
     this.queued += count
-    if (this.observed)
+    if (this.observed) {
+      const timestamp = this.clock()
       for (let j = 0; j < count; j++)
         this.hooks.deliverHook(new Message(edge, first + j, timestamp, values[j]))
+    }
     if (!to.scheduled && !to.busy && !to.blocked) this.schedule(to)
   }
 
@@ -267,7 +273,8 @@ export class Scheduler {
     const component = node.component
     const ctx = node.ctx
     const counters = node.counters
-    this.now = Date.now()
+    // Messages this turn emits get a fresh time stamp (read only if one is needed).
+    this.clockFresh = false
     const batched = component.processBatch !== undefined
     const limit = batched ? BATCH_MAX : NODE_TURN
     let n = 0
@@ -321,7 +328,10 @@ export class Scheduler {
     const counters = node.counters
     counters.messagesIn += k
     counters.invocations += k
-    const t0 = performance.now()
+    // Timed as calls of `process` are: every batch of the first 256, then every 16th.
+    const batches = ++counters.batches
+    const sample = batches <= 256 || batches % SYNC_SAMPLE_EVERY === 0
+    const t0 = sample ? performance.now() : 0
     let result: void | Promise<void>
     try {
       result = node.component.processBatch!(node.ctx, port, values)
@@ -330,8 +340,8 @@ export class Scheduler {
       return k
     }
     if (result !== undefined && result !== null && typeof (result as Promise<void>).then === 'function') {
-      this.await(node, result, t0, port, k)
-    } else counters.recordLatency((performance.now() - t0) / k)
+      this.await(node, result, sample ? t0 : performance.now(), port, k)
+    } else if (sample) counters.recordLatency((performance.now() - t0) / k)
     return k
   }
 
@@ -393,7 +403,7 @@ export class Scheduler {
       const msg = pending.peek()!
       if (msg.edge.depth >= msg.edge.capacity) return
       pending.shift()
-      this.deliver(msg.edge, msg.sequence, msg.timestamp, msg.value)
+      this.deliver(msg.edge, msg.sequence, msg.value, msg.timestamp)
     }
     node.blocked = false
     this.blockedCount--

@@ -104,8 +104,9 @@ async function dataflowRun(file: string, opts: DataflowRunOptions, ctx: CliConte
 
 /**
  * Feeds each JSON line to the input node, waiting while its queue is full (backpressure reaches
- * the file: the next chunk is read only then). The lines of a chunk are offered in one synchronous
- * burst, so the engine takes them in batches instead of one message per turn of the event loop.
+ * the file: the next chunk is read only then). The lines of a chunk are offered in one
+ * `offerMany` call, so the engine takes them in batches instead of one message per turn of the
+ * event loop.
  */
 async function feed(
   execution: Execution,
@@ -130,37 +131,44 @@ async function feed(
   const target = node ? { node } : {}
   stream.setEncoding('utf8')
   let lineNo = 0
-  let rest = ''
+  const live = () => execution.state === 'running' || execution.state === 'paused'
   /**
-   * Offers one line's value: true at once when it fit, a promise when it waits for room (so a
-   * burst of lines that fit never yields), false when the execution takes no more input.
+   * Offers the values of a chunk's lines in one call (waiting for room as needed); false when the
+   * execution takes no more input. A bad line is reported after the lines before it went in.
    */
-  const take = (line: string): boolean | Promise<boolean> => {
-    lineNo++
-    if (line.trim() === '') return true
-    const value = parseLine(line, input, lineNo)
-    if (execution.state !== 'running' && execution.state !== 'paused') return false
-    try {
-      if (execution.offer(value, target)) return true
-    } catch (err) {
-      throw badTarget(err)
+  const offerLines = async (lines: string[]): Promise<boolean> => {
+    const values: unknown[] = []
+    let bad: unknown
+    for (const line of lines) {
+      lineNo++
+      if (line.trim() === '') continue
+      try {
+        values.push(parseLine(line, input, lineNo))
+      } catch (err) {
+        bad = err
+        break
+      }
     }
-    return execution.send(value, target).then(
-      () => true,
-      (err) => {
+    let sent = 0
+    while (sent < values.length) {
+      if (!live()) return false
+      try {
+        sent += execution.offerMany(sent === 0 ? values : values.slice(sent), target)
+        if (sent < values.length && live()) await execution.whenWritable(target)
+      } catch (err) {
         throw badTarget(err)
-      },
-    )
+      }
+    }
+    if (bad !== undefined) throw bad
+    return live()
   }
+  let rest = ''
   for await (const chunk of stream as AsyncIterable<string>) {
     const lines = (rest + chunk).split(LINE_BREAK)
     rest = lines.pop() ?? ''
-    for (const line of lines) {
-      const taken = take(line)
-      if (taken === false || (taken !== true && !(await taken))) return
-    }
+    if (!(await offerLines(lines))) return
   }
-  if (rest !== '') await take(rest)
+  if (rest !== '') await offerLines([rest])
 }
 
 /** A target the graph does not have (no or several input nodes, a bad --node) is bad input. */

@@ -84,7 +84,8 @@ export const filterComponent = defineComponent<z.infer<typeof FilterOptions>>({
   },
   processBatch(ctx, port, values) {
     const host = ctx as HostContext
-    const evaluate = exprOf(ctx).evaluate
+    const expr = exprOf(ctx)
+    const evaluate = expr.evaluateRaw
     // Kept values are compacted into `values` (this call's own); rejected ones are collected only
     // when `rejected` has an edge.
     const rejected: unknown[] | undefined = host[HOST_CONNECTED]('rejected') ? [] : undefined
@@ -95,7 +96,7 @@ export const filterComponent = defineComponent<z.infer<typeof FilterOptions>>({
       try {
         pass = evaluate(value)
       } catch (err) {
-        if (host[HOST_ERROR](port, err)) continue
+        if (host[HOST_ERROR](port, expr.error(err))) continue
         return
       }
       if (pass) values[kept++] = value
@@ -126,7 +127,8 @@ export const mapComponent = defineComponent<z.infer<typeof MapOptions>>({
     return ctx.emit('out', out === undefined ? null : out)
   },
   processBatch(ctx, port, values) {
-    const evaluate = exprOf(ctx).evaluate
+    const expr = exprOf(ctx)
+    const evaluate = expr.evaluateRaw
     // The results replace the values in place: the array is this call's own.
     let kept = 0
     for (let i = 0; i < values.length; i++) {
@@ -134,7 +136,7 @@ export const mapComponent = defineComponent<z.infer<typeof MapOptions>>({
       try {
         out = evaluate(values[i])
       } catch (err) {
-        if ((ctx as HostContext)[HOST_ERROR](port, err)) continue
+        if ((ctx as HostContext)[HOST_ERROR](port, expr.error(err))) continue
         return
       }
       values[kept++] = out === undefined ? null : out

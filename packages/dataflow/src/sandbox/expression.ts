@@ -7,6 +7,12 @@ export interface CompiledExpression {
   /** True when it runs in QuickJS (outside the fast subset). */
   readonly sandboxed: boolean
   evaluate(value: unknown): unknown
+  /**
+   * `evaluate` for loops over many values: it may throw the bare error, which `error` turns into
+   * what `evaluate` would have thrown. (A call less per value, and one function at the call site.)
+   */
+  readonly evaluateRaw: (value: unknown) => unknown
+  error(err: unknown): unknown
   dispose(): void
 }
 
@@ -24,6 +30,8 @@ export interface ExpressionOptions {
 export function compileExpression(source: string, options: ExpressionOptions = {}): CompiledExpression {
   const fast = options.forceSandbox ? undefined : compileFastExpression(source)
   if (fast) {
+    const error = (err: unknown) =>
+      new SandboxError('runtime', `expression \`${brief(source)}\` threw ${(err as Error).message}`)
     return {
       source,
       sandboxed: false,
@@ -31,9 +39,11 @@ export function compileExpression(source: string, options: ExpressionOptions = {
         try {
           return fast(value)
         } catch (err) {
-          throw new SandboxError('runtime', `expression \`${brief(source)}\` threw ${(err as Error).message}`)
+          throw error(err)
         }
       },
+      evaluateRaw: fast,
+      error,
       dispose() {},
     }
   }
@@ -44,27 +54,30 @@ export function compileExpression(source: string, options: ExpressionOptions = {
   let sandbox = new Sandbox(module, options.limits)
   const compile = (sb: Sandbox) => sb.evalHandle(`(function (value) { return (\n${source}\n) })`, what)
   let fn = compileOrDispose(sandbox, compile)
+  const evaluate = (value: unknown): unknown => {
+    try {
+      return sandbox.call(fn, [value], what)
+    } catch (err) {
+      // After a memory or time overrun the runtime may hold garbage of the failed call: start a
+      // fresh one (an expression keeps no state).
+      if (
+        err instanceof SandboxError &&
+        (err.kind === 'memory' || err.kind === 'timeout' || err.kind === 'stack')
+      ) {
+        fn.dispose()
+        sandbox.dispose()
+        sandbox = new Sandbox(module, options.limits)
+        fn = compileOrDispose(sandbox, compile)
+      }
+      throw err
+    }
+  }
   return {
     source,
     sandboxed: true,
-    evaluate(value) {
-      try {
-        return sandbox.call(fn, [value], what)
-      } catch (err) {
-        // After a memory or time overrun the runtime may hold garbage of the failed call: start a
-        // fresh one (an expression keeps no state).
-        if (
-          err instanceof SandboxError &&
-          (err.kind === 'memory' || err.kind === 'timeout' || err.kind === 'stack')
-        ) {
-          fn.dispose()
-          sandbox.dispose()
-          sandbox = new Sandbox(module, options.limits)
-          fn = compileOrDispose(sandbox, compile)
-        }
-        throw err
-      }
-    },
+    evaluate,
+    evaluateRaw: evaluate,
+    error: (err) => err,
     dispose() {
       if (fn.alive) fn.dispose()
       sandbox.dispose()
