@@ -93,7 +93,7 @@ export const dataflow: Scenario = {
       notes: [
         'Goal: ≥ 2M msgs/s with built-ins and ≥ 30% of the direct-call floor.',
         "Producers: the floor, Node streams and RxJS generate each value inside the pipeline; weft's producer fills an array of 1,024 values and hands it to `execution.offerMany` (which copies what it takes), as `weft dataflow run --input` does with the lines of each chunk of its file; the row below it calls `execution.offer` once per value. Both wait with `whenWritable` when the input queue (10,000) is full.",
-        'Simple expressions run on the fast path: parsed into a tree of a safe subset, then compiled to one function whose source holds no text of the expression (fixed operators, numbers, JSON string literals); `sandboxed: true` forces QuickJS, which copies each value across the WebAssembly boundary.',
+        'Simple expressions run on the fast path: parsed once into a tree of closures over a safe subset (own-property reads only; no code is evaluated); `sandboxed: true` forces QuickJS, which copies each value across the WebAssembly boundary.',
       ],
       headline: [
         [

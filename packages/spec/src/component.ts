@@ -75,7 +75,7 @@ export interface Component<Options = unknown> {
   /**
    * Optional: handles a run of messages that arrived on one port, in arrival order, and must do
    * what `process` called on each of them in turn would do (emitting with `emitBatch` saves a call
-   * per message). When a component has it, the engine hands it up to 1,024 queued messages at a
+   * per message). When a component has it, the engine hands it up to 16,384 queued messages at a
    * time instead of calling `process`; `values` is the component's own to change or keep. An error
    * thrown from it counts once, for the whole batch: a component that needs `onError` per message
    * keeps to `process`. Each message still counts as one invocation; the latency recorded is the

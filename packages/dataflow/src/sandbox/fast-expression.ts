@@ -1,15 +1,15 @@
 /**
  * The fast path for expressions: a safe subset of JavaScript expressions (literals, `value`, member
  * access, arithmetic, comparisons, logic and `?:`) parsed here into a small tree, which
- * `fast-compile.ts` turns into a function. There are no calls, no assignments, and member access
+ * `fast-closures.ts` turns into closures. No code is ever evaluated. There are no calls, no assignments, and member access
  * reads own properties only, so `value.constructor` is undefined and no prototype is reachable.
  * Anything outside the subset (a call, `=>`, a regex, a global) is not handled here and runs in
  * the QuickJS sandbox instead. Both give JavaScript's result for what the subset covers.
  */
 
-import { compileTree, type Evaluate } from './fast-compile.js'
+import { closure, type Evaluate } from './fast-closures.js'
 
-export type { Evaluate } from './fast-compile.js'
+export type { Evaluate } from './fast-closures.js'
 
 /** An expression of the subset, parsed. */
 export type Expr =
@@ -124,9 +124,21 @@ class Unsupported extends Error {}
 
 /** Compiles `src` when it is in the safe subset; undefined when the sandbox must run it. */
 export function compileFastExpression(src: string): Evaluate | undefined {
+  // The same expression gets the same function, also across executions: a call site that always
+  // sees one function stays monomorphic (and inlined); new closures per execution would not.
+  const cached = compiled.get(src)
+  if (cached) return cached
   const tree = parseFastExpression(src)
-  return tree && compileTree(tree)
+  if (!tree) return undefined
+  const fn = closure(tree)
+  if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value!)
+  compiled.set(src, fn)
+  return fn
 }
+
+/** Compiled expressions kept for reuse (the oldest goes first). */
+const MAX_CACHED = 1000
+const compiled = new Map<string, Evaluate>()
 
 /** Parses `src` when it is in the safe subset; undefined when the sandbox must run it. */
 export function parseFastExpression(src: string): Expr | undefined {
