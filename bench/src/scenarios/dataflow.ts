@@ -20,7 +20,7 @@ export const dataflow: Scenario = {
     'Dataflow: msgs/s through a 3-node pipeline and a fan-out/fan-in graph vs direct calls, Node streams, RxJS',
   async run(ctx: Context): Promise<ScenarioOutput> {
     const n = ctx.quick ? 500_000 : 2_000_000
-    const runs = ctx.quick ? 3 : 5
+    const runs = ctx.quick ? 3 : 8
     const measure = async (mode: DataflowMode, count = n, times = runs): Promise<DataflowChildOutput> => {
       const input: DataflowChildInput = { mode, n: count, runs: times }
       const out = await runChild<DataflowChildOutput>('scenarios/dataflow-child.ts', input, {

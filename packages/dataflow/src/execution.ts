@@ -55,6 +55,8 @@ export class Execution {
   private _state: ExecutionState = 'pending'
   /** Completed, failed or cancelled (read on every injection). */
   private finished = false
+  /** The edge into the only input node, while the execution takes input (the common case, cached). */
+  private liveDefaultEdge: EdgeRuntime | undefined
   private readonly sched: Scheduler
   private readonly outputListeners = new Set<(nodeId: string, value: unknown) => void>()
   private portEmitListeners = 0
@@ -305,8 +307,11 @@ export class Execution {
   }
 
   private injectEdge(target: InjectTarget): EdgeRuntime {
+    if (target === NO_TARGET && this.liveDefaultEdge !== undefined) return this.liveDefaultEdge
     this.assertLive('inject')
-    return this.injection.edge(target)
+    const edge = this.injection.edge(target)
+    if (target === NO_TARGET) this.liveDefaultEdge = edge
+    return edge
   }
 
   private maybeComplete(): void {
@@ -377,6 +382,7 @@ export class Execution {
     this._state = state
     this.sched.running = state === 'running'
     this.finished = TERMINAL_STATES.has(state)
+    if (this.finished) this.liveDefaultEdge = undefined
     this.record({ type: 'execution.state', state, previous, ...(error ? { error } : {}) })
   }
 
