@@ -8,12 +8,12 @@ import { Ring } from './ring.js'
 const SMALL_RUN = 64
 /**
  * Slots of the array a run starts with: few for a trickle, four times more each time a run of the
- * same edge fills up before its consumer takes it, up to the most (64 KB of slots: any bigger and
- * the array would be a large object, costlier to allocate). Filling preallocated slots costs less
- * than growing an array one push at a time, and bigger runs make fewer, bigger batches.
+ * same edge fills up before its consumer takes it, up to the most: 16 KB of slots, so that a batch
+ * stays in the first-level cache while map, filter and output each pass over it. Filling
+ * preallocated slots costs less than growing an array one push at a time.
  */
 const FIRST_CHUNK = 8
-const MOST_CHUNK = 8192
+const MOST_CHUNK = 2048
 
 /**
  * Consecutive messages of one edge in an inbox: a plain array of their values, the first `start`
