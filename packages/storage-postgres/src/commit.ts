@@ -1,6 +1,6 @@
 import { type Commit, WeftError, type WeftEvent } from '@weft/core'
 import { type Db, type Queryable, sqlState } from './db.js'
-import { arrayLiteral } from './pg-array.js'
+import { arrayLiteral, jsonTextsLiteral } from './pg-array.js'
 import { ISO_NOW } from './rows.js'
 
 /**
@@ -57,18 +57,18 @@ export function commitApplier(s: string) {
       arrayLiteral(events.map((e) => e.taskId ?? null)),
       arrayLiteral(events.map((e) => e.attempt ?? null)),
       arrayLiteral(events.map((e) => e.severity ?? 'info')),
-      arrayLiteral(events.map((e) => JSON.stringify(e.data))),
+      jsonTextsLiteral(events.map((e) => JSON.stringify(e.data))),
       arrayLiteral(tasks.map((t) => t.taskId)),
       arrayLiteral(tasks.map((t) => t.order)),
       arrayLiteral(tasks.map((t) => t.status)),
       arrayLiteral(tasks.map((t) => t.attempt)),
       arrayLiteral(tasks.map((t) => t.priority)),
-      arrayLiteral(tasks.map((t) => JSON.stringify(t))),
+      jsonTextsLiteral(tasks.map((t) => JSON.stringify(t))),
       arrayLiteral(deletes.map((m) => m.scope)),
       arrayLiteral(deletes.map((m) => m.key)),
       arrayLiteral(puts.map((m) => m.scope)),
       arrayLiteral(puts.map((m) => m.key)),
-      arrayLiteral(puts.map((m) => JSON.stringify(m.value))),
+      jsonTextsLiteral(puts.map((m) => JSON.stringify(m.value))),
     ]
     let lastSeq: number
     try {

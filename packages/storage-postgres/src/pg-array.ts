@@ -26,6 +26,16 @@ export function arrayLiteral(values: readonly ArrayElement[]): string {
   return `{${json.slice(1, -1)}}`
 }
 
+/**
+ * The same for texts `JSON.stringify` wrote (a commit's event data and task states, the queue's
+ * requests and results): they hold neither control characters nor lone surrogates (it escapes
+ * both), so the check is skipped.
+ */
+export function jsonTextsLiteral(texts: readonly (string | null | undefined)[]): string {
+  const json = JSON.stringify(texts)
+  return `{${json.slice(1, -1)}}`
+}
+
 /** What pg does, for the arrays JSON would escape differently. */
 function elementWise(values: readonly ArrayElement[]): string {
   const parts = new Array<string>(values.length)

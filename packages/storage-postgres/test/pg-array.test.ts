@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { arrayLiteral, JSON_ESCAPED } from '../src/pg-array.js'
+import { arrayLiteral, JSON_ESCAPED, jsonTextsLiteral } from '../src/pg-array.js'
 import { databaseUrl } from './schemas.js'
 
 const client = new pg.Client({ connectionString: databaseUrl() })
@@ -46,5 +46,15 @@ describe('arrayLiteral', () => {
       arrayLiteral([1, null, -3, 0]),
     ])
     expect(r.rows[0]!.a).toEqual([1, null, -3, 0])
+  })
+  it('writes the texts JSON.stringify made as they are, without looking for what it escapes', async () => {
+    await connected
+    const values = [{ text: 'line\nbreak\t"quoted" \\ \u0001 \ud800 🙂' }, 'a "b"', null, [1, '\\']]
+    const texts = [...values.map((v) => JSON.stringify(v)), null]
+    const r = await client.query<{ a: (string | null)[] }>('SELECT $1::text[] AS a', [
+      jsonTextsLiteral(texts),
+    ])
+    expect(r.rows[0]!.a).toEqual(texts)
+    expect(r.rows[0]!.a.slice(0, -1).map((t) => JSON.parse(t!))).toEqual(values)
   })
 })

@@ -125,7 +125,9 @@ describe('task queue (Postgres)', () => {
     const swept = await q.sweep()
     expect(swept.map((x) => x.key)).toEqual([{ runId: 'run_fence', taskId: 'a', attempt: 1 }])
     const done = (worker: string, claim: typeof late, result = '{"result":{}}') =>
-      q.complete(worker, [{ claim: claim!, status: 'succeeded', result }]).then((ok) => ok.size === 1)
+      q
+        .complete(worker, [{ claim: claim!, status: 'succeeded', result }])
+        .then((ok) => ok.accepted.size === 1)
     expect(await done('slow', late)).toBe(false)
     // The late worker's events are dropped as its completion is.
     await q.stream([{ claim: late!, event: '{"type":"message","text":"late"}' }])

@@ -9,7 +9,8 @@
  * as a new attempt queued by the run's owner.
  */
 import type { Db } from '../db.js'
-import { arrayLiteral } from '../pg-array.js'
+import { arrayLiteral, jsonTextsLiteral } from '../pg-array.js'
+import { type ClaimRequest, claimParams, completeQueries, toClaimed } from './complete-queries.js'
 
 const TTL = (param: string) => `now() + ${param}::float8 * interval '1 millisecond'`
 
@@ -133,31 +134,6 @@ export function queueQueries(db: Db, s: string) {
   const suspendedOf = `SELECT lease_token::text, suspended FROM ${s}task_queue
     WHERE worker = $1 AND status = 'claimed' AND lease_token = ANY($2::uuid[])`
 
-  // Completions of many attempts in one statement, each fenced by token, status and expiry; the
-  // rows that changed are the accepted ones. Their owners are notified; the worker's counts grow.
-  // Not waiting for the flush: a completion lost in a server crash leaves the attempt claimed, its
-  // lease expires and it runs again (at least once), never twice completed.
-  // Each row is found by its primary key: `status || ''` keeps the planner from the partial
-  // indexes of claimed rows (task_queue_leases, _by_worker), whose bitmap scan it preferred and
-  // which read every claimed row, and every dead entry a vacuum has not removed yet, once per
-  // completion: the completions of a burst of short tasks slowed as the burst went on.
-  const complete = `WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)),
-    k AS (
-      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::text[])
-        AS k (run_id, task_id, attempt, token, status, result)),
-    done AS (
-      UPDATE ${s}task_queue q SET status = k.status, result = k.result, finished_at = now(), lease_expires_at = NULL
-      FROM k
-      WHERE q.run_id = k.run_id AND q.task_id = k.task_id AND q.attempt = k.attempt AND q.lease_token = k.token
-        AND q.status || '' = 'claimed' AND q.lease_expires_at > now()
-      RETURNING q.run_id, q.task_id, q.attempt, q.owner, k.status AS outcome),
-    counted AS (
-      UPDATE ${s}workers SET completed = completed + (SELECT count(*) FROM done WHERE outcome = 'succeeded'),
-        failed = failed + (SELECT count(*) FROM done WHERE outcome = 'failed')
-      WHERE name = $7 AND EXISTS (SELECT 1 FROM done)),
-    notified AS (SELECT pg_notify('${RESULT_CHANNEL}', o.owner) FROM (SELECT DISTINCT owner FROM done) o)
-    SELECT d.run_id, d.task_id, d.attempt, (SELECT count(*) FROM notified) FROM done d, cfg`
-
   const handBack = `UPDATE ${s}task_queue SET status = 'lost', result = $5, finished_at = now(), lease_expires_at = NULL
     WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND lease_token = $4::uuid AND status = 'claimed'
     RETURNING owner`
@@ -183,6 +159,8 @@ export function queueQueries(db: Db, s: string) {
   const pruneClaims = `DELETE FROM ${s}claim_events c WHERE NOT EXISTS (SELECT 1 FROM ${s}runs r WHERE r.id = c.run_id)`
 
   return {
+    ...completeQueries(db, s),
+
     /** Queues attempts of one owner (one statement, one notification). */
     async enqueue(owner: string, attempts: Omit<QueuedAttempt, 'owner'>[]): Promise<void> {
       if (attempts.length === 0) return
@@ -192,7 +170,7 @@ export function queueQueries(db: Db, s: string) {
         arrayLiteral(attempts.map((a) => a.attempt)),
         arrayLiteral(attempts.map((a) => a.backend)),
         arrayLiteral(attempts.map((a) => a.priority)),
-        arrayLiteral(attempts.map((a) => a.request)),
+        jsonTextsLiteral(attempts.map((a) => a.request)),
         owner,
       ])
     },
@@ -256,33 +234,11 @@ export function queueQueries(db: Db, s: string) {
      * `task.claimed` log event of each in the same transaction (in the claim inbox, which the run's
      * next commit or fold moves into its log: see migration 7).
      */
-    async claim(o: {
-      worker: string
-      backends: string[]
-      limit: number
-      ttlMs: number
-      owner?: string
-      fields: Record<string, unknown>
-    }): Promise<ClaimedAttempt[]> {
+    async claim(o: ClaimRequest & { worker: string }): Promise<ClaimedAttempt[]> {
       const rows = await db.retrying(() =>
-        db.query<[string, string, number, string, string, string, string]>(claim, [
-          o.worker,
-          o.backends,
-          o.limit,
-          o.ttlMs,
-          o.owner ?? null,
-          JSON.stringify(o.fields),
-        ]),
+        db.query<[string, string, number, string, string, string, string]>(claim, claimParams(o.worker, o)),
       )
-      return rows.map(([runId, taskId, attempt, backend, request, token, owner]) => ({
-        runId,
-        taskId,
-        attempt,
-        backend,
-        request,
-        token,
-        owner,
-      }))
+      return rows.map(toClaimed)
     },
 
     /**
@@ -304,27 +260,6 @@ export function queueQueries(db: Db, s: string) {
     async suspendedOf(worker: string, tokens: string[]): Promise<Map<string, boolean>> {
       if (tokens.length === 0) return new Map()
       return new Map(await db.query<[string, boolean]>(suspendedOf, [worker, tokens]))
-    },
-
-    /**
-     * Records results, each fenced by token, status and expiry, in one statement. Returns the keys
-     * of the accepted ones; the others lost their lease (expired, canceled): thrown away.
-     */
-    async complete(
-      worker: string,
-      results: { claim: ClaimedAttempt; status: 'succeeded' | 'failed'; result: string }[],
-    ): Promise<Set<string>> {
-      if (results.length === 0) return new Set()
-      const rows = await db.query<[string, string, number]>(complete, [
-        arrayLiteral(results.map((r) => r.claim.runId)),
-        arrayLiteral(results.map((r) => r.claim.taskId)),
-        arrayLiteral(results.map((r) => r.claim.attempt)),
-        arrayLiteral(results.map((r) => r.claim.token)),
-        arrayLiteral(results.map((r) => r.status)),
-        arrayLiteral(results.map((r) => r.result)),
-        worker,
-      ])
-      return new Set(rows.map(([runId, taskId, attempt]) => attemptKey({ runId, taskId, attempt })))
     },
 
     /** Gives an attempt back (the worker stops): the owner queues the task again as a new attempt. */

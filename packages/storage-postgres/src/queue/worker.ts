@@ -11,8 +11,10 @@
 import { hostname } from 'node:os'
 import type { TaskRequest, TaskResult } from '@weft/core'
 import { createInProcessExecutor, newOwnerName } from '@weft/core'
+import type { ClaimRequest } from './complete-queries.js'
 import { Completions } from './completions.js'
 import { EventStream } from './event-stream.js'
+import { handBackClaimed, handBackRunning } from './hand-back.js'
 import { internalsOf } from './internals.js'
 import { Listener, Waker } from './listener.js'
 import { errorInfo, type StoredOutcome } from './outcome.js'
@@ -23,7 +25,6 @@ import {
   QUEUED_CHANNEL,
   queueQueries,
 } from './queries.js'
-import { persist } from './retry.js'
 import { applySuspensions } from './suspensions.js'
 import type { Active, WorkerLogger, WorkerOptions } from './worker-types.js'
 import { type Desired, takeName, type WorkerStatus, workersTable } from './workers-table.js'
@@ -54,6 +55,8 @@ export class Worker {
   #stopped = false
   #loop: Promise<void> | undefined
   #beating = false
+  /** Slots a claim in flight may fill (the claim loop's, or one with a batch of results). */
+  #reserved = 0
   readonly #events: EventStream
   /** When the record was last written, and the write waiting for the throttle to pass. */
   #lastBeatAt = 0
@@ -69,7 +72,16 @@ export class Worker {
     const { db, s, connectionString } = internalsOf(o.store)
     this.#connectionString = connectionString
     this.#queue = queueQueries(db, s)
-    this.#completions = new Completions(this.#queue, o.name)
+    this.#completions = new Completions(this.#queue, o.name, {
+      reserve: (n) => this.#reserve(n),
+      release: (asked, claimed) => {
+        this.#reserved -= asked
+        // Paused or stopping meanwhile: what the results' round trip claimed goes back unstarted.
+        if (this.#paused || this.#stopping)
+          handBackClaimed(claimed, this.#queue, this.name, this.#paused ? 'paused' : 'stopped')
+        else this.#started(claimed)
+      },
+    })
     this.#events = new EventStream(this.#queue, (m) => this.#warn(m))
     this.#workers = workersTable(db, s)
     this.name = o.name
@@ -147,7 +159,7 @@ export class Worker {
     await this.drain(graceMs)
     if (this.#stopped) return
     this.#stopped = true
-    await this.#handBackAll('stopped')
+    await handBackRunning(this.#active, this.#queue, this.name, 'stopped', this.#logger)
     await Promise.all([...this.#active.values()].map((a) => a.done))
     for (const t of this.#timers) clearInterval(t)
     clearTimeout(this.#beatLater)
@@ -184,27 +196,13 @@ export class Worker {
     for (const a of this.#active.values()) a.lost ??= 'the worker stopped'
   }
 
-  /** Stops the running attempts and gives them back: their owners queue them again. */
-  async #handBackAll(why: 'stopped' | 'paused'): Promise<void> {
-    for (const a of [...this.#active.values()]) {
-      if (a.settledInQueue) continue
-      a.settledInQueue = true
-      a.lost ??= `the worker ${why}`
-      a.abort.abort({ kind: 'shutdown', message: `worker ${this.name} ${why}` })
-      const given = await persist(() => this.#queue.handBack(a.claim, `worker ${this.name} ${why}`), 5).catch(
-        () => false,
-      )
-      if (given) this.#log(`handed back attempt ${a.claim.attempt} of ${a.claim.runId}/${a.claim.taskId}`)
-    }
-  }
-
   /** What an operator asked (read with the heartbeat): pause hands back and stops claiming. */
   async #obey(desired: Desired | undefined): Promise<void> {
     if (desired === undefined || this.#stopping) return
     if (desired === 'pause' && !this.#paused) {
       this.#paused = true
       this.#log('paused by an operator: running attempts handed back, no claims until resumed')
-      await this.#handBackAll('paused')
+      await handBackRunning(this.#active, this.#queue, this.name, 'paused', this.#logger)
       await this.#beat('paused').catch(() => {})
     } else if (desired === 'run' && this.#paused) {
       this.#paused = false
@@ -218,31 +216,43 @@ export class Worker {
     }
   }
 
+  /**
+   * The claim for the slots free once `finishing` running attempts are done (none while paused or
+   * stopping), reserved until released: the claim loop and a batch of results never both claim
+   * the same slot.
+   */
+  #reserve(finishing: number): ClaimRequest | undefined {
+    if (this.#paused || this.#stopping) return undefined
+    const limit = this.capacity - (this.#active.size - finishing) - this.#reserved
+    if (limit <= 0) return undefined
+    this.#reserved += limit
+    const owner = this.#o.onlyOwner !== undefined ? { owner: this.#o.onlyOwner } : {}
+    const fields = { host: hostname(), pid: process.pid }
+    return { backends: [...this.#o.backends.keys()], limit, ttlMs: this.leaseMs, ...owner, fields }
+  }
+
+  #started(claimed: ClaimedAttempt[]): void {
+    for (const c of claimed) this.#run(c)
+    if (claimed.length > 0) this.#beatSoon()
+  }
+
   async #claimLoop(): Promise<void> {
     let failing = false
     while (!this.#stopping) {
-      const free = this.#paused ? 0 : this.capacity - this.#active.size
-      if (free > 0) {
+      const claim = this.#reserve(0)
+      if (claim) {
+        let claimed: ClaimedAttempt[] = []
         try {
-          const claimed = await this.#queue.claim({
-            worker: this.name,
-            backends: [...this.#o.backends.keys()],
-            limit: free,
-            ttlMs: this.leaseMs,
-            ...(this.#o.onlyOwner !== undefined ? { owner: this.#o.onlyOwner } : {}),
-            fields: { host: hostname(), pid: process.pid },
-          })
+          claimed = await this.#queue.claim({ worker: this.name, ...claim })
           if (failing) this.#log('the database answers again')
           failing = false
-          for (const c of claimed) this.#run(c)
-          if (claimed.length > 0) {
-            this.#beatSoon()
-            if (claimed.length === free) continue
-          }
         } catch (err) {
           if (!failing) this.#warn(`claiming failed (will keep trying): ${(err as Error).message}`)
           failing = true
         }
+        this.#reserved -= claim.limit
+        this.#started(claimed)
+        if (claimed.length > 0 && claimed.length === claim.limit) continue
       }
       if (this.#stopping) break
       await this.#waker.wait(failing ? 1000 : (this.#o.pollMs ?? 500))

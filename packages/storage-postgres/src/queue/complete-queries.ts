@@ -1,0 +1,130 @@
+/**
+ * The SQL of a worker's completions (see queries.ts for the fencing), alone or with the claim of
+ * the attempts that take the freed slots, in one statement.
+ */
+import type { Db } from '../db.js'
+import { arrayLiteral, jsonTextsLiteral } from '../pg-array.js'
+import { attemptKey, type ClaimedAttempt, RESULT_CHANNEL } from './queries.js'
+
+export interface Result {
+  claim: ClaimedAttempt
+  status: 'succeeded' | 'failed'
+  /** JSON text (see `jsonTextsLiteral`). */
+  result: string
+}
+
+/** What a claim asks for (`weft_claim`'s arguments but the worker's name). */
+export interface ClaimRequest {
+  backends: string[]
+  limit: number
+  ttlMs: number
+  owner?: string
+  fields: Record<string, unknown>
+}
+
+export const claimParams = (worker: string, c: ClaimRequest) => [
+  worker,
+  arrayLiteral(c.backends),
+  c.limit,
+  c.ttlMs,
+  c.owner ?? null,
+  JSON.stringify(c.fields),
+]
+
+type ClaimRow = [string, string, number, string, string, string, string]
+
+export const toClaimed = ([
+  runId,
+  taskId,
+  attempt,
+  backend,
+  request,
+  token,
+  owner,
+]: ClaimRow): ClaimedAttempt => ({
+  runId,
+  taskId,
+  attempt,
+  backend,
+  request,
+  token,
+  owner,
+})
+
+export function completeQueries(db: Db, s: string) {
+  // Completions of many attempts in one statement, each fenced by token, status and expiry; the
+  // rows that changed are the accepted ones. Their owners are notified; the worker's counts grow.
+  // Not waiting for the flush: a completion lost in a server crash leaves the attempt claimed, its
+  // lease expires and it runs again (at least once), never twice completed.
+  // Each row is found by its primary key: `status || ''` keeps the planner from the partial
+  // indexes of claimed rows (task_queue_leases, _by_worker), whose bitmap scan it preferred and
+  // which read every claimed row, and every dead entry a vacuum has not removed yet, once per
+  // completion: the completions of a burst of short tasks slowed as the burst went on.
+  const completing = `WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)),
+    k AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::text[])
+        AS k (run_id, task_id, attempt, token, status, result)),
+    done AS (
+      UPDATE ${s}task_queue q SET status = k.status, result = k.result, finished_at = now(), lease_expires_at = NULL
+      FROM k
+      WHERE q.run_id = k.run_id AND q.task_id = k.task_id AND q.attempt = k.attempt AND q.lease_token = k.token
+        AND q.status || '' = 'claimed' AND q.lease_expires_at > now()
+      RETURNING q.run_id, q.task_id, q.attempt, q.owner, k.status AS outcome),
+    counted AS (
+      UPDATE ${s}workers SET completed = completed + (SELECT count(*) FROM done WHERE outcome = 'succeeded'),
+        failed = failed + (SELECT count(*) FROM done WHERE outcome = 'failed')
+      WHERE name = $7 AND EXISTS (SELECT 1 FROM done)),
+    notified AS (SELECT pg_notify('${RESULT_CHANNEL}', o.owner) FROM (SELECT DISTINCT owner FROM done) o)`
+  const complete = `${completing}
+    SELECT d.run_id, d.task_id, d.attempt, (SELECT count(*) FROM notified) FROM done d, cfg`
+  // The same, and a claim (migration 7's `weft_claim`, in the same transaction): a worker of short
+  // tasks refills the slots its results free with the round trip that records them, instead of a
+  // claim statement of its own after each. The claimed rows are queued ones, the completed rows
+  // claimed ones: the two never touch the same row. Completed rows have no backend.
+  const completeAndClaim = `${completing},
+    claimed AS (SELECT * FROM ${s}weft_claim($7, $8, $9, $10, $11, $12))
+    SELECT d.run_id, d.task_id, d.attempt, NULL, NULL, NULL, (SELECT count(*) FROM notified)::text
+      FROM done d, cfg
+    UNION ALL SELECT o_run_id, o_task_id, o_attempt, o_backend, o_request, o_token, o_owner FROM claimed`
+
+  return {
+    /**
+     * Records results, each fenced by token, status and expiry, in one statement; with `claim`, also
+     * claims queued attempts in it. Returns the keys of the accepted results (the others lost their
+     * lease, expired or canceled: thrown away) and the attempts claimed.
+     */
+    async complete(
+      worker: string,
+      results: Result[],
+      claim?: ClaimRequest,
+    ): Promise<{ accepted: Set<string>; claimed: ClaimedAttempt[] }> {
+      const accepted = new Set<string>()
+      const claimed: ClaimedAttempt[] = []
+      if (results.length === 0) return { accepted, claimed }
+      const params = [
+        arrayLiteral(results.map((r) => r.claim.runId)),
+        arrayLiteral(results.map((r) => r.claim.taskId)),
+        arrayLiteral(results.map((r) => r.claim.attempt)),
+        arrayLiteral(results.map((r) => r.claim.token)),
+        arrayLiteral(results.map((r) => r.status)),
+        jsonTextsLiteral(results.map((r) => r.result)),
+      ]
+      if (!claim || claim.limit <= 0) {
+        const rows = await db.query<[string, string, number]>(complete, [...params, worker])
+        for (const [runId, taskId, attempt] of rows) accepted.add(attemptKey({ runId, taskId, attempt }))
+        return { accepted, claimed }
+      }
+      const rows = await db.retrying(() =>
+        db.query<ClaimRow | [string, string, number, null]>(completeAndClaim, [
+          ...params,
+          ...claimParams(worker, claim),
+        ]),
+      )
+      for (const row of rows) {
+        if (row[3] === null) accepted.add(attemptKey({ runId: row[0], taskId: row[1], attempt: row[2] }))
+        else claimed.push(toClaimed(row as ClaimRow))
+      }
+      return { accepted, claimed }
+    },
+  }
+}
