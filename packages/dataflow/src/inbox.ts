@@ -59,13 +59,16 @@ export class Inbox {
 
   /**
    * Appends the first `k` of `values`, all arrived on `edge`. With `owned`, the array is handed
-   * over (no one else holds it), so a big run becomes a run of the queue as it is. Other values
-   * are copied, into the newest run while it has room.
+   * over (no one else holds it), so a big run becomes a run of the queue as it is. Another big run
+   * is copied into an array of its own (`slice`: a native copy, with no slots to prefill); small
+   * ones into the newest run while it has room.
    */
   pushRun(edge: EdgeRuntime, values: readonly unknown[], k: number, owned: boolean): void {
     const tail = this.tail
     if (owned && k >= SMALL_RUN && k === values.length) {
       this.append({ edge, values: values as unknown[], start: 0, end: k })
+    } else if (k >= SMALL_RUN) {
+      this.append({ edge, values: values.slice(0, k), start: 0, end: k })
     } else if (tail !== undefined && tail.edge === edge && tail.end + k <= tail.values.length) {
       copy(values, k, tail.values, tail.end)
       tail.end += k
