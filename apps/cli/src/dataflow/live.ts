@@ -6,7 +6,8 @@ import type { OutStream } from '../io.js'
 import { renderTable } from '../table.js'
 
 const n = (v: number) => v.toLocaleString('en-US')
-const ms = (v: number) => (v === 0 ? '–' : v < 1 ? v.toFixed(3) : v.toFixed(1))
+/** Milliseconds; `–` when nothing was timed, `<0.001` for what took under a microsecond. */
+const ms = (v: number) => (v === 0 ? '–' : v < 0.001 ? '<0.001' : v < 1 ? v.toFixed(3) : v.toFixed(1))
 
 /** Per-node counters as a table: what `run` redraws live and prints at the end. */
 export function metricsTable(metrics: ExecutionMetrics, c: Colors, final: boolean): string {
