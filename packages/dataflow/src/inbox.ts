@@ -16,6 +16,16 @@ const FIRST_CHUNK = 8
 const MOST_CHUNK = 2048
 
 /**
+ * What `takeRun` took, run by run: edge and count (reused, with `n` in use, so that a batch
+ * allocates nothing here: truncating an array frees its storage, and the next push allocates).
+ */
+export interface Taken {
+  edges: EdgeRuntime[]
+  counts: number[]
+  n: number
+}
+
+/**
  * Consecutive messages of one edge in an inbox: a plain array of their values, the first `start`
  * of which are taken, up to `end`. The array is the inbox's own (never a component's), so a whole run can be
  * handed to a `processBatch` call without a copy.
@@ -92,36 +102,36 @@ export class Inbox {
   /**
    * Takes the oldest messages while they arrived on one port (`port`), at most `max`, and returns
    * their values in an array that is the caller's own. A run taken whole is handed over as is.
-   * For each run taken from, appends its edge to `runEdges` and how many to `runCounts` (the
-   * caller settles the edges after, when the inbox is consistent again).
+   * For each run taken from, records its edge and how many in `taken` (the caller settles the
+   * edges after, when the inbox is consistent again).
    */
-  takeRun(port: string, max: number, runEdges: EdgeRuntime[], runCounts: number[]): unknown[] {
+  takeRun(port: string, max: number, taken: Taken): unknown[] {
     const runs = this.runs
     let out: unknown[] | undefined
-    let taken = 0
-    while (taken < max && runs.length > 0) {
+    let count = 0
+    while (count < max && runs.length > 0) {
       const run = runs.peek()!
       if (run.edge.toPort !== port) break
       // A big batch goes alone: merging the runs after it would copy them one by one, for nothing.
-      if (taken >= SMALL_RUN) break
+      if (count >= SMALL_RUN) break
       const values = run.values
       const available = run.end - run.start
-      const k = Math.min(available, max - taken)
+      const k = Math.min(available, max - count)
       if (out === undefined) {
         if (k === available && run.start === 0) {
           if (values.length > k) values.length = k
           out = values
         } else out = values.slice(run.start, run.start + k)
       } else for (let j = run.start, end = run.start + k; j < end; j++) out.push(values[j])
-      runEdges.push(run.edge)
-      runCounts.push(k)
-      taken += k
+      taken.edges[taken.n] = run.edge
+      taken.counts[taken.n++] = k
+      count += k
       if (k === available) this.removeHead()
       // The values taken stay referenced until the rest of the run is taken too: a run is at most
       // a queue's capacity, and clearing them would cost a write per message.
       else run.start += k
     }
-    this.count -= taken
+    this.count -= count
     return out ?? []
   }
 

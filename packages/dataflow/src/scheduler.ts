@@ -1,4 +1,5 @@
 import type { EdgeRuntime, NodeRuntime } from './execution-node.js'
+import type { Taken } from './inbox.js'
 import { Message } from './message.js'
 import { SYNC_SAMPLE_EVERY } from './metrics.js'
 import { Ring } from './ring.js'
@@ -50,9 +51,8 @@ export class Scheduler {
   running = false
   /** Whether someone watches every hop (`onPortEmit`). */
   observed = false
-  /** Scratch lists of `runBatch`: the edges a batch came from, and how many of each. */
-  private readonly runEdges: EdgeRuntime[] = []
-  private readonly runCounts: number[] = []
+  /** Scratch of `runBatch`: the edges a batch came from, and how many of each. */
+  private readonly taken: Taken = { edges: [], counts: [], n: 0 }
 
   constructor(
     readonly nodes: NodeRuntime[],
@@ -315,16 +315,12 @@ export class Scheduler {
   private runBatch(node: NodeRuntime, max: number): number {
     const inbox = node.inbox
     const port = inbox.headEdge().toPort
-    const runEdges = this.runEdges
-    const runCounts = this.runCounts
-    const values = inbox.takeRun(port, max, runEdges, runCounts)
+    const taken = this.taken
+    taken.n = 0
+    const values = inbox.takeRun(port, max, taken)
     const k = values.length
     this.queued -= k
-    for (let r = 0; r < runEdges.length; r++) {
-      this.took(runEdges[r]!, runCounts[r]!)
-    }
-    runEdges.length = 0
-    runCounts.length = 0
+    for (let r = 0; r < taken.n; r++) this.took(taken.edges[r]!, taken.counts[r]!)
     const counters = node.counters
     counters.messagesIn += k
     counters.invocations += k

@@ -102,7 +102,7 @@ export const filterComponent = defineComponent<z.infer<typeof FilterOptions>>({
       if (pass) values[kept++] = value
       else rejected?.push(value)
     }
-    values.length = kept
+    if (kept !== values.length) values.length = kept
     return emitBoth(ctx, 'out', values, 'rejected', rejected ?? [])
   },
   cleanup: dispose,
@@ -141,7 +141,7 @@ export const mapComponent = defineComponent<z.infer<typeof MapOptions>>({
       }
       values[kept++] = out === undefined ? null : out
     }
-    values.length = kept
+    if (kept !== values.length) values.length = kept
     return (ctx as HostContext)[HOST_EMIT_OWNED]('out', values)
   },
   cleanup: dispose,
