@@ -151,4 +151,59 @@ describe('runs of messages (offerMany, queues of runs)', () => {
     expect(out.no).toEqual(range(90, 10))
     expect(snapshot.metrics.nodes.f!.messagesOut).toBe(100)
   })
+
+  it('gives every hop an id, a sequence per edge and a time stamp while someone watches (port.emit)', async () => {
+    const doc = graph(
+      {
+        src: { component: 'input' },
+        m: { component: 'map', with: { expression: 'value + 1' } },
+        sink: { component: 'output' },
+      },
+      ['src.out -> m.in', 'm.out -> sink.in'],
+      { queueCapacity: 50 },
+    )
+    const execution = await createDataflow().createExecution(doc)
+    const hops: {
+      messageId: string
+      source: string
+      target: string
+      sequence: number
+      timestamp: number
+      value: unknown
+    }[] = []
+    const before = Date.now()
+    execution.onPortEmit((e) => {
+      if (e.type === 'port.emit') hops.push(e)
+    })
+    await execution.start()
+    // Runs (offerMany), single messages and waits for room, mixed.
+    let sent = 0
+    while (sent < 300) {
+      sent += execution.offerMany(range(Math.min(70, 300 - sent), sent))
+      if (sent < 300 && execution.offer(sent)) sent++
+      await execution.whenWritable()
+    }
+    execution.end()
+    await execution.done
+    const edges = new Map<string, typeof hops>()
+    for (const hop of hops)
+      edges.set(`${hop.source} -> ${hop.target}`, [
+        ...(edges.get(`${hop.source} -> ${hop.target}`) ?? []),
+        hop,
+      ])
+    expect([...edges.keys()].sort()).toEqual(['inject -> src:in', 'm:out -> sink:in', 'src:out -> m:in'])
+    for (const [edge, seen] of edges) {
+      expect(
+        seen.map((h) => h.sequence),
+        edge,
+      ).toEqual(range(300, 1))
+      const offset = edge === 'm:out -> sink:in' ? 1 : 0
+      expect(
+        seen.map((h) => h.value),
+        edge,
+      ).toEqual(range(300, offset))
+      for (const h of seen) expect(h.timestamp).toBeGreaterThanOrEqual(before)
+    }
+    expect(new Set(hops.map((h) => h.messageId)).size).toBe(900)
+  })
 })
