@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type Component, createDataflow, DataflowError } from '../src/index.js'
+import { type Component, createDataflow, DataflowError, type DataflowEvent } from '../src/index.js'
 import { graph } from './helpers.js'
 
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i)
@@ -163,14 +163,7 @@ describe('runs of messages (offerMany, queues of runs)', () => {
       { queueCapacity: 50 },
     )
     const execution = await createDataflow().createExecution(doc)
-    const hops: {
-      messageId: string
-      source: string
-      target: string
-      sequence: number
-      timestamp: number
-      value: unknown
-    }[] = []
+    const hops: Extract<DataflowEvent, { type: 'port.emit' }>[] = []
     const before = Date.now()
     execution.onPortEmit((e) => {
       if (e.type === 'port.emit') hops.push(e)
