@@ -95,24 +95,65 @@ export interface ContextHost {
   usage(usage: { inputTokens?: number; outputTokens?: number; costUsd?: number }): void
 }
 
-/** The context a node's hooks get: one object per node, reused for every call. */
-export function createNodeContext(node: NodeRuntime, host: ContextHost): HostContext {
-  return {
-    executionId: host.executionId,
-    nodeId: node.id,
-    instanceId: `${host.executionId}/${node.id}`,
-    options: node.options,
-    signal: host.signal,
-    emit: (port, value) => host.emit(node, port, value),
-    emitBatch: (port, values) => host.emitBatch(node, port, values),
-    getState: <T>(key: string) => node.state.get(key) as T | undefined,
-    setState: (key, value) => void node.state.set(key, value),
-    log: (level, message, meta) => host.log(node, level, message, meta),
-    [HOST_OUTPUT]: (value) => host.output(node, value),
-    [HOST_OUTPUT_BATCH]: (values) => host.outputBatch(node, values),
-    [HOST_EMIT_OWNED]: (port, values) => host.emitBatch(node, port, values, true),
-    [HOST_CONNECTED]: (port) => node.out[port] !== undefined,
-    [HOST_USAGE]: (usage) => host.usage(usage),
-    [HOST_ERROR]: (port, err) => host.error(node, port, err),
+/**
+ * The context a node's hooks get: one object per node, reused for every call. The public methods
+ * are the node's own closures (a component may pass `ctx.emit` around unbound); the hooks of the
+ * built-ins are methods of the class, so that their hot call sites see one function, in every
+ * node and every execution of the process, and stay inlined.
+ */
+class NodeContext implements HostContext {
+  readonly executionId: string
+  readonly nodeId: string
+  readonly instanceId: string
+  readonly options: unknown
+  readonly signal: AbortSignal
+  readonly emit: HostContext['emit']
+  readonly emitBatch: HostContext['emitBatch']
+  readonly getState: HostContext['getState']
+  readonly setState: HostContext['setState']
+  readonly log: HostContext['log']
+
+  constructor(
+    private readonly node: NodeRuntime,
+    private readonly host: ContextHost,
+  ) {
+    this.executionId = host.executionId
+    this.nodeId = node.id
+    this.instanceId = `${host.executionId}/${node.id}`
+    this.options = node.options
+    this.signal = host.signal
+    this.emit = (port, value) => host.emit(node, port, value)
+    this.emitBatch = (port, values) => host.emitBatch(node, port, values)
+    this.getState = <T>(key: string) => node.state.get(key) as T | undefined
+    this.setState = (key, value) => void node.state.set(key, value)
+    this.log = (level, message, meta) => host.log(node, level, message, meta)
   }
+
+  [HOST_OUTPUT](value: unknown): void {
+    this.host.output(this.node, value)
+  }
+
+  [HOST_OUTPUT_BATCH](values: readonly unknown[]): void {
+    this.host.outputBatch(this.node, values)
+  }
+
+  [HOST_EMIT_OWNED](port: string, values: unknown[]): void | Promise<void> {
+    return this.host.emitBatch(this.node, port, values, true)
+  }
+
+  [HOST_CONNECTED](port: string): boolean {
+    return this.node.out[port] !== undefined
+  }
+
+  [HOST_USAGE](usage: { inputTokens?: number; outputTokens?: number; costUsd?: number }): void {
+    this.host.usage(usage)
+  }
+
+  [HOST_ERROR](port: string, err: unknown): boolean {
+    return this.host.error(this.node, port, err)
+  }
+}
+
+export function createNodeContext(node: NodeRuntime, host: ContextHost): HostContext {
+  return new NodeContext(node, host)
 }

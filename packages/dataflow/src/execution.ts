@@ -1,4 +1,3 @@
-import type { ComponentLogLevel } from '@weft/spec'
 import { type EventDraft, EventLog } from './event-log.js'
 import {
   DataflowError,
@@ -7,6 +6,7 @@ import {
   type ExecutionState,
   TERMINAL_STATES,
 } from './events.js'
+import { ExecutionHost, OutputSink } from './execution-host.js'
 import { createNodeContext, type EdgeRuntime, type NodeRuntime } from './execution-node.js'
 import { Injection, type InjectTarget, NO_TARGET } from './injection.js'
 import type { Message } from './message.js'
@@ -58,7 +58,8 @@ export class Execution {
   /** The edge into the only input node, while the execution takes input (the common case, cached). */
   private liveDefaultEdge: EdgeRuntime | undefined
   private readonly sched: Scheduler
-  private readonly outputListeners = new Set<(nodeId: string, value: unknown) => void>()
+  /** Values reaching `output` nodes: counted, and handed to the `onOutput` listeners. */
+  private readonly sink = new OutputSink()
   private portEmitListeners = 0
   private readonly log: EventLog
   private readonly abort = new AbortController()
@@ -67,7 +68,6 @@ export class Execution {
   private ended = false
   private flushIndex = 0
   private injected = 0
-  private outputs = 0
   private readonly usageTotals = { inputTokens: 0, outputTokens: 0, costUsd: 0 }
   private readonly startMs = Date.now()
   private endMs: number | undefined
@@ -96,37 +96,19 @@ export class Execution {
       onIdle: () => this.maybeComplete(),
     })
     this.injection = new Injection(plan, this.sched, this.id)
-    const host = {
-      executionId: this.id,
-      signal: this.abort.signal,
-      emit: (node: NodeRuntime, port: string, value: unknown) => this.sched.emit(node, port, value),
-      emitBatch: (node: NodeRuntime, port: string, values: readonly unknown[], owned?: boolean) =>
-        this.sched.emitBatch(node, port, values, owned),
-      error: (node: NodeRuntime, port: string, err: unknown) => {
+    const host = new ExecutionHost(this.id, this.abort.signal, this.sched, this.sink, {
+      error: (node, port, err) => {
         this.nodeError(node, port, err)
         return this.sched.running
       },
-      log: (node: NodeRuntime, level: ComponentLogLevel, message: string, meta?: Record<string, unknown>) =>
+      log: (node, level, message, meta) =>
         this.record({ type: 'node.log', nodeId: node.id, level, message, ...(meta ? { meta } : {}) }),
-      output: (node: NodeRuntime, value: unknown) => {
-        this.outputs++
-        for (const l of this.outputListeners) l(node.id, value)
-      },
-      outputBatch: (node: NodeRuntime, values: readonly unknown[]) => {
-        this.outputs += values.length
-        const id = node.id
-        const listeners = this.outputListeners
-        if (listeners.size === 1) {
-          const [only] = listeners
-          for (let i = 0; i < values.length; i++) only!(id, values[i])
-        } else for (let i = 0; i < values.length; i++) for (const l of listeners) l(id, values[i])
-      },
-      usage: (u: { inputTokens?: number; outputTokens?: number; costUsd?: number }) => {
+      usage: (u) => {
         this.usageTotals.inputTokens += u.inputTokens ?? 0
         this.usageTotals.outputTokens += u.outputTokens ?? 0
         this.usageTotals.costUsd += u.costUsd ?? 0
       },
-    }
+    })
     for (const node of nodes.order) node.ctx = createNodeContext(node, host)
   }
 
@@ -263,8 +245,8 @@ export class Execution {
 
   /** Values reaching `output` nodes, in the order each output node received them. */
   onOutput(listener: (nodeId: string, value: unknown) => void): () => void {
-    this.outputListeners.add(listener)
-    return () => void this.outputListeners.delete(listener)
+    this.sink.listeners.add(listener)
+    return () => void this.sink.listeners.delete(listener)
   }
 
   /** Recorded events dropped past `maxRecordedEvents`. */
@@ -287,7 +269,7 @@ export class Execution {
   metrics(): ExecutionMetrics {
     return aggregateMetrics(this.sched.nodes, {
       messagesInjected: this.injected,
-      messagesOutput: this.outputs,
+      messagesOutput: this.sink.count,
       durationMs: (this.endMs ?? Date.now()) - this.startMs,
       usage: { ...this.usageTotals },
     })

@@ -52,9 +52,9 @@ function emitBoth(
   bValues: unknown[],
 ): void | Promise<void> {
   // Both arrays are this call's own: handed over without a copy.
-  const emit = (ctx as HostContext)[HOST_EMIT_OWNED]
-  const waitA = aValues.length > 0 ? emit(a, aValues) : undefined
-  const waitB = bValues.length > 0 ? emit(b, bValues) : undefined
+  const host = ctx as HostContext
+  const waitA = aValues.length > 0 ? host[HOST_EMIT_OWNED](a, aValues) : undefined
+  const waitB = bValues.length > 0 ? host[HOST_EMIT_OWNED](b, bValues) : undefined
   if (waitA && waitB) return Promise.all([waitA, waitB]).then(() => undefined)
   return waitA ?? waitB
 }
