@@ -55,7 +55,11 @@ export class Execution {
   private _state: ExecutionState = 'pending'
   /** Completed, failed or cancelled (read on every injection). */
   private finished = false
-  /** The edge into the only input node, while the execution takes input (the common case, cached). */
+  /**
+   * The edge into the only input node while the execution takes input: `offer()` without a target
+   * skips the liveness check and the lookup (`pnpm bench --only dataflow`, one offer per value:
+   * ~42M msgs/s through `Injection.edge`, ~55M with it).
+   */
   private liveDefaultEdge: EdgeRuntime | undefined
   private readonly sched: Scheduler
   /** Values reaching `output` nodes: counted, and handed to the `onOutput` listeners. */

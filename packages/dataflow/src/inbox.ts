@@ -26,9 +26,9 @@ export interface Taken {
 }
 
 /**
- * Consecutive messages of one edge in an inbox: a plain array of their values, the first `start`
- * of which are taken, up to `end`. The array is the inbox's own (never a component's), so a whole run can be
- * handed to a `processBatch` call without a copy.
+ * Consecutive messages of one edge in an inbox: a plain array of their values, of which those
+ * from `start` to `end` are queued. The array is the inbox's own (never a component's), so a whole
+ * run can be handed to a `processBatch` call without a copy.
  */
 interface Run {
   edge: EdgeRuntime

@@ -8,7 +8,7 @@ import { Ring } from './ring.js'
 const NODE_TURN = 1024
 /**
  * Messages a `processBatch` node takes in a turn: above the default queue capacity (10,000), so
- * that a full queue goes over in one batch, without a copy.
+ * that a queue filled by one run goes over in one batch, without a copy.
  */
 const BATCH_MAX = 16_384
 /** Calls in one drain before yielding to the event loop (timers, I/O, other executions). */
@@ -124,13 +124,7 @@ export class Scheduler {
   /** Delivers a message injected from outside (the caller checked the edge has room); returns its sequence. */
   inject(edge: EdgeRuntime, value: unknown): number {
     const sequence = ++edge.seq
-    edge.depth++
-    const to = edge.to
-    to.inbox.push(edge, value)
-    this.queued++
-    // The clock is read only for whoever watches every hop.
-    if (this.observed) this.hooks.deliverHook(new Message(edge, sequence, this.clock(), value))
-    if (!to.scheduled && !to.busy && !to.blocked) this.schedule(to)
+    this.deliver(edge, sequence, value)
     return sequence
   }
 

@@ -31,7 +31,7 @@ export const claimParams = (worker: string, c: ClaimRequest) => [
   JSON.stringify(c.fields),
 ]
 
-type ClaimRow = [string, string, number, string, string, string, string]
+export type ClaimRow = [string, string, number, string, string, string, string]
 
 export const toClaimed = ([
   runId,

@@ -10,7 +10,13 @@
  */
 import type { Db } from '../db.js'
 import { arrayLiteral, jsonTextsLiteral } from '../pg-array.js'
-import { type ClaimRequest, claimParams, completeQueries, toClaimed } from './complete-queries.js'
+import {
+  type ClaimRequest,
+  type ClaimRow,
+  claimParams,
+  completeQueries,
+  toClaimed,
+} from './complete-queries.js'
 
 const TTL = (param: string) => `now() + ${param}::float8 * interval '1 millisecond'`
 
@@ -235,9 +241,7 @@ export function queueQueries(db: Db, s: string) {
      * next commit or fold moves into its log: see migration 7).
      */
     async claim(o: ClaimRequest & { worker: string }): Promise<ClaimedAttempt[]> {
-      const rows = await db.retrying(() =>
-        db.query<[string, string, number, string, string, string, string]>(claim, claimParams(o.worker, o)),
-      )
+      const rows = await db.retrying(() => db.query<ClaimRow>(claim, claimParams(o.worker, o)))
       return rows.map(toClaimed)
     },
 
