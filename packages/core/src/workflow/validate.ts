@@ -1,5 +1,5 @@
 import type { Diagnostic, DiagnosticsMode, Json } from '@weft/spec'
-import { type InputSpec, TASK_ID_PATTERN, type WorkflowSpec, WorkflowSpecSchema } from '@weft/spec'
+import { type InputSpec, TASK_ID_PATTERN, type WorkflowSpec } from '@weft/spec'
 import type { z } from 'zod'
 import { collectTemplates } from '../template/template.js'
 import { checkApprovals } from './check-approvals.js'
@@ -13,6 +13,7 @@ import { ancestorsOf, findCycles } from './graph.js'
 import { checkDefaults, coerceInputs } from './inputs.js'
 import { RESERVED_NAMES, resolveLimits, type WorkflowLimits } from './limits.js'
 import type { DocPath, Locator } from './load.js'
+import { parseWorkflow } from './parse-workflow.js'
 import { schemaIssue } from './schema-issues.js'
 import { checkShape, checkSize } from './shape.js'
 import { brief, listNames, suggester } from './suggest.js'
@@ -104,13 +105,14 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
   if (!checkSize(raw, rawTasks, limits, add)) return finish(diagnostics, options.mode)
 
   // 1. Shape and values.
-  const parsed = WorkflowSpecSchema.safeParse(raw)
+  const parsed = parseWorkflow(raw)
   if (!parsed.success) {
     for (const issue of parsed.error.issues) schemaIssue(issue, add, raw)
   }
 
   // 2. The graph, from the raw document so that it is checked even when other fields are bad.
-  if (rawTasks && Object.keys(rawTasks).length === 0) {
+  const taskIds = rawTasks ? Object.keys(rawTasks) : []
+  if (rawTasks && taskIds.length === 0) {
     add({
       level: 'error',
       code: 'no_tasks',
@@ -119,7 +121,6 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
       hint: 'add at least one task under `tasks:`',
     })
   }
-  const taskIds = rawTasks ? Object.keys(rawTasks) : []
   const graph = new Map<string, string[]>()
   for (const id of taskIds) {
     const task = rawTasks![id]
