@@ -14,7 +14,16 @@ const valueArb = fc.oneof(
   fc.string({ maxLength: 4 }),
   fc.constant(''),
   fc.integer({ min: -5, max: 120 }),
-  fc.constantFrom(0, -0, 1.5, 1e300, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2, Number.NaN, Infinity),
+  fc.constantFrom(
+    0,
+    -0,
+    1.5,
+    1e300,
+    Number.MAX_SAFE_INTEGER,
+    Number.MAX_SAFE_INTEGER + 2,
+    Number.NaN,
+    Infinity,
+  ),
   fc.boolean(),
   fc.constant(null),
   fc.constant(undefined),
@@ -26,7 +35,11 @@ const valueArb = fc.oneof(
 )
 
 const taskArb = fc.dictionary(
-  fc.oneof(fc.constantFrom(...FIELDS), fc.constantFrom('needs', 'backend', 'priority'), fc.constantFrom('bogus')),
+  fc.oneof(
+    fc.constantFrom(...FIELDS),
+    fc.constantFrom('needs', 'backend', 'priority'),
+    fc.constantFrom('bogus'),
+  ),
   valueArb,
   { maxKeys: 5 },
 )

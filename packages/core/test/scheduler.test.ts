@@ -32,6 +32,28 @@ async function rejectsWith(promise: Promise<unknown>, code: string) {
 }
 
 describe('scheduler', () => {
+  it('runs tasks declared before the tasks they need, and skips the dependents of a failure among them', async () => {
+    const { runtime } = makeRuntime()
+    // Declared against the graph's order: z needs y needs x; w needs z and v; v fails, so w is skipped.
+    const run = await runtime.start({
+      workflow: wf({
+        w: { needs: ['z', 'v'] },
+        z: { needs: 'y' },
+        y: { needs: 'x', priority: 0 },
+        v: { with: { error: 'broken' } },
+        x: {},
+      }),
+    })
+    const done = await runtime.wait(run.id)
+    const events = await allEvents(runtime, run.id)
+    const order = started(events)
+    expect(order.indexOf('x')).toBeLessThan(order.indexOf('y'))
+    expect(order.indexOf('y')).toBeLessThan(order.indexOf('z'))
+    expect(indexOf(events, 'task.succeeded', 'y')).toBeLessThan(indexOf(events, 'task.started', 'z'))
+    expect(done.taskCounts).toMatchObject({ succeeded: 3, failed: 1, skipped: 1, total: 5 })
+    expect(order).not.toContain('w')
+  })
+
   it('runs a diamond, routes outputs through templates and keeps a gapless log', async () => {
     const { runtime, backend } = makeRuntime()
     const run = await runtime.start({

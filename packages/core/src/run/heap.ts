@@ -1,25 +1,32 @@
 /**
- * A binary min-heap of distinct keys: push is ignored for a key already in the heap. The
- * scheduler keeps its ready queue and its pending checks in these, so that each dispatch costs
- * O(log n) instead of a scan and a sort of every task.
+ * A binary min-heap of distinct small non-negative integers (task orders, topological positions):
+ * push is ignored for a key already in the heap. The scheduler keeps its ready queue and its
+ * pending checks in these, so that each dispatch costs O(log n) instead of a scan and a sort of
+ * every task. Membership is a byte per key, not a set: two set operations per task were a visible
+ * share of a run of 100,000 tasks.
  */
-export class KeyHeap<K> {
-  private readonly items: K[] = []
-  private readonly members = new Set<K>()
+export class KeyHeap {
+  private readonly items: number[] = []
+  private members = new Uint8Array(64)
 
-  constructor(private readonly less: (a: K, b: K) => boolean) {}
+  constructor(private readonly less: (a: number, b: number) => boolean) {}
 
   get size(): number {
     return this.items.length
   }
 
-  has(key: K): boolean {
-    return this.members.has(key)
+  has(key: number): boolean {
+    return key < this.members.length && this.members[key] === 1
   }
 
-  push(key: K): void {
-    if (this.members.has(key)) return
-    this.members.add(key)
+  push(key: number): void {
+    if (this.has(key)) return
+    if (key >= this.members.length) {
+      const grown = new Uint8Array(Math.max(key + 1, this.members.length * 2))
+      grown.set(this.members)
+      this.members = grown
+    }
+    this.members[key] = 1
     const items = this.items
     let i = items.length
     items.push(key)
@@ -32,15 +39,15 @@ export class KeyHeap<K> {
     items[i] = key
   }
 
-  peek(): K | undefined {
+  peek(): number | undefined {
     return this.items[0]
   }
 
-  pop(): K | undefined {
+  pop(): number | undefined {
     const items = this.items
     if (items.length === 0) return undefined
     const top = items[0]!
-    this.members.delete(top)
+    this.members[top] = 0
     const last = items.pop()!
     if (items.length > 0) {
       let i = 0
@@ -61,6 +68,6 @@ export class KeyHeap<K> {
 
   clear(): void {
     this.items.length = 0
-    this.members.clear()
+    this.members.fill(0)
   }
 }

@@ -133,6 +133,7 @@ export class LiveRun {
     this.scopeTasks = taskScopeView(state.tasks)
     this.graph = new TaskGraph(
       state.tasks,
+      state.byOrder,
       (id) => this.plan.tasks.get(id)?.approval !== undefined,
       (t) => this.isReady(t),
     )
@@ -179,7 +180,7 @@ export class LiveRun {
     this.log.add(event)
     if (changed) {
       this.log.touch(changed.taskId)
-      this.graph.touched(changed.taskId)
+      this.graph.touched(changed)
       this.changedSinceStopPass?.add(changed.taskId)
       if (changed.parent !== undefined) this.maps.itemChanged(changed, event.type)
     }

@@ -267,7 +267,7 @@ function put(
   ts: string,
   lastSeq: number,
 ): TaskState {
-  state.tasks.set(after.taskId, after)
+  state.setTask(after)
   const was: TaskStatus | undefined = before?.status
   state.tick(was, after.status, ts, lastSeq)
   // An approval answered while the run is paused (for another reason) leaves the waiting list.
@@ -308,7 +308,7 @@ function recordUsage(state: RunState, e: RunEvent & { type: 'usage.recorded' }, 
   const t = e.taskId ? state.tasks.get(e.taskId) : undefined
   if (!t) return undefined
   const after = { ...t, usage: addUsage(t.usage ?? emptyUsage(), usage) }
-  state.tasks.set(after.taskId, after)
+  state.setTask(after)
   return after
 }
 

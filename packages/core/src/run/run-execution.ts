@@ -126,7 +126,7 @@ export class RunExecution {
     ])
     if (!summary || !spec) return undefined
     const state = new RunState(summary)
-    for (const t of [...tasks].sort((a, b) => a.order - b.order)) state.tasks.set(t.taskId, t)
+    for (const t of [...tasks].sort((a, b) => a.order - b.order)) state.setTask(t)
     const run = new LiveRun(deps, spec, state)
     await run.memory.loadRun()
     const exec = new RunExecution(run)

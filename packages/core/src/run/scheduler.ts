@@ -109,13 +109,15 @@ export function step(run: LiveRun): void {
 
 /** Moves pending tasks on: skipped when a need did not succeed, queued when all needs did. */
 function resolvePending(run: LiveRun): void {
-  for (let id = run.graph.nextPending(); id !== undefined; id = run.graph.nextPending()) {
-    const t = run.task(id)
+  const graph = run.graph
+  for (let t = graph.nextPending(); t !== undefined; t = graph.nextPending()) {
     if (t.status !== 'pending') continue
+    const id = t.taskId
     let broken: TaskState | undefined
     let all = true
-    for (const n of t.needs) {
-      const need = run.task(n)
+    const orders = graph.needOrdersOf(t)
+    for (let i = 0; i < t.needs.length; i++) {
+      const need = orders ? graph.stateAt(orders[i]!)! : run.task(t.needs[i]!)
       if (need.status === 'failed' || need.status === 'canceled' || need.status === 'skipped') {
         broken = need
         break

@@ -14,6 +14,8 @@ import { emptyUsage, TASK_STATUSES } from '@weft/spec'
 export class RunState {
   /** In declaration order (tasks added later come after). */
   readonly tasks = new Map<string, TaskState>()
+  /** The same states by their `order` (0, 1, 2, …): the scheduler's graph reads them by index. */
+  readonly byOrder: TaskState[] = []
   private folded: RunSummary
   /** The counts since the last fold: this state's own copy, changed in place; undefined when clean. */
   private counts?: TaskCounts
@@ -22,6 +24,12 @@ export class RunState {
 
   constructor(summary: RunSummary) {
     this.folded = summary
+  }
+
+  /** Sets a task's state (new, or replacing its last one): the reducer's only way in. */
+  setTask(t: TaskState): void {
+    this.tasks.set(t.taskId, t)
+    this.byOrder[t.order] = t
   }
 
   /** The summary with every change applied (a new object after changes, the same one otherwise). */

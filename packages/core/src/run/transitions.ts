@@ -184,7 +184,7 @@ function outputsOf(run: LiveRun): JsonObject {
   const leaves: [string, unknown][] = []
   for (const t of run.state.tasks.values()) {
     // Map items are in their mapped task's output already.
-    if (t.status === 'succeeded' && t.parent === undefined && !run.graph.isNeeded(t.taskId))
+    if (t.status === 'succeeded' && t.parent === undefined && !run.graph.isNeeded(t))
       leaves.push([t.taskId, t.output ?? null])
   }
   // Built at once: adding thousands of keys one by one is slow.

@@ -87,7 +87,8 @@ export function parseSimpleTask(task: unknown): TaskSpec | undefined {
 /** `WorkflowSpecSchema.safeParse(raw)`, with the tasks read one by one (see above). */
 export function parseWorkflow(raw: Record<string, unknown>): WorkflowParse {
   const tasks = raw.tasks
-  if (!isPlain(tasks) || Object.getOwnPropertySymbols(tasks).length > 0) return WorkflowSpecSchema.safeParse(raw)
+  if (!isPlain(tasks) || Object.getOwnPropertySymbols(tasks).length > 0)
+    return WorkflowSpecSchema.safeParse(raw)
   const parsedTasks: Record<string, TaskSpec> = {}
   for (const id of Object.keys(tasks)) {
     // The schema's record skips such a key; the workflow is refused for it elsewhere (shape.ts).
