@@ -9,6 +9,7 @@ import {
   TaskStateSchema,
 } from '@weft/core/contracts'
 import { z } from 'zod'
+import { exactlyOneWorkflow, WorkflowSourceFields } from './workflow-source.js'
 
 /** A comma-separated query value (`?status=running,paused`) or a repeated one, as a list. */
 export function csv<T extends z.ZodType>(item: T) {
@@ -25,17 +26,9 @@ export function csv<T extends z.ZodType>(item: T) {
  * `POST /runs`: the workflow inline (an object, or YAML/JSON text) or by name from the server's
  * workflows folder, plus per-run overrides. Exactly one of `workflow` and `workflowName`.
  */
-export const StartRunRequestSchema = z
-  .strictObject({
-    workflow: z
-      .union([z.record(z.string(), z.unknown()), z.string().min(1)])
-      .optional()
-      .describe('The workflow document: an object, or YAML/JSON text.'),
-    workflowName: z
-      .string()
-      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'a file name in the workflows folder, without a path')
-      .optional()
-      .describe('The name of a workflow in the server’s workflows folder (with or without .yaml).'),
+export const StartRunRequestSchema = exactlyOneWorkflow(
+  z.strictObject({
+    ...WorkflowSourceFields,
     inputs: z.record(z.string(), JsonSchema).optional(),
     tags: z.array(z.string().min(1).max(128)).max(64).optional(),
     backend: z.string().min(1).optional(),
@@ -50,11 +43,8 @@ export const StartRunRequestSchema = z
     source: z.string().min(1).max(1024).optional(),
     /** Who started it; default `api`. */
     initiator: z.enum(['api', 'cli', 'ci', 'ui', 'schedule']).optional(),
-  })
-  .refine((b) => (b.workflow === undefined) !== (b.workflowName === undefined), {
-    message: 'give exactly one of `workflow` (inline) and `workflowName` (from the workflows folder)',
-    path: ['workflow'],
-  })
+  }),
+)
 export type StartRunRequest = z.input<typeof StartRunRequestSchema>
 
 /** `POST /runs` → 202. `Location` is `/api/v1/runs/{runId}`. */

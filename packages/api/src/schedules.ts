@@ -1,21 +1,14 @@
 import { JsonSchema, MissedTickPolicySchema, ScheduleSchema } from '@weft/core/contracts'
 import { z } from 'zod'
+import { exactlyOneWorkflow, WorkflowSourceFields } from './workflow-source.js'
 
 /**
  * `POST /schedules`: a cron schedule of a workflow, inline (an object, or YAML/JSON text, kept with
  * the schedule) or by name from the server's workflows folder (read at each tick).
  */
-export const CreateScheduleRequestSchema = z
-  .strictObject({
-    workflow: z
-      .union([z.record(z.string(), z.unknown()), z.string().min(1)])
-      .optional()
-      .describe('The workflow document: an object, or YAML/JSON text.'),
-    workflowName: z
-      .string()
-      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'a file name in the workflows folder, without a path')
-      .optional()
-      .describe('The name of a workflow in the server’s workflows folder (with or without .yaml).'),
+export const CreateScheduleRequestSchema = exactlyOneWorkflow(
+  z.strictObject({
+    ...WorkflowSourceFields,
     /** Where an inline workflow came from (the file the CLI read): `uses: ./x.yaml` resolves from it. */
     source: z.string().min(1).max(1024).optional(),
     cron: z
@@ -30,11 +23,8 @@ export const CreateScheduleRequestSchema = z
     ),
     name: z.string().min(1).max(200).optional(),
     enabled: z.boolean().optional(),
-  })
-  .refine((b) => (b.workflow === undefined) !== (b.workflowName === undefined), {
-    message: 'give exactly one of `workflow` (inline) and `workflowName` (from the workflows folder)',
-    path: ['workflow'],
-  })
+  }),
+)
 export type CreateScheduleRequest = z.input<typeof CreateScheduleRequestSchema>
 
 export const ScheduleIdParamSchema = z.strictObject({ id: z.string().min(1).max(200) })
