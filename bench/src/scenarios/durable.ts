@@ -153,7 +153,7 @@ function report(
     tables: [table, times],
     notes: [
       "events/s: events written to the store (4 per task, plus the run's own) over the wall time of the whole run (start to end). weft also writes the run summary and each task's state in every commit, and runs the scheduler; the raw floors only insert event rows.",
-      'Both weft and the raw floors use the same file layout and pragmas (WAL, synchronous=FULL, the default): every transaction is made durable before the next step. "same tx count" inserts the events in as many transactions as weft committed.',
+      "Both weft and the raw floors use the same file layout (schema, indexes) and durability settings: WAL and synchronous=NORMAL, the store's default, set explicitly on both. Every transaction is committed before the next step: a process killed at any point loses none, a power cut may lose the last ones (the WAL is synced to disk at checkpoints, not at every commit; the store's `synchronous: 'full'` syncs every commit). \"same tx count\" inserts the events in as many transactions as weft committed.",
     ],
     headline: sizes.map((n) => [
       `durable, ${int(n)} tasks: SQLite events/s`,
