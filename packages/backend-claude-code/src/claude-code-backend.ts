@@ -1,10 +1,8 @@
 import {
   AGENT_CLI_CAPABILITIES,
   AGENT_CLI_RETRY,
-  abortError,
-  attemptEmitter,
   attemptKey,
-  parseOptions,
+  beginCliAttempt,
   promptOf,
   subprocessError,
   tail,
@@ -56,19 +54,21 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
     backendOptions.stub ?? options.stub ?? baseEnv().WEFT_STUB === '1'
 
   const execute: Backend['execute'] = async (request, ctx) => {
-    const options = parseOptions(ClaudeCodeOptionsSchema, id, request.options)
-    const { signal } = ctx
-    if (signal.aborted) throw abortError(signal, CANCELED)
-    // Nothing may reach the event log once the attempt is over, and a listener's problem must not
-    // break the CLI's output pipe.
-    const emit = attemptEmitter(ctx)
-    const stream = new ClaudeStream(emit, options.logRaw === true)
-
-    if (stubOf(options)) {
-      emit({ type: 'log', level: 'info', message: 'stub mode: replaying a recorded Claude Code transcript' })
-      for (const line of STUB_TRANSCRIPT) stream.onLine(line)
-      return stream.result()
-    }
+    const {
+      options,
+      emit,
+      parser: stream,
+      stubbed,
+    } = beginCliAttempt(request, ctx, {
+      id,
+      schema: ClaudeCodeOptionsSchema,
+      canceled: CANCELED,
+      stubOf,
+      stubMessage: 'stub mode: replaying a recorded Claude Code transcript',
+      transcript: STUB_TRANSCRIPT,
+      parser: (emit, options) => new ClaudeStream(emit, options.logRaw === true),
+    })
+    if (stubbed) return stream.result()
 
     const cwd = workingDirectory(ctx.workDir, options.cwd)
     const env: Record<string, string | undefined> = {
@@ -106,7 +106,7 @@ export function createClaudeCodeBackend(backendOptions: ClaudeCodeBackendOptions
         return subprocess
       },
       {
-        signal,
+        signal: ctx.signal,
         graceMs: killGraceMs,
         // The tree: claude starts tools in sessions of their own (setsid).
         tree: true,

@@ -5,11 +5,9 @@ import { fileURLToPath } from 'node:url'
 import {
   AGENT_CLI_CAPABILITIES,
   AGENT_CLI_RETRY,
-  abortError,
-  attemptEmitter,
   attemptKey,
+  beginCliAttempt,
   findExecutable,
-  parseOptions,
   promptOf,
   subprocessError,
   tail,
@@ -65,29 +63,26 @@ export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Ba
     options.stub ?? backendOptions.stub ?? env.WEFT_STUB === '1'
 
   const execute: Backend['execute'] = async (request, ctx) => {
-    const options = { ...backendOptions.defaults, ...parseOptions(CodexOptionsSchema, id, request.options) }
-    const { signal } = ctx
-    if (signal.aborted) throw abortError(signal, CANCELED)
-    // Nothing may reach the event log once the attempt is over, and a listener's problem must not
-    // break the CLI's output pipe.
-    const emit = attemptEmitter(ctx)
-    const model = options.model ?? request.model
     const resumeId = request.sessionId
-    const parser = new CodexJsonl(emit, {
-      logRaw: options.logRaw === true,
-      ...(model ? { model } : {}),
-      ...(resumeId && threadUsage.has(resumeId) ? { previous: threadUsage.get(resumeId) } : {}),
+    const { options, emit, parser, stubbed } = beginCliAttempt(request, ctx, {
+      id,
+      schema: CodexOptionsSchema,
+      defaults: backendOptions.defaults,
+      canceled: CANCELED,
+      stubOf,
+      stubMessage: 'stub mode: replaying a recorded Codex transcript, no CLI run',
+      transcript: STUB_TRANSCRIPT,
+      parser: (emit, options) => {
+        const model = options.model ?? request.model
+        return new CodexJsonl(emit, {
+          logRaw: options.logRaw === true,
+          ...(model ? { model } : {}),
+          ...(resumeId && threadUsage.has(resumeId) ? { previous: threadUsage.get(resumeId) } : {}),
+        })
+      },
     })
-
-    if (stubOf(options)) {
-      emit({
-        type: 'log',
-        level: 'info',
-        message: 'stub mode: replaying a recorded Codex transcript, no CLI run',
-      })
-      for (const line of STUB_TRANSCRIPT.split('\n')) parser.onLine(line)
-      return parser.result()
-    }
+    if (stubbed) return parser.result()
+    const model = options.model ?? request.model
 
     const prompt = promptOf(request)
     const cwd = workingDirectory(ctx.workDir, options.cwd)
@@ -139,7 +134,7 @@ export function createCodexBackend(backendOptions: CodexBackendOptions = {}): Ba
     let result: Awaited<ReturnType<typeof spawn>>
     try {
       result = await runs.run(attemptKey(ctx), () => spawn(binary, args, cwd, childEnv, parser, emit), {
-        signal,
+        signal: ctx.signal,
         graceMs: killGraceMs,
         emit: ctx.emit,
         canceled: CANCELED,

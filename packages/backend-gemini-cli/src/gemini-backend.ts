@@ -1,11 +1,9 @@
 import {
   AGENT_CLI_CAPABILITIES,
   AGENT_CLI_RETRY,
-  abortError,
-  attemptEmitter,
   attemptKey,
+  beginCliAttempt,
   findExecutable,
-  parseOptions,
   promptOf,
   tail,
   traceEnv,
@@ -75,23 +73,16 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
   }
 
   const execute: Backend['execute'] = async (request, ctx) => {
-    const options = parseOptions(GeminiCliOptionsSchema, id, request.options)
-    const { signal } = ctx
-    if (signal.aborted) throw abortError(signal, CANCELED)
-    // Nothing may reach the event log once the attempt is over, and a listener's problem must not
-    // break the CLI's output pipe.
-    const emit = attemptEmitter(ctx)
-    const parser = new StreamJsonParser(emit, options.logRaw === true)
-
-    if (stubOf(options)) {
-      emit({
-        type: 'log',
-        level: 'info',
-        message: 'stub mode: replaying a recorded Gemini CLI transcript, no CLI run',
-      })
-      for (const line of STUB_TRANSCRIPT.split('\n')) parser.onLine(line)
-      return parser.result()
-    }
+    const { options, emit, parser, stubbed } = beginCliAttempt(request, ctx, {
+      id,
+      schema: GeminiCliOptionsSchema,
+      canceled: CANCELED,
+      stubOf,
+      stubMessage: 'stub mode: replaying a recorded Gemini CLI transcript, no CLI run',
+      transcript: STUB_TRANSCRIPT,
+      parser: (emit, options) => new StreamJsonParser(emit, options.logRaw === true),
+    })
+    if (stubbed) return parser.result()
 
     const cwd = workingDirectory(ctx.workDir, options.cwd)
     const binary = binaryOf(options, cwd)
@@ -128,7 +119,7 @@ export function createGeminiCliBackend(backendOptions: GeminiCliBackendOptions =
           ),
         }),
       {
-        signal,
+        signal: ctx.signal,
         graceMs: killGraceMs,
         emit: ctx.emit,
         canceled: CANCELED,

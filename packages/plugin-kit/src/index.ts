@@ -1,5 +1,6 @@
 export { abortError, sleep, untilAborted } from './abort.js'
 export { attemptEmitter, attemptKey } from './attempt.js'
+export { beginCliAttempt, type CliAttemptSetup } from './cli-attempt.js'
 export { type FindExecutableOptions, type FoundExecutable, findExecutable } from './executable.js'
 export {
   AGENT_CLI_CAPABILITIES,
