@@ -7,12 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { connect, createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { createMockBackend } from '@weft/backend-mock'
 import { createRuntime, type Runtime } from '@weft/core'
 import { type ApiKey, createServer, type WeftServer } from '@weft/server'
 import { createSqliteStore } from '@weft/storage-sqlite'
-import { lateBound, mockWorkflows, perFile } from '@weft/testing'
+import { eventually, lateBound, mockWorkflows, perFile } from '@weft/testing'
 import { type ClientOptions, createClient, type WeftClient } from '../src/index.js'
 
 export interface Harness {
@@ -138,19 +137,13 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
   }
 }
 
-/** Polls until `check` returns a value; waits on a condition, not a duration. */
-export async function waitFor<T>(
+/** `eventually` with this suite's patience (20 s): polls until `check` gives a value. */
+export function waitFor<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   what: string,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await check()
-    if (v !== undefined && v !== false) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
+  return eventually(check, what, timeoutMs)
 }
 
 export const workflows = {

@@ -1,12 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { ApiErrorBodySchema } from '@weft/api'
 import { createMockBackend } from '@weft/backend-mock'
 import { createRuntime, type RunSummary, type Runtime, type RuntimeOptions } from '@weft/core'
 import { createSqliteStore } from '@weft/storage-sqlite'
-import { mockWorkflows, perFile } from '@weft/testing'
+import { eventually, mockWorkflows, perFile } from '@weft/testing'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { expect } from 'vitest'
 import {
@@ -139,19 +138,13 @@ export function expectError(answer: ApiAnswer, status: number, code: string): vo
   expect(ApiErrorBodySchema.safeParse(answer.body).success).toBe(true)
 }
 
-/** Polls until `check` returns a value (not undefined/false). Waits on a condition, not a duration. */
-export async function waitFor<T>(
+/** `eventually` with this suite's patience (30 s): polls until `check` gives a value. */
+export function waitFor<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   what: string,
   timeoutMs = 30_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await check()
-    if (v !== undefined && v !== false) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(25)
-  }
+  return eventually(check, what, timeoutMs)
 }
 
 export async function waitForRun(

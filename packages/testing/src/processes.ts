@@ -68,15 +68,18 @@ function liveProcesses(match: (pid: number, stat: string[]) => boolean): number[
   return found
 }
 
-/** Polls `check` until it gives a value (not undefined or false), or fails naming `what`. */
+/**
+ * Polls `check` (which may be async: a request to a server under test) until it gives a value (not
+ * undefined or false), or fails naming `what`: a test waits on a condition, not a duration.
+ */
 export async function eventually<T>(
-  check: () => T | undefined | false,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
   what: string,
   timeoutMs = 10_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const value = check()
+    const value = await check()
     if (value !== undefined && value !== false) return value
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await delay(25)
