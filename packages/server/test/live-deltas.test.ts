@@ -3,71 +3,9 @@
  * subscription (`deltas: true`) or per socket (`/api/v1/ws?deltas=true`). Deltas are not stored,
  * carry the seq of the last stored event, and resuming with `after` is unaffected.
  */
-import { WsServerMessageSchema } from '@weft/api'
-import type { WeftEvent } from '@weft/core'
 import { describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import { call, isFinished, type Loose, openSse, range, useHarness, waitForRun } from './helpers.js'
-
-/** A raw `ws` client that records every message, each checked against the protocol. */
-class Socket {
-  readonly messages: Loose[] = []
-  private notify: (() => void) | undefined
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data))
-      WsServerMessageSchema.parse(m)
-      this.messages.push(m)
-      this.notify?.()
-    })
-    ws.on('close', () => this.notify?.())
-  }
-
-  static async open(url: string): Promise<Socket> {
-    const ws = new WebSocket(url)
-    const socket = new Socket(ws)
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve())
-      ws.once('error', reject)
-    })
-    return socket
-  }
-
-  async request(message: { id: string } & Record<string, unknown>): Promise<Loose> {
-    this.ws.send(JSON.stringify(message))
-    return this.wait((m) => m.id === message.id && m.type !== 'event', `the answer to ${message.id}`)
-  }
-
-  async wait(pred: (m: Loose) => boolean, what: string): Promise<Loose> {
-    const deadline = Date.now() + 30_000
-    for (;;) {
-      const m = this.messages.find(pred)
-      if (m) return m
-      if (this.ws.readyState === WebSocket.CLOSED) throw new Error(`closed before ${what}`)
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 200)
-        this.notify = () => {
-          clearTimeout(t)
-          resolve()
-        }
-      })
-    }
-  }
-
-  events(): WeftEvent[] {
-    return this.messages.filter((m) => m.type === 'event').map((m) => m.event)
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.ws.readyState === WebSocket.CLOSED) return resolve()
-      this.ws.once('close', () => resolve())
-      this.ws.close()
-    })
-  }
-}
+import { WsClient } from './ws-client.js'
 
 /** One task that streams `parts` as deltas, `gapMs` apart, then succeeds; a second task after it. */
 function talking(name: string, parts: string[], gapMs: number) {
@@ -86,7 +24,6 @@ function talking(name: string, parts: string[], gapMs: number) {
 }
 
 const h = useHarness()
-const wsUrl = (query = '') => `${h.url.replace('http', 'ws')}/api/v1/ws${query}`
 
 describe('live text deltas over the WebSocket (and SSE), with resume', () => {
   it('sends deltas to a subscription that asks (`deltas: true`), with the last stored seq; none to one that does not', async () => {
@@ -94,7 +31,7 @@ describe('live text deltas over the WebSocket (and SSE), with resume', () => {
     const { runId } = (
       await call(h.url, '/api/v1/runs', { json: { workflow: talking('ws-talk', parts, 150) } })
     ).body
-    const [withDeltas, without] = await Promise.all([Socket.open(wsUrl()), Socket.open(wsUrl())])
+    const [withDeltas, without] = await Promise.all([WsClient.open(h.url), WsClient.open(h.url)])
     expect(await withDeltas.request({ type: 'subscribe', id: 'a', runId, after: 0, deltas: true })).toEqual({
       type: 'ack',
       id: 'a',
@@ -130,7 +67,7 @@ describe('live text deltas over the WebSocket (and SSE), with resume', () => {
     const { runId } = (
       await call(h.url, '/api/v1/runs', { json: { workflow: talking('ws-resume', parts, 120) } })
     ).body
-    const first = await Socket.open(wsUrl('?deltas=true'))
+    const first = await WsClient.open(h.url, '?deltas=true')
     await first.request({ type: 'subscribe', id: 's', runId, after: 0 })
     // Leave in the middle of the stream, right after a delta.
     const cut = await first.wait(
@@ -143,7 +80,7 @@ describe('live text deltas over the WebSocket (and SSE), with resume', () => {
     expect(seenBefore.at(-1)!.seq).toBe(resumeAfter)
 
     // The socket's `?deltas=true` is the default of its subscriptions.
-    const second = await Socket.open(wsUrl('?deltas=true'))
+    const second = await WsClient.open(h.url, '?deltas=true')
     await second.request({ type: 'subscribe', id: 's2', runId, after: resumeAfter })
     await second.wait((m) => m.type === 'event' && m.event.type === 'run.succeeded', 'the end')
     const run = await waitForRun(h, runId, isFinished)
@@ -158,7 +95,7 @@ describe('live text deltas over the WebSocket (and SSE), with resume', () => {
     const { runId } = (
       await call(h.url, '/api/v1/runs', { json: { workflow: talking('ws-off', ['a', 'b', 'c'], 80) } })
     ).body
-    const socket = await Socket.open(wsUrl('?deltas=true'))
+    const socket = await WsClient.open(h.url, '?deltas=true')
     await socket.request({ type: 'subscribe', id: 'x', runId, after: 0, deltas: false })
     await socket.wait((m) => m.type === 'event' && m.event.type === 'run.succeeded', 'the end')
     expect(socket.events().some((e) => e.type === 'agent.delta')).toBe(false)
@@ -166,7 +103,7 @@ describe('live text deltas over the WebSocket (and SSE), with resume', () => {
   })
 
   it('a subscription to every run gets deltas only when it asks', async () => {
-    const [withDeltas, without] = await Promise.all([Socket.open(wsUrl()), Socket.open(wsUrl())])
+    const [withDeltas, without] = await Promise.all([WsClient.open(h.url), WsClient.open(h.url)])
     await withDeltas.request({ type: 'subscribe', id: 'all', deltas: true })
     await without.request({ type: 'subscribe', id: 'all' })
     const { runId } = (
@@ -175,7 +112,7 @@ describe('live text deltas over the WebSocket (and SSE), with resume', () => {
     const end = (m: Loose) =>
       m.type === 'event' && m.event.runId === runId && m.event.type === 'run.succeeded'
     await Promise.all([withDeltas.wait(end, 'the end'), without.wait(end, 'the end')])
-    const deltas = (s: Socket) => s.events().filter((e) => e.runId === runId && e.type === 'agent.delta')
+    const deltas = (s: WsClient) => s.events().filter((e) => e.runId === runId && e.type === 'agent.delta')
     expect(deltas(withDeltas).map((e) => (e.data as { text: string }).text)).toEqual(['x', 'y'])
     expect(deltas(without)).toEqual([])
     await Promise.all([withDeltas.close(), without.close()])

@@ -1,11 +1,8 @@
-import { WS_CLOSE_CODES, WsServerMessageSchema } from '@weft/api'
-import type { WeftEvent } from '@weft/core'
+import { WS_CLOSE_CODES } from '@weft/api'
 import { describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import {
   call,
   isFinished,
-  type Loose,
   range,
   startHarness,
   useHarness,
@@ -13,69 +10,7 @@ import {
   waitForRun,
   workflows,
 } from './helpers.js'
-
-/** A raw `ws` client that records every message and validates it against the protocol. */
-class Client {
-  readonly messages: Loose[] = []
-  readonly closed: Promise<{ code: number; reason: string }>
-  private notify: (() => void) | undefined
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data))
-      WsServerMessageSchema.parse(m)
-      this.messages.push(m)
-      this.notify?.()
-    })
-    this.closed = new Promise((resolve) => {
-      ws.on('close', (code, reason) => {
-        this.notify?.()
-        resolve({ code, reason: String(reason) })
-      })
-    })
-  }
-
-  static async open(baseUrl: string): Promise<Client> {
-    const ws = new WebSocket(`${baseUrl.replace('http', 'ws')}/api/v1/ws`)
-    const client = new Client(ws)
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve())
-      ws.once('error', reject)
-    })
-    return client
-  }
-
-  send(message: unknown): void {
-    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message))
-  }
-
-  /** The first message (from the start) that matches. */
-  async wait(pred: (m: Loose) => boolean, what: string): Promise<Loose> {
-    const deadline = Date.now() + 30_000
-    for (;;) {
-      const m = this.messages.find(pred)
-      if (m) return m
-      if (this.ws.readyState === WebSocket.CLOSED) throw new Error(`closed before ${what}`)
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 200)
-        this.notify = () => {
-          clearTimeout(t)
-          resolve()
-        }
-      })
-    }
-  }
-
-  async request(message: { id: string | number } & Record<string, unknown>): Promise<Loose> {
-    this.send(message)
-    return this.wait((m) => m.id === message.id && m.type !== 'event', `the answer to ${message.id}`)
-  }
-
-  events(runId: string): WeftEvent[] {
-    return this.messages.filter((m) => m.type === 'event' && m.event.runId === runId).map((m) => m.event)
-  }
-}
+import { WsClient } from './ws-client.js'
 
 const slowWorkflow = (name: string, n = 5) => ({
   weft: 1,
@@ -96,7 +31,7 @@ describe('WebSocket', () => {
     const r = await call(h.url, '/api/v1/runs', { json: { workflow: slowWorkflow('ws-one') } })
     const runId = r.body.runId as string
     await waitForRun(h, runId, (run) => run.lastSeq >= 6, 'a few events')
-    const client = await Client.open(h.url)
+    const client = await WsClient.open(h.url)
     const ack = await client.request({ type: 'subscribe', id: 's1', runId, after: 2 })
     expect(ack).toEqual({ type: 'ack', id: 's1' })
     await client.wait((m) => m.type === 'event' && m.event.type === 'run.succeeded', 'the end of the run')
@@ -109,7 +44,7 @@ describe('WebSocket', () => {
   })
 
   it('subscribes to every run', async () => {
-    const client = await Client.open(h.url)
+    const client = await WsClient.open(h.url)
     expect(await client.request({ type: 'subscribe', id: 7 })).toEqual({ type: 'ack', id: 7 })
     const ids: string[] = []
     for (const name of ['ws-all-1', 'ws-all-2']) {
@@ -130,7 +65,7 @@ describe('WebSocket', () => {
   it('controls runs: pause, resume, cancel, with errors for bad states and unknown runs', async () => {
     const r = await call(h.url, '/api/v1/runs', { json: { workflow: slowWorkflow('ws-control', 20) } })
     const runId = r.body.runId as string
-    const client = await Client.open(h.url)
+    const client = await WsClient.open(h.url)
     const paused = await client.request({ type: 'pause', id: 'p', runId })
     expect(paused).toMatchObject({ type: 'ack', id: 'p', run: { id: runId, status: 'paused' } })
     const resumed = await client.request({ type: 'resume', id: 'r', runId })
@@ -149,7 +84,7 @@ describe('WebSocket', () => {
   })
 
   it('answers invalid messages with errors and closes after too many (1008)', async () => {
-    const client = await Client.open(h.url)
+    const client = await WsClient.open(h.url)
     client.send('{not json')
     await client.wait((m) => m.type === 'error' && /not valid JSON/.test(m.error.message), 'a JSON error')
     expect(await client.request({ type: 'explode', id: 'e1' })).toMatchObject({
@@ -181,7 +116,7 @@ describe('WebSocket limits and shutdown', () => {
         server: { ...limits, maxBodyBytes: 64 * 1024 * 1024, maxWorkflowBytes: 64 * 1024 * 1024 },
       })
       try {
-        const client = await Client.open(slow.url)
+        const client = await WsClient.open(slow.url)
         await client.request({ type: 'subscribe', id: 'all' })
         client.ws.pause() // stops reading: the kernel buffers fill up, then the server's socket buffer
         const big = 'x'.repeat(32 * 1024)
@@ -220,7 +155,7 @@ describe('WebSocket limits and shutdown', () => {
   it('says bye (1001) to every client when the server closes', async () => {
     const other = await startHarness({ memory: true })
     try {
-      const client = await Client.open(other.url)
+      const client = await WsClient.open(other.url)
       await client.request({ type: 'subscribe', id: 1 })
       await other.server.close()
       const bye = await client.wait((m) => m.type === 'bye', 'bye')
