@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { API_PREFIX, type CreateScheduleRequestSchema, type ScheduleResponse } from '@weft/api'
 import {
-  type Diagnostic,
   defineSchedule,
   type Json,
   type Locator,
@@ -11,13 +10,12 @@ import {
   type Runtime,
   requireSchedules,
   type ScheduleWorkflow,
-  WeftError,
 } from '@weft/core'
 import type { z } from 'zod'
 import { HttpError } from './errors.js'
 import type { Handler } from './handlers.js'
 import type { PolicyGate } from './policy.js'
-import type { WorkflowParser } from './workflow-parser.js'
+import { throwIfInvalid, type WorkflowParser } from './workflow-parser.js'
 
 export interface ScheduleHandlerDeps {
   runtime: Runtime
@@ -80,7 +78,7 @@ export function createScheduleHandlers(deps: ScheduleHandlerDeps): Record<string
         ...(doc.locate ? { locate: doc.locate } : {}),
         inputs: (b.inputs ?? {}) as Record<string, Json>,
       })
-      throwIfInvalid(result.diagnostics, doc.file ?? 'the workflow')
+      throwIfInvalid(result.diagnostics, doc.file ?? 'the workflow', 'cannot be scheduled')
       deps.policy.checkTasks(principal, { workflow: doc.value, inline })
       const workflow: ScheduleWorkflow =
         b.workflowName !== undefined
@@ -126,7 +124,7 @@ export function createScheduleHandlers(deps: ScheduleHandlerDeps): Record<string
         const path = join(dir, file)
         if (!existsSync(path)) continue
         const parsed = await deps.parser.parse(await readFile(path, 'utf8'), file, max)
-        throwIfInvalid(parsed.diagnostics, file)
+        throwIfInvalid(parsed.diagnostics, file, 'cannot be scheduled')
         return { value: parsed.value, file, locate: parsed.locate }
       }
       throw new HttpError('workflow_not_found', `the workflows folder has no workflow '${b.workflowName}'`, {
@@ -142,20 +140,9 @@ export function createScheduleHandlers(deps: ScheduleHandlerDeps): Record<string
         )
       }
       const parsed = await deps.parser.parse(b.workflow, b.source, max)
-      throwIfInvalid(parsed.diagnostics, b.source ?? 'the workflow text')
+      throwIfInvalid(parsed.diagnostics, b.source ?? 'the workflow text', 'cannot be scheduled')
       return { value: parsed.value, ...(b.source ? { file: b.source } : {}), locate: parsed.locate }
     }
     return { value: b.workflow }
   }
-}
-
-function throwIfInvalid(diagnostics: Diagnostic[], what: string): void {
-  const errors = diagnostics.filter((d) => d.level === 'error')
-  if (errors.length === 0) return
-  const first = errors[0]!
-  throw new WeftError(
-    'workflow_invalid',
-    `${what} cannot be scheduled: ${first.message}${first.line !== undefined ? ` (line ${first.line})` : ''}`,
-    { diagnostics, ...(first.hint ? { hint: first.hint } : {}) },
-  )
 }

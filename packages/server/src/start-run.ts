@@ -4,7 +4,6 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { StartRunRequestSchema } from '@weft/api'
 import {
-  type Diagnostic,
   type Json,
   type Locator,
   type RunSummary,
@@ -18,7 +17,7 @@ import { ANONYMOUS_ADMIN, type Principal } from './auth.js'
 import { HttpError } from './errors.js'
 import type { PolicyGate } from './policy.js'
 import { countTasks } from './workflow-lines.js'
-import type { WorkflowParser } from './workflow-parser.js'
+import { throwIfInvalid, type WorkflowParser } from './workflow-parser.js'
 
 export type StartRunBody = z.output<typeof StartRunRequestSchema>
 
@@ -254,7 +253,7 @@ export class RunStarter {
         this.options.limits.maxTasksPerRun,
       )
       this.checkTaskCount(doc.tasks)
-      throwIfInvalid(doc.diagnostics, 'the workflow text')
+      throwIfInvalid(doc.diagnostics, 'the workflow text', 'cannot be read')
       return { workflow: doc.value, locate: doc.locate, tasks: doc.tasks }
     }
     // Counting first: a document of 100 000 tasks is refused without serializing it.
@@ -316,24 +315,13 @@ export class RunStarter {
       // Diagnostics name the file as the client knows it, not the server's path.
       const doc = await this.options.parser.parse(text, file, this.options.limits.maxTasksPerRun)
       this.checkTaskCount(doc.tasks)
-      throwIfInvalid(doc.diagnostics, file)
+      throwIfInvalid(doc.diagnostics, file, 'cannot be read')
       return { workflow: doc.value, file, locate: doc.locate, tasks: doc.tasks }
     }
     throw new HttpError('workflow_not_found', `the workflows folder has no workflow '${name}'`, {
       hint: `tried ${candidates.join(', ')}`,
     })
   }
-}
-
-function throwIfInvalid(diagnostics: Diagnostic[], what: string): void {
-  const errors = diagnostics.filter((d) => d.level === 'error')
-  if (errors.length === 0) return
-  const first = errors[0]!
-  throw new WeftError(
-    'workflow_invalid',
-    `${what} cannot be read: ${first.message}${first.line !== undefined ? ` (line ${first.line})` : ''}`,
-    { diagnostics, hint: first.hint },
-  )
 }
 
 function mismatch(): HttpError {

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads'
-import { type Diagnostic, type Locator, parseWorkflowText } from '@weft/core'
+import { type Diagnostic, type Locator, parseWorkflowText, WeftError } from '@weft/core'
 import { HttpError } from './errors.js'
 import type { Logger } from './logger.js'
 import { countTasks, locatorOf, type ParseReply, type ParseRequest } from './workflow-lines.js'
@@ -24,6 +24,22 @@ interface Pending {
   resolve(reply: ParseReply & { id: number }): void
   reject(err: unknown): void
   timer: NodeJS.Timeout
+}
+
+/**
+ * Refuses a parsed workflow that has errors: `workflow_invalid`, the first error in the message
+ * (`<what> cannot be read: …`) with its line and hint, every diagnostic attached. Starting a run
+ * and scheduling one refuse a workflow the same way; `failure` says which (`cannot be scheduled`).
+ */
+export function throwIfInvalid(diagnostics: Diagnostic[], what: string, failure: string): void {
+  const errors = diagnostics.filter((d) => d.level === 'error')
+  if (errors.length === 0) return
+  const first = errors[0]!
+  throw new WeftError(
+    'workflow_invalid',
+    `${what} ${failure}: ${first.message}${first.line !== undefined ? ` (line ${first.line})` : ''}`,
+    { diagnostics, ...(first.hint ? { hint: first.hint } : {}) },
+  )
 }
 
 /**
