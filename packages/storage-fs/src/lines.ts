@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises'
+import { type FileHandle, open } from 'node:fs/promises'
 
 /** One line of a JSONL file, with the byte range it occupies (`end` is past its newline). */
 export interface Line {
@@ -17,13 +17,8 @@ const NEWLINE = 0x0a
  * iteration early closes the file.
  */
 export async function* readLines(path: string, start = 0): AsyncGenerator<Line> {
-  let fh: Awaited<ReturnType<typeof open>>
-  try {
-    fh = await open(path, 'r')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw err
-  }
+  const fh = await openIfExists(path)
+  if (fh === undefined) return
   try {
     const chunk = Buffer.allocUnsafe(CHUNK)
     let parts: Buffer[] = []
@@ -62,13 +57,8 @@ export interface BackwardLine extends Line {
  * ends costs one chunk however long the log is.
  */
 export async function* readLinesBackward(path: string): AsyncGenerator<BackwardLine> {
-  let fh: Awaited<ReturnType<typeof open>>
-  try {
-    fh = await open(path, 'r')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw err
-  }
+  const fh = await openIfExists(path)
+  if (fh === undefined) return
   try {
     const { size } = await fh.stat()
     // `buf` holds the bytes [bufStart, lineEnd): the not yet yielded part of the file's tail.
@@ -110,4 +100,14 @@ export async function* readLinesBackward(path: string): AsyncGenerator<BackwardL
 function lastNewline(buf: Buffer, before: number): number {
   // lastIndexOf with a negative offset would count from the end: guard it.
   return before > 0 ? buf.lastIndexOf(NEWLINE, before - 1) : -1
+}
+
+/** The file open for reading, or undefined when there is none: a log not written yet has no lines. */
+async function openIfExists(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, 'r')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
 }
