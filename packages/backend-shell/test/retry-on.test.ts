@@ -1,35 +1,17 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createRuntime, type Runtime, type WorkflowInput } from '@weft/core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createShellBackend } from '../src/index.js'
-import { start, tempDir } from './helpers.js'
+import type { WorkflowInput } from '@weft/core'
+import { describe, expect, it } from 'vitest'
+import { start, useShellRuntime } from './helpers.js'
 
 /** `retry: { on: [...] }`: shell tasks that exit non-zero opt in to retries (issue 15, part 8). */
 
-const shell = createShellBackend({ killGraceMs: 500 })
-let tmp: ReturnType<typeof tempDir>
-let runtime: Runtime | undefined
+const { shell, tmp, runWorkflow } = useShellRuntime()
 
-beforeAll(() => {
-  tmp = tempDir()
-})
-afterAll(() => tmp.cleanup())
-afterEach(async () => {
-  await runtime?.close()
-  runtime = undefined
-})
-
+/** Runs the tasks to the end; `retries` are the run's `task.retry_scheduled` events. */
 async function run(tasks: WorkflowInput['tasks']) {
-  runtime = createRuntime({ backends: [shell], workDir: tmp.dir, reporter: { warn: () => {} } })
-  const started = await runtime.start({
-    workflow: { weft: 1, name: 'retry-on', defaults: { backend: 'shell' }, tasks },
-  })
-  const summary = await runtime.wait(started.id)
-  const list = await runtime.tasks(started.id)
-  const retries = []
-  for await (const e of runtime.events(started.id)) if (e.type === 'task.retry_scheduled') retries.push(e)
-  return { summary, tasks: Object.fromEntries(list.map((t) => [t.taskId, t])), retries }
+  const r = await runWorkflow(tasks)
+  return { ...r, retries: r.events.filter((e) => e.type === 'task.retry_scheduled') }
 }
 
 /** A command that fails with `code` until its `n`th run, counting runs in `file`. */

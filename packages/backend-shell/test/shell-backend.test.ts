@@ -3,49 +3,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BackendError, createRuntime, type Runtime, type WeftEvent, type WorkflowInput } from '@weft/core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BackendError } from '@weft/core'
+import { describe, expect, it } from 'vitest'
 import { createShellBackend, plugin } from '../src/index.js'
-import { eventually, isAlive, processState, readPids, sleep, start, tempDir } from './helpers.js'
+import { eventually, isAlive, processState, readPids, sleep, start, useShellRuntime } from './helpers.js'
 
-const shell = createShellBackend({ killGraceMs: 500 })
-let tmp: ReturnType<typeof tempDir>
-let runtime: Runtime | undefined
-
-beforeAll(() => {
-  tmp = tempDir()
-})
-afterAll(() => tmp.cleanup())
-afterEach(async () => {
-  await runtime?.close()
-  runtime = undefined
-})
-
-function newRuntime() {
-  runtime = createRuntime({
-    backends: [shell],
-    workDir: tmp.dir,
-    reporter: { warn: () => {} },
-    cancelGraceMs: 10_000,
-  })
-  return runtime
-}
-
-async function runWorkflow(
-  tasks: WorkflowInput['tasks'],
-  extra: { workflow?: Partial<WorkflowInput>; inputs?: Record<string, string> } = {},
-) {
-  const rt = newRuntime()
-  const started = await rt.start({
-    workflow: { weft: 1, name: 'shell-test', defaults: { backend: 'shell' }, ...extra.workflow, tasks },
-    ...(extra.inputs ? { inputs: extra.inputs } : {}),
-  })
-  const summary = await rt.wait(started.id)
-  const list = await rt.tasks(started.id)
-  const events: WeftEvent[] = []
-  for await (const e of rt.events(started.id)) events.push(e)
-  return { summary, tasks: Object.fromEntries(list.map((t) => [t.taskId, t])), events }
-}
+const { shell, tmp, newRuntime, runWorkflow } = useShellRuntime()
 
 describe('metadata', () => {
   it('is honest about what it can do and is exported as a plugin', () => {
