@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
@@ -31,6 +32,12 @@ export interface WorkersChildOutput {
   pickupMs: number[]
   /** Dispatch-to-start of each probe, ms, where the system has a step before its queue (weft). */
   queuePickupMs?: number[]
+  /**
+   * `WEFT_BENCH_CPU=1`: CPU time per job during the throughput phase, µs: this process (weft's run
+   * owner; graphile-worker's only enqueues and polls), the worker processes, and the database's
+   * processes (this database's backends and the server's background processes).
+   */
+  cpuUsPerJob?: { owner: number; workers: number; postgres: number; system: number }
 }
 
 const input = childInput<WorkersChildInput>()
@@ -38,6 +45,27 @@ const server = process.env.WEFT_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1
 const database = `weft_bench_workers_${randomBytes(6).toString('hex')}`
 const psql = (sql: string, target = server) => execa('psql', [target, '-v', 'ON_ERROR_STOP=1', '-Atc', sql])
 const epochMs = () => performance.timeOrigin + performance.now()
+
+/** CPU time of a process so far, µs (user + system, from /proc; 0 once it is gone). */
+function processCpuUs(pid: number, only?: 'system'): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks of 10 ms.
+    return ((only ? 0 : Number(fields[11])) + Number(fields[12])) * 10_000
+  } catch {
+    return 0
+  }
+}
+
+/** The pids of this database's backends and of the server's background processes. */
+async function postgresPids(target: string): Promise<number[]> {
+  const r = await psql(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() OR backend_type <> 'client backend'`,
+    target,
+  )
+  return r.stdout.split('\n').filter(Boolean).map(Number)
+}
 
 /** Starts one worker process; `ready` resolves once it prints `ready`; `started` lines feed `onStarted`. */
 function startWorker(
@@ -84,10 +112,41 @@ try {
   const startedAt = async (key: string | number) =>
     system.startedAt ? system.startedAt(key) : started.get(key as number)
 
+  const measureCpu = process.env.WEFT_BENCH_CPU === '1'
+  const workerPids = children.map((c) => c.pid!)
+  const pgBefore = new Map<number, number>()
+  if (measureCpu) for (const pid of await postgresPids(url.toString())) pgBefore.set(pid, processCpuUs(pid))
+  const ownerBefore = process.cpuUsage()
+  const workersBefore = workerPids.map((pid) => processCpuUs(pid))
+  const pgSystemBefore = new Map([...pgBefore.keys()].map((pid) => [pid, processCpuUs(pid, 'system')]))
+  const workersSystemBefore = workerPids.map((pid) => processCpuUs(pid, 'system'))
+
   const t0 = performance.now()
   await system.enqueueMany(input.jobs)
   while ((await system.remaining()) > 0) await sleep(2)
   const throughputMs = performance.now() - t0
+
+  let cpuUsPerJob: WorkersChildOutput['cpuUsPerJob']
+  if (measureCpu) {
+    const owner = process.cpuUsage(ownerBefore)
+    const workersUs = workerPids.reduce((sum, pid, i) => sum + processCpuUs(pid) - workersBefore[i]!, 0)
+    let pgUs = 0
+    // The kernel's share of all three (system calls, wake-ups, the loopback network).
+    let systemUs =
+      owner.system +
+      workerPids.reduce((sum, pid, i) => sum + processCpuUs(pid, 'system') - workersSystemBefore[i]!, 0)
+    for (const pid of new Set([...pgBefore.keys(), ...(await postgresPids(url.toString()))])) {
+      pgUs += processCpuUs(pid) - (pgBefore.get(pid) ?? 0)
+      systemUs += processCpuUs(pid, 'system') - (pgSystemBefore.get(pid) ?? 0)
+    }
+    const per = (us: number) => Math.round(us / input.jobs)
+    cpuUsPerJob = {
+      owner: per(owner.user + owner.system),
+      workers: per(workersUs),
+      postgres: per(pgUs),
+      system: per(systemUs),
+    }
+  }
 
   const pickupMs: number[] = []
   const queuePickupMs: number[] = []
@@ -112,6 +171,7 @@ try {
     throughputMs,
     pickupMs,
     ...(queuePickupMs.length ? { queuePickupMs } : {}),
+    ...(cpuUsPerJob ? { cpuUsPerJob } : {}),
   } satisfies WorkersChildOutput)
 } finally {
   for (const c of children) c.kill('SIGTERM')
