@@ -1,26 +1,13 @@
-import type { BackendEvent, JsonObject } from '@weft/spec'
+import type { BackendEvent } from '@weft/spec'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { beginCliAttempt } from '../src/index.js'
+import { attempt } from './attempt.js'
 
 describe('beginCliAttempt', () => {
   const schema = z
     .object({ stub: z.boolean().optional(), logRaw: z.boolean().optional(), model: z.string().optional() })
     .strict()
-  const attempt = (options: JsonObject, signal = new AbortController().signal) => {
-    const events: BackendEvent[] = []
-    const request = { runId: 'r', taskId: 't', attempt: 1, options, upstream: {} }
-    const ctx = {
-      runId: 'r',
-      taskId: 't',
-      attempt: 1,
-      signal,
-      emit: (e: BackendEvent) => events.push(e),
-      log: { debug() {}, info() {}, warn() {}, error() {} },
-      workDir: process.cwd(),
-    }
-    return { events, request, ctx }
-  }
   const setup = (transcript: string | readonly string[], defaults?: { model?: string }) => ({
     id: 'cli',
     schema,

@@ -1,7 +1,8 @@
-import type { BackendEvent, JsonObject } from '@weft/spec'
+import type { BackendEvent } from '@weft/spec'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { beginModelAttempt, modelApiSettings, replayStub } from '../src/index.js'
+import { attempt } from './attempt.js'
 
 const defaults = { baseUrlEnv: 'X_BASE_URL', baseUrl: 'https://api.example.com/v1', keyEnv: 'X_API_KEY' }
 
@@ -49,20 +50,6 @@ describe('replayStub', () => {
 
 describe('beginModelAttempt', () => {
   const schema = z.object({ stub: z.boolean().optional(), logRaw: z.boolean().optional() }).strict()
-  const attempt = (options: JsonObject, signal = new AbortController().signal) => {
-    const events: BackendEvent[] = []
-    const request = { runId: 'r', taskId: 't', attempt: 1, options, upstream: {} }
-    const ctx = {
-      runId: 'r',
-      taskId: 't',
-      attempt: 1,
-      signal,
-      emit: (e: BackendEvent) => events.push(e),
-      log: { debug() {}, info() {}, warn() {}, error() {} },
-      workDir: process.cwd(),
-    }
-    return { events, request, ctx }
-  }
   const setup = (stub: boolean) => ({
     id: 'm',
     schema,
