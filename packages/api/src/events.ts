@@ -28,8 +28,8 @@ export const EventPageSchema = z.object({
 })
 export type EventPage = z.infer<typeof EventPageSchema>
 
-/** `GET /events`: events of every run, ordered by time, then run, then seq. */
-export const QueryEventsSchema = z.strictObject({
+/** Which events `GET /events` lists and `GET /events/export` streams: the same filters for both. */
+const EventFilterFields = {
   run: z.string().min(1).optional(),
   type: csv(EventTypePatternSchema).optional(),
   task: z.string().min(1).optional(),
@@ -38,6 +38,11 @@ export const QueryEventsSchema = z.strictObject({
   since: z.string().min(1).optional(),
   /** ISO 8601, or a duration back from now. Exclusive. */
   until: z.string().min(1).optional(),
+}
+
+/** `GET /events`: events of every run, ordered by time, then run, then seq. */
+export const QueryEventsSchema = z.strictObject({
+  ...EventFilterFields,
   limit: z.coerce.number().int().min(1).max(5000).default(500),
 })
 export type QueryEvents = z.input<typeof QueryEventsSchema>
@@ -48,12 +53,7 @@ export type EventList = z.infer<typeof EventListSchema>
 /** `GET /events/export`: streamed in the chosen format. */
 export const ExportEventsQuerySchema = z.strictObject({
   format: z.enum(['jsonl', 'csv', 'json']).default('jsonl'),
-  run: z.string().min(1).optional(),
-  type: csv(EventTypePatternSchema).optional(),
-  task: z.string().min(1).optional(),
-  severity: csv(SeveritySchema).optional(),
-  since: z.string().min(1).optional(),
-  until: z.string().min(1).optional(),
+  ...EventFilterFields,
 })
 export type ExportEventsQuery = z.input<typeof ExportEventsQuerySchema>
 
