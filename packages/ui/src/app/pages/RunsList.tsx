@@ -1,6 +1,7 @@
 import { RUN_STATUSES, type RunStatus, type RunSummary } from '@weft/core/contracts'
 import { useState } from 'react'
 import { useSession } from '../api.js'
+import { FilterSearch, FilterSelect } from '../components/Filters.js'
 import { StatusBadge } from '../components/Status.js'
 import { formatCost, formatDuration, formatTime, formatTokens, runDuration, totalTokens } from '../format.js'
 import { useNow, usePolled } from '../hooks.js'
@@ -37,7 +38,11 @@ export function RunsList() {
   )
   const data = page && needle ? { items: page.items.filter((r) => matches(r, needle)) } : page
   const nextCursor = needle ? undefined : page?.nextCursor
-  const resetPages = () => setCursors([undefined])
+  /** A filter's change handler: the new value applies from the first page on. */
+  const fromFirstPage = (set: (value: string) => void) => (value: string) => {
+    set(value)
+    setCursors([undefined])
+  }
 
   return (
     <section aria-labelledby="runs-title">
@@ -48,47 +53,20 @@ export function RunsList() {
         </a>
       </div>
       <form className="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Status
-          <select
-            value={status}
-            onChange={(e) => {
-              setStatus(e.target.value as RunStatus | '')
-              resetPages()
-            }}
-          >
-            <option value="">any</option>
-            {RUN_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Search
-          <input
-            type="search"
-            value={search}
-            placeholder="name, id or tag"
-            onChange={(e) => {
-              setSearch(e.target.value)
-              resetPages()
-            }}
-          />
-        </label>
-        <label>
-          Tag
-          <input
-            type="search"
-            value={tag}
-            placeholder="tag"
-            onChange={(e) => {
-              setTag(e.target.value)
-              resetPages()
-            }}
-          />
-        </label>
+        <FilterSelect
+          label="Status"
+          value={status}
+          unset="any"
+          choices={RUN_STATUSES}
+          onChange={fromFirstPage((v) => setStatus(v as RunStatus | ''))}
+        />
+        <FilterSearch
+          label="Search"
+          value={search}
+          placeholder="name, id or tag"
+          onChange={fromFirstPage(setSearch)}
+        />
+        <FilterSearch label="Tag" value={tag} placeholder="tag" onChange={fromFirstPage(setTag)} />
       </form>
       {error ? (
         <p role="alert" className="error">

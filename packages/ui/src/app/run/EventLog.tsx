@@ -1,7 +1,9 @@
 import type { WeftEvent } from '@weft/core/contracts'
 import { useEffect, useMemo, useRef, useState } from 'react'
+import { FilterSearch, FilterSelect } from '../components/Filters.js'
 
 const FAMILIES = ['run', 'task', 'agent', 'tool', 'usage', 'budget', 'context', 'diagnostic', 'log']
+const SEVERITIES = ['debug', 'info', 'warn', 'error']
 const SHOWN = 1000
 
 /** The run's event log with filters (type family, task, severity, text) and follow (stay at the end). */
@@ -32,43 +34,16 @@ export function EventLog(props: { events: WeftEvent[]; taskIds: string[]; connec
   return (
     <div className="event-log">
       <div className="filters">
-        <label>
-          Type
-          <select value={family} onChange={(e) => setFamily(e.target.value)}>
-            <option value="">all</option>
-            {FAMILIES.map((f) => (
-              <option key={f} value={f}>
-                {f}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Task
-          <select value={task} onChange={(e) => setTask(e.target.value)}>
-            <option value="">all</option>
-            {props.taskIds.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Severity
-          <select value={severity} onChange={(e) => setSeverity(e.target.value)}>
-            <option value="">all</option>
-            {['debug', 'info', 'warn', 'error'].map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Search
-          <input type="search" value={text} onChange={(e) => setText(e.target.value)} />
-        </label>
+        <FilterSelect label="Type" value={family} unset="all" choices={FAMILIES} onChange={setFamily} />
+        <FilterSelect label="Task" value={task} unset="all" choices={props.taskIds} onChange={setTask} />
+        <FilterSelect
+          label="Severity"
+          value={severity}
+          unset="all"
+          choices={SEVERITIES}
+          onChange={setSeverity}
+        />
+        <FilterSearch label="Search" value={text} onChange={setText} />
         <label className="check">
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Follow
         </label>
