@@ -10,6 +10,15 @@ export interface Span {
   outcome?: 'succeeded' | 'failed' | 'retry' | 'interrupted' | 'canceled' | 'approved'
 }
 
+/** The events that end a task's open span (an attempt, or an approval wait), and the outcome each gives. */
+const SPAN_ENDINGS = new Map<string, Span['outcome']>([
+  ['task.succeeded', 'succeeded'],
+  ['task.failed', 'failed'],
+  ['task.canceled', 'canceled'],
+  ['task.interrupted', 'interrupted'],
+  ['task.approved', 'approved'],
+])
+
 /**
  * The waterfall of a run from its events: each attempt from `task.started` to its end, the wait
  * before a retry, and approval waits. Only the log is needed, so it also works on a reloaded page.
@@ -34,22 +43,15 @@ export function spansOf(events: readonly WeftEvent[]): { spans: Span[]; start: n
     if (e.type === 'run.started' || e.type === 'run.created') start ??= at
     const task = e.taskId
     if (!task) continue
+    const ending = SPAN_ENDINGS.get(e.type)
+    if (ending) {
+      close(task, at, ending)
+      continue
+    }
     switch (e.type) {
       case 'task.started':
         close(task, at, undefined)
         begin({ taskId: task, attempt: e.attempt ?? 1, kind: 'attempt', start: at, end: undefined })
-        break
-      case 'task.succeeded':
-        close(task, at, 'succeeded')
-        break
-      case 'task.failed':
-        close(task, at, 'failed')
-        break
-      case 'task.canceled':
-        close(task, at, 'canceled')
-        break
-      case 'task.interrupted':
-        close(task, at, 'interrupted')
         break
       case 'task.retry_scheduled': {
         close(task, at, 'retry')
@@ -65,9 +67,6 @@ export function spansOf(events: readonly WeftEvent[]): { spans: Span[]; start: n
       }
       case 'task.waiting':
         begin({ taskId: task, attempt: e.attempt ?? 1, kind: 'approval_wait', start: at, end: undefined })
-        break
-      case 'task.approved':
-        close(task, at, 'approved')
         break
     }
   }
