@@ -3,6 +3,7 @@ import { AGENTS_MIGRATION } from './agents/migration.js'
 import type { Db, Queryable } from './db.js'
 import { LEAN_WRITES_MIGRATION } from './lean-writes.js'
 import { qualify } from './location.js'
+import { CLAIM_BATCHES_MIGRATION } from './queue/claim-batches.js'
 import { claimInboxMigration } from './queue/claim-inbox.js'
 import { taskQueueMigration } from './queue/migration.js'
 import { QUEUE_FLAG_MIGRATION } from './queue-flag.js'
@@ -258,6 +259,7 @@ export const MIGRATIONS: readonly Migration[] = withTaskQueue([
   QUEUE_FLAG_MIGRATION,
   AGENTS_MIGRATION,
   LEAN_WRITES_MIGRATION,
+  CLAIM_BATCHES_MIGRATION,
 ])
 
 /** The list with the task queue's migration (queue/migration.ts) in its place, by version. */

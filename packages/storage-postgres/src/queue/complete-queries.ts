@@ -77,7 +77,7 @@ export function completeQueries(db: Db, s: string) {
     notified AS (SELECT pg_notify('${RESULT_CHANNEL}', o.owner) FROM (SELECT DISTINCT owner FROM done) o)`
   const complete = `${completing}
     SELECT d.run_id, d.task_id, d.attempt, (SELECT count(*) FROM notified) FROM done d, cfg`
-  // The same, and a claim (migration 7's `weft_claim`, in the same transaction): a worker of short
+  // The same, and a claim (`weft_claim`, migrations 7 and 9, in the same transaction): a worker of short
   // tasks refills the slots its results free with the round trip that records them, instead of a
   // claim statement of its own after each. The claimed rows are queued ones, the completed rows
   // claimed ones: the two never touch the same row. Completed rows have no backend.

@@ -162,7 +162,7 @@ export function queueQueries(db: Db, s: string) {
   // Streamed events nobody took within an hour (their owners died or moved on).
   const pruneEvents = `DELETE FROM ${s}attempt_events WHERE created_at < now() - interval '1 hour'`
   // Claim events of runs deleted before anyone folded them.
-  const pruneClaims = `DELETE FROM ${s}claim_events c WHERE NOT EXISTS (SELECT 1 FROM ${s}runs r WHERE r.id = c.run_id)`
+  const pruneClaims = `DELETE FROM ${s}claim_batches c WHERE NOT EXISTS (SELECT 1 FROM ${s}runs r WHERE r.id = c.run_id)`
 
   return {
     ...completeQueries(db, s),
@@ -238,7 +238,7 @@ export function queueQueries(db: Db, s: string) {
     /**
      * Claims up to `limit` queued attempts for one of `backends` (priority, then age), and records a
      * `task.claimed` log event of each in the same transaction (in the claim inbox, which the run's
-     * next commit or fold moves into its log: see migration 7).
+     * next commit or fold moves into its log: see migrations 7 and 9).
      */
     async claim(o: ClaimRequest & { worker: string }): Promise<ClaimedAttempt[]> {
       const rows = await db.retrying(() => db.query<ClaimRow>(claim, claimParams(o.worker, o)))
@@ -292,7 +292,7 @@ export function queueQueries(db: Db, s: string) {
     },
 
     /**
-     * Moves the claim events waiting in the inbox (migration 7) into their runs' logs, for runs no
+     * Moves the claim events waiting in the inbox (migrations 7 and 9) into their runs' logs, for runs no
      * commit holds at the moment (a commit folds its own run's first). Returns how many moved.
      */
     async foldClaims(): Promise<number> {
