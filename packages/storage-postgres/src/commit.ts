@@ -37,8 +37,41 @@ export function commitApplier(s: string) {
     const memory = memoryWrites(c.memory ?? [])
     const deletes = memory.filter((m) => m.value === null)
     const puts = memory.filter((m) => m.value !== null)
-    const events = c.events
     const r = c.run
+    // The columns of the events and of the task states, each filled in one pass over its rows: a
+    // busy run's commit carries thousands of each.
+    const n = c.events.length
+    const eTs = new Array<string>(n)
+    const eType = new Array<string>(n)
+    const eTask = new Array<string | null>(n)
+    const eAttempt = new Array<number | null>(n)
+    const eSeverity = new Array<string>(n)
+    const eData = new Array<string>(n)
+    for (let i = 0; i < n; i++) {
+      const e = c.events[i]!
+      eTs[i] = e.ts
+      eType[i] = e.type
+      eTask[i] = e.taskId ?? null
+      eAttempt[i] = e.attempt ?? null
+      eSeverity[i] = e.severity ?? 'info'
+      eData[i] = JSON.stringify(e.data)
+    }
+    const m = tasks.length
+    const tId = new Array<string>(m)
+    const tOrder = new Array<number>(m)
+    const tStatus = new Array<string>(m)
+    const tAttempt = new Array<number>(m)
+    const tPriority = new Array<number>(m)
+    const tState = new Array<string>(m)
+    for (let i = 0; i < m; i++) {
+      const t = tasks[i]!
+      tId[i] = t.taskId
+      tOrder[i] = t.order
+      tStatus[i] = t.status
+      tAttempt[i] = t.attempt
+      tPriority[i] = t.priority
+      tState[i] = JSON.stringify(t)
+    }
     const params = [
       c.runId,
       c.create ? JSON.stringify(c.create.spec) : null,
@@ -52,18 +85,18 @@ export function commitApplier(s: string) {
       // The summary is stored as given; its lastSeq is the column's, set when it is read.
       r ? JSON.stringify(r) : null,
       arrayLiteral(r?.tags ?? []),
-      arrayLiteral(events.map((e) => e.ts)),
-      arrayLiteral(events.map((e) => e.type)),
-      arrayLiteral(events.map((e) => e.taskId ?? null)),
-      arrayLiteral(events.map((e) => e.attempt ?? null)),
-      arrayLiteral(events.map((e) => e.severity ?? 'info')),
-      jsonTextsLiteral(events.map((e) => JSON.stringify(e.data))),
-      arrayLiteral(tasks.map((t) => t.taskId)),
-      arrayLiteral(tasks.map((t) => t.order)),
-      arrayLiteral(tasks.map((t) => t.status)),
-      arrayLiteral(tasks.map((t) => t.attempt)),
-      arrayLiteral(tasks.map((t) => t.priority)),
-      jsonTextsLiteral(tasks.map((t) => JSON.stringify(t))),
+      arrayLiteral(eTs),
+      arrayLiteral(eType),
+      arrayLiteral(eTask),
+      arrayLiteral(eAttempt),
+      arrayLiteral(eSeverity),
+      jsonTextsLiteral(eData),
+      arrayLiteral(tId),
+      arrayLiteral(tOrder),
+      arrayLiteral(tStatus),
+      arrayLiteral(tAttempt),
+      arrayLiteral(tPriority),
+      jsonTextsLiteral(tState),
       arrayLiteral(deletes.map((m) => m.scope)),
       arrayLiteral(deletes.map((m) => m.key)),
       arrayLiteral(puts.map((m) => m.scope)),
@@ -112,16 +145,13 @@ function storedEvents(c: Commit, lastSeq: number): WeftEvent[] {
   const stored: WeftEvent[] = new Array(c.events.length)
   for (let i = 0; i < c.events.length; i++) {
     const e = c.events[i]!
-    stored[i] = {
-      runId: c.runId,
-      seq: lastSeq + i + 1,
-      ts: e.ts,
-      type: e.type,
-      ...(e.taskId != null ? { taskId: e.taskId } : {}),
-      ...(e.attempt != null ? { attempt: e.attempt } : {}),
-      severity: e.severity ?? 'info',
-      data: e.data,
-    } as WeftEvent
+    // Built in the key order of the other stores' events, without spreading objects.
+    const ev: Record<string, unknown> = { runId: c.runId, seq: lastSeq + i + 1, ts: e.ts, type: e.type }
+    if (e.taskId != null) ev.taskId = e.taskId
+    if (e.attempt != null) ev.attempt = e.attempt
+    ev.severity = e.severity ?? 'info'
+    ev.data = e.data
+    stored[i] = ev as unknown as WeftEvent
   }
   return stored
 }

@@ -33,7 +33,7 @@ export class Completions {
 
   add(r: Completion): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ ...r, resolve, reject })
+      this.#waiting.push({ claim: r.claim, status: r.status, result: r.result, resolve, reject })
       if (!this.#flushing) {
         this.#flushing = true
         setImmediate(() => void this.#flush())

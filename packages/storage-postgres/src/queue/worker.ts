@@ -66,6 +66,8 @@ export class Worker {
   #unrecordedRejections = 0
   readonly #connectionString: string
   readonly #logger: WorkerLogger = { log: (l) => this.#log(l), warn: (m) => this.#warn(m) }
+  /** What every claim asks but its limit (the same for the worker's life). */
+  readonly #claimTemplate: Omit<ClaimRequest, 'limit'>
 
   constructor(o: WorkerOptions) {
     this.#o = o
@@ -88,6 +90,12 @@ export class Worker {
     this.owner = o.owner ?? newOwnerName()
     this.capacity = Math.max(1, o.concurrency ?? 4)
     this.leaseMs = o.leaseMs ?? 30_000
+    this.#claimTemplate = {
+      backends: [...o.backends.keys()],
+      ttlMs: this.leaseMs,
+      ...(o.onlyOwner !== undefined ? { owner: o.onlyOwner } : {}),
+      fields: { host: hostname(), pid: process.pid },
+    }
     this.#executor = createInProcessExecutor({
       backends: o.backends,
       store: o.store,
@@ -226,9 +234,7 @@ export class Worker {
     const limit = this.capacity - (this.#active.size - finishing) - this.#reserved
     if (limit <= 0) return undefined
     this.#reserved += limit
-    const owner = this.#o.onlyOwner !== undefined ? { owner: this.#o.onlyOwner } : {}
-    const fields = { host: hostname(), pid: process.pid }
-    return { backends: [...this.#o.backends.keys()], limit, ttlMs: this.leaseMs, ...owner, fields }
+    return { ...this.#claimTemplate, limit }
   }
 
   #started(claimed: ClaimedAttempt[]): void {
@@ -263,7 +269,7 @@ export class Worker {
     const abort = new AbortController()
     const active = { claim, abort, unsent: [], kept: 0 } as unknown as Active
     this.#active.set(claim.token, active)
-    this.#log(`claimed attempt ${claim.attempt} of ${claim.runId}/${claim.taskId}`)
+    if (this.#o.log) this.#log(`claimed attempt ${claim.attempt} of ${claim.runId}/${claim.taskId}`)
     active.done = this.#execute(active).finally(() => {
       this.#active.delete(claim.token)
       if (this.#active.size === 0) this.#beatSoon()
@@ -317,7 +323,7 @@ export class Worker {
     }
     if (accepted) {
       this.#counts[status === 'succeeded' ? 'completed' : 'failed']++
-      this.#log(`${status} attempt ${c.attempt} of ${c.runId}/${c.taskId}`)
+      if (this.#o.log) this.#log(`${status} attempt ${c.attempt} of ${c.runId}/${c.taskId}`)
     } else {
       this.#counts.rejected++
       this.#unrecordedRejections++
