@@ -1,15 +1,7 @@
-/**
- * Throws hostile requests at every route of API_ROUTES: malformed and mistyped bodies, huge
- * payloads, unknown query parameters and bad values, bad ids, unknown routes, odd methods, bad
- * keys and headers. Every answer must be a 4xx JSON error with a code (never a 500), nothing may
- * start or change, and the server must still answer afterwards. The seed is printed; rerun a
- * failure with WEFT_FUZZ_SEED=<seed>.
- */
-import { request as httpRequest } from 'node:http'
 import { API_ROUTES, ApiErrorBodySchema, type ApiRoute, routePath } from '@weft/api'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { call, type Harness, isFinished, startHarness, waitForRun, workflows } from './helpers.js'
+import { call, type Harness, isFinished, rawRequest, startHarness, waitForRun, workflows } from './helpers.js'
 
 const SEED = Number(process.env.WEFT_FUZZ_SEED ?? 0x5eed_2026)
 const RUNS = Number(process.env.WEFT_FUZZ_RUNS ?? 600)
@@ -334,37 +326,19 @@ function parses(s: string): boolean {
  * and the connection closed while the client may still be writing: they go on a connection of their
  * own, so that the client's pool never reuses a connection the server has closed.
  */
-function sendAlone(c: Case): Promise<{ status: number; type: string; body: unknown; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      `${h.url}${c.path}`,
-      { method: c.method, headers: c.headers, agent: false },
-      (res) => {
-        let text = ''
-        res.setEncoding('utf8')
-        res.on('data', (d: string) => {
-          text += d
-        })
-        res.on('end', () => {
-          let body: unknown
-          try {
-            body = JSON.parse(text)
-          } catch {
-            body = undefined
-          }
-          resolve({
-            status: res.statusCode ?? 0,
-            type: String(res.headers['content-type'] ?? ''),
-            body,
-            text,
-          })
-        })
-        res.on('error', reject)
-      },
-    )
-    req.on('error', reject)
-    req.end(typeof c.body === 'string' ? c.body : undefined)
-  })
+async function sendAlone(c: Case): Promise<{ status: number; type: string; body: unknown; text: string }> {
+  const { status, headers, text } = await rawRequest(
+    `${h.url}${c.path}`,
+    { method: c.method, headers: c.headers, agent: false },
+    typeof c.body === 'string' ? c.body : undefined,
+  )
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    body = undefined
+  }
+  return { status, type: String(headers['content-type'] ?? ''), body, text }
 }
 
 async function send(c: Case): Promise<{ status: number; type: string; body: unknown; text: string }> {

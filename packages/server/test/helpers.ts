@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises'
+import { type IncomingHttpHeaders, type RequestOptions, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiErrorBodySchema } from '@weft/api'
@@ -129,6 +130,32 @@ export async function call<T = Loose>(
     }
   }
   return { status: res.status, headers: res.headers, body: parsed as T, text }
+}
+
+export interface RawAnswer {
+  status: number
+  headers: IncomingHttpHeaders
+  text: string
+}
+
+/**
+ * One request through node:http, for what fetch will not send: a Host header of the test's
+ * choosing, a method or a request line the HTTP parser refuses. The whole body comes back as text.
+ */
+export function rawRequest(url: string, options: RequestOptions, body?: string): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, options, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => {
+        text += d
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
 }
 
 /** The answer is an API error with this status and code. */

@@ -1,15 +1,9 @@
-/**
- * DNS rebinding (issue 18, item 1): a page of evil.example whose name is made to resolve to
- * 127.0.0.1 talks to a local server as `Host: evil.example:PORT`, `Origin: http://evil.example:PORT`.
- * Raw requests (node:http) carry the forged headers a browser would send.
- */
-import { request } from 'node:http'
 import { createMockBackend } from '@weft/backend-mock'
 import { createRuntime } from '@weft/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { createServer } from '../src/index.js'
-import { type Harness, startHarness, workflows } from './helpers.js'
+import { type Harness, rawRequest, startHarness, workflows } from './helpers.js'
 
 interface Raw {
   status: number
@@ -18,46 +12,32 @@ interface Raw {
 }
 
 /** One HTTP/1.1 request with exactly these headers (Host included). */
-function raw(
+async function raw(
   url: string,
   path: string,
   opts: { method?: string; headers?: Record<string, string>; json?: unknown } = {},
 ): Promise<Raw> {
   const { port } = new URL(url)
   const body = opts.json === undefined ? undefined : JSON.stringify(opts.json)
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: Number(port),
-        path,
-        method: opts.method ?? (body ? 'POST' : 'GET'),
-        headers: {
-          ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
-          ...opts.headers,
-        },
-        setHost: false,
+  const { status, text } = await rawRequest(
+    `http://127.0.0.1:${port}${path}`,
+    {
+      method: opts.method ?? (body ? 'POST' : 'GET'),
+      headers: {
+        ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
+        ...opts.headers,
       },
-      (res) => {
-        let text = ''
-        res.setEncoding('utf8')
-        res.on('data', (d: string) => {
-          text += d
-        })
-        res.on('end', () => {
-          let code: string | undefined
-          try {
-            code = JSON.parse(text)?.error?.code
-          } catch {
-            code = undefined
-          }
-          resolve({ status: res.statusCode ?? 0, ...(code ? { code } : {}), body: text })
-        })
-      },
-    )
-    req.on('error', reject)
-    req.end(body)
-  })
+      setHost: false,
+    },
+    body,
+  )
+  let code: string | undefined
+  try {
+    code = JSON.parse(text)?.error?.code
+  } catch {
+    code = undefined
+  }
+  return { status, ...(code ? { code } : {}), body: text }
 }
 
 /** What a rebinding attack posts: an inline workflow (mock here; shell in the real attack). */
