@@ -82,7 +82,7 @@ export async function openStore(location: StoreLocation, plugins: WeftPlugin[] =
   if (location.kind === 'sqlite') {
     // SQLite creates the file but not its directory; `.weft/` does not exist in a fresh project.
     mkdirSync(dirname(location.path), { recursive: true })
-    return createSqliteStore({ path: location.path })
+    return createSqliteStore({ path: location.path, synchronous: sqliteSynchronous() })
   }
   if (location.kind === 'fs') return createFsStore({ dir: location.path })
   if (location.kind === 'postgres') {
@@ -106,4 +106,23 @@ export async function openStore(location: StoreLocation, plugins: WeftPlugin[] =
 /** `postgres://user:secret@host/db` → `postgres://user:***@host/db`: locations are printed. */
 function redactPassword(location: string): string {
   return location.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@')
+}
+
+/**
+ * `WEFT_SQLITE_SYNCHRONOUS=full` syncs every SQLite commit to disk (it then survives a power cut);
+ * unset or `normal`, the store's default. Read per process: each process chooses for its own
+ * connections (see @weft/storage-sqlite, "Durability").
+ */
+function sqliteSynchronous(): 'normal' | 'full' | undefined {
+  const value = process.env.WEFT_SQLITE_SYNCHRONOUS
+  if (value === undefined || value === '') return undefined
+  const v = value.toLowerCase()
+  if (v === 'normal' || v === 'full') return v
+  throw new WeftError(
+    'config_invalid',
+    `WEFT_SQLITE_SYNCHRONOUS must be 'normal' or 'full', not '${value}'`,
+    {
+      hint: 'unset it for the default (normal), or set WEFT_SQLITE_SYNCHRONOUS=full to sync every commit',
+    },
+  )
 }
