@@ -67,8 +67,7 @@ for (const dir of dirs) {
 process.chdir(root)
 
 // Packages with a web page (`@weft/ui`): `vite build` too, so that `weft serve` has a page to serve.
-// Vite is resolved from the package that uses it (after the quick start's `pnpm install --prod`,
-// which leaves out @weft/ui's devDependencies, from the root's dependencies further up).
+// Vite is resolved from the package that uses it.
 const pages = (wanted.length ? wanted : workspaceDirs()).filter((dir) =>
   existsSync(join(dir, 'vite.config.ts')),
 )
