@@ -33,7 +33,7 @@ const PACKAGES = [
   '@weft/cli',
   '@langchain/langgraph',
   '@langchain/core',
-  'better-sqlite3',
+  '@photostructure/sqlite',
   'execa',
 ]
 

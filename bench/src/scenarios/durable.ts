@@ -1,7 +1,7 @@
 /**
  * Scenario 2: what durability costs. The graphs of scenario 1 run by weft on the SQLite store
  * (WAL, a file in a temp dir) and on the in-memory store, against the floor of inserting the
- * same number of events straight through better-sqlite3: in transactions of 1,000 rows (the
+ * same number of events straight through the store's SQLite driver: in transactions of 1,000 rows (the
  * floor asked for) and in as many transactions as weft committed (the floor for committing
  * each step before acting on it, which is what weft promises).
  */

@@ -1,6 +1,6 @@
 import { type ArtifactRef, type ArtifactStore, assertArtifactName, WeftError } from '@weft/core'
-import type Database from 'better-sqlite3'
 import type { Work } from './connection.js'
+import type { Database, Statement, Transaction } from './driver.js'
 import { ARTIFACT_COLUMNS, type ArtifactRow, toArtifactRef } from './rows.js'
 
 /** What `put` is given: the artifact and its bytes. */
@@ -8,13 +8,13 @@ type ArtifactPut = { runId: string; taskId?: string; name: string; contentType?:
 
 /** The artifact statements of one connection. */
 export interface ArtifactStatements {
-  putArtifact: Database.Transaction<(a: ArtifactPut) => ArtifactRef>
-  getArtifact: Database.Statement
-  listArtifacts: Database.Statement
+  putArtifact: Transaction<(a: ArtifactPut) => ArtifactRef>
+  getArtifact: Statement
+  listArtifacts: Statement
 }
 
 /** Artifacts as BLOB rows beside their run, deleted with it. */
-export function prepareArtifacts(db: Database.Database): ArtifactStatements {
+export function prepareArtifacts(db: Database): ArtifactStatements {
   const runExists = db.prepare('SELECT 1 FROM runs WHERE id = ?').pluck()
   const upsertArtifact = db.prepare(
     `INSERT INTO artifacts (${ARTIFACT_COLUMNS}, data) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -33,7 +33,7 @@ export function prepareArtifacts(db: Database.Database): ArtifactStatements {
       size: a.data.byteLength,
       created_at: new Date().toISOString(),
     }
-    // better-sqlite3 binds a Uint8Array as a BLOB of exactly the viewed bytes.
+    // The driver binds a Uint8Array as a BLOB of exactly the viewed bytes.
     upsertArtifact.run(row.run_id, row.name, row.task_id, row.content_type, row.size, row.created_at, a.data)
     return toArtifactRef(row)
   })
@@ -54,11 +54,9 @@ export function createSqliteArtifactStore(run: Work<ArtifactStatements>): Artifa
     },
     get: (runId, name) =>
       run((c) => {
-        const row = c.getArtifact.get(runId, name) as (ArtifactRow & { data: Buffer }) | undefined
-        if (!row) return undefined
-        // A plain Uint8Array over the Buffer's bytes, as the contract types it (no copy).
-        const data = new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength)
-        return { ref: toArtifactRef(row), data }
+        // The driver reads a BLOB as a plain Uint8Array, as the contract types it.
+        const row = c.getArtifact.get(runId, name) as (ArtifactRow & { data: Uint8Array }) | undefined
+        return row && { ref: toArtifactRef(row), data: row.data }
       }),
     list: (runId) =>
       run((c) =>

@@ -1,10 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-
-/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_RECOVERY, …). */
-export function isBusyError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
-}
+import { isBusyError } from './driver.js'
 
 export interface BusyRetryOptions {
   attempts: number

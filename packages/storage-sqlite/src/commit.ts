@@ -1,5 +1,5 @@
 import { type Commit, isTerminalRunStatus, type RunSummary, WeftError, type WeftEvent } from '@weft/core'
-import type Database from 'better-sqlite3'
+import type { Database } from './driver.js'
 import { EVENT_COLUMNS, MEMORY_COLUMNS } from './rows.js'
 
 /** What a commit reads of its run: the seq, and the indexed copies of summary fields. */
@@ -16,7 +16,7 @@ interface RunRow {
  * and tags in one IMMEDIATE transaction. `forgetRun` drops what the connection remembers of a
  * run's tags, for a run that is being deleted.
  */
-export function prepareCommit(db: Database.Database) {
+export function prepareCommit(db: Database) {
   const getRun = db.prepare(
     'SELECT last_seq, name, status, created_at, summary IS NOT NULL AS has_summary FROM runs WHERE id = ?',
   )

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
 import { type ArtifactStatements, prepareArtifacts } from './artifacts.js'
 import { prepareCommit } from './commit.js'
 import { prepareDeleteRun } from './delete-run.js'
+import { closeDatabase, type Database, openDatabase } from './driver.js'
 import { type IdempotencyStatements, prepareIdempotency } from './idempotency.js'
 import { type LeaseStatements, prepareLeases } from './leases.js'
 import { type MemoryStatements, prepareMemory } from './memory.js'
@@ -19,7 +19,7 @@ export type Work<S> = <T>(work: (s: S) => T) => Promise<T>
 
 /** One open database and every statement of it, grouped by the module that uses them. */
 export interface Connection {
-  db: Database.Database
+  db: Database
   commit: ReturnType<typeof prepareCommit>
   deleteRun: ReturnType<typeof prepareDeleteRun>
   reads: ReadStatements
@@ -41,14 +41,13 @@ export interface ConnectionOptions {
 export function openConnection(file: string, inMemory: boolean, options: ConnectionOptions): Connection {
   if (!inMemory) mkdirSync(dirname(file), { recursive: true })
   // `timeout` is SQLite's busy_timeout: wait for another connection's lock instead of failing.
-  const db = new Database(file, { timeout: options.busyTimeoutMs })
+  const db = openDatabase(file, { timeoutMs: options.busyTimeoutMs })
   try {
     // WAL: readers in other processes keep reading the last committed state while one writes.
     if (!inMemory) db.pragma('journal_mode = WAL')
     // Set explicitly, after WAL, on every connection (it is a setting of the connection, not of
-    // the file). Left alone, better-sqlite3 (built with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1) runs
-    // NORMAL on a WAL file; only the connection that turns a new file to WAL reports FULL, until
-    // its first write. NORMAL syncs the WAL at checkpoints: a killed process loses no commit, a
+    // the file), so that it does not depend on how the driver's SQLite was compiled
+    // (SQLITE_DEFAULT_WAL_SYNCHRONOUS differs between builds). NORMAL syncs the WAL at checkpoints: a killed process loses no commit, a
     // power cut may lose the last ones but never corrupts the file. FULL syncs every commit.
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
     // A page cache of up to 32 MiB (the default is 2 MiB): a run's commits rewrite task rows and
@@ -59,13 +58,13 @@ export function openConnection(file: string, inMemory: boolean, options: Connect
     migrate(db)
     return prepare(db)
   } catch (err) {
-    db.close()
+    closeDatabase(db)
     throw err
   }
 }
 
 /** Every statement of the connection, prepared once when it opens, by the module that uses it. */
-function prepare(db: Database.Database): Connection {
+function prepare(db: Database): Connection {
   const commit = prepareCommit(db)
   return {
     db,

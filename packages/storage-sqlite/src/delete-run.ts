@@ -1,10 +1,10 @@
-import type Database from 'better-sqlite3'
+import type { Database } from './driver.js'
 
 /**
  * Deletes a run on a connection. `forgetRun` is told first, so that the connection's commit path
  * does not trust what it remembers of a run that is gone (see commit.ts).
  */
-export function prepareDeleteRun(db: Database.Database, forgetRun: (runId: string) => void) {
+export function prepareDeleteRun(db: Database, forgetRun: (runId: string) => void) {
   const runExists = db.prepare('SELECT 1 FROM runs WHERE id = ?').pluck()
   const deleteStatements = [
     'DELETE FROM events WHERE run_id = ?',

@@ -1,19 +1,17 @@
 import type { IdempotencyClaim, IdempotencyStore } from '@weft/core'
-import type Database from 'better-sqlite3'
 import type { Work } from './connection.js'
+import type { Database, Statement, Transaction } from './driver.js'
 import { expiryFrom, type IdempotencyRow } from './rows.js'
 
 /** The idempotency statements of one connection. */
 export interface IdempotencyStatements {
-  claimKey: Database.Transaction<
-    (key: string, bodyHash: string, owner: string, ttlMs: number) => IdempotencyClaim
-  >
-  completeKey: Database.Transaction<(key: string, owner: string, runId: string) => boolean>
-  releaseKey: Database.Statement
+  claimKey: Transaction<(key: string, bodyHash: string, owner: string, ttlMs: number) => IdempotencyClaim>
+  completeKey: Transaction<(key: string, owner: string, runId: string) => boolean>
+  releaseKey: Statement
 }
 
 /** Idempotency keys, claimed like leases: the read and the write under one write lock. */
-export function prepareIdempotency(db: Database.Database): IdempotencyStatements {
+export function prepareIdempotency(db: Database): IdempotencyStatements {
   const getKey = db.prepare(
     'SELECT key, body_hash, owner, expires_at, run_id FROM idempotency_keys WHERE key = ?',
   )

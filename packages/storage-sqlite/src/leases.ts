@@ -1,23 +1,23 @@
 import type { LeaseStore, RunLease } from '@weft/core'
-import type Database from 'better-sqlite3'
 import type { Work } from './connection.js'
+import type { Database, Statement, Transaction } from './driver.js'
 import { expiryFrom, type LeaseRow, toLease } from './rows.js'
 
 /** The lease statements of one connection. */
 export interface LeaseStatements {
-  acquireLease: Database.Transaction<
+  acquireLease: Transaction<
     (runId: string, owner: string, ttlMs: number) => { acquired: boolean; lease: RunLease }
   >
-  getLease: Database.Statement
-  renewLease: Database.Statement
-  releaseLease: Database.Statement
+  getLease: Statement
+  renewLease: Statement
+  releaseLease: Statement
 }
 
 /**
  * Run leases are rows decided inside IMMEDIATE transactions, so they hold across every process
  * that opens the file.
  */
-export function prepareLeases(db: Database.Database): LeaseStatements {
+export function prepareLeases(db: Database): LeaseStatements {
   const getLease = db.prepare('SELECT run_id, owner, expires_at FROM run_leases WHERE run_id = ?')
   // Takes the lease unless another owner holds an unexpired one: the condition is part of the
   // upsert, so what decides is the row as it is under the write lock, not an earlier read.

@@ -1,16 +1,16 @@
 import type { MemoryStore } from '@weft/core'
-import type Database from 'better-sqlite3'
 import type { Work } from './connection.js'
+import type { Database, Statement } from './driver.js'
 import { MEMORY_COLUMNS, type MemoryRow, toMemoryEntry } from './rows.js'
 
 /** The memory statements of one connection. */
 export interface MemoryStatements {
-  getMemory: Database.Statement
-  listMemory: Database.Statement
+  getMemory: Statement
+  listMemory: Statement
 }
 
 /** Reads of memory; writes come with commits (see commit.ts). */
-export function prepareMemory(db: Database.Database): MemoryStatements {
+export function prepareMemory(db: Database): MemoryStatements {
   return {
     getMemory: db.prepare(`SELECT ${MEMORY_COLUMNS} FROM memory WHERE scope = ? AND key = ?`),
     listMemory: db.prepare(`SELECT ${MEMORY_COLUMNS} FROM memory WHERE scope = ?`),

@@ -1,5 +1,5 @@
 import { WeftError } from '@weft/core'
-import type { Database } from 'better-sqlite3'
+import type { Database } from './driver.js'
 
 export interface Migration {
   /** 1, 2, 3, … in order, never reused: the number a database records once it is applied. */
@@ -270,7 +270,7 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
     if (current <= known) return
     throw new WeftError(
       'store_version',
-      `the database ${db.name} has schema version ${current}, but this @weft/storage-sqlite knows versions up to ${known}`,
+      `the database ${db.location() ?? ':memory:'} has schema version ${current}, but this @weft/storage-sqlite knows versions up to ${known}`,
       {
         hint: 'a newer weft wrote this database: upgrade weft (and @weft/storage-sqlite) to open it',
         details: { databaseVersion: current, knownVersion: known },

@@ -11,8 +11,8 @@ import {
   type TaskState,
   type WeftEvent,
 } from '@weft/core'
-import type Database from 'better-sqlite3'
 import type { Work } from './connection.js'
+import type { Database, Statement } from './driver.js'
 import { EVENT_COLUMNS, type EventRow, toEvent } from './rows.js'
 import { queryTasks } from './sqlite-queue.js'
 
@@ -20,20 +20,20 @@ const DEFAULT_EVENT_LIMIT = 1000
 
 /** The run log's read statements of one connection. */
 export interface ReadStatements {
-  db: Database.Database
-  getSummary: Database.Statement
-  getSpec: Database.Statement
-  listTasks: Database.Statement
-  getTask: Database.Statement
-  readEvents: Database.Statement
+  db: Database
+  getSummary: Statement
+  getSpec: Statement
+  listTasks: Statement
+  getTask: Statement
+  readEvents: Statement
   /** A statement whose WHERE clause depends on the filter, prepared once per SQL text. */
-  cached(sql: string): Database.Statement
+  cached(sql: string): Statement
 }
 
 /** The reads of the run log: summaries, specs, tasks and events. */
-export function prepareReads(db: Database.Database): ReadStatements {
+export function prepareReads(db: Database): ReadStatements {
   /** Statements whose WHERE clause depends on the filter, by SQL text (a few dozen at most). */
-  const dynamic = new Map<string, Database.Statement>()
+  const dynamic = new Map<string, Statement>()
   return {
     db,
     getSummary: db.prepare('SELECT summary FROM runs WHERE id = ? AND summary IS NOT NULL').pluck(),
@@ -44,7 +44,7 @@ export function prepareReads(db: Database.Database): ReadStatements {
     readEvents: db.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
     ),
-    cached(sql: string): Database.Statement {
+    cached(sql: string): Statement {
       let stmt = dynamic.get(sql)
       if (!stmt) {
         stmt = db.prepare(sql)

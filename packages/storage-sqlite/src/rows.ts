@@ -1,6 +1,6 @@
 import type { ArtifactRef, Json, MemoryEntry, RunLease, Signal, WeftEvent } from '@weft/core'
 
-/** The rows of the store's tables as better-sqlite3 reads them, and how each becomes a contract value. */
+/** The rows of the store's tables as the driver reads them, and how each becomes a contract value. */
 
 export const EVENT_COLUMNS = 'run_id, seq, ts, type, task_id, attempt, severity, data'
 

@@ -1,17 +1,17 @@
 import type { SignalStore } from '@weft/core'
-import type Database from 'better-sqlite3'
 import type { Work } from './connection.js'
+import type { Database, Statement } from './driver.js'
 import { type SignalRow, toSignal } from './rows.js'
 
 /** The signal statements of one connection. */
 export interface SignalStatements {
-  insertSignal: Database.Statement
-  receiveSignals: Database.Statement
-  lastSignalId: Database.Statement
+  insertSignal: Statement
+  receiveSignals: Statement
+  lastSignalId: Statement
 }
 
 /** Signals to the process that runs a run: AUTOINCREMENT ids, read in order after the last seen. */
-export function prepareSignals(db: Database.Database): SignalStatements {
+export function prepareSignals(db: Database): SignalStatements {
   return {
     insertSignal: db.prepare('INSERT INTO signals (run_id, kind, data, created_at) VALUES (?, ?, ?, ?)'),
     receiveSignals: db.prepare(

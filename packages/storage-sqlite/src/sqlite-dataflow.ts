@@ -4,7 +4,7 @@ import {
   type DataflowStoredEvent,
   WeftError,
 } from '@weft/core'
-import type { Database } from 'better-sqlite3'
+import type { Database } from './driver.js'
 
 interface EventRow {
   execution_id: string

@@ -11,7 +11,7 @@ import {
   type TaskQuery,
   type TaskState,
 } from '@weft/core'
-import type { Database } from 'better-sqlite3'
+import type { Database } from './driver.js'
 
 type Work = <T>(work: (db: Database) => T) => Promise<T>
 

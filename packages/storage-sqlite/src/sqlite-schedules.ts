@@ -1,5 +1,5 @@
 import type { Schedule, ScheduleStore, ScheduleTick } from '@weft/core'
-import type { Database } from 'better-sqlite3'
+import type { Database } from './driver.js'
 
 interface ScheduleRow {
   record: string

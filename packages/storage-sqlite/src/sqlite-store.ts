@@ -1,8 +1,9 @@
 import { resolve } from 'node:path'
 import { type FullStore, STORE_SPECIFICATION_VERSION, WeftError } from '@weft/core'
 import { createSqliteArtifactStore } from './artifacts.js'
-import { isBusyError, retryBusy } from './busy.js'
+import { retryBusy } from './busy.js'
 import { type Connection, openConnection, type SqliteSynchronous, type Work } from './connection.js'
+import { closeDatabase, isBusyError } from './driver.js'
 import { createSqliteIdempotencyStore } from './idempotency.js'
 import { createSqliteLeaseStore } from './leases.js'
 import { createSqliteMemoryStore } from './memory.js'
@@ -127,7 +128,7 @@ export function createSqliteStore(options: SqliteStoreOptions): FullStore {
       closed = true
       const c = conn
       conn = undefined
-      c?.db.close()
+      if (c) closeDatabase(c.db)
     },
 
     commit: (commit) => run((c) => c.commit.immediate(commit)),

@@ -4,8 +4,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Commit, type FullStore, newRunId, type RunLease, type RunSummary } from '@weft/core'
 import { describeStore, firstCommit, logNow, reopeningStore, startJsonLinesChild } from '@weft/testing'
-import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
+import { type Database, openDatabase } from '../src/driver.js'
 import { createSqliteStore, plugin, SCHEMA_VERSION } from '../src/index.js'
 import { MIGRATIONS, migrate, schemaVersion } from '../src/migrations.js'
 
@@ -32,11 +32,16 @@ describeStore('sqlite, reopened after every commit', async () => {
 describeStore('sqlite :memory:', async () => ({ store: createSqliteStore({ path: ':memory:' }) }))
 
 const log = logNow
+
+/** A connection of the test's own, beside the store's, through the store's driver. */
+function openRaw(path: string, options: { readOnly?: boolean; timeout?: number } = {}): Database {
+  return openDatabase(path, { timeoutMs: options.timeout ?? 0, readOnly: options.readOnly })
+}
 const createCommit = (runId: string, name = 'sqlite-test'): Commit => firstCommit(runId, name)
 
 /** A database at schema `version` (its migrations only), as an older @weft/storage-sqlite left it. */
-function databaseAt(path: string, version: number): Database.Database {
-  const db = new Database(path)
+function databaseAt(path: string, version: number): Database {
+  const db = openRaw(path)
   db.pragma('journal_mode = WAL')
   expect(
     migrate(
@@ -48,7 +53,7 @@ function databaseAt(path: string, version: number): Database.Database {
 }
 
 /** The run of `commit` as schema versions 1 to 3 stored it: summary and spec in `runs`, lastSeq 3. */
-function insertOldRun(db: Database.Database, commit: Commit, summary: RunSummary): void {
+function insertOldRun(db: Database, commit: Commit, summary: RunSummary): void {
   db.prepare(
     'INSERT INTO runs (id, name, status, created_at, updated_at, summary, spec, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 3)',
   ).run(
@@ -63,7 +68,7 @@ function insertOldRun(db: Database.Database, commit: Commit, summary: RunSummary
 }
 
 /** The tag `t`, the task and the events of `commit` as schema versions 1 and 2 stored them. */
-function insertOldRows(db: Database.Database, commit: Commit): void {
+function insertOldRows(db: Database, commit: Commit): void {
   const { runId } = commit
   const task = commit.tasks![0]!
   db.prepare('INSERT INTO run_tags (run_id, tag) VALUES (?, ?)').run(runId, 't')
@@ -116,7 +121,7 @@ describe('sqlite store', () => {
     expect(existsSync(path)).toBe(true)
     await store.close()
 
-    const raw = new Database(path, { readonly: true })
+    const raw = openRaw(path, { readOnly: true })
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal')
     raw.close()
     expect(createSqliteStore({ path: relative }).id).toBe(`sqlite:${resolve(relative)}`)
@@ -243,7 +248,7 @@ describe('sqlite store', () => {
 
 describe('sqlite migrations', () => {
   const versions = (path: string) => {
-    const raw = new Database(path, { readonly: true })
+    const raw = openRaw(path, { readOnly: true })
     try {
       return raw.prepare('SELECT version FROM weft_schema ORDER BY version').pluck().all() as number[]
     } finally {
@@ -269,7 +274,7 @@ describe('sqlite migrations', () => {
     await store.commit(createCommit(runId))
     await store.close()
 
-    const raw = new Database(path)
+    const raw = openRaw(path)
     raw
       .prepare('INSERT INTO weft_schema (version, name, applied_at) VALUES (?, ?, ?)')
       .run(SCHEMA_VERSION + 1, 'from the future', new Date().toISOString())
@@ -334,7 +339,7 @@ describe('sqlite migrations', () => {
     expect(await store.runs.list()).toEqual({ items: [] })
     await store.close()
 
-    const raw = new Database(path, { readonly: true })
+    const raw = openRaw(path, { readOnly: true })
     const names = raw.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')").pluck().all()
     expect(names).toEqual(expect.arrayContaining(['run_leases', 'artifacts', 'runs_by_status_created_at']))
     for (const table of ['runs', 'run_tags', 'tasks', 'events', 'signals', 'run_leases', 'artifacts']) {
@@ -400,7 +405,7 @@ describe('sqlite migrations', () => {
     expect((await store.memory.get('agent:old-timer', 'k'))?.value).toBe('kept')
     await store.close()
 
-    const raw = new Database(path, { readonly: true })
+    const raw = openRaw(path, { readOnly: true })
     expect(raw.prepare('SELECT scope, key, value FROM memory').all()).toEqual([
       { scope: 'agent:old-timer', key: 'k', value: '"kept"' },
     ])
@@ -425,7 +430,7 @@ describe('sqlite migrations', () => {
     const spec = { ...commit.create!.spec, tags: ['more'] }
     await store.commit({ runId, expectLastSeq: 3, spec, events: [log('four')] })
     expect(await store.runs.getSpec(runId)).toEqual(spec)
-    const raw = new Database(path, { readonly: true })
+    const raw = openRaw(path, { readOnly: true })
     const columns = raw.prepare("SELECT name FROM pragma_table_info('runs')").pluck().all()
     expect(columns).not.toContain('spec')
     raw.close()
@@ -479,7 +484,7 @@ describe('sqlite migrations', () => {
       sql: 'ALTER TABLE t1 ADD COLUMN b TEXT; CREATE INDEX t1_b ON t1 (b)',
     }
     const broken = { version: 3, name: 'broken', sql: 'CREATE TABLE t3 (x); THIS IS NOT SQL' }
-    const db = new Database(path)
+    const db = openRaw(path)
     try {
       // v1 and v2 would apply, v3 fails: nothing of the three is kept.
       expect(() => migrate(db, [v1, v2, broken])).toThrow()
@@ -516,7 +521,7 @@ describe('sqlite with a second process', () => {
     await store.commit(createCommit(runId))
 
     // A second connection of this process opens a write transaction and keeps it open.
-    const writer = new Database(path, { timeout: 5000 })
+    const writer = openRaw(path, { timeout: 5000 })
     writer.exec('BEGIN IMMEDIATE')
     writer
       .prepare('INSERT INTO events (run_id, seq, ts, type, severity, data) VALUES (?, 4, ?, ?, ?, ?)')
@@ -729,7 +734,7 @@ describe('sqlite with a second process', () => {
     expect(childEvents.map((e) => e.seq)).toEqual(Array.from({ length: 3 + rounds * 2 }, (_, k) => k + 1))
     expect((await store.artifacts.list(keeper)).map((a) => a.name)).toEqual(['keep.txt'])
     await store.close()
-    const raw = new Database(path, { readonly: true })
+    const raw = openRaw(path, { readOnly: true })
     const count = (sql: string) => raw.prepare(sql).pluck().get()
     expect(count('SELECT count(*) FROM events')).toBe(childEvents.length + 3)
     expect(count('SELECT count(*) FROM artifacts')).toBe(1)

@@ -3,22 +3,23 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type FullStore, newRunId } from '@weft/core'
 import { firstCommit } from '@weft/testing'
-import type Database from 'better-sqlite3'
 import { afterAll, describe, expect, it, vi } from 'vitest'
+import type { Database } from '../src/driver.js'
 import { createSqliteStore, type SqliteStoreOptions } from '../src/index.js'
 
 // `PRAGMA synchronous` belongs to a connection, not to the file: only the store's own connection
-// can tell what it runs at. better-sqlite3 is wrapped to keep every connection the store opens.
-const opened = vi.hoisted(() => [] as Database.Database[])
-vi.mock('better-sqlite3', async (importOriginal) => {
-  const { default: Real } = await importOriginal<{ default: typeof Database }>()
-  class Recorded extends Real {
-    constructor(...args: ConstructorParameters<typeof Real>) {
-      super(...args)
-      opened.push(this)
-    }
+// can tell what it runs at. The driver module is wrapped to keep every connection the store opens.
+const opened = vi.hoisted(() => [] as Database[])
+vi.mock('../src/driver.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/driver.js')>()
+  return {
+    ...real,
+    openDatabase: (...args: Parameters<typeof real.openDatabase>) => {
+      const db = real.openDatabase(...args)
+      opened.push(db)
+      return db
+    },
   }
-  return { default: Recorded }
 })
 
 const root = mkdtempSync(join(tmpdir(), 'weft-sqlite-sync-'))
@@ -27,9 +28,7 @@ let counter = 0
 const newDbPath = () => join(root, `db-${++counter}`, 'weft.db')
 
 /** Opens a store, commits a run to it and returns the store with its connection. */
-async function storeWithWrites(
-  options: SqliteStoreOptions,
-): Promise<{ store: FullStore; db: Database.Database }> {
+async function storeWithWrites(options: SqliteStoreOptions): Promise<{ store: FullStore; db: Database }> {
   const before = opened.length
   const store = createSqliteStore(options)
   const runId = newRunId()
@@ -39,7 +38,7 @@ async function storeWithWrites(
   return { store, db: opened.at(-1)! }
 }
 
-const synchronousOf = (db: Database.Database) => db.pragma('synchronous', { simple: true })
+const synchronousOf = (db: Database) => db.pragma('synchronous', { simple: true })
 
 describe('sqlite store: synchronous', () => {
   it('runs NORMAL (1) by default, after writes and after reopening the WAL file', async () => {
