@@ -41,7 +41,7 @@ type Outcome = { ok: true; result: TaskResult } | { ok: false; error: unknown }
 const MAX_LOGGED_PROMPT = 16 * 1024
 
 /** A new attempt for a ready task; the task's timeout starts now (preparation included). */
-export function newAttempt(run: LiveRun, t: TaskState): Attempt {
+export function newAttempt(run: LiveRun, t: TaskState, planned = run.planned(t)): Attempt {
   const a: Attempt = {
     taskId: t.taskId,
     number: t.attempt + 1,
@@ -50,7 +50,7 @@ export function newAttempt(run: LiveRun, t: TaskState): Attempt {
     startedMs: run.clock.now(),
     timers: [],
   }
-  const ms = run.plan.tasks.get(t.taskId)!.timeoutMs
+  const ms = planned!.timeoutMs
   if (ms !== undefined) {
     const message = `task '${t.taskId}' timed out after ${ms} ms`
     a.timers.push(run.clock.setTimeout(() => abortAttempt(run, a, { kind: 'timeout', message }), ms))

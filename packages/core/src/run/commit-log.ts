@@ -23,7 +23,8 @@ export interface CommitLogOptions {
   /** The state to write: the reducer never mutates what it hands out, so nothing is copied. */
   summary(): RunSummary
   spec(): RunSpec
-  task(taskId: string): TaskState | undefined
+  /** The task state at `order` now (the run's `RunState.byOrder`). */
+  taskAt(order: number): TaskState | undefined
   /** A commit succeeded: the run's log now ends at `lastSeq`; then each stored event, in order. */
   committed(lastSeq: number): void
   published(event: WeftEvent): void
@@ -38,7 +39,14 @@ export class CommitLog {
   /** The summary as the store has it after the last commit: its status and `lastSeq` agree. */
   committedSummary?: RunSummary
   private events: EventDraft[] = []
-  private tasks = new Set<string>()
+  /**
+   * The orders of the tasks changed since the last commit, each once: `marks[order]` holds the
+   * number of the commit it was last listed for. An array and a byte array instead of a set of
+   * ids: a run of 100,000 tasks lists one four times, and once each in its first commit.
+   */
+  private tasks: number[] = []
+  private marks = new Int32Array(64)
+  private commitNumber = 1
   private spec = false
   private memory: MemoryWrite[] = []
   /** Every commit, one after another; never rejects. */
@@ -59,9 +67,17 @@ export class CommitLog {
     this.events.push(event)
   }
 
-  /** A task whose state changed: its state is written with the next commit. */
-  touch(taskId: string): void {
-    this.tasks.add(taskId)
+  /** A task whose state changed: its state (as it is then) is written with the next commit. */
+  touch(t: TaskState): void {
+    const order = t.order
+    if (order >= this.marks.length) {
+      const grown = new Int32Array(Math.max(order + 1, this.marks.length * 2))
+      grown.set(this.marks)
+      this.marks = grown
+    }
+    if (this.marks[order] === this.commitNumber) return
+    this.marks[order] = this.commitNumber
+    this.tasks.push(order)
   }
 
   specChanged(): void {
@@ -89,7 +105,7 @@ export class CommitLog {
   /** Commits what was recorded since the last flush, after every earlier commit. */
   flush(create = false): Promise<void> {
     // Nothing new: report on the latest commit, so a caller learns if it (or the run) failed.
-    if (this.events.length === 0 && this.tasks.size === 0 && !this.spec && this.memory.length === 0)
+    if (this.events.length === 0 && this.tasks.length === 0 && !this.spec && this.memory.length === 0)
       return this.halted ? handledRejection(this.halted) : this.last
     if (!create && (this.collecting || this.groupDepth > 0))
       return this.collecting ?? this.queue(undefined, false)
@@ -125,7 +141,8 @@ export class CommitLog {
   private take(create: boolean): Commit {
     const { events, tasks, spec, memory } = this
     this.events = []
-    this.tasks = new Set()
+    this.tasks = []
+    this.commitNumber++
     this.spec = false
     this.memory = []
     const out: Commit = {
@@ -137,8 +154,8 @@ export class CommitLog {
     // The run replaces its spec, never changes it in place (addTasks, a raised budget): no copy.
     if (create) out.create = { spec: this.o.spec() }
     if (spec) out.spec = this.o.spec()
-    for (const id of tasks) {
-      const t = this.o.task(id)
+    for (const order of tasks) {
+      const t = this.o.taskAt(order)
       if (t) out.tasks!.push(t)
     }
     if (memory.length) out.memory = memory

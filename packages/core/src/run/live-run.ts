@@ -15,7 +15,7 @@ import type {
   TaskState,
   WeftEvent,
 } from '@weft/spec'
-import { planRun, type RunPlan } from '../runtime/plan.js'
+import { type PlannedTask, planRun, type RunPlan } from '../runtime/plan.js'
 import type { Scope } from '../template/expression.js'
 import type { Attempt } from './attempt.js'
 import type { Batch } from './batches.js'
@@ -143,7 +143,7 @@ export class LiveRun {
       lastSeq: state.summary.lastSeq,
       summary: () => this.state.summary,
       spec: () => this.spec,
-      task: (id) => this.state.tasks.get(id),
+      taskAt: (order) => this.state.byOrder[order],
       committed: (lastSeq) => this.state.committed(lastSeq),
       published: (e) => this.publish(e),
       failed: (err) => this.halt(err),
@@ -159,6 +159,21 @@ export class LiveRun {
   task(taskId: string): TaskState {
     return this.state.tasks.get(taskId)!
   }
+
+  /**
+   * A task's plan, found by its order: the scheduler asks several times per task, and a lookup by
+   * id in a map of every task of a large run costs far more than an array read. A task's entry in
+   * the plan is written once, when the task is added, and never replaced.
+   */
+  planned(t: TaskState): PlannedTask | undefined {
+    const cached = this.plannedByOrder[t.order]
+    if (cached !== undefined && cached.id === t.taskId) return cached
+    const p = this.plan.tasks.get(t.taskId)
+    if (p !== undefined) this.plannedByOrder[t.order] = p
+    return p
+  }
+
+  private readonly plannedByOrder: PlannedTask[] = []
 
   /**
    * Records an event: it is applied to the state through the reducer and buffered for the next
@@ -179,7 +194,7 @@ export class LiveRun {
     const changed = applyEvent(this.state, event)
     this.log.add(event)
     if (changed) {
-      this.log.touch(changed.taskId)
+      this.log.touch(changed)
       this.graph.touched(changed)
       this.changedSinceStopPass?.add(changed.taskId)
       if (changed.parent !== undefined) this.maps.itemChanged(changed, event.type)

@@ -21,17 +21,17 @@ export function tryDispatch(run: LiveRun, t: TaskState): boolean {
   if (run.attempts.size >= run.plan.maxParallelism) return false
   // A subworkflow task waits for its own run, whose tasks take the slots: holding one too could
   // leave none for them.
-  const holdsSlot = run.plan.tasks.get(t.taskId)?.backend !== SUBWORKFLOW_BACKEND
+  const planned = run.planned(t)!
+  const holdsSlot = planned.backend !== SUBWORKFLOW_BACKEND
   if (holdsSlot && !run.deps.slots.tryAcquire()) return false
-  const attempt = newAttempt(run, t)
+  const attempt = newAttempt(run, t, planned)
   attempt.holdsSlot = holdsSlot
   run.attempts.set(t.taskId, attempt)
-  void prepare(run, attempt)
+  void prepare(run, attempt, planned)
   return true
 }
 
-function prepare(run: LiveRun, a: Attempt): void {
-  const planned = run.plan.tasks.get(a.taskId)!
+function prepare(run: LiveRun, a: Attempt, planned: PlannedTask): void {
   // Most tasks await nothing before they start (no agent memory to load, no context to build):
   // they are prepared at once, without a promise. Batched mode still reports to its batch later,
   // once every member has joined it.

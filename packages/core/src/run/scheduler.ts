@@ -57,7 +57,7 @@ export function step(run: LiveRun): void {
     // be prepared (and its start decided) at once, pausing the run over budget: then stop.
     unparkItems(run)
     for (let t = run.graph.nextReady(); t; t = run.graph.nextReady()) {
-      const planned = run.plan.tasks.get(t.taskId)
+      const planned = run.planned(t)
       if (mapIsFull(run, planned)) {
         // Its map runs `maxParallel` items: it waits off the queue, and the next task may go.
         run.graph.takeReady()
@@ -130,7 +130,7 @@ function resolvePending(run: LiveRun): void {
       continue
     }
     if (!all) continue
-    const planned = run.plan.tasks.get(id)!
+    const planned = run.planned(t)!
     const when = planned.when
     if (when !== undefined) {
       let pass: boolean
