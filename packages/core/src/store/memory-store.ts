@@ -18,12 +18,13 @@ import { cloneJson } from './clone.js'
 import { createMemoryDataflowStore } from './memory-dataflow.js'
 import { createMemoryQueueStore } from './memory-queue.js'
 import { createMemoryScheduleStore } from './memory-schedules.js'
+import { StoredTasks } from './memory-tasks.js'
 import { compareTasks, matchesTaskQuery } from './task-query.js'
 
 interface RunRecord {
   spec: RunSpec
   summary?: RunSummary
-  tasks: Map<string, TaskState>
+  tasks: StoredTasks
   events: WeftEvent[]
 }
 
@@ -70,7 +71,7 @@ export function createMemoryStore(): FullStore {
       let record = runs.get(commit.runId)
       if (commit.create) {
         if (record) throw new WeftError('conflict', `run ${commit.runId} already exists`)
-        record = { spec: commit.create.spec, tasks: new Map(), events: [] }
+        record = { spec: commit.create.spec, tasks: new StoredTasks(), events: [] }
       } else if (!record) {
         throw new WeftError('run_not_found', `run ${commit.runId} does not exist`)
       }
@@ -99,7 +100,7 @@ export function createMemoryStore(): FullStore {
       }
       runs.set(commit.runId, record)
       if (commit.spec) record.spec = commit.spec
-      for (const t of commit.tasks ?? []) record.tasks.set(t.taskId, t)
+      for (const t of commit.tasks ?? []) record.tasks.put(t)
       for (const m of commit.memory ?? []) {
         const scope = memory.get(m.scope) ?? new Map<string, MemoryEntry>()
         memory.set(m.scope, scope)
