@@ -231,14 +231,18 @@ function completeAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void {
     const t = run.task(id)
     const text = result.text ?? t.text
     const sessionId = result.sessionId ?? t.sessionId
-    // In the order the fields have always had (exports and logs show them so).
-    const data: { output: Json; text?: string; durationMs?: number; usage?: Usage; sessionId?: string } = {
-      output,
+    // In the order the fields have always had (exports and logs show them so). The usual case is
+    // one literal: a field added to an object after it was made takes a second array, and the
+    // store keeps this object for the whole run.
+    let data: { output: Json; text?: string; durationMs?: number; usage?: Usage; sessionId?: string }
+    if (text === undefined && !t.usage && !sessionId) data = { output, durationMs }
+    else {
+      data = { output }
+      if (text !== undefined) data.text = text
+      data.durationMs = durationMs
+      if (t.usage) data.usage = t.usage
+      if (sessionId) data.sessionId = sessionId
     }
-    if (text !== undefined) data.text = text
-    data.durationMs = durationMs
-    if (t.usage) data.usage = t.usage
-    if (sessionId) data.sessionId = sessionId
     run.record({
       type: 'task.succeeded',
       taskId: id,

@@ -91,12 +91,11 @@ export class RunExecution {
       },
     })
     for (const p of run.plan.tasks.values()) {
-      // Assigned, not spread: once per task of the run.
-      const data: { needs: string[]; priority: number; backend?: string } = {
-        needs: p.needs,
-        priority: p.priority,
-      }
-      if (p.backend) data.backend = p.backend
+      // One literal with exactly its fields, no spread: an object with a field added after it was
+      // made carries a second array for it, and every run keeps this one per task.
+      const data = p.backend
+        ? { needs: p.needs, priority: p.priority, backend: p.backend }
+        : { needs: p.needs, priority: p.priority }
       run.record({ type: 'task.added', taskId: p.id, data })
     }
     for (const taskId of taskIds) {

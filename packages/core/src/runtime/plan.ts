@@ -52,6 +52,9 @@ export interface AgentProfile {
   with?: Record<string, Json>
 }
 
+/** The options of a task that has none: one shared object (never changed: options are rendered into a new one). */
+const NO_OPTIONS: Record<string, Json> = Object.freeze({}) as Record<string, Json>
+
 export function planTask(
   id: string,
   task: TaskSpec,
@@ -64,24 +67,27 @@ export function planTask(
   const agentName = task.agent ?? defaults.agent
   // Own entries only: a name like `toString` is not an agent.
   const agent = agentName && Object.hasOwn(agents, agentName) ? agents[agentName] : undefined
+  // Only the fields a task has are set, one at a time: a plan is kept for each task for the whole
+  // run, and a literal with every field (most of them undefined) took twice the memory.
   const planned: PlannedTask = {
     id,
     order,
     needs: task.needs ?? [],
     priority: task.priority ?? defaults.priority ?? DEFAULT_PRIORITY,
     backend: task.approval ? undefined : (spec.backend ?? task.backend ?? agent?.backend ?? defaults.backend),
-    model: task.model ?? agent?.model ?? defaults.model,
-    prompt: task.prompt,
-    input: task.input,
-    with: agent?.with || task.with ? { ...agent?.with, ...task.with } : {},
-    timeoutMs: task.timeoutMs ?? defaults.timeoutMs,
-    retry: task.retry,
-    workflowRetry: defaults.retry,
-    when: task.when,
-    approval: task.approval,
-    contextFrom: task.context?.from,
+    with: agent?.with || task.with ? { ...agent?.with, ...task.with } : NO_OPTIONS,
   }
-  // Optional fields assigned, not spread: spreads in a literal made it a slow object, per task.
+  const model = task.model ?? agent?.model ?? defaults.model
+  if (model !== undefined) planned.model = model
+  if (task.prompt !== undefined) planned.prompt = task.prompt
+  if (task.input !== undefined) planned.input = task.input
+  const timeoutMs = task.timeoutMs ?? defaults.timeoutMs
+  if (timeoutMs !== undefined) planned.timeoutMs = timeoutMs
+  if (task.retry !== undefined) planned.retry = task.retry
+  if (defaults.retry !== undefined) planned.workflowRetry = defaults.retry
+  if (task.when !== undefined) planned.when = task.when
+  if (task.approval !== undefined) planned.approval = task.approval
+  if (task.context?.from !== undefined) planned.contextFrom = task.context.from
   if (task.context) planned.context = task.context
   if (task.budget) planned.budget = task.budget
   if (task.expectedOutputTokens !== undefined) planned.expectedOutputTokens = task.expectedOutputTokens
