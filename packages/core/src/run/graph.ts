@@ -5,14 +5,14 @@
  * of 1,000 does.
  *
  * Tasks are known here by their order (their place in the run, 0, 1, 2, …: the reducer numbers
- * them as they are added), and the edges are arrays of orders: a task id is looked up once per
- * edge when the graph is built, not on every step. Lookups by id in maps of 100,000 tasks were
- * most of the time this graph took.
+ * them as they are added), and the edges are orders: a task id is looked up once per edge when
+ * the graph is built, not on every step. Lookups by id in maps of 100,000 tasks were most of the
+ * time this graph took. The edges of all tasks sit in two flat typed arrays each (compressed rows:
+ * the needs of task `o` are `needList[needStart[o]]` up to `needList[needStart[o + 1]]`), not in two
+ * arrays per task: the graph lives as long as the run, and those arrays were a tenth of its memory.
  */
 import { isTerminalTaskStatus, type TaskState } from '@weft/spec'
 import { KeyHeap } from './heap.js'
-
-const NONE: readonly number[] = []
 
 export class TaskGraph {
   /** Orders in an order where every task comes after the tasks it needs; undefined: the orders themselves. */
@@ -21,10 +21,14 @@ export class TaskGraph {
   private topoAt: Int32Array | undefined
   /** How many tasks the graph was built with: tasks added since wait for the next `rebuild`. */
   private size = 0
-  /** The tasks that need a task, by order. */
-  private dependents: (number[] | undefined)[] = []
-  /** The tasks a task needs, by order; undefined when one of its needs is not a task of the run. */
-  private needOrders: (readonly number[] | undefined)[] = []
+  /** The orders of the tasks each task needs (compressed rows, see above); -1 for a need that is no task. */
+  private needStart = new Int32Array(1)
+  private needList = new Int32Array(0)
+  /** 1 when every need of the task is a task of the run. */
+  private needsKnown = new Uint8Array(0)
+  /** The orders of the tasks that need each task, in order (compressed rows). */
+  private depStart = new Int32Array(1)
+  private depList = new Int32Array(0)
   /** Approval gates in topological order: the only tasks that open without a slot. */
   approvalGates: string[] = []
   /**
@@ -52,7 +56,7 @@ export class TaskGraph {
   constructor(
     private readonly tasks: ReadonlyMap<string, TaskState>,
     private readonly states: readonly (TaskState | undefined)[],
-    private readonly isApprovalGate: (taskId: string) => boolean,
+    private readonly isApprovalGate: (t: TaskState) => boolean,
     private readonly isReady: (t: TaskState) => boolean,
   ) {}
 
@@ -63,27 +67,31 @@ export class TaskGraph {
   touched(t: TaskState): void {
     if (t.status === 'pending') this.checkPending(t.order)
     else if (this.isReady(t)) this.push(t)
-    if (!isTerminalTaskStatus(t.status)) return
-    const deps = this.dependents[t.order]
-    if (deps) for (const d of deps) if (this.states[d]?.status === 'pending') this.checkPending(d)
+    if (!isTerminalTaskStatus(t.status) || t.order >= this.size) return
+    const list = this.depList
+    const end = this.depStart[t.order + 1]!
+    for (let j = this.depStart[t.order]!; j < end; j++) {
+      const d = list[j]!
+      if (this.states[d]?.status === 'pending') this.checkPending(d)
+    }
   }
 
   /** Whether another task needs this one. */
   isNeeded(t: TaskState): boolean {
-    return this.dependents[t.order] !== undefined
+    return t.order < this.size && this.depStart[t.order + 1]! > this.depStart[t.order]!
   }
 
   /**
-   * The orders of the tasks `t` needs, when all are tasks of the graph (the scheduler's hot path
-   * reads `stateAt` with them instead of looking needs up by id); else undefined.
+   * Whether the graph knows every need of `t` as a task (then the scheduler's hot path reads them
+   * with `needAt` instead of looking them up by id).
    */
-  needOrdersOf(t: TaskState): readonly number[] | undefined {
-    const orders = this.needOrders[t.order]
-    return orders && orders.length === t.needs.length ? orders : undefined
+  needsIndexed(t: TaskState): boolean {
+    return t.order < this.size && this.needsKnown[t.order] === 1
   }
 
-  stateAt(order: number): TaskState | undefined {
-    return this.states[order]
+  /** The state of the `i`th need of `t` (only when `needsIndexed(t)`). */
+  needAt(t: TaskState, i: number): TaskState | undefined {
+    return this.states[this.needList[this.needStart[t.order]! + i]!]
   }
 
   /** The next pending task to look at, in topological order. */
@@ -144,8 +152,16 @@ export class TaskGraph {
   rebuild(): void {
     const states = this.states
     const n = states.length
-    const dependents: (number[] | undefined)[] = new Array(n)
-    const needOrders: (readonly number[] | undefined)[] = new Array(n)
+    const needStart = new Int32Array(n + 1)
+    let edges = 0
+    for (let o = 0; o < n; o++) {
+      needStart[o] = edges
+      edges += states[o]?.needs.length ?? 0
+    }
+    needStart[n] = edges
+    const needList = new Int32Array(edges)
+    const needsKnown = new Uint8Array(n)
+    const depStart = new Int32Array(n + 1)
     // Most workflows, written or generated, need only tasks declared before: then the declaration
     // order is a topological order, and no search is needed.
     let declared = true
@@ -154,29 +170,37 @@ export class TaskGraph {
       if (t === undefined) continue
       this.priorityByOrder[o] = t.priority
       const needs = t.needs
-      if (needs.length === 0) {
-        needOrders[o] = NONE
-        continue
-      }
-      const orders = new Array<number>(needs.length)
-      let known = true
+      const base = needStart[o]!
+      let known = 1
       for (let i = 0; i < needs.length; i++) {
         const need = this.tasks.get(needs[i]!)
         if (need === undefined) {
-          known = false
+          needList[base + i] = -1
+          known = 0
           continue
         }
         const at = need.order
-        orders[i] = at
+        needList[base + i] = at
         if (at >= o) declared = false
-        const list = dependents[at]
-        if (list) list.push(o)
-        else dependents[at] = [o]
+        depStart[at + 1]!++
       }
-      needOrders[o] = known ? orders : undefined
+      needsKnown[o] = known
     }
-    this.dependents = dependents
-    this.needOrders = needOrders
+    // Counts to starts, then each task listed under its needs, in order.
+    for (let o = 0; o < n; o++) depStart[o + 1]! += depStart[o]!
+    const depList = new Int32Array(depStart[n]!)
+    const fill = depStart.slice(0, n)
+    for (let o = 0; o < n; o++) {
+      for (let j = needStart[o]!; j < needStart[o + 1]!; j++) {
+        const at = needList[j]!
+        if (at >= 0) depList[fill[at]!++] = o
+      }
+    }
+    this.needStart = needStart
+    this.needList = needList
+    this.needsKnown = needsKnown
+    this.depStart = depStart
+    this.depList = depList
     this.size = n
     if (declared) {
       this.topo = undefined
@@ -194,7 +218,7 @@ export class TaskGraph {
     for (let at = 0; at < count; at++) {
       const t = states[this.topo ? this.topo[at]! : at]
       if (t === undefined) continue
-      if (this.isApprovalGate(t.taskId)) gates.push(t.taskId)
+      if (this.isApprovalGate(t)) gates.push(t.taskId)
       if (t.status !== 'pending') {
         if (this.isReady(t)) this.push(t)
       } else if (this.mayMove(t)) this.pendingChecks.push(at)
@@ -205,38 +229,37 @@ export class TaskGraph {
   /** Depth first, in declaration order, with an explicit stack (a chain of 100,000 tasks cannot overflow it). */
   private depthFirstOrder(): number[] {
     const states = this.states
+    const { needStart, needList } = this
     const order: number[] = []
     const seen = new Uint8Array(states.length)
-    const frames: { at: number; needs: readonly number[]; next: number }[] = []
+    // A frame is a task and the place in `needList` of its next need to visit.
+    const frameTask: number[] = []
+    const frameNext: number[] = []
     const enter = (o: number) => {
       seen[o] = 1
-      frames.push({ at: o, needs: this.needOrders[o] ?? this.knownNeeds(o), next: 0 })
+      frameTask.push(o)
+      frameNext.push(needStart[o]!)
     }
     for (let o = 0; o < states.length; o++) {
       if (seen[o] || states[o] === undefined) continue
       enter(o)
-      while (frames.length) {
-        const frame = frames[frames.length - 1]!
-        if (frame.next === frame.needs.length) {
-          frames.pop()
-          order.push(frame.at)
+      while (frameTask.length) {
+        const top = frameTask.length - 1
+        const at = frameTask[top]!
+        const next = frameNext[top]!
+        if (next === needStart[at + 1]!) {
+          frameTask.pop()
+          frameNext.pop()
+          order.push(at)
           continue
         }
-        const need = frame.needs[frame.next++]!
-        if (!seen[need]) enter(need)
+        frameNext[top] = next + 1
+        const need = needList[next]!
+        // A need that is no task (-1) is left out.
+        if (need >= 0 && !seen[need]) enter(need)
       }
     }
     return order
-  }
-
-  /** The orders of the needs of a task that names something that is not a task (those are left out). */
-  private knownNeeds(o: number): number[] {
-    const out: number[] = []
-    for (const id of this.states[o]?.needs ?? []) {
-      const need = this.tasks.get(id)
-      if (need) out.push(need.order)
-    }
-    return out
   }
 
   /**
@@ -247,9 +270,12 @@ export class TaskGraph {
    */
   private mayMove(t: TaskState): boolean {
     let open = false
-    const orders = this.needOrdersOf(t)
-    for (let i = 0; i < t.needs.length; i++) {
-      const status = (orders ? this.states[orders[i]!] : this.tasks.get(t.needs[i]!))?.status
+    const end = this.needStart[t.order + 1]!
+    for (let j = this.needStart[t.order]!; j < end; j++) {
+      const at = this.needList[j]!
+      // A need that is no task: the look skips the task.
+      if (at < 0) return true
+      const status = this.states[at]?.status
       if (status === 'failed' || status === 'canceled' || status === 'skipped') return true
       if (status === undefined) return true
       if (!isTerminalTaskStatus(status)) open = true

@@ -134,7 +134,7 @@ export class LiveRun {
     this.graph = new TaskGraph(
       state.tasks,
       state.byOrder,
-      (id) => this.plan.tasks.get(id)?.approval !== undefined,
+      (t) => this.planned(t)?.approval !== undefined,
       (t) => this.isReady(t),
     )
     this.log = new CommitLog({

@@ -115,9 +115,9 @@ function resolvePending(run: LiveRun): void {
     const id = t.taskId
     let broken: TaskState | undefined
     let all = true
-    const orders = graph.needOrdersOf(t)
+    const indexed = graph.needsIndexed(t)
     for (let i = 0; i < t.needs.length; i++) {
-      const need = orders ? graph.stateAt(orders[i]!)! : run.task(t.needs[i]!)
+      const need = indexed ? graph.needAt(t, i)! : run.task(t.needs[i]!)
       if (need.status === 'failed' || need.status === 'canceled' || need.status === 'skipped') {
         broken = need
         break
