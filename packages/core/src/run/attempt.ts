@@ -20,6 +20,8 @@ import { failTask, finishWithout } from './transitions.js'
 
 export interface Attempt {
   taskId: string
+  /** The task's order: its state is read by it (`run.taskAt`), not looked up by id. */
+  order: number
   /** The attempt's number (the task's attempts so far, plus one). */
   number: number
   /** The attempt's own abort: preparation, compaction and execution all stop with its signal. */
@@ -44,6 +46,7 @@ const MAX_LOGGED_PROMPT = 16 * 1024
 export function newAttempt(run: LiveRun, t: TaskState, planned = run.planned(t)): Attempt {
   const a: Attempt = {
     taskId: t.taskId,
+    order: t.order,
     number: t.attempt + 1,
     controller: new AttemptAbort(),
     stage: 'preparing',
@@ -90,13 +93,14 @@ export function followAttempt(run: LiveRun, t: TaskState): boolean {
 }
 
 export function startAttempt(run: LiveRun, a: Attempt, prepared: PreparedTask, planned: PlannedTask): void {
-  const t = run.task(a.taskId)
+  const t = run.taskAt(a.order)
   run.timers.forget(a.taskId)
   a.stage = 'running'
   a.startedMs = run.clock.now()
   run.batch?.started(a.taskId)
   const estimate = prepared.estimate
-  // Optional fields assigned, not spread: this runs once per attempt.
+  // Optional fields assigned, not spread: this runs once per attempt. The backend is in the
+  // literal: the store keeps this object, and one made empty has room for four fields.
   const data: {
     backend?: string
     model?: string
@@ -104,8 +108,7 @@ export function startAttempt(run: LiveRun, a: Attempt, prepared: PreparedTask, p
     promptTruncated?: boolean
     sessionId?: string
     estimate?: typeof estimate
-  } = {}
-  if (planned.backend) data.backend = planned.backend
+  } = planned.backend ? { backend: planned.backend } : {}
   if (planned.model) data.model = planned.model
   // What was sent, for people reading the log (the web page's task panel); long ones are cut.
   const prompt = prepared.request.prompt
@@ -115,7 +118,7 @@ export function startAttempt(run: LiveRun, a: Attempt, prepared: PreparedTask, p
   }
   if (t.sessionId) data.sessionId = t.sessionId
   if (estimate) data.estimate = estimate
-  run.record({ type: 'task.started', taskId: a.taskId, attempt: a.number, data })
+  run.record({ type: 'task.started', taskId: a.taskId, attempt: a.number, data }, t)
   if (estimate) run.ledger.reserve(a.taskId, estimate)
   // The start is committed before the backend is called: a crash never hides a running attempt.
   run
@@ -136,7 +139,7 @@ function execute(run: LiveRun, a: Attempt, prepared: PreparedTask): Promise<Task
       attempt: a.number,
       backend: prepared.backend.id,
       request: prepared.request,
-      priority: run.task(a.taskId).priority,
+      priority: run.taskAt(a.order).priority,
     },
     new AttemptChannel(run, a),
   )
@@ -228,7 +231,7 @@ function completeAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void {
     }
     if (result.usage && !run.ledger.seen(id, a.number)) run.ledger.recordUsage(id, a.number, result.usage)
     if (result.memory) writeMemory(run, id, result.memory)
-    const t = run.task(id)
+    const t = run.taskAt(a.order)
     const text = result.text ?? t.text
     const sessionId = result.sessionId ?? t.sessionId
     // In the order the fields have always had (exports and logs show them so). The usual case is
@@ -243,12 +246,15 @@ function completeAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void {
       if (t.usage) data.usage = t.usage
       if (sessionId) data.sessionId = sessionId
     }
-    run.record({
-      type: 'task.succeeded',
-      taskId: id,
-      attempt: a.number,
-      data: data as typeof data & { durationMs: number },
-    })
+    run.record(
+      {
+        type: 'task.succeeded',
+        taskId: id,
+        attempt: a.number,
+        data: data as typeof data & { durationMs: number },
+      },
+      t,
+    )
   } else if (abort?.kind === 'shutdown' || (!abort && outcome.error instanceof AttemptLostError)) {
     // Not the task's fault: it goes back to the queue and runs again when the run is recovered
     // (a shutdown), or at once as a new attempt (a worker that lost it, see dispatch.ts).

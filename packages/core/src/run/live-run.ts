@@ -175,11 +175,17 @@ export class LiveRun {
 
   private readonly plannedByOrder: PlannedTask[] = []
 
+  /** The state of the task of order `order` (an attempt knows its task's order). */
+  taskAt(order: number): TaskState {
+    return this.state.byOrder[order]!
+  }
+
   /**
    * Records an event: it is applied to the state through the reducer and buffered for the next
-   * commit; a task it changed is committed with it and looked at again by the scheduler.
+   * commit; a task it changed is committed with it and looked at again by the scheduler. `known`:
+   * the event's task as the caller has it, if it does (the reducer checks it; see applyEvent).
    */
-  record(draft: EventDraft): TaskState | undefined {
+  record(draft: EventDraft, known?: TaskState): TaskState | undefined {
     // One shape for every event (absent fields are undefined): it keeps this path monomorphic.
     const event = {
       runId: this.id,
@@ -191,7 +197,7 @@ export class LiveRun {
       severity: draft.severity ?? SEVERITY[draft.type] ?? 'info',
       data: draft.data,
     } as WeftEvent
-    const changed = applyEvent(this.state, event)
+    const changed = applyEvent(this.state, event, known)
     this.log.add(event)
     if (changed) {
       this.log.touch(changed)

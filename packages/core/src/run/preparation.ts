@@ -81,12 +81,13 @@ function prepareInput(
   return {
     runId: run.id,
     attempt: a.number,
-    task: run.task(a.taskId),
+    task: run.taskAt(a.order),
     planned,
     backends: run.deps.backends,
     cost: run.deps.cost,
     context: run.deps.context,
     tasks: run.state.tasks,
+    graph: run.graph,
     inputs: run.spec.inputs as JsonObject,
     scope: itemScope(run.taskScope(agent), planned),
     memory,
@@ -108,7 +109,7 @@ function afterPrepare(
     notStarted(run, a)
     return
   }
-  const t = run.task(a.taskId)
+  const t = run.taskAt(a.order)
   if (t.status !== 'queued' && t.status !== 'retrying') {
     // Canceled while it was being prepared.
     notStarted(run, a)

@@ -42,6 +42,8 @@ export interface PrepareInput {
   cost?: CostModel
   context?: ContextPipeline
   tasks: ReadonlyMap<string, TaskState>
+  /** The run's graph, whose needs are read by order (see `upstream` in preparedWith). */
+  graph?: { needsIndexed(t: TaskState): boolean; needAt(t: TaskState, i: number): TaskState | undefined }
   inputs: JsonObject
   /** The template scope (inputs, tasks, run, memory); `context` is added here. */
   scope: Scope
@@ -157,8 +159,12 @@ function preparedWith(p: PrepareInput, backend: Backend, context: PreparedTask['
     options = parsed.data as Record<string, Json>
   }
   const upstream: Record<string, { output?: Json; text?: string }> = taskKeyed()
-  for (const dep of planned.needs) {
-    const d = p.tasks.get(dep)
+  // The task's needs by order when the graph has them and they are the planned list itself (a
+  // task loaded from a store carries a copy): no lookup by id per need.
+  const graph = planned.needs === task.needs && p.graph?.needsIndexed(task) ? p.graph : undefined
+  for (let i = 0; i < planned.needs.length; i++) {
+    const dep = planned.needs[i]!
+    const d = graph ? graph.needAt(task, i) : p.tasks.get(dep)
     if (d?.status !== 'succeeded') continue
     const up: { output?: Json; text?: string } = { output: d.output }
     if (d.text !== undefined) up.text = d.text

@@ -16,8 +16,12 @@ export type RunEvent = WeftEvent
 /**
  * Applies one event. Returns the task whose state it changed (so the caller commits that task and
  * looks at its dependents again), or undefined.
+ *
+ * `known` is a hint a live run may give: the current state of the event's task, which it holds
+ * already. It is used only when it is that (checked by order, an array read), and saves looking
+ * the task up by id in a map of every task; replay gives none, and the outcome is the same.
  */
-export function applyEvent(state: RunState, e: RunEvent): TaskState | undefined {
+export function applyEvent(state: RunState, e: RunEvent, known?: TaskState): TaskState | undefined {
   const ts = e.ts
   const seq = Math.max(e.seq, state.lastSeq)
   // Task events (most events) only tick the summary; the others replace it.
@@ -60,7 +64,10 @@ export function applyEvent(state: RunState, e: RunEvent): TaskState | undefined 
     }
     default:
       if (e.type.startsWith('task.') && e.taskId) {
-        const t = state.tasks.get(e.taskId)
+        const t =
+          known !== undefined && known.taskId === e.taskId && state.byOrder[known.order] === known
+            ? known
+            : state.tasks.get(e.taskId)
         if (t) {
           const after = put(state, t, nextTask(t, e), ts, seq)
           if (e.type === 'task.started' && e.data.estimate) state.summary = withEstimate(state.summary, e)

@@ -146,6 +146,6 @@ function resolvePending(run: LiveRun): void {
       }
     }
     if (planned.map) expandMap(run, id)
-    else run.record({ type: 'task.queued', taskId: id, data: NO_DATA })
+    else run.record({ type: 'task.queued', taskId: id, data: NO_DATA }, t)
   }
 }
