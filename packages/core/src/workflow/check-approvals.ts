@@ -11,11 +11,14 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
  */
 export function checkApprovals(
   rawTasks: Record<string, unknown> | undefined,
+  /** The value of each task, in the order of `taskIds`. */
+  tasks: unknown[],
   taskIds: string[],
   add: AddDiagnostic,
 ): void {
-  for (const id of taskIds) {
-    const task = rawTasks![id]
+  for (let at = 0; at < taskIds.length; at++) {
+    const id = taskIds[at]!
+    const task = tasks[at]
     const approval = isObject(task) && isObject(task.approval) ? task.approval : undefined
     if (!approval) continue
     const raw = approval.onReject

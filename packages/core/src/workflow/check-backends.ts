@@ -16,12 +16,16 @@ const OFFICIAL_BACKENDS = new Map([
   ['anthropic', '@weft/backend-anthropic'],
 ])
 
+/** `with` of a task that has none (only read). */
+const NO_OPTIONS = Object.freeze({})
+
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v)
 
 export interface BackendCheckContext {
   raw: Record<string, unknown>
-  rawTasks: Record<string, unknown> | undefined
+  /** The value of each task, in the order of `taskIds`. */
+  tasks: unknown[]
   taskIds: string[]
   options: ValidateOptions
   add: AddDiagnostic
@@ -33,10 +37,11 @@ export interface BackendCheckContext {
  * carries no work, and no command comes from an input unless the workflow opts in.
  */
 export function checkBackends(ctx: BackendCheckContext): void {
-  const { raw, rawTasks, taskIds, options, add, suggest } = ctx
+  const { raw, tasks, taskIds, options, add, suggest } = ctx
   const defaults = isObject(raw.defaults) ? raw.defaults : {}
-  for (const id of taskIds) {
-    const task = rawTasks![id]
+  for (let at = 0; at < taskIds.length; at++) {
+    const id = taskIds[at]!
+    const task = tasks[at]
     if (!isObject(task)) continue
     if (task.approval !== undefined) {
       for (const k of ['backend', 'prompt', 'with', 'input'] as const) {
@@ -106,12 +111,12 @@ export function checkBackends(ctx: BackendCheckContext): void {
     }
     if (typeof backend !== 'string' || !options.backends) continue
     const info = options.backends.get(backend)
-    const path = options.backendOverride
-      ? ['tasks', id]
-      : task.backend !== undefined
-        ? ['tasks', id, 'backend']
-        : ['defaults', 'backend']
     if (!info) {
+      const path = options.backendOverride
+        ? ['tasks', id]
+        : task.backend !== undefined
+          ? ['tasks', id, 'backend']
+          : ['defaults', 'backend']
       const known = [...options.backends.keys()]
       const guess = suggest(backend, known)
       add({
@@ -125,7 +130,7 @@ export function checkBackends(ctx: BackendCheckContext): void {
       })
       continue
     }
-    const withValue = task.with ?? {}
+    const withValue = task.with ?? NO_OPTIONS
     if (info.optionsSchema && collectTemplates(withValue).length === 0) {
       const res = info.optionsSchema.safeParse(withValue)
       if (!res.success) {

@@ -8,7 +8,8 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 
 export interface RetryCheckContext {
   raw: Record<string, unknown>
-  rawTasks: Record<string, unknown> | undefined
+  /** The value of each task, in the order of `taskIds`. */
+  tasks: unknown[]
   taskIds: string[]
   options: ValidateOptions
   add: AddDiagnostic
@@ -20,11 +21,12 @@ export interface RetryCheckContext {
  * warnings (the run would work, it just never retries); `--strict` makes them errors.
  */
 export function checkRetries(ctx: RetryCheckContext): void {
-  const { raw, rawTasks, taskIds, options, add } = ctx
+  const { raw, tasks, taskIds, options, add } = ctx
   const defaults = isObject(raw.defaults) ? raw.defaults : {}
   const workflowRetry = isObject(defaults.retry) ? (defaults.retry as RetryPolicy) : undefined
-  for (const id of taskIds) {
-    const task = rawTasks![id]
+  for (let i = 0; i < taskIds.length; i++) {
+    const id = taskIds[i]!
+    const task = tasks[i]
     if (!isObject(task)) continue
     const own = isObject(task.retry) ? (task.retry as RetryPolicy) : undefined
     if (task.approval !== undefined) {

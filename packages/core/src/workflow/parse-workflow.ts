@@ -84,13 +84,16 @@ export function parseSimpleTask(task: unknown): TaskSpec | undefined {
   return out as TaskSpec
 }
 
-/** `WorkflowSpecSchema.safeParse(raw)`, with the tasks read one by one (see above). */
-export function parseWorkflow(raw: Record<string, unknown>): WorkflowParse {
+/**
+ * `WorkflowSpecSchema.safeParse(raw)`, with the tasks read one by one (see above). `taskIds`:
+ * `Object.keys(raw.tasks)` when the caller has listed them already.
+ */
+export function parseWorkflow(raw: Record<string, unknown>, taskIds?: string[]): WorkflowParse {
   const tasks = raw.tasks
   if (!isPlain(tasks) || Object.getOwnPropertySymbols(tasks).length > 0)
     return WorkflowSpecSchema.safeParse(raw)
   const parsedTasks: Record<string, TaskSpec> = {}
-  for (const id of Object.keys(tasks)) {
+  for (const id of taskIds ?? Object.keys(tasks)) {
     // The schema's record skips such a key; the workflow is refused for it elsewhere (shape.ts).
     if (id === '__proto__') return WorkflowSpecSchema.safeParse(raw)
     const task = tasks[id]

@@ -26,7 +26,12 @@ function pathOf(frame: Frame | undefined): DocPath {
  * task or an option would vanish between validation and the run. Walks with its own stack; an
  * object that contains itself (possible in code) is reported as too deep, never looped over.
  */
-export function checkShape(raw: unknown, maxDepth: number): ShapeProblem[] {
+export function checkShape(
+  raw: unknown,
+  maxDepth: number,
+  /** An object whose keys the caller has listed already (a workflow's tasks), and those keys. */
+  listed?: { value: object; keys: string[] },
+): ShapeProblem[] {
   const problems: ShapeProblem[] = []
   const todo: Frame[] = [{ value: raw, depth: 0, key: undefined, parent: undefined }]
   while (todo.length) {
@@ -48,7 +53,7 @@ export function checkShape(raw: unknown, maxDepth: number): ShapeProblem[] {
       }
       continue
     }
-    const keys = Object.keys(value)
+    const keys = value === listed?.value ? listed.keys : Object.keys(value)
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!
       if (key === '__proto__') {
@@ -56,10 +61,39 @@ export function checkShape(raw: unknown, maxDepth: number): ShapeProblem[] {
         continue
       }
       const child = (value as Record<string, unknown>)[key]
-      if (child !== null && typeof child === 'object') todo.push({ value: child, depth, key, parent: frame })
+      if (child === null || typeof child !== 'object') continue
+      // A value with nothing to report and nothing deeper to visit (a task of plain fields, a
+      // list of plain values like `needs`) gets no frame: most of a large workflow is such values.
+      if (depth < maxDepth && (Array.isArray(child) ? allPlain(child) : isLeaf(child, depth + 1 < maxDepth)))
+        continue
+      todo.push({ value: child, depth, key, parent: frame })
     }
   }
   return problems
+}
+
+/**
+ * An object with no `__proto__` key whose values are plain, or (when `listsFit`, lists one level
+ * deeper are within the depth) lists of plain values.
+ */
+function isLeaf(o: object, listsFit: boolean): boolean {
+  const keys = Object.keys(o)
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!
+    if (key === '__proto__') return false
+    const v = (o as Record<string, unknown>)[key]
+    if (v === null || typeof v !== 'object') continue
+    if (!listsFit || !Array.isArray(v) || !allPlain(v)) return false
+  }
+  return true
+}
+
+function allPlain(list: unknown[]): boolean {
+  for (let i = 0; i < list.length; i++) {
+    const x = list[i]
+    if (x !== null && typeof x === 'object') return false
+  }
+  return true
 }
 
 /**
@@ -68,11 +102,11 @@ export function checkShape(raw: unknown, maxDepth: number): ShapeProblem[] {
  */
 export function checkSize(
   raw: Record<string, unknown>,
-  rawTasks: Record<string, unknown> | undefined,
+  tasks: { value: object; keys: string[] } | undefined,
   limits: WorkflowLimits,
   add: AddDiagnostic,
 ): boolean {
-  const taskCount = rawTasks ? Object.keys(rawTasks).length : 0
+  const taskCount = tasks?.keys.length ?? 0
   if (taskCount > limits.maxTasks) {
     add({
       level: 'error',
@@ -84,7 +118,7 @@ export function checkSize(
     return false
   }
   let ok = true
-  for (const problem of checkShape(raw, limits.maxDepth)) {
+  for (const problem of checkShape(raw, limits.maxDepth, tasks)) {
     if (problem.kind === 'too_deep') {
       ok = false
       add({

@@ -102,16 +102,20 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
 
   // 0. Size and depth, before anything that recurses or scales with the document reads it.
   const rawTasks = isObject(raw.tasks) ? raw.tasks : undefined
-  if (!checkSize(raw, rawTasks, limits, add)) return finish(diagnostics, options.mode)
+  // The keys of a large tasks map are listed once, here (each listing sorts 100,000 keys), and
+  // each task is read from the map once: every check below walks these two lists.
+  const taskIds = rawTasks ? Object.keys(rawTasks) : []
+  const listed = rawTasks ? { value: rawTasks, keys: taskIds } : undefined
+  if (!checkSize(raw, listed, limits, add)) return finish(diagnostics, options.mode)
+  const tasks = taskIds.map((id) => rawTasks![id])
 
   // 1. Shape and values.
-  const parsed = parseWorkflow(raw)
+  const parsed = parseWorkflow(raw, rawTasks === raw.tasks ? taskIds : undefined)
   if (!parsed.success) {
     for (const issue of parsed.error.issues) schemaIssue(issue, add, raw)
   }
 
   // 2. The graph, from the raw document so that it is checked even when other fields are bad.
-  const taskIds = rawTasks ? Object.keys(rawTasks) : []
   if (rawTasks && taskIds.length === 0) {
     add({
       level: 'error',
@@ -122,8 +126,12 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
     })
   }
   const graph = new Map<string, string[]>()
-  for (const id of taskIds) {
-    const task = rawTasks![id]
+  // Whether every task needs only tasks before it: then there is no cycle to look for. A known
+  // need is before this task exactly when it is in `graph` already (tasks enter it in order).
+  let needsComeFirst = true
+  for (let at = 0; at < taskIds.length; at++) {
+    const id = taskIds[at]!
+    const task = tasks[at]
     if (RESERVED_NAMES.has(id)) {
       add({
         level: 'error',
@@ -180,13 +188,16 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
           path: needPath(id, needsRaw, i),
           hint: 'remove the repeat',
         })
-      } else valid.push(dep)
+      } else {
+        if (needsComeFirst && !graph.has(dep)) needsComeFirst = false
+        valid.push(dep)
+      }
       seen?.add(dep)
     }
     graph.set(id, valid)
   }
   // A few cycles say what to fix; a graph can hold more cycles than anyone could read.
-  for (const cycle of findCycles(graph, MAX_CYCLES)) {
+  for (const cycle of needsComeFirst ? [] : findCycles(graph, MAX_CYCLES)) {
     add({
       level: 'error',
       code: 'cycle',
@@ -197,15 +208,16 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
   }
 
   // 3. Backends, options and approval gates; retry policies that can never apply.
-  checkBackends({ raw, rawTasks, taskIds, options, add, suggest })
-  checkRetries({ raw, rawTasks, taskIds, options, add })
-  if (rawTasks) checkApprovals(rawTasks, taskIds, add)
+  checkBackends({ raw, tasks, taskIds, options, add, suggest })
+  checkRetries({ raw, tasks, taskIds, options, add })
+  if (rawTasks) checkApprovals(rawTasks, tasks, taskIds, add)
 
   // 4. Templates.
   const declaredInputs = isObject(raw.inputs) ? raw.inputs : {}
   const checkTemplate = templateChecker({ add, declaredInputs, rawTasks, taskIds, limits, suggest })
-  for (const id of taskIds) {
-    const task = rawTasks![id]
+  for (let at = 0; at < taskIds.length; at++) {
+    const id = taskIds[at]!
+    const task = tasks[at]
     if (!isObject(task)) continue
     const upstream = upstreamOf(graph, id)
     const map = isObject(task.map) ? task.map : undefined
@@ -221,8 +233,9 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
     checkCompensate({ raw, id, task, options, add, suggest, checkTemplate, upstream })
     // An approval's message is a template too, rendered when the gate opens.
     const approvalMessage = isObject(task.approval) ? task.approval.message : undefined
-    for (const t of collectTemplates(approvalMessage, ['tasks', id, 'approval', 'message']))
-      checkTemplate(t.text, t.path, upstream, id)
+    if (approvalMessage !== undefined)
+      for (const t of collectTemplates(approvalMessage, ['tasks', id, 'approval', 'message']))
+        checkTemplate(t.text, t.path, upstream, id)
     const contextSpec = isObject(task.context) ? task.context : undefined
     if (Array.isArray(contextSpec?.from)) {
       contextSpec.from.forEach((entry, i) => {
