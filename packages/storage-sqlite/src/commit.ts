@@ -1,6 +1,8 @@
 import { type Commit, isTerminalRunStatus, type RunSummary, WeftError, type WeftEvent } from '@weft/core'
 import type { Database } from './driver.js'
-import { EVENT_COLUMNS, MEMORY_COLUMNS } from './rows.js'
+import { prepareEventInserts } from './event-inserts.js'
+import { MEMORY_COLUMNS } from './rows.js'
+import { prepareTaskWrites } from './task-writes.js'
 
 /** What a commit reads of its run: the seq, and the indexed copies of summary fields. */
 interface RunRow {
@@ -38,16 +40,8 @@ export function prepareCommit(db: Database) {
   const listTags = db.prepare('SELECT tag FROM run_tags WHERE run_id = ?').pluck()
   const deleteTags = db.prepare('DELETE FROM run_tags WHERE run_id = ?')
   const insertTag = db.prepare('INSERT OR IGNORE INTO run_tags (run_id, tag) VALUES (?, ?)')
-  const upsertTask = db.prepare(
-    `INSERT INTO tasks (run_id, task_id, ord, status, state) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (run_id, task_id) DO UPDATE SET ord = excluded.ord, status = excluded.status, state = excluded.state`,
-  )
-  const updateTask = db.prepare(
-    'UPDATE tasks SET status = ?, state = ? WHERE run_id = ? AND task_id = ? AND ord = ?',
-  )
-  // One single-row INSERT per event: measured faster than multi-row VALUES (which SQLite runs
-  // as a coroutine) for the bursts a commit carries.
-  const insertEvent = db.prepare(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+  const writeTasks = prepareTaskWrites(db)
+  const insertEvents = prepareEventInserts(db)
   const upsertMemory = db.prepare(
     `INSERT INTO memory (${MEMORY_COLUMNS}) VALUES (?, ?, ?, ?)
      ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
@@ -86,21 +80,11 @@ export function prepareCommit(db: Database) {
 
     // The stored events are built from the drafts (their `data` objects included) rather than
     // parsed back from the rows: the same values, without a JSON.parse per event.
+    insertEvents(c.runId, lastSeq + 1, c.events)
     const stored: WeftEvent[] = new Array(c.events.length)
     for (let i = 0; i < c.events.length; i++) {
       const e = c.events[i]!
       const seq = lastSeq + i + 1
-      const severity = e.severity ?? 'info'
-      insertEvent.run(
-        c.runId,
-        seq,
-        e.ts,
-        e.type,
-        e.taskId ?? null,
-        e.attempt ?? null,
-        severity,
-        JSON.stringify(e.data),
-      )
       // The runtime's events come stamped for this run with seq 0 and a severity, and it never
       // changes them once committed: such an event is numbered in place and handed back (as the
       // memory store does), instead of a copy per event. Any other draft gets an event of its own.
@@ -117,20 +101,14 @@ export function prepareCommit(db: Database) {
       }
       if (e.taskId != null) event.taskId = e.taskId
       if (e.attempt != null) event.attempt = e.attempt
-      event.severity = severity
+      event.severity = e.severity ?? 'info'
       event.data = e.data as never
       stored[i] = event
     }
     const newLastSeq = lastSeq + stored.length
 
     if (c.spec) updateSpec.run(JSON.stringify(c.spec), c.runId)
-    for (const t of c.tasks ?? []) {
-      const state = JSON.stringify(t)
-      // A task already stored at the same order is one UPDATE that leaves the order index alone.
-      if (c.create || updateTask.run(t.status, state, c.runId, t.taskId, t.order).changes === 0) {
-        upsertTask.run(c.runId, t.taskId, t.order, t.status, state)
-      }
-    }
+    if (c.tasks) writeTasks(c.runId, c.tasks, c.create !== undefined)
     // In the commit's order, so that a later write of the same key wins, as in the other stores.
     const updatedAt = new Date().toISOString()
     for (const m of c.memory ?? []) {
