@@ -344,7 +344,17 @@ export class LiveRun {
   releaseSlot(a: { holdsSlot?: boolean }): void {
     if (!a.holdsSlot) return
     this.deps.slots.release()
-    queueMicrotask(() => this.deps.onSlotFreed())
+    // One look for free slots per burst of endings: `onSlotFreed` fills every free slot, so the
+    // endings queued behind one already waiting share it (a microtask and a closure per attempt).
+    if (this.slotCheckQueued) return
+    this.slotCheckQueued = true
+    queueMicrotask(this.slotCheck)
+  }
+
+  private slotCheckQueued = false
+  private readonly slotCheck = () => {
+    this.slotCheckQueued = false
+    this.deps.onSlotFreed()
   }
 
   attemptEnded(): void {

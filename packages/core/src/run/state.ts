@@ -112,6 +112,8 @@ export class RunState {
 export class TaskTable implements ReadonlyMap<string, TaskState> {
   readonly byOrder: TaskState[] = []
   private readonly index = new Map<string, number>()
+  /** Every order below `byOrder.length` holds a task (the usual case): iteration is the array's own. */
+  private dense = true
 
   get size(): number {
     return this.index.size
@@ -132,13 +134,23 @@ export class TaskTable implements ReadonlyMap<string, TaskState> {
     if (was === undefined || was.taskId !== t.taskId) {
       // A task new to the table, or (never from the reducer) one that moved to another order.
       const before = this.index.get(t.taskId)
-      if (before !== undefined && before !== t.order) delete this.byOrder[before]
+      if (before !== undefined && before !== t.order) {
+        delete this.byOrder[before]
+        this.dense = false
+      }
       this.index.set(t.taskId, t.order)
+      if (t.order > this.byOrder.length) this.dense = false
     }
     this.byOrder[t.order] = t
   }
 
-  *values(): MapIterator<TaskState> {
+  values(): MapIterator<TaskState> {
+    // An array's own iterator makes no result object per step (a generator does: a run's end
+    // walks every task a few times).
+    return this.dense ? this.byOrder.values() : this.sparseValues()
+  }
+
+  private *sparseValues(): MapIterator<TaskState> {
     for (const t of this.byOrder) if (t !== undefined) yield t
   }
 
