@@ -1,13 +1,14 @@
 /**
  * The floor of scenario 2: the same number of events inserted straight through the SQLite driver
- * the store uses (@photostructure/sqlite, node:sqlite's API) into the events table of a weft SQLite store (same schema, indexes and pragmas: WAL and
- * synchronous=NORMAL, set explicitly as the store sets its default), in transactions of
- * `perTransaction` rows. Nothing else is written.
+ * the store uses (@photostructure/sqlite, node:sqlite's API) into the events table of a weft
+ * SQLite store (same schema, indexes and pragmas: WAL and synchronous=NORMAL, set explicitly as
+ * the store sets its default), in transactions of `perTransaction` rows, up to 32 rows per INSERT
+ * as the store does. Nothing else is written.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DatabaseSync } from '@photostructure/sqlite'
+import { DatabaseSync, type StatementSyncInstance } from '@photostructure/sqlite'
 import { createSqliteStore } from '@weft/storage-sqlite'
 import { childInput, childOutput } from '../lib/child.js'
 import { commitRun } from '../lib/direct-run.js'
@@ -19,6 +20,7 @@ export interface RawChildInput {
   runs: number
 }
 
+const ROWS_PER_INSERT = 32
 const TYPES = ['task.added', 'task.queued', 'task.started', 'task.succeeded'] as const
 const input = childInput<RawChildInput>()
 const samples: number[] = []
@@ -36,28 +38,38 @@ for (let i = 0; i < input.warmup + input.runs; i++) {
     // Transactions by prepared statements: the cheapest way the driver offers.
     const begin = db.prepare('BEGIN')
     const commit = db.prepare('COMMIT')
-    const insert = db.prepare(
-      'INSERT INTO events (run_id, seq, ts, type, task_id, attempt, severity, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    )
+    // Rows in statements of up to 32, as the store writes them: a call into the driver costs more
+    // than SQLite's work for a row, so a floor of single-row INSERTs would flatter the store.
+    const inserts: StatementSyncInstance[] = []
+    const insertOf = (rows: number) =>
+      (inserts[rows] ??= db.prepare(
+        `INSERT INTO events (run_id, seq, ts, type, task_id, attempt, severity, data) VALUES ${new Array(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      ))
+    const values: (string | number | null)[] = []
     const t0 = performance.now()
     let seq = 1 // run.created is seq 1
     const write = (count: number) => {
       begin.run()
       const ts = new Date().toISOString()
-      for (let k = 0; k < count; k++) {
-        seq++
-        const type = TYPES[seq % 4]!
-        const data = type === 'task.succeeded' ? { output: null, durationMs: 0 } : {}
-        insert.run(
-          runId,
-          seq,
-          ts,
-          type,
-          `t${seq >> 2}`,
-          type === 'task.added' ? null : 1,
-          'info',
-          JSON.stringify(data),
-        )
+      for (let done = 0; done < count; done += ROWS_PER_INSERT) {
+        const rows = Math.min(ROWS_PER_INSERT, count - done)
+        values.length = 0
+        for (let k = 0; k < rows; k++) {
+          seq++
+          const type = TYPES[seq % 4]!
+          const data = type === 'task.succeeded' ? { output: null, durationMs: 0 } : {}
+          values.push(
+            runId,
+            seq,
+            ts,
+            type,
+            `t${seq >> 2}`,
+            type === 'task.added' ? null : 1,
+            'info',
+            JSON.stringify(data),
+          )
+        }
+        insertOf(rows).run(...values)
       }
       commit.run()
     }

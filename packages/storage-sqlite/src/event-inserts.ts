@@ -12,7 +12,7 @@ type Value = string | number | null
  * A commit's events inserted in statements of up to 32 rows each. Each statement call crosses
  * from JavaScript into the driver, and that crossing, not SQLite's work, was most of the cost of
  * a row: measured on a WAL file, 8 rows in one INSERT cost 1.9-2.2 µs a row against 3.2-3.6 µs
- * for single-row INSERTs (`/tmp/me-stmt2.mjs`, three rounds of 200,000 rows). A statement for
+ * for single-row INSERTs (three rounds of 200,000 rows, one transaction each). A statement for
  * each row count is prepared the first time that count occurs.
  */
 export function prepareEventInserts(db: Database) {
