@@ -84,6 +84,22 @@ export function ancestorsOf(graph: NeedsGraph, id: string): Set<string> {
   return out
 }
 
+/**
+ * Whether a task is upstream of `id`. A direct need answers at once; only a template that reads a
+ * task further up walks the graph (once per task), so validating a large workflow stays linear
+ * instead of collecting every task's ancestors.
+ */
+export function upstreamOf(graph: NeedsGraph, id: string): { has(name: string): boolean } {
+  let ancestors: Set<string> | undefined
+  return {
+    has(name: string) {
+      if (graph.get(id)?.includes(name)) return true
+      ancestors ??= ancestorsOf(graph, id)
+      return ancestors.has(name)
+    },
+  }
+}
+
 /** Tasks that depend on `id`, directly or through others. Linear: the edges are reversed once. */
 export function descendantsOf(graph: NeedsGraph, id: string): Set<string> {
   const dependents = new Map<string, string[]>()

@@ -9,7 +9,7 @@ import { checkMap } from './check-map.js'
 import { checkRetries } from './check-retry.js'
 import { type AddDiagnostic, templateChecker } from './check-templates.js'
 import { formatPath } from './format.js'
-import { ancestorsOf, findCycles } from './graph.js'
+import { findCycles, upstreamOf } from './graph.js'
 import { checkDefaults, coerceInputs } from './inputs.js'
 import { RESERVED_NAMES, resolveLimits, type WorkflowLimits } from './limits.js'
 import type { DocPath, Locator } from './load.js'
@@ -219,6 +219,20 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
     const id = taskIds[at]!
     const task = tasks[at]
     if (!isObject(task)) continue
+    // Nothing below reads other fields: a task with none of these (most tasks of a generated
+    // workflow) has nothing to check here, and gets no upstream view.
+    if (
+      task.prompt === undefined &&
+      task.when === undefined &&
+      task.input === undefined &&
+      task.with === undefined &&
+      task.inputs === undefined &&
+      task.map === undefined &&
+      task.compensate === undefined &&
+      task.approval === undefined &&
+      task.context === undefined
+    )
+      continue
     const upstream = upstreamOf(graph, id)
     const map = isObject(task.map) ? task.map : undefined
     for (const key of TEMPLATE_FIELDS) {
@@ -362,11 +376,6 @@ function finish(diagnostics: Diagnostic[], mode: DiagnosticsMode = 'default'): V
 export type { InputSpec }
 export { formatPath }
 
-/**
- * Whether a task is upstream of `id`. A direct need answers at once; only a template that reads a
- * task further up walks the graph (once per task), so validating a large workflow stays linear
- * instead of collecting every task's ancestors.
- */
 /** Whether a list holds only strings (then it is used as it is, not copied). */
 function allStrings(list: unknown[]): list is string[] {
   for (const x of list) if (typeof x !== 'string') return false
@@ -376,18 +385,4 @@ function allStrings(list: unknown[]): list is string[] {
 /** Where a task's `i`th need is written: `needs` itself when it is a single string. */
 function needPath(id: string, needsRaw: unknown, i: number): DocPath {
   return typeof needsRaw === 'string' ? ['tasks', id, 'needs'] : ['tasks', id, 'needs', i]
-}
-
-function upstreamOf(
-  graph: ReadonlyMap<string, readonly string[]>,
-  id: string,
-): { has(name: string): boolean } {
-  let ancestors: Set<string> | undefined
-  return {
-    has(name: string) {
-      if (graph.get(id)?.includes(name)) return true
-      ancestors ??= ancestorsOf(graph, id)
-      return ancestors.has(name)
-    },
-  }
 }
