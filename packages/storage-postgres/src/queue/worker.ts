@@ -26,8 +26,9 @@ import {
   queueQueries,
 } from './queries.js'
 import { applySuspensions } from './suspensions.js'
+import { WorkerRecord } from './worker-record.js'
 import type { Active, WorkerLogger, WorkerOptions } from './worker-types.js'
-import { type Desired, takeName, type WorkerStatus, workersTable } from './workers-table.js'
+import { type Desired, takeName, type WorkerCounts, workersTable } from './workers-table.js'
 
 export type { WorkerOptions } from './worker-types.js'
 
@@ -55,15 +56,11 @@ export class Worker {
   #stopped = false
   #loop: Promise<void> | undefined
   #beating = false
+  readonly #record: WorkerRecord
   /** Slots a claim in flight may fill (the claim loop's, or one with a batch of results). */
   #reserved = 0
   readonly #events: EventStream
-  /** When the record was last written, and the write waiting for the throttle to pass. */
-  #lastBeatAt = 0
-  #beatLater: NodeJS.Timeout | undefined
-  #counts = { completed: 0, failed: 0, rejected: 0 }
-  /** Rejected completions not yet added to the record (completions count in their own transaction). */
-  #unrecordedRejections = 0
+  #counts: WorkerCounts = { completed: 0, failed: 0, rejected: 0 }
   readonly #connectionString: string
   readonly #logger: WorkerLogger = { log: (l) => this.#log(l), warn: (m) => this.#warn(m) }
   /** What every claim asks but its limit (the same for the worker's life). */
@@ -90,6 +87,21 @@ export class Worker {
     this.owner = o.owner ?? newOwnerName()
     this.capacity = Math.max(1, o.concurrency ?? 4)
     this.leaseMs = o.leaseMs ?? 30_000
+    this.#record = new WorkerRecord(o.record === false ? undefined : this.#workers, {
+      name: this.name,
+      owner: this.owner,
+      leaseMs: this.leaseMs,
+      now: () => ({
+        status: this.#stopping
+          ? 'draining'
+          : this.#paused
+            ? 'paused'
+            : this.#active.size > 0
+              ? 'busy'
+              : 'idle',
+        running: this.#active.size,
+      }),
+    })
     this.#claimTemplate = {
       backends: [...o.backends.keys()],
       ttlMs: this.leaseMs,
@@ -138,7 +150,7 @@ export class Worker {
     every(Math.max(10, this.#o.streamMs ?? 100), () => this.#events.send(this.#active.values()))
     // Listening and ready: the record says so now, not at the first heartbeat (a third of the
     // lease later), which left `weft agents list` showing `starting` for ten seconds.
-    await this.#beat().catch(() => {})
+    await this.#record.write().catch(() => {})
     this.#loop = this.#claimLoop()
   }
 
@@ -170,9 +182,8 @@ export class Worker {
     await handBackRunning(this.#active, this.#queue, this.name, 'stopped', this.#logger)
     await Promise.all([...this.#active.values()].map((a) => a.done))
     for (const t of this.#timers) clearInterval(t)
-    clearTimeout(this.#beatLater)
     await this.#listener?.close()
-    if (this.#o.record !== false) await this.#workers.stop(this.name, this.owner).catch(() => {})
+    await this.#record.stop()
   }
 
   /**
@@ -184,7 +195,7 @@ export class Worker {
     if (!this.#stopping) {
       this.#stopping = true
       this.#waker.wake()
-      await this.#beat('draining').catch(() => {})
+      await this.#record.write('draining').catch(() => {})
     }
     await this.#loop
     let timer: NodeJS.Timeout | undefined
@@ -211,12 +222,12 @@ export class Worker {
       this.#paused = true
       this.#log('paused by an operator: running attempts handed back, no claims until resumed')
       await handBackRunning(this.#active, this.#queue, this.name, 'paused', this.#logger)
-      await this.#beat('paused').catch(() => {})
+      await this.#record.write('paused').catch(() => {})
     } else if (desired === 'run' && this.#paused) {
       this.#paused = false
       this.#log('resumed by an operator')
       this.#waker.wake()
-      await this.#beat().catch(() => {})
+      await this.#record.write().catch(() => {})
     } else if (desired === 'stop' && !this.#stopRequested) {
       this.#stopRequested = true
       this.#log('asked to stop by an operator')
@@ -239,7 +250,7 @@ export class Worker {
 
   #started(claimed: ClaimedAttempt[]): void {
     for (const c of claimed) this.#run(c)
-    if (claimed.length > 0) this.#beatSoon()
+    if (claimed.length > 0) this.#record.soon()
   }
 
   async #claimLoop(): Promise<void> {
@@ -272,7 +283,7 @@ export class Worker {
     if (this.#o.log) this.#log(`claimed attempt ${claim.attempt} of ${claim.runId}/${claim.taskId}`)
     active.done = this.#execute(active).finally(() => {
       this.#active.delete(claim.token)
-      if (this.#active.size === 0) this.#beatSoon()
+      if (this.#active.size === 0) this.#record.soon()
       this.#waker.wake()
     })
   }
@@ -322,11 +333,13 @@ export class Worker {
       return
     }
     if (accepted) {
-      this.#counts[status === 'succeeded' ? 'completed' : 'failed']++
+      const counted = status === 'succeeded' ? 'completed' : 'failed'
+      this.#counts[counted]++
+      this.#record.count(counted)
       if (this.#o.log) this.#log(`${status} attempt ${c.attempt} of ${c.runId}/${c.taskId}`)
     } else {
       this.#counts.rejected++
-      this.#unrecordedRejections++
+      this.#record.count('rejected')
       this.#log(
         `late completion of attempt ${c.attempt} of ${c.runId}/${c.taskId} rejected: its lease was lost (expired or canceled)`,
       )
@@ -357,44 +370,10 @@ export class Worker {
         a.abort.abort({ kind: 'cancel', message: `attempt ${a.claim.attempt} lost its lease` })
       }
       applySuspensions(this.#active, held, this.#logger)
-      await this.#obey(await this.#beat())
+      await this.#obey(await this.#record.write())
     } finally {
       this.#beating = false
     }
-  }
-
-  /**
-   * Writes the record's status and running count after claims and when the worker goes idle, at
-   * most once a second: a worker of short tasks claims many times a second, and a write per claim
-   * cost a round trip each (the record is for people and gauges; leases are kept by the heartbeat).
-   */
-  #beatSoon(): void {
-    if (this.#beatLater || this.#o.record === false) return
-    const wait = this.#lastBeatAt + 1000 - Date.now()
-    if (wait <= 0) {
-      void this.#beat().catch(() => {})
-      return
-    }
-    this.#beatLater = setTimeout(() => {
-      this.#beatLater = undefined
-      if (!this.#stopped) void this.#beat().catch(() => {})
-    }, wait)
-    this.#beatLater.unref()
-  }
-
-  async #beat(status?: WorkerStatus): Promise<Desired | undefined> {
-    if (this.#o.record === false) return undefined
-    this.#lastBeatAt = Date.now()
-    const now: WorkerStatus =
-      status ??
-      (this.#stopping ? 'draining' : this.#paused ? 'paused' : this.#active.size > 0 ? 'busy' : 'idle')
-    const desired = await this.#workers.heartbeat(this.name, this.owner, this.leaseMs, now, this.#active.size)
-    const rejected = this.#unrecordedRejections
-    if (rejected > 0) {
-      this.#unrecordedRejections = 0
-      await this.#workers.count(this.name, this.owner, 0, 0, rejected)
-    }
-    return desired
   }
 
   #log(line: string): void {

@@ -34,6 +34,15 @@ export interface WorkerRecord {
 
 const TTL = `now() + $2::float8 * interval '1 millisecond'`
 
+/** Attempts a worker finished: accepted succeeded and failed results, and rejected (late) ones. */
+export interface WorkerCounts {
+  completed: number
+  failed: number
+  rejected: number
+}
+
+const NO_COUNTS: WorkerCounts = { completed: 0, failed: 0, rejected: 0 }
+
 export function workersTable(db: Db, s: string) {
   const register = `INSERT INTO ${s}workers (name, owner, host, pid, status, capacity, backends, expires_at)
     VALUES ($1, $3, $4, $5, 'starting', $6, $7, ${TTL})
@@ -49,11 +58,13 @@ export function workersTable(db: Db, s: string) {
       result = json_build_object('reason', 'worker ' || worker || ' was restarted')::text
     WHERE worker = $1 AND status = 'claimed'
     RETURNING owner`
-  const beat = `UPDATE ${s}workers SET heartbeat_at = now(), expires_at = ${TTL}, status = $4, running = $5
+  const beat = `UPDATE ${s}workers SET heartbeat_at = now(), expires_at = ${TTL}, status = $4, running = $5,
+      completed = completed + $6, failed = failed + $7, rejected = rejected + $8
     WHERE name = $1 AND owner = $3 RETURNING desired`
   const count = `UPDATE ${s}workers SET completed = completed + $3, failed = failed + $4, rejected = rejected + $5
     WHERE name = $1 AND owner = $2`
-  const stop = `UPDATE ${s}workers SET status = $3, running = 0, heartbeat_at = now(), expires_at = now()
+  const stop = `UPDATE ${s}workers SET status = $3, running = 0, heartbeat_at = now(), expires_at = now(),
+      completed = completed + $4, failed = failed + $5, rejected = rejected + $6
     WHERE name = $1 AND owner = $2`
   const columns = `name, owner, host, pid, status, capacity, backends, running, completed, failed, rejected,
     ${epochMs('started_at')}, ${epochMs('heartbeat_at')}, ${epochMs('expires_at')}`
@@ -148,15 +159,28 @@ export function workersTable(db: Db, s: string) {
       }))
     },
 
-    /** Renews the record; returns what an operator wants of the worker (`run`, `pause`, `stop`). */
+    /**
+     * Renews the record and adds the attempts finished since the last one to its counts; returns
+     * what an operator wants of the worker (`run`, `pause`, `stop`).
+     */
     async heartbeat(
       name: string,
       owner: string,
       ttlMs: number,
       status: WorkerStatus,
       running: number,
+      counts: Readonly<WorkerCounts> = NO_COUNTS,
     ): Promise<Desired | undefined> {
-      const [row] = await db.query<[Desired]>(beat, [name, ttlMs, owner, status, running])
+      const [row] = await db.query<[Desired]>(beat, [
+        name,
+        ttlMs,
+        owner,
+        status,
+        running,
+        counts.completed,
+        counts.failed,
+        counts.rejected,
+      ])
       return row?.[0]
     },
 
@@ -164,8 +188,14 @@ export function workersTable(db: Db, s: string) {
       await db.execute(count, [name, owner, completed, failed, rejected])
     },
 
-    async stop(name: string, owner: string, status: 'stopped' | 'failed' = 'stopped') {
-      await db.execute(stop, [name, owner, status])
+    /** Marks the record stopped (or failed), with the attempts finished since its last heartbeat. */
+    async stop(
+      name: string,
+      owner: string,
+      status: 'stopped' | 'failed' = 'stopped',
+      counts: Readonly<WorkerCounts> = NO_COUNTS,
+    ) {
+      await db.execute(stop, [name, owner, status, counts.completed, counts.failed, counts.rejected])
     },
   }
 }
