@@ -52,6 +52,10 @@ export function newAttempt(run: LiveRun, t: TaskState, planned = run.planned(t))
     stage: 'preparing',
     startedMs: run.clock.now(),
     timers: [],
+    // Set later: present from the start, so the object keeps one shape.
+    running: undefined,
+    holdsSlot: undefined,
+    held: undefined,
   }
   const ms = planned!.timeoutMs
   if (ms !== undefined) {
@@ -199,7 +203,8 @@ export function settleAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void 
   a.stage = 'settled'
   for (const timer of a.timers) run.clock.clearTimeout(timer)
   // Batched mode merges a batch's outcomes in its order, once all of them are known.
-  onSettled(run, a.taskId, () => completeAttempt(run, a, outcome))
+  if (run.batch?.has(a.taskId)) onSettled(run, a.taskId, () => completeAttempt(run, a, outcome))
+  else completeAttempt(run, a, outcome)
 }
 
 function completeAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void {

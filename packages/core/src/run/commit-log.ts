@@ -102,6 +102,18 @@ export class CommitLog {
     }
   }
 
+  /**
+   * `grouped` without a closure, for the per-attempt paths: every `openGroup` is followed by a
+   * `closeGroup` in a `finally`.
+   */
+  openGroup(): void {
+    this.groupDepth++
+  }
+
+  closeGroup(): void {
+    this.groupDepth--
+  }
+
   /** Commits what was recorded since the last flush, after every earlier commit. */
   flush(create = false): Promise<void> {
     // Nothing new: report on the latest commit, so a caller learns if it (or the run) failed.

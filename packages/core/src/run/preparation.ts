@@ -43,7 +43,13 @@ function prepare(run: LiveRun, a: Attempt, planned: PlannedTask): void {
     } catch (err) {
       failure = err
     }
-    run.grouped(() => afterPrepare(run, a, planned, prepared, failure))
+    // Grouped (see CommitLog) without a closure: this runs once per attempt.
+    run.log.openGroup()
+    try {
+      afterPrepare(run, a, planned, prepared, failure)
+    } finally {
+      run.log.closeGroup()
+    }
     return
   }
   void prepareLater(run, a, planned)
