@@ -65,9 +65,4 @@ export class KeyHeap {
     }
     return top
   }
-
-  clear(): void {
-    this.items.length = 0
-    this.members.fill(0)
-  }
 }
