@@ -3,6 +3,7 @@ import { AGENTS_MIGRATION } from './agents/migration.js'
 import type { Db, Queryable } from './db.js'
 import { LEAN_WRITES_MIGRATION } from './lean-writes.js'
 import { qualify } from './location.js'
+import { newRunTasksMigration } from './new-run-tasks.js'
 import { CLAIM_BATCHES_MIGRATION } from './queue/claim-batches.js'
 import { claimInboxMigration } from './queue/claim-inbox.js'
 import { taskQueueMigration } from './queue/migration.js'
@@ -262,12 +263,15 @@ export const MIGRATIONS: readonly Migration[] = withTaskQueue([
   CLAIM_BATCHES_MIGRATION,
 ])
 
-/** The list with the task queue's migration (queue/migration.ts) in its place, by version. */
+/** The list with the migrations built on migration 2's `weft_commit` (5, 7 and 10) in their places. */
 function withTaskQueue(list: Migration[]): Migration[] {
   const commit = list.find((m) => m.version === 2)!
-  return [...list, taskQueueMigration(commit), claimInboxMigration(commit)].sort(
-    (a, b) => a.version - b.version,
-  )
+  return [
+    ...list,
+    taskQueueMigration(commit),
+    claimInboxMigration(commit),
+    newRunTasksMigration(commit),
+  ].sort((a, b) => a.version - b.version)
 }
 
 /** The newest schema version this code knows. */

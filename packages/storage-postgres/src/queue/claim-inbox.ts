@@ -47,9 +47,6 @@ const FOLD_IN_COMMIT = `IF p_create_spec IS NULL THEN
  * seq moves, to the next commit or fold of the run.
  */
 export function claimInboxMigration(commitMigration: Migration): Migration {
-  const commit = tolerantCommit(commitMigration)
-  if (!commit.includes(TOLERANT_CHECK))
-    throw new Error('weft_commit no longer has the check migration 7 extends')
   return {
     version: 7,
     name: 'claims without the run lock, streamed and suspended attempts',
@@ -131,7 +128,15 @@ export function claimInboxMigration(commitMigration: Migration): Migration {
 
       ${claimFunction(RECORD_IN_INBOX, 'CREATE OR REPLACE', WALK_THE_READY_INDEX, ' AND NOT q.suspended')}
 
-      ${commit.replace(TOLERANT_CHECK, FOLD_IN_COMMIT)}
+      ${inboxCommit(commitMigration)}
     `,
   }
+}
+
+/** Migration 7's `weft_commit` (`CREATE OR REPLACE`): migration 2's, tolerant, folding claims first. */
+export function inboxCommit(commitMigration: Migration): string {
+  const commit = tolerantCommit(commitMigration)
+  if (!commit.includes(TOLERANT_CHECK))
+    throw new Error('weft_commit no longer has the check migration 7 extends')
+  return commit.replace(TOLERANT_CHECK, FOLD_IN_COMMIT)
 }

@@ -1,0 +1,121 @@
+/**
+ * Migration 10 (new-run-tasks.ts): the commit that creates a run inserts its tasks without the
+ * upsert; every other commit upserts. A schema of version 9 with runs in it is brought up to date
+ * in place, and its runs' tasks go on being updated and added to.
+ */
+import { type Commit, newRunId, type TaskState } from '@weft/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { commitApplier } from '../src/commit.js'
+import { Db } from '../src/db.js'
+import { createPostgresStore } from '../src/index.js'
+import { MIGRATIONS, migrate } from '../src/migrations.js'
+import { databaseUrl, dropSchema, newSchema, sql } from './schemas.js'
+
+const schemas: string[] = []
+afterEach(async () => {
+  for (const name of schemas.splice(0)) await dropSchema(name)
+})
+
+const task = (runId: string, taskId: string, order: number, status: TaskState['status'] = 'pending') =>
+  ({ runId, taskId, status, attempt: 0, priority: 50, order, needs: [] }) as TaskState
+
+/** A run created with `tasks` (one commit, as `runtime.start` makes it). */
+function create(runId: string, tasks: TaskState[]): Commit {
+  const now = new Date().toISOString()
+  const counts = { pending: tasks.length, queued: 0, running: 0, retrying: 0, waiting: 0 }
+  return {
+    runId,
+    create: {
+      spec: {
+        workflow: { weft: 1, name: 'm10', tasks: Object.fromEntries(tasks.map((t) => [t.taskId, {}])) },
+        inputs: {},
+        initiator: 'code',
+        tags: [],
+      },
+    },
+    run: {
+      id: runId,
+      name: 'm10',
+      status: 'pending',
+      health: 'ok',
+      initiator: 'code',
+      tags: [],
+      createdAt: now,
+      updatedAt: now,
+      usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
+      taskCounts: { ...counts, succeeded: 0, failed: 0, canceled: 0, skipped: 0, total: tasks.length },
+      diagnostics: [],
+      lastSeq: 0,
+    },
+    tasks,
+    events: [{ type: 'log', ts: now, data: { message: 'created' } }],
+  } as Commit
+}
+
+const rows = (schema: string, runId: string) =>
+  sql<{ task_id: string; status: string; ord: number }>(
+    `SELECT task_id, status, ord FROM "${schema}".tasks WHERE run_id = $1 ORDER BY added`,
+    [runId],
+  )
+
+describe('migration 10: a new run inserts its tasks', () => {
+  it('upgrades a version-9 schema in place: old runs keep their tasks and go on updating them', async () => {
+    const schema = newSchema()
+    schemas.push(schema)
+    const db = new Db({
+      connectionString: databaseUrl(),
+      display: 'test',
+      applicationName: 'test',
+      maxConnections: 2,
+    })
+    const before = MIGRATIONS.filter((m) => m.version <= 9)
+    expect(await migrate(db.raw, schema, 'test', before)).toBe(9)
+    // A run written by version 9's weft_commit: created with two tasks, then one of them queued.
+    const old = newRunId()
+    const commit = commitApplier(`"${schema}".`)
+    await commit(db.raw, create(old, [task(old, 'a', 0), task(old, 'b', 1)]))
+    await commit(db.raw, { runId: old, tasks: [task(old, 'a', 0, 'queued')], events: [] })
+    await db.close()
+
+    const store = createPostgresStore({ url: databaseUrl(), schema })
+    await store.init()
+    const versions = await sql<{ version: number }>(
+      `SELECT version FROM "${schema}".weft_schema ORDER BY version`,
+    )
+    expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version))
+    expect(MIGRATIONS.at(-1)!.version).toBe(10)
+    const [fn] = await sql<{ src: string }>(
+      `SELECT p.prosrc AS src FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = $1 AND p.proname = 'weft_commit'`,
+      [schema],
+    )
+    expect(fn!.src).toContain('IF cardinality(t_id) > 0 AND p_create_spec IS NOT NULL THEN')
+
+    // The old run: an existing task updated, a new one added (both through the upsert).
+    await store.commit({
+      runId: old,
+      tasks: [task(old, 'b', 1, 'queued'), task(old, 'c', 2)],
+      events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'more' } }],
+    })
+    expect(await rows(schema, old)).toEqual([
+      { task_id: 'a', status: 'queued', ord: 0 },
+      { task_id: 'b', status: 'queued', ord: 1 },
+      { task_id: 'c', status: 'pending', ord: 2 },
+    ])
+
+    // A new run: its tasks inserted in the commit's order, then updated as before.
+    const fresh = newRunId()
+    const many = Array.from({ length: 50 }, (_, i) => task(fresh, `t${49 - i}`, i))
+    await store.commit(create(fresh, many))
+    expect((await rows(schema, fresh)).map((r) => r.task_id)).toEqual(many.map((t) => t.taskId))
+    await store.commit({ runId: fresh, tasks: [task(fresh, 't0', 49, 'queued')], events: [] })
+    expect((await store.tasks.get(fresh, 't0'))?.status).toBe('queued')
+    expect((await store.tasks.list(fresh)).map((t) => t.taskId)).toEqual(many.map((t) => t.taskId))
+    // A second create of the same id is still refused, and writes nothing.
+    await expect(store.commit(create(fresh, [task(fresh, 'x', 0)]))).rejects.toMatchObject({
+      code: 'conflict',
+    })
+    expect(await rows(schema, fresh)).toHaveLength(50)
+    await store.close()
+  })
+})
