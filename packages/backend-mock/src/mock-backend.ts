@@ -23,6 +23,7 @@ export interface MockBackendOptions {
 /** Creates the scripted, deterministic backend: no keys, no network, the same answer every time. */
 export function createMockBackend(backendOptions: MockBackendOptions = {}): Backend {
   const id = backendOptions.id ?? 'mock'
+  const parse = acceptedOptions(id)
   return {
     specificationVersion: BACKEND_SPECIFICATION_VERSION,
     id,
@@ -52,7 +53,7 @@ export function createMockBackend(backendOptions: MockBackendOptions = {}): Back
     },
 
     async execute(request: TaskRequest, ctx: TaskContext): Promise<TaskResult> {
-      const options = parseOptions(MockOptionsSchema, id, request.options)
+      const options = parse(request.options)
       const { signal } = ctx
       if (signal.aborted) throw abortError(signal)
 
@@ -101,6 +102,39 @@ export function createMockBackend(backendOptions: MockBackendOptions = {}): Back
     async healthcheck() {
       return { ok: true, details: 'scripted backend; needs nothing' }
     },
+  }
+}
+
+/**
+ * `parseOptions` that remembers the options it accepted as they were, by their JSON text (at most
+ * 64 texts of up to 4 KB): every task of a big run, and every attempt a worker runs, comes with
+ * the same `with`, and a walk through the schema for each (8 µs in a process that has run a few
+ * thousand, a zod schema's code still cold) becomes a `JSON.stringify` and a `JSON.parse`. Only
+ * options the schema returned unchanged are remembered (nothing coerced, nothing filled in), so the
+ * copy read back from the text is what a parse would have given. Anything else is parsed each time.
+ */
+function acceptedOptions(id: string): (raw: unknown) => MockOptions {
+  const accepted = new Set<string>()
+  const textOf = (value: unknown): string | undefined => {
+    try {
+      return JSON.stringify(value)
+    } catch {
+      return undefined
+    }
+  }
+  return (raw) => {
+    const value = raw ?? {}
+    let text: string | undefined
+    if (accepted.size > 0) {
+      text = textOf(value)
+      if (text !== undefined && accepted.has(text)) return JSON.parse(text) as MockOptions
+    }
+    const options = parseOptions(MockOptionsSchema, id, value)
+    if (accepted.size < 64) {
+      text ??= textOf(value)
+      if (text !== undefined && text.length <= 4096 && textOf(options) === text) accepted.add(text)
+    }
+    return options
   }
 }
 
