@@ -46,7 +46,10 @@ export function createMockBackend(backendOptions: MockBackendOptions = {}): Back
      * run before the task that would go over, not after.
      */
     estimate(request: TaskRequest) {
-      const parsed = MockOptionsSchema.safeParse(request.options ?? {})
+      // Only `with.usage` gives an estimate: without it there is nothing to parse (the runtime
+      // asks before every attempt, right after parsing the same options itself).
+      if (request.options?.usage === undefined) return undefined
+      const parsed = MockOptionsSchema.safeParse(request.options)
       if (!parsed.success || !parsed.data.usage) return undefined
       const { model: _model, ...counts } = parsed.data.usage
       return counts

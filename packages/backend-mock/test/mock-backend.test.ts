@@ -261,6 +261,19 @@ describe('usage', () => {
     expect(r.summary.usage.inputTokens).toBe(100)
   })
 
+  it('gives the runtime an estimate only from a valid with.usage', () => {
+    const mock = createMockBackend()
+    const request = (options: Record<string, unknown>) =>
+      ({ runId: 'r', taskId: 't', attempt: 1, options, upstream: {} }) as never
+    expect(mock.estimate!(request({ output: 'ok' }))).toBeUndefined()
+    expect(mock.estimate!(request({ usage: { inputTokens: 7, outputTokens: '3', model: 'm' } }))).toEqual({
+      inputTokens: 7,
+      outputTokens: 3,
+    })
+    expect(mock.estimate!(request({ usage: { inputTokens: -1 } }))).toBeUndefined()
+    expect(mock.estimate!(request({ usage: null }))).toBeUndefined()
+  })
+
   it('estimates usage when none is scripted', async () => {
     const r = await run({ a: { prompt: 'x'.repeat(40), with: { output: 'y'.repeat(8) } } })
     expect(r.tasks.a!.usage).toMatchObject({ inputTokens: 10, outputTokens: 2 })
