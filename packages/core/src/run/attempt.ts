@@ -125,13 +125,34 @@ export function startAttempt(run: LiveRun, a: Attempt, prepared: PreparedTask, p
   run.record({ type: 'task.started', taskId: a.taskId, attempt: a.number, data }, t)
   if (estimate) run.ledger.reserve(a.taskId, estimate)
   // The start is committed before the backend is called: a crash never hides a running attempt.
-  run
-    .flush()
-    .then(() => execute(run, a, prepared))
-    .then(
-      (result) => run.grouped(() => settleAttempt(run, a, { ok: true, result })),
-      (error) => run.grouped(() => settleAttempt(run, a, { ok: false, error })),
-    )
+  // The result is waited for where it is made: a `then` that returned it would make the chain
+  // adopt it (a promise, two functions and a microtask more per attempt).
+  run.flush().then(
+    () => {
+      let result: Promise<TaskResult>
+      try {
+        result = execute(run, a, prepared)
+      } catch (error) {
+        settleGrouped(run, a, { ok: false, error })
+        return
+      }
+      result.then(
+        (result) => settleGrouped(run, a, { ok: true, result }),
+        (error) => settleGrouped(run, a, { ok: false, error }),
+      )
+    },
+    (error) => settleGrouped(run, a, { ok: false, error }),
+  )
+}
+
+/** `settleAttempt` inside a commit group (see CommitLog), without a closure. */
+function settleGrouped(run: LiveRun, a: Attempt, outcome: Outcome): void {
+  run.log.openGroup()
+  try {
+    settleAttempt(run, a, outcome)
+  } finally {
+    run.log.closeGroup()
+  }
 }
 
 function execute(run: LiveRun, a: Attempt, prepared: PreparedTask): Promise<TaskResult> {
