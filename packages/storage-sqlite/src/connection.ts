@@ -1,9 +1,17 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { WeftError } from '@weft/core'
 import { type ArtifactStatements, prepareArtifacts } from './artifacts.js'
 import { prepareCommit } from './commit.js'
 import { prepareDeleteRun } from './delete-run.js'
-import { closeDatabase, type Database, openDatabase } from './driver.js'
+import {
+  closeDatabase,
+  type Database,
+  openDatabase,
+  SQLITE_CANTOPEN,
+  SQLITE_NOTADB,
+  sqliteCodeOf,
+} from './driver.js'
 import { type IdempotencyStatements, prepareIdempotency } from './idempotency.js'
 import { type LeaseStatements, prepareLeases } from './leases.js'
 import { type MemoryStatements, prepareMemory } from './memory.js'
@@ -41,7 +49,12 @@ export interface ConnectionOptions {
 export function openConnection(file: string, inMemory: boolean, options: ConnectionOptions): Connection {
   if (!inMemory) mkdirSync(dirname(file), { recursive: true })
   // `timeout` is SQLite's busy_timeout: wait for another connection's lock instead of failing.
-  const db = openDatabase(file, { timeoutMs: options.busyTimeoutMs })
+  let db: Database
+  try {
+    db = openDatabase(file, { timeoutMs: options.busyTimeoutMs })
+  } catch (err) {
+    throw unopenable(file, err)
+  }
   try {
     // WAL: readers in other processes keep reading the last committed state while one writes.
     if (!inMemory) db.pragma('journal_mode = WAL')
@@ -59,8 +72,29 @@ export function openConnection(file: string, inMemory: boolean, options: Connect
     return prepare(db)
   } catch (err) {
     closeDatabase(db)
-    throw err
+    throw unopenable(file, err)
   }
+}
+
+/**
+ * A file that is not a SQLite database, or a path SQLite cannot open, as an error that names the
+ * file and what to do; any other error as it is.
+ */
+function unopenable(file: string, err: unknown): unknown {
+  const code = sqliteCodeOf(err)
+  if (code !== SQLITE_NOTADB && code !== SQLITE_CANTOPEN) return err
+  const hint =
+    code === SQLITE_NOTADB
+      ? 'the file exists but is not a SQLite database (or is encrypted): point the store at a new path or at the weft.db you meant'
+      : 'the path must be a file in a directory this process can write to, not a directory'
+  return new WeftError(
+    'config_invalid',
+    `cannot open the sqlite database ${file}: ${(err as Error).message}`,
+    {
+      hint,
+      cause: err,
+    },
+  )
 }
 
 /** Every statement of the connection, prepared once when it opens, by the module that uses it. */

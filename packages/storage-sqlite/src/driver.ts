@@ -36,11 +36,18 @@ export function closeDatabase(db: Database): void {
   if (db.isOpen) db.close()
 }
 
-/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_RECOVERY, …). */
-export function isBusyError(err: unknown): boolean {
+/** Primary SQLite result codes the store tells apart. */
+export const SQLITE_BUSY = 5
+export const SQLITE_CANTOPEN = 14
+export const SQLITE_NOTADB = 26
+
+/** The primary result code of an error the driver threw (an extended code keeps it in its low byte). */
+export function sqliteCodeOf(err: unknown): number | undefined {
   const code = (err as { errcode?: unknown } | null)?.errcode
-  // An extended result code keeps its primary code in the low byte.
-  return typeof code === 'number' && (code & 0xff) === SQLITE_BUSY
+  return typeof code === 'number' ? code & 0xff : undefined
 }
 
-const SQLITE_BUSY = 5
+/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_RECOVERY, …). */
+export function isBusyError(err: unknown): boolean {
+  return sqliteCodeOf(err) === SQLITE_BUSY
+}
