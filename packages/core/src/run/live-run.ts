@@ -33,7 +33,7 @@ import { applyEvent } from './reducer.js'
 import type { RunExecution } from './run-execution.js'
 import { step } from './scheduler.js'
 import type { RunState } from './state.js'
-import { taskScopeView } from './task-scope.js'
+import { RunScopes, taskScopeView } from './task-scope.js'
 import { RunTimers } from './timers.js'
 
 /** Why a run is stopping: a cancel, a failed task of a `failFast` run, its timeout, a deadlock. */
@@ -99,8 +99,8 @@ export class LiveRun {
   /** The ready tasks of batched mode's current wave not yet in a batch, in dispatch order. */
   wave: string[] = []
   waveAt = 0
-  /** `tasks.<id>` of the template scope: a view of the live task states, built on access. */
-  readonly scopeTasks: Record<string, unknown>
+  /** The template scopes, with `tasks.<id>` a view of the live task states, built on access. */
+  private readonly scopes: RunScopes
   /** The facade the host knows this run by (given to `onFinished`). */
   facade!: RunExecution
   private loop: 'idle' | 'stepping' | 'again' = 'idle'
@@ -130,7 +130,7 @@ export class LiveRun {
     this.timers = new RunTimers(this.clock)
     this.ledger = new Ledger(this)
     this.memory = new MemoryScopes(deps.store, this.id)
-    this.scopeTasks = taskScopeView(state.tasks)
+    this.scopes = new RunScopes(this, taskScopeView(state.tasks))
     this.graph = new TaskGraph(
       state.tasks,
       state.byOrder,
@@ -260,35 +260,15 @@ export class LiveRun {
     return n
   }
 
-  /** The template scope (`inputs`, `tasks`, `run`, `memory`); built again only when one of them is replaced. */
+  /** The template scope (`inputs`, `tasks`, `run`, `memory`; see task-scope.ts). */
   scope(agent?: JsonObject): Scope {
-    const memory = this.memory.run
-    let cached = this.scopes
-    if (!cached || cached.inputs !== this.spec.inputs || cached.memory !== memory) {
-      const base = {
-        inputs: this.spec.inputs,
-        tasks: this.scopeTasks,
-        run: { id: this.id, name: this.state.summary.name },
-      }
-      cached = this.scopes = {
-        inputs: this.spec.inputs,
-        memory,
-        plain: { ...base, memory: { run: memory } },
-        noAgent: { ...base, memory: { run: memory, agent: {} } },
-      }
-    }
-    if (agent === undefined) return cached.plain
-    return { ...cached.plain, memory: { run: memory, agent } }
+    return this.scopes.scope(agent)
   }
 
   /** The scope a task's templates render in: its agent's memory, or an empty one. */
   taskScope(agent: JsonObject | undefined): Scope {
-    if (agent) return this.scope(agent)
-    this.scope()
-    return this.scopes!.noAgent
+    return this.scopes.taskScope(agent)
   }
-
-  private scopes?: { inputs: unknown; memory: JsonObject; plain: Scope; noAgent: Scope }
 
   /** Looks at the run again and acts; a call made while it runs makes it go round once more. */
   pump(): void {
