@@ -1,22 +1,8 @@
 import type { TaskState } from '@weft/core'
-import type { Database, Statement } from './driver.js'
-
-/** Rows per statement, as for events (see event-inserts.ts for why statements carry many rows). */
-const MAX_ROWS = 32
+import type { Database } from './driver.js'
+import { MAX_ROWS, rowsOf, statementsBySize } from './statements-by-size.js'
 
 type Value = string | number
-
-/** The statements of one shape, one per row count, each prepared the first time it is used. */
-function statementsBySize(db: Database, sqlFor: (rows: number) => string) {
-  const byRows: (Statement | undefined)[] = []
-  return (rows: number): Statement => {
-    let statement = byRows[rows]
-    if (!statement) statement = byRows[rows] = db.prepare(sqlFor(rows)) as Statement
-    return statement
-  }
-}
-
-const rowsOf = (row: string, rows: number) => new Array(rows).fill(row).join(', ')
 
 /**
  * A commit's task states, written in statements of up to 32 tasks.
