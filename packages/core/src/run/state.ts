@@ -166,7 +166,10 @@ export class TaskTable implements ReadonlyMap<string, TaskState> {
     return this.entries()
   }
 
-  forEach(fn: (value: TaskState, key: string, map: ReadonlyMap<string, TaskState>) => void, self?: unknown): void {
+  forEach(
+    fn: (value: TaskState, key: string, map: ReadonlyMap<string, TaskState>) => void,
+    self?: unknown,
+  ): void {
     for (const t of this.values()) fn.call(self, t, t.taskId, this)
   }
 }
