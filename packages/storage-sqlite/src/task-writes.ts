@@ -88,10 +88,13 @@ export function prepareTaskWrites(db: Database) {
   /** Writes the commit's task states; `created` when the commit creates the run. */
   return function writeTasks(runId: string, tasks: readonly TaskState[], created: boolean): void {
     if (tasks.length === 0) return
-    if (created) return insertAll(runId, tasks)
+    if (created) {
+      insertAll(runId, tasks)
+      return
+    }
     const states = tasks.map((t) => JSON.stringify(t))
-    if (tasks.length === 1 || hasRepeats(tasks)) return rowByRow(runId, tasks, states)
-    if (updateInPlace(runId, tasks, states) !== tasks.length) rowByRow(runId, tasks, states)
+    if (tasks.length === 1 || hasRepeats(tasks)) rowByRow(runId, tasks, states)
+    else if (updateInPlace(runId, tasks, states) !== tasks.length) rowByRow(runId, tasks, states)
   }
 }
 
