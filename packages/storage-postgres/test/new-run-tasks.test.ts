@@ -4,6 +4,7 @@
  * in place, and its runs' tasks go on being updated and added to.
  */
 import { type Commit, newRunId, type TaskState } from '@weft/core'
+import { firstCommit, logNow } from '@weft/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { commitApplier } from '../src/commit.js'
 import { Db } from '../src/db.js'
@@ -21,35 +22,21 @@ const task = (runId: string, taskId: string, order: number, status: TaskState['s
 
 /** A run created with `tasks` (one commit, as `runtime.start` makes it). */
 function create(runId: string, tasks: TaskState[]): Commit {
-  const now = new Date().toISOString()
-  const counts = { pending: tasks.length, queued: 0, running: 0, retrying: 0, waiting: 0 }
+  const first = firstCommit(runId, 'm10')
+  const spec = first.create!.spec
+  const run = first.run!
   return {
-    runId,
+    ...first,
     create: {
       spec: {
-        workflow: { weft: 1, name: 'm10', tasks: Object.fromEntries(tasks.map((t) => [t.taskId, {}])) },
-        inputs: {},
-        initiator: 'code',
-        tags: [],
+        ...spec,
+        workflow: { ...spec.workflow, tasks: Object.fromEntries(tasks.map((t) => [t.taskId, {}])) },
       },
     },
-    run: {
-      id: runId,
-      name: 'm10',
-      status: 'pending',
-      health: 'ok',
-      initiator: 'code',
-      tags: [],
-      createdAt: now,
-      updatedAt: now,
-      usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
-      taskCounts: { ...counts, succeeded: 0, failed: 0, canceled: 0, skipped: 0, total: tasks.length },
-      diagnostics: [],
-      lastSeq: 0,
-    },
+    run: { ...run, taskCounts: { ...run.taskCounts, pending: tasks.length, total: tasks.length } },
     tasks,
-    events: [{ type: 'log', ts: now, data: { message: 'created' } }],
-  } as Commit
+    events: [logNow('created')],
+  }
 }
 
 const rows = (schema: string, runId: string) =>
