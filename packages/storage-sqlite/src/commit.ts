@@ -78,9 +78,9 @@ export function prepareCommit(db: Database) {
       )
     }
 
+    insertEvents(c.runId, lastSeq + 1, c.events)
     // The stored events are built from the drafts (their `data` objects included) rather than
     // parsed back from the rows: the same values, without a JSON.parse per event.
-    insertEvents(c.runId, lastSeq + 1, c.events)
     const stored: WeftEvent[] = new Array(c.events.length)
     for (let i = 0; i < c.events.length; i++) {
       const e = c.events[i]!

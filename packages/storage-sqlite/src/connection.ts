@@ -60,8 +60,9 @@ export function openConnection(file: string, inMemory: boolean, options: Connect
     if (!inMemory) db.pragma('journal_mode = WAL')
     // Set explicitly, after WAL, on every connection (it is a setting of the connection, not of
     // the file), so that it does not depend on how the driver's SQLite was compiled
-    // (SQLITE_DEFAULT_WAL_SYNCHRONOUS differs between builds). NORMAL syncs the WAL at checkpoints: a killed process loses no commit, a
-    // power cut may lose the last ones but never corrupts the file. FULL syncs every commit.
+    // (SQLITE_DEFAULT_WAL_SYNCHRONOUS differs between builds). NORMAL syncs the WAL at
+    // checkpoints: a killed process loses no commit, a power cut may lose the last ones but never
+    // corrupts the file. FULL syncs every commit.
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
     // A page cache of up to 32 MiB (the default is 2 MiB): a run's commits rewrite task rows and
     // index pages all over the file, and re-reading them from the OS on every commit cost more
