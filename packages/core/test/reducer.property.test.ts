@@ -19,6 +19,19 @@ const taskArb = fc.record({
   priority: fc.integer({ min: 0, max: 100 }),
   /** Bits choosing needs among the tasks declared before. */
   needs: fc.array(fc.nat(), { maxLength: 3 }),
+  /** What a success reports using: the run's totals and splits by model must replay the same. */
+  usage: fc.option(
+    fc.record({
+      inputTokens: fc.nat({ max: 50 }),
+      outputTokens: fc.nat({ max: 50 }),
+      model: fc.constantFrom(undefined, 'm1', 'm2'),
+      costUsd: fc.option(
+        fc.integer({ min: 1, max: 99 }).map((c) => c / 1000),
+        { nil: undefined },
+      ),
+    }),
+    { nil: undefined },
+  ),
 })
 
 const scenarioArb = fc.record({
@@ -45,6 +58,8 @@ function workflowOf(s: Scenario) {
     if (t.fault === 'fail') Object.assign(spec, { with: { error: 'boom' } })
     if (t.fault === 'timeout') Object.assign(spec, { with: { hang: true }, timeoutMs: 3 })
     if (t.fault === 'skip') spec.when = '${{ inputs.go == "no" }}'
+    // JSON has no undefined: absent fields are left out.
+    if (t.usage) spec.with = { ...(spec.with as object), usage: JSON.parse(JSON.stringify(t.usage)) }
     if (t.fault === 'approval')
       Object.assign(spec, { approval: { message: `approve t${i}` }, with: undefined })
     tasks[`t${i}`] = spec

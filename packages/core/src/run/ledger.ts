@@ -4,7 +4,6 @@
  * usage up on the task and the run.
  */
 import type { BudgetSpec, ErrorInfo, Usage } from '@weft/spec'
-import { addUsage, emptyUsage } from '@weft/spec'
 import {
   type BudgetBreach,
   type BudgetPolicy,
@@ -15,11 +14,25 @@ import {
 } from './budget.js'
 import type { LiveRun } from './live-run.js'
 
+type UsageData = Usage & {
+  model?: string
+  backend?: string
+  reportedCostUsd?: number
+  computedCostUsd?: number
+  purpose?: 'summarize' | 'compensate'
+}
+
 export class Ledger {
   /** Estimates of running attempts, counted against the budget until their usage is recorded. */
   private readonly reserved = new Map<string, Estimate>()
-  /** Attempts that reported usage as events; their result's usage is then not counted again. */
-  private readonly usageSeen = new Set<string>()
+  /** What `reserved` adds up to, kept as it changes: a check is not a walk over every attempt. */
+  private reservedTokens = 0
+  private reservedCostUsd = 0
+  /**
+   * The last attempt of each task that reported usage as events; its result's usage is then not
+   * counted again. By task, not by task and attempt: only the current attempt is ever asked about.
+   */
+  private readonly usageSeen = new Map<string, number>()
   private readonly unknownCostModels = new Set<string>()
 
   constructor(private readonly run: LiveRun) {}
@@ -30,27 +43,34 @@ export class Ledger {
   }
 
   reserve(taskId: string, estimate: Estimate): void {
+    this.release(taskId)
     this.reserved.set(taskId, estimate)
+    this.reservedTokens += estimate.inputTokens + estimate.outputTokens
+    this.reservedCostUsd += estimate.costUsd ?? 0
   }
 
   release(taskId: string): void {
+    const e = this.reserved.get(taskId)
+    if (e === undefined) return
     this.reserved.delete(taskId)
+    if (this.reserved.size === 0) {
+      // Back to exact zero: sums of fractions of a cent drift.
+      this.reservedTokens = 0
+      this.reservedCostUsd = 0
+      return
+    }
+    this.reservedTokens -= e.inputTokens + e.outputTokens
+    this.reservedCostUsd -= e.costUsd ?? 0
   }
 
   /** The first limit this task would break with `estimate` on top of what is spent and reserved. */
   check(taskId: string, estimate: Estimate): BudgetBreach | undefined {
     const task = this.run.plan.tasks.get(taskId)?.budget
-    let tokens = 0
-    let costUsd = 0
-    for (const e of this.reserved.values()) {
-      tokens += e.inputTokens + e.outputTokens
-      costUsd += e.costUsd ?? 0
-    }
     return checkBudget({
       run: this.budget(),
       ...(task ? { task } : {}),
       spent: this.run.summary.usage,
-      reserved: { tokens, costUsd },
+      reserved: { tokens: this.reservedTokens, costUsd: this.reservedCostUsd },
       estimate,
     })
   }
@@ -97,7 +117,7 @@ export class Ledger {
 
   /** Whether an attempt's usage was recorded from its events already. */
   seen(taskId: string, attempt: number): boolean {
-    return this.usageSeen.has(`${taskId}#${attempt}`)
+    return this.usageSeen.get(taskId) === attempt
   }
 
   /**
@@ -115,10 +135,18 @@ export class Ledger {
     const run = this.run
     const t = run.task(taskId)
     const cost = run.deps.cost
-    const { model: reportedModel, costUsd: reportedCostUsd, ...counts } = reported
-    const model = reportedModel ?? run.plan.tasks.get(taskId)?.model
-    if (attempt !== undefined) this.usageSeen.add(`${taskId}#${attempt}`)
-    const usage = addUsage(emptyUsage(), counts)
+    const reportedCostUsd = reported.costUsd
+    const model = reported.model ?? run.plan.tasks.get(taskId)?.model
+    if (attempt !== undefined && !((this.usageSeen.get(taskId) ?? 0) > attempt))
+      this.usageSeen.set(taskId, attempt)
+    // The counts alone (a reported cost is kept apart), absent ones 0.
+    const usage: Usage = {
+      inputTokens: reported.inputTokens ?? 0,
+      outputTokens: reported.outputTokens ?? 0,
+      cacheReadTokens: reported.cacheReadTokens ?? 0,
+      cacheWriteTokens: reported.cacheWriteTokens ?? 0,
+      reasoningTokens: reported.reasoningTokens ?? 0,
+    }
     const computedCostUsd = cost ? cost.cost(usage, model) : undefined
     const costUsd = reportedCostUsd ?? computedCostUsd
     if (costUsd !== undefined) usage.costUsd = costUsd
@@ -135,18 +163,15 @@ export class Ledger {
         },
       })
     }
-    run.record({
-      type: 'usage.recorded',
-      taskId,
-      ...(attempt !== undefined ? { attempt } : {}),
-      data: {
-        ...usage,
-        ...(model ? { model } : {}),
-        ...((backend ?? t.backend) ? { backend: backend ?? t.backend } : {}),
-        ...(reportedCostUsd !== undefined ? { reportedCostUsd } : {}),
-        ...(computedCostUsd !== undefined ? { computedCostUsd } : {}),
-        ...(purpose ? { purpose } : {}),
-      },
-    })
+    // The usage's keys, then the optional ones in this order (the log has always shown them so),
+    // assigned rather than spread: this runs for every attempt that reports usage.
+    const data: UsageData = usage
+    if (model) data.model = model
+    const by = backend ?? t.backend
+    if (by) data.backend = by
+    if (reportedCostUsd !== undefined) data.reportedCostUsd = reportedCostUsd
+    if (computedCostUsd !== undefined) data.computedCostUsd = computedCostUsd
+    if (purpose) data.purpose = purpose
+    run.record({ type: 'usage.recorded', taskId, attempt, data })
   }
 }

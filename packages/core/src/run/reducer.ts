@@ -70,7 +70,10 @@ export function applyEvent(state: RunState, e: RunEvent, known?: TaskState): Tas
             : state.tasks.get(e.taskId)
         if (t) {
           const after = put(state, t, nextTask(t, e), ts, seq)
-          if (e.type === 'task.started' && e.data.estimate) state.summary = withEstimate(state.summary, e)
+          if (e.type === 'task.started' && e.data.estimate) {
+            const est = e.data.estimate
+            state.addEstimate(est.inputTokens + est.outputTokens, est.costUsd)
+          }
           return after
         }
         break
@@ -293,43 +296,10 @@ function recordUsage(state: RunState, e: RunEvent & { type: 'usage.recorded' }, 
   const d = e.data
   const usage: Partial<Usage> = {}
   for (const k of USAGE_FIELDS) if (d[k] !== undefined) usage[k] = d[k]
-  const s = state.summary
-  const modelKey = d.model ?? 'unknown'
-  const next: RunSummary = {
-    ...s,
-    usage: addUsage(s.usage, usage),
-    usageByModel: {
-      ...s.usageByModel,
-      [modelKey]: addUsage(s.usageByModel?.[modelKey] ?? emptyUsage(), usage),
-    },
-    updatedAt: ts,
-    lastSeq: seq,
-  }
-  if (d.backend) {
-    next.usageByBackend = {
-      ...s.usageByBackend,
-      [d.backend]: addUsage(s.usageByBackend?.[d.backend] ?? emptyUsage(), usage),
-    }
-  }
-  state.summary = next
+  state.addUsage(usage, d.model ?? 'unknown', d.backend, ts, seq)
   const t = e.taskId ? state.tasks.get(e.taskId) : undefined
   if (!t) return undefined
   const after = { ...t, usage: addUsage(t.usage ?? emptyUsage(), usage) }
   state.setTask(after)
   return after
-}
-
-/** `estimated` of the summary: what the attempts that started were estimated to use. */
-function withEstimate(s: RunSummary, e: RunEvent): RunSummary {
-  if (e.type !== 'task.started' || !e.data.estimate) return s
-  const est = e.data.estimate
-  const previous = s.estimated
-  const costUsd = est.costUsd === undefined ? previous?.costUsd : (previous?.costUsd ?? 0) + est.costUsd
-  return {
-    ...s,
-    estimated: {
-      tokens: (previous?.tokens ?? 0) + est.inputTokens + est.outputTokens,
-      ...(costUsd !== undefined ? { costUsd } : {}),
-    },
-  }
 }

@@ -6,10 +6,12 @@
  * Most events change only the summary's task counts, `updatedAt` and `lastSeq`. Copying the whole
  * summary for each of them was the largest single cost of a run, so those three are kept aside
  * (`tick`) and folded into a new summary object only when someone reads `summary` (a commit, a
- * control, a caller): one copy per commit instead of one per event.
+ * control, a caller): one copy per commit instead of one per event. Usage and estimates add up
+ * the same way (`addUsage`, `addEstimate`; see usage-sums.ts).
  */
 import type { Initiator, RunStatus, RunSummary, TaskCounts, TaskState, TaskStatus } from '@weft/spec'
-import { emptyUsage, TASK_STATUSES } from '@weft/spec'
+import { emptyUsage, TASK_STATUSES, type Usage } from '@weft/spec'
+import { UsageSums } from './usage-sums.js'
 
 export class RunState {
   /** By id, in declaration order (tasks added later come after). */
@@ -21,6 +23,8 @@ export class RunState {
   private counts?: TaskCounts
   private pendingAt?: string
   private pendingSeq?: number
+  /** Usage totals added to since the last fold; undefined when clean. */
+  private sums?: UsageSums
 
   constructor(summary: RunSummary) {
     this.folded = summary
@@ -41,6 +45,8 @@ export class RunState {
         updatedAt: this.pendingAt!,
         lastSeq: this.pendingSeq,
       }
+      this.sums?.foldInto(this.folded)
+      this.sums = undefined
       this.counts = undefined
       this.pendingAt = undefined
       this.pendingSeq = undefined
@@ -51,6 +57,7 @@ export class RunState {
   set summary(next: RunSummary) {
     // A replacement is built from `summary` (the getter folded everything pending into it).
     this.folded = next
+    this.sums = undefined
     this.counts = undefined
     this.pendingAt = undefined
     this.pendingSeq = undefined
@@ -77,6 +84,21 @@ export class RunState {
     }
     this.pendingAt = ts
     this.pendingSeq = seq
+  }
+
+  /** Usage recorded by the event `seq`: added to the run's totals and its splits by model and backend. */
+  addUsage(usage: Partial<Usage>, model: string, backend: string | undefined, ts: string, seq: number): void {
+    this.sums ??= new UsageSums(this.folded)
+    this.sums.add(usage, model, backend)
+    this.pendingAt = ts
+    this.pendingSeq = seq
+  }
+
+  /** An attempt started with this estimate (tokens, and cost when known). */
+  addEstimate(tokens: number, costUsd: number | undefined): void {
+    this.sums ??= new UsageSums(this.folded)
+    this.sums.addEstimate(tokens, costUsd)
+    // A task event recorded it: its `tick` has set the seq the fold waits for.
   }
 
   /** An event that changed nothing else: the summary's `updatedAt` and `lastSeq` move on. */
