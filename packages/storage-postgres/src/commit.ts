@@ -1,10 +1,12 @@
 import { type Commit, WeftError, type WeftEvent } from '@weft/core'
 import { type Db, type Queryable, sqlState } from './db.js'
-import { arrayLiteral, jsonTextsLiteral } from './pg-array.js'
+import { COMMIT_FUNCTION } from './json-commit.js'
+import { arrayLiteral, jsonArray } from './pg-array.js'
 import { ISO_NOW } from './rows.js'
 
 /**
- * The one write path: one call of the `weft_commit` function (migration 2), which runs in one
+ * The one write path: one call of the `weft_commit_json` function (migration 11; migration 2's
+ * `weft_commit` with JSON arrays for the JSON texts), which runs in one
  * statement, hence one transaction and one round trip:
  *
  * 1. The run's row is locked (`FOR UPDATE`), or inserted for a `create`: two commits to one run
@@ -13,7 +15,7 @@ import { ISO_NOW } from './rows.js'
  * 2. `expectLastSeq` is checked against the locked row.
  * 3. Events, tasks, memory, spec, summary and tags are written, each with one statement whatever
  *    the number of rows (arrays bound as parameters, as array literals built by pg-array.ts, and
- *    expanded with `unnest`).
+ *    expanded with `unnest`; the JSON texts as one JSON array each, `json_array_elements`).
  *
  * A refusal raises inside the function and nothing of the commit is written: state, log and
  * memory never disagree. A deadlock rolls the statement back and it runs again.
@@ -30,7 +32,7 @@ export function commitRunner(db: Db, s: string) {
  * back together.
  */
 export function commitApplier(s: string) {
-  const call = `SELECT ${s}weft_commit(${Array.from({ length: 28 }, (_, i) => `$${i + 1}`).join(', ')}, ${ISO_NOW})`
+  const call = `SELECT ${s}${COMMIT_FUNCTION}(${Array.from({ length: 28 }, (_, i) => `$${i + 1}`).join(', ')}, ${ISO_NOW})`
 
   return async (q: Pick<Queryable, 'query'>, c: Commit): Promise<WeftEvent[]> => {
     const tasks = lastOfEach(c.tasks ?? [], (t) => t.taskId)
@@ -90,18 +92,18 @@ export function commitApplier(s: string) {
       arrayLiteral(eTask),
       arrayLiteral(eAttempt),
       arrayLiteral(eSeverity),
-      jsonTextsLiteral(eData),
+      jsonArray(eData),
       arrayLiteral(tId),
       arrayLiteral(tOrder),
       arrayLiteral(tStatus),
       arrayLiteral(tAttempt),
       arrayLiteral(tPriority),
-      jsonTextsLiteral(tState),
+      jsonArray(tState),
       arrayLiteral(deletes.map((m) => m.scope)),
       arrayLiteral(deletes.map((m) => m.key)),
       arrayLiteral(puts.map((m) => m.scope)),
       arrayLiteral(puts.map((m) => m.key)),
-      jsonTextsLiteral(puts.map((m) => JSON.stringify(m.value))),
+      jsonArray(puts.map((m) => JSON.stringify(m.value))),
     ]
     let lastSeq: number
     try {

@@ -1,6 +1,7 @@
 import { WeftError } from '@weft/core'
 import { AGENTS_MIGRATION } from './agents/migration.js'
 import type { Db, Queryable } from './db.js'
+import { jsonCommitMigration } from './json-commit.js'
 import { LEAN_WRITES_MIGRATION } from './lean-writes.js'
 import { qualify } from './location.js'
 import { newRunTasksMigration } from './new-run-tasks.js'
@@ -263,7 +264,7 @@ export const MIGRATIONS: readonly Migration[] = withTaskQueue([
   CLAIM_BATCHES_MIGRATION,
 ])
 
-/** The list with the migrations built on migration 2's `weft_commit` (5, 7 and 10) in their places. */
+/** The list with the migrations built on migration 2's `weft_commit` (5, 7, 10 and 11) in their places. */
 function withTaskQueue(list: Migration[]): Migration[] {
   const commit = list.find((m) => m.version === 2)!
   return [
@@ -271,6 +272,7 @@ function withTaskQueue(list: Migration[]): Migration[] {
     taskQueueMigration(commit),
     claimInboxMigration(commit),
     newRunTasksMigration(commit),
+    jsonCommitMigration(commit),
   ].sort((a, b) => a.version - b.version)
 }
 

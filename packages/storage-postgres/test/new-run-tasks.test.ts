@@ -6,10 +6,10 @@
 import { type Commit, newRunId, type TaskState } from '@weft/core'
 import { firstCommit, logNow } from '@weft/testing'
 import { afterEach, describe, expect, it } from 'vitest'
-import { commitApplier } from '../src/commit.js'
 import { Db } from '../src/db.js'
 import { createPostgresStore } from '../src/index.js'
 import { MIGRATIONS, migrate } from '../src/migrations.js'
+import { legacyCommit } from './fixtures/legacy-commit.js'
 import { databaseUrl, dropSchema, newSchema, sql } from './schemas.js'
 
 const schemas: string[] = []
@@ -59,9 +59,9 @@ describe('migration 10: a new run inserts its tasks', () => {
     expect(await migrate(db.raw, schema, 'test', before)).toBe(9)
     // A run written by version 9's weft_commit: created with two tasks, then one of them queued.
     const old = newRunId()
-    const commit = commitApplier(`"${schema}".`)
-    await commit(db.raw, create(old, [task(old, 'a', 0), task(old, 'b', 1)]))
-    await commit(db.raw, { runId: old, tasks: [task(old, 'a', 0, 'queued')], events: [] })
+    const s = `"${schema}".`
+    await legacyCommit(db.raw, s, create(old, [task(old, 'a', 0), task(old, 'b', 1)]))
+    await legacyCommit(db.raw, s, { runId: old, tasks: [task(old, 'a', 0, 'queued')], events: [] })
     await db.close()
 
     const store = createPostgresStore({ url: databaseUrl(), schema })
@@ -70,7 +70,7 @@ describe('migration 10: a new run inserts its tasks', () => {
       `SELECT version FROM "${schema}".weft_schema ORDER BY version`,
     )
     expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version))
-    expect(MIGRATIONS.at(-1)!.version).toBe(10)
+    expect(versions.map((v) => v.version)).toContain(10)
     const [fn] = await sql<{ src: string }>(
       `SELECT p.prosrc AS src FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       WHERE n.nspname = $1 AND p.proname = 'weft_commit'`,
