@@ -57,6 +57,8 @@ export class CommitLog {
   private collecting?: Promise<void>
   /** How deep in `grouped` calls we are: inside, flushes join the collecting commit. */
   private groupDepth = 0
+  /** Called once the collecting commit has taken what it writes (see `whenTaken`). */
+  private onTaken: (() => void)[] = []
 
   constructor(private readonly o: CommitLogOptions) {
     this.lastSeq = o.lastSeq
@@ -114,6 +116,16 @@ export class CommitLog {
     this.groupDepth--
   }
 
+  /**
+   * Calls `fn` once the commit collecting what is recorded now has taken it and is on its way to
+   * the store (at once when no commit collects). A run dispatching a large ready set prepares its
+   * next chunk then, while the last one is being written.
+   */
+  whenTaken(fn: () => void): void {
+    if (this.collecting) this.onTaken.push(fn)
+    else fn()
+  }
+
   /** Commits what was recorded since the last flush, after every earlier commit. */
   flush(create = false): Promise<void> {
     // Nothing new: report on the latest commit, so a caller learns if it (or the run) failed.
@@ -131,7 +143,9 @@ export class CommitLog {
       if (this.halted) throw this.halted
       const commit = built ?? this.take(false)
       if (!create) commit.expectLastSeq = this.lastSeq
-      const stored = await this.o.store.commit(commit)
+      const storing = this.o.store.commit(commit)
+      if (!built && this.onTaken.length > 0) for (const fn of this.onTaken.splice(0)) fn()
+      const stored = await storing
       if (stored.length) this.lastSeq = stored[stored.length - 1]!.seq
       if (commit.run) this.committedSummary = { ...commit.run, lastSeq: this.lastSeq }
       this.o.committed(this.lastSeq)

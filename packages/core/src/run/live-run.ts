@@ -5,23 +5,14 @@
  * attempt.ts, controls.ts), which take this object.
  */
 import { hostname } from 'node:os'
-import type {
-  ErrorInfo,
-  EventDraft,
-  JsonObject,
-  RunSpec,
-  RunSummary,
-  Severity,
-  TaskState,
-  WeftEvent,
-} from '@weft/spec'
+import type { EventDraft, JsonObject, RunSpec, RunSummary, Severity, TaskState, WeftEvent } from '@weft/spec'
 import { type PlannedTask, planRun, type RunPlan } from '../runtime/plan.js'
 import type { Scope } from '../template/expression.js'
 import type { Attempt } from './attempt.js'
 import type { Batch } from './batches.js'
 import { type Clock, systemClock } from './clock.js'
 import { CommitLog, isConflict } from './commit-log.js'
-import { abandonCompensation, type CompensationDrive } from './compensation.js'
+import { abandonCompensation } from './compensation.js'
 import type { TaskExecutor } from './dispatch.js'
 import type { ExecutionDeps } from './execution-deps.js'
 import { TaskGraph } from './graph.js'
@@ -29,40 +20,13 @@ import { createInProcessExecutor } from './in-process-executor.js'
 import { Ledger } from './ledger.js'
 import { MapTracker, restoreMaps } from './map.js'
 import { MemoryScopes } from './memory-scopes.js'
+import type { RunPhase, Stopping } from './phase.js'
 import { applyEvent } from './reducer.js'
 import type { RunExecution } from './run-execution.js'
 import { step } from './scheduler.js'
 import type { RunState } from './state.js'
 import { RunScopes, taskScopeView } from './task-scope.js'
 import { RunTimers } from './timers.js'
-
-/** Why a run is stopping: a cancel, a failed task of a `failFast` run, its timeout, a deadlock. */
-export interface Stopping {
-  kind: 'cancel' | 'fail_fast' | 'run_timeout'
-  reason: string
-  error?: ErrorInfo
-}
-
-/**
- * The driver's lifecycle, one name at a time:
- * - `active`: dispatching ready tasks;
- * - `draining`: the runtime shuts down: no new attempts, running ones may finish;
- * - `stopping`: canceled, failed fast or timed out: unstarted tasks are canceled, running ones
- *   aborted, and the run ends when none is left;
- * - `compensating`: the run failed or was canceled and the compensations of its succeeded tasks
- *   run (compensation.ts); its end is recorded after them;
- * - `finished`: the run's end is recorded;
- * - `detached`: this process stopped acting on the run (the store keeps its state);
- * - `halted`: a commit failed or the lease was lost: this process must not write again.
- */
-export type RunPhase =
-  | { name: 'active' }
-  | { name: 'draining' }
-  | { name: 'stopping'; stop: Stopping }
-  | { name: 'compensating'; drive: CompensationDrive }
-  | { name: 'finished' }
-  | { name: 'detached' }
-  | { name: 'halted'; error: Error }
 
 const SEVERITY: Partial<Record<EventDraft['type'], Severity>> = {
   'task.failed': 'error',
@@ -74,6 +38,14 @@ const SEVERITY: Partial<Record<EventDraft['type'], Severity>> = {
 }
 
 const HOST = hostname()
+
+/**
+ * The most attempts one pump starts. A large ready set (thousands of tasks with as many slots, as
+ * on a Postgres store with workers) is dispatched a chunk per commit: the first chunk's starts
+ * are committed and handed to their executor while the next chunk is prepared, instead of every
+ * attempt waiting until all of them are prepared and committed in one piece.
+ */
+export const DISPATCH_CHUNK = 256
 
 export class LiveRun {
   readonly id: string
@@ -276,6 +248,7 @@ export class LiveRun {
       this.loop = 'again'
       return
     }
+    this.dispatchesLeft = DISPATCH_CHUNK
     try {
       do {
         this.loop = 'stepping'
@@ -286,6 +259,25 @@ export class LiveRun {
     }
     void this.flush()
     this.checkSettled()
+  }
+
+  /**
+   * A pump once what was recorded is on its way to the store (one, however often asked), in a
+   * turn of the event loop of its own: a large ready set is dispatched a chunk per commit.
+   */
+  pumpSoon(): void {
+    if (this.pumpScheduled) return
+    this.pumpScheduled = true
+    this.log.whenTaken(this.schedulePump)
+  }
+
+  private pumpScheduled = false
+  /** Attempts the current pump may still start (see DISPATCH_CHUNK). */
+  dispatchesLeft = DISPATCH_CHUNK
+  private readonly schedulePump = () => setImmediate(this.scheduledPump)
+  private readonly scheduledPump = () => {
+    this.pumpScheduled = false
+    if (this.acting) this.grouped(() => this.pump())
   }
 
   /** A pump was asked for while stepping: the step will run again right after this one. */

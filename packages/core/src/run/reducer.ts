@@ -6,7 +6,7 @@
  * instead of mutating them.
  */
 import type { Json, JsonObject, RunSummary, TaskState, TaskStatus, WeftEvent } from '@weft/spec'
-import { addUsage, emptyUsage, USAGE_FIELDS, type Usage } from '@weft/spec'
+import { addUsage, emptyUsage, type Usage } from '@weft/spec'
 import { foldCompensation } from './compensation-fold.js'
 import type { RunState } from './state.js'
 
@@ -294,8 +294,8 @@ function put(
 /** Usage adds up on the task, the run, and the run's split by model and by backend. */
 function recordUsage(state: RunState, e: RunEvent & { type: 'usage.recorded' }, ts: string, seq: number) {
   const d = e.data
-  const usage: Partial<Usage> = {}
-  for (const k of USAGE_FIELDS) if (d[k] !== undefined) usage[k] = d[k]
+  // The event's data is its usage (and more: model, backend, costs); only the usage fields are read.
+  const usage: Partial<Usage> = d
   state.addUsage(usage, d.model ?? 'unknown', d.backend, ts, seq)
   const t = e.taskId ? state.tasks.get(e.taskId) : undefined
   if (!t) return undefined

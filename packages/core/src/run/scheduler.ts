@@ -57,6 +57,11 @@ export function step(run: LiveRun): void {
     // be prepared (and its start decided) at once, pausing the run over budget: then stop.
     unparkItems(run)
     for (let t = run.graph.nextReady(); t; t = run.graph.nextReady()) {
+      if (run.dispatchesLeft === 0) {
+        // This pump's chunk is full: the rest goes once its commit is on its way (live-run.ts).
+        run.pumpSoon()
+        break
+      }
       const planned = run.planned(t)
       if (mapIsFull(run, planned)) {
         // Its map runs `maxParallel` items: it waits off the queue, and the next task may go.
@@ -65,6 +70,7 @@ export function step(run: LiveRun): void {
         continue
       }
       if (!tryDispatch(run, t)) break
+      run.dispatchesLeft--
       if (run.phase.name !== 'active' || run.state.status !== 'running') break
     }
   }

@@ -8,7 +8,8 @@ import { renderTemplate } from '../template/template.js'
 import { armApprovalTimeout } from './approvals.js'
 import { abortAttempt } from './attempt.js'
 import { cancelCompensation, compensating, type RunEnd, recordedEnd } from './compensation.js'
-import type { LiveRun, Stopping } from './live-run.js'
+import type { LiveRun } from './live-run.js'
+import type { Stopping } from './phase.js'
 import { waitingApprovals } from './state.js'
 
 export function finishWithout(
