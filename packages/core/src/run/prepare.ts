@@ -19,6 +19,7 @@ import { BackendError, emptyUsage, type Usage } from '@weft/spec'
 import type { PlannedTask } from '../runtime/plan.js'
 import type { Scope } from '../template/expression.js'
 import { renderDeep, renderTemplate, TemplateError } from '../template/template.js'
+import { checkOptions, isStatic } from '../workflow/backend-options.js'
 import type { Estimate } from './budget.js'
 
 /** Cap for a context when the task sets none and the model's window is unknown. */
@@ -126,11 +127,13 @@ async function buildContext(p: PrepareInput): Promise<PreparedTask['context']> {
 function preparedWith(p: PrepareInput, backend: Backend, context: PreparedTask['context']): PreparedTask {
   const { planned, task } = p
   const hasOptions = hasKeys(planned.with)
+  // Options without templates are used as they are (see workflow/backend-options.ts); others are rendered.
+  const staticOptions = !hasOptions || isStatic(planned.with)
   let prompt: string | undefined
   let input: Json | undefined
-  let options: Record<string, Json> = {}
+  let options: Record<string, Json> = hasOptions && staticOptions ? planned.with : {}
   // Nothing to render (a bare task): no scope to build.
-  if (planned.prompt !== undefined || planned.input !== undefined || hasOptions) {
+  if (planned.prompt !== undefined || planned.input !== undefined || !staticOptions) {
     const scope: Scope = { ...p.scope, context: context?.context.text ?? '' }
     try {
       if (planned.prompt !== undefined) {
@@ -138,7 +141,7 @@ function preparedWith(p: PrepareInput, backend: Backend, context: PreparedTask['
         prompt = typeof rendered === 'string' ? rendered : JSON.stringify(rendered)
       }
       if (planned.input !== undefined) input = renderDeep(planned.input, scope)
-      if (hasOptions) options = renderDeep(planned.with, scope) as Record<string, Json>
+      if (!staticOptions) options = renderDeep(planned.with, scope) as Record<string, Json>
     } catch (err) {
       const message = err instanceof TemplateError ? err.message : String(err)
       throw new BackendError('template', `cannot render the task: ${message}`, { retryable: false })
@@ -149,7 +152,7 @@ function preparedWith(p: PrepareInput, backend: Backend, context: PreparedTask['
     prompt = prompt ? `${context.context.text}\n\n${prompt}` : context.context.text
   }
   if (backend.optionsSchema) {
-    const parsed = backend.optionsSchema.safeParse(options)
+    const parsed = checkOptions(backend.optionsSchema, options)
     if (!parsed.success) {
       const detail = parsed.error.issues.map((i) => `with.${i.path.join('.')}: ${i.message}`).join('; ')
       throw new BackendError('bad_options', `bad options for backend '${backend.id}': ${detail}`, {
@@ -157,6 +160,9 @@ function preparedWith(p: PrepareInput, backend: Backend, context: PreparedTask['
       })
     }
     options = parsed.data as Record<string, Json>
+  } else if (options === planned.with) {
+    // The plan's own object: each attempt gets a copy to keep.
+    options = { ...options }
   }
   const upstream: Record<string, { output?: Json; text?: string }> = taskKeyed()
   // The task's needs by order when the graph has them and they are the planned list itself (a

@@ -1,4 +1,5 @@
 import { collectTemplates } from '../template/template.js'
+import { checkOptions } from './backend-options.js'
 import type { AddDiagnostic } from './check-templates.js'
 import { findInputCommands } from './commands.js'
 import { formatPath } from './format.js'
@@ -132,7 +133,7 @@ export function checkBackends(ctx: BackendCheckContext): void {
     }
     const withValue = task.with ?? NO_OPTIONS
     if (info.optionsSchema && collectTemplates(withValue).length === 0) {
-      const res = info.optionsSchema.safeParse(withValue)
+      const res = checkOptions(info.optionsSchema, withValue)
       if (!res.success) {
         for (const issue of res.error.issues) {
           const p = ['tasks', id, 'with', ...(issue.path as (string | number)[])]
