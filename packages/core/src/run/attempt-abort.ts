@@ -9,6 +9,7 @@ import type { AbortReason } from '@weft/spec'
 export class AttemptAbort {
   private controller?: AbortController
   private why?: AbortReason
+  private listeners?: ((reason: AbortReason) => void)[]
 
   /** The attempt's signal; aborts with the `AbortReason` given to `abort`. */
   get signal(): AbortSignal {
@@ -28,9 +29,22 @@ export class AttemptAbort {
     return this.why
   }
 
+  /** Calls `listener` once the attempt aborts (at once, in a microtask, if it has), with no signal made. */
+  onAbort(listener: (reason: AbortReason) => void): void {
+    const why = this.why
+    if (why) queueMicrotask(() => listener(why))
+    else {
+      this.listeners ??= []
+      this.listeners.push(listener)
+    }
+  }
+
   abort(reason: AbortReason): void {
     if (this.why) return
     this.why = reason
     this.controller?.abort(reason)
+    const listeners = this.listeners
+    this.listeners = undefined
+    if (listeners) for (const l of listeners) l(reason)
   }
 }

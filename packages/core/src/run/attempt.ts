@@ -86,6 +86,7 @@ export function followAttempt(run: LiveRun, t: TaskState): boolean {
       get signal() {
         return a.controller.signal
       },
+      onAbort: (listener) => a.controller.onAbort(listener),
       emit: (event) => onBackendEvent(run, a, event),
     },
   )
@@ -187,6 +188,10 @@ class AttemptChannel implements AttemptIO {
 
   get signal(): AbortSignal {
     return this.a.controller.signal
+  }
+
+  onAbort(listener: (reason: AbortReason) => void): void {
+    this.a.controller.onAbort(listener)
   }
 
   get emit(): (event: BackendEvent) => void {

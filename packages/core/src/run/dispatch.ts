@@ -7,7 +7,7 @@
  * same interface: it sends the request to the worker, relays the worker's events to `emit`, and
  * resolves `result` from the worker's report. Nothing in it decides anything about the run.
  */
-import type { BackendEvent, TaskRequest, TaskResult } from '@weft/spec'
+import type { AbortReason, BackendEvent, TaskRequest, TaskResult } from '@weft/spec'
 
 /** One attempt the run decided to start: everything needed to execute it. */
 export interface DispatchedAttempt {
@@ -39,6 +39,13 @@ export interface AttemptIO {
    * that reason, so an executor only has to stop.
    */
   signal: AbortSignal
+  /**
+   * Calls `listener` once when the attempt aborts (at once if it has), with the same reason as
+   * `signal.reason`. Reading `signal` makes an AbortController for the attempt; an executor that
+   * only needs to hear of the abort (one that queues the attempt elsewhere) can use this instead.
+   * Optional: executors fall back to `signal`.
+   */
+  onAbort?(listener: (reason: AbortReason) => void): void
   /** Backend events as they happen (the run maps them to stored events and live deltas). */
   emit(event: BackendEvent): void
 }
