@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { arrayLiteral, JSON_ESCAPED, jsonTextsLiteral } from '../src/pg-array.js'
+import { arrayLiteral, JSON_ESCAPED, jsonArray, jsonTextsLiteral } from '../src/pg-array.js'
 import { databaseUrl } from './schemas.js'
 
 const client = new pg.Client({ connectionString: databaseUrl() })
@@ -56,5 +56,28 @@ describe('arrayLiteral', () => {
     ])
     expect(r.rows[0]!.a).toEqual(texts)
     expect(r.rows[0]!.a.slice(0, -1).map((t) => JSON.parse(t!))).toEqual(values)
+  })
+})
+
+describe('jsonArray', () => {
+  it('hands back each text JSON.stringify made exactly, through json_array_elements', async () => {
+    await connected
+    const values = [
+      { text: 'line\nbreak\t"quoted" \\ \u0000 \u0001 \ud800 🙂' },
+      'a "b"',
+      null,
+      [1, '\\'],
+      2.5,
+      {},
+    ]
+    const texts = values.map((v) => JSON.stringify(v))
+    const r = await client.query<{ t: string }>(
+      'SELECT e::text AS t FROM json_array_elements($1::json) WITH ORDINALITY AS x (e, n) ORDER BY n',
+      [jsonArray(texts)],
+    )
+    expect(r.rows.map((row) => row.t)).toEqual(texts)
+    expect(r.rows.map((row) => JSON.parse(row.t))).toEqual(values)
+    const none = await client.query('SELECT e FROM json_array_elements($1::json) e', [jsonArray([])])
+    expect(none.rows).toEqual([])
   })
 })
