@@ -32,6 +32,24 @@ const valueArb = fc.oneof(
   fc.dictionary(fc.constantFrom('a', 'command', 'maxAttempts'), fc.oneof(fc.string(), fc.integer()), {
     maxKeys: 2,
   }),
+  // Options (`with`): JSON, and values the schema refuses or reads its own way.
+  fc.dictionary(fc.string({ maxLength: 3 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 3 }),
+  fc.dictionary(
+    fc.constantFrom('a', '1', 'b'),
+    fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.constantFrom(undefined, Number.NaN, -0, Infinity),
+      fc.constant([1, , 3]),
+      fc.constant(new Date(0)),
+      fc.constant({ nested: undefined }),
+      fc.constant(Object.create(null)),
+    ),
+    { maxKeys: 3 },
+  ),
+  fc.constant(JSON.parse('{"__proto__": {"x": 1}, "a": 1}')),
+  fc.constant(Object.assign(Object.create(null), { a: [1, { b: null }] })),
+  fc.constant(Object.defineProperty({ a: 1 }, 'hidden', { value: 2, enumerable: false })),
+  fc.constant({ [Symbol('s')]: 1, a: 1 }),
 )
 
 const taskArb = fc.dictionary(
@@ -73,8 +91,16 @@ describe('parseWorkflow', () => {
       backend: 'mock',
       priority: 3,
     })
-    // Not simple: options, a bad value, an unknown field, an inherited enumerable field.
-    expect(parseSimpleTask({ with: { command: 'x' } })).toBeUndefined()
+    // Options made of plain JSON are simple too, and copied.
+    const options = { command: 'x', args: [1, { deep: null }] }
+    const parsed = parseSimpleTask({ with: options })
+    expect(parsed).toEqual({ with: options })
+    expect(parsed!.with).not.toBe(options)
+    expect((parsed!.with!.args as unknown[])[1]).not.toBe(options.args[1])
+    // Not simple: options the schema reads its own way, a bad value, an unknown field, an
+    // inherited enumerable field.
+    expect(parseSimpleTask({ with: { n: Number.NaN } })).toBeUndefined()
+    expect(parseSimpleTask({ with: JSON.parse('{"__proto__": 1}') })).toBeUndefined()
     expect(parseSimpleTask({ priority: 101 })).toBeUndefined()
     expect(parseSimpleTask({ timeoutMs: 1.5 })).toBeUndefined()
     expect(parseSimpleTask({ backend: '' })).toBeUndefined()

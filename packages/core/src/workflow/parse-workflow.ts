@@ -4,7 +4,8 @@
  * Zod reads a task in about 4 µs and leaves about 3 KB of garbage, most of it for the two dozen
  * optional fields that a task leaves out: a generated workflow of 100,000 tasks spent more time
  * in its schema than in running its tasks. So a task whose fields are all simple (strings,
- * numbers, `needs`) is accepted here with the same checks the schema makes, and any other task
+ * numbers, `needs`, `with` options made of plain JSON) is accepted here with the same checks the
+ * schema makes, and any other task
  * goes through `TaskSpecSchema` on its own. The checks here only ever accept: when anything is
  * wrong anywhere, the whole workflow goes through `WorkflowSpecSchema`, so every problem is
  * reported exactly as the schema reports it. parse-workflow.test.ts compares both on random tasks.
@@ -37,6 +38,43 @@ const SIMPLE_FIELDS: Readonly<Record<string, (v: unknown) => boolean>> = {
   uses: nonEmpty,
 }
 
+/** How deep `with` is copied here; deeper options (validation bounds them anyway) go to the schema. */
+const MAX_OPTIONS_DEPTH = 64
+
+/**
+ * A copy of a JSON value as `JsonSchema` gives it (new objects and arrays, same primitives), or
+ * undefined for anything it might read otherwise: a non-finite number, a hole or `undefined`, an
+ * object that is not plain, a symbol key, a `__proto__` key. Those go to the schema.
+ */
+function jsonCopy(v: unknown, depth: number): unknown {
+  if (typeof v === 'string' || typeof v === 'boolean' || v === null) return v
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined
+  if (depth >= MAX_OPTIONS_DEPTH || typeof v !== 'object') return undefined
+  if (Array.isArray(v)) {
+    if (Object.getPrototypeOf(v) !== Array.prototype) return undefined
+    const out = new Array<unknown>(v.length)
+    for (let i = 0; i < v.length; i++) {
+      const x = jsonCopy(v[i], depth + 1)
+      if (x === undefined) return undefined
+      out[i] = x
+    }
+    return out
+  }
+  return jsonObjectCopy(v, depth)
+}
+
+function jsonObjectCopy(v: unknown, depth: number): Record<string, unknown> | undefined {
+  if (!isPlain(v) || Object.getOwnPropertySymbols(v).length > 0) return undefined
+  const out: Record<string, unknown> = {}
+  for (const key in v) {
+    if (key === '__proto__' || !Object.hasOwn(v, key)) return undefined
+    const x = jsonCopy(v[key], depth + 1)
+    if (x === undefined) return undefined
+    out[key] = x
+  }
+  return out
+}
+
 /** The schema's fields in its order: its output lists them in this order, and so does this. */
 const TASK_FIELDS = Object.keys(TaskSpecSchema.shape)
 
@@ -66,7 +104,8 @@ const isPlain = (v: unknown): v is Record<string, unknown> => {
  */
 export function parseSimpleTask(task: unknown): TaskSpec | undefined {
   if (!isPlain(task)) return undefined
-  for (const key in task) if (key !== 'needs' && !Object.hasOwn(SIMPLE_FIELDS, key)) return undefined
+  for (const key in task)
+    if (key !== 'needs' && key !== 'with' && !Object.hasOwn(SIMPLE_FIELDS, key)) return undefined
   const out: Record<string, unknown> = {}
   for (const key of TASK_FIELDS) {
     if (!(key in task)) continue
@@ -75,6 +114,11 @@ export function parseSimpleTask(task: unknown): TaskSpec | undefined {
       const needs = simpleNeeds(value)
       if (needs === undefined) return undefined
       out.needs = needs
+    } else if (key === 'with') {
+      // `with: undefined` is an absent field to the schema, but `in` counts it: the schema decides.
+      const options = value === undefined ? undefined : jsonObjectCopy(value, 0)
+      if (options === undefined) return undefined
+      out.with = options
     } else {
       const check = Object.hasOwn(SIMPLE_FIELDS, key) ? SIMPLE_FIELDS[key] : undefined
       if (check === undefined || !check(value)) return undefined
