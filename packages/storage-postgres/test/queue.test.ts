@@ -448,4 +448,49 @@ describe('task queue (Postgres)', () => {
     await ask('stop')
     await until(() => stopAsked)
   })
+
+  it('a run canceled while its attempts wait in the queue cancels them there, and no worker runs them later', async () => {
+    const shared = store()
+    await shared.init()
+    const owner = newOwnerName()
+    const executor = createQueueExecutor({ store: shared, owner, pollMs: 20 })
+    const runtime = createRuntime({ store: shared, backends: [echo], owner, executor })
+    cleanups.push(() => runtime.close())
+    cleanups.push(() => executor.close())
+    const run = await runtime.start({
+      workflow: {
+        weft: 1,
+        name: 'queued-cancel',
+        tasks: { a: { backend: 'echo' }, b: { backend: 'echo' } },
+      } as never,
+    })
+    const { db, s } = internalsOf(shared)
+    const queued = async () =>
+      (await db.query<[string, string]>(`SELECT task_id, status FROM ${s}task_queue ORDER BY task_id`)).map(
+        ([task, status]) => `${task}:${status}`,
+      )
+    for (let i = 0; i < 300 && (await queued()).length < 2; i++) await sleep(10)
+    expect(await queued()).toEqual(['a:queued', 'b:queued'])
+    await runtime.cancel(run.id, 'not needed')
+    const done = await runtime.wait(run.id)
+    expect(done.status).toBe('canceled')
+    for (let i = 0; i < 300 && (await queued()).some((r) => r.endsWith(':queued')); i++) await sleep(10)
+    expect(await queued()).toEqual(['a:canceled', 'b:canceled'])
+    // A worker that starts now finds nothing to claim.
+    let ran = 0
+    const counting = stubBackend({
+      id: 'echo',
+      async execute() {
+        ran++
+        return { output: null }
+      },
+    })
+    const w = new Worker({ store: shared, name: 'late', backends: new Map([['echo', counting]]), pollMs: 20 })
+    await w.start()
+    cleanups.push(() => w.stop(0))
+    await sleep(200)
+    expect(ran).toBe(0)
+    const tasks = await shared.tasks.list(run.id)
+    expect(tasks.map((t) => t.status)).toEqual(['canceled', 'canceled'])
+  })
 })

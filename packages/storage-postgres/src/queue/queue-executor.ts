@@ -224,8 +224,7 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
     const result = new Promise<TaskResult>((resolve, reject) => {
       waiting.set(id, { key, io, resolve, reject })
     })
-    const signal = io.signal
-    const onAbort = () => {
+    const onAbort = (reason?: { message?: string }) => {
       const p = waiting.get(id)
       if (!p) return
       waiting.delete(id)
@@ -238,11 +237,17 @@ export function createQueueExecutor(o: QueueExecutorOptions): QueueExecutor {
       void persist(cancel, closed ? 1 : 20).catch((err) =>
         warn(`could not cancel attempt ${key.attempt} of task ${key.taskId} in the queue: ${err.message}`),
       )
-      const reason = signal.reason as { message?: string } | undefined
       p.reject(new BackendError('canceled', reason?.message ?? 'canceled'))
     }
-    if (signal.aborted) queueMicrotask(onAbort)
-    else signal.addEventListener('abort', onAbort, { once: true })
+    // Without reading `signal` where the runtime offers it: that would make an AbortController
+    // for every attempt (see AttemptIO.onAbort).
+    if (io.onAbort) io.onAbort(onAbort)
+    else {
+      const signal = io.signal
+      const fromSignal = () => onAbort(signal.reason as { message?: string } | undefined)
+      if (signal.aborted) queueMicrotask(fromSignal)
+      else signal.addEventListener('abort', fromSignal, { once: true })
+    }
     listen()
     // A paused run's attempt: the worker running it suspends it (see Worker), a queued one waits.
     const suspend = (on: boolean) => () =>
