@@ -10,6 +10,7 @@ import { claimInboxMigration } from './queue/claim-inbox.js'
 import { taskQueueMigration } from './queue/migration.js'
 import { QUEUE_FLAG_MIGRATION } from './queue-flag.js'
 import { SCHEDULES_MIGRATION } from './schedules.js'
+import { TASK_FILLFACTOR_MIGRATION } from './task-fillfactor.js'
 
 export interface Migration {
   /** 1, 2, 3, … in order, never reused: the number a database records once it is applied. */
@@ -262,6 +263,7 @@ export const MIGRATIONS: readonly Migration[] = withTaskQueue([
   AGENTS_MIGRATION,
   LEAN_WRITES_MIGRATION,
   CLAIM_BATCHES_MIGRATION,
+  TASK_FILLFACTOR_MIGRATION,
 ])
 
 /** The list with the migrations built on migration 2's `weft_commit` (5, 7, 10 and 11) in their places. */
