@@ -258,19 +258,25 @@ export class LiveRun {
       this.loop = 'idle'
     }
     void this.flush()
+    if (this.pumpWanted) {
+      this.pumpWanted = false
+      if (!this.pumpScheduled) {
+        this.pumpScheduled = true
+        this.log.whenTaken(this.schedulePump)
+      }
+    }
     this.checkSettled()
   }
 
   /**
-   * A pump once what was recorded is on its way to the store (one, however often asked), in a
-   * turn of the event loop of its own: a large ready set is dispatched a chunk per commit.
+   * Asks for a pump once what this pump recorded is on its way to the store (one, however often
+   * asked), in a turn of the event loop of its own: a large ready set goes a chunk per commit.
    */
   pumpSoon(): void {
-    if (this.pumpScheduled) return
-    this.pumpScheduled = true
-    this.log.whenTaken(this.schedulePump)
+    this.pumpWanted = true
   }
 
+  private pumpWanted = false
   private pumpScheduled = false
   /** Attempts the current pump may still start (see DISPATCH_CHUNK). */
   dispatchesLeft = DISPATCH_CHUNK
