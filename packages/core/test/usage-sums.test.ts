@@ -23,6 +23,19 @@ const usageArb = fc.record({
   estimate: fc.option(fc.nat({ max: 500 }), { nil: undefined }),
 })
 
+/** An event of task `t` of run `r`, at second `seq`. */
+function event(seq: number, type: string, data: Record<string, unknown>): WeftEvent {
+  return {
+    runId: 'r',
+    seq,
+    ts: new Date(seq * 1000).toISOString(),
+    type,
+    severity: 'info',
+    taskId: 't',
+    data,
+  } as WeftEvent
+}
+
 function usageEvent(
   seq: number,
   u: { inputTokens: number; outputTokens: number; model?: string; backend?: string; costUsd?: number },
@@ -33,26 +46,13 @@ function usageEvent(
     outputTokens: u.outputTokens,
   }
   for (const k of ['model', 'backend', 'costUsd'] as const) if (u[k] !== undefined) data[k] = u[k]
-  return {
-    runId: 'r',
-    seq,
-    ts: new Date(seq * 1000).toISOString(),
-    type: 'usage.recorded',
-    taskId: 't',
-    data,
-  } as WeftEvent
+  return event(seq, 'usage.recorded', data)
 }
 
 function started(seq: number, tokens: number) {
-  const estimate = { inputTokens: tokens, outputTokens: 1, costUsd: tokens / 100 }
-  return {
-    runId: 'r',
-    seq,
-    ts: new Date(seq * 1000).toISOString(),
-    type: 'task.started',
-    taskId: 't',
-    data: { estimate },
-  } as WeftEvent
+  return event(seq, 'task.started', {
+    estimate: { inputTokens: tokens, outputTokens: 1, costUsd: tokens / 100 },
+  })
 }
 
 describe('usage totals', () => {
@@ -60,15 +60,7 @@ describe('usage totals', () => {
     fc.assert(
       fc.property(fc.array(usageArb, { maxLength: 40 }), (list) => {
         const state = emptyRunState('r')
-        applyEvent(state, {
-          runId: 'r',
-          seq: 1,
-          ts: new Date(0).toISOString(),
-          type: 'task.added',
-          severity: 'info',
-          taskId: 't',
-          data: { needs: [], priority: 50 },
-        } as WeftEvent)
+        applyEvent(state, event(1, 'task.added', { needs: [], priority: 50 }))
         let usage = emptyUsage()
         const byModel: Record<string, Usage> = {}
         const byBackend: Record<string, Usage> = {}
