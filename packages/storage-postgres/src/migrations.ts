@@ -7,7 +7,6 @@ import { qualify } from './location.js'
 import { newRunTasksMigration } from './new-run-tasks.js'
 import { CLAIM_BATCHES_MIGRATION } from './queue/claim-batches.js'
 import { claimInboxMigration } from './queue/claim-inbox.js'
-import { COMPLETE_FUNCTION_MIGRATION } from './queue/complete-function.js'
 import { taskQueueMigration } from './queue/migration.js'
 import { QUEUE_FLAG_MIGRATION } from './queue-flag.js'
 import { SCHEDULES_MIGRATION } from './schedules.js'
@@ -265,7 +264,6 @@ export const MIGRATIONS: readonly Migration[] = withTaskQueue([
   LEAN_WRITES_MIGRATION,
   CLAIM_BATCHES_MIGRATION,
   TASK_FILLFACTOR_MIGRATION,
-  COMPLETE_FUNCTION_MIGRATION,
 ])
 
 /** The list with the migrations built on migration 2's `weft_commit` (5, 7, 10 and 11) in their places. */
