@@ -68,9 +68,14 @@ export const attemptKey = (k: AttemptKey) => `${k.runId}\u0000${k.taskId}\u0000$
 export function queueQueries(db: Db, s: string) {
   // Many attempts in one statement (an owner dispatches in bursts): the older attempts of the same
   // tasks are canceled (a new owner's attempt supersedes a dead owner's), then one notification.
+  // `LIMIT $8` (the number of attempts) makes it planned once, as a completion (complete-queries.ts):
+  // planned for each call, an enqueue of two attempts cost PostgreSQL 780 µs instead of 172, one of
+  // 256 attempts 13 µs per attempt instead of 9 (3,000 queued; each older attempt is then found by
+  // the primary key).
   const enqueue = `WITH k AS (
       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[], $6::text[])
-        AS k (run_id, task_id, attempt, backend, priority, request)),
+        AS k (run_id, task_id, attempt, backend, priority, request)
+      LIMIT $8),
     older AS (
       UPDATE ${s}task_queue q SET status = 'canceled', finished_at = now() FROM k
       WHERE q.run_id = k.run_id AND q.task_id = k.task_id AND q.attempt < k.attempt
@@ -178,6 +183,7 @@ export function queueQueries(db: Db, s: string) {
         arrayLiteral(attempts.map((a) => a.priority)),
         jsonTextsLiteral(attempts.map((a) => a.request)),
         owner,
+        attempts.length,
       ])
     },
 
