@@ -7,11 +7,9 @@
 import { type Commit, type Json, newRunId, type TaskState } from '@weft/core'
 import { firstCommit } from '@weft/testing'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Db } from '../src/db.js'
-import { createPostgresStore } from '../src/index.js'
-import { MIGRATIONS, migrate } from '../src/migrations.js'
+import { MIGRATIONS } from '../src/migrations.js'
 import { legacyCommit } from './fixtures/legacy-commit.js'
-import { databaseUrl, dropSchema, newSchema, sql } from './schemas.js'
+import { dropSchema, schemaAtVersion, sql, upgradedStore } from './schemas.js'
 
 const schemas: string[] = []
 afterEach(async () => {
@@ -49,23 +47,9 @@ const storedData = (schema: string, runId: string) =>
 
 describe('migration 11: commits with JSON arrays', () => {
   it('upgrades a version-10 schema in place and stores the same texts as before', async () => {
-    const schema = newSchema()
+    const { schema, db } = await schemaAtVersion(10)
     schemas.push(schema)
     const s = `"${schema}".`
-    const db = new Db({
-      connectionString: databaseUrl(),
-      display: 'test',
-      applicationName: 'test',
-      maxConnections: 2,
-    })
-    expect(
-      await migrate(
-        db.raw,
-        schema,
-        'test',
-        MIGRATIONS.filter((m) => m.version <= 10),
-      ),
-    ).toBe(10)
     // A run written by version 10: created with a task and awkward events, memory written.
     const old = newRunId()
     const first = firstCommit(old, 'm11')
@@ -77,13 +61,9 @@ describe('migration 11: commits with JSON arrays', () => {
     }
     await legacyCommit(db.raw, s, created)
 
-    const store = createPostgresStore({ url: databaseUrl(), schema })
-    await store.init()
-    const versions = await sql<{ version: number }>(
-      `SELECT version FROM "${schema}".weft_schema ORDER BY version`,
-    )
-    expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version))
-    expect(versions.map((v) => v.version)).toContain(11)
+    const { store, versions } = await upgradedStore(schema)
+    expect(versions).toEqual(MIGRATIONS.map((m) => m.version))
+    expect(versions).toContain(11)
 
     // The old run goes on through the new function: events, a task update and a new task, memory.
     const [stored] = await store.commit({

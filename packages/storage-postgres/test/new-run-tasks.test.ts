@@ -6,11 +6,9 @@
 import { type Commit, newRunId, type TaskState } from '@weft/core'
 import { firstCommit, logNow } from '@weft/testing'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Db } from '../src/db.js'
-import { createPostgresStore } from '../src/index.js'
-import { MIGRATIONS, migrate } from '../src/migrations.js'
+import { MIGRATIONS } from '../src/migrations.js'
 import { legacyCommit } from './fixtures/legacy-commit.js'
-import { databaseUrl, dropSchema, newSchema, sql } from './schemas.js'
+import { dropSchema, schemaAtVersion, sql, upgradedStore } from './schemas.js'
 
 const schemas: string[] = []
 afterEach(async () => {
@@ -47,16 +45,8 @@ const rows = (schema: string, runId: string) =>
 
 describe('migration 10: a new run inserts its tasks', () => {
   it('upgrades a version-9 schema in place: old runs keep their tasks and go on updating them', async () => {
-    const schema = newSchema()
+    const { schema, db } = await schemaAtVersion(9)
     schemas.push(schema)
-    const db = new Db({
-      connectionString: databaseUrl(),
-      display: 'test',
-      applicationName: 'test',
-      maxConnections: 2,
-    })
-    const before = MIGRATIONS.filter((m) => m.version <= 9)
-    expect(await migrate(db.raw, schema, 'test', before)).toBe(9)
     // A run written by version 9's weft_commit: created with two tasks, then one of them queued.
     const old = newRunId()
     const s = `"${schema}".`
@@ -64,13 +54,9 @@ describe('migration 10: a new run inserts its tasks', () => {
     await legacyCommit(db.raw, s, { runId: old, tasks: [task(old, 'a', 0, 'queued')], events: [] })
     await db.close()
 
-    const store = createPostgresStore({ url: databaseUrl(), schema })
-    await store.init()
-    const versions = await sql<{ version: number }>(
-      `SELECT version FROM "${schema}".weft_schema ORDER BY version`,
-    )
-    expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version))
-    expect(versions.map((v) => v.version)).toContain(10)
+    const { store, versions } = await upgradedStore(schema)
+    expect(versions).toEqual(MIGRATIONS.map((m) => m.version))
+    expect(versions).toContain(10)
     const [fn] = await sql<{ src: string }>(
       `SELECT p.prosrc AS src FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       WHERE n.nspname = $1 AND p.proname = 'weft_commit'`,

@@ -5,10 +5,10 @@
  * database CPU, and an owner's enqueue of a few attempts four times what it costs planned once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Db } from '../src/db.js'
+import type { Db } from '../src/db.js'
 import { createPostgresStore } from '../src/index.js'
 import { queueQueries } from '../src/queue/queries.js'
-import { databaseUrl, dropSchema, newSchema } from './schemas.js'
+import { databaseUrl, dropSchema, newSchema, testDb } from './schemas.js'
 
 const schema = newSchema()
 beforeAll(async () => {
@@ -40,12 +40,7 @@ function plannedOnce(found: { generic: number; custom: number }[], statements: n
 describe('the statement', () => {
   it('of a completion is planned once for batches of a few results, alone or with a claim', async () => {
     // One connection, so that its prepared statements are the ones pg_prepared_statements shows.
-    const db = new Db({
-      connectionString: databaseUrl(),
-      display: 'test',
-      applicationName: 'test',
-      maxConnections: 1,
-    })
+    const db = testDb(1)
     const q = queueQueries(db, `"${schema}".`)
     // A queue of some size: on a table of a few pages each plan is as cheap as any other.
     const attempts = Array.from({ length: 3000 }, (_, i) => ({
@@ -71,12 +66,7 @@ describe('the statement', () => {
   })
 
   it('of an enqueue is planned once for a few attempts at a time', async () => {
-    const db = new Db({
-      connectionString: databaseUrl(),
-      display: 'test',
-      applicationName: 'test',
-      maxConnections: 1,
-    })
+    const db = testDb(1)
     const q = queueQueries(db, `"${schema}".`)
     for (let i = 0; i < 12; i++) {
       const attempt = (n: number) => ({

@@ -27,22 +27,28 @@ const echo: Backend = stubBackend({
   },
 })
 
+/** An owner: a runtime dispatching to the queue, closed after the test. */
+function queueOwner(shared: Store, backend: Backend = echo) {
+  const owner = newOwnerName()
+  const executor = createQueueExecutor({ store: shared, owner, pollMs: 20 })
+  const runtime = createRuntime({ store: shared, backends: [backend], owner, executor })
+  cleanups.push(() => runtime.close())
+  cleanups.push(() => executor.close())
+  return runtime
+}
+
 /**
- * An owner (a runtime dispatching to the queue) and one worker with `backend` as `echo`, both
- * closed after the test; starts a run of one task `long` on it.
+ * An owner (see queueOwner) and one worker with `backend` as `echo`, both closed after the test;
+ * starts a run of one task `long` on it.
  */
 async function ownerAndWorker(
   shared: Store,
   backend: Backend,
   worker: { name: string; leaseMs?: number; streamMs?: number },
 ) {
-  const owner = newOwnerName()
-  const executor = createQueueExecutor({ store: shared, owner, pollMs: 20 })
-  const runtime = createRuntime({ store: shared, backends: [backend], owner, executor })
+  const runtime = queueOwner(shared, backend)
   const w = new Worker({ store: shared, backends: new Map([['echo', backend]]), ...worker })
   await w.start()
-  cleanups.push(() => runtime.close())
-  cleanups.push(() => executor.close())
   cleanups.push(() => w.stop(0))
   const run = await runtime.start({
     workflow: { weft: 1, name: worker.name, tasks: { long: { backend: 'echo', prompt: 'x' } } } as never,
@@ -54,9 +60,7 @@ describe('task queue (Postgres)', () => {
   it('runs a workflow through the queue: the owner dispatches, a worker claims and completes, the log stays gapless', async () => {
     const shared = store()
     await shared.init()
-    const owner = newOwnerName()
-    const executor = createQueueExecutor({ store: shared, owner, pollMs: 20 })
-    const runtime = createRuntime({ store: shared, backends: [echo], owner, executor })
+    const runtime = queueOwner(shared)
     const worker = new Worker({
       store: shared,
       name: 'w1',
@@ -66,8 +70,6 @@ describe('task queue (Postgres)', () => {
       pollMs: 20,
     })
     await worker.start()
-    cleanups.push(() => runtime.close())
-    cleanups.push(() => executor.close())
     cleanups.push(() => worker.stop(0))
     const tasks: Record<string, unknown> = {}
     for (let i = 0; i < 12; i++)
@@ -452,11 +454,7 @@ describe('task queue (Postgres)', () => {
   it('a run canceled while its attempts wait in the queue cancels them there, and no worker runs them later', async () => {
     const shared = store()
     await shared.init()
-    const owner = newOwnerName()
-    const executor = createQueueExecutor({ store: shared, owner, pollMs: 20 })
-    const runtime = createRuntime({ store: shared, backends: [echo], owner, executor })
-    cleanups.push(() => runtime.close())
-    cleanups.push(() => executor.close())
+    const runtime = queueOwner(shared)
     const run = await runtime.start({
       workflow: {
         weft: 1,

@@ -6,10 +6,8 @@ import { newRunId, type TaskState } from '@weft/core'
 import { firstCommit } from '@weft/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { commitApplier } from '../src/commit.js'
-import { Db } from '../src/db.js'
-import { createPostgresStore } from '../src/index.js'
-import { MIGRATIONS, migrate } from '../src/migrations.js'
-import { databaseUrl, dropSchema, newSchema, sql } from './schemas.js'
+import { MIGRATIONS } from '../src/migrations.js'
+import { dropSchema, schemaAtVersion, sql, upgradedStore } from './schemas.js'
 
 const schemas: string[] = []
 afterEach(async () => {
@@ -30,29 +28,17 @@ const fillfactor = async (schema: string) => {
 
 describe('migration 12: room on task pages for HOT updates', () => {
   it('upgrades a version-11 schema in place; its runs go on', async () => {
-    const schema = newSchema()
+    const { schema, db } = await schemaAtVersion(11)
     schemas.push(schema)
-    const db = new Db({
-      connectionString: databaseUrl(),
-      display: 'test',
-      applicationName: 'test',
-      maxConnections: 2,
-    })
-    const before = MIGRATIONS.filter((m) => m.version <= 11)
-    expect(await migrate(db.raw, schema, 'test', before)).toBe(11)
     expect(await fillfactor(schema)).toEqual(['fillfactor=80'])
     const old = newRunId()
     const tasks = Array.from({ length: 40 }, (_, i) => task(old, `t${i}`, i))
     await commitApplier(`"${schema}".`)(db.raw, { ...firstCommit(old, 'm12'), tasks })
     await db.close()
 
-    const store = createPostgresStore({ url: databaseUrl(), schema })
-    await store.init()
-    const versions = await sql<{ version: number }>(
-      `SELECT version FROM "${schema}".weft_schema ORDER BY version`,
-    )
-    expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version))
-    expect(versions.map((v) => v.version)).toContain(12)
+    const { store, versions } = await upgradedStore(schema)
+    expect(versions).toEqual(MIGRATIONS.map((m) => m.version))
+    expect(versions).toContain(12)
     expect(await fillfactor(schema)).toEqual(['fillfactor=40'])
 
     // Every task of the old run updated at once, as the commit that starts them does.
