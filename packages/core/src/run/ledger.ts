@@ -137,7 +137,8 @@ export class Ledger {
     const cost = run.deps.cost
     const reportedCostUsd = reported.costUsd
     const model = reported.model ?? run.plan.tasks.get(taskId)?.model
-    if (attempt !== undefined && !((this.usageSeen.get(taskId) ?? 0) > attempt))
+    // A late event of an older attempt does not move the mark back.
+    if (attempt !== undefined && attempt >= (this.usageSeen.get(taskId) ?? 0))
       this.usageSeen.set(taskId, attempt)
     // The counts alone (a reported cost is kept apart), absent ones 0.
     const usage: Usage = {
