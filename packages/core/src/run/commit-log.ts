@@ -180,9 +180,10 @@ export class CommitLog {
     // The run replaces its spec, never changes it in place (addTasks, a raised budget): no copy.
     if (create) out.create = { spec: this.o.spec() }
     if (spec) out.spec = this.o.spec()
+    // The reducer changes its task states in place: the store gets each as it is now, a copy.
     for (const order of tasks) {
       const t = this.o.taskAt(order)
-      if (t) out.tasks!.push(t)
+      if (t) out.tasks!.push({ ...t })
     }
     if (memory.length) out.memory = memory
     return out

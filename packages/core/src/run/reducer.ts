@@ -2,10 +2,15 @@
  * The one place where run and task state change: `applyEvent(state, event)`. The live run applies
  * each event as it records it, replay applies a stored log, recovery continues from the stored
  * state with the same function; so they cannot disagree. It reads nothing but the state and the
- * event (times come from `event.ts`, never from a clock), and it replaces the objects it changes
- * instead of mutating them.
+ * event (times come from `event.ts`, never from a clock).
+ *
+ * A task's state is the reducer's own object for the task's whole life: an event changes its
+ * fields in place. Copying the state for every event (three or more per task) was a quarter of
+ * a run's time, most of it in the garbage collector. Whoever keeps a state past the moment (a
+ * commit, a caller) takes a copy; a field that holds an object (usage, approval, error, …) is
+ * replaced, never changed inside, so a shallow copy is a snapshot.
  */
-import type { Json, JsonObject, RunSummary, TaskState, TaskStatus, WeftEvent } from '@weft/spec'
+import type { Json, JsonObject, RunSummary, TaskState, WeftEvent } from '@weft/spec'
 import { addUsage, emptyUsage, type Usage } from '@weft/spec'
 import { foldCompensation } from './compensation-fold.js'
 import type { RunState } from './state.js'
@@ -43,7 +48,9 @@ export function applyEvent(state: RunState, e: RunEvent, known?: TaskState): Tas
         t.index = d.index
         t.item = d.item ?? null
       }
-      return put(state, undefined, t, ts, seq)
+      state.setTask(t)
+      state.tick(undefined, t.status, ts, seq)
+      return t
     }
     case 'usage.recorded':
       return recordUsage(state, e, ts, seq)
@@ -54,13 +61,10 @@ export function applyEvent(state: RunState, e: RunEvent, known?: TaskState): Tas
       if (!e.taskId || (typeof sessionId !== 'string' && typeof childRunId !== 'string')) break
       const t = state.tasks.get(e.taskId)
       if (!t) break
-      return put(
-        state,
-        t,
-        typeof sessionId === 'string' ? { ...t, sessionId } : { ...t, childRunId: childRunId as string },
-        ts,
-        seq,
-      )
+      if (typeof sessionId === 'string') t.sessionId = sessionId
+      else t.childRunId = childRunId as string
+      state.tick(t.status, t.status, ts, seq)
+      return t
     }
     default:
       if (e.type.startsWith('task.') && e.taskId) {
@@ -69,12 +73,17 @@ export function applyEvent(state: RunState, e: RunEvent, known?: TaskState): Tas
             ? known
             : state.tasks.get(e.taskId)
         if (t) {
-          const after = put(state, t, nextTask(t, e), ts, seq)
+          const was = t.status
+          const wasWaiting = t.approval?.status === 'waiting'
+          changeTask(t, e)
+          state.tick(was, t.status, ts, seq)
+          // An approval answered while the run is paused (for another reason) leaves the waiting list.
+          if (wasWaiting && t.approval?.status !== 'waiting') leaveWaiting(state, t.taskId)
           if (e.type === 'task.started' && e.data.estimate) {
             const est = e.data.estimate
             state.addEstimate(est.inputTokens + est.outputTokens, est.costUsd)
           }
-          return after
+          return t
         }
         break
       }
@@ -156,26 +165,32 @@ function applyRunEvent(state: RunState, e: RunEvent, ts: string, seq: number): u
   return undefined
 }
 
-/** A task event's effect on the task's state. */
-function nextTask(t: TaskState, e: RunEvent): TaskState {
+/** A task event's effect on the task's state, made in place. */
+function changeTask(t: TaskState, e: RunEvent): void {
   const ts = e.ts
   switch (e.type) {
     case 'task.queued':
-      return { ...t, status: 'queued', queuedAt: ts }
+      t.status = 'queued'
+      t.queuedAt = ts
+      return
     case 'task.mapped':
       // Runs as its items: no attempt of its own.
-      return { ...t, status: 'running', startedAt: ts, map: { items: e.data.items } }
+      t.status = 'running'
+      t.startedAt = ts
+      t.map = { items: e.data.items }
+      return
     case 'task.interrupted':
-      return { ...t, status: 'queued' }
-    case 'task.started': {
+      t.status = 'queued'
+      return
+    case 'task.started':
       // A new attempt: the process groups of the last one are no longer this task's.
-      const next = without(t, 'nextRetryAt', 'processes')
-      next.status = 'running'
-      next.attempt = e.attempt ?? t.attempt + 1
-      next.startedAt = ts
-      if (e.data.estimate) next.estimate = e.data.estimate
-      return next
-    }
+      drop(t, 'nextRetryAt')
+      drop(t, 'processes')
+      t.status = 'running'
+      t.attempt = e.attempt ?? t.attempt + 1
+      t.startedAt = ts
+      if (e.data.estimate) t.estimate = e.data.estimate
+      return
     case 'task.process_started': {
       const d = e.data
       const p = {
@@ -185,77 +200,67 @@ function nextTask(t: TaskState, e: RunEvent): TaskState {
         ...(d.startTime !== undefined ? { startTime: d.startTime } : {}),
         attempt: e.attempt ?? t.attempt,
       }
-      return { ...t, processes: [...(t.processes ?? []), p] }
+      t.processes = [...(t.processes ?? []), p]
+      return
     }
     case 'task.retry_scheduled':
-      return {
-        ...t,
-        status: 'retrying',
-        error: e.data.error,
-        nextRetryAt: new Date(Date.parse(ts) + e.data.delayMs).toISOString(),
-      }
+      t.status = 'retrying'
+      t.error = e.data.error
+      t.nextRetryAt = new Date(Date.parse(ts) + e.data.delayMs).toISOString()
+      return
     case 'task.waiting':
-      return {
-        ...t,
-        status: 'waiting',
-        startedAt: ts,
-        approval: { token: e.data.token, message: e.data.message, requestedAt: ts, status: 'waiting' },
-      }
+      t.status = 'waiting'
+      t.startedAt = ts
+      t.approval = { token: e.data.token, message: e.data.message, requestedAt: ts, status: 'waiting' }
+      return
     case 'task.approved':
-    case 'task.rejected': {
-      if (!t.approval) return t
-      const approval = {
+    case 'task.rejected':
+      if (!t.approval) return
+      t.approval = {
         ...t.approval,
         status: e.type === 'task.approved' ? ('approved' as const) : ('rejected' as const),
         respondedAt: ts,
         ...(e.data.by ? { by: e.data.by } : {}),
         ...(e.type === 'task.rejected' ? { reason: e.data.reason } : {}),
       }
-      return { ...t, approval }
-    }
+      return
     case 'task.succeeded':
     case 'task.reused': {
-      const next = without(t, 'error', 'nextRetryAt')
+      drop(t, 'error')
+      drop(t, 'nextRetryAt')
       const d = e.data
-      next.status = 'succeeded'
-      next.output = d.output ?? null
-      if (d.text !== undefined) next.text = d.text
-      if ('sessionId' in d && d.sessionId) next.sessionId = d.sessionId
-      next.completedAt = ts
-      return next
+      t.status = 'succeeded'
+      t.output = d.output ?? null
+      if (d.text !== undefined) t.text = d.text
+      if ('sessionId' in d && d.sessionId) t.sessionId = d.sessionId
+      t.completedAt = ts
+      return
     }
-    case 'task.failed': {
-      const rest = without(t, 'nextRetryAt')
-      return { ...rest, status: 'failed', error: e.data.error, completedAt: ts }
-    }
+    case 'task.failed':
+      drop(t, 'nextRetryAt')
+      t.status = 'failed'
+      t.error = e.data.error
+      t.completedAt = ts
+      return
     case 'task.canceled':
-    case 'task.skipped': {
-      const rest = without(t, 'nextRetryAt')
-      const end: TaskState = {
-        ...rest,
-        status: e.type === 'task.canceled' ? 'canceled' : 'skipped',
-        reason: e.data.reason,
-        completedAt: ts,
-      }
-      if (t.approval?.status === 'waiting') end.approval = { ...t.approval, status: 'canceled' }
-      return end
-    }
+    case 'task.skipped':
+      drop(t, 'nextRetryAt')
+      if (t.approval?.status === 'waiting') t.approval = { ...t.approval, status: 'canceled' }
+      t.status = e.type === 'task.canceled' ? 'canceled' : 'skipped'
+      t.reason = e.data.reason
+      t.completedAt = ts
+      return
     default:
-      return t
+      return
   }
 }
 
 /**
- * A copy of a task's state without some fields, for the caller to fill in (it is its own). Most
- * states have none of them: then a plain spread (fast) does, and only the rare state that has one
- * pays for the deletes.
+ * Removes a field the state no longer has. Most states have none of those fields: the check
+ * keeps them from a `delete`, which would move the object out of V8's fast shape.
  */
-function without(t: TaskState, a: keyof TaskState, b?: keyof TaskState): TaskState {
-  // Two named keys, not a rest array: this runs for most task events.
-  const out = { ...t }
-  if (t[a] !== undefined) delete out[a]
-  if (b !== undefined && t[b] !== undefined) delete out[b]
-  return out
+function drop(t: TaskState, key: 'error' | 'nextRetryAt' | 'processes'): void {
+  if (t[key] !== undefined) delete t[key]
 }
 
 /**
@@ -269,26 +274,12 @@ function finishedOutputs(state: RunState): JsonObject {
   return Object.fromEntries(done)
 }
 
-/** Replaces a task's state and keeps the summary's counts (and, for approvals, its pause) in step. */
-function put(
-  state: RunState,
-  before: TaskState | undefined,
-  after: TaskState,
-  ts: string,
-  lastSeq: number,
-): TaskState {
-  state.setTask(after)
-  const was: TaskStatus | undefined = before?.status
-  state.tick(was, after.status, ts, lastSeq)
-  // An approval answered while the run is paused (for another reason) leaves the waiting list.
-  if (before?.approval?.status === 'waiting' && after.approval?.status !== 'waiting') {
-    const s = state.summary
-    if (s.pause) {
-      const pause = { ...s.pause, waiting: s.pause.waiting.filter((w) => w.taskId !== after.taskId) }
-      state.summary = { ...s, pause }
-    }
-  }
-  return after
+/** A paused run's list of approvals that wait loses one that was answered (or ended). */
+function leaveWaiting(state: RunState, taskId: string): void {
+  const s = state.summary
+  if (!s.pause) return
+  const pause = { ...s.pause, waiting: s.pause.waiting.filter((w) => w.taskId !== taskId) }
+  state.summary = { ...s, pause }
 }
 
 /** Usage adds up on the task, the run, and the run's split by model and by backend. */
@@ -299,7 +290,6 @@ function recordUsage(state: RunState, e: RunEvent & { type: 'usage.recorded' }, 
   state.addUsage(usage, d.model ?? 'unknown', d.backend, ts, seq)
   const t = e.taskId ? state.tasks.get(e.taskId) : undefined
   if (!t) return undefined
-  const after = { ...t, usage: addUsage(t.usage ?? emptyUsage(), usage) }
-  state.setTask(after)
-  return after
+  t.usage = addUsage(t.usage ?? emptyUsage(), usage)
+  return t
 }

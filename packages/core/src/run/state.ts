@@ -1,7 +1,7 @@
 /**
  * The state of one run: its summary and its tasks' states, as the store keeps them. Only the
- * reducer (reducer.ts) changes it, and it never mutates an object it has handed out: it replaces
- * the summary or a task's state with a new object, so a commit may take them as they are.
+ * reducer (reducer.ts) changes it. It replaces the summary with a new object, so a reader may
+ * keep one; it changes a task's state in place, so a commit takes a copy of each task it writes.
  *
  * Most events change only the summary's task counts, `updatedAt` and `lastSeq`. Copying the whole
  * summary for each of them was the largest single cost of a run, so those three are kept aside
@@ -30,7 +30,7 @@ export class RunState {
     this.folded = summary
   }
 
-  /** Sets a task's state (new, or replacing its last one): the reducer's only way in. */
+  /** Adds a task's state (or replaces it, for a state built elsewhere): the reducer's only way in. */
   setTask(t: TaskState): void {
     this.tasks.set(t)
   }
