@@ -39,6 +39,15 @@ export class AttemptAbort {
     }
   }
 
+  /**
+   * The attempt ended: its listeners and controller are dropped (see `letGo` in attempt.ts). The
+   * reason stays readable; nothing aborts or reads the signal of an ended attempt.
+   */
+  letGo(): void {
+    this.listeners = undefined
+    this.controller = undefined
+  }
+
   abort(reason: AbortReason): void {
     if (this.why) return
     this.why = reason
