@@ -23,8 +23,11 @@ export interface CommitLogOptions {
   /** The state to write: the reducer never mutates what it hands out, so nothing is copied. */
   summary(): RunSummary
   spec(): RunSpec
-  /** The task state at `order` now (the run's `RunState.byOrder`). */
-  taskAt(order: number): TaskState | undefined
+  /**
+   * The task state at `order` now, handed to the store (`RunState.handOver`): the run does not
+   * change that object again.
+   */
+  handOver(order: number): TaskState | undefined
   /** A commit succeeded: the run's log now ends at `lastSeq`; then each stored event, in order. */
   committed(lastSeq: number): void
   published(event: WeftEvent): void
@@ -180,10 +183,9 @@ export class CommitLog {
     // The run replaces its spec, never changes it in place (addTasks, a raised budget): no copy.
     if (create) out.create = { spec: this.o.spec() }
     if (spec) out.spec = this.o.spec()
-    // The reducer changes its task states in place: the store gets each as it is now, a copy.
     for (const order of tasks) {
-      const t = this.o.taskAt(order)
-      if (t) out.tasks!.push({ ...t })
+      const t = this.o.handOver(order)
+      if (t) out.tasks!.push(t)
     }
     if (memory.length) out.memory = memory
     return out

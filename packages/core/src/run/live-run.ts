@@ -115,7 +115,7 @@ export class LiveRun {
       lastSeq: state.summary.lastSeq,
       summary: () => this.state.summary,
       spec: () => this.spec,
-      taskAt: (order) => this.state.byOrder[order],
+      handOver: (order) => this.state.handOver(order),
       committed: (lastSeq) => this.state.committed(lastSeq),
       published: (e) => this.publish(e),
       failed: (err) => this.halt(err),

@@ -4,11 +4,11 @@
  * state with the same function; so they cannot disagree. It reads nothing but the state and the
  * event (times come from `event.ts`, never from a clock).
  *
- * A task's state is the reducer's own object for the task's whole life: an event changes its
- * fields in place. Copying the state for every event (three or more per task) was a quarter of
- * a run's time, most of it in the garbage collector. Whoever keeps a state past the moment (a
- * commit, a caller) takes a copy; a field that holds an object (usage, approval, error, …) is
- * replaced, never changed inside, so a shallow copy is a snapshot.
+ * An event changes a task's state in place, on an object the run owns (`RunState.own`: a copy
+ * when the last one went to the store with a commit). Copying the state for every event (three
+ * or more per task) was a quarter of a run's time, most of it in the garbage collector. A field
+ * that holds an object (usage, approval, error, …) is replaced, never changed inside, so a shallow
+ * copy is a snapshot.
  */
 import type { Json, JsonObject, RunSummary, TaskState, WeftEvent } from '@weft/spec'
 import { addUsage, emptyUsage, type Usage } from '@weft/spec'
@@ -59,8 +59,9 @@ export function applyEvent(state: RunState, e: RunEvent, known?: TaskState): Tas
       const sessionId = e.data.fields?.sessionId
       const childRunId = e.data.fields?.childRunId
       if (!e.taskId || (typeof sessionId !== 'string' && typeof childRunId !== 'string')) break
-      const t = state.tasks.get(e.taskId)
-      if (!t) break
+      const found = state.tasks.get(e.taskId)
+      if (!found) break
+      const t = state.own(found)
       if (typeof sessionId === 'string') t.sessionId = sessionId
       else t.childRunId = childRunId as string
       state.tick(t.status, t.status, ts, seq)
@@ -68,11 +69,12 @@ export function applyEvent(state: RunState, e: RunEvent, known?: TaskState): Tas
     }
     default:
       if (e.type.startsWith('task.') && e.taskId) {
-        const t =
+        const found =
           known !== undefined && known.taskId === e.taskId && state.byOrder[known.order] === known
             ? known
             : state.tasks.get(e.taskId)
-        if (t) {
+        if (found) {
+          const t = state.own(found)
           const was = t.status
           const wasWaiting = t.approval?.status === 'waiting'
           changeTask(t, e)
@@ -288,8 +290,9 @@ function recordUsage(state: RunState, e: RunEvent & { type: 'usage.recorded' }, 
   // The event's data is its usage (and more: model, backend, costs); only the usage fields are read.
   const usage: Partial<Usage> = d
   state.addUsage(usage, d.model ?? 'unknown', d.backend, ts, seq)
-  const t = e.taskId ? state.tasks.get(e.taskId) : undefined
-  if (!t) return undefined
+  const found = e.taskId ? state.tasks.get(e.taskId) : undefined
+  if (!found) return undefined
+  const t = state.own(found)
   t.usage = addUsage(t.usage ?? emptyUsage(), usage)
   return t
 }

@@ -1,7 +1,10 @@
 /**
  * The state of one run: its summary and its tasks' states, as the store keeps them. Only the
  * reducer (reducer.ts) changes it. It replaces the summary with a new object, so a reader may
- * keep one; it changes a task's state in place, so a commit takes a copy of each task it writes.
+ * keep one. A task's state it changes in place, until a commit hands that object to the store
+ * (`handOver`); the next change then starts from a copy (`own`). So a task costs a copy per commit
+ * that is followed by another change, not one per event, and its last state is shared with the
+ * store instead of kept twice.
  *
  * Most events change only the summary's task counts, `updatedAt` and `lastSeq`. Copying the whole
  * summary for each of them was the largest single cost of a run, so those three are kept aside
@@ -30,9 +33,36 @@ export class RunState {
     this.folded = summary
   }
 
+  /** Orders whose current state object a commit handed to the store (1), by order. */
+  private handed = new Uint8Array(64)
+
   /** Adds a task's state (or replaces it, for a state built elsewhere): the reducer's only way in. */
   setTask(t: TaskState): void {
     this.tasks.set(t)
+  }
+
+  /** The state at `order`, handed to a commit: it is not changed again (see `own`). */
+  handOver(order: number): TaskState | undefined {
+    if (order >= this.handed.length) {
+      const grown = new Uint8Array(Math.max(order + 1, this.handed.length * 2))
+      grown.set(this.handed)
+      this.handed = grown
+    }
+    this.handed[order] = 1
+    return this.byOrder[order]
+  }
+
+  /**
+   * The task's state as an object the reducer may change: `t` itself, or a copy in its place
+   * when `t` was handed to a commit. Fields that hold objects are replaced, never changed inside,
+   * so a shallow copy does.
+   */
+  own(t: TaskState): TaskState {
+    if (this.handed[t.order] !== 1 || this.byOrder[t.order] !== t) return t
+    this.handed[t.order] = 0
+    const copy = { ...t }
+    this.tasks.set(copy)
+    return copy
   }
 
   /** The summary with every change applied (a new object after changes, the same one otherwise). */
