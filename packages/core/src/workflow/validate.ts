@@ -158,12 +158,15 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
             ? needsRaw
             : needsRaw.filter((n): n is string => typeof n === 'string')
           : []
-    const valid: string[] = []
+    // The needs that name a task, in order: the list itself while all of them do (most tasks),
+    // a copy from the first one that does not.
+    let valid: string[] | undefined
     // A set only for the lists long enough to need one; the path only for a problem.
     const seen = needs.length > 8 ? new Set<string>() : undefined
     for (let i = 0; i < needs.length; i++) {
       const dep = needs[i]!
       if (dep === id) {
+        valid ??= needs.slice(0, i)
         add({
           level: 'error',
           code: 'self_dependency',
@@ -172,6 +175,7 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
           hint: `remove '${id}' from its own needs`,
         })
       } else if (!Object.hasOwn(rawTasks!, dep)) {
+        valid ??= needs.slice(0, i)
         const guess = suggest(dep, taskIds)
         add({
           level: 'error',
@@ -181,6 +185,7 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
           hint: guess ? `did you mean '${guess}'?` : `known tasks: ${listNames(taskIds)}`,
         })
       } else if (seen ? seen.has(dep) : needs.indexOf(dep) < i) {
+        valid ??= needs.slice(0, i)
         add({
           level: 'warning',
           code: 'duplicate_need',
@@ -190,11 +195,11 @@ export function validateWorkflow(raw: unknown, options: ValidateOptions = {}): V
         })
       } else {
         if (needsComeFirst && !graph.has(dep)) needsComeFirst = false
-        valid.push(dep)
+        valid?.push(dep)
       }
       seen?.add(dep)
     }
-    graph.set(id, valid)
+    graph.set(id, valid ?? needs)
   }
   // A few cycles say what to fix; a graph can hold more cycles than anyone could read.
   for (const cycle of needsComeFirst ? [] : findCycles(graph, MAX_CYCLES)) {
