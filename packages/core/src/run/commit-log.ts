@@ -13,6 +13,7 @@
  */
 import type { Commit, EventDraft, RunSpec, RunSummary, Store, TaskState, WeftEvent } from '@weft/spec'
 import { WeftError } from '@weft/spec'
+import { withRoom } from './typed-room.js'
 
 export type MemoryWrite = NonNullable<Commit['memory']>[number]
 
@@ -20,7 +21,7 @@ export interface CommitLogOptions {
   runId: string
   store: Store
   lastSeq: number
-  /** The state to write: the reducer never mutates what it hands out, so nothing is copied. */
+  /** The run's summary to write: replaced on change, never changed in place, so nothing is copied. */
   summary(): RunSummary
   spec(): RunSpec
   /**
@@ -75,11 +76,7 @@ export class CommitLog {
   /** A task whose state changed: its state (as it is then) is written with the next commit. */
   touch(t: TaskState): void {
     const order = t.order
-    if (order >= this.marks.length) {
-      const grown = new Int32Array(Math.max(order + 1, this.marks.length * 2))
-      grown.set(this.marks)
-      this.marks = grown
-    }
+    this.marks = withRoom(this.marks, order)
     if (this.marks[order] === this.commitNumber) return
     this.marks[order] = this.commitNumber
     this.tasks.push(order)

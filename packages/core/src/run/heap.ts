@@ -5,6 +5,8 @@
  * every task. Membership is a byte per key, not a set: two set operations per task were a visible
  * share of a run of 100,000 tasks.
  */
+import { withRoom } from './typed-room.js'
+
 export class KeyHeap {
   private readonly items: number[] = []
   private members = new Uint8Array(64)
@@ -21,11 +23,7 @@ export class KeyHeap {
 
   push(key: number): void {
     if (this.has(key)) return
-    if (key >= this.members.length) {
-      const grown = new Uint8Array(Math.max(key + 1, this.members.length * 2))
-      grown.set(this.members)
-      this.members = grown
-    }
+    this.members = withRoom(this.members, key)
     this.members[key] = 1
     const items = this.items
     let i = items.length

@@ -14,6 +14,7 @@
  */
 import type { Initiator, RunStatus, RunSummary, TaskCounts, TaskState, TaskStatus } from '@weft/spec'
 import { emptyUsage, TASK_STATUSES, type Usage } from '@weft/spec'
+import { withRoom } from './typed-room.js'
 import { UsageSums } from './usage-sums.js'
 
 export class RunState {
@@ -43,11 +44,7 @@ export class RunState {
 
   /** The state at `order`, handed to a commit: it is not changed again (see `own`). */
   handOver(order: number): TaskState | undefined {
-    if (order >= this.handed.length) {
-      const grown = new Uint8Array(Math.max(order + 1, this.handed.length * 2))
-      grown.set(this.handed)
-      this.handed = grown
-    }
+    this.handed = withRoom(this.handed, order)
     this.handed[order] = 1
     return this.byOrder[order]
   }
