@@ -96,7 +96,7 @@ export class RunExecution {
       const data = p.backend
         ? { needs: p.needs, priority: p.priority, backend: p.backend }
         : { needs: p.needs, priority: p.priority }
-      run.record({ type: 'task.added', taskId: p.id, data })
+      run.recordAtCreation({ type: 'task.added', taskId: p.id, data })
     }
     for (const taskId of taskIds) {
       const reused = reuse.get(taskId)
