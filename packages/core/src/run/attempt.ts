@@ -79,7 +79,7 @@ export function followAttempt(run: LiveRun, t: TaskState): boolean {
   const a = newAttempt(run, { ...t, attempt: t.attempt - 1 })
   a.stage = 'running'
   a.holdsSlot = holdsSlot
-  run.attempts.set(t.taskId, a)
+  run.attempts.set(a)
   a.running = executor.follow(
     { runId: run.id, taskId: t.taskId, attempt: t.attempt, backend: planned.backend, priority: t.priority },
     {
@@ -234,7 +234,7 @@ export function settleAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void 
 }
 
 function completeAttempt(run: LiveRun, a: Attempt, outcome: Outcome): void {
-  run.attempts.delete(a.taskId)
+  run.attempts.delete(a)
   run.ledger.release(a.taskId)
   run.releaseSlot(a)
   run.attemptEnded()

@@ -168,7 +168,7 @@ export function adopt(
   let followed = 0
   for (const t of run.state.tasks.values()) {
     // A mapped task runs as its items, not as an attempt: it stays running.
-    if (t.status !== 'running' || run.attempts.has(t.taskId) || t.map) continue
+    if (t.status !== 'running' || run.attempts.has(t) || t.map) continue
     // Still executed by a live worker (a shared queue): followed here, not run again.
     if (inFlight?.get(t.taskId) === t.attempt && run.acting && followAttempt(run, t)) {
       followed++

@@ -9,6 +9,7 @@ import type { EventDraft, JsonObject, RunSpec, RunSummary, Severity, TaskState, 
 import { type PlannedTask, planRun, type RunPlan } from '../runtime/plan.js'
 import type { Scope } from '../template/expression.js'
 import type { Attempt } from './attempt.js'
+import { AttemptTable } from './attempt-table.js'
 import type { Batch } from './batches.js'
 import { type Clock, systemClock } from './clock.js'
 import { CommitLog, isConflict } from './commit-log.js'
@@ -64,7 +65,7 @@ export class LiveRun {
   /** Mapped tasks and their items (map.ts). */
   readonly maps = new MapTracker()
   /** Attempts of this run holding a slot: being prepared or running. */
-  readonly attempts = new Map<string, Attempt>()
+  readonly attempts = new AttemptTable()
   phase: RunPhase = { name: 'active' }
   /** Batched mode: the batch in flight. */
   batch?: Batch
@@ -239,8 +240,8 @@ export class LiveRun {
 
   /** A queued task, or a retry that is due, that is not being prepared already. */
   isReady(t: TaskState): boolean {
-    if (t.status === 'queued') return !this.attempts.has(t.taskId)
-    return t.status === 'retrying' && this.timers.isDue(t.taskId) && !this.attempts.has(t.taskId)
+    if (t.status === 'queued') return !this.attempts.has(t)
+    return t.status === 'retrying' && this.timers.isDue(t.taskId) && !this.attempts.has(t)
   }
 
   /** Still acting on the run: not finished, detached or halted. */

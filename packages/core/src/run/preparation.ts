@@ -26,7 +26,7 @@ export function tryDispatch(run: LiveRun, t: TaskState): boolean {
   if (holdsSlot && !run.deps.slots.tryAcquire()) return false
   const attempt = newAttempt(run, t, planned)
   attempt.holdsSlot = holdsSlot
-  run.attempts.set(t.taskId, attempt)
+  run.attempts.set(attempt)
   void prepare(run, attempt, planned)
   return true
 }
@@ -161,7 +161,7 @@ function notStarted(run: LiveRun, a: Attempt): void {
 function endPreparation(run: LiveRun, a: Attempt): void {
   for (const timer of a.timers) run.clock.clearTimeout(timer)
   a.stage = 'settled'
-  run.attempts.delete(a.taskId)
+  run.attempts.delete(a)
   run.graph.offer(a.taskId)
 }
 

@@ -145,7 +145,7 @@ export class RunExecution {
   get orphanedRunningTasks(): string[] {
     const out: string[] = []
     for (const t of this.run.state.tasks.values())
-      if (t.status === 'running' && !this.run.attempts.has(t.taskId)) out.push(t.taskId)
+      if (t.status === 'running' && !this.run.attempts.has(t)) out.push(t.taskId)
     return out
   }
 

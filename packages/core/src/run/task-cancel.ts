@@ -4,7 +4,7 @@
  * It goes through the same events as a run's cancel (`task.canceled`), so the reducer, replay and
  * recovery need nothing new.
  */
-import { isTerminalTaskStatus, type TaskStatus, WeftError } from '@weft/spec'
+import { isTerminalTaskStatus, type TaskState, type TaskStatus, WeftError } from '@weft/spec'
 import { abortAttempt } from './attempt.js'
 import { assertActive } from './controls.js'
 import type { LiveRun } from './live-run.js'
@@ -31,8 +31,8 @@ export function cancelTask(run: LiveRun, taskId: string, reason: string): TaskCa
   run.grouped(() => {
     // A mapped task's items go with it.
     for (const item of run.state.tasks.values())
-      if (item.parent === taskId && !isTerminalTaskStatus(item.status)) end(run, item.taskId, reason)
-    end(run, taskId, reason)
+      if (item.parent === taskId && !isTerminalTaskStatus(item.status)) end(run, item, reason)
+    end(run, t, reason)
     // The approval the run was paused for is gone: nothing else waiting means it can go on.
     if (
       run.summary.status === 'paused' &&
@@ -45,8 +45,9 @@ export function cancelTask(run: LiveRun, taskId: string, reason: string): TaskCa
   return { canceled: true, was: t.status }
 }
 
-function end(run: LiveRun, taskId: string, reason: string): void {
-  const a = run.attempts.get(taskId)
+function end(run: LiveRun, task: TaskState, reason: string): void {
+  const taskId = task.taskId
+  const a = run.attempts.get(task)
   if (a && a.stage === 'running') {
     // The backend is stopped; the attempt then ends as canceled (its abort reason says so).
     abortAttempt(run, a, { kind: 'cancel', message: reason })

@@ -106,7 +106,7 @@ export function cancelUnstarted(run: LiveRun, reason: string, only?: Iterable<st
         t.status === 'retrying' ||
         t.status === 'waiting' ||
         // A mapped task running as its items (it has no attempt of its own to abort).
-        (t.status === 'running' && t.map !== undefined && !run.attempts.has(t.taskId)))
+        (t.status === 'running' && t.map !== undefined && !run.attempts.has(t)))
     ) {
       run.timers.forget(t.taskId)
       finishWithout(run, t.taskId, 'canceled', reason)
