@@ -18,6 +18,7 @@ import { cloneJson } from './clone.js'
 import { createMemoryDataflowStore } from './memory-dataflow.js'
 import { createMemoryQueueStore } from './memory-queue.js'
 import { createMemoryScheduleStore } from './memory-schedules.js'
+import { StoredEvents } from './memory-events.js'
 import { StoredTasks } from './memory-tasks.js'
 import { compareTasks, matchesTaskQuery } from './task-query.js'
 
@@ -25,7 +26,7 @@ interface RunRecord {
   spec: RunSpec
   summary?: RunSummary
   tasks: StoredTasks
-  events: WeftEvent[]
+  events: StoredEvents
 }
 
 /**
@@ -71,7 +72,7 @@ export function createMemoryStore(): FullStore {
       let record = runs.get(commit.runId)
       if (commit.create) {
         if (record) throw new WeftError('conflict', `run ${commit.runId} already exists`)
-        record = { spec: commit.create.spec, tasks: new StoredTasks(), events: [] }
+        record = { spec: commit.create.spec, tasks: new StoredTasks(), events: new StoredEvents() }
       } else if (!record) {
         throw new WeftError('run_not_found', `run ${commit.runId} does not exist`)
       }
@@ -185,15 +186,15 @@ export function createMemoryStore(): FullStore {
 
     events: {
       async read(runId, options = {}) {
-        const events = runs.get(runId)?.events ?? []
+        const events = runs.get(runId)?.events
         const after = options.afterSeq ?? 0
-        return clone(events.slice(after, after + (options.limit ?? 1000)))
+        return events ? clone(events.slice(after, after + (options.limit ?? 1000))) : []
       },
       async query(q: EventQuery) {
         const source = q.runId
-          ? (runs.get(q.runId)?.events ?? [])
+          ? (runs.get(q.runId)?.events.all() ?? [])
           : [...runs.values()]
-              .flatMap((r) => r.events)
+              .flatMap((r) => r.events.all())
               .sort((a, b) =>
                 a.ts < b.ts
                   ? -1
