@@ -47,6 +47,8 @@ for (let i = 0; i < input.warmup + input.runs; i++) {
   } else {
     const dir = input.store === 'sqlite' ? mkdtempSync(join(tmpdir(), 'weft-bench-')) : undefined
     const store: Store = dir ? createSqliteStore({ path: join(dir, 'weft.db') }) : createMemoryStore()
+    // The database is created and migrated before the clock starts, as the raw floor's is.
+    await store.init()
     let commits = 0
     const commit = store.commit.bind(store)
     store.commit = (c) => {
