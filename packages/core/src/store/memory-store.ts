@@ -16,9 +16,9 @@ import {
 } from '@weft/spec'
 import { cloneJson } from './clone.js'
 import { createMemoryDataflowStore } from './memory-dataflow.js'
+import { StoredEvents } from './memory-events.js'
 import { createMemoryQueueStore } from './memory-queue.js'
 import { createMemoryScheduleStore } from './memory-schedules.js'
-import { StoredEvents } from './memory-events.js'
 import { StoredTasks } from './memory-tasks.js'
 import { compareTasks, matchesTaskQuery } from './task-query.js'
 
