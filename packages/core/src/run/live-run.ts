@@ -5,7 +5,7 @@
  * attempt.ts, controls.ts), which take this object.
  */
 import { hostname } from 'node:os'
-import type { EventDraft, JsonObject, RunSpec, RunSummary, Severity, TaskState, WeftEvent } from '@weft/spec'
+import type { EventDraft, JsonObject, RunSpec, RunSummary, TaskState, WeftEvent } from '@weft/spec'
 import { type PlannedTask, planRun, type RunPlan } from '../runtime/plan.js'
 import type { Scope } from '../template/expression.js'
 import { AttemptTable } from './attempt-table.js'
@@ -14,6 +14,7 @@ import { type Clock, systemClock } from './clock.js'
 import { CommitLog, isConflict } from './commit-log.js'
 import { abandonCompensation } from './compensation.js'
 import type { TaskExecutor } from './dispatch.js'
+import { creationEventOf, eventOf, SEVERITY } from './event-literals.js'
 import type { ExecutionDeps } from './execution-deps.js'
 import { TaskGraph } from './graph.js'
 import { createInProcessExecutor } from './in-process-executor.js'
@@ -27,15 +28,6 @@ import { step } from './scheduler.js'
 import type { RunState } from './state.js'
 import { RunScopes, taskScopeView } from './task-scope.js'
 import { RunTimers } from './timers.js'
-
-const SEVERITY: Partial<Record<EventDraft['type'], Severity>> = {
-  'task.failed': 'error',
-  'run.failed': 'error',
-  'task.retry_scheduled': 'warn',
-  'run.canceling': 'warn',
-  'run.canceled': 'warn',
-  'agent.delta': 'debug',
-}
 
 const HOST = hostname()
 
@@ -158,40 +150,12 @@ export class LiveRun {
    * the event's task as the caller has it, if it does (the reducer checks it; see applyEvent).
    */
   record(draft: EventDraft, known?: TaskState): TaskState | undefined {
-    // One shape for every event (absent fields are undefined): it keeps this path monomorphic.
-    const event = {
-      runId: this.id,
-      seq: 0,
-      ts: this.clock.iso(),
-      type: draft.type,
-      taskId: draft.taskId,
-      attempt: draft.attempt,
-      severity: draft.severity ?? SEVERITY[draft.type] ?? 'info',
-      data: draft.data,
-    } as WeftEvent
-    return this.applied(event, known)
+    return this.applied(eventOf(this.id, this.clock.iso(), draft), known)
   }
 
-  /**
-   * `record` for the events a new run records in bulk before it starts (a `task.added` per task).
-   * The same event in a literal of its own, on purpose: V8 decides per object literal whether its
-   * objects are made young or old, from how many of them outlive a minor GC. All of a large run's
-   * `task.added` events live until its first commit, so when they came from `record`'s literal,
-   * V8 made every later event old at birth, and a run's short-lived events then piled up in the
-   * old generation until a full GC: about 350 bytes per task of peak memory at 100,000 tasks.
-   */
+  /** `record` for the events a new run records in bulk before it starts (see event-literals.ts). */
   recordAtCreation(draft: EventDraft): TaskState | undefined {
-    const event = {
-      runId: this.id,
-      seq: 0,
-      ts: this.clock.iso(),
-      type: draft.type,
-      taskId: draft.taskId,
-      attempt: draft.attempt,
-      severity: draft.severity ?? SEVERITY[draft.type] ?? 'info',
-      data: draft.data,
-    } as WeftEvent
-    return this.applied(event, undefined)
+    return this.applied(creationEventOf(this.id, this.clock.iso(), draft), undefined)
   }
 
   /** An event applied to the state through the reducer and buffered for the next commit. */
