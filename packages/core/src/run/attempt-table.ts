@@ -6,7 +6,7 @@
  * successor (for iterators that are still walking it). Once V8 moved one such table to the old
  * generation, each dead table kept the next one alive through minor GCs, so every table, and the
  * attempts in it, was promoted and stayed until a full GC: about 50 bytes per task of a run's
- * peak memory. An array by order and a dense list change in place instead.
+ * peak memory. An array by order and a list in the order attempts were added change in place.
  */
 import type { Attempt } from './attempt.js'
 import { withRoom } from './typed-room.js'
@@ -20,13 +20,18 @@ interface TaskKey {
 export class AttemptTable {
   /** `byOrder[order]`: the attempt of the task of that order, if one is in flight. */
   private readonly byOrder: (Attempt | undefined)[] = []
-  /** The attempts in flight, in no particular order; `listed[i].order` finds `byOrder`'s entry. */
-  private readonly listed: Attempt[] = []
+  /**
+   * The attempts in flight in the order they were added (as a `Map` keeps them: the order in
+   * which a cancel or a shutdown ends them, and so records their events), with holes where one
+   * was deleted, closed up once they are half of it.
+   */
+  private listed: (Attempt | undefined)[] = []
+  private holes = 0
   /** `at[order]`: where that task's attempt sits in `listed`. */
   private at = new Int32Array(64)
 
   get size(): number {
-    return this.listed.length
+    return this.listed.length - this.holes
   }
 
   has(t: TaskKey): boolean {
@@ -38,10 +43,9 @@ export class AttemptTable {
     return a?.taskId === t.taskId ? a : undefined
   }
 
-  /** Adds `a`, replacing an attempt of the same task. */
+  /** Adds `a`, replacing an attempt of the same task (in its place). */
   set(a: Attempt): void {
-    const old = this.get(a)
-    if (old) {
+    if (this.get(a)) {
       this.listed[this.at[a.order]!] = a
     } else {
       this.at = withRoom(this.at, a.order)
@@ -59,16 +63,29 @@ export class AttemptTable {
   delete(a: Attempt): void {
     if (this.byOrder[a.order] !== a) return
     this.byOrder[a.order] = undefined
-    const i = this.at[a.order]!
-    const last = this.listed.pop()!
-    if (last !== a) {
-      this.listed[i] = last
-      this.at[last.order] = i
-    }
+    this.listed[this.at[a.order]!] = undefined
+    this.holes++
+    if (this.holes === this.listed.length) {
+      this.listed = []
+      this.holes = 0
+    } else if (this.holes > 16 && this.holes * 2 > this.listed.length) this.closeUp()
   }
 
   /** A copy of the attempts in flight: callers may end attempts (deleting them) as they walk it. */
   values(): Attempt[] {
-    return this.listed.slice()
+    const out: Attempt[] = []
+    for (const a of this.listed) if (a !== undefined) out.push(a)
+    return out
+  }
+
+  private closeUp(): void {
+    const kept: Attempt[] = []
+    for (const a of this.listed) {
+      if (a === undefined) continue
+      this.at[a.order] = kept.length
+      kept.push(a)
+    }
+    this.listed = kept
+    this.holes = 0
   }
 }
