@@ -34,7 +34,9 @@ describe('task states in commits', () => {
             flaky: {
               needs: ['a'],
               with: { failTimes: 1 },
-              retry: { maxAttempts: 2, backoffMs: 1, jitter: 0 },
+              // A backoff long enough that `retrying` is committed on its own before the retry's
+              // timer fires (with 1 ms, a busy machine could fire it first and merge the states).
+              retry: { maxAttempts: 2, backoffMs: 200, jitter: 0 },
             },
             b: { needs: ['flaky'] },
           },
