@@ -83,6 +83,9 @@ export class LiveRun {
     this.state = state
     this.clock = deps.clock ?? systemClock
     this.plan = planRun(spec, deps.agents, deps.defaultParallelism)
+    // The declared tasks by order, in one pass: a lookup by id for each (the graph asks for every
+    // task when it is built) cost a tenth of a large run's start.
+    for (const p of this.plan.tasks.values()) this.plannedByOrder[p.order] = p
     this.executor =
       deps.executor ??
       createInProcessExecutor({

@@ -98,7 +98,7 @@ export class RunExecution {
         : { needs: p.needs, priority: p.priority }
       run.recordAtCreation({ type: 'task.added', taskId: p.id, data })
     }
-    for (const taskId of taskIds) {
+    for (const taskId of reuse.size > 0 ? taskIds : []) {
       const reused = reuse.get(taskId)
       if (!reused) continue
       run.record({

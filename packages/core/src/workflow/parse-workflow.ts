@@ -77,6 +77,8 @@ function jsonObjectCopy(v: unknown, depth: number): Record<string, unknown> | un
 
 /** The schema's fields in its order: its output lists them in this order, and so does this. */
 const TASK_FIELDS = Object.keys(TaskSpecSchema.shape)
+/** Each field's place in `TASK_FIELDS`. */
+const FIELD_AT: ReadonlyMap<string, number> = new Map(TASK_FIELDS.map((k, i) => [k, i]))
 
 /** `needs` as the schema gives it (a list, copied), or undefined when it is not simple. */
 function simpleNeeds(v: unknown): string[] | undefined {
@@ -104,28 +106,45 @@ const isPlain = (v: unknown): v is Record<string, unknown> => {
  */
 export function parseSimpleTask(task: unknown): TaskSpec | undefined {
   if (!isPlain(task)) return undefined
-  for (const key in task)
+  // Whether the task lists its fields in the schema's order (a generated task mostly has one or
+  // two): then its own keys are the fields to read, in order, and the two dozen others need no
+  // look each.
+  let inOrder = true
+  let last = -1
+  for (const key in task) {
     if (key !== 'needs' && key !== 'with' && !Object.hasOwn(SIMPLE_FIELDS, key)) return undefined
+    const at = FIELD_AT.get(key)
+    if (at === undefined) return undefined
+    if (at < last) inOrder = false
+    last = at
+  }
   const out: Record<string, unknown> = {}
-  for (const key of TASK_FIELDS) {
-    if (!(key in task)) continue
-    const value = task[key]
-    if (key === 'needs') {
-      const needs = simpleNeeds(value)
-      if (needs === undefined) return undefined
-      out.needs = needs
-    } else if (key === 'with') {
-      // `with: undefined` is an absent field to the schema, but `in` counts it: the schema decides.
-      const options = value === undefined ? undefined : jsonObjectCopy(value, 0)
-      if (options === undefined) return undefined
-      out.with = options
-    } else {
-      const check = Object.hasOwn(SIMPLE_FIELDS, key) ? SIMPLE_FIELDS[key] : undefined
-      if (check === undefined || !check(value)) return undefined
-      out[key] = value
-    }
+  if (inOrder) {
+    for (const key in task) if (!readField(task, key, out)) return undefined
+  } else {
+    for (const key of TASK_FIELDS) if (key in task && !readField(task, key, out)) return undefined
   }
   return out as TaskSpec
+}
+
+/** One field of a simple task, checked and copied to `out` as the schema gives it; false when it is not simple. */
+function readField(task: Record<string, unknown>, key: string, out: Record<string, unknown>): boolean {
+  const value = task[key]
+  if (key === 'needs') {
+    const needs = simpleNeeds(value)
+    if (needs === undefined) return false
+    out.needs = needs
+  } else if (key === 'with') {
+    // `with: undefined` is an absent field to the schema, but `in` counts it: the schema decides.
+    const options = value === undefined ? undefined : jsonObjectCopy(value, 0)
+    if (options === undefined) return false
+    out.with = options
+  } else {
+    const check = Object.hasOwn(SIMPLE_FIELDS, key) ? SIMPLE_FIELDS[key] : undefined
+    if (check === undefined || !check(value)) return false
+    out[key] = value
+  }
+  return true
 }
 
 /**

@@ -77,9 +77,9 @@ export function checkShape(
  * deeper are within the depth) lists of plain values.
  */
 function isLeaf(o: object, listsFit: boolean): boolean {
-  const keys = Object.keys(o)
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!
+  // `for…in` with an own-key check lists what `Object.keys` would, without an array per object.
+  for (const key in o) {
+    if (!Object.hasOwn(o, key)) continue
     if (key === '__proto__') return false
     const v = (o as Record<string, unknown>)[key]
     if (v === null || typeof v !== 'object') continue
