@@ -62,6 +62,8 @@ export const durable: Scenario = {
             n: plan.n,
             warmup: plan.warmup,
             runs: plan.runs,
+            // As this scenario always measured (its runs are mostly first runs in a process).
+            forceGc: true,
           }
           const out = await runChild<GraphChildOutput>('scenarios/graph-child.ts', input, {
             nodeArgs: ['--expose-gc', '--max-old-space-size=8192'],

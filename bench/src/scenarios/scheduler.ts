@@ -32,28 +32,30 @@ function plans(quick: boolean): Plan[] {
         runs: 5,
         langgraph: { rounds: 1, warmup: 1, runs: 3, timeoutMs: 60_000 },
       },
-      { n: 10_000, rounds: 1, warmup: 0, runs: 2, langgraph: undefined },
+      { n: 10_000, rounds: 1, warmup: 1, runs: 2, langgraph: undefined },
     ]
   }
+  // Warm-ups enough for V8 to optimize weft's path (about 4,000 tasks), since a measured run should
+  // show the steady state; the first run of each process is kept apart as the cold figure.
   return [
     {
       n: 1000,
       rounds: 3,
-      warmup: 2,
+      warmup: 6,
       runs: 5,
       langgraph: { rounds: 3, warmup: 1, runs: 3, timeoutMs: 120_000 },
     },
     {
       n: 10_000,
       rounds: 3,
-      warmup: 1,
+      warmup: 3,
       runs: 2,
       langgraph: { rounds: 1, warmup: 0, runs: 1, timeoutMs: 240_000 },
     },
     {
       n: 100_000,
       rounds: 3,
-      warmup: 0,
+      warmup: 1,
       runs: 1,
       langgraph: { rounds: 1, warmup: 0, runs: 1, timeoutMs: 60_000 },
     },
@@ -62,9 +64,12 @@ function plans(quick: boolean): Plan[] {
 
 export interface SystemResult {
   samples: number[]
+  /** The first run of each child process, warm-up or not. */
+  coldMs: number[]
   startMs: number[]
   summary?: Summary
   perTaskUs?: Summary
+  coldPerTaskUs?: Summary
   maxRssKb: number[]
   dnf?: string
   /** The time limit it did not finish in. */
@@ -82,7 +87,7 @@ export const scheduler: Scenario = {
       ctx.log(`scheduler: ${int(plan.n)} tasks, ${dag.layers} layers, ${int(dag.edges)} edges`)
       const res = {} as Record<System, SystemResult>
       for (const s of ['floor', 'recording', 'weft', 'langgraph'] as System[])
-        res[s] = { samples: [], startMs: [], maxRssKb: [] }
+        res[s] = { samples: [], coldMs: [], startMs: [], maxRssKb: [] }
       if (!plan.langgraph) res.langgraph.skipped = 'not run with --quick'
       const rounds = Math.max(plan.rounds, plan.langgraph?.rounds ?? 0)
       for (let round = 0; round < rounds; round++) {
@@ -104,6 +109,7 @@ export const scheduler: Scenario = {
               timeoutMs: lg ? lg.timeoutMs : 600_000,
             })
             r.samples.push(...out.samples)
+            r.coldMs.push(out.coldMs)
             r.startMs.push(...out.startMs)
             r.maxRssKb.push(out.maxRssKb)
             ctx.log(
@@ -121,6 +127,7 @@ export const scheduler: Scenario = {
         if (r.samples.length === 0) continue
         r.summary = summarize(r.samples)
         r.perTaskUs = summarize(r.samples.map((ms) => (ms * 1000) / plan.n))
+        r.coldPerTaskUs = summarize(r.coldMs.map((ms) => (ms * 1000) / plan.n))
       }
       results[plan.n] = res
     }
@@ -149,6 +156,8 @@ function report(results: Record<number, Record<System, SystemResult>>): Scenario
       'LangGraph / weft',
       'weft run (ms)',
       'weft start() (ms)',
+      'weft, first run in a process µs/task',
+      'recording floor, first run µs/task',
     ],
     rows: sizes.map((n) => {
       const r = results[n]!
@@ -167,6 +176,8 @@ function report(results: Record<number, Record<System, SystemResult>>): Scenario
             : '–',
         spread(r.weft.summary),
         r.weft.startMs.length ? spread(summarize(r.weft.startMs)) : '–',
+        r.weft.coldPerTaskUs ? spread(r.weft.coldPerTaskUs) : '–',
+        r.recording.coldPerTaskUs ? spread(r.recording.coldPerTaskUs) : '–',
       ]
     }),
   }
@@ -201,6 +212,14 @@ function report(results: Record<number, Record<System, SystemResult>>): Scenario
       `recording floor ${cell(r.recording, 'us')}`,
       ratio(med(n, 'weft'), med(n, 'recording')),
     ])
+    if (r.weft.coldPerTaskUs && r.recording.coldPerTaskUs) {
+      rows.push([
+        `scheduler, ${int(n)} tasks: first run in a fresh process (cold JIT)`,
+        spread(r.weft.coldPerTaskUs),
+        `recording floor ${spread(r.recording.coldPerTaskUs)}`,
+        ratio(r.weft.coldPerTaskUs.median, r.recording.coldPerTaskUs.median),
+      ])
+    }
     rows.push([
       `scheduler, ${int(n)} tasks: vs LangGraph.js`,
       cell(r.weft, 'us'),
@@ -229,6 +248,7 @@ function report(results: Record<number, Record<System, SystemResult>>): Scenario
     tables: [table, growth],
     notes: [
       ...notes,
+      'Measured runs follow warm-up runs in the same process (1,000 tasks: 6; 10,000: 3; 100,000: 1; LangGraph.js fewer) with no forced garbage collection between them, as runs follow each other in a long-lived server: a forced `global.gc()` is a memory-reducing collection, after which V8 starts over with unoptimized code (measured on weft at 10,000 tasks: the first 4,000 tasks of each run went 3–10× slower than the rest). The first run of each process, cold, has columns of its own: that is what a one-off `weft run` sees.',
       `Each cell: median (min–max) over every measured run; runs happen in fresh child processes, rounds interleave the systems. Parallelism ${PARALLELISM}; graphs: layers of 100 tasks, each task after the first layer needs 1–3 (about 2) tasks of the layer before; fixed seed.`,
       'weft: `createRuntime` with `createMemoryStore()` and a no-op backend, timed from `runtime.start()` (validation, planning, the `run.created` commit) to the end of `runtime.wait()`; every task still goes through the whole pipeline and writes its events (task.added, queued, started, succeeded) to the store.',
       'floor: in-degree counts, a FIFO ready queue and at most 8 awaited no-op async calls in flight; it records nothing.',
