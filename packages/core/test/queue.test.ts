@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { TaskInput, WeftEvent, WorkflowInput } from '../src/index.js'
-import { makeRuntime } from './helpers/test-backend.js'
+import type { TaskInput, WorkflowInput } from '../src/index.js'
+import { makeRuntime, nextEvent } from './helpers/test-backend.js'
 
 const wf = (tasks: Record<string, TaskInput>): WorkflowInput => ({
   weft: 1 as const,
@@ -8,18 +8,6 @@ const wf = (tasks: Record<string, TaskInput>): WorkflowInput => ({
   defaults: { backend: 'test' },
   tasks,
 })
-
-/** Resolves at the first live event that matches. */
-function nextEvent(runtime: ReturnType<typeof makeRuntime>['runtime'], match: (e: WeftEvent) => boolean) {
-  return new Promise<WeftEvent>((resolve) => {
-    const off = runtime.subscribe((e) => {
-      if (match(e)) {
-        off()
-        resolve(e)
-      }
-    })
-  })
-}
 
 describe('runtime-wide queue', () => {
   it('pausing dispatch keeps new tasks queued in every run, running ones finish, resume drains', async () => {

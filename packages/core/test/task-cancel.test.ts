@@ -1,13 +1,7 @@
 import { runLogOnly } from '@weft/testing'
 import { describe, expect, it } from 'vitest'
-import {
-  createMemoryStore,
-  createRuntime,
-  type TaskInput,
-  type WeftEvent,
-  type WorkflowInput,
-} from '../src/index.js'
-import { makeRuntime, testBackend } from './helpers/test-backend.js'
+import { createMemoryStore, createRuntime, type TaskInput, type WorkflowInput } from '../src/index.js'
+import { makeRuntime, nextEvent, testBackend } from './helpers/test-backend.js'
 
 const wf = (tasks: Record<string, TaskInput>): WorkflowInput => ({
   weft: 1 as const,
@@ -15,17 +9,6 @@ const wf = (tasks: Record<string, TaskInput>): WorkflowInput => ({
   defaults: { backend: 'test' },
   tasks,
 })
-
-function nextEvent(runtime: ReturnType<typeof makeRuntime>['runtime'], match: (e: WeftEvent) => boolean) {
-  return new Promise<WeftEvent>((resolve) => {
-    const off = runtime.subscribe((e) => {
-      if (match(e)) {
-        off()
-        resolve(e)
-      }
-    })
-  })
-}
 
 describe('cancel one task', () => {
   it('a running task ends canceled, its dependents skip, an independent branch runs on', async () => {

@@ -107,6 +107,21 @@ export async function allEvents(
   return out
 }
 
+/** Resolves at the first live event of the runtime that matches. */
+export function nextEvent(
+  runtime: ReturnType<typeof createRuntime>,
+  match: (e: WeftEvent) => boolean,
+): Promise<WeftEvent> {
+  return new Promise<WeftEvent>((resolve) => {
+    const off = runtime.subscribe((e) => {
+      if (match(e)) {
+        off()
+        resolve(e)
+      }
+    })
+  })
+}
+
 /** The most tasks that were running at the same time, computed from the event log. */
 export function maxConcurrent(events: WeftEvent[]): number {
   let now = 0
