@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   abortError,
   descendants,
   groupExists,
   holdExitCleanup,
+  readProcStat,
   signalGroup,
   terminateGroup,
   terminateTree,
@@ -24,14 +24,7 @@ function group(script: string): number {
   return child.pid
 }
 
-function state(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
-  } catch {
-    return undefined
-  }
-}
+const state = (pid: number): string | undefined => readProcStat(pid)?.state
 
 function alive(pid: number): boolean {
   const s = state(pid)

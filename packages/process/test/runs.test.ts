@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 import {
@@ -8,29 +8,19 @@ import {
   GroupRuns,
   groupExists,
   holdExitCleanup,
+  readProcStat,
 } from '../src/index.js'
 
-function state(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
-  } catch {
-    return undefined
-  }
-}
+const state = (pid: number): string | undefined => readProcStat(pid)?.state
 
 /** The states of the live members of process group `pgid` (`T` stopped, `S` sleeping, …). */
 function groupStates(pgid: number): string[] {
   const states: string[] = []
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(pgrp) === pgid && state !== 'Z') states.push(state!)
-    } catch {
-      // It exited while we looked.
-    }
+    // Undefined when it exited while we looked.
+    const stat = readProcStat(Number(name))
+    if (stat?.pgrp === pgid && stat.state !== 'Z') states.push(stat.state)
   }
   return states
 }
