@@ -1,6 +1,22 @@
 import { WEFT_ERROR_CODES, type WeftErrorCode } from '@weft/core/contracts'
 import { z } from 'zod'
 
+/** The 403 codes a server policy answers with (each names the rule that refused). */
+export const POLICY_ERROR_CODES = [
+  /** The `Host` header names neither a loopback address nor one of `allowedHosts` (DNS rebinding). */
+  'host_not_allowed',
+  /** A write from a browser page whose `Origin` is not this server's nor a CORS origin. */
+  'origin_not_allowed',
+  /** Policy `inlineWorkflows`: this server (or this key) only runs workflows from its workflows folder. */
+  'inline_workflows_disabled',
+  /** Policy `backends` (per key or server-wide) or `inlineBackends`: a task uses a backend the caller may not use. */
+  'backend_not_allowed',
+  /** Policy `shell.cwdRoot`: a shell task's `cwd` leaves the folder the server confines shell tasks to. */
+  'cwd_not_allowed',
+  /** An inline workflow runs a subworkflow by path (`uses: ./x.yaml`); only names from the folder are allowed. */
+  'subworkflow_not_allowed',
+] as const
+
 /**
  * Error codes only the HTTP layer produces. Together with weft's own codes (`run_not_found`,
  * `run_not_paused`, …) they are the stable `error.code` of every non-2xx answer.
@@ -24,33 +40,14 @@ export const HTTP_ERROR_CODES = [
   'idempotency_mismatch',
   /** `POST /runs` with `workflowName` that the workflows folder does not have. */
   'workflow_not_found',
-  /** The `Host` header names neither a loopback address nor one of `allowedHosts` (DNS rebinding). */
-  'host_not_allowed',
-  /** A write from a browser page whose `Origin` is not this server's nor a CORS origin. */
-  'origin_not_allowed',
-  /** Policy `inlineWorkflows`: this server (or this key) only runs workflows from its workflows folder. */
-  'inline_workflows_disabled',
-  /** Policy `backends` (per key or server-wide) or `inlineBackends`: a task uses a backend the caller may not use. */
-  'backend_not_allowed',
-  /** Policy `shell.cwdRoot`: a shell task's `cwd` leaves the folder the server confines shell tasks to. */
-  'cwd_not_allowed',
-  /** An inline workflow runs a subworkflow by path (`uses: ./x.yaml`); only names from the folder are allowed. */
-  'subworkflow_not_allowed',
+  /** A server policy refused the request: the codes are described in `POLICY_ERROR_CODES`. */
+  ...POLICY_ERROR_CODES,
   /** Limit `maxWorkflowBytes`: the workflow document is larger than the server takes. */
   'workflow_too_large',
   /** Limit `maxTasksPerRun`: the run would have more tasks than the server takes. */
   'too_many_tasks',
 ] as const
 
-/** The 403 codes a server policy answers with (each names the rule that refused). */
-export const POLICY_ERROR_CODES = [
-  'host_not_allowed',
-  'origin_not_allowed',
-  'inline_workflows_disabled',
-  'backend_not_allowed',
-  'cwd_not_allowed',
-  'subworkflow_not_allowed',
-] as const satisfies readonly HttpErrorCode[]
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number]
 
 export const API_ERROR_CODES = [...new Set([...WEFT_ERROR_CODES, ...HTTP_ERROR_CODES])] as const
