@@ -15,6 +15,12 @@ import {
   WeftError,
 } from '@weft/core'
 import type { Db } from '../db.js'
+import {
+  type ActivityColumns,
+  type HeldAttemptRow,
+  heldAttemptsQuery,
+  workerActivity,
+} from '../queue/worker-activity.js'
 import { epochMs } from '../rows.js'
 
 /** `NOTIFY` channel (payload: the agent's name): a desired state changed, look now. */
@@ -32,12 +38,7 @@ type Row = [
   capacity: number,
   running: number,
   backends: string[],
-  completed: number,
-  failed: number,
-  rejected: number,
-  startedAt: number,
-  heartbeatAt: number,
-  expiresAt: number,
+  ...activity: ActivityColumns,
 ]
 
 type EventRow = [
@@ -64,7 +65,7 @@ export function agentsStore(db: Db, s: string): AgentStore {
     ${epochMs('expires_at')}`
   const expire = `UPDATE ${s}workers SET status = 'failed', running = 0
     WHERE expires_at <= now() AND status NOT IN ('stopped', 'failed')`
-  const held = `SELECT worker, run_id, task_id, attempt FROM ${s}task_queue WHERE status = 'claimed' ORDER BY claimed_at`
+  const held = heldAttemptsQuery(s)
   const lock = `SELECT ${columns} FROM ${s}workers WHERE name = $1 FOR UPDATE`
   const setDesired = `UPDATE ${s}workers SET desired = $2, desired_reason = $3, desired_by = $4, desired_at = now()
     WHERE name = $1`
@@ -83,7 +84,7 @@ export function agentsStore(db: Db, s: string): AgentStore {
       params,
     )
     if (rows.length === 0) return []
-    const claims = await db.query<[string, string, string, number]>(held)
+    const claims = await db.query<HeldAttemptRow>(held)
     return rows.map((r) => toRecord(r, claims))
   }
 
@@ -147,27 +148,33 @@ export function agentsStore(db: Db, s: string): AgentStore {
   }
 }
 
-function toRecord(r: Row, claims: [string, string, string, number][]): AgentRecord {
+function toRecord(r: Row, claims: HeldAttemptRow[]): AgentRecord {
+  const [
+    name,
+    status,
+    desired,
+    desiredReason,
+    desiredBy,
+    desiredAt,
+    host,
+    pid,
+    capacity,
+    running,
+    backends,
+    ...activity
+  ] = r
   return {
-    name: r[0],
-    status: r[1],
-    desired: r[2],
-    ...(r[3] !== null ? { desiredReason: r[3] } : {}),
-    ...(r[4] !== null ? { desiredBy: r[4] } : {}),
-    ...(r[5] !== null ? { desiredAt: iso(r[5]) } : {}),
-    host: r[6],
-    pid: r[7],
-    capacity: r[8],
-    running: r[9],
-    backends: r[10],
-    completed: r[11],
-    failed: r[12],
-    rejected: r[13],
-    startedAt: iso(r[14]),
-    heartbeatAt: iso(r[15]),
-    expiresAt: iso(r[16]),
-    current: claims
-      .filter((c) => c[0] === r[0])
-      .map(([, runId, taskId, attempt]) => ({ runId, taskId, attempt })),
+    name,
+    status,
+    desired,
+    ...(desiredReason !== null ? { desiredReason } : {}),
+    ...(desiredBy !== null ? { desiredBy } : {}),
+    ...(desiredAt !== null ? { desiredAt: iso(desiredAt) } : {}),
+    host,
+    pid,
+    capacity,
+    running,
+    backends,
+    ...workerActivity(name, activity, claims),
   }
 }

@@ -7,6 +7,12 @@
 import { isWeftError, ownerLiveness, WeftError } from '@weft/core'
 import type { Db } from '../db.js'
 import { epochMs } from '../rows.js'
+import {
+  type ActivityColumns,
+  type HeldAttemptRow,
+  heldAttemptsQuery,
+  workerActivity,
+} from './worker-activity.js'
 
 /** What an operator asked of a worker (`weft agents pause|resume|stop`). */
 export type Desired = 'run' | 'pause' | 'stop'
@@ -68,25 +74,19 @@ export function workersTable(db: Db, s: string) {
     WHERE name = $1 AND owner = $2`
   const columns = `name, owner, host, pid, status, capacity, backends, running, completed, failed, rejected,
     ${epochMs('started_at')}, ${epochMs('heartbeat_at')}, ${epochMs('expires_at')}`
-  const current = `SELECT worker, run_id, task_id, attempt FROM ${s}task_queue WHERE status = 'claimed' ORDER BY claimed_at`
+  const current = heldAttemptsQuery(s)
 
   type Row = [
-    string,
-    string,
-    string,
-    number,
-    WorkerStatus,
-    number,
-    string[],
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
+    name: string,
+    owner: string,
+    host: string,
+    pid: number,
+    status: WorkerStatus,
+    capacity: number,
+    backends: string[],
+    running: number,
+    ...activity: ActivityColumns,
   ]
-  const iso = (ms: number) => new Date(ms).toISOString()
 
   return {
     /**
@@ -137,25 +137,17 @@ export function workersTable(db: Db, s: string) {
         `SELECT ${columns} FROM ${s}workers ${name !== undefined ? 'WHERE name = $1' : ''} ORDER BY name`,
         name !== undefined ? [name] : [],
       )
-      const held = await db.query<[string, string, string, number]>(current)
-      return rows.map((r) => ({
-        name: r[0],
-        owner: r[1],
-        host: r[2],
-        pid: r[3],
-        status: r[4],
-        capacity: r[5],
-        backends: r[6],
-        running: r[7],
-        completed: r[8],
-        failed: r[9],
-        rejected: r[10],
-        startedAt: iso(r[11]),
-        heartbeatAt: iso(r[12]),
-        expiresAt: iso(r[13]),
-        current: held
-          .filter((h) => h[0] === r[0])
-          .map(([, runId, taskId, attempt]) => ({ runId, taskId, attempt })),
+      const held = await db.query<HeldAttemptRow>(current)
+      return rows.map(([name, owner, host, pid, status, capacity, backends, running, ...activity]) => ({
+        name,
+        owner,
+        host,
+        pid,
+        status,
+        capacity,
+        backends,
+        running,
+        ...workerActivity(name, activity, held),
       }))
     },
 
