@@ -1,22 +1,31 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { defineComponent } from '@weft/spec'
+import { type Component, defineComponent } from '@weft/spec'
 import { z } from 'zod'
 import { HOST_EMIT_OWNED, HOST_OUTPUT, HOST_OUTPUT_BATCH, type HostContext } from '../execution-node.js'
 
 const IN = [{ name: 'in' }] as const
 const OUT = [{ name: 'out' }] as const
 
+/** A component that hands every message on unchanged, from `in` to `out`. */
+function forwardingComponent(id: string, label: string, description: string): Component {
+  return defineComponent({
+    id,
+    label,
+    description,
+    inputs: IN,
+    outputs: OUT,
+    process: (ctx, _port, value) => ctx.emit('out', value),
+    // The batch is this call's own: handed on as is.
+    processBatch: (ctx, _port, values) => (ctx as HostContext)[HOST_EMIT_OWNED]('out', values),
+  })
+}
+
 /** Where injected messages enter a graph (`weft dataflow run` feeds each input line here). */
-export const inputComponent = defineComponent({
-  id: 'input',
-  label: 'Input',
-  description: 'Entry point: messages injected into the execution come out of `out`',
-  inputs: IN,
-  outputs: OUT,
-  process: (ctx, _port, value) => ctx.emit('out', value),
-  // The batch is this call's own: handed on as is.
-  processBatch: (ctx, _port, values) => (ctx as HostContext)[HOST_EMIT_OWNED]('out', values),
-})
+export const inputComponent = forwardingComponent(
+  'input',
+  'Input',
+  'Entry point: messages injected into the execution come out of `out`',
+)
 
 /** Where values leave a graph: each value reaching it is an output of the execution, in order. */
 export const outputComponent = defineComponent({
@@ -29,16 +38,11 @@ export const outputComponent = defineComponent({
   processBatch: (ctx, _port, values) => (ctx as HostContext)[HOST_OUTPUT_BATCH](values),
 })
 
-export const passthroughComponent = defineComponent({
-  id: 'passthrough',
-  label: 'Passthrough',
-  description: 'Forwards every message unchanged',
-  inputs: IN,
-  outputs: OUT,
-  process: (ctx, _port, value) => ctx.emit('out', value),
-  // The batch is this call's own: handed on as is.
-  processBatch: (ctx, _port, values) => (ctx as HostContext)[HOST_EMIT_OWNED]('out', values),
-})
+export const passthroughComponent = forwardingComponent(
+  'passthrough',
+  'Passthrough',
+  'Forwards every message unchanged',
+)
 
 const LoggerOptions = z.strictObject({
   level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
