@@ -33,22 +33,14 @@ export const claimParams = (worker: string, c: ClaimRequest) => [
 
 export type ClaimRow = [string, string, number, string, string, string, string]
 
-export const toClaimed = ([
-  runId,
-  taskId,
-  attempt,
-  backend,
-  request,
-  token,
-  owner,
-]: ClaimRow): ClaimedAttempt => ({
-  runId,
-  taskId,
-  attempt,
-  backend,
-  request,
-  token,
-  owner,
+export const toClaimed = (r: ClaimRow): ClaimedAttempt => ({
+  runId: r[0],
+  taskId: r[1],
+  attempt: r[2],
+  backend: r[3],
+  request: r[4],
+  token: r[5],
+  owner: r[6],
 })
 
 export function completeQueries(db: Db, s: string) {
