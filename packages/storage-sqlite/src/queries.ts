@@ -11,6 +11,7 @@ import {
   type TaskState,
   type WeftEvent,
 } from '@weft/core'
+import { Conditions } from './conditions.js'
 import type { Work } from './connection.js'
 import type { Database, Statement } from './driver.js'
 import { EVENT_COLUMNS, type EventRow, toEvent } from './rows.js'
@@ -92,70 +93,35 @@ export function runLogReads(run: Work<ReadStatements>) {
 
 function listRuns(c: ReadStatements, filter: RunFilter = {}): Page<RunSummary> {
   const f = RunFilterSchema.parse(filter)
-  const where = ['summary IS NOT NULL']
-  const params: unknown[] = []
-  if (f.status) {
-    where.push('status IN (SELECT value FROM json_each(?))')
-    params.push(JSON.stringify(f.status))
-  }
-  if (f.name) {
-    where.push('name = ?')
-    params.push(f.name)
-  }
-  if (f.tag) {
-    where.push('id IN (SELECT run_id FROM run_tags WHERE tag = ?)')
-    params.push(f.tag)
-  }
-  if (f.createdBefore) {
-    where.push('created_at < ?')
-    params.push(f.createdBefore)
-  }
+  const conditions = new Conditions('summary IS NOT NULL')
+  if (f.status) conditions.addOneOf('status', f.status)
+  if (f.name) conditions.add('name = ?', f.name)
+  if (f.tag) conditions.add('id IN (SELECT run_id FROM run_tags WHERE tag = ?)', f.tag)
+  if (f.createdBefore) conditions.add('created_at < ?', f.createdBefore)
   // The cursor is the id of the last run of the previous page: ids sort by creation time.
-  if (f.cursor) {
-    where.push('id < ?')
-    params.push(f.cursor)
-  }
+  if (f.cursor) conditions.add('id < ?', f.cursor)
   // One row more than asked tells whether there is a next page without a second query.
-  const sql = `SELECT summary FROM runs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`
+  const sql = `SELECT summary FROM runs ${conditions.where} ORDER BY id DESC LIMIT ?`
   const rows = c
     .cached(sql)
     .pluck()
-    .all(...params, f.limit + 1) as string[]
+    .all(...conditions.params, f.limit + 1) as string[]
   const items = rows.slice(0, f.limit).map((s) => JSON.parse(s) as RunSummary)
   return rows.length > f.limit ? { items, nextCursor: items[items.length - 1]!.id } : { items }
 }
 
 function queryEvents(c: ReadStatements, q: EventQuery): WeftEvent[] {
-  const where: string[] = []
-  const params: unknown[] = []
-  if (q.runId) {
-    where.push('run_id = ?')
-    params.push(q.runId)
-  }
-  if (q.types) {
-    where.push('type IN (SELECT value FROM json_each(?))')
-    params.push(JSON.stringify(q.types))
-  }
-  if (q.taskId) {
-    where.push('task_id = ?')
-    params.push(q.taskId)
-  }
-  if (q.severities) {
-    where.push('severity IN (SELECT value FROM json_each(?))')
-    params.push(JSON.stringify(q.severities))
-  }
-  if (q.since) {
-    where.push('ts >= ?')
-    params.push(q.since)
-  }
-  if (q.until) {
-    where.push('ts < ?')
-    params.push(q.until)
-  }
+  const conditions = new Conditions()
+  if (q.runId) conditions.add('run_id = ?', q.runId)
+  if (q.types) conditions.addOneOf('type', q.types)
+  if (q.taskId) conditions.add('task_id = ?', q.taskId)
+  if (q.severities) conditions.addOneOf('severity', q.severities)
+  if (q.since) conditions.add('ts >= ?', q.since)
+  if (q.until) conditions.add('ts < ?', q.until)
   // One run reads in log order; across runs, time order is what a person querying expects.
   const order = q.runId ? 'seq' : 'ts, run_id, seq'
-  const sql = `SELECT ${EVENT_COLUMNS} FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`
-  return (c.cached(sql).all(...params, q.limit ?? DEFAULT_EVENT_LIMIT) as EventRow[]).map(toEvent)
+  const sql = `SELECT ${EVENT_COLUMNS} FROM events ${conditions.where} ORDER BY ${order} LIMIT ?`
+  return (c.cached(sql).all(...conditions.params, q.limit ?? DEFAULT_EVENT_LIMIT) as EventRow[]).map(toEvent)
 }
 
 function parseOptional<T>(text: string | undefined): T | undefined {

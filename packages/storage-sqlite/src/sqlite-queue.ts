@@ -11,6 +11,7 @@ import {
   type TaskQuery,
   type TaskState,
 } from '@weft/core'
+import { Conditions } from './conditions.js'
 import type { Database } from './driver.js'
 
 type Work = <T>(work: (db: Database) => T) => Promise<T>
@@ -94,27 +95,16 @@ export function createSqliteQueueStore(run: Work): QueueStore {
  */
 export function queryTasks(db: Database, q: TaskQuery): TaskState[] {
   if (q.agent !== undefined) return []
-  const where: string[] = []
-  const params: (string | number)[] = []
-  if (q.statuses?.length) {
-    where.push(`status IN (${q.statuses.map(() => '?').join(', ')})`)
-    params.push(...q.statuses)
-  }
-  if (q.runId !== undefined) {
-    where.push('run_id = ?')
-    params.push(q.runId)
-  }
-  if (q.backend !== undefined) {
-    where.push("json_extract(state, '$.backend') = ?")
-    params.push(q.backend)
-  }
-  params.push(q.limit ?? DEFAULT_TASK_QUERY_LIMIT)
+  const conditions = new Conditions()
+  if (q.statuses?.length) conditions.add(`status IN (${q.statuses.map(() => '?').join(', ')})`, ...q.statuses)
+  if (q.runId !== undefined) conditions.add('run_id = ?', q.runId)
+  if (q.backend !== undefined) conditions.add("json_extract(state, '$.backend') = ?", q.backend)
   // INDEXED BY: the planner would otherwise read every task and sort them all for a status filter.
-  const sql = `SELECT state FROM tasks INDEXED BY tasks_by_order ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY run_id DESC, ord LIMIT ?`
+  const sql = `SELECT state FROM tasks INDEXED BY tasks_by_order ${conditions.where} ORDER BY run_id DESC, ord LIMIT ?`
   return (
     db
       .prepare(sql)
       .pluck()
-      .all(...params) as string[]
+      .all(...conditions.params, q.limit ?? DEFAULT_TASK_QUERY_LIMIT) as string[]
   ).map((s) => JSON.parse(s) as TaskState)
 }
