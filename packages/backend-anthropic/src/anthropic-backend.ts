@@ -1,15 +1,11 @@
 import {
-  beginModelAttempt,
+  createModelApiBackend,
   type HttpBackendOptions,
-  MODEL_API_CAPABILITIES,
-  MODEL_API_RETRY,
   modelApiSettings,
-  postSse,
   promptOf,
   reachable,
-  traceHeaders,
 } from '@weft/plugin-kit'
-import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError, type BackendHealth } from '@weft/spec'
+import { type Backend, BackendError, type BackendHealth } from '@weft/spec'
 import { API_NAME, errorFromResponse } from './http-error.js'
 import { MessagesStream } from './messages-stream.js'
 import { AnthropicOptionsSchema } from './options.js'
@@ -39,79 +35,54 @@ const CANCELED = 'the request was canceled'
 
 /** Creates the backend that sends each task's prompt to the Anthropic Messages API, streaming. */
 export function createAnthropicBackend(backendOptions: AnthropicBackendOptions = {}): Backend {
-  const id = backendOptions.id ?? 'anthropic'
-  const {
-    fetch: doFetch,
-    baseUrlOf,
-    keyOf,
-    stubOf,
-  } = modelApiSettings(backendOptions, {
+  const settings = modelApiSettings(backendOptions, {
     baseUrlEnv: 'ANTHROPIC_BASE_URL',
     baseUrl: DEFAULT_BASE_URL,
     keyEnv: KEY_ENV,
   })
+  const { baseUrlOf, keyOf } = settings
 
-  const execute: Backend['execute'] = async (request, ctx) => {
-    const { options, stream, stubbed } = beginModelAttempt(request, ctx, {
-      id,
-      schema: AnthropicOptionsSchema,
-      canceled: CANCELED,
-      settings: { stubOf },
-      transcript: STUB_TRANSCRIPT,
-      stream: (emit, logRaw) => new MessagesStream(emit, logRaw),
-    })
-    if (stubbed) return stream.result()
-    const { signal } = ctx
-
-    const { key, source } = keyOf(options)
-    if (!key)
-      throw new BackendError('auth', `no Anthropic API key: ${source} is not set`, {
-        retryable: false,
-        hint: `set ${source}, or use stub mode (WEFT_STUB=1) to try a workflow without a key`,
-      })
-    const url = `${baseUrlOf(options)}/v1/messages`
-    const body = {
-      model: options.model ?? request.model ?? backendOptions.model ?? DEFAULT_MODEL,
-      max_tokens: options.maxTokens ?? backendOptions.maxTokens ?? DEFAULT_MAX_TOKENS,
-      stream: true,
-      messages: [{ role: 'user', content: promptOf(request) }],
-      ...(options.system !== undefined ? { system: options.system } : {}),
-      ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
-      ...(options.thinkingBudget !== undefined
-        ? { thinking: { type: 'enabled', budget_tokens: options.thinkingBudget } }
-        : {}),
-    }
-
-    await postSse({
-      api: API_NAME,
-      url,
-      headers: { 'x-api-key': key, 'anthropic-version': API_VERSION, ...traceHeaders(request) },
-      body,
-      signal,
-      canceled: CANCELED,
-      fetch: doFetch,
-      onEvent: stream.onEvent,
-      errorFromResponse: (response) => errorFromResponse(response, source),
-    })
-    return stream.result()
-  }
-
-  return {
-    specificationVersion: BACKEND_SPECIFICATION_VERSION,
-    id,
+  return createModelApiBackend({
+    id: backendOptions.id ?? 'anthropic',
     label: 'Anthropic Messages API',
-    capabilities: MODEL_API_CAPABILITIES,
-    optionsSchema: AnthropicOptionsSchema,
-    retry: MODEL_API_RETRY,
-    execute,
+    api: API_NAME,
+    schema: AnthropicOptionsSchema,
+    settings,
+    canceled: CANCELED,
+    transcript: STUB_TRANSCRIPT,
+    stream: (emit, logRaw) => new MessagesStream(emit, logRaw),
 
-    async healthcheck(): Promise<BackendHealth> {
-      if (stubOf({})) return { ok: true, details: 'stub mode: replays a recorded transcript, no network' }
+    call(request, options) {
+      const { key, source } = keyOf(options)
+      if (!key)
+        throw new BackendError('auth', `no Anthropic API key: ${source} is not set`, {
+          retryable: false,
+          hint: `set ${source}, or use stub mode (WEFT_STUB=1) to try a workflow without a key`,
+        })
+      return {
+        url: `${baseUrlOf(options)}/v1/messages`,
+        headers: { 'x-api-key': key, 'anthropic-version': API_VERSION },
+        body: {
+          model: options.model ?? request.model ?? backendOptions.model ?? DEFAULT_MODEL,
+          max_tokens: options.maxTokens ?? backendOptions.maxTokens ?? DEFAULT_MAX_TOKENS,
+          stream: true,
+          messages: [{ role: 'user', content: promptOf(request) }],
+          ...(options.system !== undefined ? { system: options.system } : {}),
+          ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+          ...(options.thinkingBudget !== undefined
+            ? { thinking: { type: 'enabled', budget_tokens: options.thinkingBudget } }
+            : {}),
+        },
+        errorFromResponse: (response) => errorFromResponse(response, source),
+      }
+    },
+
+    async health(): Promise<BackendHealth> {
       const { key, source } = keyOf({})
       const base = baseUrlOf({})
       // Without a key nothing can be asked of the API: say so without a network call.
       if (!key) return { ok: false, details: `no key: set ${source}` }
-      const reach = await reachable(doFetch, base, backendOptions.healthTimeoutMs ?? 3000)
+      const reach = await reachable(settings.fetch, base, backendOptions.healthTimeoutMs ?? 3000)
       return {
         ok: key !== undefined && reach === true,
         details: `${key ? `key present (${source})` : `no key: set ${source}`}; ${base} ${
@@ -119,5 +90,5 @@ export function createAnthropicBackend(backendOptions: AnthropicBackendOptions =
         }`,
       }
     },
-  }
+  })
 }

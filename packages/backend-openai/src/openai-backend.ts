@@ -1,15 +1,11 @@
 import {
-  beginModelAttempt,
   connectionFailure,
+  createModelApiBackend,
   type HttpBackendOptions,
-  MODEL_API_CAPABILITIES,
-  MODEL_API_RETRY,
   modelApiSettings,
-  postSse,
   promptOf,
-  traceHeaders,
 } from '@weft/plugin-kit'
-import { BACKEND_SPECIFICATION_VERSION, type Backend, BackendError, type BackendHealth } from '@weft/spec'
+import { type Backend, BackendError, type BackendHealth } from '@weft/spec'
 import { ChatStream } from './chat-stream.js'
 import { API_NAME, errorFromResponse } from './http-error.js'
 import { OpenAIOptionsSchema } from './options.js'
@@ -36,84 +32,59 @@ const KEY_ENV = 'OPENAI_API_KEY'
 
 /** Creates the backend for any OpenAI-compatible Chat Completions endpoint, streaming. */
 export function createOpenAIBackend(backendOptions: OpenAIBackendOptions = {}): Backend {
-  const id = backendOptions.id ?? 'openai'
-  const {
-    fetch: doFetch,
-    baseUrlOf,
-    keyOf,
-    stubOf,
-  } = modelApiSettings(backendOptions, {
+  const settings = modelApiSettings(backendOptions, {
     baseUrlEnv: 'OPENAI_BASE_URL',
     baseUrl: DEFAULT_BASE_URL,
     keyEnv: KEY_ENV,
   })
+  const { fetch: doFetch, baseUrlOf, keyOf } = settings
   const headersOf = (key: string | undefined): Record<string, string> =>
     key ? { authorization: `Bearer ${key}` } : {}
 
-  const execute: Backend['execute'] = async (request, ctx) => {
-    const { options, stream, stubbed } = beginModelAttempt(request, ctx, {
-      id,
-      schema: OpenAIOptionsSchema,
-      canceled: 'the request was canceled',
-      settings: { stubOf },
-      transcript: STUB_TRANSCRIPT,
-      stream: (emit, logRaw) => new ChatStream(emit, logRaw),
-    })
-    if (stubbed) return stream.result()
-    const { signal } = ctx
-
-    const base = baseUrlOf(options)
-    const { key, source } = keyOf(options)
-    // Local servers (Ollama, vLLM, llama.cpp) need no key; OpenAI itself always does.
-    if (!key && isOpenAI(base))
-      throw new BackendError('auth', `no OpenAI API key: ${source} is not set`, {
-        retryable: false,
-        hint: `set ${source}, point OPENAI_BASE_URL at a local server, or use stub mode (WEFT_STUB=1)`,
-      })
-    const url = `${base}/chat/completions`
-    const maxTokens = options.maxTokens ?? backendOptions.maxTokens
-    const messages = [
-      ...(options.system !== undefined ? [{ role: 'system', content: options.system }] : []),
-      { role: 'user', content: promptOf(request) },
-    ]
-    const body = {
-      model: options.model ?? request.model ?? backendOptions.model ?? DEFAULT_MODEL,
-      messages,
-      stream: true,
-      // Without it the stream carries no usage at all.
-      stream_options: { include_usage: true },
-      ...(maxTokens !== undefined
-        ? { [isOpenAI(base) ? 'max_completion_tokens' : 'max_tokens']: maxTokens }
-        : {}),
-      ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
-      ...(options.reasoningEffort !== undefined ? { reasoning_effort: options.reasoningEffort } : {}),
-    }
-
-    await postSse({
-      api: API_NAME,
-      url,
-      headers: { ...headersOf(key), ...traceHeaders(request) },
-      body,
-      signal,
-      canceled: 'the request was canceled',
-      fetch: doFetch,
-      onEvent: stream.onEvent,
-      errorFromResponse: (response) => errorFromResponse(response, source),
-    })
-    return stream.result()
-  }
-
-  return {
-    specificationVersion: BACKEND_SPECIFICATION_VERSION,
-    id,
+  return createModelApiBackend({
+    id: backendOptions.id ?? 'openai',
     label: backendOptions.label ?? 'OpenAI-compatible Chat Completions',
-    capabilities: MODEL_API_CAPABILITIES,
-    optionsSchema: OpenAIOptionsSchema,
-    retry: MODEL_API_RETRY,
-    execute,
+    api: API_NAME,
+    schema: OpenAIOptionsSchema,
+    settings,
+    canceled: 'the request was canceled',
+    transcript: STUB_TRANSCRIPT,
+    stream: (emit, logRaw) => new ChatStream(emit, logRaw),
 
-    async healthcheck(): Promise<BackendHealth> {
-      if (stubOf({})) return { ok: true, details: 'stub mode: replays a recorded transcript, no network' }
+    call(request, options) {
+      const base = baseUrlOf(options)
+      const { key, source } = keyOf(options)
+      // Local servers (Ollama, vLLM, llama.cpp) need no key; OpenAI itself always does.
+      if (!key && isOpenAI(base))
+        throw new BackendError('auth', `no OpenAI API key: ${source} is not set`, {
+          retryable: false,
+          hint: `set ${source}, point OPENAI_BASE_URL at a local server, or use stub mode (WEFT_STUB=1)`,
+        })
+      const maxTokens = options.maxTokens ?? backendOptions.maxTokens
+      const messages = [
+        ...(options.system !== undefined ? [{ role: 'system', content: options.system }] : []),
+        { role: 'user', content: promptOf(request) },
+      ]
+      return {
+        url: `${base}/chat/completions`,
+        headers: headersOf(key),
+        body: {
+          model: options.model ?? request.model ?? backendOptions.model ?? DEFAULT_MODEL,
+          messages,
+          stream: true,
+          // Without it the stream carries no usage at all.
+          stream_options: { include_usage: true },
+          ...(maxTokens !== undefined
+            ? { [isOpenAI(base) ? 'max_completion_tokens' : 'max_tokens']: maxTokens }
+            : {}),
+          ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+          ...(options.reasoningEffort !== undefined ? { reasoning_effort: options.reasoningEffort } : {}),
+        },
+        errorFromResponse: (response) => errorFromResponse(response, source),
+      }
+    },
+
+    async health(): Promise<BackendHealth> {
       const base = baseUrlOf({})
       const { key, source } = keyOf({})
       const keyText = key ? `key present (${source})` : isOpenAI(base) ? `no key: set ${source}` : 'no key'
@@ -134,7 +105,7 @@ export function createOpenAIBackend(backendOptions: OpenAIBackendOptions = {}): 
         return { ok: false, details: `${keyText}; ${base} unreachable (${connectionFailure(err)})` }
       }
     },
-  }
+  })
 }
 
 function isOpenAI(baseUrl: string): boolean {

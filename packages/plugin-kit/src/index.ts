@@ -31,6 +31,7 @@ export {
   modelApiSettings,
   replayStub,
 } from './model-api.js'
+export { createModelApiBackend, type ModelApiBackendSetup, type ModelApiCall } from './model-api-backend.js'
 export { describeIssues, envVarName, flag, numeric, parseOptions } from './options.js'
 export { type TailOptions, tail } from './output.js'
 export { promptOf } from './prompt.js'
