@@ -5,6 +5,7 @@ import {
   WeftError,
 } from '@weft/core'
 import type { Database } from './driver.js'
+import { preparedOnFirstUse } from './prepared-on-first-use.js'
 
 interface EventRow {
   execution_id: string
@@ -41,16 +42,7 @@ function statements(db: Database) {
   }
 }
 
-type Statements = ReturnType<typeof statements>
-const prepared = new WeakMap<Database, Statements>()
-const of = (db: Database): Statements => {
-  let s = prepared.get(db)
-  if (!s) {
-    s = statements(db)
-    prepared.set(db, s)
-  }
-  return s
-}
+const of = preparedOnFirstUse(statements)
 
 /** The dataflow part of the SQLite store; `run` is the store's unit of work on its connection. */
 export function createSqliteDataflowStore(run: <T>(work: (db: Database) => T) => Promise<T>): DataflowStore {

@@ -1,5 +1,6 @@
 import type { Schedule, ScheduleStore, ScheduleTick } from '@weft/core'
 import type { Database } from './driver.js'
+import { preparedOnFirstUse } from './prepared-on-first-use.js'
 
 interface ScheduleRow {
   record: string
@@ -55,16 +56,7 @@ function statements(db: Database) {
   }
 }
 
-type Statements = ReturnType<typeof statements>
-const prepared = new WeakMap<Database, Statements>()
-const of = (db: Database): Statements => {
-  let s = prepared.get(db)
-  if (!s) {
-    s = statements(db)
-    prepared.set(db, s)
-  }
-  return s
-}
+const of = preparedOnFirstUse(statements)
 
 function toSchedule(row: ScheduleRow): Schedule {
   const { lastTickAt: _l, nextTickAt: _n, ...definition } = JSON.parse(row.record) as Schedule
