@@ -1,4 +1,4 @@
-import { abortError, parseOptions, sleep, untilAborted } from '@weft/plugin-kit'
+import { abortError, MODEL_API_CAPABILITIES, parseOptions, sleep, untilAborted } from '@weft/plugin-kit'
 import {
   BACKEND_SPECIFICATION_VERSION,
   type Backend,
@@ -28,15 +28,8 @@ export function createMockBackend(backendOptions: MockBackendOptions = {}): Back
     specificationVersion: BACKEND_SPECIFICATION_VERSION,
     id,
     label: backendOptions.label ?? 'Mock (scripted, deterministic)',
-    capabilities: {
-      streaming: true,
-      events: true,
-      cancel: true,
-      pause: false,
-      resumeSession: false,
-      usage: true,
-      tools: true,
-    },
+    // It stands in for a model API backend, whose scripts also report tool calls.
+    capabilities: { ...MODEL_API_CAPABILITIES, tools: true },
     optionsSchema: MockOptionsSchema,
     // `with.error` fails, `with.failTimes` fails retryably; it runs no process (no exit codes).
     errorCodes: ['failed', 'server_error', 'timeout', 'canceled', 'bad_options'],
