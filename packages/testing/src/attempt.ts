@@ -1,4 +1,4 @@
-import type { BackendEvent, TaskContext, TaskRequest } from '@weft/core'
+import type { BackendEvent, BackendLogger, TaskContext, TaskRequest } from '@weft/core'
 
 let sequence = 0
 
@@ -21,8 +21,6 @@ export function handMadeAttempt(
   workDir = process.cwd(),
 ): HandMadeAttempt {
   sequence += 1
-  const events: BackendEvent[] = []
-  const controller = new AbortController()
   const request: TaskRequest = {
     runId: `run_test_${process.pid}_${sequence}`,
     taskId: 'ask',
@@ -32,14 +30,39 @@ export function handMadeAttempt(
     upstream: {},
     ...partial,
   }
-  const log = () => () => undefined
+  return attemptOf(request, workDir, { logsAsEvents: false })
+}
+
+/**
+ * The context and abort controller of `request`'s attempt; what the backend emits is collected in
+ * `events`. With `logsAsEvents`, its log lines are collected there too, as `log` events, for a
+ * suite that checks everything a backend reports; otherwise they are dropped.
+ */
+export function attemptOf(
+  request: TaskRequest,
+  workDir: string,
+  { logsAsEvents }: { logsAsEvents: boolean },
+): HandMadeAttempt {
+  const events: BackendEvent[] = []
+  const controller = new AbortController()
+  const log =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (message: string): void => {
+      if (logsAsEvents) events.push({ type: 'log', level, message })
+    }
+  const logger: BackendLogger = {
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+  }
   const ctx: TaskContext = {
     runId: request.runId,
     taskId: request.taskId,
     attempt: request.attempt,
     signal: controller.signal,
     emit: (event) => events.push(event),
-    log: { debug: log(), info: log(), warn: log(), error: log() },
+    log: logger,
     workDir,
   }
   return { request, ctx, events, controller }

@@ -9,15 +9,13 @@ import {
   BACKEND_SPECIFICATION_VERSION,
   type Backend,
   type BackendErrorCode,
-  type BackendEvent,
-  type BackendLogger,
   createRuntime,
   type Runtime,
-  type TaskContext,
   type TaskRequest,
   type TaskResult,
 } from '@weft/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { attemptOf, type HandMadeAttempt } from './attempt.js'
 import {
   expectBackendError,
   expectJson,
@@ -62,13 +60,6 @@ const CAPABILITIES = ['streaming', 'events', 'cancel', 'pause', 'resumeSession',
 
 let sequence = 0
 
-interface Harness {
-  ctx: TaskContext
-  request: TaskRequest
-  events: BackendEvent[]
-  controller: AbortController
-}
-
 export function describeBackend(
   name: string,
   factory: () => Backend | Promise<Backend>,
@@ -78,7 +69,7 @@ export function describeBackend(
   const settleMs = scenarios.settleMs ?? 200
   const workDir = scenarios.workDir ?? process.cwd()
 
-  function harness(partial: ScenarioRequest): Harness {
+  function harness(partial: ScenarioRequest): HandMadeAttempt {
     const n = ++sequence
     const request: TaskRequest = {
       runId: `run_conformance_${process.pid}_${n}`,
@@ -88,26 +79,7 @@ export function describeBackend(
       upstream: {},
       ...partial,
     }
-    const events: BackendEvent[] = []
-    const controller = new AbortController()
-    const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string) =>
-      events.push({ type: 'log', level, message })
-    const logger: BackendLogger = {
-      debug: log('debug'),
-      info: log('info'),
-      warn: log('warn'),
-      error: log('error'),
-    }
-    const ctx: TaskContext = {
-      runId: request.runId,
-      taskId: request.taskId,
-      attempt: request.attempt,
-      signal: controller.signal,
-      emit: (event) => events.push(event),
-      log: logger,
-      workDir,
-    }
-    return { ctx, request, events, controller }
+    return attemptOf(request, workDir, { logsAsEvents: true })
   }
 
   describe(`backend conformance: ${name}`, () => {
