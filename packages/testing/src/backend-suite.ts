@@ -183,26 +183,30 @@ export function describeBackend(
     })
 
     describe.runIf(scenarios.hang !== undefined)('cancel', () => {
-      it('stops with a canceled BackendError soon after the signal aborts', async () => {
+      /** Runs `hang`, aborts its signal once the backend is working, and checks it stops with a BackendError. */
+      async function abortHang(reason: { kind: 'cancel' | 'timeout'; message: string }) {
         const h = harness(scenarios.hang!.request)
         const running = captureRejection(backend.execute(h.request, h.ctx))
         await delay(settleMs)
-        h.controller.abort({ kind: 'cancel', message: 'canceled by the conformance suite' })
-        const error = await within(stopWithinMs, running, 'cancel')
+        h.controller.abort(reason)
+        const error = await within(stopWithinMs, running, reason.kind)
         expectBackendError(error)
-        expect((error as { code: string }).code).toBe('canceled')
-        expectValidEvents(h.events)
-        await expectQuietAfterSettle(h.events)
+        return { code: (error as { code: string }).code, events: h.events }
+      }
+
+      it('stops with a canceled BackendError soon after the signal aborts', async () => {
+        const { code, events } = await abortHang({
+          kind: 'cancel',
+          message: 'canceled by the conformance suite',
+        })
+        expect(code).toBe('canceled')
+        expectValidEvents(events)
+        await expectQuietAfterSettle(events)
       })
 
       it('stops soon after a timeout aborts the signal', async () => {
-        const h = harness(scenarios.hang!.request)
-        const running = captureRejection(backend.execute(h.request, h.ctx))
-        await delay(settleMs)
-        h.controller.abort({ kind: 'timeout', message: 'timed out in the conformance suite' })
-        const error = await within(stopWithinMs, running, 'timeout')
-        expectBackendError(error)
-        expect(['timeout', 'canceled']).toContain((error as { code: string }).code)
+        const { code } = await abortHang({ kind: 'timeout', message: 'timed out in the conformance suite' })
+        expect(['timeout', 'canceled']).toContain(code)
       })
     })
 
