@@ -5,7 +5,7 @@ import { type Commit, newRunId } from '@weft/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createPostgresStore, plugin, SCHEMA_VERSION } from '../src/index.js'
 import { MIGRATIONS } from '../src/migrations.js'
-import { databaseUrl, dropSchema, newSchema, sql } from './schemas.js'
+import { databaseUrl, dropSchema, newSchema, sql, testDb } from './schemas.js'
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const schemas: string[] = []
@@ -59,6 +59,27 @@ function createCommit(runId: string, name = 'pg-test'): Commit {
     tasks: [{ runId, taskId: 'a', status: 'pending', attempt: 0, priority: 50, order: 0, needs: [] }],
     events: [{ type: 'log', ts: now, data: { message: 'one' } }],
   }
+}
+
+/** A store on a schema of its own, with one run committed (`createCommit`). */
+async function storeWithRun() {
+  const name = schema()
+  const store = createPostgresStore({ url: databaseUrl(), schema: name })
+  const runId = newRunId()
+  const commit = createCommit(runId)
+  await store.commit(commit)
+  return { name, store, runId, commit }
+}
+
+/**
+ * What a worker's claim will do: lock the most urgent queued task, skipping ones another claim
+ * holds, and take its lease in the same statement. Returns the claimed task's run id and task id.
+ */
+function claimSql(name: string): string {
+  return `UPDATE "${name}".tasks t SET lease_owner = $1, lease_expires_at = now() + interval '30 seconds'
+    FROM (SELECT run_id, task_id FROM "${name}".tasks WHERE status = 'queued' AND lease_owner IS NULL
+          ORDER BY priority, run_id, ord LIMIT 1 FOR UPDATE SKIP LOCKED) c
+    WHERE t.run_id = c.run_id AND t.task_id = c.task_id RETURNING t.run_id, t.task_id`
 }
 
 describe('postgres store', () => {
@@ -205,11 +226,7 @@ describe('postgres store', () => {
 
 describe('postgres tasks table (for workers that claim tasks)', () => {
   it('mirrors status, attempt and priority of each task state in columns a claim can lock with SKIP LOCKED', async () => {
-    const name = schema()
-    const store = createPostgresStore({ url: databaseUrl(), schema: name })
-    const runId = newRunId()
-    const commit = createCommit(runId)
-    await store.commit(commit)
+    const { name, store, runId, commit } = await storeWithRun()
     const queued = { ...commit.tasks![0]!, status: 'queued' as const, priority: 10 }
     const extra = { ...queued, taskId: 'b', order: 1, priority: 90 }
     await store.commit({ runId, tasks: [queued, extra], events: [] })
@@ -221,12 +238,8 @@ describe('postgres tasks table (for workers that claim tasks)', () => {
       { task_id: 'a', status: 'queued', attempt: 0, priority: 10 },
       { task_id: 'b', status: 'queued', attempt: 0, priority: 90 },
     ])
-    // What a worker will do: lock the most urgent queued task, skipping ones another worker holds,
-    // and take its lease in the same transaction (here: two claims at once get different tasks).
-    const claim = `UPDATE "${name}".tasks t SET lease_owner = $1, lease_expires_at = now() + interval '30 seconds'
-      FROM (SELECT run_id, task_id FROM "${name}".tasks WHERE status = 'queued' AND lease_owner IS NULL
-            ORDER BY priority, run_id, ord LIMIT 1 FOR UPDATE SKIP LOCKED) c
-      WHERE t.run_id = c.run_id AND t.task_id = c.task_id RETURNING t.task_id`
+    // Two claims at once get different tasks.
+    const claim = claimSql(name)
     const [first, second] = await Promise.all([sql(claim, ['w1']), sql(claim, ['w2'])])
     const claimed = [...first!, ...second!].map((r) => r.task_id).sort()
     expect(claimed.length).toBeGreaterThanOrEqual(1)
@@ -243,26 +256,13 @@ describe('postgres tasks table (for workers that claim tasks)', () => {
 
 describe('a task claim and its events in one transaction (what workers will do)', () => {
   it('commits both or neither', async () => {
-    const name = schema()
-    const store = createPostgresStore({ url: databaseUrl(), schema: name })
-    const runId = newRunId()
-    const commit = createCommit(runId)
-    await store.commit(commit)
+    const { name, store, runId, commit } = await storeWithRun()
     await store.commit({ runId, tasks: [{ ...commit.tasks![0]!, status: 'queued' }], events: [] })
-    const { Db } = await import('../src/db.js')
     const { commitApplier } = await import('../src/commit.js')
     const { qualify } = await import('../src/location.js')
-    const db = new Db({
-      connectionString: databaseUrl(),
-      display: 'test',
-      applicationName: 'test',
-      maxConnections: 2,
-    })
+    const db = testDb()
     const apply = commitApplier(qualify(name))
-    const claimSql = `UPDATE "${name}".tasks t SET lease_owner = $1, lease_expires_at = now() + interval '30 seconds'
-      FROM (SELECT run_id, task_id FROM "${name}".tasks WHERE status = 'queued' AND lease_owner IS NULL
-            ORDER BY priority, run_id, ord LIMIT 1 FOR UPDATE SKIP LOCKED) c
-      WHERE t.run_id = c.run_id AND t.task_id = c.task_id RETURNING t.run_id, t.task_id`
+    const claim = claimSql(name)
     const started = (taskId: string) => ({
       runId,
       tasks: [{ ...commit.tasks![0]!, taskId, status: 'running' as const, attempt: 1 }],
@@ -272,7 +272,7 @@ describe('a task claim and its events in one transaction (what workers will do)'
     // A claim whose transaction fails after its events were written: neither stays.
     await expect(
       db.tx(async (q) => {
-        const [claimed] = await q.query<[string, string]>(claimSql, ['worker-1'])
+        const [claimed] = await q.query<[string, string]>(claim, ['worker-1'])
         await apply(q, started(claimed![1]))
         throw new Error('the worker died before COMMIT')
       }),
@@ -283,7 +283,7 @@ describe('a task claim and its events in one transaction (what workers will do)'
 
     // The same claim committed: the lease, the task state and the event, together.
     const stored = await db.tx(async (q) => {
-      const [claimed] = await q.query<[string, string]>(claimSql, ['worker-1'])
+      const [claimed] = await q.query<[string, string]>(claim, ['worker-1'])
       return apply(q, started(claimed![1]))
     })
     expect(stored.map((e) => e.seq)).toEqual([2])
@@ -293,7 +293,7 @@ describe('a task claim and its events in one transaction (what workers will do)'
     )
     expect(leased).toEqual([{ lease_owner: 'worker-1' }])
     // Nothing else is queued: a second worker finds nothing to claim.
-    expect(await db.tx((q) => q.query(claimSql, ['worker-2']))).toEqual([])
+    expect(await db.tx((q) => q.query(claim, ['worker-2']))).toEqual([])
     await db.close()
     await store.close()
   })
@@ -314,10 +314,7 @@ describe('postgres migrations', () => {
   })
 
   it('refuses a schema written by a newer weft with store_version, and leaves it untouched', async () => {
-    const name = schema()
-    const store = createPostgresStore({ url: databaseUrl(), schema: name })
-    const runId = newRunId()
-    await store.commit(createCommit(runId))
+    const { name, store, runId } = await storeWithRun()
     await store.close()
     await sql(`INSERT INTO "${name}".weft_schema (version, name) VALUES ($1, 'from the future')`, [
       SCHEMA_VERSION + 1,
@@ -384,13 +381,7 @@ describe('postgres migrations', () => {
   it('upgrades a version-1 schema to the current one in place, keeping its rows', async () => {
     const name = schema()
     const { migrate } = await import('../src/migrations.js')
-    const { Db } = await import('../src/db.js')
-    const db = new Db({
-      connectionString: databaseUrl(),
-      display: 'test',
-      applicationName: 'test',
-      maxConnections: 2,
-    })
+    const db = testDb()
     expect(await migrate(db.raw, name, 'test', MIGRATIONS.slice(0, 1))).toBe(1)
     await db.close()
     // A run written the way version 1 stored runs, before weft_commit existed.
@@ -435,13 +426,7 @@ describe('postgres migrations', () => {
     await store.init()
     await store.close()
     const { migrate } = await import('../src/migrations.js')
-    const { Db } = await import('../src/db.js')
-    const db = new Db({
-      connectionString: databaseUrl(),
-      display: 'test',
-      applicationName: 'test',
-      maxConnections: 2,
-    })
+    const db = testDb()
     const broken = [
       ...MIGRATIONS,
       { version: SCHEMA_VERSION + 1, name: 'ok', sql: 'CREATE TABLE {s}extra (x int);' },
