@@ -56,28 +56,20 @@ export function RunControls({ run, onChange }: { run: RunSummary; onChange(): vo
             )
           }}
         >
-          <label>
-            Budget $
-            <input
-              type="number"
-              min="0"
-              step="0.01"
-              inputMode="decimal"
-              value={budgetUsd}
-              onChange={(e) => setBudgetUsd(e.target.value)}
-            />
-          </label>
-          <label>
-            tokens
-            <input
-              type="number"
-              min="0"
-              step="1"
-              inputMode="numeric"
-              value={budgetTokens}
-              onChange={(e) => setBudgetTokens(e.target.value)}
-            />
-          </label>
+          <BudgetField
+            label="Budget $"
+            step="0.01"
+            inputMode="decimal"
+            value={budgetUsd}
+            onChange={setBudgetUsd}
+          />
+          <BudgetField
+            label="tokens"
+            step="1"
+            inputMode="numeric"
+            value={budgetTokens}
+            onChange={setBudgetTokens}
+          />
           <button type="submit" disabled={action.busy || (!budgetUsd && !budgetTokens) || !budgetPause}>
             Raise budget and resume
           </button>
@@ -89,5 +81,28 @@ export function RunControls({ run, onChange }: { run: RunSummary; onChange(): vo
         </p>
       ) : null}
     </div>
+  )
+}
+
+/** One limit of the raised budget, kept as typed: empty (or 0) leaves that limit out. */
+function BudgetField(props: {
+  label: string
+  step: string
+  inputMode: 'decimal' | 'numeric'
+  value: string
+  onChange(value: string): void
+}) {
+  return (
+    <label>
+      {props.label}
+      <input
+        type="number"
+        min="0"
+        step={props.step}
+        inputMode={props.inputMode}
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+      />
+    </label>
   )
 }
