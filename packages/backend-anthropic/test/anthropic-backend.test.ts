@@ -13,6 +13,13 @@ const server = useFakeModelServer()
 
 const backend = () => createAnthropicBackend({ baseUrl: server.url, apiKey: 'sk-test', env: {} })
 
+/** The error an attempt fails with when the fake server answers with `reply`. */
+async function failureFor(reply: Parameters<typeof server.script>[0]) {
+  server.script(reply)
+  const a = attempt()
+  return failure(backend().execute(a.request, a.ctx))
+}
+
 describe('anthropic backend against the fake Messages API', () => {
   it('streams a plain answer as deltas and a message, and returns the text with usage', async () => {
     server.script({
@@ -73,26 +80,20 @@ describe('anthropic backend against the fake Messages API', () => {
   })
 
   it('maps 401 to a non-retryable auth error with a hint', async () => {
-    server.script({ status: 401 })
-    const a = attempt()
-    const error = await failure(backend().execute(a.request, a.ctx))
+    const error = await failureFor({ status: 401 })
     expect(error).toMatchObject({ code: 'auth', retryable: false })
     expect(error.message).toContain('authentication_error')
     expect(error.hint).toContain('apiKey option')
   })
 
   it('maps 429 to a retryable rate_limit error', async () => {
-    server.script({ status: 429, headers: { 'retry-after': '3' } })
-    const a = attempt()
-    const error = await failure(backend().execute(a.request, a.ctx))
+    const error = await failureFor({ status: 429, headers: { 'retry-after': '3' } })
     expect(error).toMatchObject({ code: 'rate_limit', retryable: true, details: { retryAfter: '3' } })
   })
 
   it('maps 500 and 529 (overloaded) to a retryable server_error', async () => {
     for (const status of [500, 529]) {
-      server.script({ status })
-      const a = attempt()
-      expect(await failure(backend().execute(a.request, a.ctx))).toMatchObject({
+      expect(await failureFor({ status })).toMatchObject({
         code: 'server_error',
         retryable: true,
       })

@@ -13,6 +13,13 @@ const server = useFakeModelServer()
 const base = () => `${server.url}/v1`
 const backend = () => createOpenAIBackend({ baseUrl: base(), apiKey: 'sk-test', env: {} })
 
+/** The error an attempt fails with when the fake server answers with `reply`. */
+async function failureFor(reply: Parameters<typeof server.script>[0]) {
+  server.script(reply)
+  const a = attempt()
+  return failure(backend().execute(a.request, a.ctx))
+}
+
 describe('openai backend against the fake Chat Completions API', () => {
   it('streams a plain answer as deltas and a message, and returns the text', async () => {
     server.script({ text: 'Hello, weft!' })
@@ -81,56 +88,42 @@ describe('openai backend against the fake Chat Completions API', () => {
   })
 
   it('maps 401 to a non-retryable auth error', async () => {
-    server.script({ status: 401 })
-    const a = attempt()
-    expect(await failure(backend().execute(a.request, a.ctx))).toMatchObject({
+    expect(await failureFor({ status: 401 })).toMatchObject({
       code: 'auth',
       retryable: false,
     })
   })
 
   it('maps 429 to a retryable rate_limit, but an exhausted quota to a non-retryable one', async () => {
-    server.script({ status: 429 })
-    const a = attempt()
-    expect(await failure(backend().execute(a.request, a.ctx))).toMatchObject({
+    expect(await failureFor({ status: 429 })).toMatchObject({
       code: 'rate_limit',
       retryable: true,
     })
-    server.script({
-      status: 429,
-      body: {
-        error: {
-          message: 'You exceeded your current quota',
-          type: 'insufficient_quota',
-          code: 'insufficient_quota',
-        },
-      },
-    })
-    const b = attempt()
-    expect(await failure(backend().execute(b.request, b.ctx))).toMatchObject({
+    const quota = {
+      message: 'You exceeded your current quota',
+      type: 'insufficient_quota',
+      code: 'insufficient_quota',
+    }
+    expect(await failureFor({ status: 429, body: { error: quota } })).toMatchObject({
       code: 'rate_limit',
       retryable: false,
     })
   })
 
   it('maps 500 to a retryable server_error, and an Ollama-style 404 body to failed', async () => {
-    server.script({ status: 500 })
-    const a = attempt()
-    expect(await failure(backend().execute(a.request, a.ctx))).toMatchObject({
+    expect(await failureFor({ status: 500 })).toMatchObject({
       code: 'server_error',
       retryable: true,
     })
-    server.script({ status: 404, body: { error: "model 'nope' not found" } })
-    const b = attempt()
-    const error = await failure(backend().execute(b.request, b.ctx))
+    const error = await failureFor({ status: 404, body: { error: "model 'nope' not found" } })
     expect(error).toMatchObject({ code: 'failed', retryable: false })
     expect(error.message).toContain("model 'nope' not found")
   })
 
   it('maps a connection dropped mid-stream to a retryable server_error', async () => {
-    server.script({ text: 'this answer will be cut off halfway', dropAfterChunks: 2 })
-    const a = attempt()
-    expect(await failure(backend().execute(a.request, a.ctx))).toMatchObject({
+    expect(
+      await failureFor({ text: 'this answer will be cut off halfway', dropAfterChunks: 2 }),
+    ).toMatchObject({
       code: 'server_error',
       retryable: true,
     })
