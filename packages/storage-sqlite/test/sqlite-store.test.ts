@@ -41,6 +41,7 @@ const createCommit = (runId: string, name = 'sqlite-test'): Commit => firstCommi
 
 /** A database at schema `version` (its migrations only), as an older @weft/storage-sqlite left it. */
 function databaseAt(path: string, version: number): Database {
+  mkdirSync(dirname(path), { recursive: true })
   const db = openRaw(path)
   db.pragma('journal_mode = WAL')
   expect(
@@ -256,6 +257,29 @@ describe('sqlite migrations', () => {
     }
   }
 
+  /**
+   * A new database at schema `version` holding one run as versions 1 to 3 stored it (lastSeq 3),
+   * still open for the rows the test adds.
+   */
+  function oldDatabaseWithRun(version: number) {
+    const path = newDbPath()
+    const runId = newRunId()
+    const commit = createCommit(runId)
+    const summary = { ...commit.run!, lastSeq: 3 }
+    const old = databaseAt(path, version)
+    insertOldRun(old, commit, summary)
+    return { path, runId, commit, summary, old }
+  }
+
+  /** The store on an old database, which it migrated to the current schema keeping the old run. */
+  async function upgradedStore({ path, runId, commit, summary }: ReturnType<typeof oldDatabaseWithRun>) {
+    const store = await openStore(path)
+    expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version))
+    expect(await store.runs.get(runId)).toEqual(summary)
+    expect(await store.runs.getSpec(runId)).toEqual(commit.create!.spec)
+    return store
+  }
+
   it('records every migration once, however often the store is opened', async () => {
     const path = newDbPath()
     const store = await openStore(path)
@@ -297,16 +321,10 @@ describe('sqlite migrations', () => {
   })
 
   it('upgrades a version-1 database to the current schema and keeps its data', async () => {
-    const path = newDbPath()
-    mkdirSync(dirname(path), { recursive: true })
-    const runId = newRunId()
-    const commit = createCommit(runId)
-    const summary = { ...commit.run!, lastSeq: 3 }
-    const task = commit.tasks![0]!
-
     // A database as @weft/storage-sqlite 0.1 left it: only migration 1, rows as its store wrote them.
-    const old = databaseAt(path, 1)
-    insertOldRun(old, commit, summary)
+    const before = oldDatabaseWithRun(1)
+    const { path, runId, commit, summary, old } = before
+    const task = commit.tasks![0]!
     insertOldRows(old, commit)
     old
       .prepare('INSERT INTO signals (run_id, kind, data, created_at) VALUES (?, ?, ?, ?)')
@@ -314,11 +332,8 @@ describe('sqlite migrations', () => {
     old.close()
     expect(versions(path)).toEqual([1])
 
-    const store = await openStore(path)
-    expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version))
+    const store = await upgradedStore(before)
     expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(2)
-    expect(await store.runs.get(runId)).toEqual(summary)
-    expect(await store.runs.getSpec(runId)).toEqual(commit.create!.spec)
     expect(await store.runs.list({ tag: 't' })).toEqual({ items: [summary] })
     expect(await store.tasks.list(runId)).toEqual([task])
     expect((await store.events.read(runId)).map((e) => (e.data as { message: string }).message)).toEqual([
@@ -349,18 +364,13 @@ describe('sqlite migrations', () => {
   })
 
   it('upgrades a version-2 database to version 3 (memory) and keeps its data', async () => {
-    const path = newDbPath()
-    mkdirSync(dirname(path), { recursive: true })
-    const runId = newRunId()
-    const commit = createCommit(runId)
-    const summary = { ...commit.run!, lastSeq: 3 }
-    const task = commit.tasks![0]!
     const leaseExpiry = Date.now() + 60_000
 
     // A database as @weft/storage-sqlite left it before memory: migrations 1 and 2, with rows of
     // every table that version 2 has.
-    const old = databaseAt(path, 2)
-    insertOldRun(old, commit, summary)
+    const before = oldDatabaseWithRun(2)
+    const { path, runId, commit, summary, old } = before
+    const task = commit.tasks![0]!
     insertOldRows(old, commit)
     old
       .prepare('INSERT INTO run_leases (run_id, owner, expires_at) VALUES (?, ?, ?)')
@@ -373,11 +383,8 @@ describe('sqlite migrations', () => {
     old.close()
     expect(versions(path)).toEqual([1, 2])
 
-    const store = await openStore(path)
-    expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version))
+    const store = await upgradedStore(before)
     expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(3)
-    expect(await store.runs.get(runId)).toEqual(summary)
-    expect(await store.runs.getSpec(runId)).toEqual(commit.create!.spec)
     expect(await store.tasks.list(runId)).toEqual([task])
     expect(await store.events.read(runId)).toHaveLength(3)
     expect(await store.leases.get(runId)).toEqual({
@@ -413,19 +420,11 @@ describe('sqlite migrations', () => {
   })
 
   it('upgrades a version-3 database to version 4 (specs in their own table) and keeps every spec', async () => {
-    const path = newDbPath()
-    mkdirSync(dirname(path), { recursive: true })
-    const runId = newRunId()
-    const commit = createCommit(runId)
-    const summary = { ...commit.run!, lastSeq: 3 }
-    const old = databaseAt(path, 3)
-    insertOldRun(old, commit, summary)
-    old.close()
+    const before = oldDatabaseWithRun(3)
+    const { path, runId, commit } = before
+    before.old.close()
 
-    const store = await openStore(path)
-    expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version))
-    expect(await store.runs.get(runId)).toEqual(summary)
-    expect(await store.runs.getSpec(runId)).toEqual(commit.create!.spec)
+    const store = await upgradedStore(before)
     // A spec written later (tasks added to a running run) replaces the stored one.
     const spec = { ...commit.create!.spec, tags: ['more'] }
     await store.commit({ runId, expectLastSeq: 3, spec, events: [log('four')] })
@@ -441,7 +440,6 @@ describe('sqlite migrations', () => {
 
   it('upgrades a version-4 database to version 5 (idempotency keys), keeping the keys of tagged runs', async () => {
     const path = newDbPath()
-    mkdirSync(dirname(path), { recursive: true })
     const tagged = newRunId()
     const plain = newRunId()
     const old = databaseAt(path, 4)
