@@ -512,6 +512,25 @@ describe('sqlite with a second process', () => {
     // stdin carries a "go" to racers; the other modes never read it.
     startJsonLinesChild('test/fixtures/child.ts', args, { cwd: packageDir, stdin: 'pipe' })
 
+  /**
+   * A child that commits to `runId` `rounds` times, two events a commit, reading `otherRunId` after
+   * each (a read that shows part of a commit fails it); once it is ready.
+   */
+  async function startWriteLoop(path: string, runId: string, rounds: number, otherRunId: string) {
+    const child = startChild(['write-loop', path, runId, String(rounds), otherRunId])
+    await child.line('ready')
+    return child
+  }
+
+  /** The write loop's end: without SQLITE_BUSY, every commit and read of its `rounds` done. */
+  async function writeLoopResult(child: ReturnType<typeof startChild>, rounds: number) {
+    const result = await child.done
+    expect(result.stderr).not.toMatch(/SQLITE_BUSY|database is locked/)
+    expect(result.code).toBe(0)
+    expect(result.lines.at(-1)).toMatchObject({ step: 'done', lastSeq: 3 + rounds * 2, reads: rounds })
+    return result
+  }
+
   it('reads while this process holds a write transaction, and its write waits instead of failing', async () => {
     const path = newDbPath()
     const runId = newRunId()
@@ -561,10 +580,7 @@ describe('sqlite with a second process', () => {
     await store.commit(createCommit(parentRun, 'parent-run'))
     const rounds = 200
 
-    const child = startChild(['write-loop', path, childRun, String(rounds), parentRun])
-
-    const { done, line } = child
-    await line('ready')
+    const child = await startWriteLoop(path, childRun, rounds, parentRun)
     // Keep writing and reading for as long as the child does (and at least `rounds` times).
     let lastSeq = 3
     let commits = 0
@@ -585,10 +601,7 @@ describe('sqlite with a second process', () => {
       // Let the event loop run (the child's exit is noticed there), like a runtime awaiting backends.
       await new Promise((r) => setImmediate(r))
     }
-    const result = await done
-    expect(result.stderr).not.toMatch(/SQLITE_BUSY|database is locked/)
-    expect(result.code).toBe(0)
-    expect(result.lines.at(-1)).toMatchObject({ step: 'done', lastSeq: 3 + rounds * 2, reads: rounds })
+    const result = await writeLoopResult(child, rounds)
     // The two really overlapped: this process saw the child's run at several lengths, and the
     // child saw this process's run grow. (How much they overlap depends on the machine's load,
     // so only some overlap is required; the gapless checks above are the point.)
@@ -695,10 +708,7 @@ describe('sqlite with a second process', () => {
     await store.artifacts.put({ runId: keeper, name: 'keep.txt', data: new TextEncoder().encode('keep') })
     const rounds = 150
 
-    const child = startChild(['write-loop', path, childRun, String(rounds), keeper])
-
-    const { done, line } = child
-    await line('ready')
+    const child = await startWriteLoop(path, childRun, rounds, keeper)
     // Create a batch of sizeable runs and prune it, for as long as the child commits (and at
     // least a few times), like `weft runs prune` next to a running runtime.
     let batches = 0
@@ -720,10 +730,7 @@ describe('sqlite with a second process', () => {
       batches++
       await new Promise((r) => setImmediate(r))
     }
-    const result = await done
-    expect(result.stderr).not.toMatch(/SQLITE_BUSY|database is locked/)
-    expect(result.code).toBe(0)
-    expect(result.lines.at(-1)).toMatchObject({ step: 'done', lastSeq: 3 + rounds * 2, reads: rounds })
+    await writeLoopResult(child, rounds)
     expect(deleted).toBe(batches * 3)
 
     // Only the child's run and the keeper are left, whole.
