@@ -512,6 +512,19 @@ describe('sqlite with a second process', () => {
     // stdin carries a "go" to racers; the other modes never read it.
     startJsonLinesChild('test/fixtures/child.ts', args, { cwd: packageDir, stdin: 'pipe' })
 
+  /** A store on a new file, with one run committed for each of `names`; the runs' ids in that order. */
+  async function storeWithRuns(names: string[]) {
+    const path = newDbPath()
+    const store = await openStore(path)
+    const runIds: string[] = []
+    for (const name of names) {
+      const runId = newRunId()
+      await store.commit(createCommit(runId, name))
+      runIds.push(runId)
+    }
+    return { path, store, runIds }
+  }
+
   /**
    * A child that commits to `runId` `rounds` times, two events a commit, reading `otherRunId` after
    * each (a read that shows part of a commit fails it); once it is ready.
@@ -532,10 +545,8 @@ describe('sqlite with a second process', () => {
   }
 
   it('reads while this process holds a write transaction, and its write waits instead of failing', async () => {
-    const path = newDbPath()
-    const runId = newRunId()
-    const store = await openStore(path)
-    await store.commit(createCommit(runId))
+    const { path, store, runIds } = await storeWithRuns(['read-then-write'])
+    const runId = runIds[0]!
 
     // A second connection of this process opens a write transaction and keeps it open.
     const writer = openRaw(path, { timeout: 5000 })
@@ -572,12 +583,8 @@ describe('sqlite with a second process', () => {
   })
 
   it('two processes write and read the same database continuously without SQLITE_BUSY or torn reads', async () => {
-    const path = newDbPath()
-    const childRun = newRunId()
-    const parentRun = newRunId()
-    const store = await openStore(path)
-    await store.commit(createCommit(childRun, 'child-run'))
-    await store.commit(createCommit(parentRun, 'parent-run'))
+    const { path, store, runIds } = await storeWithRuns(['child-run', 'parent-run'])
+    const [childRun, parentRun] = runIds as [string, string]
     const rounds = 200
 
     const child = await startWriteLoop(path, childRun, rounds, parentRun)
@@ -618,14 +625,7 @@ describe('sqlite with a second process', () => {
   })
 
   it('lets exactly one of two processes racing for the same leases win each', async () => {
-    const path = newDbPath()
-    const store = await openStore(path)
-    const runIds: string[] = []
-    for (let i = 0; i < 40; i++) {
-      const runId = newRunId()
-      await store.commit(createCommit(runId))
-      runIds.push(runId)
-    }
+    const { path, store, runIds } = await storeWithRuns(Array.from({ length: 40 }, (_, i) => `raced-${i}`))
     // Both racers walk the runs in the same order, pausing a moment between leases, so they go
     // for each lease at about the same time.
     const racers = ['racer-1', 'racer-2'].map((owner) => ({
@@ -668,12 +668,8 @@ describe('sqlite with a second process', () => {
   })
 
   it('keeps the lease of a process that died until it expires, then lets another take it', async () => {
-    const path = newDbPath()
-    const store = await openStore(path)
-    const long = newRunId()
-    const short = newRunId()
-    await store.commit(createCommit(long))
-    await store.commit(createCommit(short))
+    const { path, store, runIds } = await storeWithRuns(['long', 'short'])
+    const [long, short] = runIds as [string, string]
 
     const { done } = startChild(['lease-hold', path, `${long},${short}`, 'dead-runtime'])
     const result = await done
@@ -699,12 +695,8 @@ describe('sqlite with a second process', () => {
   })
 
   it('deletes runs in batches while another process keeps committing, without SQLITE_BUSY', async () => {
-    const path = newDbPath()
-    const store = await openStore(path)
-    const childRun = newRunId()
-    const keeper = newRunId()
-    await store.commit(createCommit(childRun, 'child-run'))
-    await store.commit(createCommit(keeper, 'keeper'))
+    const { path, store, runIds } = await storeWithRuns(['child-run', 'keeper'])
+    const [childRun, keeper] = runIds as [string, string]
     await store.artifacts.put({ runId: keeper, name: 'keep.txt', data: new TextEncoder().encode('keep') })
     const rounds = 150
 
