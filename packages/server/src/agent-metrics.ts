@@ -1,5 +1,6 @@
 import { AGENT_STATUSES, type AgentRecord } from '@weft/core'
 import { Gauge, type Registry } from 'prom-client'
+import { sharedPerScrape } from './scrape-read.js'
 
 /** Where the agent gauges read the agents on each scrape (undefined: the store has none). */
 export type AgentSource = () => Promise<AgentRecord[]>
@@ -17,17 +18,7 @@ export function registerAgentGauges(
 ): void {
   const registers = [registry]
   // One read per scrape, shared by the three gauges.
-  let pending: Promise<AgentRecord[] | undefined> | undefined
-  const read = () => {
-    pending ??= (source()?.() ?? Promise.resolve(undefined))
-      .catch(() => undefined)
-      .finally(() => {
-        setImmediate(() => {
-          pending = undefined
-        })
-      })
-    return pending
-  }
+  const read = sharedPerScrape(() => source()?.())
   const live = (a: AgentRecord) => a.status !== 'stopped' && a.status !== 'failed'
   new Gauge({
     name: `${prefix}agents`,

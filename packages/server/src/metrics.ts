@@ -10,6 +10,7 @@ import {
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { type AgentSource, registerAgentGauges } from './agent-metrics.js'
 import { SummaryCollector } from './metrics-summary.js'
+import { sharedPerScrape } from './scrape-read.js'
 
 export interface ServerMetricsOptions {
   /** Also collect the process metrics of prom-client (CPU, memory, event loop lag). Default true. */
@@ -61,17 +62,7 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
   let agentSource: AgentSource | undefined
   registerAgentGauges(registry, p, () => agentSource)
   // One read of the queue per scrape, shared by the gauges that collect from it.
-  let pending: Promise<RuntimeQueueStatus | undefined> | undefined
-  const readQueue = () => {
-    pending ??= (queueSource?.() ?? Promise.resolve(undefined))
-      .catch(() => undefined)
-      .finally(() => {
-        setImmediate(() => {
-          pending = undefined
-        })
-      })
-    return pending
-  }
+  const readQueue = sharedPerScrape(() => queueSource?.())
 
   new Gauge({
     name: `${p}runs`,
