@@ -8,6 +8,7 @@ import {
   type RunSummary,
   type WeftEvent,
 } from '@weft/core'
+import { Conditions } from './conditions.js'
 import type { Queryable } from './db.js'
 import {
   EVENT_COLUMNS,
@@ -65,21 +66,16 @@ export function runLogReads(q: Queryable, s: string) {
 
 async function listRuns(q: Queryable, s: string, filter: RunFilter = {}): Promise<Page<RunSummary>> {
   const f = RunFilterSchema.parse(filter)
-  const where = ['summary IS NOT NULL']
-  const params: unknown[] = []
-  const param = (value: unknown) => {
-    params.push(value)
-    return `$${params.length}`
-  }
-  if (f.status) where.push(`status = ANY(${param(f.status)}::text[])`)
-  if (f.name) where.push(`name = ${param(f.name)}`)
-  if (f.tag) where.push(`id IN (SELECT run_id FROM ${s}run_tags WHERE tag = ${param(f.tag)})`)
-  if (f.createdBefore) where.push(`created_at < ${param(f.createdBefore)}`)
+  const conditions = new Conditions('summary IS NOT NULL')
+  if (f.status) conditions.add(`status = ANY(${conditions.param(f.status)}::text[])`)
+  if (f.name) conditions.add(`name = ${conditions.param(f.name)}`)
+  if (f.tag) conditions.add(`id IN (SELECT run_id FROM ${s}run_tags WHERE tag = ${conditions.param(f.tag)})`)
+  if (f.createdBefore) conditions.add(`created_at < ${conditions.param(f.createdBefore)}`)
   // The cursor is the id of the last run of the previous page: ids sort by creation time.
-  if (f.cursor) where.push(`id < ${param(f.cursor)}`)
+  if (f.cursor) conditions.add(`id < ${conditions.param(f.cursor)}`)
   // One row more than asked tells whether there is a next page without a second query.
-  const sql = `SELECT summary, last_seq FROM ${s}runs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${param(f.limit + 1)}`
-  const rows = await q.query<[string, number]>(sql, params, false)
+  const sql = `SELECT summary, last_seq FROM ${s}runs ${conditions.where} ORDER BY id DESC LIMIT ${conditions.param(f.limit + 1)}`
+  const rows = await q.query<[string, number]>(sql, conditions.params, false)
   const items = rows.slice(0, f.limit).map((r) => toSummary(r[0], r[1]))
   return rows.length > f.limit ? { items, nextCursor: items[items.length - 1]!.id } : { items }
 }
@@ -87,33 +83,15 @@ async function listRuns(q: Queryable, s: string, filter: RunFilter = {}): Promis
 async function queryEvents(q: Queryable, s: string, query: EventQuery): Promise<WeftEvent[]> {
   // An empty list matches nothing; `= ANY('{}')` would say so too, after a scan.
   if (query.types?.length === 0 || query.severities?.length === 0) return []
-  const where: string[] = []
-  const params: unknown[] = []
-  const param = (value: unknown) => {
-    params.push(value)
-    return `$${params.length}`
-  }
-  if (query.runId) where.push(`run_id = ${param(query.runId)}`)
-  // One value is `=`, not `= ANY`: the planner then knows the value and picks the index for it.
-  if (query.types) {
-    where.push(
-      query.types.length === 1
-        ? `type = ${param(query.types[0])}`
-        : `type = ANY(${param(query.types)}::text[])`,
-    )
-  }
-  if (query.taskId) where.push(`task_id = ${param(query.taskId)}`)
-  if (query.severities) {
-    where.push(
-      query.severities.length === 1
-        ? `severity = ${param(query.severities[0])}`
-        : `severity = ANY(${param(query.severities)}::text[])`,
-    )
-  }
-  if (query.since) where.push(`ts >= ${param(query.since)}`)
-  if (query.until) where.push(`ts < ${param(query.until)}`)
+  const conditions = new Conditions()
+  if (query.runId) conditions.add(`run_id = ${conditions.param(query.runId)}`)
+  if (query.types) conditions.addOneOf('type', query.types)
+  if (query.taskId) conditions.add(`task_id = ${conditions.param(query.taskId)}`)
+  if (query.severities) conditions.addOneOf('severity', query.severities)
+  if (query.since) conditions.add(`ts >= ${conditions.param(query.since)}`)
+  if (query.until) conditions.add(`ts < ${conditions.param(query.until)}`)
   // One run reads in log order; across runs, time order is what a person querying expects.
   const order = query.runId ? 'seq' : 'ts, run_id, seq'
-  const sql = `SELECT ${EVENT_COLUMNS} FROM ${s}events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${param(query.limit ?? DEFAULT_EVENT_LIMIT)}`
-  return (await q.query<EventRow>(sql, params, false)).map(toEvent)
+  const sql = `SELECT ${EVENT_COLUMNS} FROM ${s}events ${conditions.where} ORDER BY ${order} LIMIT ${conditions.param(query.limit ?? DEFAULT_EVENT_LIMIT)}`
+  return (await q.query<EventRow>(sql, conditions.params, false)).map(toEvent)
 }

@@ -12,6 +12,7 @@ import {
   type TaskQuery,
   type TaskState,
 } from '@weft/core'
+import { Conditions } from './conditions.js'
 import type { Db } from './db.js'
 import type { Migration } from './migrations.js'
 
@@ -96,21 +97,17 @@ export function queueFlagStore(db: Db, s: string): QueueStore {
  * named in the claim events `weft worker` appends to the run's log (events_by_task).
  */
 export async function queryTasks(db: Db, s: string, q: TaskQuery): Promise<TaskState[]> {
-  const where: string[] = []
-  const params: unknown[] = []
-  const param = (v: unknown) => {
-    params.push(v)
-    return `$${params.length}`
-  }
-  if (q.statuses?.length) where.push(`t.status = ANY(${param(q.statuses)}::text[])`)
-  if (q.runId !== undefined) where.push(`t.run_id = ${param(q.runId)}`)
-  if (q.backend !== undefined) where.push(`(t.state::jsonb ->> 'backend') = ${param(q.backend)}`)
+  const conditions = new Conditions()
+  if (q.statuses?.length) conditions.add(`t.status = ANY(${conditions.param(q.statuses)}::text[])`)
+  if (q.runId !== undefined) conditions.add(`t.run_id = ${conditions.param(q.runId)}`)
+  if (q.backend !== undefined)
+    conditions.add(`(t.state::jsonb ->> 'backend') = ${conditions.param(q.backend)}`)
   if (q.agent !== undefined)
-    where.push(`EXISTS (SELECT 1 FROM ${s}events e WHERE e.run_id = t.run_id AND e.task_id = t.task_id
-      AND e.type = 'log' AND (e.data::jsonb #>> '{fields,worker}') = ${param(q.agent)})`)
-  const limit = param(q.limit ?? DEFAULT_TASK_QUERY_LIMIT)
-  const sql = `SELECT t.state FROM ${s}tasks t ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    conditions.add(`EXISTS (SELECT 1 FROM ${s}events e WHERE e.run_id = t.run_id AND e.task_id = t.task_id
+      AND e.type = 'log' AND (e.data::jsonb #>> '{fields,worker}') = ${conditions.param(q.agent)})`)
+  const limit = conditions.param(q.limit ?? DEFAULT_TASK_QUERY_LIMIT)
+  const sql = `SELECT t.state FROM ${s}tasks t ${conditions.where}
     ORDER BY t.run_id DESC, t.ord, t.added LIMIT ${limit}`
   // Not prepared: the best plan depends on which filters are given.
-  return (await db.query<[string]>(sql, params, false)).map((r) => JSON.parse(r[0]) as TaskState)
+  return (await db.query<[string]>(sql, conditions.params, false)).map((r) => JSON.parse(r[0]) as TaskState)
 }

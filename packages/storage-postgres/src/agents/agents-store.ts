@@ -14,6 +14,7 @@ import {
   type AgentStore,
   WeftError,
 } from '@weft/core'
+import { Conditions } from '../conditions.js'
 import type { Db } from '../db.js'
 import {
   type ActivityColumns,
@@ -75,13 +76,12 @@ export function agentsStore(db: Db, s: string): AgentStore {
 
   async function read(filter: { name?: string; statuses?: AgentStatus[] }): Promise<AgentRecord[]> {
     await db.execute(expire)
-    const where: string[] = []
-    const params: unknown[] = []
-    if (filter.name !== undefined) where.push(`name = $${params.push(filter.name)}`)
-    if (filter.statuses?.length) where.push(`status = ANY($${params.push(filter.statuses)}::text[])`)
+    const conditions = new Conditions()
+    if (filter.name !== undefined) conditions.add(`name = ${conditions.param(filter.name)}`)
+    if (filter.statuses?.length) conditions.add(`status = ANY(${conditions.param(filter.statuses)}::text[])`)
     const rows = await db.query<Row>(
-      `SELECT ${columns} FROM ${s}workers ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY name`,
-      params,
+      `SELECT ${columns} FROM ${s}workers ${conditions.where} ORDER BY name`,
+      conditions.params,
     )
     if (rows.length === 0) return []
     const claims = await db.query<HeldAttemptRow>(held)
