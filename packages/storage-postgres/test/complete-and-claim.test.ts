@@ -3,6 +3,7 @@ import { createPostgresStore } from '../src/index.js'
 import { internalsOf } from '../src/queue/internals.js'
 import { queueQueries } from '../src/queue/queries.js'
 import { databaseUrl, dropSchema, newSchema } from './schemas.js'
+import { taskLessRun } from './task-less-run.js'
 
 const schema = newSchema()
 const shared = createPostgresStore({ url: databaseUrl(), schema })
@@ -17,18 +18,7 @@ describe("a worker's results and its next claim in one statement", () => {
     const { db, s } = internalsOf(shared)
     const q = queueQueries(db, s)
     const runId = 'run_refill'
-    await shared.commit({
-      runId,
-      create: {
-        spec: {
-          workflow: { weft: 1, name: 'r', tasks: {} },
-          inputs: {},
-          initiator: 'code',
-          tags: [],
-        } as never,
-      },
-      events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'created' } }],
-    })
+    await shared.commit(taskLessRun(runId, 'r'))
     const attempt = (taskId: string, priority = 50) => ({
       runId,
       taskId,

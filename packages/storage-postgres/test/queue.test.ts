@@ -6,6 +6,7 @@ import { createPostgresStore, createQueueExecutor, Worker, workerRecords } from 
 import { internalsOf } from '../src/queue/internals.js'
 import { queueQueries } from '../src/queue/queries.js'
 import { databaseUrl, dropSchema, newSchema } from './schemas.js'
+import { taskLessRun } from './task-less-run.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
@@ -17,6 +18,14 @@ function store(schema = newSchema()): Store {
   cleanups.push(() => dropSchema(schema))
   cleanups.push(() => s.close())
   return s
+}
+
+/** An opened store (see store), with its connection, its schema's prefix and the queue's statements. */
+async function queueStore() {
+  const shared = store()
+  await shared.init()
+  const { db, s } = internalsOf(shared)
+  return { shared, db, s, q: queueQueries(db, s) }
 }
 
 const echo: Backend = stubBackend({
@@ -101,22 +110,8 @@ describe('task queue (Postgres)', () => {
   })
 
   it('fences completions: after the lease expired and the sweep put the attempt back, the late worker cannot complete it', async () => {
-    const shared = store()
-    await shared.init()
-    const { db, s } = internalsOf(shared)
-    const q = queueQueries(db, s)
-    await shared.commit({
-      runId: 'run_fence',
-      create: {
-        spec: {
-          workflow: { weft: 1, name: 'f', tasks: {} },
-          inputs: {},
-          initiator: 'code',
-          tags: [],
-        } as never,
-      },
-      events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'created' } }],
-    })
+    const { shared, q } = await queueStore()
+    await shared.commit(taskLessRun('run_fence', 'f'))
     await q.enqueue('o', [
       { runId: 'run_fence', taskId: 'a', attempt: 1, backend: 'echo', priority: 50, request: '{}' },
     ])
@@ -186,24 +181,8 @@ describe('task queue (Postgres)', () => {
   })
 
   it("an owner's commit puts the run's waiting claims in its log first, and the claims lock no run", async () => {
-    const shared = store()
-    await shared.init()
-    const { db, s } = internalsOf(shared)
-    const q = queueQueries(db, s)
-    const create = (runId: string) =>
-      shared.commit({
-        runId,
-        create: {
-          spec: {
-            workflow: { weft: 1, name: 'c', tasks: {} },
-            inputs: {},
-            initiator: 'code',
-            tags: [],
-          } as never,
-        },
-        events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'created' } }],
-      })
-    await create('run_inbox')
+    const { shared, db, s, q } = await queueStore()
+    await shared.commit(taskLessRun('run_inbox', 'c'))
     await q.enqueue('o', [
       { runId: 'run_inbox', taskId: 'a', attempt: 1, backend: 'echo', priority: 50, request: '{}' },
       { runId: 'run_inbox', taskId: 'b', attempt: 1, backend: 'echo', priority: 50, request: '{}' },
@@ -381,10 +360,7 @@ describe('task queue (Postgres)', () => {
   })
 
   it('an operator pauses a worker (it hands back and claims nothing), resumes it, and asks it to stop', async () => {
-    const shared = store()
-    await shared.init()
-    const { db, s: schema } = internalsOf(shared)
-    const q = queueQueries(db, schema)
+    const { shared, db, s: schema, q } = await queueStore()
     let started = 0
     const slow: Backend = stubBackend({
       id: 'slow',
@@ -413,18 +389,7 @@ describe('task queue (Postgres)', () => {
     })
     await w.start()
     cleanups.push(() => w.stop(0))
-    await shared.commit({
-      runId: 'run_op',
-      create: {
-        spec: {
-          workflow: { weft: 1, name: 'op', tasks: {} },
-          inputs: {},
-          initiator: 'code',
-          tags: [],
-        } as never,
-      },
-      events: [{ type: 'log', ts: new Date().toISOString(), data: { message: 'created' } }],
-    })
+    await shared.commit(taskLessRun('run_op', 'op'))
     const key = { runId: 'run_op', taskId: 'a', attempt: 1 }
     await q.enqueue('o', [{ ...key, backend: 'slow', priority: 50, request: '{}' }])
     const until = async (check: () => Promise<boolean> | boolean) => {
