@@ -1,16 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { createPostgresStore } from '../src/index.js'
+import { describe, expect, it } from 'vitest'
 import { internalsOf } from '../src/queue/internals.js'
 import { queueQueries } from '../src/queue/queries.js'
-import { databaseUrl, dropSchema, newSchema } from './schemas.js'
+import { storeOfThisFile } from './schemas.js'
 import { taskLessRun } from './task-less-run.js'
 
-const schema = newSchema()
-const shared = createPostgresStore({ url: databaseUrl(), schema })
-afterAll(async () => {
-  await shared.close()
-  await dropSchema(schema)
-})
+const shared = storeOfThisFile()
 
 describe("a worker's results and its next claim in one statement", () => {
   it('records the results (fenced as alone) and claims queued attempts, whose claims reach the log', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { inject } from 'vitest'
+import { afterAll, inject } from 'vitest'
 import { Db } from '../src/db.js'
 import { createPostgresStore } from '../src/index.js'
 import { MIGRATIONS, migrate } from '../src/migrations.js'
@@ -26,6 +26,20 @@ export async function sql<R extends pg.QueryResultRow = Record<string, unknown>>
 }
 
 export const dropSchema = (schema: string) => sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+
+/**
+ * A store on a new schema that every test of the calling file shares, closed and its schema
+ * dropped after them. Call it at the top level of a test file.
+ */
+export function storeOfThisFile(): ReturnType<typeof createPostgresStore> {
+  const schema = newSchema()
+  const store = createPostgresStore({ url: databaseUrl(), schema })
+  afterAll(async () => {
+    await store.close()
+    await dropSchema(schema)
+  })
+  return store
+}
 
 /** A `Db` on the test database outside any store, for the migrations and statements under test. */
 export const testDb = (maxConnections = 2): Db =>

@@ -1,15 +1,9 @@
 import type { TaskState } from '@weft/core'
 import { firstCommit } from '@weft/testing'
-import { afterAll, describe, expect, it } from 'vitest'
-import { createPostgresStore } from '../src/index.js'
-import { databaseUrl, dropSchema, newSchema } from './schemas.js'
+import { describe, expect, it } from 'vitest'
+import { storeOfThisFile } from './schemas.js'
 
-const schema = newSchema()
-const store = createPostgresStore({ url: databaseUrl(), schema })
-afterAll(async () => {
-  await store.close()
-  await dropSchema(schema)
-})
+const store = storeOfThisFile()
 
 describe('tasks.query on Postgres', () => {
   it('--agent finds the tasks a worker of that name claimed (its claim events name it)', async () => {
