@@ -125,6 +125,17 @@ export async function appendDurable(
   }
 }
 
+/** Cuts `path` to its first `length` bytes and flushes it: a tail that does not count is dropped. */
+export async function truncateDurable(path: string, length: number, d: Durability): Promise<void> {
+  const fh = await open(path, 'r+')
+  try {
+    await fh.truncate(length)
+    if (d.fsync) await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
 /** Removes temp files that writers which no longer run left in `dir` (a crash between write and rename). */
 export async function removeDeadTemps(dir: string, recursive = false): Promise<void> {
   let names: string[]

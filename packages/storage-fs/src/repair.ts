@@ -1,7 +1,14 @@
-import { open, readdir, rm, stat } from 'node:fs/promises'
+import { readdir, rm, stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { Diagnostic } from '@weft/core'
-import { type Durability, fsyncDir, isDeadTemp, removeDeadTemps, writeFileAtomic } from './atomic.js'
+import {
+  type Durability,
+  fsyncDir,
+  isDeadTemp,
+  removeDeadTemps,
+  truncateDurable,
+  writeFileAtomic,
+} from './atomic.js'
 import type { RunPaths } from './layout.js'
 import { readLinesBackward } from './lines.js'
 import { applyFileWrite, applyWrites, memoryText, readScope } from './memory.js'
@@ -141,13 +148,7 @@ export async function repairRun(
     await writeFileAtomic(paths.events, '', d)
     actions.push('created a missing events.jsonl')
   } else if (scan.keepEnd < scan.size) {
-    const fh = await open(paths.events, 'r+')
-    try {
-      await fh.truncate(scan.keepEnd)
-      if (d.fsync) await fh.sync()
-    } finally {
-      await fh.close()
-    }
+    await truncateDurable(paths.events, scan.keepEnd, d)
     actions.push(`cut ${scan.size - scan.keepEnd} bytes of uncommitted events after seq ${scan.lastSeq}`)
   }
   const lost = scan.lastSeq < target ? { from: scan.lastSeq + 1, to: target } : undefined

@@ -1,6 +1,6 @@
-import { open, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import type { Json, Signal, SignalStore } from '@weft/core'
-import { appendDurable, fsyncDir, writeFileAtomic } from './atomic.js'
+import { appendDurable, fsyncDir, truncateDurable, writeFileAtomic } from './atomic.js'
 import type { StoreContext } from './context.js'
 import { pretty } from './format.js'
 import { readLines, readLinesBackward } from './lines.js'
@@ -48,13 +48,7 @@ export function createSignalStore(ctx: StoreContext): FsSignalStore {
   async function cutUnfinishedLine(): Promise<void> {
     for await (const line of readLinesBackward(layout.signalsFile)) {
       if (line.complete) return
-      const fh = await open(layout.signalsFile, 'r+')
-      try {
-        await fh.truncate(line.start)
-        if (durability.fsync) await fh.sync()
-      } finally {
-        await fh.close()
-      }
+      await truncateDurable(layout.signalsFile, line.start, durability)
       return
     }
   }
