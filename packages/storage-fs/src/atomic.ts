@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { open, readdir, rename, rm } from 'node:fs/promises'
+import { type FileHandle, open, readdir, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { isProcessAlive } from './process.js'
 
@@ -75,13 +75,7 @@ export async function writeFileDurable(
   data: string | Uint8Array,
   d: Durability,
 ): Promise<void> {
-  const fh = await open(path, 'wx')
-  try {
-    await fh.writeFile(data)
-    if (d.fsync) await fh.sync()
-  } finally {
-    await fh.close()
-  }
+  await changeFlushed(path, 'wx', d, (fh) => fh.writeFile(data))
 }
 
 /** Makes the creations, renames and removals of entries in `dir` durable. */
@@ -109,8 +103,7 @@ export async function appendDurable(
   text: string,
   d: Durability,
 ): Promise<{ offset: number; ino: number; bytes: number }> {
-  const fh = await open(path, 'a')
-  try {
+  return changeFlushed(path, 'a', d, async (fh) => {
     const { size, ino } = await fh.stat()
     const bytes = Buffer.from(text)
     // A regular file takes the whole write at once; a short write (a full disk) is continued, and
@@ -118,19 +111,27 @@ export async function appendDurable(
     for (let done = 0; done < bytes.length; ) {
       done += (await fh.write(bytes, done)).bytesWritten
     }
-    if (d.fsync) await fh.sync()
     return { offset: size, ino, bytes: bytes.length }
-  } finally {
-    await fh.close()
-  }
+  })
 }
 
 /** Cuts `path` to its first `length` bytes and flushes it: a tail that does not count is dropped. */
 export async function truncateDurable(path: string, length: number, d: Durability): Promise<void> {
-  const fh = await open(path, 'r+')
+  await changeFlushed(path, 'r+', d, (fh) => fh.truncate(length))
+}
+
+/** Opens `path` with `flags`, makes `change` to it, flushes it (as `d` says) and closes it. */
+async function changeFlushed<T>(
+  path: string,
+  flags: string,
+  d: Durability,
+  change: (fh: FileHandle) => Promise<T>,
+): Promise<T> {
+  const fh = await open(path, flags)
   try {
-    await fh.truncate(length)
+    const result = await change(fh)
     if (d.fsync) await fh.sync()
+    return result
   } finally {
     await fh.close()
   }
