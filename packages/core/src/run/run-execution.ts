@@ -98,18 +98,21 @@ export class RunExecution {
         : { needs: p.needs, priority: p.priority }
       run.recordAtCreation({ type: 'task.added', taskId: p.id, data })
     }
-    for (const taskId of reuse.size > 0 ? taskIds : []) {
-      const reused = reuse.get(taskId)
-      if (!reused) continue
-      run.record({
-        type: 'task.reused',
-        taskId,
-        data: {
-          fromRunId: reused.fromRunId,
-          output: reused.output ?? null,
-          ...(reused.text !== undefined ? { text: reused.text } : {}),
-        },
-      })
+    // A rerun's reused outputs, in declaration order; a run that reuses nothing skips the walk.
+    if (reuse.size > 0) {
+      for (const taskId of taskIds) {
+        const reused = reuse.get(taskId)
+        if (!reused) continue
+        run.record({
+          type: 'task.reused',
+          taskId,
+          data: {
+            fromRunId: reused.fromRunId,
+            output: reused.output ?? null,
+            ...(reused.text !== undefined ? { text: reused.text } : {}),
+          },
+        })
+      }
     }
     run.graph.rebuild()
     await run.flush(true)
