@@ -2,6 +2,7 @@ import { type Commit, isTerminalRunStatus, type RunSummary, WeftError, type Weft
 import type { Database } from './driver.js'
 import { prepareEventInserts } from './event-inserts.js'
 import { MEMORY_COLUMNS } from './rows.js'
+import type { TaskJournal } from './task-journal.js'
 import { prepareTaskWrites } from './task-writes.js'
 
 /** What a commit reads of its run: the seq, and the indexed copies of summary fields. */
@@ -18,7 +19,7 @@ interface RunRow {
  * and tags in one IMMEDIATE transaction. `forgetRun` drops what the connection remembers of a
  * run's tags, for a run that is being deleted.
  */
-export function prepareCommit(db: Database) {
+export function prepareCommit(db: Database, journal: TaskJournal) {
   const getRun = db.prepare(
     'SELECT last_seq, name, status, created_at, summary IS NOT NULL AS has_summary FROM runs WHERE id = ?',
   )
@@ -40,7 +41,7 @@ export function prepareCommit(db: Database) {
   const listTags = db.prepare('SELECT tag FROM run_tags WHERE run_id = ?').pluck()
   const deleteTags = db.prepare('DELETE FROM run_tags WHERE run_id = ?')
   const insertTag = db.prepare('INSERT OR IGNORE INTO run_tags (run_id, tag) VALUES (?, ?)')
-  const writeTasks = prepareTaskWrites(db)
+  const writeTasks = prepareTaskWrites(db, journal)
   const insertEvents = prepareEventInserts(db)
   const upsertMemory = db.prepare(
     `INSERT INTO memory (${MEMORY_COLUMNS}) VALUES (?, ?, ?, ?)
@@ -153,6 +154,8 @@ export function prepareCommit(db: Database) {
       if (known?.lastSeq === lastSeq)
         tagsCommitted = { runId: c.runId, tags: known.tags, lastSeq: newLastSeq }
     }
+    // An ended run's tasks are what is read next (its summary, an export): folded at once.
+    journal.foldIfDue(c.run !== undefined && isTerminalRunStatus(c.run.status))
     return stored
   })
 

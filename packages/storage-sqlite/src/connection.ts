@@ -18,6 +18,7 @@ import { type MemoryStatements, prepareMemory } from './memory.js'
 import { migrate } from './migrations.js'
 import { prepareReads, type ReadStatements } from './queries.js'
 import { prepareSignals, type SignalStatements } from './signals.js'
+import { prepareTaskJournal } from './task-journal.js'
 
 /**
  * The store's unit of work: one synchronous function on (a part of) the connection, run whole
@@ -100,12 +101,13 @@ function unopenable(file: string, err: unknown): unknown {
 
 /** Every statement of the connection, prepared once when it opens, by the module that uses it. */
 function prepare(db: Database): Connection {
-  const commit = prepareCommit(db)
+  const journal = prepareTaskJournal(db)
+  const commit = prepareCommit(db, journal)
   return {
     db,
     commit,
     deleteRun: prepareDeleteRun(db, commit.forgetRun),
-    reads: prepareReads(db),
+    reads: prepareReads(db, journal),
     leases: prepareLeases(db),
     idempotency: prepareIdempotency(db),
     artifacts: prepareArtifacts(db),

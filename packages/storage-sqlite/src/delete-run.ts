@@ -9,6 +9,7 @@ export function prepareDeleteRun(db: Database, forgetRun: (runId: string) => voi
   const deleteStatements = [
     'DELETE FROM events WHERE run_id = ?',
     'DELETE FROM tasks WHERE run_id = ?',
+    'DELETE FROM task_changes WHERE run_id = ?',
     'DELETE FROM run_tags WHERE run_id = ?',
     'DELETE FROM artifacts WHERE run_id = ?',
     'DELETE FROM signals WHERE run_id = ?',

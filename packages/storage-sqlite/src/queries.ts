@@ -16,6 +16,7 @@ import type { Work } from './connection.js'
 import type { Database, Statement } from './driver.js'
 import { EVENT_COLUMNS, type EventRow, toEvent } from './rows.js'
 import { queryTasks } from './sqlite-queue.js'
+import type { TaskJournal } from './task-journal.js'
 
 const DEFAULT_EVENT_LIMIT = 1000
 
@@ -27,12 +28,14 @@ export interface ReadStatements {
   listTasks: Statement
   getTask: Statement
   readEvents: Statement
+  /** Task changes not yet in `tasks`: every read of tasks folds them first. */
+  journal: TaskJournal
   /** A statement whose WHERE clause depends on the filter, prepared once per SQL text. */
   cached(sql: string): Statement
 }
 
 /** The reads of the run log: summaries, specs, tasks and events. */
-export function prepareReads(db: Database): ReadStatements {
+export function prepareReads(db: Database, journal: TaskJournal): ReadStatements {
   /** Statements whose WHERE clause depends on the filter, by SQL text (a few dozen at most). */
   const dynamic = new Map<string, Statement>()
   return {
@@ -42,6 +45,7 @@ export function prepareReads(db: Database): ReadStatements {
     // rowid breaks ties of equal `order` by first insertion, as the in-memory store does.
     listTasks: db.prepare('SELECT state FROM tasks WHERE run_id = ? ORDER BY ord, rowid').pluck(),
     getTask: db.prepare('SELECT state FROM tasks WHERE run_id = ? AND task_id = ?').pluck(),
+    journal,
     readEvents: db.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
     ),
@@ -77,10 +81,20 @@ export function runLogReads(run: Work<ReadStatements>) {
         return counts
       }),
     listTasks: (runId: string) =>
-      run((c) => (c.listTasks.all(runId) as string[]).map((s) => JSON.parse(s) as TaskState)),
+      run((c) => {
+        c.journal.foldBeforeRead()
+        return (c.listTasks.all(runId) as string[]).map((s) => JSON.parse(s) as TaskState)
+      }),
     getTask: (runId: string, taskId: string) =>
-      run((c) => parseOptional<TaskState>(c.getTask.get(runId, taskId) as string | undefined)),
-    queryTasks: (query: TaskQuery) => run((c) => queryTasks(c.db, query)),
+      run((c) => {
+        c.journal.foldBeforeRead()
+        return parseOptional<TaskState>(c.getTask.get(runId, taskId) as string | undefined)
+      }),
+    queryTasks: (query: TaskQuery) =>
+      run((c) => {
+        c.journal.foldBeforeRead()
+        return queryTasks(c.db, query)
+      }),
     readEvents: (runId: string, opts: { afterSeq?: number; limit?: number } = {}) =>
       run((c) =>
         (c.readEvents.all(runId, opts.afterSeq ?? 0, opts.limit ?? DEFAULT_EVENT_LIMIT) as EventRow[]).map(

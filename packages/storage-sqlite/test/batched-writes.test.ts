@@ -7,10 +7,11 @@ import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createSqliteStore } from '../src/index.js'
 
-// A commit's events and task states are written in statements of up to 32 rows, and task states
-// in place by one UPDATE … FROM (VALUES …) with a row-by-row fallback (src/event-inserts.ts,
-// src/task-writes.ts). The in-memory store of core is the reference: the same commits must leave
-// the same events and tasks in both.
+// A commit's events and task states are written in statements of up to 32 rows; a running run's
+// task states go to a journal that reads (and long journals, and a run's end) fold into the tasks
+// table (src/event-inserts.ts, src/task-writes.ts, src/task-journal.ts). The in-memory store of
+// core is the reference: the same commits, with reads between them at any point, must leave the
+// same events and tasks in both, read from this store or from another one on the same file.
 
 const root = mkdtempSync(join(tmpdir(), 'weft-sqlite-batched-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -35,6 +36,8 @@ const taskWrite = fc.record({
 const laterCommit = fc.record({
   events: fc.nat({ max: 80 }),
   tasks: fc.array(taskWrite, { maxLength: 70 }),
+  /** Read the tasks after this commit, which folds the journal: here, or from another store. */
+  readAfter: fc.constantFrom('none', 'here', 'elsewhere'),
 })
 
 async function stateOf(store: Store, runId: string) {
@@ -61,6 +64,7 @@ describe('sqlite store: commits written in statements of many rows', () => {
           })
           first.events = Array.from({ length: initial }, (_, i) => logNow(`created ${i}`))
           const commits: Commit[] = [first]
+          const reads: string[] = ['none']
           let lastSeq = first.events.length
           for (const c of later) {
             const tasks: TaskState[] = c.tasks.map((w) => {
@@ -79,19 +83,37 @@ describe('sqlite store: commits written in statements of many rows', () => {
               attempt: i % 3,
             }))
             commits.push({ runId, expectLastSeq: lastSeq, tasks, events })
+            reads.push(c.readAfter)
             lastSeq += events.length
           }
+          const path = join(root, `db-${counter}.db`)
+          const elsewhere = createSqliteStore({ path })
           try {
-            for (const c of commits) {
+            for (const [i, c] of commits.entries()) {
               const [a, b] = await Promise.all([
                 sqlite.commit(structuredClone(c)),
                 memory.commit(structuredClone(c)),
               ])
               expect(a).toEqual(b)
+              const read = reads[i]
+              if (read === 'here' || read === 'elsewhere') {
+                const store = read === 'here' ? sqlite : elsewhere
+                expect(await store.tasks.list(runId)).toEqual(await memory.tasks.list(runId))
+                const id = ids[i % Math.max(1, ids.length)] ?? 'none'
+                expect(await store.tasks.get(runId, id)).toEqual(await memory.tasks.get(runId, id))
+              }
             }
-            expect(await stateOf(sqlite, runId)).toEqual(await stateOf(memory, runId))
+            // What a process that died left unfolded, read by the next one to open the file.
+            await sqlite.close()
+            const next = createSqliteStore({ path })
+            try {
+              expect(await stateOf(next, runId)).toEqual(await stateOf(memory, runId))
+            } finally {
+              await next.close()
+            }
           } finally {
             await sqlite.close()
+            await elsewhere.close()
           }
         },
       ),
