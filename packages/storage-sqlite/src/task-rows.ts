@@ -1,32 +1,63 @@
 import type { TaskState } from '@weft/core'
-import type { Statement } from './driver.js'
-import { MAX_ROWS } from './statements-by-size.js'
+import type { Database, Statement } from './driver.js'
+import { MAX_ROWS, rowsOf, statementsBySize } from './statements-by-size.js'
+
+/** The columns of `tasks`, in the order a `TaskRow` is bound. */
+const TASK_COLUMNS = 'run_id, task_id, ord, status, state'
+
+/** A task's row of `tasks`: its state as JSON, with the columns that are indexed or filtered. */
+export interface TaskRow {
+  runId: string
+  taskId: string
+  order: number
+  status: string
+  /** `JSON.stringify` of the state. */
+  state: string
+}
+
+/** The row of `t` in the run `runId` (the commit's, which the row is filed under). */
+export function taskRowOf(runId: string, t: TaskState, state = JSON.stringify(t)): TaskRow {
+  return { runId, taskId: t.taskId, order: t.order, status: t.status, state }
+}
 
 type Value = string | number
 
-/** The columns of a task row, in `tasks` and in the journal alike. */
-export const TASK_COLUMNS = 'run_id, task_id, ord, status, state'
-
 /**
- * Writes task rows in statements of up to 32 tasks (`statementFor(rows)` takes the five columns
+ * Writes task rows in statements of up to 32 rows (`statementFor(rows)` takes the five columns
  * of `TASK_COLUMNS` per row).
  */
-export function taskRowWriter(statementFor: (rows: number) => Statement) {
+function taskRowWriter(statementFor: (rows: number) => Statement) {
   const values: Value[] = []
-  return function write(runId: string, tasks: readonly TaskState[]): void {
-    for (let start = 0; start < tasks.length; start += MAX_ROWS) {
-      const rows = Math.min(MAX_ROWS, tasks.length - start)
-      values.length = rows * 5
-      for (let r = 0; r < rows; r++) {
-        const t = tasks[start + r]!
-        const at = r * 5
-        values[at] = runId
-        values[at + 1] = t.taskId
-        values[at + 2] = t.order
-        values[at + 3] = t.status
-        values[at + 4] = JSON.stringify(t)
-      }
-      statementFor(rows).run(...values)
+  return function write(rows: Iterable<TaskRow>): void {
+    let count = 0
+    const flush = () => {
+      values.length = count * 5
+      statementFor(count).run(...values)
+      count = 0
     }
+    for (const row of rows) {
+      const at = count * 5
+      values[at] = row.runId
+      values[at + 1] = row.taskId
+      values[at + 2] = row.order
+      values[at + 3] = row.status
+      values[at + 4] = row.state
+      if (++count === MAX_ROWS) flush()
+    }
+    if (count > 0) flush()
   }
+}
+
+/**
+ * Inserts or replaces task rows of `tasks`. Several rows for one task in one INSERT are applied in
+ * order, so the last one wins; a task new to the table gets its rowid in the order it comes.
+ */
+export function taskUpserts(db: Database) {
+  return taskRowWriter(
+    statementsBySize(
+      db,
+      (rows) => `INSERT INTO tasks (${TASK_COLUMNS}) VALUES ${rowsOf('(?, ?, ?, ?, ?)', rows)}
+     ON CONFLICT (run_id, task_id) DO UPDATE SET ord = excluded.ord, status = excluded.status, state = excluded.state`,
+    ),
+  )
 }

@@ -16,11 +16,14 @@ const root = mkdtempSync(join(tmpdir(), 'weft-sqlite-journal-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 let counter = 0
 
-/** The journal's length and the statuses in `tasks`, as another connection sees the file. */
+/** The task states in the journal and the statuses in `tasks`, as another connection sees them. */
 function tables(path: string) {
   const db = openDatabase(path, { timeoutMs: 1000, readOnly: true })
   try {
-    const journal = db.prepare('SELECT count(*) FROM task_changes').pluck().get() as number
+    const journal = db
+      .prepare('SELECT coalesce(sum(json_array_length(states)), 0) FROM task_changes')
+      .pluck()
+      .get() as number
     const statuses = db.prepare('SELECT DISTINCT status FROM tasks').pluck().all() as string[]
     return { journal, statuses }
   } finally {
@@ -28,10 +31,9 @@ function tables(path: string) {
   }
 }
 
-async function runWithTasks(count: number) {
-  const path = join(root, `journal-${++counter}.db`)
+async function runWithTasks(count: number, path = join(root, `journal-${++counter}.db`)) {
   const store = createSqliteStore({ path })
-  const runId = `run_journal${counter}`
+  const runId = `run_journal${++counter}`
   const first = firstCommit(runId)
   first.tasks = Array.from(
     { length: count },
@@ -97,6 +99,29 @@ describe('sqlite store: the task journal', () => {
       expect(tables(path)).toEqual({ journal: 0, statuses: [] })
     } finally {
       await store.close()
+    }
+  })
+
+  it('folds other connections’ changes too, whichever connection folds', async () => {
+    const a = await runWithTasks(4)
+    const b = await runWithTasks(3, a.path)
+    try {
+      await a.commitAll('queued')
+      await b.commitAll('running')
+      await a.commitAll('running')
+      expect(tables(a.path).journal).toBe(4 + 3 + 4)
+      // b folds a's changes with its own, from the journal: b never saw a's states.
+      expect((await b.store.tasks.list(a.runId)).map((t) => t.status)).toEqual(Array(4).fill('running'))
+      expect(tables(a.path).journal).toBe(0)
+      await b.commitAll('succeeded')
+      await a.commitAll('succeeded')
+      // a remembers states of its own that b folded already: it must not trust them.
+      expect((await a.store.tasks.list(b.runId)).map((t) => t.status)).toEqual(Array(3).fill('succeeded'))
+      expect((await a.store.tasks.list(a.runId)).map((t) => t.status)).toEqual(Array(4).fill('succeeded'))
+      expect(tables(a.path)).toEqual({ journal: 0, statuses: ['succeeded'] })
+    } finally {
+      await a.store.close()
+      await b.store.close()
     }
   })
 })
