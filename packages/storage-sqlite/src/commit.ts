@@ -163,14 +163,7 @@ export function prepareCommit(db: Database, journal: TaskJournal) {
     /** Tags are remembered only once their transaction committed (a rolled back one wrote none). */
     immediate(c: Commit): WeftEvent[] {
       tagsCommitted = undefined
-      let stored: WeftEvent[]
-      try {
-        stored = commitTx.immediate(c)
-      } catch (err) {
-        journal.settle(false)
-        throw err
-      }
-      journal.settle(true)
+      const stored = commitTx.immediate(c)
       // Set by the transaction above (TypeScript cannot see that through the call).
       const t = tagsCommitted as TagsNote | undefined
       if (t?.tags) tagsWritten.set(t.runId, { tags: t.tags, lastSeq: t.lastSeq })

@@ -251,11 +251,10 @@ export const MIGRATIONS: readonly Migration[] = [
       -- A running run's task states, one row per commit (a JSON array of the states it changed),
       -- folded into tasks in bulk (see task-journal.ts): appending dirties the last page of one
       -- table, where updating rows in place dirtied pages all over tasks in every commit. No
-      -- index: it is only ever read whole, in order. writer: the connection that appended it.
+      -- index: it is only ever read whole, in order.
       CREATE TABLE task_changes (
         id      INTEGER PRIMARY KEY,
         run_id  TEXT NOT NULL,
-        writer  TEXT NOT NULL,
         states  TEXT NOT NULL
       ) STRICT;
     `,

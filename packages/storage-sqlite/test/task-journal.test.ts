@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Commit, TaskState } from '@weft/core'
-import { firstCommit, logNow } from '@weft/testing'
+import { firstCommit, logNow, TRICKY_JSON } from '@weft/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../src/driver.js'
 import { createSqliteStore } from '../src/index.js'
@@ -110,18 +110,39 @@ describe('sqlite store: the task journal', () => {
       await b.commitAll('running')
       await a.commitAll('running')
       expect(tables(a.path).journal).toBe(4 + 3 + 4)
-      // b folds a's changes with its own, from the journal: b never saw a's states.
+      // b folds a's changes with its own.
       expect((await b.store.tasks.list(a.runId)).map((t) => t.status)).toEqual(Array(4).fill('running'))
       expect(tables(a.path).journal).toBe(0)
       await b.commitAll('succeeded')
       await a.commitAll('succeeded')
-      // a remembers states of its own that b folded already: it must not trust them.
       expect((await a.store.tasks.list(b.runId)).map((t) => t.status)).toEqual(Array(3).fill('succeeded'))
       expect((await a.store.tasks.list(a.runId)).map((t) => t.status)).toEqual(Array(4).fill('succeeded'))
       expect(tables(a.path)).toEqual({ journal: 0, statuses: ['succeeded'] })
     } finally {
       await a.store.close()
       await b.store.close()
+    }
+  })
+
+  it('keeps every state’s JSON as it was written, tricky values and all', async () => {
+    const { path, store, runId, first } = await runWithTasks(2)
+    try {
+      const tasks: TaskState[] = first.tasks!.map((t) => ({
+        ...t,
+        status: 'succeeded',
+        output: TRICKY_JSON,
+      }))
+      await store.commit({ runId, expectLastSeq: first.events.length, tasks, events: [logNow('done')] })
+      expect(await store.tasks.list(runId)).toEqual(tasks)
+      const db = openDatabase(path, { timeoutMs: 1000, readOnly: true })
+      try {
+        const texts = db.prepare('SELECT state FROM tasks ORDER BY ord').pluck().all()
+        expect(texts).toEqual(tasks.map((t) => JSON.stringify(t)))
+      } finally {
+        db.close()
+      }
+    } finally {
+      await store.close()
     }
   })
 })
