@@ -248,14 +248,16 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 9,
     name: 'task journal',
     sql: `
-      -- A running run's task states, one row per commit (a JSON array of the states it changed),
-      -- folded into tasks in bulk (see task-journal.ts): appending dirties the last page of one
-      -- table, where updating rows in place dirtied pages all over tasks in every commit. No
-      -- index: it is only ever read whole, in order.
+      -- A running run's task states, appended by its commits and folded into tasks in bulk (see
+      -- task-journal.ts): appending dirties the last page of one table, where updating rows in
+      -- place dirtied pages all over tasks in every commit. No index: it is only ever read whole.
       CREATE TABLE task_changes (
-        id      INTEGER PRIMARY KEY,
-        run_id  TEXT NOT NULL,
-        states  TEXT NOT NULL
+        id       INTEGER PRIMARY KEY,
+        run_id   TEXT NOT NULL,
+        task_id  TEXT NOT NULL,
+        ord      INTEGER NOT NULL,
+        status   TEXT NOT NULL,
+        state    TEXT NOT NULL
       ) STRICT;
     `,
   },

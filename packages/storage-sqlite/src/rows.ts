@@ -2,7 +2,7 @@ import type { ArtifactRef, Json, MemoryEntry, RunLease, Signal, WeftEvent } from
 
 /** The rows of the store's tables as the driver reads them, and how each becomes a contract value. */
 
-/** The columns of `tasks`: the state as JSON, with the ones that are indexed or filtered. */
+/** The columns of a task row, in `tasks` and in the journal alike: the state as JSON, with the ones that are indexed or filtered. */
 export const TASK_COLUMNS = 'run_id, task_id, ord, status, state'
 
 export const EVENT_COLUMNS = 'run_id, seq, ts, type, task_id, attempt, severity, data'
