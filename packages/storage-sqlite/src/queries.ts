@@ -62,6 +62,12 @@ export function prepareReads(db: Database, journal: TaskJournal): ReadStatements
 
 /** The reads as the store's calls; `run` is the store's unit of work on its connection. */
 export function runLogReads(run: Work<ReadStatements>) {
+  /** A read of `tasks`: the journal is folded into it first, in the same unit of work. */
+  const readTasks = <T>(work: (c: ReadStatements) => T) =>
+    run((c) => {
+      c.journal.foldBeforeRead()
+      return work(c)
+    })
   return {
     getRun: (runId: string) =>
       run((c) => parseOptional<RunSummary>(c.getSummary.get(runId) as string | undefined)),
@@ -81,20 +87,10 @@ export function runLogReads(run: Work<ReadStatements>) {
         return counts
       }),
     listTasks: (runId: string) =>
-      run((c) => {
-        c.journal.foldBeforeRead()
-        return (c.listTasks.all(runId) as string[]).map((s) => JSON.parse(s) as TaskState)
-      }),
+      readTasks((c) => (c.listTasks.all(runId) as string[]).map((s) => JSON.parse(s) as TaskState)),
     getTask: (runId: string, taskId: string) =>
-      run((c) => {
-        c.journal.foldBeforeRead()
-        return parseOptional<TaskState>(c.getTask.get(runId, taskId) as string | undefined)
-      }),
-    queryTasks: (query: TaskQuery) =>
-      run((c) => {
-        c.journal.foldBeforeRead()
-        return queryTasks(c.db, query)
-      }),
+      readTasks((c) => parseOptional<TaskState>(c.getTask.get(runId, taskId) as string | undefined)),
+    queryTasks: (query: TaskQuery) => readTasks((c) => queryTasks(c.db, query)),
     readEvents: (runId: string, opts: { afterSeq?: number; limit?: number } = {}) =>
       run((c) =>
         (c.readEvents.all(runId, opts.afterSeq ?? 0, opts.limit ?? DEFAULT_EVENT_LIMIT) as EventRow[]).map(
